@@ -1,0 +1,53 @@
+"""What every area component receives: the settings, the secrets, the network, and helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_docker as docker
+
+from config.settings import CONTAINER_PORTS, StackSettings
+
+
+@dataclass(frozen=True)
+class StackContext:
+    settings: StackSettings
+    # Every secret the stack uses, each a secret Output (set in config or generated in dev).
+    secrets: Mapping[str, pulumi.Output[str]]
+    network_name: pulumi.Input[str]
+
+    def secret(self, key: str) -> pulumi.Output[str] | None:
+        return self.secrets.get(key)
+
+    def require_secret(self, key: str) -> pulumi.Output[str]:
+        value = self.secrets.get(key)
+        if value is None:  # settings validation makes this unreachable for a user mistake
+            raise KeyError(f"secret {key} is neither set nor generated")
+        return value
+
+    def container_name(self, service: str) -> str:
+        return self.settings.name(service)
+
+    @staticmethod
+    def port(service: str) -> int:
+        return CONTAINER_PORTS[service]
+
+    def data_volume(self, service: str, parent: pulumi.Resource, suffix: str = "data") -> docker.Volume:
+        """A named volume for a service's data.
+
+        It outlives container replacement (a new container mounts the same volume). With
+        `protectData` (prod) it is also protected and retained on delete, so neither
+        `pulumi destroy` nor a replacement can remove it.
+        """
+        protect = self.settings.protect_data
+        return docker.Volume(
+            f"{service}-{suffix}",
+            name=f"{self.settings.name(service)}-{suffix}",
+            labels=[
+                docker.VolumeLabelArgs(label="com.christmas.monitoring.stack", value=self.settings.stack),
+                docker.VolumeLabelArgs(label="com.christmas.monitoring.service", value=service),
+            ],
+            opts=pulumi.ResourceOptions(parent=parent, protect=protect, retain_on_delete=protect),
+        )

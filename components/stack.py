@@ -1,0 +1,53 @@
+"""MonitoringStack: the stack-private network and every area of the monitoring stack."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_docker as docker
+
+from components.alerting import Alerting
+from components.context import StackContext
+from components.grafana import Grafana
+from components.logging import Logging
+from components.metrics import Metrics
+from components.secrets import GeneratedSecrets
+from components.service import TYPE_PREFIX
+from config.settings import StackSecrets, StackSettings
+
+
+@dataclass(frozen=True)
+class MonitoringStackArgs:
+    settings: StackSettings
+    secrets: StackSecrets
+
+
+class MonitoringStack(pulumi.ComponentResource):
+    def __init__(self, name: str, args: MonitoringStackArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(f"{TYPE_PREFIX}:MonitoringStack", name, None, opts)
+        s = args.settings
+        child = pulumi.ResourceOptions(parent=self)
+        self.network = docker.Network(
+            "network",
+            name=f"{s.project}-{s.stack}",
+            driver="bridge",
+            labels=[docker.NetworkLabelArgs(label="com.christmas.monitoring.stack", value=s.stack)],
+            opts=child,
+        )
+        self.secrets = GeneratedSecrets("secrets", s, args.secrets.values, opts=child)
+        ctx = StackContext(settings=s, secrets=self.secrets.all, network_name=self.network.name)
+        self.alerting = Alerting("alerting", ctx, opts=child)
+        # Prometheus starts once Alertmanager is healthy, so no alert is sent into the void.
+        self.metrics = Metrics("metrics", ctx, depends_on=[p.container for p in self.alerting.peers], opts=child)
+        self.logging = Logging("logging", ctx, opts=child)
+        self.grafana = Grafana("grafana", ctx, depends_on=[self.metrics.prometheus.container,
+                                                           *self.logging.ready], opts=child)
+        self.urls: dict[str, str | None] = {
+            "grafana_url": s.grafana.root_url,
+            "prometheus_url": self.metrics.prometheus_url,
+            "alertmanager_url": self.alerting.alertmanager_url,
+            "kibana_url": s.logging.kibana_public_base_url,
+        }
+        self.generated_secrets = self.secrets.generated
+        self.register_outputs({**self.urls})

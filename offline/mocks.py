@@ -1,0 +1,201 @@
+"""Runs the real Pulumi program under mocks and records what it declares.
+
+Used by the offline plan (`make plan`) and by the tests: one harness, so what the tests
+check is exactly what the plan shows.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime.rpc import _special_secret_sig, _special_sig_key, deserialize_properties
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROGRAM = PROJECT_DIR / "__main__.py"
+SECRET_MARK = "[secret]"
+
+
+def is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(_special_sig_key) == _special_secret_sig
+
+
+def unwrap(value: Any) -> Any:
+    """The value with every secret wrapper removed (for assertions on content)."""
+    if is_secret(value):
+        return unwrap(value["value"])
+    if isinstance(value, dict):
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return value
+
+
+def redact(value: Any) -> Any:
+    """The value with every secret replaced by `[secret]`."""
+    if is_secret(value):
+        return SECRET_MARK
+    if isinstance(value, dict):
+        return {k: redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+@dataclass
+class DeclaredResource:
+    type: str
+    name: str
+    urn: str
+    parent: str
+    custom: bool
+    protect: bool
+    retain_on_delete: bool
+    provider: str
+    dependencies: list[str]
+    # As the engine would receive them: secrets still wrapped (see is_secret / unwrap / redact).
+    inputs: dict[str, Any]
+
+
+@dataclass
+class ProgramRun:
+    resources: list[DeclaredResource] = field(default_factory=list)
+    # name -> (value, is_secret)
+    exports: dict[str, tuple[Any, bool]] = field(default_factory=dict)
+    # Values the mocks invented for generated secrets (to find them anywhere they leak).
+    generated_secret_values: list[str] = field(default_factory=list)
+
+    def of_type(self, type_: str) -> list[DeclaredResource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def named(self, name: str) -> DeclaredResource:
+        matches = [r for r in self.resources if r.name == name]
+        if len(matches) != 1:
+            raise KeyError(f"{len(matches)} resources named {name!r}")
+        return matches[0]
+
+    def by_urn(self, urn: str) -> DeclaredResource:
+        return next(r for r in self.resources if r.urn == urn)
+
+    def containers(self) -> list[DeclaredResource]:
+        return self.of_type("docker:index/container:Container")
+
+
+class _Mocks(pulumi.runtime.Mocks):
+    """Answers each resource with its inputs plus the computed outputs the program reads."""
+
+    def __init__(self, run: ProgramRun) -> None:
+        self.run = run
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        outputs = dict(args.inputs)
+        if args.typ == "random:index/randomPassword:RandomPassword":
+            value = f"generated-{args.name}-Zq8xW2vN5kT7"
+            self.run.generated_secret_values.append(value)
+            outputs["result"] = value
+        elif args.typ == "docker:index/remoteImage:RemoteImage":
+            outputs["imageId"] = f"sha256:mock-{args.name}"
+            outputs["repoDigest"] = f"{args.inputs.get('name')}@sha256:mock"
+        return f"{args.name}-id", outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+
+class _RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The stock mock monitor, also recording parent, protect, dependencies and provider."""
+
+    def __init__(self, mocks: _Mocks, run: ProgramRun) -> None:
+        super().__init__(mocks)
+        self.run = run
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.run.resources.append(DeclaredResource(
+                type=request.type,
+                name=request.name,
+                urn=response.urn,
+                parent=request.parent,
+                custom=request.custom,
+                protect=bool(request.protect),
+                retain_on_delete=bool(request.retainOnDelete),
+                provider=request.provider,
+                dependencies=list(request.dependencies),
+                inputs=deserialize_properties(request.object),
+            ))
+        return response
+
+
+def run_program(stack: str, config: Mapping[str, str], secret_keys: set[str] | frozenset[str] = frozenset(),
+                project: str = "christmas-monitoring") -> ProgramRun:
+    """Run __main__.py for `stack` with `config` (keys without the project prefix).
+
+    Raises whatever the program raises (pulumi.RunError for a settings mistake).
+    """
+    run = ProgramRun()
+    mocks = _Mocks(run)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False,
+                             monitor=_RecordingMonitor(mocks, run))
+    pulumi.runtime.set_all_config({f"{project}:{k}": v for k, v in config.items()},
+                                  [f"{project}:{k}" for k in secret_keys])
+    if str(PROJECT_DIR) not in sys.path:
+        sys.path.insert(0, str(PROJECT_DIR))
+
+    async def program() -> None:
+        runpy.run_path(str(PROGRAM), run_name="__main__")
+        root = pulumi.runtime.settings.get_root_resource()
+        for name, value in getattr(root, "outputs", {}).items():
+            output = pulumi.Output.from_input(value)
+            run.exports[name] = (await output.future(), await output.is_secret())
+
+    _sync_await(run_pulumi_func(program))
+    return run
+
+
+def stack_file_config(stack: str, project: str = "christmas-monitoring") -> tuple[dict[str, str], set[str]]:
+    """The settings of Pulumi.<stack>.yaml as Pulumi hands them to the program (strings; objects as JSON).
+
+    Encrypted values cannot be read here: they are returned as secret keys with a placeholder.
+    """
+    import yaml
+
+    data = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text()) or {}
+    config: dict[str, str] = {}
+    secret_keys: set[str] = set()
+    prefix = f"{project}:"
+    for key, value in (data.get("config") or {}).items():
+        if not key.startswith(prefix):
+            continue
+        name = key[len(prefix):]
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            config[name] = PLACEHOLDERS.get(name, "placeholder-secret-value")
+            secret_keys.add(name)
+        elif isinstance(value, bool):
+            config[name] = "true" if value else "false"
+        elif isinstance(value, (dict, list)):
+            config[name] = json.dumps(value)
+        else:
+            config[name] = str(value)
+    return config, secret_keys
+
+
+# Stand-ins for the secrets in an offline plan: valid in form, never real, redacted on output.
+PLACEHOLDERS: dict[str, str] = {
+    "grafanaAdminPassword": "placeholder-grafana-admin-password",
+    "elasticPassword": "placeholder-elastic-password",
+    "kibanaSystemPassword": "placeholder-kibana-system-password",
+    "smtpPassword": "placeholder-smtp-password",
+    "slackWebhookUrl": "https://hooks.slack.com/services/TPLACEHOLDER/BPLACEHOLDER/placeholderwebhook",
+    "postgresExporterDsn": "postgresql://postgres_exporter:placeholder-db-password@postgres:5432/christmas"
+                           "?sslmode=require",
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the Debian packages whose real programs the tests run, when they are missing.
+set -euo pipefail
+packages=(prometheus prometheus-alertmanager prometheus-node-exporter prometheus-postgres-exporter postgresql)
+binaries=(/usr/bin/promtool /usr/bin/amtool /usr/bin/prometheus-node-exporter /usr/bin/prometheus-postgres-exporter)
+missing=0
+for bin in "${binaries[@]}"; do [[ -x "$bin" ]] || missing=1; done
+compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing=1
+if [[ $missing -eq 0 ]]; then exit 0; fi
+if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi
+echo "installing Debian packages: ${packages[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# policy-rc.d: install the programs without starting their system services (tests start their own).
+printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+$SUDO chmod +x /usr/sbin/policy-rc.d
+trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+$SUDO apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null

@@ -36,6 +36,10 @@ SECRET_KEYS: tuple[str, ...] = (
     "grafanaAdminPassword",
     "elasticPassword",
     "kibanaSystemPassword",
+    # Read-only Elasticsearch user of Grafana's logs datasource (never the superuser).
+    "elasticReaderPassword",
+    # Kibana's key for encrypted saved objects (32+ characters).
+    "kibanaEncryptionKey",
     "smtpPassword",
     "slackWebhookUrl",
     "postgresExporterDsn",
@@ -45,6 +49,8 @@ GENERATABLE_SECRETS: tuple[str, ...] = (
     "grafanaAdminPassword",
     "elasticPassword",
     "kibanaSystemPassword",
+    "elasticReaderPassword",
+    "kibanaEncryptionKey",
 )
 
 T = TypeVar("T")
@@ -547,6 +553,15 @@ def _parse_database(read: _Reader, problems: Problems) -> DatabaseSettings:
     )
 
 
+_MIN_SECRET_LENGTH: dict[str, int] = {
+    "grafanaAdminPassword": 12,
+    "elasticPassword": 12,
+    "kibanaSystemPassword": 12,
+    "elasticReaderPassword": 12,
+    "kibanaEncryptionKey": 32,
+}
+
+
 def _check_secrets(raw: Mapping[str, str], problems: Problems, generate: bool,
                    secret_keys: frozenset[str] | None) -> None:
     """Validate secret values without ever putting them in a message."""
@@ -568,10 +583,11 @@ def _check_secrets(raw: Mapping[str, str], problems: Problems, generate: bool,
         problems.add("postgresExporterDsn", "must be a postgresql:// connection URL",
                      _fix("postgresExporterDsn", "'postgresql://user:pass@db:5432/christmas?sslmode=require'",
                           secret=True))
-    for key in ("grafanaAdminPassword", "elasticPassword", "kibanaSystemPassword"):
+    for key, minimum in _MIN_SECRET_LENGTH.items():
         value = raw.get(key)
-        if value and len(value) < 12:
-            problems.add(key, "must be at least 12 characters long", _fix(key, "<a long random password>", True))
+        if value and len(value) < minimum:
+            problems.add(key, f"must be at least {minimum} characters long",
+                         _fix(key, "<a long random value>", True))
     required = [k for k in SECRET_KEYS if k not in raw]
     if generate:
         required = [k for k in required if k not in GENERATABLE_SECRETS]

@@ -194,6 +194,8 @@ PLACEHOLDERS: dict[str, str] = {
     "grafanaAdminPassword": "placeholder-grafana-admin-password",
     "elasticPassword": "placeholder-elastic-password",
     "kibanaSystemPassword": "placeholder-kibana-system-password",
+    "elasticReaderPassword": "placeholder-elastic-reader-password",
+    "kibanaEncryptionKey": "placeholder-kibana-encryption-key-0123456789abcdef",
     "smtpPassword": "placeholder-smtp-password",
     "slackWebhookUrl": "https://hooks.slack.com/services/TPLACEHOLDER/BPLACEHOLDER/placeholderwebhook",
     "postgresExporterDsn": "postgresql://postgres_exporter:placeholder-db-password@postgres:5432/christmas"

@@ -40,6 +40,17 @@ def unwrap(value: Any) -> Any:
     return value
 
 
+def _ints(value: Any) -> Any:
+    """Protobuf carries every number as a float; give back ints where the program wrote ints."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _ints(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_ints(v) for v in value]
+    return value
+
+
 def redact(value: Any) -> Any:
     """The value with every secret replaced by `[secret]`."""
     if is_secret(value):
@@ -131,7 +142,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                 retain_on_delete=bool(request.retainOnDelete),
                 provider=request.provider,
                 dependencies=list(request.dependencies),
-                inputs=deserialize_properties(request.object),
+                inputs=_ints(deserialize_properties(request.object)),
             ))
         return response
 

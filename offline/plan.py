@@ -1,0 +1,172 @@
+"""The offline plan: `python -m offline.plan <stack>` (or `make plan STACK=<stack>`).
+
+Runs the real `__main__.py` under Pulumi mocks with the stack's settings (placeholders for
+secrets that cannot be generated) and writes `build/<stack>/`:
+- `resources.json`: every resource (type, name, parent, key inputs, protect), secrets as `[secret]`;
+- `<service>/<absolute path in the container>`: every uploaded file, secrets redacted.
+It never writes a secret: values that are secret are replaced before anything is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pulumi
+
+from offline.mocks import (
+    PLACEHOLDERS,
+    PROJECT_DIR,
+    SECRET_MARK,
+    DeclaredResource,
+    ProgramRun,
+    redact,
+    run_program,
+    stack_file_config,
+    unwrap,
+)
+
+CONTAINER = "docker:index/container:Container"
+SERVICE_LABEL = "com.christmas.monitoring.service"
+
+
+def plan_config(stack: str) -> tuple[dict[str, str], set[str]]:
+    """The stack file's settings, with placeholders for the secrets a real operator would set.
+
+    A stack that generates missing passwords (dev) gets placeholders only for what cannot be
+    generated (Slack webhook, SMTP password, DSN), so the plan shows the generated ones too.
+    """
+    config, secret_keys = stack_file_config(stack)
+    generates = config.get("generateMissingSecrets", "false") == "true"
+    from config.settings import GENERATABLE_SECRETS
+
+    for key, value in PLACEHOLDERS.items():
+        if key in config or (generates and key in GENERATABLE_SECRETS):
+            continue
+        config[key] = value
+        secret_keys.add(key)
+    return config, secret_keys
+
+
+def secret_values(run: ProgramRun, config: dict[str, str], secret_keys: set[str]) -> list[str]:
+    values = [config[k] for k in secret_keys if k in config] + run.generated_secret_values
+    # Longest first, so a value containing another is replaced whole.
+    return sorted({v for v in values if v}, key=len, reverse=True)
+
+
+# In uploaded files a secret becomes a bare word, so the redacted file still parses as YAML/ini/sh.
+FILE_SECRET_MARK = "REDACTED"
+
+
+def scrub(text: str, secrets: list[str], mark: str = SECRET_MARK) -> str:
+    for value in secrets:
+        text = text.replace(value, mark)
+    return text
+
+
+def service_of(resource: DeclaredResource) -> str:
+    for label in unwrap(resource.inputs.get("labels", [])):
+        if label.get("label") == SERVICE_LABEL:
+            return str(label["value"])
+    return resource.name.removesuffix("-container")
+
+
+def key_inputs(resource: DeclaredResource) -> dict[str, Any]:
+    inputs = redact(resource.inputs)
+    if resource.type == CONTAINER:
+        # Uploaded files are written out beside resources.json; keep only their paths here.
+        uploads = inputs.get("uploads")
+        if isinstance(uploads, list):
+            inputs["uploads"] = [u.get("file") for u in uploads]
+        elif uploads == SECRET_MARK:
+            inputs["uploads"] = [u.get("file") for u in unwrap(resource.inputs["uploads"])]
+            inputs["uploadsSecret"] = True
+    for noisy in ("configJson",):
+        if noisy in inputs and isinstance(inputs[noisy], str):
+            inputs[noisy] = f"<{len(inputs[noisy])} characters of JSON>"
+    return inputs
+
+
+def write_plan(stack: str, run: ProgramRun, secrets: list[str], out: Path) -> list[Path]:
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    urn_names = {r.urn: r.name for r in run.resources}
+    resources = [
+        {
+            "type": r.type,
+            "name": r.name,
+            "parent": urn_names.get(r.parent, ""),
+            "protect": r.protect,
+            "retainOnDelete": r.retain_on_delete,
+            "dependsOn": sorted(urn_names.get(d, d) for d in r.dependencies),
+            "inputs": key_inputs(r),
+        }
+        for r in run.resources
+    ]
+    exports = {k: (SECRET_MARK if secret else v) for k, (v, secret) in run.exports.items()}
+    document = {"stack": stack, "resources": resources, "outputs": exports}
+    written = [out / "resources.json"]
+    written[0].write_text(scrub(json.dumps(document, indent=2, sort_keys=False), secrets) + "\n")
+    for container in run.containers():
+        for upload in unwrap(container.inputs.get("uploads", [])):
+            path = out / service_of(container) / str(upload["file"]).lstrip("/")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(scrub(str(upload.get("content", "")), secrets, FILE_SECRET_MARK))
+            written.append(path)
+    return written
+
+
+def summary(stack: str, run: ProgramRun, written: list[Path], out: Path, seconds: float) -> str:
+    lines = [f"offline plan of stack '{stack}': {len(run.resources)} resources, "
+             f"{len(written) - 1} uploaded files -> {out.relative_to(PROJECT_DIR)}/ ({seconds:.1f}s)"]
+    lines.append("resources by type:")
+    for type_, count in sorted(Counter(r.type for r in run.resources).items()):
+        lines.append(f"  {count:3d}  {type_}")
+    lines.append("services:")
+    for c in sorted(run.containers(), key=service_of):
+        inputs = unwrap(c.inputs)
+        ports = ", ".join(f"{p.get('ip', '0.0.0.0')}:{p['external']}->{p['internal']}" for p in inputs.get("ports", []))
+        volumes = ", ".join(
+            f"{v['volumeName']}:{v['containerPath']}" for v in inputs.get("volumes", []) if v.get("volumeName"))
+        image = next((str(r.inputs.get("name")) for r in run.of_type("docker:index/remoteImage:RemoteImage")
+                      if r.parent == c.parent), "?")
+        lines.append(f"  {service_of(c):20s} {image}")
+        lines.append(f"  {'':20s} ports: {ports or '(not published)'}; volumes: {volumes or '-'}; "
+                     f"memory: {inputs.get('memory')} MB")
+    protected = [r.name for r in run.resources if r.protect]
+    lines.append(f"protected (retained on delete): {', '.join(protected) or 'none'}")
+    lines.append("outputs: " + ", ".join(
+        f"{k}={SECRET_MARK if secret else v}" for k, (v, secret) in run.exports.items()))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
+    parser.add_argument("--out", type=Path, default=None, help="output folder (default build/<stack>)")
+    args = parser.parse_args(argv)
+    if not (PROJECT_DIR / f"Pulumi.{args.stack}.yaml").exists():
+        print(f"error: no Pulumi.{args.stack}.yaml in {PROJECT_DIR}", file=sys.stderr)
+        return 2
+    config, secret_keys = plan_config(args.stack)
+    started = time.monotonic()
+    try:
+        run = run_program(args.stack, config, secret_keys)
+    except pulumi.RunError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    out = args.out or PROJECT_DIR / "build" / args.stack
+    written = write_plan(args.stack, run, secret_values(run, config, secret_keys), out)
+    print(summary(args.stack, run, written, out, time.monotonic() - started))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -615,7 +615,8 @@ def parse_settings(project: str, stack: str, raw: Mapping[str, str],
     generate = read.boolean("generateMissingSecrets", default=False)
     services = _parse_services(read, problems)
     grafana = _parse_grafana(read, problems)
-    if services["grafana"].publish is None and not grafana.api_url:
+    grafana_publish_given = "grafana" in read.obj("publish")  # invalid entries are reported already
+    if services["grafana"].publish is None and not grafana.api_url and not grafana_publish_given:
         problems.add("publish.grafana", "Grafana must be published, or grafana.apiUrl set, for the Grafana provider",
                      _fix("publish.grafana.port", "3000"))
     logging = _parse_logging(read, problems)

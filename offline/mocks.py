@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import runpy
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -148,22 +148,33 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
 
 
 def run_program(stack: str, config: Mapping[str, str], secret_keys: set[str] | frozenset[str] = frozenset(),
-                project: str = "christmas-monitoring") -> ProgramRun:
+                project: str = "christmas-monitoring", into: ProgramRun | None = None) -> ProgramRun:
     """Run __main__.py for `stack` with `config` (keys without the project prefix).
 
-    Raises whatever the program raises (pulumi.RunError for a settings mistake).
+    Raises whatever the program raises (pulumi.RunError for a settings mistake); `into`, when
+    given, is filled as the program goes, so a caller sees what was declared before a failure.
     """
-    run = ProgramRun()
-    mocks = _Mocks(run)
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False,
-                             monitor=_RecordingMonitor(mocks, run))
-    pulumi.runtime.set_all_config({f"{project}:{k}": v for k, v in config.items()},
-                                  [f"{project}:{k}" for k in secret_keys])
     if str(PROJECT_DIR) not in sys.path:
         sys.path.insert(0, str(PROJECT_DIR))
+    return run_under_mocks(lambda: runpy.run_path(str(PROGRAM), run_name="__main__"), stack, config,
+                           secret_keys, project, into)
+
+
+def run_under_mocks(body: Callable[[], object], stack: str = "dev", config: Mapping[str, str] | None = None,
+                    secret_keys: set[str] | frozenset[str] = frozenset(), project: str = "christmas-monitoring",
+                    into: ProgramRun | None = None) -> ProgramRun:
+    """Run `body` (a program, or a single component for a component test) under the mocks."""
+    run = into if into is not None else ProgramRun()
+    mocks = _Mocks(run)
+    # A fresh root stack per run: exports of an earlier run in this process must not leak in.
+    pulumi.runtime.settings.ROOT.set(None)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False,
+                             monitor=_RecordingMonitor(mocks, run))
+    pulumi.runtime.set_all_config({f"{project}:{k}": v for k, v in (config or {}).items()},
+                                  [f"{project}:{k}" for k in secret_keys])
 
     async def program() -> None:
-        runpy.run_path(str(PROGRAM), run_name="__main__")
+        body()
         root = pulumi.runtime.settings.get_root_resource()
         for name, value in getattr(root, "outputs", {}).items():
             output = pulumi.Output.from_input(value)

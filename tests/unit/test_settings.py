@@ -1,0 +1,179 @@
+"""Stack settings: defaults, per-stack values, and a clear error for every bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pytest
+
+from config.settings import SECRET_KEYS, SettingsError, parse_settings
+from offline.mocks import PLACEHOLDERS, ProgramRun, run_program
+from tests.conftest import stack_config
+
+PROJECT = "christmas-monitoring"
+
+
+def prod_raw() -> tuple[dict[str, str], set[str]]:
+    config, secret_keys = stack_config("prod")
+    return dict(config), set(secret_keys)
+
+
+def error_for(raw: dict[str, str], secret_keys: set[str], stack: str = "prod") -> str:
+    with pytest.raises(SettingsError) as caught:
+        parse_settings(PROJECT, stack, raw, frozenset(secret_keys))
+    return str(caught.value)
+
+
+def test_prod_stack_file_parses_with_its_values(prod_settings):
+    s = prod_settings
+    assert s.protect_data is True
+    assert s.generate_missing_secrets is False
+    assert s.prometheus.retention_time == "30d"
+    assert s.alerting.alertmanager_peers == 2
+    assert s.services["grafana"].publish is not None
+    assert s.services["grafana"].publish.bind_address == "0.0.0.0"
+    assert s.services["prometheus"].publish is not None
+    assert s.services["prometheus"].publish.bind_address == "127.0.0.1"
+    assert s.services["elasticsearch"].publish is None
+    assert s.services["elasticsearch"].memory_mb == 8192
+
+
+def test_dev_stack_binds_everything_to_loopback(dev_settings):
+    published = {name: svc.publish for name, svc in dev_settings.services.items() if svc.publish}
+    assert set(published) >= {"grafana", "prometheus", "alertmanager", "kibana"}
+    assert {p.bind_address for p in published.values()} == {"127.0.0.1"}
+    assert dev_settings.protect_data is False
+
+
+def test_dev_needs_no_secret_at_all():
+    config, _ = stack_config("dev")
+    for key in SECRET_KEYS:
+        config.pop(key, None)
+    settings = parse_settings(PROJECT, "dev", config, frozenset())
+    assert settings.generate_missing_secrets
+    assert settings.alerting.email_enabled and not settings.alerting.slack_enabled
+
+
+def test_prod_requires_every_secret_and_names_each():
+    config, secret_keys = prod_raw()
+    for key in SECRET_KEYS:
+        config.pop(key)
+    message = error_for(config, secret_keys)
+    for key in SECRET_KEYS:
+        assert f"{key}: is a required secret" in message
+        assert f"pulumi config set --secret {key}" in message
+
+
+def test_all_problems_are_reported_together():
+    config, secret_keys = prod_raw()
+    config["prometheus"] = json.dumps({"scrapeInterval": "fast", "retentionTime": "30d"})
+    config["publish"] = json.dumps({"grafana": {"port": 70000, "address": "0.0.0.0"}})
+    message = error_for(config, secret_keys)
+    assert "2 configuration problem(s)" in message
+    assert "prometheus.scrapeInterval" in message and "publish.grafana.port" in message
+
+
+BAD_SETTINGS: list[tuple[str, str, str, str]] = [
+    # (key, raw value, text expected in the message, text expected in the fix)
+    ("publish", json.dumps({"grafana": {"port": 70000, "address": "0.0.0.0"}}),
+     "publish.grafana.port: must be between 1 and 65535", "pulumi config set --path publish.grafana.port"),
+    ("publish", json.dumps({"grafana": {"port": 3000, "address": "localhost:80"}}),
+     "publish.grafana.address: must be an IPv4 address", "pulumi config set --path publish.grafana.address"),
+    ("prometheus", json.dumps({"scrapeInterval": "15 seconds"}),
+     "prometheus.scrapeInterval: must be a Prometheus duration", "--path prometheus.scrapeInterval 15s"),
+    ("prometheus", json.dumps({"appTargets": ["http://api:8000/metrics"]}),
+     "prometheus.appTargets: has targets that are not host:port", "--path prometheus.appTargets[0] api:8000"),
+    ("thresholds", json.dumps({"cpuPercent": "eighty"}),
+     "thresholds.cpuPercent: must be a float", "--path thresholds.cpuPercent"),
+    ("thresholds", json.dumps({"memoryPercent": 150}),
+     "thresholds.memoryPercent: must be between 1 and 100", "--path thresholds.memoryPercent"),
+    ("alerting", json.dumps({"emailTo": ["oncall-at-example.com"]}),
+     "alerting.emailTo: has malformed e-mail addresses", "--path alerting.emailTo[0]"),
+    ("alerting", json.dumps({"emailFrom": "alertmanager"}),
+     "alerting.emailFrom: must be an e-mail address", "--path alerting.emailFrom"),
+    ("alerting", json.dumps({"alertmanagerPeers": 0}),
+     "alerting.alertmanagerPeers: must be between 1 and 5", "--path alerting.alertmanagerPeers"),
+    ("grafana", json.dumps({"rootUrl": "grafana.example.com"}),
+     "grafana.rootUrl: must be an http(s) URL", "--path grafana.rootUrl"),
+    ("images", json.dumps({"grafana": "grafana/grafana:latest"}),
+     "images.grafana: must be an image with an exact version tag", "--path images.grafana"),
+    ("images", json.dumps({"prometheus": "prom/prometheus"}),
+     "images.prometheus: must be an image with an exact version tag", "--path images.prometheus"),
+    ("memoryMb", json.dumps({"prometheus": 4}),
+     "memoryMb.prometheus: must be between 16 and 262144", "--path memoryMb.prometheus"),
+    ("logging", json.dumps({"retentionDays": 0}),
+     "logging.retentionDays: must be a positive number of days", "--path logging.retentionDays"),
+    ("logging", json.dumps({"elasticsearchHeapMb": 8192}),
+     "logging.elasticsearchHeapMb: (8192 MB) must be at most half of memoryMb.elasticsearch",
+     "--path logging.elasticsearchHeapMb 4096"),
+    ("database", json.dumps({"port": "5432"}),
+     "database.port: must be a int", "--path database.port"),
+    ("protectData", "yes", "protectData: must be true or false", "pulumi config set protectData true"),
+    ("alerting", json.dumps({"slackChanel": "#ops"}),
+     "alerting.slackChanel: is not a known setting", "pulumi config rm --path alerting.slackChanel"),
+    ("grafanaAdminPasswrd", "whatever", "grafanaAdminPasswrd: is not a known setting",
+     "pulumi config rm grafanaAdminPasswrd"),
+    ("thresholds", "[80, 85]", "thresholds: must be an object of settings", "pulumi config set --path thresholds."),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "expected", "fix"), BAD_SETTINGS,
+                         ids=[f"{k}-{i}" for i, (k, *_rest) in enumerate(BAD_SETTINGS)])
+def test_bad_setting_names_key_problem_and_fix(key, value, expected, fix):
+    config, secret_keys = prod_raw()
+    config[key] = value
+    message = error_for(config, secret_keys)
+    assert expected in message
+    assert fix in message
+
+
+BAD_SECRETS: list[tuple[str, str, str]] = [
+    ("slackWebhookUrl", "http://hooks.slack.com/services/x", "slackWebhookUrl: must be an https:// URL"),
+    ("slackWebhookUrl", "not a url", "slackWebhookUrl: must be an https:// URL"),
+    ("postgresExporterDsn", "host=db user=x", "postgresExporterDsn: must be a postgresql:// connection URL"),
+    ("grafanaAdminPassword", "short", "grafanaAdminPassword: must be at least 12 characters long"),
+    ("kibanaEncryptionKey", "x" * 20, "kibanaEncryptionKey: must be at least 32 characters long"),
+    ("smtpPassword", "", "smtpPassword: is empty"),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "expected"), BAD_SECRETS)
+def test_bad_secret_is_reported_without_its_value(key, value, expected):
+    config, secret_keys = prod_raw()
+    config[key] = value
+    message = error_for(config, secret_keys)
+    assert expected in message
+    assert f"pulumi config set --secret {key}" in message
+    if value:
+        assert value not in message
+
+
+def test_secret_stored_in_plain_text_is_refused():
+    config, secret_keys = prod_raw()
+    secret_keys.discard("smtpPassword")
+    message = error_for(config, secret_keys)
+    assert "smtpPassword: is stored in plain text" in message
+    assert PLACEHOLDERS["smtpPassword"] not in message
+
+
+def test_a_stack_without_any_receiver_is_refused():
+    config, secret_keys = stack_config("dev")
+    config.pop("slackWebhookUrl")
+    alerting = json.loads(config["alerting"])
+    alerting.pop("emailTo")
+    config["alerting"] = json.dumps(alerting)
+    message = error_for(config, secret_keys, stack="dev")
+    assert "no alert receiver" in message
+    assert "pulumi config set --secret slackWebhookUrl" in message
+
+
+def test_bad_setting_fails_the_program_before_any_resource():
+    """`pulumi preview` stops at once with the message: a RunError (no traceback), no resource declared."""
+    config, secret_keys = prod_raw()
+    config["publish"] = json.dumps({"grafana": {"port": 0}})
+    run = ProgramRun()
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program("prod", config, secret_keys, into=run)
+    assert "publish.grafana.port: must be between 1 and 65535" in str(caught.value)
+    assert run.resources == []

@@ -32,11 +32,13 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+	$(BIN)/mypy policy
 
 ## Everything: venv, Debian tools, ruff, mypy, and every test (unit, config, policy, integration).
 test: $(STAMP) tools
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/mypy policy
 	$(BIN)/pytest
 
 clean:

@@ -22,8 +22,11 @@ class Alerting(pulumi.ComponentResource):
         webhook = ctx.secret("slackWebhookUrl") or pulumi.Output.from_input("")
         password = ctx.secret("smtpPassword") or pulumi.Output.from_input("")
         # Rendered inside apply: the file holds secrets, so it is uploaded from a secret Output.
-        config_text = pulumi.Output.secret(pulumi.Output.all(webhook, password).apply(
-            lambda values: am.render_alertmanager_yml(s, values[0] or None, values[1] or None)))
+        def render(values: list[str]) -> str:
+            return am.render_alertmanager_yml(s, values[0] or None, values[1] or None)
+
+        rendered: pulumi.Output[str] = pulumi.Output.all(webhook, password).apply(render)
+        config_text: pulumi.Output[str] = pulumi.Output.secret(rendered)
         peers = s.alerting.alertmanager_peers
         hosts = [alertmanager_host(i) for i in range(peers)]
         self.peers: list[Service] = []

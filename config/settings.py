@@ -337,7 +337,7 @@ def _between(low: float, high: float) -> Callable[[Any], str | None]:
     return check
 
 
-def _matches(pred: Callable[[str], bool], what: str) -> Callable[[Any], str | None]:
+def _matches(pred: Callable[[Any], bool], what: str) -> Callable[[Any], str | None]:
     def check(value: Any) -> str | None:
         return None if pred(value) else f"must be {what}, got {value!r}"
 

@@ -130,7 +130,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         self.run = run
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
             self.run.resources.append(DeclaredResource(
                 type=request.type,

@@ -78,7 +78,7 @@ def service_of(resource: DeclaredResource) -> str:
 
 
 def key_inputs(resource: DeclaredResource) -> dict[str, Any]:
-    inputs = redact(resource.inputs)
+    inputs: dict[str, Any] = redact(resource.inputs)
     if resource.type == CONTAINER:
         # Uploaded files are written out beside resources.json; keep only their paths here.
         uploads = inputs.get("uploads")

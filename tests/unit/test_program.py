@@ -42,7 +42,7 @@ def long_running(run: ProgramRun) -> list[DeclaredResource]:
 
 
 @pytest.fixture(params=["dev", "prod"])
-def run(request, dev_run, prod_run) -> ProgramRun:
+def run(request, dev_run, prod_run):
     return dev_run if request.param == "dev" else prod_run
 
 

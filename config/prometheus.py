@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from config.alert_rules import render_alert_files
+from config.recording_rules import RECORDING_FILE, render_recording_rules
 from config.settings import CONTAINER_PORTS, StackSettings
 from config.yamlout import dump_yaml
 
@@ -55,5 +57,5 @@ def render_prometheus_yml(settings: StackSettings) -> str:
 
 
 def render_rule_files(settings: StackSettings) -> dict[str, str]:
-    """File name -> content of each rule file under RULES_DIR."""
-    return {}
+    """File name -> content of each rule file under RULES_DIR (recording rules, then alerts per area)."""
+    return {RECORDING_FILE: render_recording_rules(), **render_alert_files(settings)}

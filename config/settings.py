@@ -103,6 +103,10 @@ class AlertThresholds:
     order_failure_percent: float = 5.0
     order_latency_p95_seconds: float = 0.5
     container_memory_percent: float = 90.0
+    # DiskWillFillSoon: how far ahead the free-space trend is extrapolated.
+    disk_fill_hours: float = 4.0
+    # NoTradingSignals / NoTradesExecuted: how long the engine may stay silent in market hours.
+    trading_idle_minutes: float = 15.0
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,10 @@ class AlertingSettings:
     # Trading hours (UTC) during which "no trading signals" is an alert.
     market_open_hour_utc: int = 0
     market_close_hour_utc: int = 24
+    # Every alert's runbook_url is `<runbook_base_url>#<alertname lower-cased>`.
+    runbook_base_url: str = "https://github.com/christmas-trading/christmas-monitoring/blob/main/docs/runbook.md"
+    # Dead man's switch that receives the always-firing Watchdog; empty = a null receiver.
+    heartbeat_url: str = ""
 
     @property
     def email_enabled(self) -> bool:
@@ -440,6 +448,8 @@ _THRESHOLD_FIELDS: dict[str, tuple[str, float, float]] = {
     "orderFailurePercent": ("order_failure_percent", 0.01, 100),
     "orderLatencyP95Seconds": ("order_latency_p95_seconds", 0.001, 600),
     "containerMemoryPercent": ("container_memory_percent", 1, 100),
+    "diskFillHours": ("disk_fill_hours", 1, 168),
+    "tradingIdleMinutes": ("trading_idle_minutes", 1, 1440),
 }
 
 
@@ -457,7 +467,8 @@ def _parse_thresholds(read: _Reader, problems: Problems) -> AlertThresholds:
 def _parse_alerting(read: _Reader, problems: Problems, slack_enabled: bool) -> AlertingSettings:
     key = "alerting"
     section = read.obj(key, ("slackChannel", "emailTo", "emailFrom", "smtpSmarthost", "smtpUsername",
-                             "smtpRequireTls", "alertmanagerPeers", "marketOpenHourUtc", "marketCloseHourUtc"))
+                             "smtpRequireTls", "alertmanagerPeers", "marketOpenHourUtc", "marketCloseHourUtc",
+                             "runbookBaseUrl", "heartbeatUrl"))
     d = AlertingSettings()
     email_to: tuple[str, ...] = d.email_to
     if "emailTo" in section:
@@ -487,6 +498,12 @@ def _parse_alerting(read: _Reader, problems: Problems, slack_enabled: bool) -> A
                                     _between(0, 23), "13"),
         market_close_hour_utc=_typed(problems, section, key, "marketCloseHourUtc", d.market_close_hour_utc, int,
                                      _between(1, 24), "21"),
+        runbook_base_url=_typed(problems, section, key, "runbookBaseUrl", d.runbook_base_url, str,
+                                _matches(lambda s: is_url(s) and "#" not in s, "an http(s) URL without #anchor"),
+                                "https://github.com/acme/christmas-monitoring/blob/main/docs/runbook.md"),
+        heartbeat_url=_typed(problems, section, key, "heartbeatUrl", d.heartbeat_url, str,
+                             _matches(lambda s: s == "" or is_url(s), "an http(s) URL (or empty for none)"),
+                             "https://hc-ping.com/<uuid>"),
     )
     if settings.market_close_hour_utc <= settings.market_open_hour_utc:
         problems.add("alerting.marketCloseHourUtc", "must be after alerting.marketOpenHourUtc",

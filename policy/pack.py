@@ -1,0 +1,16 @@
+"""The policies of the pack, in the order `pulumi preview` reports them."""
+
+from __future__ import annotations
+
+from pulumi_policy import Policy
+
+from policy.env_secrets import env_secrets
+from policy.images import images_pinned
+from policy.isolation import isolation
+from policy.lifecycle import lifecycle
+from policy.ports import ports_on_loopback
+from policy.volumes import volumes_protected
+
+PACK_NAME = "christmas-monitoring"
+
+POLICIES: list[Policy] = [images_pinned, lifecycle, isolation, ports_on_loopback, volumes_protected, env_secrets]

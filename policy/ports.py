@@ -1,0 +1,49 @@
+"""Published ports stay on loopback, except Grafana and Kibana in prod (the operators' UIs)."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from pulumi_policy import (
+    EnforcementLevel,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+)
+
+from policy.values import CONTAINER, PROD_STACK, describe, prop, service_of, stack_of
+
+PUBLIC_IN_PROD = frozenset({"grafana", "kibana"})
+
+
+def is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return address == "localhost"
+
+
+def check_ports(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != CONTAINER:
+        return
+    service = service_of(args.props)
+    if service in PUBLIC_IN_PROD and stack_of(args.props) == PROD_STACK:
+        return
+    what = describe(args.resource_type, args.name, args.props)
+    for port in prop(args.props, "ports") or []:
+        # No ip: Docker binds every interface.
+        address = str(port.get("ip") or "0.0.0.0")
+        if is_loopback(address):
+            continue
+        key = f"publish.{service or '<service>'}.address"
+        report(f"{what} publishes port {port.get('external') or port.get('internal')} on {address}: only Grafana "
+               f"and Kibana in prod may be reached from outside the host; "
+               f"`pulumi config set --path {key} 127.0.0.1` (or remove the publish entry).", None)
+
+
+ports_on_loopback = ResourceValidationPolicy(
+    name="ports-on-loopback",
+    description="No port published beyond loopback, except Grafana and Kibana in prod.",
+    validate=check_ports,
+    enforcement_level=EnforcementLevel.MANDATORY,
+)

@@ -1,0 +1,177 @@
+"""The policy pack on what the real program declares (must pass) and on broken variants (must be caught).
+
+Everything goes through pulumi-policy's own analyzer servicer (see harness.py), as in
+`pulumi preview --policy-pack policy`.
+"""
+
+from __future__ import annotations
+
+import pytest
+from pulumi_policy import EnforcementLevel
+
+from offline.mocks import DeclaredResource, ProgramRun, unwrap
+from policy.pack import POLICIES
+from tests.policy.harness import Violation, analyze, variant
+
+CONTAINER = "docker:index/container:Container"
+VOLUME = "docker:index/volume:Volume"
+SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
+
+
+def secret(value):
+    """A value marked secret as the engine sends it to a policy pack."""
+    return {**SECRET_SIG, "value": value}
+
+
+def container(run: ProgramRun, service: str) -> DeclaredResource:
+    for c in run.containers():
+        labels = {item["label"]: item["value"] for item in unwrap(c.inputs["labels"])}
+        if labels.get("com.christmas.monitoring.service") == service:
+            return c
+    raise AssertionError(f"no container for {service}")
+
+
+def relabel(resource: DeclaredResource, service: str) -> list[dict[str, str]]:
+    return [{**item, "value": service} if item["label"] == "com.christmas.monitoring.service" else item
+            for item in resource.inputs["labels"]]
+
+
+def only(violations: list[Violation], policy: str, urn: str) -> Violation:
+    """The one violation expected: from `policy`, on the broken resource, mandatory."""
+    assert [(v.policy, v.urn) for v in violations] == [(policy, urn)], violations
+    assert violations[0].mandatory
+    return violations[0]
+
+
+@pytest.fixture(params=["dev", "prod"])
+def run(request, dev_run, prod_run) -> ProgramRun:
+    return dev_run if request.param == "dev" else prod_run
+
+
+def test_every_policy_is_mandatory():
+    assert len(POLICIES) == 6
+    assert all(p.enforcement_level == EnforcementLevel.MANDATORY for p in POLICIES)
+
+
+def test_the_real_program_passes_every_policy(run):
+    # Not vacuous: the stack declares containers, images and volumes for the policies to look at.
+    assert len(run.containers()) >= 6
+    assert run.of_type("docker:index/remoteImage:RemoteImage")
+    assert run.of_type(VOLUME)
+    assert analyze(run.resources) == []
+
+
+def test_prod_volumes_are_the_protected_ones(prod_run, dev_run):
+    assert all(v.protect for v in prod_run.of_type(VOLUME))
+    # dev's volumes are not protected, and that is allowed outside prod.
+    assert not any(v.protect for v in dev_run.of_type(VOLUME))
+
+
+@pytest.mark.parametrize("image", ["prom/prometheus:latest", "prom/prometheus", "localhost:5000/prom/prometheus"])
+def test_an_unpinned_image_is_caught(dev_run, image):
+    remote = dev_run.named("prometheus-image")
+    v = only(analyze([variant(remote, name=image)]), "images-pinned", remote.urn)
+    assert "prometheus-image" in v.message and image in v.message
+    assert "pulumi config set --path images.prometheus" in v.message
+
+
+def test_a_container_running_an_unpinned_image_is_caught(dev_run):
+    c = container(dev_run, "prometheus")
+    v = only(analyze([variant(c, image="prom/prometheus:latest")]), "images-pinned", c.urn)
+    assert "prometheus-container" in v.message and "`latest`" in v.message
+
+
+def test_an_image_pinned_by_digest_passes(dev_run):
+    remote = dev_run.named("prometheus-image")
+    assert analyze([variant(remote, name="prom/prometheus@sha256:" + "a" * 64)]) == []
+
+
+def test_a_missing_healthcheck_is_caught(prod_run):
+    c = container(prod_run, "prometheus")
+    v = only(analyze([variant(c, healthcheck=None)]), "container-restart-healthcheck-memory", c.urn)
+    assert "prometheus-container" in v.message and "no healthcheck" in v.message and "Healthcheck(" in v.message
+
+
+def test_a_missing_memory_limit_is_caught(prod_run):
+    c = container(prod_run, "alertmanager")
+    v = only(analyze([variant(c, memory=None)]), "container-restart-healthcheck-memory", c.urn)
+    assert "no memory limit" in v.message and "memoryMb.alertmanager" in v.message
+
+
+def test_a_long_running_container_without_restart_is_caught(dev_run):
+    c = container(dev_run, "prometheus")
+    v = only(analyze([variant(c, restart="no")]), "container-restart-healthcheck-memory", c.urn)
+    assert "restart policy 'no'" in v.message
+
+
+def test_a_one_shot_job_may_not_restart(dev_run):
+    c = container(dev_run, "prometheus")
+    assert analyze([variant(c, restart="no", mustRun=False)]) == []
+
+
+def test_a_privileged_container_is_caught(dev_run):
+    c = container(dev_run, "cadvisor")
+    v = only(analyze([variant(c, privileged=True)]), "no-privileged-no-host-namespace", c.urn)
+    assert "cadvisor-container" in v.message and "privileged" in v.message
+
+
+def test_only_node_exporter_may_share_the_host_pid_namespace(dev_run):
+    assert unwrap(container(dev_run, "node-exporter").inputs)["pidMode"] == "host"  # and it passes (above)
+    c = container(dev_run, "cadvisor")
+    v = only(analyze([variant(c, pidMode="host")]), "no-privileged-no-host-namespace", c.urn)
+    assert "pid_mode='host'" in v.message and "cadvisor-container" in v.message
+
+
+@pytest.mark.parametrize("key", ["networkMode", "ipcMode"])
+def test_no_container_may_share_the_host_network_or_ipc(dev_run, key):
+    c = container(dev_run, "node-exporter")
+    only(analyze([variant(c, **{key: "host"})]), "no-privileged-no-host-namespace", c.urn)
+
+
+def test_prometheus_on_every_interface_in_prod_is_caught(prod_run):
+    c = container(prod_run, "prometheus")
+    ports = [{**p, "ip": "0.0.0.0"} for p in unwrap(c.inputs)["ports"]]
+    v = only(analyze([variant(c, ports=ports)]), "ports-on-loopback", c.urn)
+    assert "0.0.0.0" in v.message and "publish.prometheus.address 127.0.0.1" in v.message
+
+
+def test_a_port_without_address_binds_every_interface_and_is_caught(dev_run):
+    c = container(dev_run, "alertmanager")
+    ports = [{k: v for k, v in p.items() if k != "ip"} for p in unwrap(c.inputs)["ports"]]
+    only(analyze([variant(c, ports=ports)]), "ports-on-loopback", c.urn)
+
+
+def test_grafana_and_kibana_may_be_public_in_prod_only(prod_run, dev_run):
+    for run, expected in ((prod_run, []), (dev_run, ["ports-on-loopback"] * 2)):
+        c = container(run, "prometheus")
+        ports = [{**p, "ip": "0.0.0.0"} for p in unwrap(c.inputs)["ports"]]
+        found = analyze([variant(c, ports=ports, labels=relabel(c, service)) for service in ("grafana", "kibana")])
+        assert [v.policy for v in found] == expected
+
+
+def test_an_unprotected_volume_in_prod_is_caught(prod_run):
+    volume = prod_run.of_type(VOLUME)[0]
+    v = only(analyze([variant(volume, protect=False)]), "prod-data-volumes-protected", volume.urn)
+    assert volume.name in v.message and "protectData true" in v.message
+
+
+def test_a_plain_database_password_in_env_is_caught(prod_run):
+    c = container(prod_run, "postgres-exporter")
+    envs = ["DATA_SOURCE_USER=postgres_exporter", "DATA_SOURCE_PASS=hunter2-plain", "PG_EXPORTER_WEB_TELEMETRY=x"]
+    v = only(analyze([variant(c, envs=envs)]), "no-plaintext-secret-env", c.urn)
+    assert "DATA_SOURCE_PASS" in v.message and "postgres-exporter-container" in v.message
+    assert "hunter2" not in v.message  # the message never repeats the value
+
+
+def test_a_plain_dsn_is_caught_and_the_same_dsn_as_a_secret_passes(prod_run):
+    c = container(prod_run, "postgres-exporter")
+    dsn = unwrap(c.inputs["envs"])
+    assert c.inputs["envs"] == secret(dsn)  # how the real program declares it
+    only(analyze([variant(c, envs=dsn)]), "no-plaintext-secret-env", c.urn)
+    assert analyze([variant(c, envs=[secret(e) for e in dsn])]) == []
+
+
+def test_file_references_and_harmless_names_are_not_secrets(dev_run):
+    c = container(dev_run, "prometheus")
+    envs = ["GF_SECURITY_ADMIN_PASSWORD__FILE=/run/secrets/admin", "TZ=UTC", "GOMAXPROCS=2"]
+    assert analyze([variant(c, envs=envs)]) == []

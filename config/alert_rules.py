@@ -111,10 +111,10 @@ def _containers(settings: StackSettings) -> AlertGroup:
     return AlertGroup("containers", (
         AlertRule("ContainerRestarting", 'changes(container_start_time_seconds{name!=""}[15m]) > 2',
                   "warning", "Container restarting",
-                  f"{{{{ $labels.name }}}} restarted {_NUM} times in the last 15 minutes."),
+                  f"Restarts of {{{{ $labels.name }}}} in the last 15 minutes: {_NUM}."),
         AlertRule("ContainerOomKilled", 'increase(container_oom_events_total{name!=""}[10m]) > 0',
                   "warning", "Container OOM-killed",
-                  f"{{{{ $labels.name }}}} was killed for running out of memory {_NUM} times in the last 10 minutes."),
+                  f"OOM kills of {{{{ $labels.name }}}} in the last 10 minutes: {_NUM}."),
         AlertRule("ContainerMemoryNearLimit",
                   'container_memory_working_set_bytes{name!=""} / (container_spec_memory_limit_bytes{name!=""} > 0)'
                   f" * 100 > {t.container_memory_percent:g}",
@@ -221,7 +221,7 @@ def _monitoring() -> AlertGroup:
                   "5m"),
         AlertRule("PrometheusTsdbCompactionsFailing", "increase(prometheus_tsdb_compactions_failed_total[3h]) > 0",
                   "warning", "Prometheus TSDB compactions failing",
-                  f"Prometheus {{{{ $labels.instance }}}} had {_NUM} failed compactions in the last 3 hours."),
+                  f"Failed TSDB compactions of Prometheus {{{{ $labels.instance }}}} in the last 3 hours: {_NUM}."),
         AlertRule("AlertmanagerConfigReloadFailed", "alertmanager_config_last_reload_successful == 0",
                   "warning", "Alertmanager configuration reload failed",
                   "Alertmanager {{ $labels.instance }} failed to reload its configuration "

@@ -1,0 +1,148 @@
+"""promtool on the files rendered for dev and prod: config, rule syntax, and rule unit tests."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from config import recording_rules as rec
+from config.alert_rules import alert_names
+from config.prometheus import RULES_DIR, render_prometheus_config, render_rule_files
+from config.settings import StackSettings
+from config.yamlout import dump_yaml
+from tests.config.rule_cases import alert_cases, promtool_tests, s
+from tests.conftest import stack_settings
+
+STACKS = ("dev", "prod")
+
+
+def promtool(*args: str) -> subprocess.CompletedProcess[str]:
+    exe = shutil.which("promtool")
+    assert exe, "promtool is missing: run `make tools` (Debian package prometheus)"
+    return subprocess.run([exe, *args], capture_output=True, text=True, timeout=120, check=False)
+
+
+def write_rules(settings: StackSettings, directory: Path) -> list[str]:
+    files = render_rule_files(settings)
+    for name, text in files.items():
+        (directory / name).write_text(text)
+    return sorted(files)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_prometheus_config_and_its_rule_files_are_valid(stack: str, tmp_path: Path) -> None:
+    settings = stack_settings(stack)
+    write_rules(settings, tmp_path)
+    config = render_prometheus_config(settings)
+    assert config["rule_files"] == [f"{RULES_DIR}/*.yml"]
+    # Same config, rule files read from where this test wrote them, so promtool checks them too.
+    config["rule_files"] = [str(tmp_path / "*.yml")]
+    path = tmp_path / "prometheus.yml.check"
+    path.write_text(dump_yaml(config))
+    result = promtool("check", "config", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout
+    assert f"SUCCESS: {len(render_rule_files(settings))} rule files found" in result.stdout
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_rule_file_passes_promtool_check_rules(stack: str, tmp_path: Path) -> None:
+    settings = stack_settings(stack)
+    files = write_rules(settings, tmp_path)
+    result = promtool("check", "rules", *[str(tmp_path / f) for f in files])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("SUCCESS") == len(files)
+
+
+def test_every_alert_has_a_firing_and_a_quiet_case() -> None:
+    for stack in STACKS:
+        settings = stack_settings(stack)
+        cases = {c.alert: c for c in alert_cases(settings)}
+        assert sorted(cases) == sorted(alert_names(settings))
+        never_silent = {"Watchdog"}
+        assert [n for n, c in cases.items() if not c.quiet and n not in never_silent] == []
+
+
+def recording_tests() -> list[dict[str, object]]:
+    """Known inputs -> the value of every recording rule the dashboards read."""
+    api = 'job="api",instance="api:8000",method="GET"'
+    te = 'job="trading-engine",instance="trading-engine:8001",strategy="momentum"'
+    series = [
+        s('node_cpu_seconds_total{instance="host-a",cpu="0",mode="idle"}', "0+15x20"),
+        s('node_memory_MemAvailable_bytes{instance="host-a"}', "250+0x20"),
+        s('node_memory_MemTotal_bytes{instance="host-a"}', "1000+0x20"),
+        s('container_cpu_usage_seconds_total{name="grafana",id="/docker/a"}', "0+30x20"),
+        s('container_cpu_usage_seconds_total{name="",id="/system.slice"}', "0+60x20"),
+        s('container_memory_working_set_bytes{name="grafana",id="/docker/a"}', "100+0x20"),
+        s('container_memory_working_set_bytes{name="grafana",id="/docker/b"}', "200+0x20"),
+        s(f'http_requests_total{{{api},path="/orders",status="200"}}', "0+90x20"),
+        s(f'http_requests_total{{{api},path="/health",status="500"}}', "0+30x20"),
+        # A job without any 5xx: error ratio 0, not "no data".
+        s('http_requests_total{job="trading-engine",method="GET",path="/metrics",status="200"}', "0+60x20"),
+        *[s(f'http_request_duration_seconds_bucket{{{api},path="/orders",le="{le}"}}', v)
+          for le, v in (("0.5", "0+60x20"), ("1", "0+60x20"), ("+Inf", "0+60x20"))],
+        s(f'http_request_duration_seconds_sum{{{api},path="/orders"}}', "0+15x20"),
+        s(f'http_request_duration_seconds_count{{{api},path="/orders"}}', "0+60x20"),
+        s(f'trading_orders_total{{{te},side="buy",status="failed"}}', "0+15x20"),
+        s(f'trading_orders_total{{{te},side="buy",status="filled"}}', "0+45x20"),
+        s(f'trading_signals_total{{{te},signal="buy"}}', "0+30x20"),
+        s(f'trading_signals_total{{{te},signal="hold"}}', "0+30x20"),
+        s(f'trading_trades_total{{{te},side="buy"}}', "0+15x20"),
+        *[s(f'trading_order_latency_seconds_bucket{{{te},le="{le}"}}', v)
+          for le, v in (("0.1", "0+0x20"), ("0.5", "0+60x20"), ("+Inf", "0+60x20"))],
+    ]
+    expected: list[tuple[str, list[tuple[dict[str, str], float]]]] = [
+        (rec.INSTANCE_CPU_UTILISATION, [({"instance": "host-a"}, 0.75)]),
+        (rec.INSTANCE_MEMORY_UTILISATION, [({"instance": "host-a"}, 0.75)]),
+        (rec.CONTAINER_CPU, [({"name": "grafana"}, 0.5)]),
+        (rec.CONTAINER_MEMORY, [({"name": "grafana"}, 300)]),
+        (rec.HTTP_REQUESTS_RATE, [({"job": "api"}, 2), ({"job": "trading-engine"}, 1)]),
+        (rec.HTTP_REQUESTS_RATE_BY_STATUS, [({"job": "api", "status": "200"}, 1.5),
+                                            ({"job": "api", "status": "500"}, 0.5),
+                                            ({"job": "trading-engine", "status": "200"}, 1)]),
+        (rec.HTTP_REQUESTS_RATE_BY_PATH, [({"job": "api", "path": "/health"}, 0.5),
+                                          ({"job": "api", "path": "/orders"}, 1.5),
+                                          ({"job": "trading-engine", "path": "/metrics"}, 1)]),
+        (rec.HTTP_ERROR_RATIO, [({"job": "api"}, 0.25), ({"job": "trading-engine"}, 0)]),
+        # Every request in (0, 0.5]: linear interpolation inside that bucket.
+        (rec.HTTP_LATENCY_P95, [({"job": "api"}, 0.475)]),
+        (rec.HTTP_LATENCY_P50, [({"job": "api"}, 0.25)]),
+        (rec.HTTP_LATENCY_MEAN, [({"job": "api"}, 0.25)]),
+        (rec.HTTP_LATENCY_P95_BY_PATH, [({"job": "api", "path": "/orders"}, 0.475)]),
+        (rec.ORDERS_RATE, [({"strategy": "momentum", "status": "failed"}, 0.25),
+                           ({"strategy": "momentum", "status": "filled"}, 0.75)]),
+        (rec.SIGNALS_RATE, [({"strategy": "momentum"}, 1)]),
+        (rec.TRADES_RATE, [({"strategy": "momentum"}, 0.25)]),
+        (rec.ORDER_LATENCY_P95, [({"strategy": "momentum"}, 0.48)]),
+        (rec.ORDER_FAILURE_RATIO, [({"strategy": "momentum"}, 0.25)]),
+    ]
+    assert sorted(name for name, _ in expected) == sorted(rec.recording_rule_names())
+    checks = [{"expr": name, "eval_time": "10m",
+               "exp_samples": [{"labels": dump_labels(name, labels), "value": value} for labels, value in samples]}
+              for name, samples in expected]
+    return [{"name": "recording rules", "interval": "1m", "input_series": series, "promql_expr_test": checks}]
+
+
+def dump_labels(name: str, labels: dict[str, str]) -> str:
+    inner = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    return f"{name}{{{inner}}}"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_promtool_unit_tests_for_every_alert_and_recording_rule(stack: str, tmp_path: Path) -> None:
+    settings = stack_settings(stack)
+    files = write_rules(settings, tmp_path)
+    tests = promtool_tests(settings, alert_cases(settings), settings.alerting.runbook_base_url) + recording_tests()
+    test_file = tmp_path / "rules_test.yml"
+    test_file.write_text(dump_yaml({"rule_files": files, "evaluation_interval": "1m", "tests": tests}))
+    result = promtool("test", "rules", str(test_file))
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
+    assert "SUCCESS" in result.stdout
+    # Sanity: the file really holds one firing check per alert.
+    loaded = yaml.safe_load(test_file.read_text())
+    firing = {c["alertname"] for t in loaded["tests"] for c in t.get("alert_rule_test", []) if c["exp_alerts"]}
+    assert firing == set(alert_names(settings))

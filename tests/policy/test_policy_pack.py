@@ -6,6 +6,8 @@ Everything goes through pulumi-policy's own analyzer servicer (see harness.py), 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from pulumi_policy import EnforcementLevel
 
@@ -18,7 +20,7 @@ VOLUME = "docker:index/volume:Volume"
 SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
 
 
-def secret(value):
+def secret(value: Any) -> dict[str, Any]:
     """A value marked secret as the engine sends it to a policy pack."""
     return {**SECRET_SIG, "value": value}
 
@@ -44,7 +46,7 @@ def only(violations: list[Violation], policy: str, urn: str) -> Violation:
 
 
 @pytest.fixture(params=["dev", "prod"])
-def run(request, dev_run, prod_run) -> ProgramRun:
+def run(request, dev_run, prod_run):
     return dev_run if request.param == "dev" else prod_run
 
 

@@ -302,7 +302,7 @@ def alert_cases(settings: StackSettings) -> list[AlertCase]:
     return cases
 
 
-def promtool_tests(settings: StackSettings, cases: list[AlertCase], runbook_base: str) -> list[dict[str, Any]]:
+def promtool_tests(cases: list[AlertCase], runbook_base: str) -> list[dict[str, Any]]:
     """The `tests:` list of a promtool unit-test file."""
     tests: list[dict[str, Any]] = []
     for case in cases:
@@ -311,7 +311,7 @@ def promtool_tests(settings: StackSettings, cases: list[AlertCase], runbook_base
             "exp_annotations": {"summary": case.summary, "description": case.description,
                                 "runbook_url": f"{runbook_base}#{case.alert.lower()}"},
         }
-        checks = [{"eval_time": at, "alertname": case.alert, "exp_alerts": []} for at in case.silent_at]
+        checks: list[dict[str, Any]] = [{"eval_time": at, "alertname": case.alert, "exp_alerts": []} for at in case.silent_at]
         checks.append({"eval_time": case.fire_at, "alertname": case.alert, "exp_alerts": [expected]})
         tests.append({"name": f"{case.alert} fires", "interval": "1m", "input_series": case.series,
                       "alert_rule_test": checks})

@@ -136,7 +136,7 @@ def dump_labels(name: str, labels: dict[str, str]) -> str:
 def test_promtool_unit_tests_for_every_alert_and_recording_rule(stack: str, tmp_path: Path) -> None:
     settings = stack_settings(stack)
     files = write_rules(settings, tmp_path)
-    tests = promtool_tests(settings, alert_cases(settings), settings.alerting.runbook_base_url) + recording_tests()
+    tests = promtool_tests(alert_cases(settings), settings.alerting.runbook_base_url) + recording_tests()
     test_file = tmp_path / "rules_test.yml"
     test_file.write_text(dump_yaml({"rule_files": files, "evaluation_interval": "1m", "tests": tests}))
     result = promtool("test", "rules", str(test_file))

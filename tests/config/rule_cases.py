@@ -311,7 +311,8 @@ def promtool_tests(cases: list[AlertCase], runbook_base: str) -> list[dict[str, 
             "exp_annotations": {"summary": case.summary, "description": case.description,
                                 "runbook_url": f"{runbook_base}#{case.alert.lower()}"},
         }
-        checks: list[dict[str, Any]] = [{"eval_time": at, "alertname": case.alert, "exp_alerts": []} for at in case.silent_at]
+        checks: list[dict[str, Any]] = [{"eval_time": at, "alertname": case.alert, "exp_alerts": []}
+                                        for at in case.silent_at]
         checks.append({"eval_time": case.fire_at, "alertname": case.alert, "exp_alerts": [expected]})
         tests.append({"name": f"{case.alert} fires", "interval": "1m", "input_series": case.series,
                       "alert_rule_test": checks})

@@ -1,16 +1,154 @@
-"""PLACEHOLDER: logging area (issue 5 replaces this module)."""
+"""Logging: Fluent Bit -> Elasticsearch (single node, security on) -> Kibana, and their setup jobs.
+
+Start order, each step waiting for the previous one to be healthy (or done):
+Elasticsearch -> elastic-setup (passwords, roles, users, ILM, template) -> Kibana and Fluent Bit
+-> kibana-setup (data view, saved searches). Grafana waits for `ready`.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import pulumi
 
 from components.context import StackContext
-from components.service import TYPE_PREFIX
+from components.service import TYPE_PREFIX, Healthcheck, HostMount, Service, ServiceArgs, Upload, VolumeMount
+from config import elastic_setup as setup
+from config import elasticsearch as es
+from config import fluent_bit as fb
+from config import kibana as kb
+
+
+def _secret_envs(plain: Sequence[str], secrets: dict[str, pulumi.Output[str]]) -> pulumi.Output[list[str]]:
+    """Environment variables, some from secrets: the whole list is a secret Output."""
+    names = list(secrets)
+
+    def build(values: list[str]) -> list[str]:
+        return [*plain, *(f"{name}={value}" for name, value in zip(names, values, strict=True))]
+
+    envs: pulumi.Output[list[str]] = pulumi.Output.all(*secrets.values()).apply(build)
+    return pulumi.Output.secret(envs)
 
 
 class Logging(pulumi.ComponentResource):
+    """The log pipeline of one stack; `ready` = what Grafana's logs datasource needs."""
+
+    ready: list[pulumi.Resource]
+
     def __init__(self, name: str, ctx: StackContext, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{TYPE_PREFIX}:Logging", name, None, opts)
-        # Resources Grafana waits for (Elasticsearch healthy, setup done) before its datasources.
-        self.ready: list[pulumi.Resource] = []
-        self.register_outputs({})
+        self.elasticsearch = self._elasticsearch(ctx)
+        self.elastic_setup = self._elastic_setup(ctx)
+        self.kibana = self._kibana(ctx)
+        self.kibana_setup = self._kibana_setup(ctx)
+        self.fluent_bit = self._fluent_bit(ctx)
+        # Grafana's logs datasource needs Elasticsearch up and the logs_reader user created.
+        self.ready = [self.elasticsearch.container, self.elastic_setup.container]
+        self.kibana_url = ctx.settings.logging.kibana_public_base_url
+        self.register_outputs({"kibana_url": self.kibana_url})
+
+    def _args(self, ctx: StackContext, service: str, settings_of: str | None = None,
+              port: int | None = None) -> dict[str, object]:
+        s = ctx.settings
+        return {
+            "service": service,
+            "container_name": ctx.container_name(service),
+            "settings": s.service(settings_of or service),
+            "container_port": port,
+            "network_name": ctx.network_name,
+            "stack": s.stack,
+            "project": s.project,
+        }
+
+    def _child(self) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self)
+
+    def _elasticsearch(self, ctx: StackContext) -> Service:
+        s = ctx.settings
+        volume = ctx.data_volume("elasticsearch", parent=self)
+        plain = [f"{k}={v}" for k, v in es.environment(s).items()]
+        envs = _secret_envs(plain, {"ELASTIC_PASSWORD": ctx.require_secret("elasticPassword")})
+        # The shell expands $ELASTIC_PASSWORD inside the container: the healthcheck holds no password.
+        health = (f'curl -fsS -o /dev/null --max-time 8 -u "{es.SUPERUSER}:$ELASTIC_PASSWORD" '
+                  f"'http://localhost:{es.PORT}/_cluster/health?wait_for_status=yellow&timeout=5s'")
+        return Service("elasticsearch", ServiceArgs(
+            **self._args(ctx, "elasticsearch", port=es.PORT),  # type: ignore[arg-type]
+            envs=envs,
+            healthcheck=Healthcheck(test=["CMD-SHELL", health], interval="15s", timeout="10s",
+                                    retries=10, start_period="60s"),
+            volumes=[VolumeMount(volume.name, es.DATA_DIR)],
+        ), opts=self._child())
+
+    def _elastic_setup(self, ctx: StackContext) -> Service:
+        s = ctx.settings
+        keys = ("elasticPassword", "kibanaSystemPassword", "elasticWriterPassword", "elasticReaderPassword")
+
+        def render(values: list[str]) -> str:
+            return setup.render_elastic_setup_script(s, *values)
+
+        script: pulumi.Output[str] = pulumi.Output.all(*(ctx.require_secret(k) for k in keys)).apply(render)
+        return Service("elastic-setup", ServiceArgs(
+            **self._args(ctx, "elastic-setup"),  # type: ignore[arg-type]
+            command=["sh", setup.ELASTIC_SCRIPT_PATH],
+            # The script holds passwords: uploaded from a secret Output (encrypted in state).
+            uploads=[Upload(setup.ELASTIC_SCRIPT_PATH, pulumi.Output.secret(script), secret=True)],
+            healthcheck=Healthcheck(test=["NONE"]),
+            one_shot=True,
+            depends_on=[self.elasticsearch.container],
+        ), opts=self._child())
+
+    def _kibana(self, ctx: StackContext) -> Service:
+        envs = _secret_envs([], {
+            kb.PASSWORD_ENV: ctx.require_secret("kibanaSystemPassword"),
+            kb.ENCRYPTION_KEY_ENV: ctx.require_secret("kibanaEncryptionKey"),
+        })
+        # Ready when it answers `/` with its redirect to the app (503 "not ready yet" before).
+        health = f"curl -s -I --max-time 8 http://localhost:{kb.PORT} | grep -q 'HTTP/1.1 302 Found'"
+        return Service("kibana", ServiceArgs(
+            **self._args(ctx, "kibana", port=kb.PORT),  # type: ignore[arg-type]
+            envs=envs,
+            uploads=[Upload(kb.CONFIG_PATH, kb.render_kibana_yml(ctx.settings))],
+            healthcheck=Healthcheck(test=["CMD-SHELL", health], interval="15s", timeout="10s",
+                                    retries=10, start_period="90s"),
+            # kibana_system's password is set by the setup job before Kibana starts.
+            depends_on=[self.elastic_setup.container],
+        ), opts=self._child())
+
+    def _kibana_setup(self, ctx: StackContext) -> Service:
+        s = ctx.settings
+
+        def render(password: str) -> str:
+            return setup.render_kibana_setup_script(s, password)
+
+        script: pulumi.Output[str] = ctx.require_secret("elasticPassword").apply(render)
+        return Service("kibana-setup", ServiceArgs(
+            **self._args(ctx, "kibana-setup", settings_of="elastic-setup"),  # type: ignore[arg-type]
+            command=["sh", setup.KIBANA_SCRIPT_PATH],
+            uploads=[Upload(setup.KIBANA_SCRIPT_PATH, pulumi.Output.secret(script), secret=True)],
+            healthcheck=Healthcheck(test=["NONE"]),
+            one_shot=True,
+            depends_on=[self.kibana.container],
+        ), opts=self._child())
+
+    def _fluent_bit(self, ctx: StackContext) -> Service:
+        s = ctx.settings
+        volume = ctx.data_volume("fluent-bit", parent=self)
+        envs = _secret_envs([], {fb.PASSWORD_ENV: ctx.require_secret("elasticWriterPassword")})
+        return Service("fluent-bit", ServiceArgs(
+            **self._args(ctx, "fluent-bit", port=fb.HTTP_PORT),  # type: ignore[arg-type]
+            # The -debug image has no entrypoint: the full command line.
+            command=["/fluent-bit/bin/fluent-bit", "-c", fb.CONFIG_PATH],
+            envs=envs,
+            uploads=[Upload(fb.CONFIG_PATH, fb.render_fluent_bit_conf(s)),
+                     Upload(fb.PARSERS_PATH, fb.render_parsers_conf())],
+            # The buffer and the tail offsets outlive the container: nothing is lost or re-sent.
+            volumes=[VolumeMount(volume.name, fb.DATA_DIR)],
+            host_mounts=[HostMount(
+                s.logging.docker_log_dir, s.logging.docker_log_dir, read_only=True,
+                why="Fluent Bit tails every container's json-file log here; read-only, it never alters them")],
+            # /api/v1/health turns 500 once flushes to Elasticsearch keep failing (HC_* in the config).
+            healthcheck=Healthcheck(test=["CMD", "curl", "-fsS", "-o", "/dev/null", "--max-time", "4",
+                                          f"http://localhost:{fb.HTTP_PORT}{fb.HEALTH_PATH}"]),
+            # The writer user must exist before the first flush.
+            depends_on=[self.elastic_setup.container],
+        ), opts=self._child())

@@ -15,7 +15,9 @@ DEFAULT_IMAGES: dict[str, str] = {
     "grafana": "grafana/grafana:11.6.3",
     "elasticsearch": "docker.elastic.co/elasticsearch/elasticsearch:8.18.2",
     "kibana": "docker.elastic.co/kibana/kibana:8.18.2",
-    "fluent-bit": "cr.fluentbit.io/fluent/fluent-bit:3.2.10",
+    # The -debug variant of the same release: the default image is distroless (no shell, no curl),
+    # so a healthcheck could not run in it.
+    "fluent-bit": "cr.fluentbit.io/fluent/fluent-bit:3.2.10-debug",
     # One-shot job that sets the built-in Elasticsearch users' passwords and the index lifecycle.
     "elastic-setup": "curlimages/curl:8.13.0",
 }

@@ -9,6 +9,7 @@ the secrets as secret `Output`s. All problems are collected and raised together 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -38,6 +39,8 @@ SECRET_KEYS: tuple[str, ...] = (
     "kibanaSystemPassword",
     # Read-only Elasticsearch user of Grafana's logs datasource (never the superuser).
     "elasticReaderPassword",
+    # Fluent Bit's Elasticsearch user: may only append to the log data streams.
+    "elasticWriterPassword",
     # Kibana's key for encrypted saved objects (32+ characters).
     "kibanaEncryptionKey",
     "smtpPassword",
@@ -50,6 +53,7 @@ GENERATABLE_SECRETS: tuple[str, ...] = (
     "elasticPassword",
     "kibanaSystemPassword",
     "elasticReaderPassword",
+    "elasticWriterPassword",
     "kibanaEncryptionKey",
 )
 
@@ -541,7 +545,9 @@ def _parse_logging(read: _Reader, problems: Problems) -> LoggingSettings:
         retention_days=_typed(problems, section, key, "retentionDays", d.retention_days, int,
                               _matches(lambda n: n >= 1, "a positive number of days"), "30"),
         rollover_max_age=_typed(problems, section, key, "rolloverMaxAge", d.rollover_max_age, str,
-                                _matches(is_duration, "a duration such as 1d"), "1d"),
+                                # Elasticsearch's ILM reads one number and one unit (no 1w, no 1d12h).
+                                _matches(lambda v: re.fullmatch(r"[1-9]\d*(d|h|m|s)", v) is not None,
+                                         "an Elasticsearch duration such as 1d or 12h"), "1d"),
         rollover_max_size=_typed(problems, section, key, "rolloverMaxSize", d.rollover_max_size, str,
                                  _matches(is_size, "a size such as 5gb"), "5gb"),
         kibana_public_base_url=_typed(problems, section, key, "kibanaPublicBaseUrl", d.kibana_public_base_url, str,
@@ -575,6 +581,7 @@ _MIN_SECRET_LENGTH: dict[str, int] = {
     "elasticPassword": 12,
     "kibanaSystemPassword": 12,
     "elasticReaderPassword": 12,
+    "elasticWriterPassword": 12,
     "kibanaEncryptionKey": 32,
 }
 

@@ -217,6 +217,7 @@ PLACEHOLDERS: dict[str, str] = {
     "elasticPassword": "placeholder-elastic-password",
     "kibanaSystemPassword": "placeholder-kibana-system-password",
     "elasticReaderPassword": "placeholder-elastic-reader-password",
+    "elasticWriterPassword": "placeholder-elastic-writer-password",
     "kibanaEncryptionKey": "placeholder-kibana-encryption-key-0123456789abcdef",
     "smtpPassword": "placeholder-smtp-password",
     "slackWebhookUrl": "https://hooks.slack.com/services/TPLACEHOLDER/BPLACEHOLDER/placeholderwebhook",

@@ -1,0 +1,94 @@
+"""alertmanager.yml as rendered from the settings and the receivers' secrets."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from config.alertmanager import render_alertmanager_config, render_alertmanager_yml
+from config.settings import StackSettings, parse_settings
+from tests.conftest import stack_config
+
+WEBHOOK = "https://hooks.slack.com/services/T1/B1/secretpart"
+PASSWORD = "smtp-secret-password"
+
+
+def settings_for(stack: str, slack: bool = True, **alerting: object) -> StackSettings:
+    config, secret_keys = stack_config(stack)
+    section = json.loads(config.get("alerting", "{}"))
+    section.update(alerting)
+    config["alerting"] = json.dumps(section)
+    if not slack:
+        config.pop("slackWebhookUrl", None)
+    return parse_settings("christmas-monitoring", stack, config, frozenset(secret_keys))
+
+
+def receivers(config: dict[str, object]) -> dict[str, dict[str, object]]:
+    return {r["name"]: r for r in config["receivers"]}  # type: ignore[attr-defined,index]
+
+
+def test_route_uses_the_guide_timings_and_grouping() -> None:
+    route = render_alertmanager_config(settings_for("prod"), WEBHOOK, PASSWORD)["route"]
+    assert route["group_by"] == ["alertname", "job"]
+    assert (route["group_wait"], route["group_interval"], route["repeat_interval"]) == ("30s", "5m", "4h")
+
+
+def test_slack_message_names_severity_and_links_runbook_and_grafana() -> None:
+    config = render_alertmanager_config(settings_for("prod"), WEBHOOK, PASSWORD)
+    slack = receivers(config)["slack"]["slack_configs"][0]  # type: ignore[index]
+    assert slack["api_url"] == WEBHOOK
+    assert slack["channel"] == "#christmas-alerts"
+    assert slack["send_resolved"] is True
+    assert "severity" in slack["title"]
+    assert "{{ .Annotations.runbook_url }}" in slack["text"]
+    assert "https://grafana.christmas-trading.com" in slack["text"]
+    assert slack["title_link"] == "https://grafana.christmas-trading.com"
+
+
+def test_email_goes_over_tls_with_auth_and_sends_resolved() -> None:
+    config = render_alertmanager_config(settings_for("prod"), WEBHOOK, PASSWORD)
+    g = config["global"]
+    assert g["smtp_require_tls"] is True
+    assert g["smtp_auth_username"] == "alertmanager@christmas-trading.com"
+    assert g["smtp_auth_password"] == PASSWORD
+    email = receivers(config)["slack-and-email"]["email_configs"][0]  # type: ignore[index]
+    assert email["to"] == "oncall@christmas-trading.com"
+    assert email["send_resolved"] is True
+
+
+def test_without_email_nothing_mentions_smtp() -> None:
+    config = render_alertmanager_config(settings_for("prod", emailTo=[]), WEBHOOK, PASSWORD)
+    assert not any(k.startswith("smtp") for k in config["global"])
+    assert sorted(receivers(config)) == ["heartbeat", "slack"]
+
+
+def test_watchdog_has_a_null_receiver_until_a_heartbeat_url_is_set() -> None:
+    null = receivers(render_alertmanager_config(settings_for("dev"), WEBHOOK, None))["heartbeat"]
+    assert null == {"name": "heartbeat"}
+    beat = receivers(render_alertmanager_config(
+        settings_for("dev", heartbeatUrl="https://hc-ping.com/1234"), WEBHOOK, None))["heartbeat"]
+    assert beat["webhook_configs"] == [{"url": "https://hc-ping.com/1234", "send_resolved": False}]
+
+
+def test_inhibit_rules_mute_warnings_and_dependants() -> None:
+    rules = render_alertmanager_config(settings_for("prod"), WEBHOOK, PASSWORD)["inhibit_rules"]
+    assert {"source_matchers": ['severity="critical"'], "target_matchers": ['severity="warning"'],
+            "equal": ["alertname", "instance"]} in rules
+    sources = [r["source_matchers"] for r in rules]
+    assert ['alertname="TargetDown"'] in sources
+    assert ['alertname="PostgresDown"'] in sources
+
+
+def test_no_channel_at_all_is_refused() -> None:
+    settings = settings_for("prod", slack=True, emailTo=[])
+    with pytest.raises(ValueError, match="Slack webhook or e-mail"):
+        render_alertmanager_yml(settings, None, None)
+
+
+def test_rendered_text_is_valid_yaml_holding_the_secrets_only_where_needed() -> None:
+    text = render_alertmanager_yml(settings_for("prod"), WEBHOOK, PASSWORD)
+    assert yaml.safe_load(text)["global"]["smtp_auth_password"] == PASSWORD
+    assert text.count(PASSWORD) == 1
+    assert text.count(WEBHOOK) == 2  # the critical (Slack + e-mail) and warning (Slack) receivers

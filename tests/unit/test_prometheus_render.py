@@ -1,0 +1,131 @@
+"""prometheus.yml and the rule files as rendered from the dev and prod settings."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import yaml
+
+from config import recording_rules as rec
+from config.alert_rules import alert_groups
+from config.prometheus import RULES_DIR, render_prometheus_yml, render_rule_files
+from config.settings import StackSettings, parse_settings
+from tests.conftest import stack_config, stack_settings
+
+# The names fixed in the metric contract (docs/metrics.md) that the dashboards read.
+CONTRACT_RECORDING_RULES = {
+    "instance:node_cpu_utilisation:rate5m", "instance:node_memory_utilisation:ratio",
+    "name:container_cpu_usage_seconds:rate5m", "name:container_memory_working_set_bytes:sum",
+    "job:http_requests:rate5m", "job_status:http_requests:rate5m", "job_path:http_requests:rate5m",
+    "job:http_request_errors:ratio_rate5m", "job:http_request_duration_seconds:p95_5m",
+    "job:http_request_duration_seconds:p50_5m", "job:http_request_duration_seconds:mean_5m",
+    "job_path:http_request_duration_seconds:p95_5m", "strategy_status:trading_orders:rate5m",
+    "strategy:trading_signals:rate5m", "strategy:trading_trades:rate5m",
+    "strategy:trading_order_latency_seconds:p95_5m", "strategy:trading_order_failures:ratio_rate5m",
+}
+
+
+def with_settings(stack: str, **sections: dict[str, object]) -> StackSettings:
+    config, secret_keys = stack_config(stack)
+    for key, values in sections.items():
+        merged = json.loads(config.get(key, "{}"))
+        merged.update(values)
+        config[key] = json.dumps(merged)
+    return parse_settings("christmas-monitoring", stack, config, frozenset(secret_keys))
+
+
+def jobs(settings: StackSettings) -> dict[str, dict[str, object]]:
+    config = yaml.safe_load(render_prometheus_yml(settings))
+    return {job["job_name"]: job for job in config["scrape_configs"]}
+
+
+def targets(job: dict[str, object]) -> list[str]:
+    return [t for sc in job["static_configs"] for t in sc["targets"]]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_service_of_the_stack_is_scraped(stack: str) -> None:
+    scraped = jobs(stack_settings(stack))
+    assert sorted(scraped) == sorted(["prometheus", "node-exporter", "cadvisor", "api", "trading-engine",
+                                      "postgres-exporter", "alertmanager", "grafana", "fluent-bit"])
+    assert targets(scraped["api"]) == ["api:8000"]
+    assert targets(scraped["fluent-bit"]) == ["fluent-bit:2020"]
+    assert scraped["fluent-bit"]["metrics_path"] == "/api/v1/metrics/prometheus"
+
+
+def test_prod_sends_alerts_to_and_scrapes_every_alertmanager_peer() -> None:
+    settings = stack_settings("prod")
+    assert settings.alerting.alertmanager_peers == 2
+    config = yaml.safe_load(render_prometheus_yml(settings))
+    peers = ["alertmanager:9093", "alertmanager-1:9093"]
+    assert config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] == peers
+    assert targets(jobs(settings)["alertmanager"]) == peers
+
+
+def test_globals_external_labels_and_rule_files_follow_the_settings() -> None:
+    settings = with_settings("prod", prometheus={"scrapeInterval": "30s", "evaluationInterval": "1m",
+                                                 "appTargets": ["api-1:8000", "api-2:8000"]})
+    config = yaml.safe_load(render_prometheus_yml(settings))
+    assert config["global"]["scrape_interval"] == "30s"
+    assert config["global"]["evaluation_interval"] == "1m"
+    assert config["global"]["external_labels"] == {"stack": "prod", "project": "christmas-monitoring"}
+    assert config["rule_files"] == [f"{RULES_DIR}/*.yml"]
+    assert targets(jobs(settings)["api"]) == ["api-1:8000", "api-2:8000"]
+
+
+def test_recording_rules_are_exactly_the_contract_names() -> None:
+    rules = yaml.safe_load(render_rule_files(stack_settings("dev"))[rec.RECORDING_FILE])
+    recorded = [r["record"] for g in rules["groups"] for r in g["rules"]]
+    assert len(recorded) == len(set(recorded))
+    assert set(recorded) == CONTRACT_RECORDING_RULES
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_alert_carries_severity_summary_value_and_its_runbook_section(stack: str) -> None:
+    settings = stack_settings(stack)
+    files = render_rule_files(settings)
+    alerts = [r for name, text in files.items() if name != rec.RECORDING_FILE
+              for g in yaml.safe_load(text)["groups"] for r in g["rules"]]
+    assert len(alerts) >= 26
+    base = settings.alerting.runbook_base_url
+    for rule in alerts:
+        name = rule["alert"]
+        assert rule["labels"]["severity"] in ("critical", "warning", "none"), name
+        assert rule["annotations"]["summary"], name
+        assert "$value" in rule["annotations"]["description"], name
+        assert rule["annotations"]["runbook_url"] == f"{base}#{name.lower()}", name
+
+
+def test_guide_alerts_keep_the_guide_expressions_with_the_stack_thresholds() -> None:
+    settings = with_settings("prod", thresholds={"cpuPercent": 70, "memoryPercent": 90, "errorRatePercent": 2.5,
+                                                 "dbConnectionsPercent": 75})
+    rules = {r.alert: r for g in alert_groups(settings) for r in g.rules}
+    assert rules["HighCpuUsage"].expr == \
+        '100 - (avg by(instance) (rate(node_cpu_seconds_total{mode="idle"}[5m])) * 100) > 70'
+    assert rules["HighMemoryUsage"].expr == \
+        "(1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes) * 100 > 90"
+    assert rules["HighErrorRate"].expr.endswith("* 100 > 2.5")
+    assert 'status=~"5.."' in rules["HighErrorRate"].expr
+    assert rules["LowDbConnections"].expr == ("sum by(instance)(pg_stat_database_numbackends) / "
+                                              "max by(instance)(pg_settings_max_connections) * 100 > 75")
+    assert {n: (rules[n].for_, rules[n].severity) for n in
+            ("HighCpuUsage", "HighMemoryUsage", "HighErrorRate", "LowDbConnections")} == {
+        "HighCpuUsage": ("5m", "warning"), "HighMemoryUsage": ("5m", "warning"),
+        "HighErrorRate": ("5m", "critical"), "LowDbConnections": ("5m", "warning")}
+
+
+def test_market_hours_and_idle_window_reach_the_trading_alerts() -> None:
+    settings = with_settings("dev", alerting={"marketOpenHourUtc": 9, "marketCloseHourUtc": 17},
+                             thresholds={"tradingIdleMinutes": 30})
+    rules = {r.alert: r for g in alert_groups(settings) for r in g.rules}
+    for name in ("NoTradingSignals", "NoTradesExecuted"):
+        assert "hour() >= 9 < 17" in rules[name].expr
+        assert re.search(r"\[30m\]", rules[name].expr)
+
+
+def test_runbook_base_url_is_a_setting() -> None:
+    settings = with_settings("dev", alerting={"runbookBaseUrl": "https://wiki.example.com/runbook"})
+    text = render_rule_files(settings)["alerts-host.yml"]
+    assert "runbook_url: https://wiki.example.com/runbook#highcpuusage" in text

@@ -1,0 +1,327 @@
+"""The logging area under mocks (the real program, dev and prod) and its rendered Elasticsearch/Kibana data."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+import pytest
+
+from components.context import StackContext
+from components.logging import Logging
+from config import elasticsearch as es
+from config import kibana as kb
+from config.settings import SettingsError, parse_settings
+from offline.mocks import PLACEHOLDERS, DeclaredResource, ProgramRun, is_secret, redact, run_under_mocks, unwrap
+from tests.conftest import stack_config, stack_settings
+
+SERVICE_LABEL = "com.christmas.monitoring.service"
+LOGGING_SERVICES = ("elasticsearch", "elastic-setup", "kibana", "kibana-setup", "fluent-bit")
+PASSWORD_KEYS = ("elasticPassword", "kibanaSystemPassword", "elasticWriterPassword", "elasticReaderPassword",
+                 "kibanaEncryptionKey")
+
+
+@pytest.fixture(params=["dev", "prod"])
+def run(request, dev_run, prod_run):
+    return dev_run if request.param == "dev" else prod_run
+
+
+def container(run: ProgramRun, service: str) -> DeclaredResource:
+    found = [c for c in run.containers()
+             if {"label": SERVICE_LABEL, "value": service} in unwrap(c.inputs.get("labels", []))]
+    assert len(found) == 1, f"{service}: {len(found)} containers"
+    return found[0]
+
+
+def inputs(run: ProgramRun, service: str) -> dict[str, Any]:
+    result: dict[str, Any] = unwrap(container(run, service).inputs)
+    return result
+
+
+def env(run: ProgramRun, service: str) -> dict[str, str]:
+    return dict(item.split("=", 1) for item in inputs(run, service).get("envs", []))
+
+
+def uploads(run: ProgramRun, service: str) -> dict[str, str]:
+    return {u["file"]: u["content"] for u in inputs(run, service).get("uploads", [])}
+
+
+def secret_value(run: ProgramRun, stack: str, key: str) -> str:
+    """The value the program got for a secret: the plan's placeholder, or the mock's generated one."""
+    config, _ = stack_config(stack)
+    if key in config:
+        return config[key]
+    [generated] = [v for v in run.generated_secret_values if f"-{key}-" in v]
+    return generated
+
+
+def stack_of(run: ProgramRun) -> str:
+    return "prod" if any(r.protect for r in run.resources) else "dev"
+
+
+# --------------------------------------------------------------------------- containers
+
+
+def test_every_logging_service_is_declared_under_the_logging_component(run):
+    [component] = run.of_type("christmas:monitoring:Logging")
+    for service in LOGGING_SERVICES:
+        box = container(run, service)
+        service_component = run.by_urn(box.parent)
+        assert service_component.parent == component.urn
+
+
+def test_elasticsearch_security_on_heap_from_settings_and_password_secret(run):
+    stack = stack_of(run)
+    settings = stack_settings(stack)
+    box = container(run, "elasticsearch")
+    assert is_secret(box.inputs["envs"])
+    values = env(run, "elasticsearch")
+    heap = settings.logging.elasticsearch_heap_mb
+    assert values["ES_JAVA_OPTS"] == f"-Xms{heap}m -Xmx{heap}m"
+    assert heap <= inputs(run, "elasticsearch")["memory"] // 2
+    assert values["xpack.security.enabled"] == "true"
+    assert values["discovery.type"] == "single-node"
+    assert values["ELASTIC_PASSWORD"] == secret_value(run, stack, "elasticPassword")
+
+
+def test_elasticsearch_healthcheck_authenticates_from_the_environment(run):
+    stack = stack_of(run)
+    test = inputs(run, "elasticsearch")["healthcheck"]["tests"]
+    assert test[0] == "CMD-SHELL"
+    assert '"elastic:$ELASTIC_PASSWORD"' in test[1] and "_cluster/health" in test[1]
+    assert secret_value(run, stack, "elasticPassword") not in json.dumps(test)
+
+
+def test_data_volumes_of_elasticsearch_and_fluent_bit_are_protected_in_prod_only(run):
+    stack = stack_of(run)
+    volumes = {unwrap(v.inputs)["name"]: v for v in run.of_type("docker:index/volume:Volume")}
+    for service, path in (("elasticsearch", es.DATA_DIR), ("fluent-bit", "/fluent-bit/data")):
+        name = f"christmas-monitoring-{stack}-{service}-data"
+        assert volumes[name].protect is (stack == "prod")
+        mounts = inputs(run, service)["volumes"]
+        assert {"volumeName": name, "containerPath": path, "readOnly": False} in mounts
+
+
+def test_setup_job_is_one_shot_after_elasticsearch_and_uploads_its_script_as_a_secret(run):
+    stack = stack_of(run)
+    job = container(run, "elastic-setup")
+    values = inputs(run, "elastic-setup")
+    assert values["restart"] == "no" and values["mustRun"] is False
+    assert values["image"].startswith("sha256:")
+    assert container(run, "elasticsearch").urn in _depends(run, job)
+    assert is_secret(job.inputs["uploads"])
+    [script] = uploads(run, "elastic-setup").values()
+    for key in ("kibanaSystemPassword", "elasticWriterPassword", "elasticReaderPassword"):
+        assert secret_value(run, stack, key) in script
+    assert values["command"] == ["sh", "/setup/elastic-setup.sh"]
+
+
+def _depends(run: ProgramRun, box: DeclaredResource) -> set[str]:
+    """The URNs a container waits for (`depends_on`)."""
+    return set(box.dependencies)
+
+
+def test_kibana_uses_kibana_system_and_its_public_url(run):
+    stack = stack_of(run)
+    settings = stack_settings(stack)
+    [kibana_yml] = uploads(run, "kibana").values()
+    assert f"server.publicBaseUrl: {settings.logging.kibana_public_base_url}" in kibana_yml
+    assert "elasticsearch.username: kibana_system" in kibana_yml
+    assert "elasticsearch.password: ${KIBANA_SYSTEM_PASSWORD}" in kibana_yml
+    box = container(run, "kibana")
+    assert is_secret(box.inputs["envs"])
+    values = env(run, "kibana")
+    assert values["KIBANA_SYSTEM_PASSWORD"] == secret_value(run, stack, "kibanaSystemPassword")
+    assert values["KIBANA_ENCRYPTION_KEY"] == secret_value(run, stack, "kibanaEncryptionKey")
+    assert secret_value(run, stack, "elasticPassword") not in json.dumps(unwrap(box.inputs))
+    # Kibana starts once kibana_system's password is set.
+    assert container(run, "elastic-setup").urn in _depends(run, box)
+
+
+def test_saved_objects_job_runs_after_kibana(run):
+    job = container(run, "kibana-setup")
+    assert inputs(run, "kibana-setup")["restart"] == "no"
+    assert container(run, "kibana").urn in _depends(run, job)
+    assert is_secret(job.inputs["uploads"])
+    [script] = uploads(run, "kibana-setup").values()
+    assert "_import?overwrite=true" in script
+
+
+def test_fluent_bit_reads_docker_logs_read_only_and_writes_with_the_writer_password(run):
+    stack = stack_of(run)
+    settings = stack_settings(stack)
+    values = inputs(run, "fluent-bit")
+    log_dir = settings.logging.docker_log_dir
+    assert {"hostPath": log_dir, "containerPath": log_dir, "readOnly": True} in values["volumes"]
+    assert values["image"].startswith("sha256:")
+    images = {unwrap(i.inputs)["name"] for i in run.of_type("docker:index/remoteImage:RemoteImage")}
+    assert "cr.fluentbit.io/fluent/fluent-bit:3.2.10-debug" in images
+    assert values["healthcheck"]["tests"][:2] == ["CMD", "curl"]
+    assert values["healthcheck"]["tests"][-1] == "http://localhost:2020/api/v1/health"
+    assert is_secret(container(run, "fluent-bit").inputs["envs"])
+    assert env(run, "fluent-bit")["ES_WRITER_PASSWORD"] == secret_value(run, stack, "elasticWriterPassword")
+    # The config files are plain: no password in them.
+    files = uploads(run, "fluent-bit")
+    assert set(files) == {"/fluent-bit/etc/fluent-bit.conf", "/fluent-bit/etc/christmas-parsers.conf"}
+    assert not is_secret(container(run, "fluent-bit").inputs["uploads"])
+    assert f"Index                     logs-christmas-{stack}" in files["/fluent-bit/etc/fluent-bit.conf"]
+    assert container(run, "elastic-setup").urn in _depends(run, container(run, "fluent-bit"))
+
+
+def test_no_password_appears_outside_a_secret(run):
+    stack = stack_of(run)
+    visible = json.dumps([redact(r.inputs) for r in run.resources])
+    for key in PASSWORD_KEYS:
+        assert secret_value(run, stack, key) not in visible, key
+
+
+def test_ready_is_elasticsearch_and_the_setup_job():
+    settings = stack_settings("dev")
+    secrets = {k: pulumi.Output.secret(PLACEHOLDERS[k]) for k in PASSWORD_KEYS}
+    found: dict[str, list[str]] = {}
+
+    def body() -> None:
+        ctx = StackContext(settings=settings, secrets=secrets, network_name="net")
+        logging = Logging("logging", ctx)
+        found["ready"] = [r._name for r in logging.ready]
+
+    run_under_mocks(body, stack="dev")
+    assert found["ready"] == ["elasticsearch-container", "elastic-setup-container"]
+
+
+# --------------------------------------------------------------------------- Elasticsearch data
+
+
+@pytest.mark.parametrize(("stack", "days"), [("dev", 3), ("prod", 30)])
+def test_ilm_policy_rolls_over_and_deletes_after_the_stacks_retention(stack, days):
+    settings = stack_settings(stack)
+    phases = es.ilm_policy(settings)["policy"]["phases"]
+    assert phases["hot"]["actions"]["rollover"] == {"max_age": "1d", "max_primary_shard_size": "5gb"}
+    assert phases["delete"] == {"min_age": f"{days}d", "actions": {"delete": {}}}
+
+
+def test_index_template_maps_the_searchable_fields(dev_settings):
+    template = es.index_template(dev_settings)
+    assert template["index_patterns"] == ["logs-christmas-*"]
+    assert template["data_stream"] == {}
+    assert template["priority"] > 100  # above the built-in logs-*-* template
+    settings = template["template"]["settings"]
+    assert settings["index.lifecycle.name"] == es.ILM_POLICY_NAME
+    assert settings["index.number_of_replicas"] == 0
+    fields = template["template"]["mappings"]["properties"]
+    assert fields["@timestamp"] == {"type": "date"}
+    assert fields["level"]["type"] == "keyword"
+    for name in ("service", "user_id", "path", "container_name", "stack"):
+        assert fields[name]["type"] == "keyword", name
+    assert fields["latency_ms"]["type"] in ("float", "double", "long", "scaled_float")
+    assert fields["message"]["type"] == "text"
+    # `level` is normalised to upper case, so `level:ERROR` also finds a service that logs "error".
+    normalizer = settings["analysis"]["normalizer"][fields["level"]["normalizer"]]
+    assert normalizer["filter"] == ["uppercase"]
+
+
+def test_writer_can_only_append_and_reader_only_read():
+    roles = es.roles()
+    [writer] = roles[es.WRITER_ROLE]["indices"]
+    [reader] = roles[es.READER_ROLE]["indices"]
+    assert writer["names"] == reader["names"] == ["logs-christmas-*"]
+    assert set(writer["privileges"]) == {"create_doc", "auto_configure"}
+    assert roles[es.WRITER_ROLE]["cluster"] == []
+    assert set(reader["privileges"]) == {"read", "view_index_metadata"}
+    users = es.users("writer-password-1", "reader-password-1")
+    assert users["fluent_bit_writer"]["roles"] == [es.WRITER_ROLE]
+    assert users["logs_reader"]["roles"] == [es.READER_ROLE]
+    assert users["fluent_bit_writer"]["password"] == "writer-password-1"
+
+
+@pytest.mark.parametrize(("given", "expected"), [("5gb", "5gb"), ("5GB", "5gb"), ("512 MB", "512mb"), ("5G", "5gb")])
+def test_rollover_size_in_elasticsearch_spelling(given, expected):
+    assert es.es_size(given) == expected
+
+
+# --------------------------------------------------------------------------- Kibana data
+
+
+def searches_by_query(settings) -> dict[str, dict[str, Any]]:
+    objects = [json.loads(line) for line in kb.render_saved_objects_ndjson(settings).splitlines()]
+    result = {}
+    for obj in objects:
+        if obj["type"] == "search":
+            source = json.loads(obj["attributes"]["kibanaSavedObjectMeta"]["searchSourceJSON"])
+            assert source["query"]["language"] == "kuery"
+            assert obj["references"] == [{"name": source["indexRefName"], "type": "index-pattern",
+                                          "id": kb.DATA_VIEW_ID}]
+            result[source["query"]["query"]] = obj
+    return result
+
+
+def test_data_view_covers_the_log_indices(dev_settings):
+    first = json.loads(kb.render_saved_objects_ndjson(dev_settings).splitlines()[0])
+    assert first["type"] == "index-pattern" and first["id"] == kb.DATA_VIEW_ID
+    assert first["attributes"]["title"] == "logs-christmas-*"
+    assert first["attributes"]["timeFieldName"] == "@timestamp"
+
+
+def test_saved_searches_for_the_guides_queries(dev_settings):
+    queries = set(searches_by_query(dev_settings))
+    assert queries == {
+        "level:ERROR OR level:FATAL",
+        'service:"api" and (level:ERROR OR level:FATAL)',
+        'service:"trading-engine" and (level:ERROR OR level:FATAL)',
+        "user_id:* and (path:*order* or path:*trade*)",
+        "latency_ms > 500",
+    }
+
+
+def test_saved_object_ids_are_fixed_so_overwrite_is_idempotent(dev_settings):
+    first = kb.render_saved_objects_ndjson(dev_settings)
+    assert first == kb.render_saved_objects_ndjson(dev_settings)
+    ids = [json.loads(line)["id"] for line in first.splitlines()]
+    assert len(ids) == len(set(ids))
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def error_for(stack: str, **logging: Any) -> str:
+    config, secret_keys = stack_config(stack)
+    section = json.loads(config.get("logging", "{}"))
+    section.update(logging)
+    config["logging"] = json.dumps(section)
+    with pytest.raises(SettingsError) as caught:
+        parse_settings("christmas-monitoring", stack, config, frozenset(secret_keys))
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("days", [0, -7, "7", 1.5])
+def test_retention_must_be_a_positive_number_of_days(days):
+    message = error_for("prod", retentionDays=days)
+    assert "logging.retentionDays" in message
+    assert "pulumi config set --path logging.retentionDays" in message
+
+
+def test_zero_retention_names_the_rule():
+    assert "a positive number of days" in error_for("dev", retentionDays=0)
+
+
+def test_heap_larger_than_the_memory_limit_is_refused():
+    # prod: memoryMb.elasticsearch is 8192.
+    message = error_for("prod", elasticsearchHeapMb=12000)
+    assert "logging.elasticsearchHeapMb: (12000 MB) must be at most half of memoryMb.elasticsearch (8192 MB)" \
+        in message
+    assert "pulumi config set --path logging.elasticsearchHeapMb 4096" in message
+
+
+@pytest.mark.parametrize("age", ["1w", "1d12h", "0d", "soon"])
+def test_rollover_age_must_be_an_elasticsearch_duration(age):
+    message = error_for("dev", rolloverMaxAge=age)
+    assert "logging.rolloverMaxAge: must be an Elasticsearch duration such as 1d or 12h" in message
+
+
+def test_writer_password_is_required_in_prod_and_generated_in_dev(dev_run):
+    config, secret_keys = stack_config("prod")
+    config.pop("elasticWriterPassword")
+    with pytest.raises(SettingsError, match="elasticWriterPassword: is a required secret"):
+        parse_settings("christmas-monitoring", "prod", config, frozenset(secret_keys))
+    assert any("-elasticWriterPassword-" in v for v in dev_run.generated_secret_values)

@@ -26,6 +26,7 @@ plans: $(STAMP)
 ## Debian packages the tests run for real (promtool, amtool, exporters, PostgreSQL).
 tools:
 	bash scripts/install-tools.sh
+	bash scripts/install-actionlint.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,7 +1,8 @@
 """Long-running containers restart, report health and have a memory limit.
 
 One-shot jobs (`restart="no"` with `must_run=False`, e.g. elastic-setup) are the documented
-exception for the restart policy only: they still need a healthcheck and a memory limit.
+exception: they are not long-running, so they neither restart nor carry a healthcheck (`pulumi up`
+attaches and waits for them to exit instead); they still need a memory limit.
 """
 
 from __future__ import annotations
@@ -30,14 +31,15 @@ def check_lifecycle(args: ResourceValidationArgs, report: ReportViolation) -> No
     # Docker's default restart policy is "no"; must_run defaults to true in the provider.
     restart = str(prop(args.props, "restart") or "no")
     must_run = prop(args.props, "mustRun")
-    if restart not in RESTARTING and not is_one_shot(restart, must_run if must_run is not None else True):
+    one_shot = is_one_shot(restart, must_run if must_run is not None else True)
+    if restart not in RESTARTING and not one_shot:
         report(f"{what} has restart policy '{restart}': a long-running service must restart "
                f"(declare it through components/service.py, which sets restart='unless-stopped'); "
                f"only a one-shot job may use restart='no', and then with must_run=False.", None)
 
     healthcheck = prop(args.props, "healthcheck") or {}
     tests = healthcheck.get("tests") or []
-    if not tests or tests[0] == "NONE":
+    if not one_shot and (not tests or tests[0] == "NONE"):
         report(f"{what} has no healthcheck: give its ServiceArgs a Healthcheck(test=[...]) so "
                f"`pulumi up` waits for it and a hung service shows as unhealthy.", None)
 

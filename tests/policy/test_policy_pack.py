@@ -94,9 +94,16 @@ def test_a_missing_healthcheck_is_caught(prod_run):
     assert "prometheus-container" in v.message and "no healthcheck" in v.message and "Healthcheck(" in v.message
 
 
-def test_a_missing_memory_limit_is_caught(prod_run):
+def test_a_disabled_healthcheck_is_caught(prod_run):
+    c = container(prod_run, "grafana")
+    healthcheck = {**unwrap(c.inputs)["healthcheck"], "tests": ["NONE"]}
+    only(analyze([variant(c, healthcheck=healthcheck)]), "container-restart-healthcheck-memory", c.urn)
+
+
+@pytest.mark.parametrize("memory", [None, 0])
+def test_a_missing_memory_limit_is_caught(prod_run, memory):
     c = container(prod_run, "alertmanager")
-    v = only(analyze([variant(c, memory=None)]), "container-restart-healthcheck-memory", c.urn)
+    v = only(analyze([variant(c, memory=memory)]), "container-restart-healthcheck-memory", c.urn)
     assert "no memory limit" in v.message and "memoryMb.alertmanager" in v.message
 
 
@@ -106,9 +113,16 @@ def test_a_long_running_container_without_restart_is_caught(dev_run):
     assert "restart policy 'no'" in v.message
 
 
-def test_a_one_shot_job_may_not_restart(dev_run):
+def test_a_one_shot_job_needs_no_restart_nor_healthcheck_but_a_memory_limit(dev_run):
+    job = container(dev_run, "elastic-setup")
+    assert (unwrap(job.inputs)["restart"], unwrap(job.inputs)["mustRun"]) == ("no", False)  # passes (above)
     c = container(dev_run, "prometheus")
-    assert analyze([variant(c, restart="no", mustRun=False)]) == []
+    assert analyze([variant(c, restart="no", mustRun=False, healthcheck=None)]) == []
+    only(analyze([variant(job, memory=None)]), "container-restart-healthcheck-memory", job.urn)
+    # Not one-shot once it must run: then it is a long-running service without a restart policy.
+    found = analyze([variant(job, mustRun=True)])
+    assert [v.policy for v in found] == ["container-restart-healthcheck-memory"] * 2
+    assert "restart policy 'no'" in found[0].message and "no healthcheck" in found[1].message
 
 
 def test_a_privileged_container_is_caught(dev_run):

@@ -1,15 +1,25 @@
-"""Grafana: the container, and every Grafana object managed through the Grafana provider."""
+"""Grafana: the container, and every Grafana object managed through the Grafana provider.
+
+Datasources, folders, the four dashboards, contact points, the message template and the
+notification policy are Pulumi resources, so `pulumi preview` shows every dashboard change.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import pulumi
 import pulumiverse_grafana as grafana
 
 from components.context import StackContext
+from components.dashboards import render_dashboards
+from components.dashboards.common import ALERTMANAGER_UID, ELASTICSEARCH_UID, FOLDERS, PROMETHEUS_UID
 from components.service import TYPE_PREFIX, Healthcheck, Service, ServiceArgs, VolumeMount
 from config import grafana as gf
+
+# Grafana's notification policy groups the way Alertmanager's route does (config/alertmanager.py).
+GROUP_BY = ["alertname", "job"]
 
 
 class Grafana(pulumi.ComponentResource):
@@ -34,6 +44,20 @@ class Grafana(pulumi.ComponentResource):
             retries=5,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.service.container]),
         )
+        child = pulumi.ResourceOptions(parent=self, provider=self.provider)
+        self.datasources = self._datasources(ctx, child)
+        self.folders = {uid: grafana.oss.Folder(f"folder-{uid}", uid=uid, title=title, opts=child)
+                        for uid, title in FOLDERS.items()}
+        self.dashboards = [
+            grafana.oss.Dashboard(
+                f"dashboard-{ref.uid}", config_json=model, folder=self.folders[ref.folder].uid, overwrite=True,
+                message="Managed by Pulumi (christmas-monitoring)",
+                # A dashboard's queries need its datasources to exist first.
+                opts=pulumi.ResourceOptions(parent=self, provider=self.provider,
+                                            depends_on=list(self.datasources.values())))
+            for ref, model in render_dashboards(s).items()
+        ]
+        self._alerting(ctx, child)
         self.url = s.grafana.root_url
         self.register_outputs({"grafana_url": self.url})
 
@@ -71,3 +95,68 @@ class Grafana(pulumi.ComponentResource):
             tmpfs={"/tmp": "rw,noexec,nosuid,size=64m"},
             depends_on=list(depends_on),
         ), opts=pulumi.ResourceOptions(parent=self))
+
+    def _datasources(self, ctx: StackContext, child: pulumi.ResourceOptions) -> dict[str, grafana.oss.DataSource]:
+        json_data = gf.datasource_json(ctx.settings)
+        reader_password = ctx.require_secret("elasticReaderPassword")
+        secure: pulumi.Output[str] = pulumi.Output.secret(
+            reader_password.apply(lambda p: json.dumps({"basicAuthPassword": p})))
+        return {
+            "prometheus": grafana.oss.DataSource(
+                "datasource-prometheus", uid=PROMETHEUS_UID, name="Prometheus", type="prometheus",
+                url=f"http://prometheus:{ctx.port('prometheus')}", access_mode="proxy", is_default=True,
+                json_data_encoded=json.dumps(json_data["prometheus"], sort_keys=True), opts=child),
+            "alertmanager": grafana.oss.DataSource(
+                "datasource-alertmanager", uid=ALERTMANAGER_UID, name="Alertmanager", type="alertmanager",
+                url=f"http://alertmanager:{ctx.port('alertmanager')}", access_mode="proxy",
+                json_data_encoded=json.dumps(json_data["alertmanager"], sort_keys=True), opts=child),
+            # Read-only user (created by the Elasticsearch setup job), never the superuser.
+            "elasticsearch": grafana.oss.DataSource(
+                "datasource-elasticsearch", uid=ELASTICSEARCH_UID, name="Elasticsearch logs",
+                type="elasticsearch", url=f"http://elasticsearch:{ctx.port('elasticsearch')}",
+                access_mode="proxy", basic_auth_enabled=True, basic_auth_username=gf.LOGS_READER_USER,
+                json_data_encoded=json.dumps(json_data["elasticsearch"], sort_keys=True),
+                secure_json_data_encoded=secure, opts=child),
+        }
+
+    def _alerting(self, ctx: StackContext, child: pulumi.ResourceOptions) -> None:
+        """Contact points, their message template, and a severity routing like Alertmanager's."""
+        a = ctx.settings.alerting
+        template = grafana.alerting.MessageTemplate(
+            "message-template", name=gf.TEMPLATE_NAME, template=gf.message_template(ctx.settings), opts=child)
+        after_template = pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[template])
+        webhook = ctx.secret("slackWebhookUrl")
+        self.slack: grafana.alerting.ContactPoint | None = None
+        self.email: grafana.alerting.ContactPoint | None = None
+        if a.slack_enabled and webhook is not None:
+            self.slack = grafana.alerting.ContactPoint(
+                "contact-point-slack", name="christmas-slack",
+                slacks=[grafana.alerting.ContactPointSlackArgs(
+                    url=pulumi.Output.secret(webhook), recipient=a.slack_channel,
+                    title=gf.TITLE, text=gf.TEXT)],
+                opts=after_template)
+        if a.email_enabled:
+            self.email = grafana.alerting.ContactPoint(
+                "contact-point-email", name="christmas-email",
+                emails=[grafana.alerting.ContactPointEmailArgs(
+                    addresses=list(a.email_to), subject=gf.TITLE, message=gf.TEXT, single_email=True)],
+                opts=after_template)
+        points = [p for p in (self.slack, self.email) if p is not None]
+        if not points:  # settings validation requires Slack or e-mail; nothing to route otherwise
+            return
+        warning = points[0]  # Slack when configured, else e-mail
+
+        def route(point: grafana.alerting.ContactPoint, severity: str,
+                  more: bool) -> grafana.alerting.NotificationPolicyPolicyArgs:
+            return grafana.alerting.NotificationPolicyPolicyArgs(
+                contact_point=point.name, continue_=more,
+                matchers=[grafana.alerting.NotificationPolicyPolicyMatcherArgs(
+                    label="severity", match="=", value=severity)])
+
+        # critical -> every contact point (continue to the next); warning -> Slack, else e-mail.
+        critical = [route(p, "critical", more=i < len(points) - 1) for i, p in enumerate(points)]
+        self.policy = grafana.alerting.NotificationPolicy(
+            "notification-policy", contact_point=warning.name, group_bies=GROUP_BY,
+            group_wait="30s", group_interval="5m", repeat_interval="4h",
+            policies=[*critical, route(warning, "warning", more=False)],
+            opts=child)

@@ -57,3 +57,44 @@ def grafana_secret_env(admin_password: str, smtp_password: str | None) -> dict[s
 def as_env_list(env: dict[str, str]) -> list[str]:
     """Docker's `KEY=value` form, in a stable order so the plan diffs well."""
     return [f"{key}={value}" for key, value in sorted(env.items())]
+
+
+# --------------------------------------------------------------------------- Grafana alerting
+
+# The notification template group (Go templates, as Alertmanager's); contact points use its parts.
+TEMPLATE_NAME = "christmas"
+TITLE = '{{ template "christmas.title" . }}'
+TEXT = '{{ template "christmas.text" . }}'
+
+
+def message_template(settings: StackSettings) -> str:
+    """Title and text of every Grafana notification: severity, alert, summary, runbook and links."""
+    return (
+        '{{ define "christmas.title" }}[{{ .Status | toUpper }}] '
+        "{{ .CommonLabels.severity | toUpper }} {{ .CommonLabels.alertname }} "
+        f"({settings.stack}){{{{ end }}}}\n"
+        '{{ define "christmas.text" }}{{ range .Alerts }}'
+        "*{{ .Annotations.summary }}* ({{ .Labels.severity }})\n"
+        "{{ .Annotations.description }}\n"
+        "{{ if .Annotations.runbook_url }}Runbook: {{ .Annotations.runbook_url }}\n{{ end }}"
+        "{{ if .DashboardURL }}Dashboard: {{ .DashboardURL }}\n{{ end }}"
+        "Source: {{ .GeneratorURL }}\n"
+        "{{ if .SilenceURL }}Silence: {{ .SilenceURL }}\n{{ end }}"
+        "{{ end }}{{ end }}\n"
+    )
+
+
+def datasource_json(settings: StackSettings) -> dict[str, dict[str, object]]:
+    """jsonData of each datasource, by uid-less role."""
+    return {
+        # timeInterval = the scrape interval, so `$__rate_interval` covers at least four scrapes.
+        "prometheus": {"httpMethod": "POST", "timeInterval": settings.prometheus.scrape_interval,
+                       "prometheusType": "Prometheus"},
+        "alertmanager": {"implementation": "prometheus", "handleGrafanaManagedAlerts": False},
+        "elasticsearch": {"index": LOGS_INDEX_PATTERN, "timeField": "@timestamp", "logLevelField": "level",
+                          "logMessageField": "message", "maxConcurrentShardRequests": 5},
+    }
+
+
+LOGS_INDEX_PATTERN = "logs-christmas-*"
+LOGS_READER_USER = "logs_reader"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 import yaml
@@ -129,3 +130,10 @@ def test_runbook_base_url_is_a_setting() -> None:
     settings = with_settings("dev", alerting={"runbookBaseUrl": "https://wiki.example.com/runbook"})
     text = render_rule_files(settings)["alerts-host.yml"]
     assert "runbook_url: https://wiki.example.com/runbook#highcpuusage" in text
+
+
+def test_every_alert_has_its_runbook_section() -> None:
+    runbook = (Path(__file__).resolve().parents[2] / "docs" / "runbook.md").read_text()
+    headings = {line[3:].strip() for line in runbook.splitlines() if line.startswith("## ")}
+    names = {r.alert for g in alert_groups(stack_settings("prod")) for r in g.rules}
+    assert names <= headings, sorted(names - headings)

@@ -47,26 +47,38 @@ def _violations(response: Any, urn: str | None = None) -> list[Violation]:
             for d in response.diagnostics]
 
 
-def servicer() -> Any:
-    keep_secret_markers()
-    return _PolicyAnalyzerServicer(PACK_NAME, "0.1.0", POLICIES, EnforcementLevel.MANDATORY)
+class InProcess:
+    """The servicer `PolicyPack` would serve, called directly (same calls as a gRPC stub)."""
+
+    def __init__(self) -> None:
+        keep_secret_markers()  # as policy/__main__.py does before serving
+        self.servicer = _PolicyAnalyzerServicer(PACK_NAME, "0.1.0", POLICIES, EnforcementLevel.MANDATORY)
+
+    def Analyze(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        return self.servicer.Analyze(request, None)  # type: ignore[no-untyped-call]
+
+    def AnalyzeStack(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        return self.servicer.AnalyzeStack(request, None)  # type: ignore[no-untyped-call]
 
 
-def analyze(resources: Iterable[DeclaredResource]) -> list[Violation]:
-    """Every diagnostic the pack reports for these resources (resource and stack policies)."""
+def analyze(resources: Iterable[DeclaredResource], pack: Any = None) -> list[Violation]:
+    """Every diagnostic the pack reports for these resources (resource and stack policies).
+
+    `pack`: anything with the analyzer's Analyze/AnalyzeStack (a gRPC stub); in process by default.
+    """
     resources = list(resources)
-    pack = servicer()
+    pack = pack or InProcess()
     found: list[Violation] = []
     for r in resources:
         request = proto.AnalyzeRequest(type=r.type, name=r.name, urn=r.urn, properties=_struct(r.inputs),
                                        options=_options(r))
-        found += _violations(pack.Analyze(request, None), r.urn)
+        found += _violations(pack.Analyze(request), r.urn)
     stack = proto.AnalyzeStackRequest(resources=[
         proto.AnalyzerResource(type=r.type, name=r.name, urn=r.urn, properties=_struct(r.inputs),
                                options=_options(r), parent=r.parent, dependencies=r.dependencies)
         for r in resources
     ])
-    found += _violations(pack.AnalyzeStack(stack, None))
+    found += _violations(pack.AnalyzeStack(stack))
     return found
 
 

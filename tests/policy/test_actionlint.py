@@ -21,7 +21,7 @@ WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
 def tool(name: str) -> str:
     # The venv's bin first: pytest may run without the venv on PATH.
     found = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
-    assert found, f"{name} is missing: run `make tools` (or `make test`), which installs it"
+    assert found, f"{name} is missing: `make test` installs it (actionlint: venv; shellcheck: make tools)"
     return found
 
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from config import recording_rules as rec
-from config.alert_rules import alert_names
+from config.alert_rules import alert_groups, alert_names
 from config.prometheus import RULES_DIR, render_prometheus_config, render_rule_files
 from config.settings import StackSettings
 from config.yamlout import dump_yaml
@@ -135,14 +135,27 @@ def dump_labels(name: str, labels: dict[str, str]) -> str:
 @pytest.mark.parametrize("stack", STACKS)
 def test_promtool_unit_tests_for_every_alert_and_recording_rule(stack: str, tmp_path: Path) -> None:
     settings = stack_settings(stack)
-    files = write_rules(settings, tmp_path)
-    tests = promtool_tests(alert_cases(settings), settings.alerting.runbook_base_url) + recording_tests()
-    test_file = tmp_path / "rules_test.yml"
-    test_file.write_text(dump_yaml({"rule_files": files, "evaluation_interval": "1m", "tests": tests}))
-    result = promtool("test", "rules", str(test_file))
+    write_rules(settings, tmp_path)
+    cases = alert_cases(settings)
+    base = settings.alerting.runbook_base_url
+    # One test file per rule file (with the recording rules it reads): promtool evaluates every
+    # loaded rule at every step, and the trading cases span a whole trading day.
+    test_files = []
+    for group in alert_groups(settings):
+        names = {rule.alert for rule in group.rules}
+        tests = promtool_tests([c for c in cases if c.alert in names], base)
+        test_files.append(write_test(tmp_path, group.file, [rec.RECORDING_FILE, group.file], tests))
+    test_files.append(write_test(tmp_path, rec.RECORDING_FILE, [rec.RECORDING_FILE], recording_tests()))
+    result = promtool("test", "rules", *test_files)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
-    assert "SUCCESS" in result.stdout
-    # Sanity: the file really holds one firing check per alert.
-    loaded = yaml.safe_load(test_file.read_text())
-    firing = {c["alertname"] for t in loaded["tests"] for c in t.get("alert_rule_test", []) if c["exp_alerts"]}
+    assert result.stdout.count("SUCCESS") == len(test_files)
+    # Sanity: the files really hold one firing check per alert.
+    firing = {c["alertname"] for f in test_files for t in yaml.safe_load(Path(f).read_text())["tests"]
+              for c in t.get("alert_rule_test", []) if c["exp_alerts"]}
     assert firing == set(alert_names(settings))
+
+
+def write_test(directory: Path, name: str, rule_files: list[str], tests: list[dict[str, object]]) -> str:
+    path = directory / f"test-{name}"
+    path.write_text(dump_yaml({"rule_files": rule_files, "evaluation_interval": "1m", "tests": tests}))
+    return str(path)

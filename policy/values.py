@@ -33,6 +33,8 @@ def plain(value: Any) -> Any:
         return plain(value.value)
     if isinstance(value, str):
         return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # protobuf carries every number as a float: port 9090, not 9090.0
     if isinstance(value, Mapping):
         return {str(k): plain(value[k]) for k in value}
     if isinstance(value, Sequence):

@@ -148,7 +148,7 @@ def test_prometheus_on_every_interface_in_prod_is_caught(prod_run):
     c = container(prod_run, "prometheus")
     ports = [{**p, "ip": "0.0.0.0"} for p in unwrap(c.inputs)["ports"]]
     v = only(analyze([variant(c, ports=ports)]), "ports-on-loopback", c.urn)
-    assert "0.0.0.0" in v.message and "publish.prometheus.address 127.0.0.1" in v.message
+    assert "port 9090 on 0.0.0.0" in v.message and "publish.prometheus.address 127.0.0.1" in v.message
 
 
 def test_a_port_without_address_binds_every_interface_and_is_caught(dev_run):

@@ -1,0 +1,285 @@
+"""The dev stack's rendered configuration, run on loopback by Debian's real programs.
+
+What the test copy changes, and nothing else:
+- settings (through `parse_settings`, as a stack file would): 1s scrape and evaluation intervals,
+  two Alertmanager peers (the prod value), the SMTP smarthost, heartbeat URL and database address
+  on loopback, a Slack webhook set (the renderer is handed the local receiver's URL);
+- the rendered prometheus.yml: target addresses remapped to loopback ports, rule_files to a temp dir;
+- alert rules: `for:` shortened (SHORT_FOR / TARGET_DOWN_FOR); alertmanager.yml: the root route's
+  group_wait / group_interval shortened. `test_configuration_copy.py` proves these are the only changes.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import tempfile
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from config.alertmanager import render_alertmanager_config
+from config.postgres_exporter import postgres_exporter_dsn
+from config.prometheus import alertmanager_host, render_prometheus_config, render_rule_files
+from config.settings import CONTAINER_PORTS, PROJECT, StackSettings, parse_settings
+from config.yamlout import dump_yaml
+from offline.mocks import PLACEHOLDERS, stack_file_config
+from tests.integration.postgres import Postgres, remove_data_dir, start_postgres
+from tests.integration.processes import Process, Processes, free_ports, http_json, require_program, wait_until
+from tests.integration.receivers import SmtpRecorder, WebhookRecorder
+from tests.integration.reference_exporter import ReferenceExporter
+
+STACK = "dev"
+PEERS = 2
+INTERVAL = "1s"
+# Shortened `for:` of every alert rule (production: 1m-30m, checked by promtool test rules).
+SHORT_FOR = "5s"
+# TargetDown fires before the alerts it inhibits, as it does in production (2m against 5m).
+TARGET_DOWN_FOR = "1s"
+# The root route's timers (production: 30s / 5m, see test_configuration_copy.py).
+GROUP_WAIT = "1s"
+GROUP_INTERVAL = "2s"
+# Exporters that cannot run here (no Docker engine, no Grafana server, no Fluent Bit): their jobs stay down.
+NOT_RUNNABLE_JOBS = frozenset({"cadvisor", "grafana", "fluent-bit"})
+BUILD_DIR = Path(__file__).resolve().parents[2] / "build" / "integration"
+
+PROMETHEUS = "/usr/bin/prometheus"
+ALERTMANAGER = "/usr/bin/prometheus-alertmanager"
+NODE_EXPORTER = "/usr/bin/prometheus-node-exporter"
+POSTGRES_EXPORTER = "/usr/bin/prometheus-postgres-exporter"
+
+
+@dataclass(frozen=True)
+class Ports:
+    prometheus: int
+    node_exporter: int
+    postgres: int
+    postgres_exporter: int
+    api: int
+    trading: int
+    webhook: int
+    smtp: int
+    alertmanager: tuple[int, ...]
+    cluster: tuple[int, ...]
+    # Where the jobs of NOT_RUNNABLE_JOBS point: a port nothing listens on.
+    closed: int
+
+    @staticmethod
+    def allocate() -> Ports:
+        p = free_ports(9 + 2 * PEERS)
+        return Ports(prometheus=p[0], node_exporter=p[1], postgres=p[2], postgres_exporter=p[3], api=p[4],
+                     trading=p[5], webhook=p[6], smtp=p[7], closed=p[8],
+                     alertmanager=tuple(p[9:9 + PEERS]), cluster=tuple(p[9 + PEERS:]))
+
+
+def integration_settings(ports: Ports) -> StackSettings:
+    """The dev stack file's settings with the test's overrides, validated by the real parser."""
+    raw, secret_keys = stack_file_config(STACK)
+    prometheus = {**json.loads(raw.get("prometheus", "{}")), "scrapeInterval": INTERVAL,
+                  "evaluationInterval": INTERVAL}
+    alerting = {**json.loads(raw.get("alerting", "{}")), "alertmanagerPeers": PEERS,
+                "smtpSmarthost": f"127.0.0.1:{ports.smtp}", "smtpRequireTls": False,
+                "heartbeatUrl": f"http://127.0.0.1:{ports.webhook}/heartbeat"}
+    database = {**json.loads(raw.get("database", "{}")), "host": "127.0.0.1", "port": ports.postgres}
+    raw.update(prometheus=json.dumps(prometheus), alerting=json.dumps(alerting), database=json.dumps(database))
+    # Slack on: the renderer receives the local receiver's URL in place of this placeholder.
+    raw["slackWebhookUrl"] = PLACEHOLDERS["slackWebhookUrl"]
+    return parse_settings(PROJECT, STACK, raw, frozenset({*secret_keys, "slackWebhookUrl"}))
+
+
+def loopback_addresses(ports: Ports) -> dict[str, str]:
+    """The stack's target addresses (Docker DNS names) -> where the test runs them."""
+    closed = f"127.0.0.1:{ports.closed}"
+    addresses = {
+        f"localhost:{CONTAINER_PORTS['prometheus']}": f"127.0.0.1:{ports.prometheus}",
+        f"node-exporter:{CONTAINER_PORTS['node-exporter']}": f"127.0.0.1:{ports.node_exporter}",
+        f"postgres-exporter:{CONTAINER_PORTS['postgres-exporter']}": f"127.0.0.1:{ports.postgres_exporter}",
+        "api:8000": f"127.0.0.1:{ports.api}",
+        "trading-engine:8001": f"127.0.0.1:{ports.trading}",
+        f"cadvisor:{CONTAINER_PORTS['cadvisor']}": closed,
+        f"grafana:{CONTAINER_PORTS['grafana']}": closed,
+        f"fluent-bit:{CONTAINER_PORTS['fluent-bit']}": closed,
+    }
+    for i, port in enumerate(ports.alertmanager):
+        addresses[f"{alertmanager_host(i)}:{CONTAINER_PORTS['alertmanager']}"] = f"127.0.0.1:{port}"
+    return addresses
+
+
+def _remap(targets: list[str], addresses: dict[str, str]) -> list[str]:
+    unknown = [t for t in targets if t not in addresses]
+    if unknown:
+        raise AssertionError(f"prometheus.yml has targets the integration test does not know how to run: {unknown}")
+    return [addresses[t] for t in targets]
+
+
+def loopback_prometheus_config(rendered: dict[str, Any], addresses: dict[str, str], rules_dir: Path) -> dict[str, Any]:
+    config = copy.deepcopy(rendered)
+    config["rule_files"] = [f"{rules_dir}/{Path(pattern).name}" for pattern in rendered["rule_files"]]
+    for am in config["alerting"]["alertmanagers"]:
+        for static in am["static_configs"]:
+            static["targets"] = _remap(static["targets"], addresses)
+    for job in config["scrape_configs"]:
+        for static in job["static_configs"]:
+            static["targets"] = _remap(static["targets"], addresses)
+    return config
+
+
+def shortened_rules(rule_files: dict[str, str]) -> dict[str, str]:
+    """The rule files with every alert's `for:` shortened (rules otherwise byte-for-byte the same data)."""
+    out: dict[str, str] = {}
+    for name, text in rule_files.items():
+        data = yaml.safe_load(text)
+        for group in data["groups"]:
+            for rule in group["rules"]:
+                if "for" in rule:
+                    rule["for"] = TARGET_DOWN_FOR if rule.get("alert") == "TargetDown" else SHORT_FOR
+        out[name] = dump_yaml(data)
+    return out
+
+
+def shortened_alertmanager(config: dict[str, Any]) -> dict[str, Any]:
+    short = copy.deepcopy(config)
+    short["route"]["group_wait"] = GROUP_WAIT
+    short["route"]["group_interval"] = GROUP_INTERVAL
+    return short
+
+
+@dataclass
+class Stack:
+    settings: StackSettings
+    ports: Ports
+    work: Path
+    processes: Processes
+    exporter: ReferenceExporter
+    webhook: WebhookRecorder
+    smtp: SmtpRecorder
+    prometheus_config: dict[str, Any]
+    alertmanager_config: dict[str, Any]
+    rule_files: dict[str, str]
+    postgres: Postgres | None = None
+    alertmanagers: list[Process] = field(default_factory=list)
+    started_at: float = field(default_factory=time.monotonic)
+
+    @property
+    def prometheus_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.prometheus}"
+
+    def alertmanager_url(self, index: int) -> str:
+        return f"http://127.0.0.1:{self.ports.alertmanager[index]}"
+
+    def query(self, promql: str) -> list[dict[str, Any]]:
+        url = f"{self.prometheus_url}/api/v1/query?query={urllib.parse.quote(promql)}"
+        answer = http_json(url)
+        assert answer["status"] == "success", answer
+        result: list[dict[str, Any]] = answer["data"]["result"]
+        return result
+
+    def targets(self) -> list[dict[str, Any]]:
+        active: list[dict[str, Any]] = http_json(f"{self.prometheus_url}/api/v1/targets")["data"]["activeTargets"]
+        return active
+
+    def alertmanager_alerts(self, index: int = 0) -> list[dict[str, Any]]:
+        alerts: list[dict[str, Any]] = http_json(f"{self.alertmanager_url(index)}/api/v2/alerts")
+        return alerts
+
+    def prometheus_alert_state(self, alertname: str) -> set[str]:
+        """States ("pending", "firing") of `alertname` in Prometheus now."""
+        return {s["metric"]["alertstate"] for s in self.query(f'ALERTS{{alertname="{alertname}"}}')}
+
+    def stop(self) -> None:
+        try:
+            self.processes.stop_all()
+        finally:
+            self.exporter.stop()
+            self.webhook.stop()
+            self.smtp.stop()
+            if self.postgres is not None:
+                remove_data_dir(self.postgres)
+            shutil.rmtree(self.work, ignore_errors=True)
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def start_stack() -> Stack:
+    """Start everything; on any failure, stop what was started before re-raising."""
+    programs = {name: require_program(path) for name, path in (
+        ("prometheus", PROMETHEUS), ("alertmanager", ALERTMANAGER), ("node-exporter", NODE_EXPORTER),
+        ("postgres-exporter", POSTGRES_EXPORTER))}
+    ports = Ports.allocate()
+    settings = integration_settings(ports)
+    work = Path(tempfile.mkdtemp(prefix="christmas-it-"))
+    webhook = WebhookRecorder(ports.webhook)
+    rendered_am = render_alertmanager_config(settings, webhook.url("/slack"), None)
+    stack = Stack(
+        settings=settings, ports=ports, work=work,
+        processes=Processes(BUILD_DIR / "logs"),
+        exporter=ReferenceExporter(ports.api, ports.trading),
+        webhook=webhook, smtp=SmtpRecorder(ports.smtp),
+        prometheus_config=loopback_prometheus_config(render_prometheus_config(settings), loopback_addresses(ports),
+                                                     work / "rules"),
+        alertmanager_config=shortened_alertmanager(rendered_am),
+        rule_files=shortened_rules(render_rule_files(settings)),
+    )
+    try:
+        _start(stack, programs)
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
+
+
+def _start(stack: Stack, programs: dict[str, str]) -> None:
+    s, ports, work, procs = stack.settings, stack.ports, stack.work, stack.processes
+    stack.webhook.start()
+    stack.smtp.start()
+    stack.exporter.start()
+    stack.postgres = start_postgres(procs, ports.postgres, s.database.name, s.database.exporter_user)
+
+    pg_exporter = procs.start("postgres-exporter", [
+        programs["postgres-exporter"], f"--web.listen-address=127.0.0.1:{ports.postgres_exporter}",
+    ], env={"DATA_SOURCE_NAME": postgres_exporter_dsn(s.database)})
+    node = procs.start("node-exporter", [programs["node-exporter"],
+                                         f"--web.listen-address=127.0.0.1:{ports.node_exporter}"])
+
+    am_file = _write(work / "alertmanager.yml", dump_yaml(stack.alertmanager_config))
+    cluster = [f"127.0.0.1:{p}" for p in ports.cluster]
+    for i, port in enumerate(ports.alertmanager):
+        # As components/alerting.py starts the peers: gossip on the cluster port, every other peer listed.
+        argv = [programs["alertmanager"], f"--config.file={am_file}", f"--storage.path={work / f'am{i}'}",
+                f"--web.listen-address=127.0.0.1:{port}", f"--web.external-url=http://127.0.0.1:{port}",
+                f"--cluster.listen-address={cluster[i]}", f"--cluster.advertise-address={cluster[i]}"]
+        argv += [f"--cluster.peer={other}" for other in cluster if other != cluster[i]]
+        stack.alertmanagers.append(procs.start(f"alertmanager-{i}", argv))
+
+    for name, text in stack.rule_files.items():
+        _write(work / "rules" / name, text)
+    prom_file = _write(work / "prometheus.yml", dump_yaml(stack.prometheus_config))
+    prometheus = procs.start("prometheus", [
+        programs["prometheus"], f"--config.file={prom_file}", f"--storage.tsdb.path={work / 'tsdb'}",
+        f"--web.listen-address=127.0.0.1:{ports.prometheus}",
+    ])
+
+    procs.wait_http(pg_exporter, f"http://127.0.0.1:{ports.postgres_exporter}/metrics")
+    procs.wait_http(node, f"http://127.0.0.1:{ports.node_exporter}/metrics")
+    for i, am in enumerate(stack.alertmanagers):
+        procs.wait_http(am, f"{stack.alertmanager_url(i)}/-/ready")
+    procs.wait_http(prometheus, f"{stack.prometheus_url}/-/ready")
+    # The peers gossip: each sees the whole cluster before any test relies on deduplication.
+    for i in range(len(stack.alertmanagers)):
+        wait_until(lambda i=i: len(http_json(f"{stack.alertmanager_url(i)}/api/v2/status")["cluster"]["peers"])
+                   == PEERS, 30, f"alertmanager-{i} to see {PEERS} cluster peers")
+
+    # Prometheus hands discovered targets to the scrapers at most every 5s: wait for the first scrape of each.
+    expected = sum(len(static["targets"]) for job in stack.prometheus_config["scrape_configs"]
+                   for static in job["static_configs"])
+    wait_until(lambda: len([t for t in stack.targets() if t["health"] != "unknown"]) == expected, 30,
+               f"Prometheus to scrape its {expected} targets once")

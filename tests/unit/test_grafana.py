@@ -1,0 +1,173 @@
+"""The Grafana area under mocks (the real program, dev and prod): provider, container, datasources, alerting."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from components.dashboards.common import ALL_DASHBOARDS, FOLDERS
+from offline.mocks import PLACEHOLDERS, DeclaredResource, ProgramRun, is_secret, unwrap
+
+PROVIDER_TYPE = "pulumi:providers:grafana"
+CONTAINER = "docker:index/container:Container"
+
+
+@pytest.fixture(params=["dev", "prod"])
+def run(request, dev_run, prod_run):
+    return dev_run if request.param == "dev" else prod_run
+
+
+def grafana_resources(run: ProgramRun) -> list[DeclaredResource]:
+    return [r for r in run.resources if r.type.startswith("grafana:")]
+
+
+def grafana_container(run: ProgramRun) -> DeclaredResource:
+    (container,) = [c for c in run.containers() if unwrap(c.inputs)["name"].endswith("-grafana")]
+    return container
+
+
+def provider(run: ProgramRun) -> DeclaredResource:
+    (p,) = run.of_type(PROVIDER_TYPE)
+    return p
+
+
+def env(run: ProgramRun) -> dict[str, str]:
+    return dict(item.split("=", 1) for item in unwrap(grafana_container(run).inputs)["envs"])
+
+
+def test_every_grafana_resource_uses_the_explicit_provider_created_after_the_container(run):
+    p = provider(run)
+    assert grafana_container(run).urn in p.dependencies
+    resources = grafana_resources(run)
+    assert len(resources) >= 3 + len(FOLDERS) + len(ALL_DASHBOARDS) + 2
+    for r in resources:
+        assert r.provider.startswith(p.urn + "::"), f"{r.type} {r.name} does not use the stack's provider"
+
+
+def test_provider_targets_this_stacks_grafana_with_secret_admin_auth(dev_run, prod_run):
+    for r, password in ((prod_run, PLACEHOLDERS["grafanaAdminPassword"]), (dev_run, None)):
+        inputs = provider(r).inputs
+        assert inputs["url"] == "http://127.0.0.1:3000"
+        assert is_secret(inputs["auth"])
+        user, _, secret = unwrap(inputs["auth"]).partition(":")
+        assert user == "admin" and secret
+        assert password is None or secret == password
+        # The same password the container starts with, so the provider can log in.
+        assert env(r)["GF_SECURITY_ADMIN_PASSWORD"] == secret
+
+
+def test_container_is_configured_from_settings(dev_run, prod_run):
+    dev, prod = env(dev_run), env(prod_run)
+    for e in (dev, prod):
+        assert e["GF_USERS_ALLOW_SIGN_UP"] == "false" and e["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
+        assert e["GF_SECURITY_ADMIN_USER"] == "admin"
+    assert (dev["GF_SERVER_ROOT_URL"], prod["GF_SERVER_ROOT_URL"]) == (
+        "http://localhost:3000", "https://grafana.christmas-trading.com")
+    assert (dev["GF_SECURITY_COOKIE_SECURE"], prod["GF_SECURITY_COOKIE_SECURE"]) == ("false", "true")
+    assert prod["GF_SMTP_HOST"] == "smtp.christmas-trading.com:587"
+    assert prod["GF_SMTP_USER"] == "alertmanager@christmas-trading.com"
+    assert prod["GF_SMTP_PASSWORD"] == PLACEHOLDERS["smtpPassword"]
+    # The environment holds passwords: it reaches the engine as a secret.
+    assert is_secret(grafana_container(prod_run).inputs["envs"])
+
+
+def test_container_keeps_its_data_on_a_volume_and_is_health_checked(run):
+    inputs = unwrap(grafana_container(run).inputs)
+    assert any(v.get("containerPath") == "/var/lib/grafana" and v.get("volumeName") for v in inputs["volumes"])
+    assert inputs["healthcheck"]["tests"][-1].endswith(":3000/api/health")
+    assert inputs["wait"] is True
+
+
+def datasources(run: ProgramRun) -> dict[str, dict[str, Any]]:
+    return {unwrap(d.inputs)["uid"]: d.inputs for d in run.of_type("grafana:oss/dataSource:DataSource")}
+
+
+def test_datasources_have_stable_uids_and_point_at_the_stack_services(run):
+    ds = {uid: unwrap(inputs) for uid, inputs in datasources(run).items()}
+    assert set(ds) == {"prometheus", "alertmanager", "elasticsearch-logs"}
+    assert ds["prometheus"]["url"] == "http://prometheus:9090" and ds["prometheus"]["isDefault"] is True
+    assert json.loads(ds["alertmanager"]["jsonDataEncoded"])["implementation"] == "prometheus"
+    logs = ds["elasticsearch-logs"]
+    assert logs["url"] == "http://elasticsearch:9200"
+    data = json.loads(logs["jsonDataEncoded"])
+    assert (data["index"], data["timeField"], data["logLevelField"]) == ("logs-christmas-*", "@timestamp", "level")
+    assert logs["basicAuthEnabled"] is True and logs["basicAuthUsername"] == "logs_reader"
+
+
+def test_elasticsearch_reader_password_is_secret(prod_run):
+    secure = datasources(prod_run)["elasticsearch-logs"]["secureJsonDataEncoded"]
+    assert is_secret(secure)
+    assert json.loads(unwrap(secure)) == {"basicAuthPassword": PLACEHOLDERS["elasticReaderPassword"]}
+
+
+def test_dashboards_live_in_the_managed_folders(run):
+    folders = {unwrap(f.inputs)["uid"] for f in run.of_type("grafana:oss/folder:Folder")}
+    assert folders == set(FOLDERS)
+    dashboards = {json.loads(unwrap(d.inputs)["configJson"])["uid"]: unwrap(d.inputs)["folder"]
+                  for d in run.of_type("grafana:oss/dashboard:Dashboard")}
+    assert dashboards == {ref.uid: ref.folder for ref in ALL_DASHBOARDS}
+
+
+def contact_points(run: ProgramRun) -> dict[str, DeclaredResource]:
+    return {unwrap(c.inputs)["name"]: c for c in run.of_type("grafana:alerting/contactPoint:ContactPoint")}
+
+
+def test_slack_webhook_stays_secret(run):
+    slack = contact_points(run)["christmas-slack"]
+    webhook = PLACEHOLDERS["slackWebhookUrl"]
+
+    def plain(value) -> list[str]:
+        if is_secret(value):
+            return []
+        if isinstance(value, dict):
+            return [s for v in value.values() for s in plain(v)]
+        if isinstance(value, list):
+            return [s for v in value for s in plain(v)]
+        return [value] if isinstance(value, str) else []
+
+    assert webhook in json.dumps(unwrap(slack.inputs)), "the webhook must reach the contact point"
+    for r in run.resources:
+        assert not any(webhook in s for s in plain(r.inputs)), f"{r.type} {r.name} holds the webhook in plain text"
+    (config,) = unwrap(slack.inputs)["slacks"]
+    assert config["recipient"].startswith("#christmas-alerts")
+    assert "christmas.title" in config["title"] and "christmas.text" in config["text"]
+
+
+def test_message_template_defines_what_contact_points_use(run):
+    (template,) = run.of_type("grafana:alerting/messageTemplate:MessageTemplate")
+    text = unwrap(template.inputs)["template"]
+    assert '{{ define "christmas.title" }}' in text and '{{ define "christmas.text" }}' in text
+    assert "runbook_url" in text
+    for c in contact_points(run).values():
+        assert template.urn in c.dependencies
+
+
+def routes(run: ProgramRun) -> tuple[str, list[tuple[str, str, bool]]]:
+    (policy,) = run.of_type("grafana:alerting/notificationPolicy:NotificationPolicy")
+    inputs = unwrap(policy.inputs)
+    assert inputs["groupBies"] == ["alertname", "job"]
+    return inputs["contactPoint"], [(p["matchers"][0]["value"], p["contactPoint"], p.get("continue", False))
+                                    for p in inputs["policies"]]
+
+
+def test_severity_routing_matches_alertmanager(run):
+    default, policies = routes(run)
+    assert default == "christmas-slack"
+    assert policies == [("critical", "christmas-slack", True), ("critical", "christmas-email", False),
+                        ("warning", "christmas-slack", False)]
+
+
+def test_without_slack_everything_goes_to_e_mail():
+    from offline.mocks import run_program
+    from tests.conftest import stack_config
+
+    config, secret_keys = stack_config("dev")
+    del config["slackWebhookUrl"]
+    secret_keys.discard("slackWebhookUrl")
+    run = run_program("dev", config, secret_keys)
+    assert set(contact_points(run)) == {"christmas-email"}
+    default, policies = routes(run)
+    assert default == "christmas-email"
+    assert policies == [("critical", "christmas-email", False), ("warning", "christmas-email", False)]

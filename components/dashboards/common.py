@@ -21,6 +21,8 @@ from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import common as cm
 from grafana_foundation_sdk.models import dashboard as dm
 
+from config.alert_rules import runbook_url
+
 # Stable datasource uids: dashboards reference these, so they never change between stacks.
 PROMETHEUS_UID = "prometheus"
 ALERTMANAGER_UID = "alertmanager"
@@ -91,7 +93,7 @@ def warn_crit(warning: float, critical: float) -> dash.ThresholdsConfig:
 def runbook_link(runbook_base_url: str, alert: str) -> dash.DashboardLink:
     """A panel link to the runbook section of the alert that watches what the panel shows."""
     return (dash.DashboardLink(f"Runbook: {alert}").type(dm.DashboardLinkType.LINK)
-            .url(f"{runbook_base_url}#{alert.lower()}").target_blank(True))
+            .url(runbook_url(runbook_base_url, alert)).target_blank(True))
 
 
 def _prom_target(query: Query, ref: str) -> prometheus.Dataquery:

@@ -108,6 +108,9 @@ class Metrics(pulumi.ComponentResource):
             **self._base(ctx, "postgres-exporter"),  # type: ignore[arg-type]
             # The DSN holds the database password: a secret env var (encrypted in state).
             envs=pulumi.Output.secret(dsn.apply(lambda value: [f"DATA_SOURCE_NAME={value}"])),
+            # Query time per database (Database Performance dashboard) comes from pg_stat_statements;
+            # the database needs `CREATE EXTENSION pg_stat_statements` (docs/metrics.md).
+            command=["--collector.stat_statements"],
             healthcheck=_http_check(ctx.port("postgres-exporter"), "/metrics"),
             read_only_rootfs=True,
             user="65534:65534",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 
 from components.context import StackContext
-from components.service import TYPE_PREFIX, Healthcheck, Service, ServiceArgs, Upload, VolumeMount
+from components.service import TYPE_PREFIX, Service, Upload, VolumeMount, http_healthcheck
 from config import alertmanager as am
 from config.prometheus import alertmanager_host
 from config.settings import PublishedPort, ServiceSettings
@@ -45,17 +45,12 @@ class Alerting(pulumi.ComponentResource):
             else:
                 # A single peer needs no gossip port open.
                 command.append("--cluster.listen-address=")
-            self.peers.append(Service(host, ServiceArgs(
-                service=host,
-                container_name=ctx.container_name(host),
+            self.peers.append(Service(host, ctx.service_args(
+                host,
                 settings=settings,
                 container_port=ctx.port("alertmanager"),
-                network_name=ctx.network_name,
-                stack=s.stack,
-                project=s.project,
                 command=command,
-                healthcheck=Healthcheck(test=["CMD", "wget", "-q", "--spider",
-                                              f"http://localhost:{ctx.port('alertmanager')}/-/healthy"]),
+                healthcheck=http_healthcheck(ctx.port("alertmanager"), "/-/healthy"),
                 uploads=[Upload(am.CONFIG_PATH, config_text, secret=True)],
                 volumes=[VolumeMount(volume.name, "/alertmanager")],
             ), opts=pulumi.ResourceOptions(parent=self)))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_docker as docker
 
-from config.settings import CONTAINER_PORTS, StackSettings
+from components.service import ServiceArgs
+from config.settings import CONTAINER_PORTS, ServiceSettings, StackSettings
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,35 @@ class StackContext:
     @staticmethod
     def port(service: str) -> int:
         return CONTAINER_PORTS[service]
+
+    def service_args(self, service: str, *, settings: ServiceSettings | None = None,
+                     settings_of: str | None = None, **fields: Any) -> ServiceArgs:
+        """ServiceArgs with what every container of the stack shares filled in.
+
+        `settings_of` borrows another service's image and limits (e.g. a second Alertmanager
+        peer, a setup job); `container_port` defaults to the service's well-known port.
+        """
+        fields.setdefault("container_port", CONTAINER_PORTS.get(service))
+        return ServiceArgs(
+            service=service,
+            container_name=self.container_name(service),
+            settings=settings or self.settings.service(settings_of or service),
+            network_name=self.network_name,
+            stack=self.settings.stack,
+            project=self.settings.project,
+            **fields,
+        )
+
+    @staticmethod
+    def secret_envs(plain: list[str], secrets: Mapping[str, pulumi.Output[str]]) -> pulumi.Output[list[str]]:
+        """Environment variables, some from secrets: the whole list is one secret Output."""
+        names = list(secrets)
+
+        def build(values: list[str]) -> list[str]:
+            return [*plain, *(f"{name}={value}" for name, value in zip(names, values, strict=True))]
+
+        envs: pulumi.Output[list[str]] = pulumi.Output.all(*secrets.values()).apply(build)
+        return pulumi.Output.secret(envs)
 
     def data_volume(self, service: str, parent: pulumi.Resource, suffix: str = "data") -> docker.Volume:
         """A named volume for a service's data.

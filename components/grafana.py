@@ -15,7 +15,7 @@ import pulumiverse_grafana as grafana
 from components.context import StackContext
 from components.dashboards import render_dashboards
 from components.dashboards.common import ALERTMANAGER_UID, ELASTICSEARCH_UID, FOLDERS, PROMETHEUS_UID
-from components.service import TYPE_PREFIX, Healthcheck, Service, ServiceArgs, VolumeMount
+from components.service import TYPE_PREFIX, Service, VolumeMount, http_healthcheck
 from config import grafana as gf
 
 # Grafana's notification policy groups the way Alertmanager's route does (config/alertmanager.py).
@@ -76,18 +76,12 @@ class Grafana(pulumi.ComponentResource):
         envs: pulumi.Output[list[str]] = pulumi.Output.secret(
             pulumi.Output.all(ctx.require_secret("grafanaAdminPassword"), smtp_password).apply(render))
         port = ctx.port("grafana")
-        return Service("grafana", ServiceArgs(
-            service="grafana",
-            container_name=ctx.container_name("grafana"),
-            settings=s.service("grafana"),
+        return Service("grafana", ctx.service_args(
+            "grafana",
             container_port=port,
-            network_name=ctx.network_name,
-            stack=s.stack,
-            project=s.project,
             envs=envs,
             # busybox wget ships in the (Alpine-based) Grafana image.
-            healthcheck=Healthcheck(test=["CMD", "wget", "-q", "--spider",
-                                          f"http://localhost:{port}{gf.HEALTH_PATH}"]),
+            healthcheck=http_healthcheck(port, gf.HEALTH_PATH),
             volumes=[VolumeMount(volume.name, gf.DATA_PATH)],
             # Nothing is uploaded into Grafana (settings come as environment), so its root
             # filesystem can be read-only; state lives on the volume, scratch files in /tmp.

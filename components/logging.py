@@ -7,27 +7,14 @@ Elasticsearch -> elastic-setup (passwords, roles, users, ILM, template) -> Kiban
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import pulumi
 
 from components.context import StackContext
-from components.service import TYPE_PREFIX, Healthcheck, HostMount, Service, ServiceArgs, Upload, VolumeMount
+from components.service import TYPE_PREFIX, Healthcheck, HostMount, Service, Upload, VolumeMount
 from config import elastic_setup as setup
 from config import elasticsearch as es
 from config import fluent_bit as fb
 from config import kibana as kb
-
-
-def _secret_envs(plain: Sequence[str], secrets: dict[str, pulumi.Output[str]]) -> pulumi.Output[list[str]]:
-    """Environment variables, some from secrets: the whole list is a secret Output."""
-    names = list(secrets)
-
-    def build(values: list[str]) -> list[str]:
-        return [*plain, *(f"{name}={value}" for name, value in zip(names, values, strict=True))]
-
-    envs: pulumi.Output[list[str]] = pulumi.Output.all(*secrets.values()).apply(build)
-    return pulumi.Output.secret(envs)
 
 
 class Logging(pulumi.ComponentResource):
@@ -47,19 +34,6 @@ class Logging(pulumi.ComponentResource):
         self.kibana_url = ctx.settings.logging.kibana_public_base_url
         self.register_outputs({"kibana_url": self.kibana_url})
 
-    def _args(self, ctx: StackContext, service: str, settings_of: str | None = None,
-              port: int | None = None) -> dict[str, object]:
-        s = ctx.settings
-        return {
-            "service": service,
-            "container_name": ctx.container_name(service),
-            "settings": s.service(settings_of or service),
-            "container_port": port,
-            "network_name": ctx.network_name,
-            "stack": s.stack,
-            "project": s.project,
-        }
-
     def _child(self) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self)
 
@@ -67,12 +41,12 @@ class Logging(pulumi.ComponentResource):
         s = ctx.settings
         volume = ctx.data_volume("elasticsearch", parent=self)
         plain = [f"{k}={v}" for k, v in es.environment(s).items()]
-        envs = _secret_envs(plain, {"ELASTIC_PASSWORD": ctx.require_secret("elasticPassword")})
+        envs = ctx.secret_envs(plain, {"ELASTIC_PASSWORD": ctx.require_secret("elasticPassword")})
         # The shell expands $ELASTIC_PASSWORD inside the container: the healthcheck holds no password.
         health = (f'curl -fsS -o /dev/null --max-time 8 -u "{es.SUPERUSER}:$ELASTIC_PASSWORD" '
                   f"'http://localhost:{es.PORT}/_cluster/health?wait_for_status=yellow&timeout=5s'")
-        return Service("elasticsearch", ServiceArgs(
-            **self._args(ctx, "elasticsearch", port=es.PORT),  # type: ignore[arg-type]
+        return Service("elasticsearch", ctx.service_args(
+            "elasticsearch", container_port=es.PORT,
             envs=envs,
             healthcheck=Healthcheck(test=["CMD-SHELL", health], interval="15s", timeout="10s",
                                     retries=10, start_period="60s"),
@@ -87,8 +61,8 @@ class Logging(pulumi.ComponentResource):
             return setup.render_elastic_setup_script(s, *values)
 
         script: pulumi.Output[str] = pulumi.Output.all(*(ctx.require_secret(k) for k in keys)).apply(render)
-        return Service("elastic-setup", ServiceArgs(
-            **self._args(ctx, "elastic-setup"),  # type: ignore[arg-type]
+        return Service("elastic-setup", ctx.service_args(
+            "elastic-setup",
             command=["sh", setup.ELASTIC_SCRIPT_PATH],
             # The script holds passwords: uploaded from a secret Output (encrypted in state).
             uploads=[Upload(setup.ELASTIC_SCRIPT_PATH, pulumi.Output.secret(script), secret=True)],
@@ -98,14 +72,14 @@ class Logging(pulumi.ComponentResource):
         ), opts=self._child())
 
     def _kibana(self, ctx: StackContext) -> Service:
-        envs = _secret_envs([], {
+        envs = ctx.secret_envs([], {
             kb.PASSWORD_ENV: ctx.require_secret("kibanaSystemPassword"),
             kb.ENCRYPTION_KEY_ENV: ctx.require_secret("kibanaEncryptionKey"),
         })
         # Ready when it answers `/` with its redirect to the app (503 "not ready yet" before).
         health = f"curl -s -I --max-time 8 http://localhost:{kb.PORT} | grep -q 'HTTP/1.1 302 Found'"
-        return Service("kibana", ServiceArgs(
-            **self._args(ctx, "kibana", port=kb.PORT),  # type: ignore[arg-type]
+        return Service("kibana", ctx.service_args(
+            "kibana", container_port=kb.PORT,
             envs=envs,
             uploads=[Upload(kb.CONFIG_PATH, kb.render_kibana_yml(ctx.settings))],
             healthcheck=Healthcheck(test=["CMD-SHELL", health], interval="15s", timeout="10s",
@@ -121,8 +95,8 @@ class Logging(pulumi.ComponentResource):
             return setup.render_kibana_setup_script(s, password)
 
         script: pulumi.Output[str] = ctx.require_secret("elasticPassword").apply(render)
-        return Service("kibana-setup", ServiceArgs(
-            **self._args(ctx, "kibana-setup", settings_of="elastic-setup"),  # type: ignore[arg-type]
+        return Service("kibana-setup", ctx.service_args(
+            "kibana-setup", settings_of="elastic-setup",
             command=["sh", setup.KIBANA_SCRIPT_PATH],
             uploads=[Upload(setup.KIBANA_SCRIPT_PATH, pulumi.Output.secret(script), secret=True)],
             healthcheck=Healthcheck(test=["NONE"]),
@@ -133,9 +107,9 @@ class Logging(pulumi.ComponentResource):
     def _fluent_bit(self, ctx: StackContext) -> Service:
         s = ctx.settings
         volume = ctx.data_volume("fluent-bit", parent=self)
-        envs = _secret_envs([], {fb.PASSWORD_ENV: ctx.require_secret("elasticWriterPassword")})
-        return Service("fluent-bit", ServiceArgs(
-            **self._args(ctx, "fluent-bit", port=fb.HTTP_PORT),  # type: ignore[arg-type]
+        envs = ctx.secret_envs([], {fb.PASSWORD_ENV: ctx.require_secret("elasticWriterPassword")})
+        return Service("fluent-bit", ctx.service_args(
+            "fluent-bit", container_port=fb.HTTP_PORT,
             # The -debug image has no entrypoint: the full command line.
             command=["/fluent-bit/bin/fluent-bit", "-c", fb.CONFIG_PATH],
             envs=envs,

@@ -7,14 +7,9 @@ from collections.abc import Sequence
 import pulumi
 
 from components.context import StackContext
-from components.service import TYPE_PREFIX, Healthcheck, HostMount, Service, ServiceArgs, Upload, VolumeMount
+from components.service import TYPE_PREFIX, HostMount, Service, Upload, VolumeMount, http_healthcheck
 from config import prometheus as prom
 from config.postgres_exporter import postgres_exporter_dsn
-
-
-def _http_check(port: int, path: str) -> Healthcheck:
-    # busybox wget ships in the prom/* images (no curl there).
-    return Healthcheck(test=["CMD", "wget", "-q", "--spider", f"http://localhost:{port}{path}"])
 
 
 class Metrics(pulumi.ComponentResource):
@@ -34,18 +29,6 @@ class Metrics(pulumi.ComponentResource):
         self.prometheus_url = s.url_of("prometheus")
         self.register_outputs({"prometheus_url": self.prometheus_url})
 
-    def _base(self, ctx: StackContext, service: str) -> dict[str, object]:
-        s = ctx.settings
-        return {
-            "service": service,
-            "container_name": ctx.container_name(service),
-            "settings": s.service(service),
-            "container_port": ctx.port(service),
-            "network_name": ctx.network_name,
-            "stack": s.stack,
-            "project": s.project,
-        }
-
     def _prometheus(self, ctx: StackContext, depends_on: Sequence[pulumi.Resource]) -> Service:
         s = ctx.settings
         p = s.prometheus
@@ -53,8 +36,8 @@ class Metrics(pulumi.ComponentResource):
         uploads = [Upload(prom.CONFIG_PATH, prom.render_prometheus_yml(s))]
         uploads += [Upload(f"{prom.RULES_DIR}/{file}", text) for file, text in prom.render_rule_files(s).items()]
         external_url = s.url_of("prometheus") or f"http://prometheus:{ctx.port('prometheus')}"
-        return Service("prometheus", ServiceArgs(
-            **self._base(ctx, "prometheus"),  # type: ignore[arg-type]
+        return Service("prometheus", ctx.service_args(
+            "prometheus",
             command=[
                 f"--config.file={prom.CONFIG_PATH}",
                 "--storage.tsdb.path=/prometheus",
@@ -62,18 +45,18 @@ class Metrics(pulumi.ComponentResource):
                 f"--storage.tsdb.retention.size={p.retention_size}",
                 f"--web.external-url={external_url}",
             ],
-            healthcheck=_http_check(ctx.port("prometheus"), "/-/healthy"),
+            healthcheck=http_healthcheck(ctx.port("prometheus"), "/-/healthy"),
             uploads=uploads,
             volumes=[VolumeMount(volume.name, "/prometheus")],
             depends_on=list(depends_on),
         ), opts=pulumi.ResourceOptions(parent=self))
 
     def _node_exporter(self, ctx: StackContext) -> Service:
-        return Service("node-exporter", ServiceArgs(
-            **self._base(ctx, "node-exporter"),  # type: ignore[arg-type]
+        return Service("node-exporter", ctx.service_args(
+            "node-exporter",
             command=["--path.rootfs=/host", "--collector.filesystem.mount-points-exclude="
                      "^/(dev|proc|sys|run|var/lib/docker/.+)($|/)"],
-            healthcheck=_http_check(ctx.port("node-exporter"), "/metrics"),
+            healthcheck=http_healthcheck(ctx.port("node-exporter"), "/metrics"),
             # The host's filesystems, read-only, so disk and filesystem metrics are the host's.
             host_mounts=[HostMount("/", "/host", why="host CPU, memory, disk and filesystem metrics")],
             # The host's PID namespace so process and CPU counters are the host's, not the container's.
@@ -84,12 +67,12 @@ class Metrics(pulumi.ComponentResource):
 
     def _cadvisor(self, ctx: StackContext) -> Service:
         why = "per-container CPU, memory, network and restarts"
-        return Service("cadvisor", ServiceArgs(
-            **self._base(ctx, "cadvisor"),  # type: ignore[arg-type]
+        return Service("cadvisor", ctx.service_args(
+            "cadvisor",
             command=["--docker_only=true", "--housekeeping_interval=15s", "--store_container_labels=false",
                      "--whitelisted_container_labels=com.christmas.monitoring.service,com.christmas.monitoring.stack",
                      "--disable_metrics=percpu,sched,tcp,udp,disk,hugetlb,referenced_memory,cpu_topology,resctrl"],
-            healthcheck=_http_check(ctx.port("cadvisor"), "/healthz"),
+            healthcheck=http_healthcheck(ctx.port("cadvisor"), "/healthz"),
             # Read-only views of the host that cAdvisor needs instead of `privileged`:
             # cgroups (/sys), the Docker socket directory (container names) and Docker's state.
             host_mounts=[
@@ -104,14 +87,14 @@ class Metrics(pulumi.ComponentResource):
 
     def _postgres_exporter(self, ctx: StackContext) -> Service:
         dsn = ctx.secret("postgresExporterDsn") or pulumi.Output.secret(postgres_exporter_dsn(ctx.settings.database))
-        return Service("postgres-exporter", ServiceArgs(
-            **self._base(ctx, "postgres-exporter"),  # type: ignore[arg-type]
+        return Service("postgres-exporter", ctx.service_args(
+            "postgres-exporter",
             # The DSN holds the database password: a secret env var (encrypted in state).
             envs=pulumi.Output.secret(dsn.apply(lambda value: [f"DATA_SOURCE_NAME={value}"])),
             # Query time per database (Database Performance dashboard) comes from pg_stat_statements;
             # the database needs `CREATE EXTENSION pg_stat_statements` (docs/metrics.md).
             command=["--collector.stat_statements"],
-            healthcheck=_http_check(ctx.port("postgres-exporter"), "/metrics"),
+            healthcheck=http_healthcheck(ctx.port("postgres-exporter"), "/metrics"),
             read_only_rootfs=True,
             user="65534:65534",
         ), opts=pulumi.ResourceOptions(parent=self))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_docker as docker
@@ -63,6 +64,11 @@ class Healthcheck:
     timeout: str = "5s"
     retries: int = 5
     start_period: str = "20s"
+
+
+def http_healthcheck(port: int, path: str, **timing: Any) -> Healthcheck:
+    """A GET on the service's own health endpoint with the busybox wget its image ships."""
+    return Healthcheck(test=["CMD", "wget", "-q", "--spider", f"http://localhost:{port}{path}"], **timing)
 
 
 @dataclass(frozen=True)

@@ -183,6 +183,10 @@ class Stack:
         active: list[dict[str, Any]] = http_json(f"{self.prometheus_url}/api/v1/targets")["data"]["activeTargets"]
         return active
 
+    def query_rules(self) -> list[dict[str, Any]]:
+        groups: list[dict[str, Any]] = http_json(f"{self.prometheus_url}/api/v1/rules")["data"]["groups"]
+        return groups
+
     def alertmanager_alerts(self, index: int = 0) -> list[dict[str, Any]]:
         alerts: list[dict[str, Any]] = http_json(f"{self.alertmanager_url(index)}/api/v2/alerts")
         return alerts

@@ -65,7 +65,7 @@ def start_postgres(processes: Processes, port: int, database: str, exporter_user
     if os.geteuid() == 0:
         user = pwd.getpwnam("postgres")
         os.chown(data_dir, user.pw_uid, user.pw_gid)
-    subprocess.run([*_as_db_user(), initdb, "-D", str(data_dir), "-U", SUPERUSER, "--auth=trust",  # noqa: S603
+    subprocess.run([*_as_db_user(), initdb, "-D", str(data_dir), "-U", SUPERUSER, "--auth=trust",
                     "--no-sync", "-E", "UTF8"], check=True, capture_output=True)
     process = processes.start("postgres", [
         *_as_db_user(), postgres, "-D", str(data_dir), "-p", str(port),

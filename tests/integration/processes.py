@@ -58,7 +58,7 @@ def wait_until(check: Callable[[], Any], timeout: float, what: str, interval: fl
 
 
 def http_get(url: str, timeout: float = 5) -> bytes:
-    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (loopback only)
+    with urllib.request.urlopen(url, timeout=timeout) as response:
         body: bytes = response.read()
         return body
 
@@ -66,7 +66,7 @@ def http_get(url: str, timeout: float = 5) -> bytes:
 def http_json(url: str, data: dict[str, Any] | None = None, timeout: float = 5) -> Any:
     body = None if data is None else json.dumps(data).encode()
     request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (loopback only)
+    with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.loads(response.read())
 
 
@@ -105,7 +105,7 @@ class Processes:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_dir / f"{name}.log"
         with log.open("wb") as out:
-            popen = subprocess.Popen(  # noqa: S603 (fixed argv, no shell)
+            popen = subprocess.Popen(
                 list(argv), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 env={**os.environ, **(env or {})}, cwd=cwd,
                 # Its own process group, so teardown reaches its children too, and only them.

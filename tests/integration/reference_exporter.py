@@ -139,7 +139,7 @@ class Registry:
 class _Handler(BaseHTTPRequestHandler):
     registry: Registry
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's method name)
+    def do_GET(self) -> None:
         if self.path != "/metrics" or self.registry.failing:
             self.send_error(503 if self.registry.failing else 404)
             return
@@ -150,7 +150,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (signature of the base class)
+    def log_message(self, format: str, *args: object) -> None:
         pass  # one line per scrape a second would drown the test output
 
 

@@ -12,6 +12,7 @@ What the test copy changes, and nothing else:
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import shutil
 import tempfile
@@ -213,6 +214,10 @@ def _write(path: Path, text: str) -> Path:
     return path
 
 
+def _sees_all_peers(status_url: str) -> bool:
+    return len(http_json(status_url)["cluster"]["peers"]) == PEERS
+
+
 def start_stack() -> Stack:
     """Start everything; on any failure, stop what was started before re-raising."""
     programs = {name: require_program(path) for name, path in (
@@ -279,8 +284,8 @@ def _start(stack: Stack, programs: dict[str, str]) -> None:
     procs.wait_http(prometheus, f"{stack.prometheus_url}/-/ready")
     # The peers gossip: each sees the whole cluster before any test relies on deduplication.
     for i in range(len(stack.alertmanagers)):
-        wait_until(lambda i=i: len(http_json(f"{stack.alertmanager_url(i)}/api/v2/status")["cluster"]["peers"])
-                   == PEERS, 30, f"alertmanager-{i} to see {PEERS} cluster peers")
+        wait_until(functools.partial(_sees_all_peers, f"{stack.alertmanager_url(i)}/api/v2/status"), 30,
+                   f"alertmanager-{i} to see {PEERS} cluster peers")
 
     # Prometheus hands discovered targets to the scrapers at most every 5s: wait for the first scrape of each.
     expected = sum(len(static["targets"]) for job in stack.prometheus_config["scrape_configs"]

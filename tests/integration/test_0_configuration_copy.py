@@ -15,8 +15,8 @@ import yaml
 
 from config.alertmanager import render_alertmanager_config
 from config.prometheus import render_prometheus_config, render_rule_files
-from offline.mocks import stack_file_config
 from config.settings import PROJECT, parse_settings
+from offline.mocks import stack_file_config
 from tests.integration import stack as it
 
 pytestmark = pytest.mark.integration
@@ -51,7 +51,7 @@ def test_prometheus_config_differs_only_in_target_addresses_and_the_rule_directo
     rendered = render_prometheus_config(settings)
     copy = it.loopback_prometheus_config(rendered, it.loopback_addresses(ports), tmp_path)
     changed = differences(rendered, copy)
-    assert changed and all(p.endswith("]") and ".targets[" in p or p.startswith(".rule_files") for p in changed)
+    assert changed and all((p.endswith("]") and ".targets[" in p) or p.startswith(".rule_files") for p in changed)
     assert all(t.startswith("127.0.0.1:") for job in copy["scrape_configs"] for s in job["static_configs"]
                for t in s["targets"])
 

@@ -112,7 +112,8 @@ def report() -> Iterator[Report]:
         print(f"  {row['alert']}: {row['measured_seconds']}s measured; floor (for + group_wait) "
               f"{row['floor_for_plus_group_wait_seconds']:g}s, scrape + evaluation + for + group_wait "
               f"{row['scrape_eval_for_group_wait_seconds']:g}s; with the dev stack's values "
-              f"{row['dev_stack_scrape_eval_for_group_wait_seconds']:g}s" + (f" ({row['note']})" if row["note"] else ""))
+              f"{row['dev_stack_scrape_eval_for_group_wait_seconds']:g}s"
+              + (f" ({row['note']})" if row["note"] else ""))
 
 
 @dataclass

@@ -5,7 +5,7 @@ What the test copy changes, and nothing else:
   two Alertmanager peers (the prod value), the SMTP smarthost, heartbeat URL and database address
   on loopback, a Slack webhook set (the renderer is handed the local receiver's URL);
 - the rendered prometheus.yml: target addresses remapped to loopback ports, rule_files to a temp dir;
-- alert rules: `for:` shortened (SHORT_FOR / TARGET_DOWN_FOR); alertmanager.yml: the root route's
+- alert rules: `for:` shortened (SHORT_FOR, FOR_EXCEPTIONS); alertmanager.yml: the root route's
   group_wait / group_interval shortened. `test_configuration_copy.py` proves these are the only changes.
 """
 
@@ -40,8 +40,14 @@ PEERS = 2
 INTERVAL = "1s"
 # Shortened `for:` of every alert rule (production: 1m-30m, checked by promtool test rules).
 SHORT_FOR = "5s"
-# TargetDown fires before the alerts it inhibits, as it does in production (2m against 5m).
-TARGET_DOWN_FOR = "1s"
+FOR_EXCEPTIONS = {
+    # TargetDown fires before the alerts it inhibits, as it does in production (2m against 5m).
+    "TargetDown": "1s",
+    # These read "no data yet" as "no activity": true from Prometheus' first evaluation until two
+    # scrapes have landed (target discovery alone takes 5s). Production's 5m covers that; 5s does not.
+    "NoTradingSignals": "20s",
+    "NoTradesExecuted": "20s",
+}
 # The root route's timers (production: 30s / 5m, see test_configuration_copy.py).
 GROUP_WAIT = "1s"
 GROUP_INTERVAL = "2s"
@@ -138,7 +144,7 @@ def shortened_rules(rule_files: dict[str, str]) -> dict[str, str]:
         for group in data["groups"]:
             for rule in group["rules"]:
                 if "for" in rule:
-                    rule["for"] = TARGET_DOWN_FOR if rule.get("alert") == "TargetDown" else SHORT_FOR
+                    rule["for"] = FOR_EXCEPTIONS.get(rule.get("alert", ""), SHORT_FOR)
         out[name] = dump_yaml(data)
     return out
 

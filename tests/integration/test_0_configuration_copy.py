@@ -18,6 +18,7 @@ from config.prometheus import render_prometheus_config, render_rule_files
 from config.settings import PROJECT, parse_settings
 from offline.mocks import stack_file_config
 from tests.integration import stack as it
+from tests.integration.processes import require_program
 
 pytestmark = pytest.mark.integration
 
@@ -71,3 +72,8 @@ def test_alertmanager_config_differs_only_in_the_root_route_timers(ports):
     settings = it.integration_settings(ports)
     rendered = render_alertmanager_config(settings, "http://127.0.0.1:1/slack", None)
     assert differences(rendered, it.shortened_alertmanager(rendered)) == [".route.group_interval", ".route.group_wait"]
+
+
+def test_a_missing_program_fails_the_run_instead_of_skipping():
+    with pytest.raises(pytest.fail.Exception, match="make tools"):
+        require_program("/usr/bin/prometheus-not-installed")

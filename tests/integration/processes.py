@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -20,18 +21,31 @@ from typing import Any
 import pytest
 
 
-def free_ports(count: int) -> list[int]:
-    """`count` distinct loopback ports nothing listens on (held open together so none repeats)."""
-    sockets = []
+def _ephemeral_range() -> tuple[int, int]:
     try:
-        for _ in range(count):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.bind(("127.0.0.1", 0))
-            sockets.append(s)
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct loopback ports nothing listens on, chosen at random *below* the ephemeral range:
+    a port the kernel hands out for outgoing connections (scrapes, database clients) could otherwise be
+    taken between choosing it here and the program binding it."""
+    low, _ = _ephemeral_range()
+    candidates = random.sample(range(10000, low), min(low - 10000, count * 20))
+    chosen: list[int] = []
+    for port in candidates:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        chosen.append(port)
+        if len(chosen) == count:
+            return chosen
+    raise RuntimeError(f"no {count} free loopback ports between 10000 and {low}")
 
 
 def require_program(path: str) -> str:

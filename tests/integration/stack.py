@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -236,7 +237,7 @@ def start_stack() -> Stack:
     rendered_am = render_alertmanager_config(settings, webhook.url("/slack"), None)
     stack = Stack(
         settings=settings, ports=ports, work=work,
-        processes=Processes(BUILD_DIR / "logs"),
+        processes=Processes(BUILD_DIR / "logs" / str(os.getpid())),  # one directory per run
         exporter=ReferenceExporter(ports.api, ports.trading),
         webhook=webhook, smtp=SmtpRecorder(ports.smtp),
         prometheus_config=loopback_prometheus_config(render_prometheus_config(settings), loopback_addresses(ports),

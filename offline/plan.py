@@ -123,9 +123,14 @@ def write_plan(stack: str, run: ProgramRun, secrets: list[str], out: Path) -> li
     return written
 
 
+def _shown(path: Path) -> str:
+    """The output folder relative to the project when inside it (build/dev), else absolute."""
+    return str(path.relative_to(PROJECT_DIR)) if path.is_relative_to(PROJECT_DIR) else str(path)
+
+
 def summary(stack: str, run: ProgramRun, written: list[Path], out: Path, seconds: float) -> str:
     lines = [f"offline plan of stack '{stack}': {len(run.resources)} resources, "
-             f"{len(written) - 1} uploaded files -> {out.relative_to(PROJECT_DIR)}/ ({seconds:.1f}s)"]
+             f"{len(written) - 1} uploaded files -> {_shown(out)}/ ({seconds:.1f}s)"]
     lines.append("resources by type:")
     for type_, count in sorted(Counter(r.type for r in run.resources).items()):
         lines.append(f"  {count:3d}  {type_}")

@@ -54,7 +54,8 @@ def _email(settings: StackSettings) -> dict[str, Any]:
     }
 
 
-def _receivers(settings: StackSettings, slack_webhook_url: str | None) -> tuple[list[dict[str, Any]], str, str]:
+def _receivers(settings: StackSettings, slack_webhook_url: str | None,
+               heartbeat_url: str | None) -> tuple[list[dict[str, Any]], str, str]:
     """The receivers, and the names of the critical and the warning one."""
     a = settings.alerting
     slack = [_slack(settings, slack_webhook_url)] if a.slack_enabled and slack_webhook_url else []
@@ -78,8 +79,8 @@ def _receivers(settings: StackSettings, slack_webhook_url: str | None) -> tuple[
     # Warnings go to Slack only, or to e-mail when there is no Slack.
     warning = receiver(slack, []) if slack else receiver([], email)
     heartbeat: dict[str, Any] = {"name": HEARTBEAT}
-    if a.heartbeat_url:
-        heartbeat["webhook_configs"] = [{"url": a.heartbeat_url, "send_resolved": False}]
+    if heartbeat_url:
+        heartbeat["webhook_configs"] = [{"url": heartbeat_url, "send_resolved": False}]
     return [*by_name.values(), heartbeat], critical, warning
 
 
@@ -98,9 +99,13 @@ def _inhibit_rules() -> list[dict[str, Any]]:
 
 
 def render_alertmanager_config(settings: StackSettings, slack_webhook_url: str | None,
-                               smtp_password: str | None) -> dict[str, Any]:
+                               smtp_password: str | None, heartbeat_url: str | None = None) -> dict[str, Any]:
+    """The configuration; the three URLs/passwords are secrets (the caller keeps the result secret).
+
+    Without `heartbeat_url` the Watchdog goes to a null receiver.
+    """
     a = settings.alerting
-    receivers, critical, warning = _receivers(settings, slack_webhook_url)
+    receivers, critical, warning = _receivers(settings, slack_webhook_url, heartbeat_url)
     global_: dict[str, Any] = {"resolve_timeout": "5m"}
     if a.email_enabled:
         global_.update({"smtp_smarthost": a.smtp_smarthost, "smtp_from": a.email_from,
@@ -131,5 +136,5 @@ def render_alertmanager_config(settings: StackSettings, slack_webhook_url: str |
 
 
 def render_alertmanager_yml(settings: StackSettings, slack_webhook_url: str | None,
-                            smtp_password: str | None) -> str:
-    return dump_yaml(render_alertmanager_config(settings, slack_webhook_url, smtp_password))
+                            smtp_password: str | None, heartbeat_url: str | None = None) -> str:
+    return dump_yaml(render_alertmanager_config(settings, slack_webhook_url, smtp_password, heartbeat_url))

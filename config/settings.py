@@ -46,7 +46,11 @@ SECRET_KEYS: tuple[str, ...] = (
     "smtpPassword",
     "slackWebhookUrl",
     "postgresExporterDsn",
+    # Dead man's switch receiving the always-firing Watchdog (its URL usually carries a token).
+    "heartbeatUrl",
 )
+# Secrets no stack requires.
+OPTIONAL_SECRETS: tuple[str, ...] = ("heartbeatUrl",)
 # Passwords a dev stack may generate (pulumi-random) when they are not set.
 GENERATABLE_SECRETS: tuple[str, ...] = (
     "grafanaAdminPassword",
@@ -128,8 +132,6 @@ class AlertingSettings:
     market_close_hour_utc: int = 24
     # Every alert's runbook_url is `<runbook_base_url>#<alertname lower-cased>`.
     runbook_base_url: str = "https://github.com/christmas-trading/christmas-monitoring/blob/main/docs/runbook.md"
-    # Dead man's switch that receives the always-firing Watchdog; empty = a null receiver.
-    heartbeat_url: str = ""
 
     @property
     def email_enabled(self) -> bool:
@@ -472,7 +474,7 @@ def _parse_alerting(read: _Reader, problems: Problems, slack_enabled: bool) -> A
     key = "alerting"
     section = read.obj(key, ("slackChannel", "emailTo", "emailFrom", "smtpSmarthost", "smtpUsername",
                              "smtpRequireTls", "alertmanagerPeers", "marketOpenHourUtc", "marketCloseHourUtc",
-                             "runbookBaseUrl", "heartbeatUrl"))
+                             "runbookBaseUrl"))
     d = AlertingSettings()
     email_to: tuple[str, ...] = d.email_to
     if "emailTo" in section:
@@ -505,9 +507,6 @@ def _parse_alerting(read: _Reader, problems: Problems, slack_enabled: bool) -> A
         runbook_base_url=_typed(problems, section, key, "runbookBaseUrl", d.runbook_base_url, str,
                                 _matches(lambda s: is_url(s) and "#" not in s, "an http(s) URL without #anchor"),
                                 "https://github.com/acme/christmas-monitoring/blob/main/docs/runbook.md"),
-        heartbeat_url=_typed(problems, section, key, "heartbeatUrl", d.heartbeat_url, str,
-                             _matches(lambda s: s == "" or is_url(s), "an http(s) URL (or empty for none)"),
-                             "https://hc-ping.com/<uuid>"),
     )
     if settings.market_close_hour_utc <= settings.market_open_hour_utc:
         problems.add("alerting.marketCloseHourUtc", "must be after alerting.marketOpenHourUtc",
@@ -612,7 +611,11 @@ def _check_secrets(raw: Mapping[str, str], problems: Problems, generate: bool,
         if value and len(value) < minimum:
             problems.add(key, f"must be at least {minimum} characters long",
                          _fix(key, "<a long random value>", True))
-    required = [k for k in SECRET_KEYS if k not in raw]
+    heartbeat = raw.get("heartbeatUrl")
+    if heartbeat and not is_url(heartbeat):
+        problems.add("heartbeatUrl", "must be an http(s) URL (the dead man's switch pinged by Watchdog)",
+                     _fix("heartbeatUrl", "https://hc-ping.com/<uuid>", secret=True))
+    required = [k for k in SECRET_KEYS if k not in raw and k not in OPTIONAL_SECRETS]
     if generate:
         required = [k for k in required if k not in GENERATABLE_SECRETS]
         # Optional in a dev stack: no Slack or SMTP auth, and a DSN built from `database`.

@@ -221,6 +221,7 @@ PLACEHOLDERS: dict[str, str] = {
     "kibanaEncryptionKey": "placeholder-kibana-encryption-key-0123456789abcdef",
     "smtpPassword": "placeholder-smtp-password",
     "slackWebhookUrl": "https://hooks.slack.com/services/TPLACEHOLDER/BPLACEHOLDER/placeholderwebhook",
+    "heartbeatUrl": "https://hc-ping.com/placeholder-heartbeat-uuid",
     "postgresExporterDsn": "postgresql://postgres_exporter:placeholder-db-password@postgres:5432/christmas"
                            "?sslmode=require",
 }

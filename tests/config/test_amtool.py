@@ -85,7 +85,10 @@ def test_each_severity_reaches_its_receivers(stack: str, slack: bool, email: boo
 
 
 def test_heartbeat_url_makes_the_watchdog_receiver_a_webhook(tmp_path: Path) -> None:
-    _, text = variant("prod", heartbeatUrl="https://hc-ping.example.com/abc")
+    settings, _ = variant("prod")
+    config, _keys = stack_config("prod")
+    text = render_alertmanager_yml(settings, config["slackWebhookUrl"], config["smtpPassword"],
+                                   "https://hc-ping.example.com/abc")
     path = write(tmp_path, text)
     assert amtool("check-config", path).returncode == 0
     assert route(path, "alertname=Watchdog", "severity=none") == "heartbeat"

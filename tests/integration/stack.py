@@ -2,8 +2,8 @@
 
 What the test copy changes, and nothing else:
 - settings (through `parse_settings`, as a stack file would): 1s scrape and evaluation intervals,
-  two Alertmanager peers (the prod value), the SMTP smarthost, heartbeat URL and database address
-  on loopback, a Slack webhook set (the renderer is handed the local receiver's URL);
+  two Alertmanager peers (the prod value), the SMTP smarthost and database address on loopback,
+  a Slack webhook set (the renderer is handed the local receivers' Slack and heartbeat URLs);
 - the rendered prometheus.yml: target addresses remapped to loopback ports, rule_files to a temp dir;
 - alert rules: `for:` shortened (SHORT_FOR, FOR_EXCEPTIONS); alertmanager.yml: the root route's
   group_wait / group_interval shortened. `test_configuration_copy.py` proves these are the only changes.
@@ -91,8 +91,7 @@ def integration_settings(ports: Ports) -> StackSettings:
     prometheus = {**json.loads(raw.get("prometheus", "{}")), "scrapeInterval": INTERVAL,
                   "evaluationInterval": INTERVAL}
     alerting = {**json.loads(raw.get("alerting", "{}")), "alertmanagerPeers": PEERS,
-                "smtpSmarthost": f"127.0.0.1:{ports.smtp}", "smtpRequireTls": False,
-                "heartbeatUrl": f"http://127.0.0.1:{ports.webhook}/heartbeat"}
+                "smtpSmarthost": f"127.0.0.1:{ports.smtp}", "smtpRequireTls": False}
     database = {**json.loads(raw.get("database", "{}")), "host": "127.0.0.1", "port": ports.postgres}
     raw.update(prometheus=json.dumps(prometheus), alerting=json.dumps(alerting), database=json.dumps(database))
     # Slack on: the renderer receives the local receiver's URL in place of this placeholder.
@@ -234,7 +233,7 @@ def start_stack() -> Stack:
     settings = integration_settings(ports)
     work = Path(tempfile.mkdtemp(prefix="christmas-it-"))
     webhook = WebhookRecorder(ports.webhook)
-    rendered_am = render_alertmanager_config(settings, webhook.url("/slack"), None)
+    rendered_am = render_alertmanager_config(settings, webhook.url("/slack"), None, webhook.url("/heartbeat"))
     stack = Stack(
         settings=settings, ports=ports, work=work,
         processes=Processes(BUILD_DIR / "logs" / str(os.getpid())),  # one directory per run

@@ -41,7 +41,7 @@ def test_settings_differ_from_the_dev_stack_only_in_the_listed_overrides(ports):
     dev = dataclasses.asdict(parse_settings(PROJECT, "dev", raw, frozenset(secret_keys)))
     test = dataclasses.asdict(it.integration_settings(ports))
     assert sorted(differences(dev, test)) == [
-        ".alerting.alertmanager_peers", ".alerting.heartbeat_url", ".alerting.slack_enabled",
+        ".alerting.alertmanager_peers", ".alerting.slack_enabled",
         ".alerting.smtp_smarthost", ".database.host", ".database.port",
         ".prometheus.evaluation_interval", ".prometheus.scrape_interval", ".secrets_set",
     ]

@@ -96,8 +96,16 @@ def test_market_hours_must_be_an_open_window() -> None:
 def test_runbook_base_url_and_heartbeat_url_are_checked() -> None:
     refused("alerting.runbookBaseUrl", "without #anchor",
             alerting={"runbookBaseUrl": "https://example.com/runbook.md#top"})
-    refused("alerting.heartbeatUrl", "http(s) URL", alerting={"heartbeatUrl": "hc-ping.com/abc"})
-    assert parse(alerting={"heartbeatUrl": "https://hc-ping.com/abc"}).alerting.heartbeat_url
+    # The heartbeat URL carries the check's token: a secret, optional in every stack.
+    config, secret_keys = stack_config("prod")
+    config["heartbeatUrl"] = "hc-ping.com/abc"
+    with pytest.raises(SettingsError) as caught:
+        parse_settings("christmas-monitoring", "prod", config, frozenset({*secret_keys, "heartbeatUrl"}))
+    assert "heartbeatUrl: must be an http(s) URL" in str(caught.value)
+    assert "pulumi config set --secret heartbeatUrl" in str(caught.value)
+    assert "hc-ping.com/abc" not in str(caught.value)
+    config.pop("heartbeatUrl")
+    assert parse_settings("christmas-monitoring", "prod", config, frozenset(secret_keys))
 
 
 def test_every_problem_is_reported_at_once() -> None:

@@ -68,7 +68,7 @@ def test_watchdog_has_a_null_receiver_until_a_heartbeat_url_is_set() -> None:
     null = receivers(render_alertmanager_config(settings_for("dev"), WEBHOOK, None))["heartbeat"]
     assert null == {"name": "heartbeat"}
     beat = receivers(render_alertmanager_config(
-        settings_for("dev", heartbeatUrl="https://hc-ping.com/1234"), WEBHOOK, None))["heartbeat"]
+        settings_for("dev"), WEBHOOK, None, "https://hc-ping.com/1234"))["heartbeat"]
     assert beat["webhook_configs"] == [{"url": "https://hc-ping.com/1234", "send_resolved": False}]
 
 

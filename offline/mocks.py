@@ -40,6 +40,17 @@ def unwrap(value: Any) -> Any:
     return value
 
 
+def plain_strings(value: Any) -> list[str]:
+    """Every string in `value` that is not inside a secret: what the state would hold in clear."""
+    if is_secret(value):
+        return []
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in plain_strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in plain_strings(v)]
+    return [value] if isinstance(value, str) else []
+
+
 def _ints(value: Any) -> Any:
     """Protobuf carries every number as a float; give back ints where the program wrote ints."""
     if isinstance(value, float) and value.is_integer():

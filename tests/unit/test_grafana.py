@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from components.dashboards.common import ALL_DASHBOARDS, FOLDERS
-from offline.mocks import PLACEHOLDERS, DeclaredResource, ProgramRun, is_secret, unwrap
+from offline.mocks import PLACEHOLDERS, DeclaredResource, ProgramRun, is_secret, plain_strings, unwrap
 
 PROVIDER_TYPE = "pulumi:providers:grafana"
 CONTAINER = "docker:index/container:Container"
@@ -118,18 +118,10 @@ def test_slack_webhook_stays_secret(run):
     slack = contact_points(run)["christmas-slack"]
     webhook = PLACEHOLDERS["slackWebhookUrl"]
 
-    def plain(value) -> list[str]:
-        if is_secret(value):
-            return []
-        if isinstance(value, dict):
-            return [s for v in value.values() for s in plain(v)]
-        if isinstance(value, list):
-            return [s for v in value for s in plain(v)]
-        return [value] if isinstance(value, str) else []
-
     assert webhook in json.dumps(unwrap(slack.inputs)), "the webhook must reach the contact point"
     for r in run.resources:
-        assert not any(webhook in s for s in plain(r.inputs)), f"{r.type} {r.name} holds the webhook in plain text"
+        leaked = [s for s in plain_strings(r.inputs) if webhook in s]
+        assert not leaked, f"{r.type} {r.name} holds the webhook in plain text"
     (config,) = unwrap(slack.inputs)["slacks"]
     assert config["recipient"].startswith("#christmas-alerts")
     assert "christmas.title" in config["title"] and "christmas.text" in config["text"]

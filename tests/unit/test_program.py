@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 
 import pytest
 
 from config.images import SERVICES
-from offline.mocks import DeclaredResource, ProgramRun, is_secret, unwrap
+from offline.mocks import DeclaredResource, ProgramRun, plain_strings, unwrap
 from tests.conftest import stack_config
 
 SERVICE_LABEL = "com.christmas.monitoring.service"
@@ -202,15 +201,6 @@ def test_known_secret_values_never_appear_in_plain_text(run):
     config, secret_keys = stack_config(stack)
     secrets = [config[k] for k in secret_keys] + run.generated_secret_values
     assert secrets, "the test must know some secret values"
-
-    def plain_strings(value: Any) -> list[str]:
-        if is_secret(value):
-            return []
-        if isinstance(value, dict):
-            return [s for v in value.values() for s in plain_strings(v)]
-        if isinstance(value, list):
-            return [s for v in value for s in plain_strings(v)]
-        return [value] if isinstance(value, str) else []
 
     for r in run.resources:
         for text in plain_strings(r.inputs):

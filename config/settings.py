@@ -32,34 +32,38 @@ from config.validation import (
 
 PROJECT = "christmas-monitoring"
 
-# Secrets: always read with get_secret/require_secret and kept as secret Outputs.
-SECRET_KEYS: tuple[str, ...] = (
-    "grafanaAdminPassword",
-    "elasticPassword",
-    "kibanaSystemPassword",
+@dataclass(frozen=True)
+class SecretSpec:
+    """A secret setting: read with require_secret and kept as a secret Output."""
+
+    key: str
+    # A stack with generateMissingSecrets (dev) creates it with pulumi-random when unset.
+    generated: bool = False
+    # No stack requires it (a stack that generates secrets requires none of them).
+    optional: bool = False
+    min_length: int = 0
+
+
+SECRETS: tuple[SecretSpec, ...] = (
+    SecretSpec("grafanaAdminPassword", generated=True, min_length=12),
+    SecretSpec("elasticPassword", generated=True, min_length=12),
+    SecretSpec("kibanaSystemPassword", generated=True, min_length=12),
     # Read-only Elasticsearch user of Grafana's logs datasource (never the superuser).
-    "elasticReaderPassword",
+    SecretSpec("elasticReaderPassword", generated=True, min_length=12),
     # Fluent Bit's Elasticsearch user: may only append to the log data streams.
-    "elasticWriterPassword",
-    # Kibana's key for encrypted saved objects (32+ characters).
-    "kibanaEncryptionKey",
-    "smtpPassword",
-    "slackWebhookUrl",
-    "postgresExporterDsn",
+    SecretSpec("elasticWriterPassword", generated=True, min_length=12),
+    # Kibana's key for encrypted saved objects.
+    SecretSpec("kibanaEncryptionKey", generated=True, min_length=32),
+    # In a dev stack: no SMTP auth, no Slack, and a DSN built from `database`.
+    SecretSpec("smtpPassword"),
+    SecretSpec("slackWebhookUrl"),
+    SecretSpec("postgresExporterDsn"),
     # Dead man's switch receiving the always-firing Watchdog (its URL usually carries a token).
-    "heartbeatUrl",
+    SecretSpec("heartbeatUrl", optional=True),
 )
-# Secrets no stack requires.
-OPTIONAL_SECRETS: tuple[str, ...] = ("heartbeatUrl",)
-# Passwords a dev stack may generate (pulumi-random) when they are not set.
-GENERATABLE_SECRETS: tuple[str, ...] = (
-    "grafanaAdminPassword",
-    "elasticPassword",
-    "kibanaSystemPassword",
-    "elasticReaderPassword",
-    "elasticWriterPassword",
-    "kibanaEncryptionKey",
-)
+SECRET_KEYS: tuple[str, ...] = tuple(spec.key for spec in SECRETS)
+OPTIONAL_SECRETS: tuple[str, ...] = tuple(spec.key for spec in SECRETS if spec.optional)
+GENERATABLE_SECRETS: tuple[str, ...] = tuple(spec.key for spec in SECRETS if spec.generated)
 
 T = TypeVar("T")
 
@@ -575,16 +579,6 @@ def _parse_database(read: _Reader, problems: Problems) -> DatabaseSettings:
     )
 
 
-_MIN_SECRET_LENGTH: dict[str, int] = {
-    "grafanaAdminPassword": 12,
-    "elasticPassword": 12,
-    "kibanaSystemPassword": 12,
-    "elasticReaderPassword": 12,
-    "elasticWriterPassword": 12,
-    "kibanaEncryptionKey": 32,
-}
-
-
 def _check_secrets(raw: Mapping[str, str], problems: Problems, generate: bool,
                    secret_keys: frozenset[str] | None) -> None:
     """Validate secret values without ever putting them in a message."""
@@ -606,20 +600,17 @@ def _check_secrets(raw: Mapping[str, str], problems: Problems, generate: bool,
         problems.add("postgresExporterDsn", "must be a postgresql:// connection URL",
                      _fix("postgresExporterDsn", "'postgresql://user:pass@db:5432/christmas?sslmode=require'",
                           secret=True))
-    for key, minimum in _MIN_SECRET_LENGTH.items():
-        value = raw.get(key)
-        if value and len(value) < minimum:
-            problems.add(key, f"must be at least {minimum} characters long",
-                         _fix(key, "<a long random value>", True))
+    for spec in SECRETS:
+        value = raw.get(spec.key)
+        if value and len(value) < spec.min_length:
+            problems.add(spec.key, f"must be at least {spec.min_length} characters long",
+                         _fix(spec.key, "<a long random value>", True))
     heartbeat = raw.get("heartbeatUrl")
     if heartbeat and not is_url(heartbeat):
         problems.add("heartbeatUrl", "must be an http(s) URL (the dead man's switch pinged by Watchdog)",
                      _fix("heartbeatUrl", "https://hc-ping.com/<uuid>", secret=True))
-    required = [k for k in SECRET_KEYS if k not in raw and k not in OPTIONAL_SECRETS]
-    if generate:
-        required = [k for k in required if k not in GENERATABLE_SECRETS]
-        # Optional in a dev stack: no Slack or SMTP auth, and a DSN built from `database`.
-        required = [k for k in required if k not in ("slackWebhookUrl", "smtpPassword", "postgresExporterDsn")]
+    # A stack that generates its passwords (dev) needs no secret set to come up.
+    required = [] if generate else [s.key for s in SECRETS if s.key not in raw and not s.optional]
     for key in required:
         problems.add(key, "is a required secret in this stack and is not set",
                      _fix(key, "<value>", secret=True))

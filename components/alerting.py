@@ -22,12 +22,11 @@ class Alerting(pulumi.ComponentResource):
         webhook = ctx.secret("slackWebhookUrl") or pulumi.Output.from_input("")
         password = ctx.secret("smtpPassword") or pulumi.Output.from_input("")
         heartbeat = ctx.secret("heartbeatUrl") or pulumi.Output.from_input("")
-        # Rendered inside apply: the file holds secrets, so it is uploaded from a secret Output.
+        # Rendered inside apply; the file holds secrets, so its Upload is secret=True.
         def render(values: list[str]) -> str:
             return am.render_alertmanager_yml(s, values[0] or None, values[1] or None, values[2] or None)
 
-        rendered: pulumi.Output[str] = pulumi.Output.all(webhook, password, heartbeat).apply(render)
-        config_text: pulumi.Output[str] = pulumi.Output.secret(rendered)
+        config_text: pulumi.Output[str] = pulumi.Output.all(webhook, password, heartbeat).apply(render)
         peers = s.alerting.alertmanager_peers
         hosts = [alertmanager_host(i) for i in range(peers)]
         self.peers: list[Service] = []

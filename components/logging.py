@@ -61,15 +61,8 @@ class Logging(pulumi.ComponentResource):
             return setup.render_elastic_setup_script(s, *values)
 
         script: pulumi.Output[str] = pulumi.Output.all(*(ctx.require_secret(k) for k in keys)).apply(render)
-        return Service("elastic-setup", ctx.service_args(
-            "elastic-setup",
-            command=["sh", setup.ELASTIC_SCRIPT_PATH],
-            # The script holds passwords: uploaded from a secret Output (encrypted in state).
-            uploads=[Upload(setup.ELASTIC_SCRIPT_PATH, pulumi.Output.secret(script), secret=True)],
-            healthcheck=Healthcheck(test=["NONE"]),
-            one_shot=True,
-            depends_on=[self.elasticsearch.container],
-        ), opts=self._child())
+        return self._script_job(ctx, "elastic-setup", setup.ELASTIC_SCRIPT_PATH, script,
+                                after=self.elasticsearch.container)
 
     def _kibana(self, ctx: StackContext) -> Service:
         envs = ctx.secret_envs([], {
@@ -95,13 +88,20 @@ class Logging(pulumi.ComponentResource):
             return setup.render_kibana_setup_script(s, password)
 
         script: pulumi.Output[str] = ctx.require_secret("elasticPassword").apply(render)
-        return Service("kibana-setup", ctx.service_args(
-            "kibana-setup", settings_of="elastic-setup",
-            command=["sh", setup.KIBANA_SCRIPT_PATH],
-            uploads=[Upload(setup.KIBANA_SCRIPT_PATH, pulumi.Output.secret(script), secret=True)],
+        return self._script_job(ctx, "kibana-setup", setup.KIBANA_SCRIPT_PATH, script,
+                                after=self.kibana.container)
+
+    def _script_job(self, ctx: StackContext, name: str, path: str, script: pulumi.Output[str],
+                    after: pulumi.Resource) -> Service:
+        """A one-shot setup job running `script` once `after` is healthy (image and limits of elastic-setup)."""
+        return Service(name, ctx.service_args(
+            name, settings_of="elastic-setup",
+            command=["sh", path],
+            # The script holds passwords: uploaded from a secret Output (encrypted in state).
+            uploads=[Upload(path, script, secret=True)],
             healthcheck=Healthcheck(test=["NONE"]),
             one_shot=True,
-            depends_on=[self.kibana.container],
+            depends_on=[after],
         ), opts=self._child())
 
     def _fluent_bit(self, ctx: StackContext) -> Service:

@@ -207,13 +207,13 @@ class StackSettings:
         host = "127.0.0.1" if publish.bind_address == "0.0.0.0" else publish.bind_address
         return f"http://{host}:{publish.host_port}"
 
-    def url_of(self, service: str, scheme: str = "http") -> str | None:
+    def url_of(self, service: str) -> str | None:
         """The URL an operator on the Docker host uses, or None when not published."""
         publish = self.services[service].publish
         if publish is None:
             return None
         host = "localhost" if publish.bind_address in ("0.0.0.0", "127.0.0.1") else publish.bind_address
-        return f"{scheme}://{host}:{publish.host_port}"
+        return f"http://{host}:{publish.host_port}"
 
 
 # --------------------------------------------------------------------------- defaults

@@ -19,6 +19,9 @@ class StackContext:
     # Every secret the stack uses, each a secret Output (set in config or generated in dev).
     secrets: Mapping[str, pulumi.Output[str]]
     network_name: pulumi.Input[str]
+    # The host's address on the stack network (its bridge gateway): where containers reach a
+    # service that runs in the host's network namespace (node-exporter).
+    network_gateway: pulumi.Input[str] = "172.17.0.1"
 
     def secret(self, key: str) -> pulumi.Output[str] | None:
         return self.secrets.get(key)

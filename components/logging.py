@@ -10,7 +10,7 @@ from __future__ import annotations
 import pulumi
 
 from components.context import StackContext
-from components.service import TYPE_PREFIX, Healthcheck, HostMount, Service, Upload, VolumeMount
+from components.service import TYPE_PREFIX, Healthcheck, HostMount, Service, Upload, VolumeMount, http_healthcheck
 from render import elastic_setup as setup
 from render import elasticsearch as es
 from render import fluent_bit as fb
@@ -29,6 +29,7 @@ class Logging(pulumi.ComponentResource):
         self.kibana = self._kibana(ctx)
         self.kibana_setup = self._kibana_setup(ctx)
         self.fluent_bit = self._fluent_bit(ctx)
+        self.elasticsearch_exporter = self._elasticsearch_exporter(ctx)
         # Grafana's logs datasource needs Elasticsearch up and the logs_reader user created.
         self.ready = [self.elasticsearch.container, self.elastic_setup.container]
         self.kibana_url = ctx.settings.logging.kibana_public_base_url
@@ -124,5 +125,25 @@ class Logging(pulumi.ComponentResource):
             healthcheck=Healthcheck(test=["CMD", "curl", "-fsS", "-o", "/dev/null", "--max-time", "4",
                                           f"http://localhost:{fb.HTTP_PORT}{fb.HEALTH_PATH}"]),
             # The writer user must exist before the first flush.
+            depends_on=[self.elastic_setup.container],
+        ), opts=self._child())
+
+    def _elasticsearch_exporter(self, ctx: StackContext) -> Service:
+        """Cluster health, disk and the log streams' indexing counters for Prometheus.
+
+        It reads as logs_reader (cluster `monitor`, `monitor` on the log streams only), whose
+        password it takes from ES_PASSWORD: the exporter reads credentials from its environment or
+        its command line only (main.go), and an environment variable is the one not shown by `ps`.
+        """
+        envs = ctx.secret_envs([f"ES_USERNAME={es.READER_USER}"],
+                               {"ES_PASSWORD": ctx.require_secret("elasticReaderPassword")})
+        return Service("elasticsearch-exporter", ctx.service_args(
+            "elasticsearch-exporter",
+            envs=envs,
+            command=list(es.exporter_flags()),
+            healthcheck=http_healthcheck(ctx.port("elasticsearch-exporter"), "/healthz"),
+            read_only_rootfs=True,
+            user="65534:65534",
+            # logs_reader must exist before the first scrape.
             depends_on=[self.elastic_setup.container],
         ), opts=self._child())

@@ -7,9 +7,21 @@ from collections.abc import Sequence
 import pulumi
 
 from components.context import StackContext
-from components.service import TYPE_PREFIX, HostMount, Service, Upload, VolumeMount, http_healthcheck
+from components.service import (
+    TYPE_PREFIX,
+    HostMount,
+    Service,
+    Upload,
+    VolumeMount,
+    http_healthcheck,
+    http_healthcheck_at,
+)
 from render import prometheus as prom
 from render.postgres_exporter import postgres_exporter_dsn
+
+# cAdvisor metric kinds (container/factory.go): cpu, memory (working set, limit), network (in/out),
+# oom_event (container_oom_events_total). Spec series (start time, limits, last seen) are always on.
+CADVISOR_METRICS: tuple[str, ...] = ("cpu", "memory", "network", "oom_event")
 
 
 class Metrics(pulumi.ComponentResource):
@@ -33,7 +45,9 @@ class Metrics(pulumi.ComponentResource):
         s = ctx.settings
         p = s.prometheus
         volume = ctx.data_volume("prometheus", parent=self)
-        uploads = [Upload(prom.CONFIG_PATH, prom.render_prometheus_yml(s))]
+        config: pulumi.Output[str] = pulumi.Output.from_input(ctx.network_gateway).apply(
+            lambda gateway: prom.render_prometheus_yml(s, gateway))
+        uploads = [Upload(prom.CONFIG_PATH, config)]
         uploads += [Upload(f"{prom.RULES_DIR}/{file}", text) for file, text in prom.render_rule_files(s).items()]
         external_url = s.url_of("prometheus") or f"http://prometheus:{ctx.port('prometheus')}"
         return Service("prometheus", ctx.service_args(
@@ -52,15 +66,27 @@ class Metrics(pulumi.ComponentResource):
         ), opts=pulumi.ResourceOptions(parent=self))
 
     def _node_exporter(self, ctx: StackContext) -> Service:
+        port = ctx.port("node-exporter")
+        # Listens only on the host's address on the stack network: reachable by Prometheus, not
+        # from outside the host, and the dev and prod stacks (two networks) do not collide.
+        listen: pulumi.Output[str] = pulumi.Output.from_input(ctx.network_gateway).apply(
+            lambda gateway: f"--web.listen-address={prom.node_exporter_target(gateway)}")
         return Service("node-exporter", ctx.service_args(
             "node-exporter",
-            command=["--path.rootfs=/host", "--collector.filesystem.mount-points-exclude="
-                     "^/(dev|proc|sys|run|var/lib/docker/.+)($|/)"],
-            healthcheck=http_healthcheck(ctx.port("node-exporter"), "/metrics"),
-            # The host's filesystems, read-only, so disk and filesystem metrics are the host's.
-            host_mounts=[HostMount("/", "/host", why="host CPU, memory, disk and filesystem metrics")],
-            # The host's PID namespace so process and CPU counters are the host's, not the container's.
+            command=pulumi.Output.all(listen).apply(lambda flags: [
+                "--path.rootfs=/host", *flags,
+                "--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|run|var/lib/docker/.+)($|/)"]),
+            healthcheck=http_healthcheck_at(listen.apply(lambda flag: flag.split("=", 1)[1]), "/metrics"),
+            # The host's filesystems, read-only; rslave so a disk mounted later is seen too
+            # (node_exporter README, "Docker").
+            host_mounts=[HostMount("/", "/host", propagation="rslave",
+                                   why="host CPU, memory, disk and filesystem metrics")],
+            # The host's PID and network namespaces: process counters and network interfaces are
+            # the host's, not this container's (on the bridge, the Network panel showed only
+            # node-exporter's own traffic).
             pid_mode="host",
+            network_mode="host",
+            container_port=port,
             read_only_rootfs=True,
             user="65534:65534",
         ), opts=pulumi.ResourceOptions(parent=self))
@@ -71,17 +97,25 @@ class Metrics(pulumi.ComponentResource):
             "cadvisor",
             command=["--docker_only=true", "--housekeeping_interval=15s", "--store_container_labels=false",
                      "--whitelisted_container_labels=com.christmas.monitoring.service,com.christmas.monitoring.stack",
-                     "--disable_metrics=percpu,sched,tcp,udp,disk,hugetlb,referenced_memory,cpu_topology,resctrl"],
+                     # The metric kinds the dashboards and alerts read, and no others: --enable_metrics
+                     # overrides --disable_metrics, whose value *replaces* the default list
+                     # (cmd/cadvisor.go, container/factory.go MetricSet.Set).
+                     f"--enable_metrics={','.join(CADVISOR_METRICS)}"],
             healthcheck=http_healthcheck(ctx.port("cadvisor"), "/healthz"),
             # Read-only views of the host that cAdvisor needs instead of `privileged`:
-            # cgroups (/sys), the Docker socket directory (container names) and Docker's state.
+            # cgroups (/sys), the Docker and containerd sockets (/var/run), Docker's state.
             host_mounts=[
                 HostMount("/", "/rootfs", why=why),
-                HostMount("/var/run", "/var/run", why="Docker socket, to name containers"),
+                HostMount("/var/run", "/var/run", why="Docker socket (container names), containerd socket "
+                          "(containerd image store)"),
                 HostMount("/sys", "/sys", why="cgroup statistics"),
                 HostMount("/var/lib/docker", "/var/lib/docker", why="container layers and metadata"),
             ],
+            # OOM kills are read from the kernel log; where kernel.dmesg_restrict=1 (Debian, Ubuntu)
+            # opening /dev/kmsg needs CAP_SYSLOG, and without it cAdvisor only logs "Could not configure
+            # a source for OOM detection, disabling OOM events" (manager/manager.go).
             devices=["/dev/kmsg"],
+            cap_add=["SYSLOG"],
             read_only_rootfs=True,
         ), opts=pulumi.ResourceOptions(parent=self))
 

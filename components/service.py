@@ -55,20 +55,49 @@ class HostMount:
     container_path: str
     why: str
     read_only: bool = True
+    # "rslave": mounts the host adds later (a new disk) appear in the container too.
+    propagation: str | None = None
 
 
 @dataclass(frozen=True)
 class Healthcheck:
-    test: Sequence[str]
+    test: pulumi.Input[Sequence[str]]
     interval: str = "15s"
     timeout: str = "5s"
     retries: int = 5
     start_period: str = "20s"
 
+    def seconds_until_unhealthy(self) -> int:
+        """The longest Docker may take to call the container unhealthy: start period + every retry."""
+        return _seconds(self.start_period) + (self.retries + 1) * (_seconds(self.interval) + _seconds(self.timeout))
+
+
+def _seconds(duration: str) -> int:
+    units = {"s": 1, "m": 60, "h": 3600}
+    return int(float(duration[:-1]) * units[duration[-1]])
+
+
+def _input_list(value: pulumi.Input[Sequence[str]] | None) -> pulumi.Input[Sequence[str]] | None:
+    """A list of strings, or the Output of one (a flag that holds an address Docker assigns)."""
+    if value is None or isinstance(value, (list, tuple)):
+        return list(value) if value else None
+    return pulumi.Output.from_input(value).apply(list)
+
+
+# `pulumi up` waits at least this long for a container to turn healthy.
+MIN_WAIT_SECONDS = 180
+
 
 def http_healthcheck(port: int, path: str, **timing: Any) -> Healthcheck:
     """A GET on the service's own health endpoint with the busybox wget its image ships."""
     return Healthcheck(test=["CMD", "wget", "-q", "--spider", f"http://localhost:{port}{path}"], **timing)
+
+
+def http_healthcheck_at(address: pulumi.Input[str], path: str, **timing: Any) -> Healthcheck:
+    """As http_healthcheck, for a service listening on one address (host:port) rather than all."""
+    test = pulumi.Output.from_input(address).apply(
+        lambda where: ["CMD", "wget", "-q", "--spider", f"http://{where}{path}"])
+    return Healthcheck(test=test, **timing)
 
 
 @dataclass(frozen=True)
@@ -81,7 +110,7 @@ class ServiceArgs:
     healthcheck: Healthcheck
     stack: str
     project: str
-    command: Sequence[str] | None = None
+    command: pulumi.Input[Sequence[str]] | None = None
     envs: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
     uploads: Sequence[Upload] = ()
     volumes: Sequence[VolumeMount] = ()
@@ -92,6 +121,8 @@ class ServiceArgs:
     tmpfs: Mapping[str, str] = field(default_factory=dict)
     user: str | None = None
     pid_mode: str | None = None
+    # "host": the container shares the host's network stack (node-exporter: the host's interfaces).
+    network_mode: str | None = None
     devices: Sequence[str] = ()
     cap_add: Sequence[str] = ()
     # A one-shot job (runs to completion, never restarted) rather than a long-running service.
@@ -138,17 +169,19 @@ class Service(pulumi.ComponentResource):
         return docker.ContainerArgs(
             name=args.container_name,
             image=self.image.image_id,
-            command=list(args.command) if args.command else None,
+            command=_input_list(args.command),
             envs=args.envs,
             restart="no" if args.one_shot else "unless-stopped",
             must_run=not args.one_shot,
             # `pulumi up` waits until the healthcheck passes, so dependents start on a healthy service.
             wait=not args.one_shot,
-            wait_timeout=180,
+            # Never give up before Docker itself could have called the container unhealthy: a slow
+            # first start (Kibana on one CPU) must not fail `pulumi up`.
+            wait_timeout=max(MIN_WAIT_SECONDS, hc.seconds_until_unhealthy()),
             attach=args.one_shot,
             logs=args.one_shot,
             healthcheck=docker.ContainerHealthcheckArgs(
-                tests=list(hc.test), interval=hc.interval, timeout=hc.timeout,
+                tests=_input_list(hc.test), interval=hc.interval, timeout=hc.timeout,
                 retries=hc.retries, start_period=hc.start_period),
             memory=s.memory_mb,
             # Same as memory: no swap, so the limit is a real limit.
@@ -168,7 +201,9 @@ class Service(pulumi.ComponentResource):
             log_driver="json-file",
             log_opts=LOG_OPTS,
             labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in labels.items()],
-            networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network_name, aliases=[args.service])],
+            network_mode=args.network_mode,
+            networks_advanced=None if args.network_mode else [
+                docker.ContainerNetworksAdvancedArgs(name=args.network_name, aliases=[args.service])],
             ports=ports or None,
             uploads=[self._upload(u) for u in args.uploads] or None,
             volumes=[
@@ -179,9 +214,15 @@ class Service(pulumi.ComponentResource):
             + [
                 docker.ContainerVolumeArgs(host_path=m.host_path, container_path=m.container_path,
                                            read_only=m.read_only)
-                for m in args.host_mounts
+                for m in args.host_mounts if m.propagation is None
             ]
             or None,
+            mounts=[
+                docker.ContainerMountArgs(type="bind", source=m.host_path, target=m.container_path,
+                                          read_only=m.read_only,
+                                          bind_options=docker.ContainerMountBindOptionsArgs(propagation=m.propagation))
+                for m in args.host_mounts if m.propagation is not None
+            ] or None,
             # Give a service time to flush (TSDB head, Elasticsearch translog) before it is killed.
             stop_timeout=30,
             destroy_grace_seconds=30,

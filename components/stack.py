@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -23,6 +24,14 @@ class MonitoringStackArgs:
     secrets: StackSecrets
 
 
+def _gateway(configs: Sequence[docker.outputs.NetworkIpamConfig]) -> str:
+    """Docker assigns the bridge's subnet and gateway; the provider reads them back."""
+    gateways = [c.gateway for c in configs or [] if c.gateway]
+    if not gateways:
+        raise ValueError("the stack network has no IPv4 gateway (docker network inspect shows IPAM.Config)")
+    return gateways[0]
+
+
 class MonitoringStack(pulumi.ComponentResource):
     def __init__(self, name: str, args: MonitoringStackArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{TYPE_PREFIX}:MonitoringStack", name, None, opts)
@@ -36,7 +45,8 @@ class MonitoringStack(pulumi.ComponentResource):
             opts=child,
         )
         self.secrets = GeneratedSecrets("secrets", s, args.secrets.values, opts=child)
-        ctx = StackContext(settings=s, secrets=self.secrets.all, network_name=self.network.name)
+        ctx = StackContext(settings=s, secrets=self.secrets.all, network_name=self.network.name,
+                           network_gateway=self.network.ipam_configs.apply(_gateway))
         self.alerting = Alerting("alerting", ctx, opts=child)
         # Prometheus starts once Alertmanager is healthy, so no alert is sent into the void.
         self.metrics = Metrics("metrics", ctx, depends_on=[p.container for p in self.alerting.peers], opts=child)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from mixin import rules as rec
+from render import elasticsearch as es
+from render import fluent_bit as fb
 from render.yamlout import dump_yaml
 from settings.model import StackSettings
 
@@ -21,6 +23,12 @@ _FS = '{fstype!~"tmpfs|ramfs|overlay|squashfs|nsfs|fuse.lxcfs"}'
 _PCT = '{{ $value | printf "%.2f" }}'
 _NUM = '{{ $value | printf "%.0f" }}'
 _SEC = '{{ $value | printf "%.2f" }}s'
+# Fixed thresholds of the log pipeline (not yet settings): warn while a quarter of Fluent Bit's
+# buffer is left, and at Elasticsearch's own low disk watermark (85 % used).
+FLUENT_BIT_BUFFER_FREE_PERCENT = 25
+ES_DISK_FREE_PERCENT = 15
+# A replica more than this many bytes of WAL behind, seen from the primary (pg_stat_replication).
+REPLICATION_LAG_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -112,7 +120,11 @@ def _containers(settings: StackSettings) -> AlertGroup:
         AlertRule("ContainerRestarting", 'changes(container_start_time_seconds{name!=""}[15m]) > 2',
                   "warning", "Container restarting",
                   f"Restarts of {{{{ $labels.name }}}} in the last 15 minutes: {_NUM}."),
-        AlertRule("ContainerOomKilled", 'increase(container_oom_events_total{name!=""}[10m]) > 0',
+        # The second half: a container whose first OOM kill was also its cAdvisor series' first
+        # sample (a restart gives a new series), where increase() sees nothing.
+        AlertRule("ContainerOomKilled",
+                  'increase(container_oom_events_total{name!=""}[10m]) > 0 or '
+                  '(container_oom_events_total{name!=""} > 0 unless container_oom_events_total{name!=""} offset 10m)',
                   "warning", "Container OOM-killed",
                   f"OOM kills of {{{{ $labels.name }}}} in the last 10 minutes: {_NUM}."),
         AlertRule("ContainerMemoryNearLimit",
@@ -161,10 +173,21 @@ def _database(settings: StackSettings) -> AlertGroup:
                   "warning", "Database connections nearly exhausted",
                   f"PostgreSQL behind {{{{ $labels.instance }}}} uses {_PCT}% of max_connections "
                   f"(threshold {t.db_connections_percent:g}%).", "5m", job),
-        AlertRule("PostgresReplicationLag", f"pg_replication_lag_seconds > {t.db_replication_lag_seconds:g}",
+        # pg_replication_lag_seconds is 0 by definition on a primary (collector/pg_replication.go):
+        # this one can fire only where the exporter watches a replica.
+        AlertRule("PostgresReplicationLag",
+                  f"pg_replication_lag_seconds > {t.db_replication_lag_seconds:g}"
+                  " and on(instance, job) pg_replication_is_replica == 1",
                   "warning", "PostgreSQL replication lag",
                   f"The replica behind {{{{ $labels.instance }}}} lags {_SEC} behind the primary "
                   f"(threshold {t.db_replication_lag_seconds:g}s).", "5m", job),
+        # Seen from the primary: one series per connected standby (pg_stat_replication), none without.
+        AlertRule("PostgresReplicaBehind",
+                  f"pg_stat_replication_pg_wal_lsn_diff > {REPLICATION_LAG_BYTES}",
+                  "warning", "PostgreSQL replica falling behind",
+                  "Standby {{ $labels.application_name }} ({{ $labels.client_addr }}) of the primary behind "
+                  f"{{{{ $labels.instance }}}} has not replayed {{{{ $value | humanize1024 }}}}B of WAL "
+                  f"(threshold {REPLICATION_LAG_BYTES // 1024 // 1024} MiB).", "5m", job),
         AlertRule("PostgresSlowQueries",
                   f'pg_stat_activity_max_tx_duration{{state="active"}} > {t.db_slow_query_seconds:g}',
                   "warning", "PostgreSQL slow queries",
@@ -235,18 +258,60 @@ def _monitoring() -> AlertGroup:
     ))
 
 
-def _logging() -> AlertGroup:
+def _logging(settings: StackSettings) -> AlertGroup:
+    backing = es.backing_index_regex(settings).replace("\\", "\\\\")
+    fb_out = 'name=~"es.*"'
     return AlertGroup("logging", (
-        AlertRule("FluentBitOutputRetriesFailing", "increase(fluentbit_output_retries_failed_total[5m]) > 0",
-                  "warning", "Fluent Bit is dropping log records",
-                  f"Fluent Bit output {{{{ $labels.name }}}} gave up {_NUM} retries in the last 5 minutes: "
-                  "those log chunks are lost.", "5m"),
+        AlertRule("FluentBitOutputRetriesFailing",
+                  f"increase(fluentbit_output_retries_failed_total{{{fb_out}}}[5m]) > 0",
+                  "warning", "Fluent Bit gave up on log chunks",
+                  f"Fluent Bit output {{{{ $labels.name }}}} gave up {_NUM} chunks after {fb.RETRY_LIMIT} retries "
+                  "in the last 5 minutes: those log lines are lost.", "5m"),
+        AlertRule("FluentBitRecordsDropped", f"increase(fluentbit_output_dropped_records_total{{{fb_out}}}[5m]) > 0",
+                  "critical", "Fluent Bit dropped log records",
+                  f"Fluent Bit output {{{{ $labels.name }}}} dropped {_NUM} log records in the last 5 minutes "
+                  "(buffer full or retries exhausted): they will never reach Elasticsearch."),
+        AlertRule("FluentBitOutputStalled",
+                  f"sum by(instance, name) (rate(fluentbit_output_retries_total{{{fb_out}}}[5m])) > 0"
+                  f" unless sum by(instance, name) (rate(fluentbit_output_proc_records_total{{{fb_out}}}[5m])) > 0",
+                  "warning", "Fluent Bit cannot deliver logs",
+                  "Fluent Bit output {{ $labels.name }} has retried without delivering a single record for 10 "
+                  "minutes: Elasticsearch is down or refuses writes; logs wait in the buffer.", "10m"),
+        AlertRule("FluentBitBufferFilling",
+                  f"fluentbit_output_chunk_available_capacity_percent{{{fb_out}}} < {FLUENT_BIT_BUFFER_FREE_PERCENT}",
+                  "warning", "Fluent Bit's log buffer is filling",
+                  f"Only {_PCT}% of the buffer of Fluent Bit output {{{{ $labels.name }}}} is free "
+                  f"(threshold {FLUENT_BIT_BUFFER_FREE_PERCENT}%): when it is full the oldest logs are dropped.",
+                  "5m"),
+        # Containers write log lines (Fluent Bit reads them) but no document reaches the stack's
+        # data stream: the pipeline is broken somewhere between the two, whatever the cause.
+        AlertRule("LogsNotReachingElasticsearch",
+                  "sum(increase(fluentbit_input_records_total[10m])) > 0 unless on() "
+                  f'sum(increase(elasticsearch_index_stats_indexing_index_total{{index=~"{backing}"}}[10m])) > 0',
+                  "critical", "Logs are not reaching Elasticsearch",
+                  f"Containers wrote {_NUM} log lines in the last 10 minutes and no new document reached "
+                  f"{es.data_stream_name(settings)}.", "5m"),
+        AlertRule("ElasticsearchClusterRed", 'elasticsearch_cluster_health_status{color="red"} == 1',
+                  "critical", "Elasticsearch cluster red",
+                  "Cluster {{ $labels.cluster }} is red (value {{ $value }}): a primary shard is unassigned, "
+                  "writes to it fail.", "5m"),
+        AlertRule("ElasticsearchClusterYellow", 'elasticsearch_cluster_health_status{color="yellow"} == 1',
+                  "warning", "Elasticsearch cluster yellow",
+                  "Cluster {{ $labels.cluster }} is yellow (value {{ $value }}): a replica shard is unassigned.",
+                  "15m"),
+        AlertRule("ElasticsearchDiskLow",
+                  "elasticsearch_filesystem_data_available_bytes / elasticsearch_filesystem_data_size_bytes * 100"
+                  f" < {ES_DISK_FREE_PERCENT}",
+                  "warning", "Elasticsearch disk nearly full",
+                  f"The data path of Elasticsearch node {{{{ $labels.name }}}} has {_PCT}% free (threshold "
+                  f"{ES_DISK_FREE_PERCENT}%, Elasticsearch's low watermark): new shards are no longer allocated, "
+                  "and at 5% free every index turns read-only.", "5m"),
     ))
 
 
 def alert_groups(settings: StackSettings) -> tuple[AlertGroup, ...]:
     return (_host(settings), _containers(settings), _targets(), _api(settings), _database(settings),
-            _trading(settings), _monitoring(), _logging())
+            _trading(settings), _monitoring(), _logging(settings))
 
 
 def alert_names(settings: StackSettings) -> list[str]:

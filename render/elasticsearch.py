@@ -7,6 +7,7 @@ receives. The log indices are one data stream per stack, `logs-christmas-<stack>
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from settings.model import CONTAINER_PORTS, StackSettings
@@ -146,11 +147,12 @@ def roles() -> dict[str, dict[str, Any]]:
             }],
         },
         READER_ROLE: {
-            # `monitor` lets Grafana read the cluster's version and health, nothing more.
+            # `monitor` lets Grafana and the exporter read the cluster's version, health and node
+            # statistics, nothing more; `monitor` on the streams: their index statistics.
             "cluster": ["monitor"],
             "indices": [{
                 "names": [INDEX_PATTERN],
-                "privileges": ["read", "view_index_metadata"],
+                "privileges": ["read", "view_index_metadata", "monitor"],
             }],
         },
     }
@@ -167,3 +169,20 @@ def users(writer_password: str, reader_password: str) -> dict[str, dict[str, Any
         READER_USER: user_body(READER_ROLE, "Grafana logs datasource (reads logs)", reader_password),
     }
 
+
+
+def exporter_flags() -> tuple[str, ...]:
+    """elasticsearch_exporter's flags (main.go at v1.11.0); credentials come from its environment."""
+    return (
+        f"--es.uri={URL}",
+        # Per-index statistics: elasticsearch_index_stats_indexing_index_total of the log streams'
+        # backing indices is how the log-freshness alert knows documents still arrive. The reader
+        # sees only logs-christmas-* (security filters /_all/_stats), which bounds the series.
+        "--es.indices",
+        "--es.timeout=10s",
+    )
+
+
+def backing_index_regex(s: StackSettings) -> str:
+    """The backing indices of the stack's data stream (.ds-<stream>-<date>-<generation>): a regex (RE2)."""
+    return re.escape(f".ds-{data_stream_name(s)}-") + ".+"

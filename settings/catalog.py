@@ -10,7 +10,10 @@ DEFAULT_IMAGES: dict[str, str] = {
     "prometheus": "prom/prometheus:v3.5.0",
     "alertmanager": "prom/alertmanager:v0.28.1",
     "node-exporter": "prom/node-exporter:v1.9.1",
-    "cadvisor": "gcr.io/cadvisor/cadvisor:v0.52.1",
+    # 0.56.2: reads containers on Docker's containerd image store (fixed in v0.54.0) and needs the
+    # containerd socket only there (fixed in v0.56.0); published on ghcr.io since v0.53.0, tags
+    # without the leading v (docs/images.md).
+    "cadvisor": "ghcr.io/google/cadvisor:0.56.2",
     "postgres-exporter": "quay.io/prometheuscommunity/postgres-exporter:v0.17.1",
     "grafana": "grafana/grafana:11.6.3",
     "elasticsearch": "docker.elastic.co/elasticsearch/elasticsearch:8.18.2",
@@ -18,6 +21,8 @@ DEFAULT_IMAGES: dict[str, str] = {
     # The -debug variant of the same release: the default image is distroless (no shell, no curl),
     # so a healthcheck could not run in it.
     "fluent-bit": "cr.fluentbit.io/fluent/fluent-bit:3.2.10-debug",
+    # Elasticsearch's cluster health, disk and indexing counters for Prometheus (docs/images.md).
+    "elasticsearch-exporter": "quay.io/prometheuscommunity/elasticsearch-exporter:v1.11.0",
     # One-shot job that sets the built-in Elasticsearch users' passwords and the index lifecycle.
     "elastic-setup": "curlimages/curl:8.13.0",
 }

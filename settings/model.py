@@ -228,6 +228,7 @@ DEFAULT_MEMORY_MB: dict[str, int] = {
     "fluent-bit": 128,
     "elasticsearch": 2048,
     "kibana": 1024,
+    "elasticsearch-exporter": 64,
     "elastic-setup": 64,
 }
 DEFAULT_CPUS: dict[str, float] = {
@@ -240,6 +241,7 @@ DEFAULT_CPUS: dict[str, float] = {
     "fluent-bit": 0.5,
     "elasticsearch": 1.0,
     "kibana": 1.0,
+    "elasticsearch-exporter": 0.25,
     "elastic-setup": 0.25,
 }
 # Ports inside the containers (fixed by the images).
@@ -253,6 +255,7 @@ CONTAINER_PORTS: dict[str, int] = {
     "fluent-bit": 2020,
     "elasticsearch": 9200,
     "kibana": 5601,
+    "elasticsearch-exporter": 9114,
 }
 
 TOP_LEVEL_KEYS: tuple[str, ...] = (

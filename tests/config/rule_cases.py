@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mixin.alerts import ES_DISK_FREE_PERCENT, FLUENT_BIT_BUFFER_FREE_PERCENT, REPLICATION_LAG_BYTES
+from render.elasticsearch import data_stream_name
+from render.fluent_bit import RETRY_LIMIT
 from settings.model import StackSettings
 
 Series = list[dict[str, str]]
@@ -123,6 +126,13 @@ def alert_cases(settings: StackSettings) -> list[AlertCase]:
         {"severity": "warning", "component": "containers", **ctr_labels}, "Container OOM-killed",
         f"OOM kills of {grafana} in the last 10 minutes: 1.",
         quiet=[([s(f"container_oom_events_total{{{ctr}}}", "0+0x10")], "5m")]))
+    # The restarted container's new series starts at 1 (its first sample already counts the kill).
+    cases.append(AlertCase(
+        "ContainerOomKilled", [s(f"container_oom_events_total{{{ctr}}}", "_ _ _ 1 1 1 1 1")], "5m",
+        {"severity": "warning", "component": "containers", **ctr_labels}, "Container OOM-killed",
+        f"OOM kills of {grafana} in the last 10 minutes: 1.",
+        # A series that has counted the same old kill for more than 10 minutes: nothing new.
+        quiet=[([s(f"container_oom_events_total{{{ctr}}}", "1+0x20")], "15m")]))
     near = (t.container_memory_percent + 100) / 2
     other = f'name="{settings.name("kibana")}",instance="cadvisor:8080",job="cadvisor"'
     cases.append(AlertCase(
@@ -183,11 +193,26 @@ def alert_cases(settings: StackSettings) -> list[AlertCase]:
         f"(threshold {t.db_connections_percent:g}%).", silent_at=["2m"],
         quiet=[(connections(t.db_connections_percent / 2), "10m")]))
     lag = t.db_replication_lag_seconds
+
+    def replica(lag_seconds: float, is_replica: int) -> Series:
+        return [s(f"pg_replication_lag_seconds{{{pg}}}", f"{lag_seconds:g}+0x20"),
+                s(f"pg_replication_is_replica{{{pg}}}", f"{is_replica}+0x20")]
+
     cases.append(AlertCase(
-        "PostgresReplicationLag", [s(f"pg_replication_lag_seconds{{{pg}}}", f"{2 * lag:g}+0x20")], "10m",
+        "PostgresReplicationLag", replica(2 * lag, 1), "10m",
         pg_labels, "PostgreSQL replication lag",
         f"The replica behind postgres-exporter:9187 lags {2 * lag:.2f}s behind the primary (threshold {lag:g}s).",
-        silent_at=["2m"], quiet=[([s(f"pg_replication_lag_seconds{{{pg}}}", f"{lag / 2:g}+0x20")], "10m")]))
+        silent_at=["2m"], quiet=[(replica(lag / 2, 1), "10m"), (replica(2 * lag, 0), "10m")]))
+    standby = f'{pg},application_name="walreceiver",client_addr="10.0.0.5",slot_name="replica_1",state="streaming"'
+    mib = 1024 * 1024
+    behind = 2 * REPLICATION_LAG_BYTES
+    cases.append(AlertCase(
+        "PostgresReplicaBehind", [s(f"pg_stat_replication_pg_wal_lsn_diff{{{standby}}}", f"{behind}+0x20")], "10m",
+        {**pg_labels, "application_name": "walreceiver", "client_addr": "10.0.0.5", "slot_name": "replica_1",
+         "state": "streaming"}, "PostgreSQL replica falling behind",
+        f"Standby walreceiver (10.0.0.5) of the primary behind postgres-exporter:9187 has not replayed "
+        f"{behind // mib}MiB of WAL (threshold {REPLICATION_LAG_BYTES // mib} MiB).", silent_at=["2m"],
+        quiet=[([s(f"pg_stat_replication_pg_wal_lsn_diff{{{standby}}}", f"{mib}+0x20")], "10m")]))
     slow = t.db_slow_query_seconds
     tx = f'{pg},datname="christmas"'
     cases.append(AlertCase(
@@ -288,17 +313,107 @@ def alert_cases(settings: StackSettings) -> list[AlertCase]:
         "Alertmanager alertmanager:9093 failed 5 slack notifications in the last 5 minutes.", silent_at=["3m"],
         quiet=[([s(f'alertmanager_notifications_failed_total{{{am},integration="slack"}}', "2+0x20")], "12m")]))
 
-    fb = 'instance="fluent-bit:2020",job="fluent-bit",name="es.0"'
-    cases.append(AlertCase(
-        "FluentBitOutputRetriesFailing", [s(f"fluentbit_output_retries_failed_total{{{fb}}}", "0+1x20")], "12m",
-        {"severity": "warning", "component": "logging", "instance": "fluent-bit:2020", "job": "fluent-bit",
-         "name": "es.0"}, "Fluent Bit is dropping log records",
-        "Fluent Bit output es.0 gave up 5 retries in the last 5 minutes: those log chunks are lost.",
-        silent_at=["3m"], quiet=[([s(f"fluentbit_output_retries_failed_total{{{fb}}}", "7+0x20")], "12m")]))
-
+    cases += _logging_cases(settings)
     cases.append(AlertCase(
         "Watchdog", [], "10m", {"severity": "none", "component": "monitoring"}, "Alerting pipeline heartbeat",
         "Always firing (value 1) so the heartbeat receiver notices when alerting stops."))
+    return cases
+
+
+def _logging_cases(settings: StackSettings) -> list[AlertCase]:
+    """Series as Fluent Bit 3.2 (/api/v2/metrics/prometheus) and elasticsearch_exporter v1.11 emit them."""
+    cases: list[AlertCase] = []
+    fb = 'instance="fluent-bit:2020",job="fluent-bit",name="es.0"'
+    fb_labels = {"instance": "fluent-bit:2020", "job": "fluent-bit", "name": "es.0"}
+    logging = {"component": "logging"}
+    cases.append(AlertCase(
+        "FluentBitOutputRetriesFailing", [s(f"fluentbit_output_retries_failed_total{{{fb}}}", "0+1x20")], "12m",
+        {"severity": "warning", **logging, **fb_labels}, "Fluent Bit gave up on log chunks",
+        f"Fluent Bit output es.0 gave up 5 chunks after {RETRY_LIMIT} retries in the last 5 minutes: "
+        "those log lines are lost.",
+        silent_at=["3m"], quiet=[([s(f"fluentbit_output_retries_failed_total{{{fb}}}", "7+0x20")], "12m")]))
+    cases.append(AlertCase(
+        "FluentBitRecordsDropped", [s(f"fluentbit_output_dropped_records_total{{{fb}}}", "0+20x20")], "10m",
+        {"severity": "critical", **logging, **fb_labels}, "Fluent Bit dropped log records",
+        "Fluent Bit output es.0 dropped 100 log records in the last 5 minutes (buffer full or retries "
+        "exhausted): they will never reach Elasticsearch.",
+        quiet=[([s(f"fluentbit_output_dropped_records_total{{{fb}}}", "7+0x20")], "10m")]))
+
+    def output(retries: str, delivered: str) -> Series:
+        return [s(f"fluentbit_output_retries_total{{{fb}}}", retries),
+                s(f"fluentbit_output_proc_records_total{{{fb}}}", delivered)]
+
+    cases.append(AlertCase(
+        "FluentBitOutputStalled", output("0+2x30", "500+0x30"), "20m",
+        {"severity": "warning", **logging, "instance": "fluent-bit:2020", "name": "es.0"},
+        "Fluent Bit cannot deliver logs",
+        "Fluent Bit output es.0 has retried without delivering a single record for 10 minutes: Elasticsearch "
+        "is down or refuses writes; logs wait in the buffer.", silent_at=["8m"],
+        # Some retries, but records still get through: not stalled.
+        quiet=[(output("0+2x30", "500+10x30"), "20m")]))
+    cases.append(AlertCase(
+        "FluentBitBufferFilling", [s(f"fluentbit_output_chunk_available_capacity_percent{{{fb}}}", "10+0x20")],
+        "10m", {"severity": "warning", **logging, **fb_labels}, "Fluent Bit's log buffer is filling",
+        f"Only 10.00% of the buffer of Fluent Bit output es.0 is free (threshold {FLUENT_BIT_BUFFER_FREE_PERCENT}%): "
+        "when it is full the oldest logs are dropped.", silent_at=["2m"],
+        quiet=[([s(f"fluentbit_output_chunk_available_capacity_percent{{{fb}}}", "60+0x20")], "10m")]))
+
+    stream = data_stream_name(settings)
+    exporter = 'instance="elasticsearch-exporter:9114",job="elasticsearch-exporter"'
+    cluster = f'cluster="{settings.name("logs")}"'
+    index = f'{exporter},{cluster},index=".ds-{stream}-2026.11.28-000001"'
+    tail = 'instance="fluent-bit:2020",job="fluent-bit",name="tail.0"'
+
+    def pipeline(lines: str, documents: str) -> Series:
+        return [s(f"fluentbit_input_records_total{{{tail}}}", lines),
+                s(f"elasticsearch_index_stats_indexing_index_total{{{index}}}", documents),
+                # Another stack's stream still growing does not mean this one does.
+                s(f'elasticsearch_index_stats_indexing_index_total{{{exporter},{cluster},'
+                  f'index=".ds-{stream}x-2026.11.28-000001"}}', "0+100x30")]
+
+    cases.append(AlertCase(
+        "LogsNotReachingElasticsearch", pipeline("0+100x30", "5000+0x30"), "20m",
+        {"severity": "critical", **logging}, "Logs are not reaching Elasticsearch",
+        f"Containers wrote 1000 log lines in the last 10 minutes and no new document reached {stream}.",
+        silent_at=["3m"],
+        quiet=[(pipeline("0+100x30", "5000+50x30"), "20m"),
+               # Nobody logs: nothing to deliver.
+               (pipeline("100+0x30", "5000+0x30"), "20m")]))
+
+    es_labels = {"instance": "elasticsearch-exporter:9114", "job": "elasticsearch-exporter",
+                 "cluster": settings.name("logs")}
+
+    def health(current: str) -> Series:
+        return [s(f'elasticsearch_cluster_health_status{{{exporter},{cluster},color="{c}"}}',
+                  f"{int(c == current)}+0x30") for c in ("green", "yellow", "red")]
+
+    cases.append(AlertCase(
+        "ElasticsearchClusterRed", health("red"), "10m",
+        {"severity": "critical", **logging, **es_labels, "color": "red"}, "Elasticsearch cluster red",
+        f"Cluster {settings.name('logs')} is red (value 1): a primary shard is unassigned, writes to it fail.",
+        silent_at=["3m"], quiet=[(health("yellow"), "10m")]))
+    cases.append(AlertCase(
+        "ElasticsearchClusterYellow", health("yellow"), "20m",
+        {"severity": "warning", **logging, **es_labels, "color": "yellow"}, "Elasticsearch cluster yellow",
+        f"Cluster {settings.name('logs')} is yellow (value 1): a replica shard is unassigned.",
+        silent_at=["10m"], quiet=[(health("green"), "20m")]))
+    node = (f'{exporter},{cluster},host="172.30.0.4",name="elasticsearch",es_master_node="true",'
+            'es_data_node="true",es_ingest_node="true",es_client_node="true",mount="/ (/dev/sda1)",'
+            'path="/usr/share/elasticsearch/data"')
+    node_labels = {**es_labels, "host": "172.30.0.4", "name": "elasticsearch", "es_master_node": "true",
+                   "es_data_node": "true", "es_ingest_node": "true", "es_client_node": "true",
+                   "mount": "/ (/dev/sda1)", "path": "/usr/share/elasticsearch/data"}
+
+    def disk(available: int) -> Series:
+        return [s(f"elasticsearch_filesystem_data_available_bytes{{{node}}}", f"{available}+0x20"),
+                s(f"elasticsearch_filesystem_data_size_bytes{{{node}}}", "1000+0x20")]
+
+    cases.append(AlertCase(
+        "ElasticsearchDiskLow", disk(100), "10m", {"severity": "warning", **logging, **node_labels},
+        "Elasticsearch disk nearly full",
+        f"The data path of Elasticsearch node elasticsearch has 10.00% free (threshold {ES_DISK_FREE_PERCENT}%, "
+        "Elasticsearch's low watermark): new shards are no longer allocated, and at 5% free every index turns "
+        "read-only.", silent_at=["2m"], quiet=[(disk(500), "10m")]))
     return cases
 
 

@@ -228,7 +228,8 @@ def test_writer_can_only_append_and_reader_only_read():
     assert writer["names"] == reader["names"] == ["logs-christmas-*"]
     assert set(writer["privileges"]) == {"create_doc", "auto_configure"}
     assert roles[es.WRITER_ROLE]["cluster"] == []
-    assert set(reader["privileges"]) == {"read", "view_index_metadata"}
+    # `monitor`: the exporter's index statistics (the log-freshness alert), read-only like the rest.
+    assert set(reader["privileges"]) == {"read", "view_index_metadata", "monitor"}
     users = es.users("writer-password-1", "reader-password-1")
     assert users["fluent_bit_writer"]["roles"] == [es.WRITER_ROLE]
     assert users["logs_reader"]["roles"] == [es.READER_ROLE]

@@ -11,7 +11,7 @@ import yaml
 
 from mixin import rules as rec
 from mixin.alerts import alert_groups
-from render.prometheus import RULES_DIR, render_prometheus_yml, render_rule_files
+from render.prometheus import RULES_DIR, render_prometheus_config, render_prometheus_yml, render_rule_files
 from settings.model import StackSettings, parse_settings
 from tests.conftest import stack_config, stack_settings
 
@@ -50,10 +50,19 @@ def targets(job: dict[str, object]) -> list[str]:
 def test_every_service_of_the_stack_is_scraped(stack: str) -> None:
     scraped = jobs(stack_settings(stack))
     assert sorted(scraped) == sorted(["prometheus", "node-exporter", "cadvisor", "api", "trading-engine",
-                                      "postgres-exporter", "alertmanager", "grafana", "fluent-bit"])
+                                      "postgres-exporter", "alertmanager", "grafana", "fluent-bit",
+                                      "elasticsearch-exporter"])
     assert targets(scraped["api"]) == ["api:8000"]
     assert targets(scraped["fluent-bit"]) == ["fluent-bit:2020"]
-    assert scraped["fluent-bit"]["metrics_path"] == "/api/v1/metrics/prometheus"
+    assert scraped["fluent-bit"]["metrics_path"] == "/api/v2/metrics/prometheus"
+    assert targets(scraped["elasticsearch-exporter"]) == ["elasticsearch-exporter:9114"]
+
+
+def test_node_exporter_is_scraped_at_the_stack_networks_gateway_under_a_stable_instance_name() -> None:
+    config = render_prometheus_config(stack_settings("dev"), gateway="172.30.0.1")
+    [job] = [j for j in config["scrape_configs"] if j["job_name"] == "node-exporter"]
+    assert targets(job) == ["172.30.0.1:9100"]
+    assert job["relabel_configs"] == [{"target_label": "instance", "replacement": "node-exporter:9100"}]
 
 
 def test_prod_sends_alerts_to_and_scrapes_every_alertmanager_peer() -> None:

@@ -117,9 +117,24 @@ def _host(settings: StackSettings) -> AlertGroup:
 def _containers(settings: StackSettings) -> AlertGroup:
     t = settings.thresholds
     return AlertGroup("containers", (
-        AlertRule("ContainerRestarting", 'changes(container_start_time_seconds{name!=""}[15m]) > 2',
+        # Not container_start_time_seconds: for a Docker container cAdvisor reports its *creation*
+        # time (container/docker/handler.go), which a restart keeps. A restart gives the container a
+        # new cgroup whose CPU counter starts from zero: a counter reset.
+        AlertRule("ContainerRestarting", 'resets(container_cpu_usage_seconds_total{name!=""}[15m]) > 2',
                   "warning", "Container restarting",
                   f"Restarts of {{{{ $labels.name }}}} in the last 15 minutes: {_NUM}."),
+        # cAdvisor stops reporting a container that is stopped or removed: its series vanish, so no
+        # threshold on them can fire. Each container the stack runs is expected by name.
+        AlertRule("ContainerAbsent",
+                  " or ".join(f'absent_over_time(container_last_seen{{name="{name}"}}[5m])'
+                              for name in expected_containers(settings)),
+                  "critical", "Container of the stack not running",
+                  "cAdvisor has not seen {{ $labels.name }} for 5 minutes (value {{ $value }}): it is stopped, "
+                  "removed or was never created.",
+                  # The `for`: right after Prometheus starts every container is absent from its history.
+                  "5m",
+                  # TargetDown{job="cadvisor"} mutes it: without cAdvisor every container looks absent.
+                  (("job", "cadvisor"),)),
         # The second half: a container whose first OOM kill was also its cAdvisor series' first
         # sample (a restart gives a new series), where increase() sees nothing.
         AlertRule("ContainerOomKilled",
@@ -134,6 +149,13 @@ def _containers(settings: StackSettings) -> AlertGroup:
                   f"{{{{ $labels.name }}}} uses {_PCT}% of its memory limit "
                   f"(threshold {t.container_memory_percent:g}%).", "5m"),
     ))
+
+
+def expected_containers(settings: StackSettings) -> list[str]:
+    """The Docker names of the stack's long-running containers (not the one-shot setup jobs)."""
+    peers = ["alertmanager" if i == 0 else f"alertmanager-{i}" for i in range(settings.alerting.alertmanager_peers)]
+    services = [s for s in settings.services if s not in ("alertmanager", "elastic-setup")]
+    return [settings.name(s) for s in [*services, *peers]]
 
 
 def _targets() -> AlertGroup:

@@ -11,7 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mixin.alerts import ES_DISK_FREE_PERCENT, FLUENT_BIT_BUFFER_FREE_PERCENT, REPLICATION_LAG_BYTES
+from mixin.alerts import (
+    ES_DISK_FREE_PERCENT,
+    FLUENT_BIT_BUFFER_FREE_PERCENT,
+    REPLICATION_LAG_BYTES,
+    expected_containers,
+)
 from render.elasticsearch import data_stream_name
 from render.fluent_bit import RETRY_LIMIT
 from settings.model import StackSettings
@@ -115,12 +120,26 @@ def alert_cases(settings: StackSettings) -> list[AlertCase]:
     grafana = settings.name("grafana")
     ctr = f'name="{grafana}",instance="cadvisor:8080",job="cadvisor"'
     ctr_labels = {"name": grafana, "instance": "cadvisor:8080", "job": "cadvisor"}
+    # A restart: the new cgroup's CPU counter starts again near zero (cAdvisor keeps the labels).
+    usage = f'{ctr},cpu="total",id="/system.slice/docker-0123.scope",image="grafana/grafana:11.6.3"'
+    cpu_labels = {**ctr_labels, "cpu": "total", "id": "/system.slice/docker-0123.scope",
+                  "image": "grafana/grafana:11.6.3"}
     cases.append(AlertCase(
-        "ContainerRestarting", [s(f"container_start_time_seconds{{{ctr}}}", "1000+60x20")], "5m",
-        {"severity": "warning", "component": "containers", **ctr_labels}, "Container restarting",
-        f"Restarts of {grafana} in the last 15 minutes: 5.",
-        # Two restarts are tolerated.
-        quiet=[([s(f"container_start_time_seconds{{{ctr}}}", "1000 1000 1060 1120 1120 1120 1120 1120")], "6m")]))
+        "ContainerRestarting", [s(f"container_cpu_usage_seconds_total{{{usage}}}", "50 60 1 2 1 2 1 2 3 4")], "8m",
+        {"severity": "warning", "component": "containers", **cpu_labels}, "Container restarting",
+        f"Restarts of {grafana} in the last 15 minutes: 3.",
+        # Two restarts are tolerated; a counter that only grows is no restart.
+        quiet=[([s(f"container_cpu_usage_seconds_total{{{usage}}}", "50 60 1 2 1 2 3 4 5 6")], "8m"),
+               ([s(f"container_cpu_usage_seconds_total{{{usage}}}", "0+5x20")], "10m")]))
+    names = expected_containers(settings)
+    present = [s(f'container_last_seen{{name="{n}",instance="cadvisor:8080",job="cadvisor"}}', "1000+60x20")
+               for n in names]
+    cases.append(AlertCase(
+        "ContainerAbsent", present[1:], "10m",
+        {"severity": "critical", "component": "containers", "job": "cadvisor", "name": names[0]},
+        "Container of the stack not running",
+        f"cAdvisor has not seen {names[0]} for 5 minutes (value 1): it is stopped, removed or was never created.",
+        silent_at=["3m"], quiet=[(present, "10m")]))
     cases.append(AlertCase(
         "ContainerOomKilled", [s(f"container_oom_events_total{{{ctr}}}", "0 0 0 1 1 1 1 1")], "5m",
         {"severity": "warning", "component": "containers", **ctr_labels}, "Container OOM-killed",

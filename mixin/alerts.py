@@ -97,7 +97,8 @@ def _host(settings: StackSettings) -> AlertGroup:
                   "warning", "High CPU usage",
                   f"CPU usage on {{{{ $labels.instance }}}} is {_PCT}% (threshold {t.cpu_percent:g}%).", "5m"),
         AlertRule("HighMemoryUsage",
-                  f"(1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes) * 100 > {t.memory_percent:g}",
+                  "(node_memory_MemTotal_bytes - node_memory_MemAvailable_bytes) / node_memory_MemTotal_bytes * 100"
+                  f" > {t.memory_percent:g}",
                   "warning", "High memory usage",
                   f"Memory usage on {{{{ $labels.instance }}}} is {_PCT}% (threshold {t.memory_percent:g}%).",
                   "5m"),

@@ -202,9 +202,11 @@ def alert_cases(settings: StackSettings) -> list[AlertCase]:
     conn = (t.db_connections_percent + 100) / 2
 
     def connections(percent: float) -> Series:
-        return [s(f'pg_stat_database_numbackends{{{pg},datname="christmas"}}', f"{percent:g}+0x20"),
-                s(f'pg_stat_database_numbackends{{{pg},datname="postgres"}}', "0+0x20"),
-                s(f"pg_settings_max_connections{{{pg}}}", "100+0x20")]
+        # As v0.17.1 emits them: numbackends per database (datid, datname), the setting with the
+        # `server` label (cmd/postgres_exporter/server.go), so the two never match one-to-one.
+        return [s(f'pg_stat_database_numbackends{{{pg},datid="16384",datname="christmas"}}', f"{percent:g}+0x20"),
+                s(f'pg_stat_database_numbackends{{{pg},datid="5",datname="postgres"}}', "0+0x20"),
+                s(f'pg_settings_max_connections{{{pg},server="postgres:5432"}}', "100+0x20")]
 
     cases.append(AlertCase(
         "LowDbConnections", connections(conn), "10m", pg_labels, "Database connections nearly exhausted",

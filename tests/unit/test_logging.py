@@ -268,8 +268,8 @@ def test_saved_searches_for_the_guides_queries(dev_settings):
     searches = searches_by_query(dev_settings)
 
     def language(query: str) -> str:
-        return json.loads(searches[query]["attributes"]["kibanaSavedObjectMeta"]["searchSourceJSON"])["query"][
-            "language"]
+        source = json.loads(searches[query]["attributes"]["kibanaSavedObjectMeta"]["searchSourceJSON"])
+        return str(source["query"]["language"])
 
     assert set(searches) == {
         "level:ERROR OR level:FATAL",

@@ -298,8 +298,9 @@ def _logging(settings: StackSettings) -> AlertGroup:
                   f"sum by(instance, name) (rate(fluentbit_output_retries_total{{{fb_out}}}[5m])) > 0"
                   f" unless sum by(instance, name) (rate(fluentbit_output_proc_records_total{{{fb_out}}}[5m])) > 0",
                   "warning", "Fluent Bit cannot deliver logs",
-                  "Fluent Bit output {{ $labels.name }} has retried without delivering a single record for 10 "
-                  "minutes: Elasticsearch is down or refuses writes; logs wait in the buffer.", "10m"),
+                  f"Fluent Bit output {{{{ $labels.name }}}} retries {_PCT} times a second and has delivered "
+                  "no record for 10 minutes: Elasticsearch is down or refuses writes; logs wait in the buffer.",
+                  "10m"),
         AlertRule("FluentBitBufferFilling",
                   f"fluentbit_output_chunk_available_capacity_percent{{{fb_out}}} < {FLUENT_BIT_BUFFER_FREE_PERCENT}",
                   "warning", "Fluent Bit's log buffer is filling",

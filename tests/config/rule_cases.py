@@ -368,8 +368,8 @@ def _logging_cases(settings: StackSettings) -> list[AlertCase]:
         "FluentBitOutputStalled", output("0+2x30", "500+0x30"), "20m",
         {"severity": "warning", **logging, "instance": "fluent-bit:2020", "name": "es.0"},
         "Fluent Bit cannot deliver logs",
-        "Fluent Bit output es.0 has retried without delivering a single record for 10 minutes: Elasticsearch "
-        "is down or refuses writes; logs wait in the buffer.", silent_at=["8m"],
+        "Fluent Bit output es.0 retries 0.03 times a second and has delivered no record for 10 minutes: "
+        "Elasticsearch is down or refuses writes; logs wait in the buffer.", silent_at=["8m"],
         # Some retries, but records still get through: not stalled.
         quiet=[(output("0+2x30", "500+10x30"), "20m")]))
     cases.append(AlertCase(

@@ -115,7 +115,7 @@ def test_guide_alerts_keep_the_guide_expressions_with_the_stack_thresholds() -> 
     assert rules["HighCpuUsage"].expr == \
         '100 - (avg by(instance) (rate(node_cpu_seconds_total{mode="idle"}[5m])) * 100) > 70'
     assert rules["HighMemoryUsage"].expr == \
-        "(1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes) * 100 > 90"
+        "(node_memory_MemTotal_bytes - node_memory_MemAvailable_bytes) / node_memory_MemTotal_bytes * 100 > 90"
     assert rules["HighErrorRate"].expr.endswith("* 100 > 2.5")
     assert 'status=~"5.."' in rules["HighErrorRate"].expr
     assert rules["LowDbConnections"].expr == ("sum by(instance)(pg_stat_database_numbackends) / "

@@ -76,8 +76,10 @@ class Logging(pulumi.ComponentResource):
             "kibana", container_port=kb.PORT,
             envs=envs,
             uploads=[Upload(kb.CONFIG_PATH, kb.render_kibana_yml(ctx.settings))],
+            # Kibana's first start (saved-object migrations, on one CPU) can take minutes; during the
+            # start period a failed check does not count, and `pulumi up` waits as long as Docker would.
             healthcheck=Healthcheck(test=["CMD-SHELL", health], interval="15s", timeout="10s",
-                                    retries=10, start_period="90s"),
+                                    retries=10, start_period="300s"),
             # kibana_system's password is set by the setup job before Kibana starts.
             depends_on=[self.elastic_setup.container],
         ), opts=self._child())

@@ -1,0 +1,81 @@
+"""What the program asks of each pinned image (docs/images.md), read from the containers it declares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+
+from components.service import Healthcheck
+from offline.mocks import ProgramRun, is_secret, unwrap
+from render.prometheus import CONFIG_PATH
+
+GATEWAY = "172.30.0.1"  # what offline/mocks.py answers for the stack network's gateway
+
+
+def container(run: ProgramRun, service: str) -> dict[str, Any]:
+    [found] = [unwrap(c.inputs) for c in run.containers() if unwrap(c.inputs)["name"].endswith(f"-{service}")]
+    return found
+
+
+def test_node_exporter_sees_the_hosts_network_and_later_mounts(dev_run: ProgramRun) -> None:
+    spec = container(dev_run, "node-exporter")
+    assert spec["networkMode"] == "host" and spec.get("networksAdvanced") is None
+    assert spec["pidMode"] == "host"
+    assert spec["mounts"] == [{"type": "bind", "source": "/", "target": "/host", "readOnly": True,
+                               "bindOptions": {"propagation": "rslave"}}]
+    # Only the stack network's gateway: reachable by Prometheus, not from outside the host.
+    assert f"--web.listen-address={GATEWAY}:9100" in spec["command"]
+    assert spec["healthcheck"]["tests"][-1] == f"http://{GATEWAY}:9100/metrics"
+
+
+def test_prometheus_scrapes_node_exporter_at_that_gateway(dev_run: ProgramRun) -> None:
+    uploads = {u["file"]: u["content"] for u in container(dev_run, "prometheus")["uploads"]}
+    jobs = {j["job_name"]: j for j in yaml.safe_load(uploads[CONFIG_PATH])["scrape_configs"]}
+    assert jobs["node-exporter"]["static_configs"][0]["targets"] == [f"{GATEWAY}:9100"]
+
+
+def test_cadvisor_can_read_oom_kills_and_exports_only_what_is_read(dev_run: ProgramRun) -> None:
+    spec = container(dev_run, "cadvisor")
+    assert spec["capabilities"] == {"drops": ["ALL"], "adds": ["SYSLOG"]}
+    assert spec["devices"] == [{"hostPath": "/dev/kmsg", "containerPath": "/dev/kmsg", "permissions": "r"}]
+    assert "--enable_metrics=cpu,memory,network,oom_event" in spec["command"]
+    assert not [flag for flag in spec["command"] if flag.startswith("--disable_metrics")]
+    # The Docker socket and, on the containerd image store, containerd's socket.
+    assert {"hostPath": "/var/run", "containerPath": "/var/run", "readOnly": True} in spec["volumes"]
+
+
+def test_elasticsearch_exporter_reads_as_logs_reader_with_a_secret_password(dev_run: ProgramRun) -> None:
+    [declared] = [c for c in dev_run.containers() if unwrap(c.inputs)["name"].endswith("-elasticsearch-exporter")]
+    assert is_secret(declared.inputs["envs"])
+    envs = unwrap(declared.inputs)["envs"]
+    assert "ES_USERNAME=logs_reader" in envs
+    assert any(e.startswith("ES_PASSWORD=") for e in envs)
+    assert "--es.indices" in unwrap(declared.inputs)["command"]
+    # No password on the command line (visible in `ps` and `docker inspect`).
+    assert not [a for a in unwrap(declared.inputs)["command"] if "@" in a or "password" in a.lower()]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_pulumi_up_waits_as_long_as_docker_could_take_to_call_a_container_unhealthy(
+        stack: str, dev_run: ProgramRun, prod_run: ProgramRun) -> None:
+    run = dev_run if stack == "dev" else prod_run
+    for declared in run.containers():
+        spec = unwrap(declared.inputs)
+        if not spec.get("wait"):
+            continue
+        hc = spec["healthcheck"]
+        budget = Healthcheck(test=hc["tests"], interval=hc["interval"], timeout=hc["timeout"],
+                             retries=hc["retries"], start_period=hc["startPeriod"]).seconds_until_unhealthy()
+        assert spec["waitTimeout"] >= budget, spec["name"]
+    kibana = container(run, "kibana")
+    # Kibana's first start (migrations on one CPU) gets minutes, not the former fixed 180 s.
+    assert kibana["healthcheck"]["startPeriod"] == "300s" and kibana["waitTimeout"] >= 575
+
+
+def test_seconds_until_unhealthy_counts_start_period_and_every_retry() -> None:
+    assert Healthcheck(test=["x"], interval="15s", timeout="10s", retries=10,
+                       start_period="300s").seconds_until_unhealthy() == 300 + 11 * 25
+    assert Healthcheck(test=["x"], interval="1m", timeout="5s", retries=2,
+                       start_period="0s").seconds_until_unhealthy() == 3 * 65

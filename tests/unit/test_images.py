@@ -16,7 +16,7 @@ GATEWAY = "172.30.0.1"  # what offline/mocks.py answers for the stack network's 
 
 def container(run: ProgramRun, service: str) -> dict[str, Any]:
     [found] = [unwrap(c.inputs) for c in run.containers() if unwrap(c.inputs)["name"].endswith(f"-{service}")]
-    return found
+    return dict(found)
 
 
 def test_node_exporter_sees_the_hosts_network_and_later_mounts(dev_run: ProgramRun) -> None:

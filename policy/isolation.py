@@ -40,8 +40,9 @@ def check_isolation(args: ResourceValidationArgs, report: ReportViolation) -> No
             continue
         report(f"{what} uses the host's namespace ({arg}='host'), which only node-exporter may do "
                f"(pid_mode, network_mode); remove {arg} from its ServiceArgs.", None)
-    allowed_on_host_network = ("networkMode", service) in HOST_NAMESPACE_EXCEPTIONS
-    if prop(args.props, "networkMode") == "host" and allowed_on_host_network and not _listens_on_one_address(args.props):
+    on_host_network = prop(args.props, "networkMode") == "host"
+    if on_host_network and ("networkMode", service) in HOST_NAMESPACE_EXCEPTIONS \
+            and not _listens_on_one_address(args.props):
         report(f"{what} shares the host's network and listens on every interface of the host: pass "
                f"{LISTEN_FLAG}<address>:<port> with the stack network's gateway (components/metrics.py).", None)
 

@@ -28,9 +28,16 @@ import yaml
 from offline.mocks import PLACEHOLDERS, stack_file_config
 from render.alertmanager import render_alertmanager_config
 from render.postgres_exporter import postgres_exporter_dsn
-from render.prometheus import alertmanager_host, render_prometheus_config, render_rule_files
+from render.prometheus import (
+    NODE_EXPORTER_GATEWAY_PLACEHOLDER,
+    alertmanager_host,
+    node_exporter_target,
+    render_prometheus_config,
+    render_rule_files,
+)
 from render.yamlout import dump_yaml
 from settings.model import CONTAINER_PORTS, PROJECT, StackSettings, parse_settings
+from tests.integration.log_pipeline import LogPipelineStandIn
 from tests.integration.postgres import Postgres, remove_data_dir, start_postgres
 from tests.integration.processes import Process, Processes, free_ports, http_json, require_program, wait_until
 from tests.integration.receivers import SmtpRecorder, WebhookRecorder
@@ -52,8 +59,9 @@ FOR_EXCEPTIONS = {
 # The root route's timers (production: 30s / 5m, see test_configuration_copy.py).
 GROUP_WAIT = "1s"
 GROUP_INTERVAL = "2s"
-# Exporters that cannot run here (no Docker engine, no Grafana server, no Fluent Bit): their jobs stay down.
-NOT_RUNNABLE_JOBS = frozenset({"cadvisor", "grafana", "fluent-bit"})
+# Exporters that cannot run here (no Docker engine, no Grafana server): their jobs stay down. Fluent
+# Bit and the Elasticsearch exporter are played by stand-ins (tests/integration/log_pipeline.py).
+NOT_RUNNABLE_JOBS = frozenset({"cadvisor", "grafana"})
 BUILD_DIR = Path(__file__).resolve().parents[2] / "build" / "integration"
 
 PROMETHEUS = "/usr/bin/prometheus"
@@ -76,13 +84,15 @@ class Ports:
     cluster: tuple[int, ...]
     # Where the jobs of NOT_RUNNABLE_JOBS point: a port nothing listens on.
     closed: int
+    fluent_bit: int
+    es_exporter: int
 
     @staticmethod
     def allocate() -> Ports:
-        p = free_ports(9 + 2 * PEERS)
+        p = free_ports(11 + 2 * PEERS)
         return Ports(prometheus=p[0], node_exporter=p[1], postgres=p[2], postgres_exporter=p[3], api=p[4],
-                     trading=p[5], webhook=p[6], smtp=p[7], closed=p[8],
-                     alertmanager=tuple(p[9:9 + PEERS]), cluster=tuple(p[9 + PEERS:]))
+                     trading=p[5], webhook=p[6], smtp=p[7], closed=p[8], fluent_bit=p[9], es_exporter=p[10],
+                     alertmanager=tuple(p[11:11 + PEERS]), cluster=tuple(p[11 + PEERS:]))
 
 
 def integration_settings(ports: Ports) -> StackSettings:
@@ -104,13 +114,15 @@ def loopback_addresses(ports: Ports) -> dict[str, str]:
     closed = f"127.0.0.1:{ports.closed}"
     addresses = {
         f"localhost:{CONTAINER_PORTS['prometheus']}": f"127.0.0.1:{ports.prometheus}",
-        f"node-exporter:{CONTAINER_PORTS['node-exporter']}": f"127.0.0.1:{ports.node_exporter}",
+        # The stack scrapes node-exporter at its network's gateway (known once Docker made the network).
+        node_exporter_target(NODE_EXPORTER_GATEWAY_PLACEHOLDER): f"127.0.0.1:{ports.node_exporter}",
         f"postgres-exporter:{CONTAINER_PORTS['postgres-exporter']}": f"127.0.0.1:{ports.postgres_exporter}",
         "api:8000": f"127.0.0.1:{ports.api}",
         "trading-engine:8001": f"127.0.0.1:{ports.trading}",
         f"cadvisor:{CONTAINER_PORTS['cadvisor']}": closed,
         f"grafana:{CONTAINER_PORTS['grafana']}": closed,
-        f"fluent-bit:{CONTAINER_PORTS['fluent-bit']}": closed,
+        f"fluent-bit:{CONTAINER_PORTS['fluent-bit']}": f"127.0.0.1:{ports.fluent_bit}",
+        f"elasticsearch-exporter:{CONTAINER_PORTS['elasticsearch-exporter']}": f"127.0.0.1:{ports.es_exporter}",
     }
     for i, port in enumerate(ports.alertmanager):
         addresses[f"{alertmanager_host(i)}:{CONTAINER_PORTS['alertmanager']}"] = f"127.0.0.1:{port}"
@@ -163,6 +175,7 @@ class Stack:
     work: Path
     processes: Processes
     exporter: ReferenceExporter
+    log_pipeline: LogPipelineStandIn
     webhook: WebhookRecorder
     smtp: SmtpRecorder
     prometheus_config: dict[str, Any]
@@ -207,6 +220,7 @@ class Stack:
             self.processes.stop_all()
         finally:
             self.exporter.stop()
+            self.log_pipeline.stop()
             self.webhook.stop()
             self.smtp.stop()
             if self.postgres is not None:
@@ -238,6 +252,7 @@ def start_stack() -> Stack:
         settings=settings, ports=ports, work=work,
         processes=Processes(BUILD_DIR / "logs" / str(os.getpid())),  # one directory per run
         exporter=ReferenceExporter(ports.api, ports.trading),
+        log_pipeline=LogPipelineStandIn(settings, ports.fluent_bit, ports.es_exporter),
         webhook=webhook, smtp=SmtpRecorder(ports.smtp),
         prometheus_config=loopback_prometheus_config(render_prometheus_config(settings), loopback_addresses(ports),
                                                      work / "rules"),
@@ -257,6 +272,7 @@ def _start(stack: Stack, programs: dict[str, str]) -> None:
     stack.webhook.start()
     stack.smtp.start()
     stack.exporter.start()
+    stack.log_pipeline.start()
     stack.postgres = start_postgres(procs, ports.postgres, s.database.name, s.database.exporter_user)
 
     pg_exporter = procs.start("postgres-exporter", [

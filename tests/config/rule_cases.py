@@ -118,12 +118,13 @@ def alert_cases(settings: StackSettings) -> list[AlertCase]:
                  s(f"node_filesystem_readonly{{{fs}}}", "0+0x400")], _m(fire))]))
 
     grafana = settings.name("grafana")
-    ctr = f'name="{grafana}",instance="cadvisor:8080",job="cadvisor"'
-    ctr_labels = {"name": grafana, "instance": "cadvisor:8080", "job": "cadvisor"}
+    # As cAdvisor 0.56 labels a Docker container's series: id (its cgroup), image, name.
+    ctr_labels = {"name": grafana, "instance": "cadvisor:8080", "job": "cadvisor",
+                  "id": "/system.slice/docker-0123.scope", "image": "grafana/grafana:11.6.3"}
+    ctr = ",".join(f'{k}="{v}"' for k, v in ctr_labels.items())
     # A restart: the new cgroup's CPU counter starts again near zero (cAdvisor keeps the labels).
-    usage = f'{ctr},cpu="total",id="/system.slice/docker-0123.scope",image="grafana/grafana:11.6.3"'
-    cpu_labels = {**ctr_labels, "cpu": "total", "id": "/system.slice/docker-0123.scope",
-                  "image": "grafana/grafana:11.6.3"}
+    usage = f'{ctr},cpu="total"'
+    cpu_labels = {**ctr_labels, "cpu": "total"}
     cases.append(AlertCase(
         "ContainerRestarting", [s(f"container_cpu_usage_seconds_total{{{usage}}}", "50 60 1 2 1 2 1 2 3 4")], "8m",
         {"severity": "warning", "component": "containers", **cpu_labels}, "Container restarting",
@@ -153,7 +154,8 @@ def alert_cases(settings: StackSettings) -> list[AlertCase]:
         # A series that has counted the same old kill for more than 10 minutes: nothing new.
         quiet=[([s(f"container_oom_events_total{{{ctr}}}", "1+0x20")], "15m")]))
     near = (t.container_memory_percent + 100) / 2
-    other = f'name="{settings.name("kibana")}",instance="cadvisor:8080",job="cadvisor"'
+    other = (f'name="{settings.name("kibana")}",instance="cadvisor:8080",job="cadvisor",'
+             'id="/system.slice/docker-4567.scope",image="docker.elastic.co/kibana/kibana:8.18.2"')
     cases.append(AlertCase(
         "ContainerMemoryNearLimit",
         [s(f"container_memory_working_set_bytes{{{ctr}}}", f"{10 * near:g}+0x20"),
@@ -235,10 +237,13 @@ def alert_cases(settings: StackSettings) -> list[AlertCase]:
         f"{behind // mib}MiB of WAL (threshold {REPLICATION_LAG_BYTES // mib} MiB).", silent_at=["2m"],
         quiet=[([s(f"pg_stat_replication_pg_wal_lsn_diff{{{standby}}}", f"{mib}+0x20")], "10m")]))
     slow = t.db_slow_query_seconds
-    tx = f'{pg},datname="christmas"'
+    # v0.17.1's pg_stat_activity query labels every session group (cmd/postgres_exporter/queries.go).
+    session = {"datname": "christmas", "usename": "api", "application_name": "api",
+               "backend_type": "client backend", "server": "postgres:5432"}
+    tx = pg + "," + ",".join(f'{k}="{v}"' for k, v in session.items())
     cases.append(AlertCase(
         "PostgresSlowQueries", [s(f'pg_stat_activity_max_tx_duration{{{tx},state="active"}}', f"{2 * slow:g}+0x20")],
-        "5m", {**pg_labels, "datname": "christmas", "state": "active"}, "PostgreSQL slow queries",
+        "5m", {**pg_labels, **session, "state": "active"}, "PostgreSQL slow queries",
         f"The longest active transaction in christmas has been running for {2 * slow:.2f}s "
         f"(threshold {slow:g}s).", silent_at=["1m"],
         quiet=[([s(f'pg_stat_activity_max_tx_duration{{{tx},state="active"}}', f"{slow / 2:g}+0x20"),

@@ -16,6 +16,7 @@ from components.service import (
     http_healthcheck,
     http_healthcheck_at,
 )
+from render import blackbox
 from render import prometheus as prom
 from render.postgres_exporter import postgres_exporter_dsn
 
@@ -37,6 +38,7 @@ class Metrics(pulumi.ComponentResource):
         self.node_exporter = self._node_exporter(ctx)
         self.cadvisor = self._cadvisor(ctx)
         self.postgres_exporter = self._postgres_exporter(ctx)
+        self.blackbox_exporter = self._blackbox_exporter(ctx)
         self.prometheus = self._prometheus(ctx, depends_on)
         self.prometheus_url = s.url_of("prometheus")
         self.register_outputs({"prometheus_url": self.prometheus_url})
@@ -130,5 +132,16 @@ class Metrics(pulumi.ComponentResource):
             command=["--collector.stat_statements"],
             healthcheck=http_healthcheck(ctx.port("postgres-exporter"), "/metrics"),
             read_only_rootfs=True,
+            user="65534:65534",
+        ), opts=pulumi.ResourceOptions(parent=self))
+
+    def _blackbox_exporter(self, ctx: StackContext) -> Service:
+        """Probes the public HTTPS endpoints: certificate expiry (render/blackbox.py)."""
+        return Service("blackbox-exporter", ctx.service_args(
+            "blackbox-exporter",
+            command=[f"--config.file={blackbox.CONFIG_PATH}"],
+            uploads=[Upload(blackbox.CONFIG_PATH, blackbox.render_blackbox_yml())],
+            healthcheck=http_healthcheck(ctx.port("blackbox-exporter"), "/-/healthy"),
+            # The image has no USER (root, Dockerfile at v0.28.0); the HTTP prober needs no privilege.
             user="65534:65534",
         ), opts=pulumi.ResourceOptions(parent=self))

@@ -27,6 +27,8 @@ _SEC = '{{ $value | printf "%.2f" }}s'
 # buffer is left, and at Elasticsearch's own low disk watermark (85 % used).
 FLUENT_BIT_BUFFER_FREE_PERCENT = 25
 ES_DISK_FREE_PERCENT = 15
+# Warn this many days before a public certificate expires (ACME renews 30 days ahead).
+CERTIFICATE_DAYS = 14
 # A replica more than this many bytes of WAL behind, seen from the primary (pg_stat_replication).
 REPLICATION_LAG_BYTES = 256 * 1024 * 1024
 
@@ -333,9 +335,24 @@ def _logging(settings: StackSettings) -> AlertGroup:
     ))
 
 
+def _certificates() -> AlertGroup:
+    # Series exist only for the endpoints served over https:// (render/blackbox.py): none in dev.
+    return AlertGroup("certificates", (
+        AlertRule("CertificateExpiringSoon",
+                  f"(probe_ssl_earliest_cert_expiry - time()) / 86400 < {CERTIFICATE_DAYS}",
+                  "warning", "TLS certificate expiring soon",
+                  "The certificate of {{ $labels.instance }} expires in {{ $value | printf \"%.1f\" }} days "
+                  f"(threshold {CERTIFICATE_DAYS} days).", "10m"),
+        AlertRule("PublicEndpointDown", "probe_success == 0",
+                  "warning", "Public endpoint failing",
+                  "{{ $labels.instance }} has failed its HTTPS probe for 5 minutes (probe_success = {{ $value }}): "
+                  "unreachable, an error status, or a certificate the probe does not trust.", "5m"),
+    ))
+
+
 def alert_groups(settings: StackSettings) -> tuple[AlertGroup, ...]:
     return (_host(settings), _containers(settings), _targets(), _api(settings), _database(settings),
-            _trading(settings), _monitoring(), _logging(settings))
+            _trading(settings), _monitoring(), _logging(settings), _certificates())
 
 
 def alert_names(settings: StackSettings) -> list[str]:

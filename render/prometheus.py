@@ -6,7 +6,7 @@ from typing import Any
 
 from mixin.alerts import render_alert_files
 from mixin.rules import RECORDING_FILE, render_recording_rules
-from render import fluent_bit
+from render import blackbox, fluent_bit
 from render.yamlout import dump_yaml
 from settings.model import CONTAINER_PORTS, StackSettings
 
@@ -62,6 +62,8 @@ def render_prometheus_config(settings: StackSettings,
                  metrics_path=fluent_bit.METRICS_PATH),
             _job("elasticsearch-exporter",
                  [f"elasticsearch-exporter:{CONTAINER_PORTS['elasticsearch-exporter']}"]),
+            _job("blackbox-exporter", [blackbox.ADDRESS]),
+            *([probes] if (probes := blackbox.scrape_job(settings)) else []),
         ],
     }
 

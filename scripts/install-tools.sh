@@ -6,9 +6,9 @@
 # sdist downloads its binary from GitHub at build time.
 set -euo pipefail
 packages=(prometheus prometheus-alertmanager prometheus-node-exporter prometheus-postgres-exporter postgresql
-          shellcheck)
+          shellcheck prometheus-blackbox-exporter)
 binaries=(/usr/bin/promtool /usr/bin/amtool /usr/bin/prometheus-node-exporter /usr/bin/prometheus-postgres-exporter
-          /usr/bin/shellcheck)
+          /usr/bin/shellcheck /usr/bin/prometheus-blackbox-exporter)
 missing=0
 for bin in "${binaries[@]}"; do [[ -x "$bin" ]] || missing=1; done
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing=1

@@ -49,6 +49,10 @@ CATALOG: dict[str, ServiceSpec] = {
     # Elasticsearch's cluster health, disk and indexing counters for Prometheus (docs/images.md).
     "elasticsearch-exporter": ServiceSpec("quay.io/prometheuscommunity/elasticsearch-exporter:v1.11.0", 9114, 64,
                                           0.25, "/healthz", "65534:65534"),
+    # Probes the public HTTPS endpoints for their certificates' expiry (docs/images.md). The image
+    # has no USER (root): the program runs it as nobody.
+    "blackbox-exporter": ServiceSpec("prom/blackbox-exporter:v0.28.0", 9115, 64, 0.25, "/-/healthy",
+                                     "65534:65534"),
     # One-shot jobs that set the Elasticsearch users' passwords, the index lifecycle and Kibana's
     # saved objects (the image's user is curl_user, uid 100).
     "elastic-setup": ServiceSpec("curlimages/curl:8.13.0", None, 64, 0.25, "", "100:101"),

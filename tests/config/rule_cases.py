@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mixin.alerts import (
+    CERTIFICATE_DAYS,
     ES_DISK_FREE_PERCENT,
     FLUENT_BIT_BUFFER_FREE_PERCENT,
     REPLICATION_LAG_BYTES,
@@ -340,6 +341,7 @@ def alert_cases(settings: StackSettings) -> list[AlertCase]:
         quiet=[([s(f'alertmanager_notifications_failed_total{{{am},integration="slack"}}', "2+0x20")], "12m")]))
 
     cases += _logging_cases(settings)
+    cases += _certificate_cases()
     cases.append(AlertCase(
         "Watchdog", [], "10m", {"severity": "none", "component": "monitoring"}, "Alerting pipeline heartbeat",
         "Always firing (value 1) so the heartbeat receiver notices when alerting stops."))
@@ -441,6 +443,29 @@ def _logging_cases(settings: StackSettings) -> list[AlertCase]:
         "Elasticsearch's low watermark): new shards are no longer allocated, and at 5% free every index turns "
         "read-only.", silent_at=["2m"], quiet=[(disk(500), "10m")]))
     return cases
+
+
+def _certificate_cases() -> list[AlertCase]:
+    """Series as blackbox_exporter v0.28.0 emits them for the blackbox-https job (instance = the URL)."""
+    probe = 'instance="https://grafana.christmas-trading.com",job="blackbox-https"'
+    labels = {"component": "certificates", "instance": "https://grafana.christmas-trading.com",
+              "job": "blackbox-https", "severity": "warning"}
+    day = 86400
+    return [
+        AlertCase(
+            # promtool's clock starts at 0: the certificate expires 7 days after that.
+            "CertificateExpiringSoon", [s(f"probe_ssl_earliest_cert_expiry{{{probe}}}", f"{7 * day}+0x30")], "20m",
+            labels, "TLS certificate expiring soon",
+            f"The certificate of https://grafana.christmas-trading.com expires in 7.0 days "
+            f"(threshold {CERTIFICATE_DAYS} days).", silent_at=["5m"],
+            quiet=[([s(f"probe_ssl_earliest_cert_expiry{{{probe}}}", f"{60 * day}+0x30")], "20m")]),
+        AlertCase(
+            "PublicEndpointDown", [s(f"probe_success{{{probe}}}", "0+0x20")], "10m", labels,
+            "Public endpoint failing",
+            "https://grafana.christmas-trading.com has failed its HTTPS probe for 5 minutes (probe_success = 0): "
+            "unreachable, an error status, or a certificate the probe does not trust.", silent_at=["3m"],
+            quiet=[([s(f"probe_success{{{probe}}}", "1+0x20")], "10m")]),
+    ]
 
 
 def promtool_tests(cases: list[AlertCase], runbook_base: str) -> list[dict[str, Any]]:

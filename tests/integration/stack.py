@@ -27,6 +27,7 @@ import yaml
 
 from offline.mocks import PLACEHOLDERS, stack_file_config
 from render.alertmanager import render_alertmanager_config
+from render.blackbox import render_blackbox_yml
 from render.postgres_exporter import postgres_exporter_dsn
 from render.prometheus import (
     NODE_EXPORTER_GATEWAY_PLACEHOLDER,
@@ -68,6 +69,7 @@ PROMETHEUS = "/usr/bin/prometheus"
 ALERTMANAGER = "/usr/bin/prometheus-alertmanager"
 NODE_EXPORTER = "/usr/bin/prometheus-node-exporter"
 POSTGRES_EXPORTER = "/usr/bin/prometheus-postgres-exporter"
+BLACKBOX_EXPORTER = "/usr/bin/prometheus-blackbox-exporter"
 
 
 @dataclass(frozen=True)
@@ -86,13 +88,14 @@ class Ports:
     closed: int
     fluent_bit: int
     es_exporter: int
+    blackbox: int
 
     @staticmethod
     def allocate() -> Ports:
-        p = free_ports(11 + 2 * PEERS)
+        p = free_ports(12 + 2 * PEERS)
         return Ports(prometheus=p[0], node_exporter=p[1], postgres=p[2], postgres_exporter=p[3], api=p[4],
                      trading=p[5], webhook=p[6], smtp=p[7], closed=p[8], fluent_bit=p[9], es_exporter=p[10],
-                     alertmanager=tuple(p[11:11 + PEERS]), cluster=tuple(p[11 + PEERS:]))
+                     blackbox=p[11], alertmanager=tuple(p[12:12 + PEERS]), cluster=tuple(p[12 + PEERS:]))
 
 
 def integration_settings(ports: Ports) -> StackSettings:
@@ -123,6 +126,7 @@ def loopback_addresses(ports: Ports) -> dict[str, str]:
         f"grafana:{CONTAINER_PORTS['grafana']}": closed,
         f"fluent-bit:{CONTAINER_PORTS['fluent-bit']}": f"127.0.0.1:{ports.fluent_bit}",
         f"elasticsearch-exporter:{CONTAINER_PORTS['elasticsearch-exporter']}": f"127.0.0.1:{ports.es_exporter}",
+        f"blackbox-exporter:{CONTAINER_PORTS['blackbox-exporter']}": f"127.0.0.1:{ports.blackbox}",
     }
     for i, port in enumerate(ports.alertmanager):
         addresses[f"{alertmanager_host(i)}:{CONTAINER_PORTS['alertmanager']}"] = f"127.0.0.1:{port}"
@@ -242,7 +246,7 @@ def start_stack() -> Stack:
     """Start everything; on any failure, stop what was started before re-raising."""
     programs = {name: require_program(path) for name, path in (
         ("prometheus", PROMETHEUS), ("alertmanager", ALERTMANAGER), ("node-exporter", NODE_EXPORTER),
-        ("postgres-exporter", POSTGRES_EXPORTER))}
+        ("postgres-exporter", POSTGRES_EXPORTER), ("blackbox-exporter", BLACKBOX_EXPORTER))}
     ports = Ports.allocate()
     settings = integration_settings(ports)
     work = Path(tempfile.mkdtemp(prefix="christmas-it-"))
@@ -280,6 +284,10 @@ def _start(stack: Stack, programs: dict[str, str]) -> None:
     ], env={"DATA_SOURCE_NAME": postgres_exporter_dsn(s.database)})
     node = procs.start("node-exporter", [programs["node-exporter"],
                                          f"--web.listen-address=127.0.0.1:{ports.node_exporter}"])
+    # The rendered configuration, run by the real program (it refuses a configuration it cannot parse).
+    blackbox_file = _write(work / "blackbox.yml", render_blackbox_yml())
+    blackbox = procs.start("blackbox-exporter", [programs["blackbox-exporter"], f"--config.file={blackbox_file}",
+                                                 f"--web.listen-address=127.0.0.1:{ports.blackbox}"])
 
     am_file = _write(work / "alertmanager.yml", dump_yaml(stack.alertmanager_config))
     cluster = [f"127.0.0.1:{p}" for p in ports.cluster]
@@ -301,6 +309,7 @@ def _start(stack: Stack, programs: dict[str, str]) -> None:
 
     procs.wait_http(pg_exporter, f"http://127.0.0.1:{ports.postgres_exporter}/metrics")
     procs.wait_http(node, f"http://127.0.0.1:{ports.node_exporter}/metrics")
+    procs.wait_http(blackbox, f"http://127.0.0.1:{ports.blackbox}/-/healthy")
     for i, am in enumerate(stack.alertmanagers):
         procs.wait_http(am, f"{stack.alertmanager_url(i)}/-/ready")
     procs.wait_http(prometheus, f"{stack.prometheus_url}/-/ready")

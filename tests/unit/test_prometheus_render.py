@@ -51,7 +51,8 @@ def test_every_service_of_the_stack_is_scraped(stack: str) -> None:
     scraped = jobs(stack_settings(stack))
     assert sorted(scraped) == sorted(["prometheus", "node-exporter", "cadvisor", "api", "trading-engine",
                                       "postgres-exporter", "alertmanager", "grafana", "fluent-bit",
-                                      "elasticsearch-exporter"])
+                                      "elasticsearch-exporter", "blackbox-exporter"]
+                                     + (["blackbox-https"] if stack == "prod" else []))
     assert targets(scraped["api"]) == ["api:8000"]
     assert targets(scraped["fluent-bit"]) == ["fluent-bit:2020"]
     assert scraped["fluent-bit"]["metrics_path"] == "/api/v2/metrics/prometheus"
@@ -146,3 +147,14 @@ def test_every_alert_has_its_runbook_section() -> None:
     headings = {line[3:].strip() for line in runbook.splitlines() if line.startswith("## ")}
     names = {r.alert for g in alert_groups(stack_settings("prod")) for r in g.rules}
     assert names <= headings, sorted(names - headings)
+
+
+def test_public_https_endpoints_are_probed_through_the_blackbox_exporter() -> None:
+    prod = jobs(stack_settings("prod"))["blackbox-https"]
+    assert targets(prod) == ["https://grafana.christmas-trading.com", "https://kibana.christmas-trading.com"]
+    assert prod["metrics_path"] == "/probe" and prod["params"] == {"module": ["https_cert"]}
+    relabel = prod["relabel_configs"]
+    assert isinstance(relabel, list)
+    assert relabel[-1] == {"target_label": "__address__", "replacement": "blackbox-exporter:9115"}
+    # dev serves nothing over https: no probe job, so the certificate alerts cannot fire there (runbook).
+    assert "blackbox-https" not in jobs(stack_settings("dev"))

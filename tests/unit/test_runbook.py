@@ -43,7 +43,8 @@ def test_every_alert_names_the_source_of_each_metric_it_reads(stack: str) -> Non
 
 def test_alerts_that_cannot_fire_in_a_setup_say_so() -> None:
     cannot = {name for name, text in sections().items() if "**Cannot fire**" in source_line(text)}
-    assert cannot == {"PostgresReplicationLag", "PostgresReplicaBehind", "NoTradingSignals"}
+    assert cannot == {"PostgresReplicationLag", "PostgresReplicaBehind", "NoTradingSignals",
+                      "CertificateExpiringSoon", "PublicEndpointDown"}
 
 
 def test_no_runbook_command_lets_the_host_shell_expand_a_container_secret() -> None:

@@ -26,7 +26,8 @@ class MonitoringStackArgs:
 
 def _gateway(configs: Sequence[docker.outputs.NetworkIpamConfig]) -> str:
     """Docker assigns the bridge's subnet and gateway; the provider reads them back."""
-    gateways = [c.gateway for c in configs or [] if c.gateway]
+    # IPv4 only: node-exporter listens there and Prometheus' target is host:port without brackets.
+    gateways = [c.gateway for c in configs or [] if c.gateway and ":" not in c.gateway]
     if not gateways:
         raise ValueError("the stack network has no IPv4 gateway (docker network inspect shows IPAM.Config)")
     return gateways[0]

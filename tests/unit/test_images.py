@@ -79,3 +79,15 @@ def test_seconds_until_unhealthy_counts_start_period_and_every_retry() -> None:
                        start_period="300s").seconds_until_unhealthy() == 300 + 11 * 25
     assert Healthcheck(test=["x"], interval="1m", timeout="5s", retries=2,
                        start_period="0s").seconds_until_unhealthy() == 3 * 65
+
+
+def test_the_gateway_node_exporter_listens_on_is_the_networks_ipv4_one() -> None:
+    import pulumi_docker as docker
+
+    from components.stack import _gateway
+
+    configs = [docker.outputs.NetworkIpamConfig(subnet="fd00::/64", gateway="fd00::1"),
+               docker.outputs.NetworkIpamConfig(subnet="172.18.0.0/16", gateway="172.18.0.1")]
+    assert _gateway(configs) == "172.18.0.1"
+    with pytest.raises(ValueError, match="no IPv4 gateway"):
+        _gateway([configs[0]])

@@ -47,10 +47,15 @@ def test_alerts_that_cannot_fire_in_a_setup_say_so() -> None:
                       "CertificateExpiringSoon", "PublicEndpointDown"}
 
 
-def test_no_runbook_command_lets_the_host_shell_expand_a_container_secret() -> None:
+@pytest.mark.parametrize("doc", ["runbook.md", "operations.md"])
+def test_no_documented_command_lets_the_host_shell_expand_a_secret(doc: str) -> None:
     # `docker exec c curl -u elastic:$ELASTIC_PASSWORD` expands the variable on the host (empty, or
-    # worse, the host's value) and shows it in `ps`; the container's shell must expand it.
-    for line in RUNBOOK.splitlines():
-        for command in re.findall(r"`(docker exec [^`]+)`", line):
-            if "$ELASTIC_PASSWORD" in command:
-                assert re.search(r"sh -c '[^']*\$ELASTIC_PASSWORD[^']*'", command), command
+    # worse, the host's value) and shows it in `ps`; `docker exec -e PASS=...` puts it on the host's
+    # command line. The container's shell must expand its own variable, inside single quotes.
+    text = (Path(__file__).resolve().parents[2] / "docs" / doc).read_text().replace("\\\n", " ")
+    commands = re.findall(r"`(docker exec [^`]+)`", text) + re.findall(r"^(docker exec .+)$", text, re.MULTILINE)
+    checked = [c for c in commands if "PASS" in c]
+    assert checked, "no command to check: the test is looking in the wrong place"
+    for command in checked:
+        assert " -e " not in command, command
+        assert re.search(r"sh -c\s+'[^']*\$ELASTIC_PASSWORD[^']*'", command), command

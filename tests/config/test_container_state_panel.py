@@ -11,7 +11,7 @@ from pathlib import Path
 
 from mixin.dashboards import render_dashboards
 from render.yamlout import dump_yaml
-from tests.config.rule_cases import s
+from tests.config.alert_case import s
 from tests.config.test_promtool import promtool
 from tests.conftest import stack_settings
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from mixin.alerts import alert_groups
 from mixin.guide import GUIDE_ALERTS
 from render.yamlout import dump_yaml
-from tests.config.rule_cases import s
+from tests.config.alert_case import s
 from tests.config.test_promtool import promtool
 from tests.conftest import stack_settings
 

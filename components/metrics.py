@@ -7,9 +7,9 @@ from collections.abc import Sequence
 import pulumi
 
 from components.context import StackContext
-from components.service import TYPE_PREFIX, HostMount, Service, Upload, VolumeMount, http_healthcheck
+from components.service import TYPE_PREFIX, HostMount, Service, Upload, VolumeMount, http_healthcheck, secret_uploads
+from render import postgres_exporter as pg
 from render import prometheus as prom
-from render.postgres_exporter import postgres_exporter_dsn
 
 
 class Metrics(pulumi.ComponentResource):
@@ -86,15 +86,20 @@ class Metrics(pulumi.ComponentResource):
         ), opts=pulumi.ResourceOptions(parent=self))
 
     def _postgres_exporter(self, ctx: StackContext) -> Service:
-        dsn = ctx.secret("postgresExporterDsn") or pulumi.Output.secret(postgres_exporter_dsn(ctx.settings.database))
+        dsn = ctx.secret("postgresExporterDsn") or pulumi.Output.secret(pg.postgres_exporter_dsn(ctx.settings.database))
+        files: pulumi.Output[dict[str, str]] = dsn.apply(pg.connection_files)
         return Service("postgres-exporter", ctx.service_args(
             "postgres-exporter",
-            # The DSN holds the database password: a secret env var (encrypted in state).
-            envs=pulumi.Output.secret(dsn.apply(lambda value: [f"DATA_SOURCE_NAME={value}"])),
+            # The DSN holds the database password: the exporter reads it from files (mode 0400),
+            # its environment only names them.
+            envs=[f"{k}={v}" for k, v in pg.environment().items()],
+            uploads=secret_uploads(files, pg.CONNECTION_FILES, pg.UID),
             # Query time per database (Database Performance dashboard) comes from pg_stat_statements;
             # the database needs `CREATE EXTENSION pg_stat_statements` (docs/metrics.md).
             command=["--collector.stat_statements"],
             healthcheck=http_healthcheck(ctx.port("postgres-exporter"), "/metrics"),
-            read_only_rootfs=True,
-            user="65534:65534",
+            # Docker refuses uploads into a read-only root filesystem (see ServiceArgs), and the
+            # connection files are uploads: a writable root, where nobody can write only /tmp.
+            user=pg.UID,
         ), opts=pulumi.ResourceOptions(parent=self))
+

@@ -8,6 +8,7 @@ Hardening that every service gets without asking: an image pulled by exact tag, 
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,8 @@ import pulumi_docker as docker
 from settings.model import ServiceSettings
 
 TYPE_PREFIX = "christmas:monitoring"
+# Secret files: readable by their owner only.
+SECRET_FILE_MODE = "0400"
 LABEL_PREFIX = "com.christmas.monitoring"
 
 # Docker's json-file driver rotates at 10 MiB x 3 files: a chatty container cannot fill the disk.
@@ -36,8 +39,33 @@ class Upload:
 
     path: str
     content: pulumi.Input[str]
-    # A file holding a secret is uploaded from a secret Output (encrypted in state).
+    # A file holding a secret is uploaded from a secret Output (encrypted in state), readable only
+    # by the service's user: mode 0400 and `owner` (numeric uid[:gid], the image's or the one the
+    # container runs as; the provider writes it into the upload's tar header).
     secret: bool = False
+    owner: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.secret and self.owner is None:
+            raise ValueError(f"{self.path}: a secret upload names the uid that reads it (owner)")
+
+
+def secret_file(path: str, content: pulumi.Input[str], owner: str) -> Upload:
+    """A file holding a secret, mode 0400 for `owner` (`uid` or `uid:gid`)."""
+    return Upload(path, content, secret=True, owner=owner)
+
+
+def secret_uploads(files: pulumi.Output[dict[str, str]], names: Sequence[str], owner: str,
+                   directory: str = "") -> list[Upload]:
+    """One secret file per entry of `files` (a secret Output {name: content} whose keys are `names`).
+
+    The names are known without the secrets (uploads are declared before values resolve);
+    each content stays a secret Output.
+    """
+    def content(name: str) -> pulumi.Output[str]:
+        return files.apply(lambda contents: contents[name])
+
+    return [secret_file(posixpath.join(directory, name), content(name), owner) for name in names]
 
 
 @dataclass(frozen=True)
@@ -189,5 +217,10 @@ class Service(pulumi.ComponentResource):
 
     @staticmethod
     def _upload(upload: Upload) -> docker.ContainerUploadArgs:
-        content: pulumi.Input[str] = pulumi.Output.secret(upload.content) if upload.secret else upload.content
-        return docker.ContainerUploadArgs(file=upload.path, content=content)
+        if not upload.secret:
+            return docker.ContainerUploadArgs(file=upload.path, content=upload.content)
+        uid, _, gid = (upload.owner or "").partition(":")
+        # pulumi-docker 5.2 ContainerUploadArgs: `permissions` (octal string), `owner`/`group`
+        # (numeric ids are used as they are, sdk/python/pulumi_docker/_inputs.py).
+        return docker.ContainerUploadArgs(file=upload.path, content=pulumi.Output.secret(upload.content),
+                                          permissions=SECRET_FILE_MODE, owner=uid, group=gid or uid)

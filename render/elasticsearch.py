@@ -9,9 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from render.curlrc import user_config
 from settings.model import CONTAINER_PORTS, StackSettings
 
 DATA_DIR = "/usr/share/elasticsearch/data"
+# The image's user (uid 1000, group root): its entrypoint reads ELASTIC_PASSWORD_FILE as that user
+# (distribution/docker/src/docker/bin/docker-entrypoint.sh), the healthcheck runs as it.
+UID = "1000:0"
+SECRETS_DIR = "/run/secrets/elasticsearch"
+PASSWORD_FILE = f"{SECRETS_DIR}/elastic-password"
+# curl's config for the healthcheck: the superuser's credentials, never on a command line.
+HEALTHCHECK_CURLRC = f"{SECRETS_DIR}/healthcheck.curlrc"
+SECRET_FILES = (PASSWORD_FILE, HEALTHCHECK_CURLRC)
 PORT = CONTAINER_PORTS["elasticsearch"]
 URL = f"http://elasticsearch:{PORT}"
 
@@ -43,9 +52,12 @@ def es_size(size: str) -> str:
 
 
 def environment(s: StackSettings) -> dict[str, str]:
-    """The node's settings as environment variables (no secret: ELASTIC_PASSWORD is added apart)."""
+    """The node's settings as environment variables; the bootstrap password by file name."""
     heap = s.logging.elasticsearch_heap_mb
     return {
+        # The entrypoint reads the file into ELASTIC_PASSWORD (the `elastic` user's bootstrap
+        # password) and unsets this variable; `docker inspect` shows only the file name.
+        "ELASTIC_PASSWORD_FILE": PASSWORD_FILE,
         "discovery.type": "single-node",
         "cluster.name": s.name("logs"),
         "node.name": "elasticsearch",
@@ -167,3 +179,14 @@ def users(writer_password: str, reader_password: str) -> dict[str, dict[str, Any
         READER_USER: user_body(READER_ROLE, "Grafana logs datasource (reads logs)", reader_password),
     }
 
+
+
+def healthcheck_command() -> list[str]:
+    """Cluster health as the superuser, the credentials read by curl from its config file."""
+    return ["CMD", "curl", "-K", HEALTHCHECK_CURLRC, "-fsS", "-o", "/dev/null", "--max-time", "8",
+            f"http://localhost:{PORT}/_cluster/health?wait_for_status=yellow&timeout=5s"]
+
+
+def secret_files(elastic_password: str) -> dict[str, str]:
+    """Path -> content of the node's secret files (the entrypoint's `$(cat)` drops a final newline)."""
+    return {PASSWORD_FILE: elastic_password, HEALTHCHECK_CURLRC: user_config(SUPERUSER, elastic_password)}

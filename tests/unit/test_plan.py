@@ -6,11 +6,13 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from offline.mocks import PLACEHOLDERS
-from offline.plan import main
+from offline.plan import SecretInPlanError, check_no_secret, main, plan_config
+from offline.plan import plan as run_plan
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -48,15 +50,53 @@ def test_every_uploaded_file_is_written_at_its_path_in_the_container(plan):
     assert len(written) == len(uploads)
 
 
-def test_the_plan_writes_no_secret(plan):
-    _, out, stdout = plan
-    everything = stdout + "".join(p.read_text() for p in out.rglob("*") if p.is_file())
-    for key, value in PLACEHOLDERS.items():
-        assert value not in everything, key
-    # Generated dev passwords are unknown here; they come out of the mocks as `generated-...`.
-    assert "generated-" not in everything
+def test_the_plan_redacts_by_structure(plan):
+    """Secret files hold a placeholder of the secret's shape: a URL, a DSN's parts, a password."""
+    _, out, _ = plan
+    slack = out / "alertmanager/etc/alertmanager/secrets/slack-api-url"
+    assert slack.read_text() == PLACEHOLDERS["slackWebhookUrl"]
+    assert urlsplit(slack.read_text()).scheme == "https"
+    # The DSN placeholder, split as postgres-exporter reads it.
+    assert (out / "postgres-exporter/run/secrets/postgres-exporter/uri").read_text() == (
+        "postgres:5432/christmas?sslmode=require")
+    # The configuration names the file, never the URL; the password files say what they stand for.
+    assert "api_url_file: /etc/alertmanager/secrets/slack-api-url" in (
+        out / "alertmanager/etc/alertmanager/alertmanager.yml").read_text()
+    for password in ("grafana/run/secrets/grafana/admin-password", "elasticsearch/run/secrets/elasticsearch/"
+                     "elastic-password"):
+        assert (out / password).read_text().startswith("REDACTED-")
     assert "[secret]" in (out / "resources.json").read_text()
-    assert "REDACTED" in (out / "alertmanager/etc/alertmanager/alertmanager.yml").read_text()
+
+
+# Real-looking secrets with awkward characters: none may reach a file of the plan.
+AWKWARD = {
+    "grafanaAdminPassword": 'gr"af\\ana $HOME {{ .x }}',
+    "elasticPassword": "el'as tic`id` CHRISTMAS_SETUP_EOF",
+    "slackWebhookUrl": "https://hooks.slack.com/services/T0AWKWARD/B0AWKWARD/s3cr3t$x",
+    "postgresExporterDsn": "postgresql://exporter:p%40ss%20w%22rd@db:5432/christmas?sslmode=require",
+}
+
+
+def test_no_secret_given_to_the_plan_reaches_a_file(tmp_path):
+    config, secret_keys = plan_config("prod")
+    config.update(AWKWARD)
+    _, written = run_plan("prod", config, secret_keys, tmp_path / "out")
+    everything = "".join(p.read_text() for p in written)
+    for key, value in AWKWARD.items():
+        assert value not in everything, key
+    assert "p@ss w\"rd" not in everything  # nor the DSN's decoded password
+    assert (tmp_path / "out/alertmanager/etc/alertmanager/secrets/slack-api-url").read_text() == (
+        PLACEHOLDERS["slackWebhookUrl"])
+
+
+def test_a_secret_that_reached_a_file_is_refused_and_nothing_is_kept(tmp_path):
+    leaked = tmp_path / "leaked.yml"
+    leaked.write_text("password: hunter2-very-secret")
+    kept = tmp_path / "kept.yml"
+    kept.write_text("fine: true")
+    with pytest.raises(SecretInPlanError, match="1 file"):
+        check_no_secret([leaked, kept], {"elasticPassword": "hunter2-very-secret"}, {"elasticPassword"})
+    assert not leaked.exists() and not kept.exists()
 
 
 def test_summary_names_each_service_with_image_ports_and_volumes(plan):

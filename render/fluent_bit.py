@@ -21,7 +21,7 @@ the environment or from `@SET` (src/flb_env.c flb_env_get); `@SET` stores its va
 (src/flb_meta.c meta_cmd_set) and a substituted value is not expanded again
 (flb_env_var_translate), so a password holding `${` arrives intact. The line is trimmed
 (src/config_format/flb_config_format.c, flb_sds_trim), so a password may not end in whitespace
-(render/secret_rules.py).
+(settings/secrets.py refuses it).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ kibana.yml holds the kibana_system password and the encryption key: Kibana has n
 variant for them (its docker entrypoint turns environment variables into command-line flags),
 so the file itself is the secret, uploaded from a secret Output, mode 0400 for Kibana's uid.
 The values are written by the YAML serializer; settings validation refuses a value holding
-`${NAME}`, which Kibana would replace from its environment (render/secret_rules.py).
+`${`, which Kibana would replace from its environment (settings/secrets.py, password).
 """
 
 from __future__ import annotations

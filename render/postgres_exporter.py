@@ -7,7 +7,8 @@ DATA_SOURCE_NAME is unset, so the container's environment names files and holds 
 
 from __future__ import annotations
 
-from render.secret_rules import dsn_parts
+from urllib.parse import unquote, urlsplit
+
 from settings.model import DatabaseSettings
 
 SECRETS_DIR = "/run/secrets/postgres-exporter"
@@ -34,3 +35,22 @@ def connection_files(dsn: str) -> dict[str, str]:
     """Path -> content of the three files (the exporter trims each, so no newline is needed)."""
     user, password, uri = dsn_parts(dsn)
     return {URI_FILE: uri, USER_FILE: user, PASS_FILE: password}
+
+
+def dsn_parts(dsn: str) -> tuple[str, str, str]:
+    """A postgresql:// URL as postgres-exporter's DATA_SOURCE_{USER,PASS,URI}_FILE take it.
+
+    postgres-exporter 0.17.1 (cmd/postgres_exporter/datasource.go) rebuilds
+    `postgresql:// + url.UserPassword(user, pass) + @ + uri`, escaping user and password itself,
+    so they are given percent-decoded and the URI (host:port/db?params) without them.
+    """
+    scheme, _, rest = dsn.partition("://")
+    if scheme not in ("postgresql", "postgres") or not rest:
+        raise ValueError("must be a postgresql:// connection URL")
+    parts = urlsplit(dsn)
+    userinfo, at, hostinfo = parts.netloc.rpartition("@")
+    if not hostinfo:
+        raise ValueError("must name the database host")
+    user, _, password = userinfo.partition(":") if at else ("", "", "")
+    uri = hostinfo + parts.path + (f"?{parts.query}" if parts.query else "")
+    return unquote(user), unquote(password), uri

@@ -10,8 +10,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from offline.mocks import PLACEHOLDERS
-from offline.plan import SecretInPlanError, check_no_secret, main, plan_config
+from offline import plan as offline_plan
+from offline.mocks import PLACEHOLDERS, run_program
+from offline.plan import main, plan_config
 from offline.plan import plan as run_plan
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -89,14 +90,20 @@ def test_no_secret_given_to_the_plan_reaches_a_file(tmp_path):
         PLACEHOLDERS["slackWebhookUrl"])
 
 
-def test_a_secret_that_reached_a_file_is_refused_and_nothing_is_kept(tmp_path):
-    leaked = tmp_path / "leaked.yml"
-    leaked.write_text("password: hunter2-very-secret")
-    kept = tmp_path / "kept.yml"
-    kept.write_text("fine: true")
-    with pytest.raises(SecretInPlanError, match="1 file"):
-        check_no_secret([leaked, kept], {"elasticPassword": "hunter2-very-secret"}, {"elasticPassword"})
-    assert not leaked.exists() and not kept.exists()
+def test_the_program_the_plan_runs_never_sees_a_secret_value(tmp_path, monkeypatch):
+    seen: list[dict[str, str]] = []
+    real_run = run_program
+
+    def recording_run(stack, config, secret_keys):  # type: ignore[no-untyped-def]
+        seen.append(dict(config))
+        return real_run(stack, config, secret_keys)
+
+    monkeypatch.setattr(offline_plan, "run_program", recording_run)
+    config, secret_keys = plan_config("prod")
+    config.update(AWKWARD)
+    run_plan("prod", config, secret_keys, tmp_path / "out")
+    [given] = seen
+    assert {k: given[k] for k in secret_keys} == {k: PLACEHOLDERS[k] for k in secret_keys}
 
 
 def test_summary_names_each_service_with_image_ports_and_volumes(plan):

@@ -73,15 +73,23 @@ def service_of(resource: DeclaredResource) -> str:
     return resource.name.removesuffix("-container")
 
 
+def upload_summary(upload: dict[str, Any]) -> str:
+    """`/path`, or `/path (0400 uid:gid)` for a file with its own mode and owner."""
+    if not upload.get("permissions"):
+        return str(upload.get("file"))
+    return f"{upload.get('file')} ({upload['permissions']} {upload.get('owner')}:{upload.get('group')})"
+
+
 def key_inputs(resource: DeclaredResource) -> dict[str, Any]:
     inputs: dict[str, Any] = redact(resource.inputs)
     if resource.type == CONTAINER:
-        # Uploaded files are written out beside resources.json; keep only their paths here.
+        # Uploaded files are written out beside resources.json; keep their paths (and, for a
+        # secret file, its mode and owner) here.
         uploads = inputs.get("uploads")
         if isinstance(uploads, list):
-            inputs["uploads"] = [u.get("file") for u in uploads]
+            inputs["uploads"] = [upload_summary(u) for u in uploads]
         elif uploads == SECRET_MARK:
-            inputs["uploads"] = [u.get("file") for u in unwrap(resource.inputs["uploads"])]
+            inputs["uploads"] = [upload_summary(u) for u in unwrap(resource.inputs["uploads"])]
             inputs["uploadsSecret"] = True
     for noisy in ("configJson",):
         if noisy in inputs and isinstance(inputs[noisy], str):

@@ -67,6 +67,11 @@ def test_the_plan_redacts_by_structure(plan):
                      "elastic-password"):
         assert (out / password).read_text().startswith("REDACTED-")
     assert "[secret]" in (out / "resources.json").read_text()
+    # resources.json shows each secret file's mode and owner, for review.
+    document = json.loads((out / "resources.json").read_text())
+    uploads = {f for r in document["resources"] for f in r["inputs"].get("uploads", [])}
+    assert "/run/secrets/grafana/admin-password (0400 472:0)" in uploads
+    assert "/etc/prometheus/prometheus.yml" in uploads
 
 
 # Real-looking secrets with awkward characters: none may reach a file of the plan.

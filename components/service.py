@@ -40,10 +40,12 @@ class Upload:
     path: str
     content: pulumi.Input[str]
     # A file holding a secret is uploaded from a secret Output (encrypted in state), readable only
-    # by the service's user: mode 0400 and `owner` (numeric uid[:gid], the image's or the one the
-    # container runs as; the provider writes it into the upload's tar header).
+    # by the service's user: `owner` is its numeric uid or uid:gid (the image's, or the one the
+    # container runs as), `mode` defaults to 0400; the provider writes both into the upload's tar
+    # header, which Docker extracts as it is.
     secret: bool = False
     owner: str | None = None
+    mode: str | None = None
 
     def __post_init__(self) -> None:
         if self.secret and self.owner is None:
@@ -217,10 +219,10 @@ class Service(pulumi.ComponentResource):
 
     @staticmethod
     def _upload(upload: Upload) -> docker.ContainerUploadArgs:
-        if not upload.secret:
-            return docker.ContainerUploadArgs(file=upload.path, content=upload.content)
+        content: pulumi.Input[str] = pulumi.Output.secret(upload.content) if upload.secret else upload.content
         uid, _, gid = (upload.owner or "").partition(":")
         # pulumi-docker 5.2 ContainerUploadArgs: `permissions` (octal string), `owner`/`group`
         # (numeric ids are used as they are, sdk/python/pulumi_docker/_inputs.py).
-        return docker.ContainerUploadArgs(file=upload.path, content=pulumi.Output.secret(upload.content),
-                                          permissions=SECRET_FILE_MODE, owner=uid, group=gid or uid)
+        return docker.ContainerUploadArgs(
+            file=upload.path, content=content, owner=uid or None, group=(gid or uid) or None,
+            permissions=upload.mode or (SECRET_FILE_MODE if upload.secret else None))

@@ -112,3 +112,23 @@ def test_dev_generated_passwords_are_files_too():
     grafana = next(c for c in run.containers() if unwrap(c.inputs)["name"].endswith("-grafana"))
     files = {u["file"]: u["content"] for u in unwrap(grafana.inputs)["uploads"]}
     assert generated_placeholder("grafanaAdminPassword") in files.values()
+
+
+# The user each image runs as when the container sets none (docs/images.md): the uid that must own
+# its secret files, since every capability (DAC_OVERRIDE included) is dropped.
+IMAGE_USERS = {"grafana": "472", "elasticsearch": "1000", "kibana": "1000", "alertmanager": "65534",
+               "alertmanager-1": "65534", "fluent-bit": "0"}
+
+
+def test_every_secret_file_is_owned_by_the_user_its_container_runs_as(awkward):
+    run, _ = awkward
+    checked = 0
+    for container in run.containers():
+        inputs = unwrap(container.inputs)
+        service = inputs["name"].split("-", 3)[3]  # christmas-monitoring-<stack>-<service>
+        runs_as = (inputs.get("user") or IMAGE_USERS.get(service, "?")).split(":")[0]
+        for upload in inputs.get("uploads") or []:
+            if upload.get("permissions") == "0400":
+                assert upload["owner"] == runs_as, (service, upload["file"], upload["owner"], runs_as)
+                checked += 1
+    assert checked >= 15

@@ -124,6 +124,27 @@ def check_files(root: Path, files: dict[str, Path]) -> None:
     assert_passes("shellcheck", "--shell=sh", "--severity=style", *scripts)
 
 
+# Alertmanager fields that are Go templates (config/notifiers.go: rendered with tmpl.ExecuteTextString).
+SLACK_TEMPLATED = ("channel", "title", "title_link", "text", "color")
+SEPARATOR = "\n----8<----\n"
+
+
+def check_templates(alertmanager_yml: Path, values: dict[str, str]) -> None:
+    """Every templated field renders with Alertmanager's own template engine, settings kept literal."""
+    config = yaml.safe_load(alertmanager_yml.read_text())
+    fields: list[str] = []
+    for receiver in config["receivers"]:
+        for slack in receiver.get("slack_configs", []):
+            fields += [slack[k] for k in SLACK_TEMPLATED if k in slack]
+        for email in receiver.get("email_configs", []):
+            fields += [email["to"], *email.get("headers", {}).values()]
+    result = tool("amtool", "template", "render", "--template.glob=/dev/null",
+                  f"--template.text={SEPARATOR.join(fields)}")
+    assert result.returncode == 0, result.stdout + result.stderr
+    for key in ("slackChannel", "rootUrl", "emailTo"):
+        assert values[key] in result.stdout, key
+
+
 @pytest.fixture(scope="module")
 def basic_auth() -> Iterator[tuple[str, list[str]]]:
     """A loopback server recording the credentials curl sends (to read back a curl config file)."""
@@ -212,6 +233,7 @@ def test_any_accepted_secret_renders_checked_files_and_appears_only_where_it_is_
         run = run_program("prod", config, secret_keys)
         files = write_uploads(run, root / "containers")
         check_files(root / "containers", files)
+        check_templates(files[f"alertmanager:{am.CONFIG_PATH}"], values)
         check_delivery(values, files, basic_auth)
         for resource in run.resources:
             for text in plain_strings(resource.inputs):

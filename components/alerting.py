@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 
 from components.context import StackContext
-from components.service import TYPE_PREFIX, Service, Upload, VolumeMount, http_healthcheck
+from components.service import TYPE_PREFIX, Service, VolumeMount, http_healthcheck, secret_file, secret_uploads
 from render import alertmanager as am
 from render.prometheus import alertmanager_host
 from settings.model import PublishedPort, ServiceSettings
@@ -22,11 +22,21 @@ class Alerting(pulumi.ComponentResource):
         webhook = ctx.secret("slackWebhookUrl") or pulumi.Output.from_input("")
         password = ctx.secret("smtpPassword") or pulumi.Output.from_input("")
         heartbeat = ctx.secret("heartbeatUrl") or pulumi.Output.from_input("")
-        # Rendered inside apply; the file holds secrets, so its Upload is secret=True.
+
+        # Rendered inside apply; the file holds the heartbeat URL, so it is a secret upload too.
         def render(values: list[str]) -> str:
             return am.render_alertmanager_yml(s, values[0] or None, values[1] or None, values[2] or None)
 
+        def files(values: list[str]) -> dict[str, str]:
+            return am.secret_files(s, values[0] or None, values[1] or None)
+
         config_text: pulumi.Output[str] = pulumi.Output.all(webhook, password, heartbeat).apply(render)
+        # Webhook and SMTP password as files the configuration names (nobody's, mode 0400).
+        names = am.secret_file_names(s, slack=ctx.secret("slackWebhookUrl") is not None,
+                                     smtp=ctx.secret("smtpPassword") is not None)
+        uploads = [secret_file(am.CONFIG_PATH, config_text, owner=am.UID),
+                   *secret_uploads(pulumi.Output.all(webhook, password).apply(files), names, am.UID,
+                                   directory=am.SECRETS_DIR)]
         peers = s.alerting.alertmanager_peers
         hosts = [alertmanager_host(i) for i in range(peers)]
         self.peers: list[Service] = []
@@ -51,7 +61,7 @@ class Alerting(pulumi.ComponentResource):
                 container_port=ctx.port("alertmanager"),
                 command=command,
                 healthcheck=http_healthcheck(ctx.port("alertmanager"), "/-/healthy"),
-                uploads=[Upload(am.CONFIG_PATH, config_text, secret=True)],
+                uploads=uploads,
                 volumes=[VolumeMount(volume.name, "/alertmanager")],
             ), opts=pulumi.ResourceOptions(parent=self)))
         self.alertmanager_url = s.url_of("alertmanager")

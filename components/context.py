@@ -57,17 +57,6 @@ class StackContext:
             **fields,
         )
 
-    @staticmethod
-    def secret_envs(plain: list[str], secrets: Mapping[str, pulumi.Output[str]]) -> pulumi.Output[list[str]]:
-        """Environment variables, some from secrets: the whole list is one secret Output."""
-        names = list(secrets)
-
-        def build(values: list[str]) -> list[str]:
-            return [*plain, *(f"{name}={value}" for name, value in zip(names, values, strict=True))]
-
-        envs: pulumi.Output[list[str]] = pulumi.Output.all(*secrets.values()).apply(build)
-        return pulumi.Output.secret(envs)
-
     def data_volume(self, service: str, parent: pulumi.Resource, suffix: str = "data") -> docker.Volume:
         """A named volume for a service's data.
 

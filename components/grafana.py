@@ -14,7 +14,7 @@ import pulumi
 import pulumiverse_grafana as grafana
 
 from components.context import StackContext
-from components.service import TYPE_PREFIX, Service, VolumeMount, http_healthcheck
+from components.service import TYPE_PREFIX, Service, VolumeMount, http_healthcheck, secret_file
 from mixin.dashboards import render_dashboards
 from mixin.dashboards.common import ALERTMANAGER_UID, ELASTICSEARCH_UID, FOLDERS, PROMETHEUS_UID
 from render import grafana as gf
@@ -62,27 +62,24 @@ class Grafana(pulumi.ComponentResource):
         s = ctx.settings
         volume = ctx.data_volume("grafana", parent=self)
 
-        smtp_password = ctx.secret("smtpPassword") or pulumi.Output.from_input("")
-
-        def render(values: list[str]) -> list[str]:
-            env = {**gf.grafana_env(s), **gf.grafana_secret_env(values[0], values[1] or None)}
-            return gf.as_env_list(env)
-
-        # The environment carries the passwords, so it is a secret as a whole (Pulumi would
-        # mark the whole list secret anyway once one element is).
-        envs: pulumi.Output[list[str]] = pulumi.Output.secret(
-            pulumi.Output.all(ctx.require_secret("grafanaAdminPassword"), smtp_password).apply(render))
+        smtp_password = ctx.secret("smtpPassword")
+        uploads = [secret_file(gf.ADMIN_PASSWORD_FILE, ctx.require_secret("grafanaAdminPassword"), owner=gf.UID)]
+        if smtp_password is not None:
+            uploads.append(secret_file(gf.SMTP_PASSWORD_FILE, smtp_password, owner=gf.UID))
+        # File names only: the passwords are read from the uploads (mode 0400, Grafana's uid).
+        envs = gf.as_env_list(gf.grafana_env(s, smtp_password=smtp_password is not None))
         port = ctx.port("grafana")
         return Service("grafana", ctx.service_args(
             "grafana",
             container_port=port,
             envs=envs,
+            uploads=uploads,
             # busybox wget ships in the (Alpine-based) Grafana image.
             healthcheck=http_healthcheck(port, gf.HEALTH_PATH),
             volumes=[VolumeMount(volume.name, gf.DATA_PATH)],
-            # Nothing is uploaded into Grafana (settings come as environment), so its root
-            # filesystem can be read-only; state lives on the volume, scratch files in /tmp.
-            read_only_rootfs=True,
+            # The password files are uploads, which Docker refuses into a read-only root
+            # filesystem: the root stays writable (Grafana runs as uid 472, not root); state
+            # lives on the volume, scratch files in /tmp.
             tmpfs={"/tmp": "rw,noexec,nosuid,size=64m"},
             depends_on=list(depends_on),
         ), opts=pulumi.ResourceOptions(parent=self))

@@ -15,10 +15,11 @@ from components.service import (
     VolumeMount,
     http_healthcheck,
     http_healthcheck_at,
+    secret_uploads,
 )
 from render import blackbox
+from render import postgres_exporter as pg
 from render import prometheus as prom
-from render.postgres_exporter import postgres_exporter_dsn
 
 # cAdvisor metric kinds (container/factory.go): cpu, memory (working set, limit), network (in/out),
 # oom_event (container_oom_events_total). Spec series (start time, limits, last seen) are always on.
@@ -122,17 +123,21 @@ class Metrics(pulumi.ComponentResource):
         ), opts=pulumi.ResourceOptions(parent=self))
 
     def _postgres_exporter(self, ctx: StackContext) -> Service:
-        dsn = ctx.secret("postgresExporterDsn") or pulumi.Output.secret(postgres_exporter_dsn(ctx.settings.database))
+        dsn = ctx.secret("postgresExporterDsn") or pulumi.Output.secret(pg.postgres_exporter_dsn(ctx.settings.database))
+        files: pulumi.Output[dict[str, str]] = dsn.apply(pg.connection_files)
         return Service("postgres-exporter", ctx.service_args(
             "postgres-exporter",
-            # The DSN holds the database password: a secret env var (encrypted in state).
-            envs=pulumi.Output.secret(dsn.apply(lambda value: [f"DATA_SOURCE_NAME={value}"])),
+            # The DSN holds the database password: the exporter reads it from files (mode 0400),
+            # its environment only names them.
+            envs=[f"{k}={v}" for k, v in pg.environment().items()],
+            uploads=secret_uploads(files, pg.CONNECTION_FILES, pg.UID),
             # Query time per database (Database Performance dashboard) comes from pg_stat_statements;
             # the database needs `CREATE EXTENSION pg_stat_statements` (docs/metrics.md).
             command=["--collector.stat_statements"],
             healthcheck=http_healthcheck(ctx.port("postgres-exporter"), "/metrics"),
-            read_only_rootfs=True,
-            user="65534:65534",
+            # Docker refuses uploads into a read-only root filesystem (see ServiceArgs), and the
+            # connection files are uploads: a writable root, where nobody can write only /tmp.
+            user=pg.UID,
         ), opts=pulumi.ResourceOptions(parent=self))
 
     def _blackbox_exporter(self, ctx: StackContext) -> Service:

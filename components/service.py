@@ -8,6 +8,7 @@ Hardening that every service gets without asking: an image pulled by exact tag, 
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,8 @@ import pulumi_docker as docker
 from settings.model import ServiceSettings
 
 TYPE_PREFIX = "christmas:monitoring"
+# Secret files: readable by their owner only.
+SECRET_FILE_MODE = "0400"
 LABEL_PREFIX = "com.christmas.monitoring"
 
 # Docker's json-file driver rotates at 10 MiB x 3 files: a chatty container cannot fill the disk.
@@ -36,8 +39,35 @@ class Upload:
 
     path: str
     content: pulumi.Input[str]
-    # A file holding a secret is uploaded from a secret Output (encrypted in state).
+    # A file holding a secret is uploaded from a secret Output (encrypted in state), readable only
+    # by the service's user: `owner` is its numeric uid or uid:gid (the image's, or the one the
+    # container runs as), `mode` defaults to 0400; the provider writes both into the upload's tar
+    # header, which Docker extracts as it is.
     secret: bool = False
+    owner: str | None = None
+    mode: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.secret and self.owner is None:
+            raise ValueError(f"{self.path}: a secret upload names the uid that reads it (owner)")
+
+
+def secret_file(path: str, content: pulumi.Input[str], owner: str) -> Upload:
+    """A file holding a secret, mode 0400 for `owner` (`uid` or `uid:gid`)."""
+    return Upload(path, content, secret=True, owner=owner)
+
+
+def secret_uploads(files: pulumi.Output[dict[str, str]], names: Sequence[str], owner: str,
+                   directory: str = "") -> list[Upload]:
+    """One secret file per entry of `files` (a secret Output {name: content} whose keys are `names`).
+
+    The names are known without the secrets (uploads are declared before values resolve);
+    each content stays a secret Output.
+    """
+    def content(name: str) -> pulumi.Output[str]:
+        return files.apply(lambda contents: contents[name])
+
+    return [secret_file(posixpath.join(directory, name), content(name), owner) for name in names]
 
 
 @dataclass(frozen=True)
@@ -111,6 +141,9 @@ class ServiceArgs:
     stack: str
     project: str
     command: pulumi.Input[Sequence[str]] | None = None
+    # Replaces the image's ENTRYPOINT (a shell that reads a secret file first, for a consumer
+    # that has no file option).
+    entrypoint: Sequence[str] | None = None
     envs: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
     uploads: Sequence[Upload] = ()
     volumes: Sequence[VolumeMount] = ()
@@ -170,6 +203,7 @@ class Service(pulumi.ComponentResource):
             name=args.container_name,
             image=self.image.image_id,
             command=_input_list(args.command),
+            entrypoints=list(args.entrypoint) if args.entrypoint else None,
             envs=args.envs,
             restart="no" if args.one_shot else "unless-stopped",
             must_run=not args.one_shot,
@@ -231,4 +265,9 @@ class Service(pulumi.ComponentResource):
     @staticmethod
     def _upload(upload: Upload) -> docker.ContainerUploadArgs:
         content: pulumi.Input[str] = pulumi.Output.secret(upload.content) if upload.secret else upload.content
-        return docker.ContainerUploadArgs(file=upload.path, content=content)
+        uid, _, gid = (upload.owner or "").partition(":")
+        # pulumi-docker 5.2 ContainerUploadArgs: `permissions` (octal string), `owner`/`group`
+        # (numeric ids are used as they are, sdk/python/pulumi_docker/_inputs.py).
+        return docker.ContainerUploadArgs(
+            file=upload.path, content=content, owner=uid or None, group=(gid or uid) or None,
+            permissions=upload.mode or (SECRET_FILE_MODE if upload.secret else None))

@@ -10,9 +10,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from render.curlrc import user_config
 from settings.model import CONTAINER_PORTS, StackSettings
 
 DATA_DIR = "/usr/share/elasticsearch/data"
+# The image's user (uid 1000, group root): its entrypoint reads ELASTIC_PASSWORD_FILE as that user
+# (distribution/docker/src/docker/bin/docker-entrypoint.sh), the healthcheck runs as it.
+UID = "1000:0"
+SECRETS_DIR = "/run/secrets/elasticsearch"
+PASSWORD_FILE = f"{SECRETS_DIR}/elastic-password"
+# curl's config for the healthcheck: the superuser's credentials, never on a command line.
+HEALTHCHECK_CURLRC = f"{SECRETS_DIR}/healthcheck.curlrc"
+SECRET_FILES = (PASSWORD_FILE, HEALTHCHECK_CURLRC)
 PORT = CONTAINER_PORTS["elasticsearch"]
 URL = f"http://elasticsearch:{PORT}"
 
@@ -44,9 +53,12 @@ def es_size(size: str) -> str:
 
 
 def environment(s: StackSettings) -> dict[str, str]:
-    """The node's settings as environment variables (no secret: ELASTIC_PASSWORD is added apart)."""
+    """The node's settings as environment variables; the bootstrap password by file name."""
     heap = s.logging.elasticsearch_heap_mb
     return {
+        # The entrypoint reads the file into ELASTIC_PASSWORD (the `elastic` user's bootstrap
+        # password) and unsets this variable; `docker inspect` shows only the file name.
+        "ELASTIC_PASSWORD_FILE": PASSWORD_FILE,
         "discovery.type": "single-node",
         "cluster.name": s.name("logs"),
         "node.name": "elasticsearch",
@@ -170,17 +182,15 @@ def users(writer_password: str, reader_password: str) -> dict[str, dict[str, Any
     }
 
 
+def healthcheck_command() -> list[str]:
+    """Cluster health as the superuser, the credentials read by curl from its config file."""
+    return ["CMD", "curl", "-K", HEALTHCHECK_CURLRC, "-fsS", "-o", "/dev/null", "--max-time", "8",
+            f"http://localhost:{PORT}/_cluster/health?wait_for_status=yellow&timeout=5s"]
 
-def exporter_flags() -> tuple[str, ...]:
-    """elasticsearch_exporter's flags (main.go at v1.11.0); credentials come from its environment."""
-    return (
-        f"--es.uri={URL}",
-        # Per-index statistics: elasticsearch_index_stats_indexing_index_total of the log streams'
-        # backing indices is how the log-freshness alert knows documents still arrive. The reader
-        # sees only logs-christmas-* (security filters /_all/_stats), which bounds the series.
-        "--es.indices",
-        "--es.timeout=10s",
-    )
+
+def secret_files(elastic_password: str) -> dict[str, str]:
+    """Path -> content of the node's secret files (the entrypoint's `$(cat)` drops a final newline)."""
+    return {PASSWORD_FILE: elastic_password, HEALTHCHECK_CURLRC: user_config(SUPERUSER, elastic_password)}
 
 
 def backing_index_regex(s: StackSettings) -> str:

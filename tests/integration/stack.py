@@ -26,9 +26,8 @@ from typing import Any
 import yaml
 
 from offline.mocks import PLACEHOLDERS, stack_file_config
-from render.alertmanager import render_alertmanager_config
+from render import alertmanager as alertmanager_yml
 from render.blackbox import render_blackbox_yml
-from render.postgres_exporter import postgres_exporter_dsn
 from render.prometheus import (
     NODE_EXPORTER_GATEWAY_PLACEHOLDER,
     alertmanager_host,
@@ -39,7 +38,7 @@ from render.prometheus import (
 from render.yamlout import dump_yaml
 from settings.model import CONTAINER_PORTS, PROJECT, StackSettings, parse_settings
 from tests.integration.log_pipeline import LogPipelineStandIn
-from tests.integration.postgres import Postgres, remove_data_dir, start_postgres
+from tests.integration.postgres import Postgres, postgres_exporter_files, remove_data_dir, start_postgres
 from tests.integration.processes import Process, Processes, free_ports, http_json, require_program, wait_until
 from tests.integration.receivers import SmtpRecorder, WebhookRecorder
 from tests.integration.reference_exporter import ReferenceExporter
@@ -251,7 +250,11 @@ def start_stack() -> Stack:
     settings = integration_settings(ports)
     work = Path(tempfile.mkdtemp(prefix="christmas-it-"))
     webhook = WebhookRecorder(ports.webhook)
-    rendered_am = render_alertmanager_config(settings, webhook.url("/slack"), None, webhook.url("/heartbeat"))
+    am_secrets = work / "alertmanager-secrets"  # as in the container: the webhook is a file it names
+    for name, content in alertmanager_yml.secret_files(settings, webhook.url("/slack"), None).items():
+        _write(am_secrets / name, content)
+    rendered_am = alertmanager_yml.render_alertmanager_config(
+        settings, webhook.url("/slack"), None, webhook.url("/heartbeat"), str(am_secrets))
     stack = Stack(
         settings=settings, ports=ports, work=work,
         processes=Processes(BUILD_DIR / "logs" / str(os.getpid())),  # one directory per run
@@ -281,7 +284,7 @@ def _start(stack: Stack, programs: dict[str, str]) -> None:
 
     pg_exporter = procs.start("postgres-exporter", [
         programs["postgres-exporter"], f"--web.listen-address=127.0.0.1:{ports.postgres_exporter}",
-    ], env={"DATA_SOURCE_NAME": postgres_exporter_dsn(s.database)})
+    ], env=postgres_exporter_files(s, work / "postgres-exporter-secrets"))
     node = procs.start("node-exporter", [programs["node-exporter"],
                                          f"--web.listen-address=127.0.0.1:{ports.node_exporter}"])
     # The rendered configuration, run by the real program (it refuses a configuration it cannot parse).

@@ -30,6 +30,9 @@ def read_classic(text: str) -> Sections:
         if re.fullmatch(r"\[[A-Z]+\]", line):
             sections.append((line[1:-1], []))
             continue
+        if line.startswith("@"):  # a meta command (@INCLUDE, @SET), before any section
+            sections.append((line.partition(" ")[0], [("", line.partition(" ")[2])]))
+            continue
         assert line.startswith("    "), f"line {number}: an entry must be indented: {line!r}"
         key, _, value = line.strip().partition(" ")
         assert value.strip(), f"line {number}: {key} has no value"
@@ -66,7 +69,7 @@ def parsers() -> dict[str, list[tuple[str, str]]]:
 
 
 def test_sections_in_pipeline_order(conf):
-    assert [name for name, _ in conf] == ["SERVICE", "INPUT", "FILTER", "FILTER", "FILTER", "OUTPUT"]
+    assert [name for name, _ in conf] == ["@INCLUDE", "SERVICE", "INPUT", "FILTER", "FILTER", "FILTER", "OUTPUT"]
 
 
 def test_service_loads_our_parsers_and_serves_prometheus_metrics(conf):
@@ -125,7 +128,7 @@ def test_output_writes_to_the_stacks_data_stream_as_the_writer(conf, dev_setting
     assert value(output, "Name") == "es"
     assert value(output, "Host") == "elasticsearch" and value(output, "Port") == "9200"
     assert value(output, "HTTP_User") == "fluent_bit_writer"
-    # The password comes from the (secret) environment, never written in the file.
+    # The password is a variable the @INCLUDEd secret file sets, never written in this file.
     assert value(output, "HTTP_Passwd") == "${ES_WRITER_PASSWORD}"
     assert value(output, "Index") == "logs-christmas-dev"
     assert re.fullmatch(r"logs-christmas-.+", value(output, "Index"))
@@ -270,3 +273,18 @@ def test_a_line_carrying_its_own_timestamp_does_not_clash_with_elasticsearchs(co
 def test_a_value_with_a_newline_is_refused_by_the_renderer():
     with pytest.raises(ValueError, match="one line"):
         fb.render_sections([fb.Section("INPUT", [("Path", "/a\n/b")])])
+
+
+def test_the_writer_password_comes_from_the_included_secret_file(conf):
+    # First line: the include, so the variable is set before any section is configured.
+    assert conf[0] == ("@INCLUDE", [("", fb.PASSWORD_INCLUDE)])
+    # A password with `${...}`, `=` and quotes is set verbatim (@SET stores its value as is,
+    # and a substituted value is not expanded again: src/flb_meta.c, src/flb_env.c).
+    awkward = 'p@ss ${HOME} "q" = \\ {{x}}'
+    assert fb.render_password_include(awkward) == f"@SET ES_WRITER_PASSWORD={awkward}\n"
+
+
+@pytest.mark.parametrize("password", ["ends-with-space ", "two\nlines", "tab-at-end\t"])
+def test_a_password_fluent_bit_would_alter_is_refused(password):
+    with pytest.raises(ValueError, match="one line without trailing whitespace"):
+        fb.render_password_include(password)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,6 +11,7 @@ import yaml
 
 from components.service import Healthcheck
 from offline.mocks import ProgramRun, is_secret, unwrap
+from render import elasticsearch_exporter as ee
 from render.prometheus import CONFIG_PATH
 
 GATEWAY = "172.30.0.1"  # what offline/mocks.py answers for the stack network's gateway
@@ -46,15 +49,38 @@ def test_cadvisor_can_read_oom_kills_and_exports_only_what_is_read(dev_run: Prog
     assert {"hostPath": "/var/run", "containerPath": "/var/run", "readOnly": True} in spec["volumes"]
 
 
-def test_elasticsearch_exporter_reads_as_logs_reader_with_a_secret_password(dev_run: ProgramRun) -> None:
+def test_elasticsearch_exporter_reads_as_logs_reader_from_a_password_file(dev_run: ProgramRun) -> None:
     [declared] = [c for c in dev_run.containers() if unwrap(c.inputs)["name"].endswith("-elasticsearch-exporter")]
-    assert is_secret(declared.inputs["envs"])
-    envs = unwrap(declared.inputs)["envs"]
-    assert "ES_USERNAME=logs_reader" in envs
-    assert any(e.startswith("ES_PASSWORD=") for e in envs)
-    assert "--es.indices" in unwrap(declared.inputs)["command"]
-    # No password on the command line (visible in `ps` and `docker inspect`).
-    assert not [a for a in unwrap(declared.inputs)["command"] if "@" in a or "password" in a.lower()]
+    spec = unwrap(declared.inputs)
+    # No credential in the container's configuration: no environment at all, only a file name.
+    assert not spec.get("envs")
+    # The uploads are a secret Output; the value is the reader's password (a placeholder here), 0400 nobody's.
+    assert is_secret(declared.inputs["uploads"])
+    assert spec["uploads"] == [{"file": ee.PASSWORD_FILE, "content": "REDACTED-generated-elasticReaderPassword",
+                                "permissions": "0400", "owner": "65534", "group": "65534"}]
+    # The image's shell reads the file into the exporter's own environment, then becomes it.
+    assert spec["entrypoints"][:2] == ["/bin/sh", "-c"]
+    assert f'ES_PASSWORD="$(cat {ee.PASSWORD_FILE})"' in spec["entrypoints"][2]
+    assert "exec /bin/elasticsearch_exporter" in spec["entrypoints"][2]
+    assert spec["command"] == ee.flags() and "--es.indices" in spec["command"]
+    assert spec["user"] == ee.UID
+
+
+def test_the_exporters_entrypoint_exports_the_files_password_exactly(tmp_path: Path) -> None:
+    """Run the entrypoint with sh against a stand-in exporter that prints its environment."""
+    password = "p@ss w'o\"rd$1"
+    secret = tmp_path / "reader-password"
+    secret.write_text(password)
+    fake = tmp_path / "elasticsearch_exporter"
+    fake.write_text('#!/bin/sh\nprintf "%s|%s|%s" "$ES_USERNAME" "$ES_PASSWORD" "$*"\n')
+    fake.chmod(0o755)
+    argv = [a.replace(ee.PASSWORD_FILE, str(secret)).replace("/bin/elasticsearch_exporter", str(fake))
+            for a in ee.entrypoint()]
+    result = subprocess.run([*argv, *ee.flags()], capture_output=True, text=True, check=False, timeout=10)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"logs_reader|{password}|{' '.join(ee.flags())}"
+    secret.unlink()
+    assert subprocess.run([*argv], capture_output=True, text=True, check=False, timeout=10).returncode != 0
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

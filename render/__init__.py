@@ -1,0 +1,1 @@
+"""What goes out: each service's configuration files, rendered by pure functions."""

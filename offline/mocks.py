@@ -233,6 +233,9 @@ PLACEHOLDERS: dict[str, str] = {
     "smtpPassword": "placeholder-smtp-password",
     "slackWebhookUrl": "https://hooks.slack.com/services/TPLACEHOLDER/BPLACEHOLDER/placeholderwebhook",
     "heartbeatUrl": "https://hc-ping.com/placeholder-heartbeat-uuid",
+    "prometheusPassword": "placeholder-prometheus-password",
+    "alertmanagerPassword": "placeholder-alertmanager-password",
+    "kibanaOperatorPassword": "placeholder-kibana-operator-password",
     "postgresExporterDsn": "postgresql://postgres_exporter:placeholder-db-password@postgres:5432/christmas"
                            "?sslmode=require",
 }

@@ -20,6 +20,8 @@ DEFAULT_IMAGES: dict[str, str] = {
     "fluent-bit": "cr.fluentbit.io/fluent/fluent-bit:3.2.10-debug",
     # One-shot job that sets the built-in Elasticsearch users' passwords and the index lifecycle.
     "elastic-setup": "curlimages/curl:8.13.0",
+    # The TLS entry point (reverse proxy) in front of Grafana and Kibana; docs/images.md.
+    "edge": "caddy:2.11.2",
 }
 
 SERVICES: tuple[str, ...] = tuple(DEFAULT_IMAGES)

@@ -21,10 +21,14 @@ from settings.catalog import DEFAULT_IMAGES, SERVICES
 from settings.validation import (
     Problems,
     SettingsError,
+    edge_host,
+    edge_port,
     is_duration,
+    is_edge_url,
     is_email,
     is_hostport,
     is_ipv4,
+    is_ipv4_subnet,
     is_size,
     is_slack_channel,
     is_url,
@@ -60,7 +64,17 @@ SECRETS: tuple[SecretSpec, ...] = (
     SecretSpec("postgresExporterDsn"),
     # Dead man's switch receiving the always-firing Watchdog (its URL usually carries a token).
     SecretSpec("heartbeatUrl", optional=True),
+    # Basic auth of Prometheus and Alertmanager (web config; every client of theirs sends it).
+    SecretSpec("prometheusPassword", generated=True, min_length=16),
+    SecretSpec("alertmanagerPassword", generated=True, min_length=16),
+    # Kibana's operators log in as this least-privilege user, not as `elastic`.
+    SecretSpec("kibanaOperatorPassword", generated=True, min_length=12),
+    # The edge's own certificate and key (PEM), when edge.tls is `files`.
+    SecretSpec("tlsCertificate", optional=True),
+    SecretSpec("tlsKey", optional=True),
 )
+# Hashed with bcrypt, which reads at most 72 bytes.
+BCRYPT_SECRETS: tuple[str, ...] = ("prometheusPassword", "alertmanagerPassword")
 SECRET_KEYS: tuple[str, ...] = tuple(spec.key for spec in SECRETS)
 OPTIONAL_SECRETS: tuple[str, ...] = tuple(spec.key for spec in SECRETS if spec.optional)
 GENERATABLE_SECRETS: tuple[str, ...] = tuple(spec.key for spec in SECRETS if spec.generated)
@@ -131,6 +145,9 @@ class AlertingSettings:
     smtp_username: str = ""
     smtp_require_tls: bool = True
     alertmanager_peers: int = 1
+    # With 2+ peers: the gossip network's IPv4 subnet; each peer listens on its own address in it,
+    # so no other container can reach port 9094 (Alertmanager binds an IP, not a network).
+    gossip_subnet: str = ""
     # Trading hours (UTC) during which "no trading signals" is an alert.
     market_open_hour_utc: int = 0
     market_close_hour_utc: int = 24
@@ -165,6 +182,24 @@ class LoggingSettings:
 
 
 @dataclass(frozen=True)
+class EdgeSettings:
+    """The TLS entry point (Caddy): which certificates, where it listens, what else it exposes."""
+
+    # acme (Let's Encrypt/ZeroSSL), internal (Caddy's own CA: dev, loopback), files (tlsCertificate/tlsKey).
+    tls: str = "acme"
+    acme_email: str = ""
+    # Another ACME directory, e.g. Let's Encrypt's staging; empty = Caddy's defaults.
+    acme_ca: str = ""
+    # Host address the HTTP and HTTPS ports are published on (0.0.0.0 = every interface).
+    address: str = "127.0.0.1"
+    http_port: int = 80
+    https_port: int = 443
+    # Public https URLs for Prometheus / Alertmanager behind basic auth; empty = not exposed.
+    prometheus_url: str = ""
+    alertmanager_url: str = ""
+
+
+@dataclass(frozen=True)
 class DatabaseSettings:
     """The platform's PostgreSQL, watched through postgres-exporter."""
 
@@ -188,6 +223,7 @@ class StackSettings:
     database: DatabaseSettings
     protect_data: bool
     generate_missing_secrets: bool
+    edge: EdgeSettings = field(default_factory=EdgeSettings)
     # Secret keys that were set in the stack configuration (their values are never held here).
     secrets_set: frozenset[str] = field(default_factory=frozenset)
 
@@ -229,6 +265,7 @@ DEFAULT_MEMORY_MB: dict[str, int] = {
     "elasticsearch": 2048,
     "kibana": 1024,
     "elastic-setup": 64,
+    "edge": 128,
 }
 DEFAULT_CPUS: dict[str, float] = {
     "prometheus": 1.0,
@@ -241,6 +278,7 @@ DEFAULT_CPUS: dict[str, float] = {
     "elasticsearch": 1.0,
     "kibana": 1.0,
     "elastic-setup": 0.25,
+    "edge": 0.5,
 }
 # Ports inside the containers (fixed by the images).
 CONTAINER_PORTS: dict[str, int] = {
@@ -266,6 +304,7 @@ TOP_LEVEL_KEYS: tuple[str, ...] = (
     "grafana",
     "logging",
     "database",
+    "edge",
     "protectData",
     "generateMissingSecrets",
     *SECRET_KEYS,
@@ -478,7 +517,7 @@ def _parse_alerting(read: _Reader, problems: Problems, slack_enabled: bool) -> A
     key = "alerting"
     section = read.obj(key, ("slackChannel", "emailTo", "emailFrom", "smtpSmarthost", "smtpUsername",
                              "smtpRequireTls", "alertmanagerPeers", "marketOpenHourUtc", "marketCloseHourUtc",
-                             "runbookBaseUrl"))
+                             "runbookBaseUrl", "gossipSubnet"))
     d = AlertingSettings()
     email_to: tuple[str, ...] = d.email_to
     if "emailTo" in section:
@@ -504,6 +543,9 @@ def _parse_alerting(read: _Reader, problems: Problems, slack_enabled: bool) -> A
         smtp_require_tls=_typed(problems, section, key, "smtpRequireTls", d.smtp_require_tls, bool, None, "true"),
         alertmanager_peers=_typed(problems, section, key, "alertmanagerPeers", d.alertmanager_peers, int,
                                   _between(1, 5), "2"),
+        gossip_subnet=_typed(problems, section, key, "gossipSubnet", d.gossip_subnet, str,
+                             _matches(is_ipv4_subnet, "an IPv4 subnet with room for 5 peers, such as 172.30.94.0/28"),
+                             "172.30.94.0/28"),
         market_open_hour_utc=_typed(problems, section, key, "marketOpenHourUtc", d.market_open_hour_utc, int,
                                     _between(0, 23), "13"),
         market_close_hour_utc=_typed(problems, section, key, "marketCloseHourUtc", d.market_close_hour_utc, int,
@@ -512,6 +554,9 @@ def _parse_alerting(read: _Reader, problems: Problems, slack_enabled: bool) -> A
                                 _matches(lambda s: is_url(s) and "#" not in s, "an http(s) URL without #anchor"),
                                 "https://github.com/acme/christmas-monitoring/blob/main/docs/runbook.md"),
     )
+    if settings.alertmanager_peers > 1 and not settings.gossip_subnet:
+        problems.add("alerting.gossipSubnet", "is required with 2 or more Alertmanager peers (their gossip network)",
+                     _fix("alerting.gossipSubnet", "172.30.94.0/28"))
     if settings.market_close_hour_utc <= settings.market_open_hour_utc:
         problems.add("alerting.marketCloseHourUtc", "must be after alerting.marketOpenHourUtc",
                      _fix("alerting.marketCloseHourUtc", "21"))
@@ -563,6 +608,69 @@ def _parse_logging(read: _Reader, problems: Problems) -> LoggingSettings:
     )
 
 
+def _parse_edge(read: _Reader, problems: Problems) -> EdgeSettings:
+    key = "edge"
+    section = read.obj(key, ("tls", "acmeEmail", "acmeCa", "address", "httpPort", "httpsPort",
+                             "prometheusUrl", "alertmanagerUrl"))
+    d = EdgeSettings()
+    public = _matches(lambda v: v == "" or is_edge_url(v), "an https URL on a DNS name, such as "
+                      "https://prometheus.example.com")
+    return EdgeSettings(
+        tls=_typed(problems, section, key, "tls", d.tls, str,
+                   _matches(lambda v: v in ("acme", "internal", "files"), "one of acme, internal, files"), "acme"),
+        acme_email=_typed(problems, section, key, "acmeEmail", d.acme_email, str,
+                          _matches(is_email, "an e-mail address such as ops@example.com"), "ops@example.com"),
+        acme_ca=_typed(problems, section, key, "acmeCa", d.acme_ca, str,
+                       # A plain Caddyfile token too: no quotes, braces, spaces (render/caddy.py).
+                       _matches(lambda v: v.startswith("https://") and is_url(v)
+                                and re.fullmatch(r"[A-Za-z0-9._:/@+=-]+", v) is not None,
+                                "an https ACME directory URL"),
+                       "https://acme-staging-v02.api.letsencrypt.org/directory"),
+        address=_typed(problems, section, key, "address", d.address, str,
+                       _matches(is_ipv4, "an IPv4 address such as 0.0.0.0"), "0.0.0.0"),
+        http_port=_typed(problems, section, key, "httpPort", d.http_port, int, _between(1, 65535), "80"),
+        https_port=_typed(problems, section, key, "httpsPort", d.https_port, int, _between(1, 65535), "443"),
+        prometheus_url=_typed(problems, section, key, "prometheusUrl", d.prometheus_url, str, public,
+                              "https://prometheus.example.com"),
+        alertmanager_url=_typed(problems, section, key, "alertmanagerUrl", d.alertmanager_url, str, public,
+                                "https://alertmanager.example.com"),
+    )
+
+
+def _check_edge(edge: EdgeSettings, grafana: GrafanaSettings, logging: LoggingSettings, raw: Mapping[str, str],
+                problems: Problems) -> None:
+    """Every public URL is served by the edge: https, a DNS name, the edge's HTTPS port, one host each."""
+    urls = {"grafana.rootUrl": grafana.root_url, "logging.kibanaPublicBaseUrl": logging.kibana_public_base_url,
+            "edge.prometheusUrl": edge.prometheus_url, "edge.alertmanagerUrl": edge.alertmanager_url}
+    hosts: dict[str, str] = {}
+    for key, url in urls.items():
+        if not url:
+            continue
+        if not is_edge_url(url) or edge_port(url) != edge.https_port:
+            port = "" if edge.https_port == 443 else f":{edge.https_port}"
+            problems.add(key, f"must be an https URL on a DNS name at the edge's HTTPS port ({edge.https_port}), "
+                         f"got {url!r}", _fix(key, f"https://<name>.example.com{port}"))
+            continue
+        host = edge_host(url)
+        if host in hosts:
+            problems.add(key, f"uses the host {host} of {hosts[host]}: each service needs its own host name",
+                         _fix(key, f"https://<another name>{url.partition(host)[2]}"))
+        hosts[host] = key
+    if edge.http_port == edge.https_port:
+        problems.add("edge.httpPort", "must differ from edge.httpsPort", _fix("edge.httpPort", "80"))
+    if edge.tls == "files":
+        for secret in ("tlsCertificate", "tlsKey"):
+            if not raw.get(secret):
+                problems.add(secret, "is required when edge.tls is files (PEM)",
+                             f"pulumi config set --secret {secret} < {secret}.pem")
+    cert, tls_key = raw.get("tlsCertificate"), raw.get("tlsKey")
+    if cert and "-----BEGIN CERTIFICATE-----" not in cert:
+        problems.add("tlsCertificate", "must be a PEM certificate (chain)",
+                     "pulumi config set --secret tlsCertificate < fullchain.pem")
+    if tls_key and not re.search(r"-----BEGIN (RSA |EC )?PRIVATE KEY-----", tls_key):
+        problems.add("tlsKey", "must be a PEM private key", "pulumi config set --secret tlsKey < privkey.pem")
+
+
 def _parse_database(read: _Reader, problems: Problems) -> DatabaseSettings:
     key = "database"
     section = read.obj(key, ("host", "port", "name", "exporterUser", "sslmode"))
@@ -605,6 +713,10 @@ def _check_secrets(raw: Mapping[str, str], problems: Problems, generate: bool,
         if value and len(value) < spec.min_length:
             problems.add(spec.key, f"must be at least {spec.min_length} characters long",
                          _fix(spec.key, "<a long random value>", True))
+    for key in BCRYPT_SECRETS:
+        if len(raw.get(key, "").encode()) > 72:
+            problems.add(key, "must be at most 72 bytes long (bcrypt hashes no more)",
+                         _fix(key, "<a random value of 16 to 72 characters>", True))
     heartbeat = raw.get("heartbeatUrl")
     if heartbeat and not is_url(heartbeat):
         problems.add("heartbeatUrl", "must be an http(s) URL (the dead man's switch pinged by Watchdog)",
@@ -645,6 +757,8 @@ def parse_settings(project: str, stack: str, raw: Mapping[str, str],
                      f"({es_memory} MB): Elasticsearch needs the rest for the file cache",
                      _fix("logging.elasticsearchHeapMb", str(max(128, es_memory // 2))))
     _check_secrets(raw, problems, generate, secret_keys)
+    edge = _parse_edge(read, problems)
+    _check_edge(edge, grafana, logging, raw, problems)
     settings = StackSettings(
         project=project,
         stack=stack,
@@ -655,6 +769,7 @@ def parse_settings(project: str, stack: str, raw: Mapping[str, str],
         grafana=grafana,
         logging=logging,
         database=_parse_database(read, problems),
+        edge=edge,
         protect_data=protect_data,
         generate_missing_secrets=generate,
         secrets_set=frozenset(k for k in SECRET_KEYS if raw.get(k)),

@@ -46,6 +46,40 @@ def is_url(value: str) -> bool:
         and " " not in value
 
 
+_DNS_NAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}"
+                       r"[A-Za-z0-9])?)*")
+
+
+def is_edge_url(value: str) -> bool:
+    """An https URL the edge (Caddy) serves: a DNS name as host, optional port, no path, no user."""
+    parsed = urlparse(value)
+    try:
+        parsed.port  # noqa: B018 (raises on a malformed port)
+    except ValueError:
+        return False
+    return (parsed.scheme == "https" and parsed.path in ("", "/") and not parsed.query and not parsed.fragment
+            and not parsed.username and "@" not in parsed.netloc and not value.endswith("/")
+            and bool(_DNS_NAME.fullmatch(parsed.hostname or "")) and parsed.netloc.lower() in (
+                (parsed.hostname or "").lower(), f"{parsed.hostname}:{parsed.port}".lower()))
+
+
+def edge_host(url: str) -> str:
+    return urlparse(url).hostname or ""
+
+
+def edge_port(url: str) -> int:
+    return urlparse(url).port or 443
+
+
+def is_ipv4_subnet(value: str, hosts: int = 7) -> bool:
+    """An IPv4 network in CIDR form with room for the gateway and `hosts - 1` peers."""
+    try:
+        network = ipaddress.IPv4Network(value, strict=True)
+    except ValueError:
+        return False
+    return "/" in value and network.num_addresses - 2 >= hosts
+
+
 def is_slack_channel(value: str) -> bool:
     return bool(_SLACK_CHANNEL.match(value))
 

@@ -1,0 +1,51 @@
+"""Basic auth for Prometheus and Alertmanager, as the files their containers receive.
+
+The server gets its web configuration (bcrypt hash, render/web_config.py); every client gets
+the password as a file (`password_file`), and the healthcheck an `Authorization` header as a
+file. All three are uploaded from secret Outputs; no password reaches a command line, an
+environment variable or the plan in clear.
+"""
+
+from __future__ import annotations
+
+import pulumi
+
+from components.context import StackContext
+from components.service import Healthcheck, Upload
+from render.web_config import basic_auth_header, bcrypt_hash, render_web_config
+
+
+def hash_context(ctx: StackContext, service: str, user: str) -> str:
+    """What salts a hash (render/web_config.py): unique per project, stack, service and user."""
+    s = ctx.settings
+    return f"{s.project}/{s.stack}/{service}/{user}"
+
+
+def password_hash(ctx: StackContext, service: str, user: str, secret_key: str) -> pulumi.Output[str]:
+    context = hash_context(ctx, service, user)
+    hashed: pulumi.Output[str] = ctx.require_secret(secret_key).apply(lambda p: bcrypt_hash(p, context))
+    return pulumi.Output.secret(hashed)
+
+
+def web_config_upload(ctx: StackContext, service: str, user: str, secret_key: str, path: str) -> Upload:
+    text = password_hash(ctx, service, user, secret_key).apply(lambda h: render_web_config({user: h}))
+    return Upload(path, text, secret=True)
+
+
+def password_upload(ctx: StackContext, secret_key: str, path: str) -> Upload:
+    return Upload(path, ctx.require_secret(secret_key), secret=True)
+
+
+def authorization_upload(ctx: StackContext, user: str, secret_key: str, path: str) -> Upload:
+    header = ctx.require_secret(secret_key).apply(lambda p: basic_auth_header(user, p))
+    return Upload(path, header, secret=True)
+
+
+def authenticated_healthcheck(port: int, path: str, authorization_file: str) -> Healthcheck:
+    """busybox wget with the `Authorization` header read from a file inside the container.
+
+    The shell expands `$(cat ...)` in the container: `docker inspect` shows the command only.
+    """
+    command = (f'wget -q --spider --header "Authorization: $(cat {authorization_file})" '
+               f"http://localhost:{port}{path}")
+    return Healthcheck(test=["CMD-SHELL", command])

@@ -34,7 +34,7 @@ def container(run: ProgramRun, service: str) -> DeclaredResource:
 
 
 def service(resource: DeclaredResource) -> str:
-    return {i["label"]: i["value"] for i in unwrap(resource.inputs["labels"])}["com.christmas.monitoring.service"]
+    return str({i["label"]: i["value"] for i in unwrap(resource.inputs["labels"])}["com.christmas.monitoring.service"])
 
 
 def relabel(resource: DeclaredResource, service: str) -> list[dict[str, str]]:
@@ -178,7 +178,7 @@ def test_grafana_or_kibana_published_directly_in_prod_is_caught(prod_run, servic
 
 
 def test_the_prod_plan_publishes_only_the_edge_beyond_loopback(prod_run):
-    public = {}
+    public: dict[str, list[tuple[str, int]]] = {}
     for c in prod_run.containers():
         for p in unwrap(c.inputs).get("ports", []):
             if p.get("ip") != "127.0.0.1":

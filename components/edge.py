@@ -23,22 +23,6 @@ from components.context import StackContext
 from components.service import TYPE_PREFIX, Healthcheck, PortMapping, Service, Upload, VolumeMount
 from render import caddy
 from render.prometheus import ALERTMANAGER_USER, PROMETHEUS_USER
-from settings.model import StackSettings
-from settings.validation import edge_host
-
-
-def public_sites(s: StackSettings) -> list[tuple[str, str, str | None]]:
-    """(host, upstream, basic-auth user or None) for each service the edge serves."""
-    sites: list[tuple[str, str, str | None]] = [
-        (edge_host(s.grafana.root_url), "grafana:3000", None),
-        (edge_host(s.logging.kibana_public_base_url), "kibana:5601", None),
-    ]
-    if s.edge.prometheus_url:
-        sites.append((edge_host(s.edge.prometheus_url), "prometheus:9090", PROMETHEUS_USER))
-    if s.edge.alertmanager_url:
-        sites.append((edge_host(s.edge.alertmanager_url), "alertmanager:9093", ALERTMANAGER_USER))
-    return sites
-
 
 _PASSWORD_OF = {PROMETHEUS_USER: ("prometheus", "prometheusPassword"),
                 ALERTMANAGER_USER: ("alertmanager", "alertmanagerPassword")}
@@ -74,22 +58,14 @@ class Edge(pulumi.ComponentResource):
     @staticmethod
     def _caddyfile(ctx: StackContext) -> Upload:
         s = ctx.settings
-        e = s.edge
-        sites = public_sites(s)
-        users = [user for _, _, user in sites if user is not None]
+        users = caddy.basic_auth_users(s)
+        if not users:
+            return Upload(caddy.CONFIG_PATH, caddy.render_caddyfile(caddy.edge_config(s, {})))
         hashes = [password_hash(ctx, _PASSWORD_OF[u][0], u, _PASSWORD_OF[u][1]) for u in users]
 
         def render(values: list[str]) -> str:
-            by_user = dict(zip(users, values, strict=True))
-            return caddy.render_caddyfile(caddy.CaddyConfig(
-                sites=[caddy.Site(host, upstream, caddy.BasicAuth(user, by_user[user]) if user else None)
-                       for host, upstream, user in sites],
-                tls=e.tls,  # type: ignore[arg-type]  # validated by settings: acme | internal | files
-                http_port=e.http_port, https_port=e.https_port,
-                acme_email=e.acme_email, acme_ca=e.acme_ca))
+            return caddy.render_caddyfile(caddy.edge_config(s, dict(zip(users, values, strict=True))))
 
-        if not hashes:
-            return Upload(caddy.CONFIG_PATH, render([]))
         # The hashes allow offline guessing: the file is a secret once it holds one.
         text: pulumi.Output[str] = pulumi.Output.all(*hashes).apply(render)
         return Upload(caddy.CONFIG_PATH, text, secret=True)

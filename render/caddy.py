@@ -19,9 +19,13 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
+
+from render.prometheus import ALERTMANAGER_USER, PROMETHEUS_USER
+from settings.model import CONTAINER_PORTS, StackSettings
+from settings.validation import edge_host
 
 TlsMode = Literal["acme", "internal", "files"]
 TLS_MODES: tuple[str, ...] = ("acme", "internal", "files")
@@ -177,6 +181,36 @@ def _render(block: Block, depth: int) -> list[str]:
         else:
             lines.append(indent + " ".join(str(t) for t in line))
     return lines
+
+
+def public_sites(s: StackSettings) -> list[tuple[str, str, str | None]]:
+    """(host, upstream, basic-auth user or None) for each service the stack's edge serves."""
+    sites: list[tuple[str, str, str | None]] = [
+        (edge_host(s.grafana.root_url), f"grafana:{CONTAINER_PORTS['grafana']}", None),
+        (edge_host(s.logging.kibana_public_base_url), f"kibana:{CONTAINER_PORTS['kibana']}", None),
+    ]
+    if s.edge.prometheus_url:
+        sites.append((edge_host(s.edge.prometheus_url), f"prometheus:{CONTAINER_PORTS['prometheus']}",
+                      PROMETHEUS_USER))
+    if s.edge.alertmanager_url:
+        sites.append((edge_host(s.edge.alertmanager_url), f"alertmanager:{CONTAINER_PORTS['alertmanager']}",
+                      ALERTMANAGER_USER))
+    return sites
+
+
+def basic_auth_users(s: StackSettings) -> list[str]:
+    """The users whose bcrypt hash the Caddyfile needs (the caller hashes their passwords)."""
+    return [user for _, _, user in public_sites(s) if user is not None]
+
+
+def edge_config(s: StackSettings, hashes: Mapping[str, str]) -> CaddyConfig:
+    """The stack's edge; `hashes`: user -> bcrypt hash for each of `basic_auth_users(s)`."""
+    e = s.edge
+    return CaddyConfig(
+        sites=[Site(host, upstream, BasicAuth(user, hashes[user]) if user else None)
+               for host, upstream, user in public_sites(s)],
+        tls=cast(TlsMode, e.tls),  # settings accept only acme | internal | files
+        http_port=e.http_port, https_port=e.https_port, acme_email=e.acme_email, acme_ca=e.acme_ca)
 
 
 def render_caddyfile(config: CaddyConfig) -> str:

@@ -84,6 +84,9 @@ class CaddyConfig:
     # Another ACME directory (e.g. Let's Encrypt staging); empty = Caddy's defaults.
     acme_ca: str = ""
     tls_dir: str = TLS_DIR
+    health_port: int = HEALTH_PORT
+    # Listen on this address only (the integration test: loopback); empty = every interface.
+    bind: str = ""
 
 
 # A block is a list of lines; a line is tokens, or (tokens, nested block).
@@ -114,7 +117,10 @@ def _global_options(config: CaddyConfig) -> Block:
         # No admin API: the configuration only changes by replacing the container.
         ("admin", "off"),
         ("http_port", str(config.http_port)),
-        ("https_port", str(config.https_port)),
+        # No `https_port`: Caddy treats it as internal and leaves it out of the HTTP->HTTPS redirect
+        # (modules/caddyhttp/autohttps.go makeRedirRoute, v2.6.2 and v2.11.2); a non-standard HTTPS
+        # port is written into each site address instead (`_site_address`), so redirects carry it.
+        *([("default_bind", token(config.bind))] if config.bind else []),
         # HTTP/1.1 and HTTP/2 only: the firewall opens TCP 80/443, no UDP for HTTP/3.
         nested(("servers",), ("protocols", "h1", "h2")),
     ]
@@ -138,15 +144,22 @@ def _tls_line(config: CaddyConfig) -> list[Line]:
 
 
 def _site_block(site: Site, config: CaddyConfig) -> Block:
+    # Set at once, not deferred: a deferred header is lost on an error answer (basicauth's 401
+    # goes through Caddy's error path), and every answer must carry HSTS.
     headers: Block = [(name, quoted(value)) for name, value in SECURITY_HEADERS]
-    # Replace what the upstream sends (defer), and do not advertise the server.
-    headers += [("-Server",), ("defer",)]
     block: Block = [*_tls_line(config), (("header",), headers)]
     if site.basic_auth is not None:
         encoded = base64.b64encode(site.basic_auth.bcrypt_hash.encode()).decode()
         block.append(nested(("basicauth",), (token(site.basic_auth.user), token(encoded))))
-    block.append(("reverse_proxy", token(site.upstream)))
+    # The proxy adds the upstream's headers to ours: drop the upstream's copies of the same names
+    # (Grafana sends X-Frame-Options: deny), so each header has exactly one value.
+    block.append(nested(("reverse_proxy", token(site.upstream)),
+                        *(("header_down", f"-{name}") for name, _ in SECURITY_HEADERS)))
     return block
+
+
+def _site_address(site: Site, config: CaddyConfig) -> str:
+    return site.host if config.https_port == 443 else f"{site.host}:{config.https_port}"
 
 
 def _health_block() -> Block:
@@ -163,8 +176,8 @@ def caddyfile_blocks(config: CaddyConfig) -> Block:
     for site in config.sites:
         if not is_site_host(site.host):
             raise ValueError(f"{site.host!r} is not a host name Caddy can serve")
-        blocks.append(((token(site.host),), _site_block(site, config)))
-    blocks.append(((f"http://:{HEALTH_PORT}",), _health_block()))
+        blocks.append(((token(_site_address(site, config)),), _site_block(site, config)))
+    blocks.append(((f"http://:{config.health_port}",), _health_block()))
     return blocks
 
 

@@ -76,14 +76,14 @@ def wait_until(check: Callable[[], Any], timeout: float, what: str, interval: fl
 Auth = tuple[str, str] | None
 
 
-def _auth_headers(auth: Auth) -> dict[str, str]:
+def auth_headers(auth: Auth) -> dict[str, str]:
     if auth is None:
         return {}
     return {"Authorization": "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()}
 
 
 def http_get(url: str, timeout: float = 5, auth: Auth = None) -> bytes:
-    with urllib.request.urlopen(urllib.request.Request(url, headers=_auth_headers(auth)), timeout=timeout) as response:
+    with urllib.request.urlopen(urllib.request.Request(url, headers=auth_headers(auth)), timeout=timeout) as response:
         body: bytes = response.read()
         return body
 
@@ -91,7 +91,7 @@ def http_get(url: str, timeout: float = 5, auth: Auth = None) -> bytes:
 def http_json(url: str, data: dict[str, Any] | None = None, timeout: float = 5, auth: Auth = None) -> Any:
     body = None if data is None else json.dumps(data).encode()
     request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json",
-                                                              **_auth_headers(auth)})
+                                                              **auth_headers(auth)})
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.loads(response.read())
 

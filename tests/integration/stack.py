@@ -104,6 +104,12 @@ class Ports:
 
 def integration_settings(ports: Ports) -> StackSettings:
     """The dev stack file's settings with the test's overrides, validated by the real parser."""
+    raw, secret_keys = integration_raw(ports)
+    return parse_settings(PROJECT, STACK, raw, frozenset(secret_keys))
+
+
+def integration_raw(ports: Ports) -> tuple[dict[str, str], set[str]]:
+    """The raw settings behind `integration_settings` (the edge test adds its own overrides)."""
     raw, secret_keys = stack_file_config(STACK)
     prometheus = {**json.loads(raw.get("prometheus", "{}")), "scrapeInterval": INTERVAL,
                   "evaluationInterval": INTERVAL}
@@ -115,7 +121,7 @@ def integration_settings(ports: Ports) -> StackSettings:
     raw.update(prometheus=json.dumps(prometheus), alerting=json.dumps(alerting), database=json.dumps(database))
     # Slack on: the renderer receives the local receiver's URL in place of this placeholder.
     raw["slackWebhookUrl"] = PLACEHOLDERS["slackWebhookUrl"]
-    return parse_settings(PROJECT, STACK, raw, frozenset({*secret_keys, "slackWebhookUrl"}))
+    return raw, {*secret_keys, "slackWebhookUrl"}
 
 
 def loopback_addresses(ports: Ports) -> dict[str, str]:

@@ -55,7 +55,8 @@ class Logging(pulumi.ComponentResource):
 
     def _elastic_setup(self, ctx: StackContext) -> Service:
         s = ctx.settings
-        keys = ("elasticPassword", "kibanaSystemPassword", "elasticWriterPassword", "elasticReaderPassword")
+        keys = ("elasticPassword", "kibanaSystemPassword", "elasticWriterPassword", "elasticReaderPassword",
+                "kibanaOperatorPassword")
 
         def render(values: list[str]) -> str:
             return setup.render_elastic_setup_script(s, *values)

@@ -82,7 +82,7 @@ def _request(method: str, path: str, body: dict[str, Any] | None) -> str:
 
 
 def render_elastic_setup_script(s: StackSettings, elastic_password: str, kibana_system_password: str,
-                                writer_password: str, reader_password: str) -> str:
+                                writer_password: str, reader_password: str, operator_password: str) -> str:
     stream = es.data_stream_name(s)
     parts = [
         _prelude(elastic_password, f'ES="${{ES_URL:-{es.URL}}}"'),
@@ -96,7 +96,7 @@ def render_elastic_setup_script(s: StackSettings, elastic_password: str, kibana_
     ]
     parts += [_request("PUT", f"/_security/role/{name}", body) for name, body in es.roles().items()]
     parts += [_request("PUT", f"/_security/user/{name}", body)
-              for name, body in es.users(writer_password, reader_password).items()]
+              for name, body in es.users(writer_password, reader_password, operator_password).items()]
     parts += [
         "\n# Lifecycle: rollover and deletion after the retention, then the template that applies it.\n",
         _request("PUT", f"/_ilm/policy/{es.ILM_POLICY_NAME}", es.ilm_policy(s)),
@@ -115,6 +115,13 @@ def render_kibana_setup_script(s: StackSettings, elastic_password: str) -> str:
     return "".join([
         _prelude(elastic_password, f'KIBANA="${{KIBANA_URL:-{kb.URL}}}"'),
         "\nwait_for Kibana \"$KIBANA/api/status\"\n\n",
+        "# The operators' role: read the log streams in Discover and dashboards (PUT: create or update).\n",
+        "curl -K \"$CURLRC\" -sS --fail-with-body --max-time 60 -X PUT -H 'kbn-xsrf: true' \\\n",
+        "  -H 'Content-Type: application/json' --data-binary @- \\\n",
+        f"  \"$KIBANA/api/security/role/{es.OPERATOR_ROLE}\" <<'{_EOF}'\n",
+        json.dumps(kb.operator_role(), sort_keys=True) + "\n",
+        f"{_EOF}\n",
+        "echo 'setup: Kibana operator role declared'\n\n",
         "# The data view and saved searches, fixed ids, overwrite=true: the same objects on every run.\n",
         "reply=\"$(curl -K \"$CURLRC\" -sS --fail-with-body --max-time 60 -X POST -H 'kbn-xsrf: true' \\\n",
         "  -F 'file=@-;filename=christmas-logs.ndjson' \\\n",

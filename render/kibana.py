@@ -49,6 +49,22 @@ def render_kibana_yml(s: StackSettings) -> str:
     })
 
 
+def operator_role() -> dict[str, Any]:
+    """PUT /api/security/role/<OPERATOR_ROLE>: read the log streams, in Discover and dashboards only.
+
+    Kibana's role API rather than Elasticsearch's: it maps feature privileges to its application
+    privileges itself (and replaces deprecated feature ids), so the role survives Kibana upgrades.
+    https://www.elastic.co/guide/en/kibana/8.18/role-management-api-put.html
+    """
+    return {
+        "elasticsearch": {
+            "cluster": [],
+            "indices": [{"names": [es.INDEX_PATTERN], "privileges": ["read", "view_index_metadata"]}],
+        },
+        "kibana": [{"base": [], "feature": {"discover": ["read"], "dashboard": ["read"]}, "spaces": ["default"]}],
+    }
+
+
 @dataclass(frozen=True)
 class SavedSearch:
     id: str

@@ -29,6 +29,7 @@ ELASTIC = 'el"as\\tic$HOME:pw`x`'
 KIBANA_SYSTEM = "kibana-system-pw-123"
 WRITER = "writer 'pw' $1 \"q\""
 READER = "reader-pw-1234567"
+OPERATOR = "operator 'pw' \\ $x"
 
 
 @dataclass
@@ -103,7 +104,7 @@ def run_script(script: str, stand_in: StandIn, tmp_path: Path, **env: str) -> su
 
 
 def elastic_script(settings) -> str:
-    return setup.render_elastic_setup_script(settings, ELASTIC, KIBANA_SYSTEM, WRITER, READER)
+    return setup.render_elastic_setup_script(settings, ELASTIC, KIBANA_SYSTEM, WRITER, READER, OPERATOR)
 
 
 @pytest.mark.parametrize("tool", [["sh", "-n"], ["shellcheck", "--shell=sh", "--severity=style"]])
@@ -127,6 +128,7 @@ def test_elastic_setup_sends_each_object_in_order_as_the_superuser(dev_settings,
         ("PUT", f"/_security/role/{es.READER_ROLE}"),
         ("PUT", "/_security/user/fluent_bit_writer"),
         ("PUT", "/_security/user/logs_reader"),
+        ("PUT", "/_security/user/kibana_operator"),
         ("PUT", "/_ilm/policy/logs-christmas"),
         ("PUT", "/_index_template/logs-christmas"),
         ("GET", "/_data_stream/logs-christmas-dev"),
@@ -137,6 +139,8 @@ def test_elastic_setup_sends_each_object_in_order_as_the_superuser(dev_settings,
     assert bodies["/_security/user/kibana_system/_password"].json() == {"password": KIBANA_SYSTEM}
     assert bodies["/_security/user/fluent_bit_writer"].json()["password"] == WRITER
     assert bodies["/_security/user/logs_reader"].json()["password"] == READER
+    operator = bodies["/_security/user/kibana_operator"].json()
+    assert operator["password"] == OPERATOR and operator["roles"] == [es.OPERATOR_ROLE]
     assert bodies["/_ilm/policy/logs-christmas"].json() == es.ilm_policy(dev_settings)
     assert bodies["/_index_template/logs-christmas"].json() == es.index_template(dev_settings)
     assert bodies["/_index_template/logs-christmas"].headers["Content-Type"] == "application/json"
@@ -145,7 +149,7 @@ def test_elastic_setup_sends_each_object_in_order_as_the_superuser(dev_settings,
 def test_no_password_on_a_command_line(dev_settings):
     script = elastic_script(dev_settings)
     command_lines = [line for line in script.splitlines() if line.lstrip().startswith(("curl", "es ", "wait_for"))]
-    for password in (ELASTIC, KIBANA_SYSTEM, WRITER, READER):
+    for password in (ELASTIC, KIBANA_SYSTEM, WRITER, READER, OPERATOR):
         assert not any(password in line for line in command_lines)
 
 
@@ -179,8 +183,10 @@ def test_the_job_gives_up_when_elasticsearch_never_answers(dev_settings, stand_i
 def test_kibana_setup_imports_the_saved_objects_with_overwrite(dev_settings, stand_in, tmp_path):
     result = run_script(setup.render_kibana_setup_script(dev_settings, ELASTIC), stand_in, tmp_path)
     assert result.returncode == 0, result.stderr
-    status, upload = stand_in.requests
+    status, role, upload = stand_in.requests
     assert status.path == "/api/status"
+    assert (role.method, role.path) == ("PUT", f"/api/security/role/{es.OPERATOR_ROLE}")
+    assert role.headers["kbn-xsrf"] == "true" and role.json() == kb.operator_role()
     assert upload.method == "POST" and upload.path == "/api/saved_objects/_import?overwrite=true"
     assert upload.headers["kbn-xsrf"] == "true"
     assert 'filename="christmas-logs.ndjson"' in upload.body.decode()

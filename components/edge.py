@@ -24,6 +24,12 @@ from components.service import TYPE_PREFIX, Healthcheck, PortMapping, Service, U
 from render import caddy
 from render.prometheus import ALERTMANAGER_USER, PROMETHEUS_USER
 
+
+def edge_healthcheck(port: int) -> Healthcheck:
+    """busybox wget (in the image) on Caddy's loopback-only health listener."""
+    return Healthcheck(test=["CMD", "wget", "-q", "--spider", f"http://127.0.0.1:{port}{caddy.HEALTH_PATH}"])
+
+
 _PASSWORD_OF = {PROMETHEUS_USER: ("prometheus", "prometheusPassword"),
                 ALERTMANAGER_USER: ("alertmanager", "alertmanagerPassword")}
 
@@ -49,8 +55,7 @@ class Edge(pulumi.ComponentResource):
             tmpfs={"/config": "rw,noexec,nosuid,size=16m"},
             ports=[PortMapping(port, port, e.address) for port in (e.http_port, e.https_port)],
             cap_add=["NET_BIND_SERVICE"],
-            healthcheck=Healthcheck(test=["CMD", "wget", "-q", "--spider",
-                                          f"http://127.0.0.1:{caddy.HEALTH_PORT}{caddy.HEALTH_PATH}"]),
+            healthcheck=edge_healthcheck(caddy.HEALTH_PORT),
             depends_on=list(depends_on),
         ), opts=pulumi.ResourceOptions(parent=self))
         self.register_outputs({"container_name": self.service.container_name})

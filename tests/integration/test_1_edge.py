@@ -18,7 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from components.auth import authenticated_healthcheck
+from components.edge import edge_healthcheck
 from render.caddy import SECURITY_HEADERS, edge_config
+from render.web_config import basic_auth_header
 from tests.integration.edge import (
     HOSTS,
     Edge,
@@ -29,7 +32,7 @@ from tests.integration.edge import (
     loopback_upstreams,
     start_edge,
 )
-from tests.integration.processes import Processes, http_get, wait_until
+from tests.integration.processes import Processes, http_get, require_program, wait_until
 from tests.integration.stack import BUILD_DIR, Stack
 
 pytestmark = pytest.mark.integration
@@ -143,3 +146,32 @@ def test_the_caddy_config_differs_only_in_upstreams_health_port_and_bind(edge: E
     assert [dataclasses.replace(s, upstream="") for s in copy.sites] == [
         dataclasses.replace(s, upstream="") for s in rendered.sites]
     assert dataclasses.replace(copy, sites=rendered.sites, health_port=rendered.health_port, bind="") == rendered
+
+
+# --------------------------------------------------------------------------- the containers' healthchecks
+
+BUSYBOX = "/bin/busybox"
+
+
+def run_healthcheck(test: list[str], tmp_path: Path) -> int:
+    """A Docker healthcheck (`CMD-SHELL` or `CMD`) run with busybox, whose sh and wget the images ship."""
+    busybox = require_program(BUSYBOX)
+    argv = [busybox, "sh", "-c", test[1]] if test[0] == "CMD-SHELL" else [busybox, *test[1:]]
+    return subprocess.run(argv, capture_output=True, timeout=30, check=False, cwd=tmp_path).returncode
+
+
+@pytest.mark.parametrize("service", ["prometheus", "alertmanager"])
+def test_the_authenticated_healthcheck_passes_with_the_header_file_and_fails_without(
+        stack: Stack, service: str, tmp_path: Path):
+    user, password = credentials(stack, service) or ("", "")
+    port = stack.ports.prometheus if service == "prometheus" else stack.ports.alertmanager[0]
+    header = tmp_path / "authorization"
+    check = authenticated_healthcheck(port, "/-/healthy", str(header))
+    header.write_text(basic_auth_header(user, password))
+    assert run_healthcheck(list(check.test), tmp_path) == 0
+    header.write_text(basic_auth_header(user, "wrong-password"))
+    assert run_healthcheck(list(check.test), tmp_path) != 0
+
+
+def test_the_edge_healthcheck_passes_on_its_loopback_listener(edge: Edge, tmp_path: Path):
+    assert run_healthcheck(list(edge_healthcheck(edge.config.health_port).test), tmp_path) == 0

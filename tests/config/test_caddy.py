@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
+from offline.mocks import unwrap
 from render.caddy import (
+    CONFIG_PATH,
     SECURITY_HEADERS,
     BasicAuth,
     CaddyConfig,
@@ -48,6 +50,10 @@ def validate(config: CaddyConfig, tmp_path: Path) -> subprocess.CompletedProcess
 def adapt(config: CaddyConfig, tmp_path: Path) -> dict[str, Any]:
     path = tmp_path / "Caddyfile"
     path.write_text(render_caddyfile(config))
+    return adapt_file(path, tmp_path)
+
+
+def adapt_file(path: Path, tmp_path: Path) -> dict[str, Any]:
     result = caddy(tmp_path, "adapt", "--config", str(path), "--adapter", "caddyfile")
     assert result.returncode == 0, result.stderr
     adapted: dict[str, Any] = json.loads(result.stdout)
@@ -201,3 +207,22 @@ def test_two_sites_on_one_host_are_refused() -> None:
     with pytest.raises(ValueError):
         render_caddyfile(CaddyConfig(sites=[SITES[0], dataclasses.replace(SITES[1], host=SITES[0].host)],
                                      tls="internal"))
+
+
+# --------------------------------------------------------------------------- what the program uploads
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_caddyfile_the_program_uploads_is_valid(stack: str, request: pytest.FixtureRequest,
+                                                    tmp_path: Path) -> None:
+    run = request.getfixturevalue(f"{stack}_run")
+    [edge] = [c for c in run.containers() if c.name == "edge-container"]
+    [text] = [u["content"] for u in unwrap(edge.inputs)["uploads"] if u["file"] == CONFIG_PATH]
+    path = tmp_path / "Caddyfile"
+    path.write_text(text)
+    result = caddy(tmp_path, "validate", "--config", str(path), "--adapter", "caddyfile")
+    assert result.returncode == 0, result.stderr
+    hosts = set(routes_by_host(https_server(adapt_file(path, tmp_path), 8443 if stack == "dev" else 443)))
+    expected = {"dev": {"grafana.localhost", "kibana.localhost"},
+                "prod": {"grafana.christmas-trading.com", "kibana.christmas-trading.com"}}
+    assert hosts == expected[stack]

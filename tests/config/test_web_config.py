@@ -10,7 +10,15 @@ import bcrypt
 import pytest
 import yaml
 
-from render.web_config import MAX_PASSWORD_BYTES, bcrypt_hash, derived_salt, render_web_config
+from offline.mocks import unwrap
+from render.web_config import (
+    ALERTMANAGER_WEB_CONFIG,
+    MAX_PASSWORD_BYTES,
+    PROMETHEUS_WEB_CONFIG,
+    bcrypt_hash,
+    derived_salt,
+    render_web_config,
+)
 
 PASSWORD = "Zq8xW2vN5kT7-a-long-random-password"
 
@@ -73,3 +81,15 @@ def test_a_password_bcrypt_cannot_hash_whole_is_refused(password: str) -> None:
 def test_users_are_listed_in_a_stable_order() -> None:
     text = render_web_config({"b": "$2b$10$x", "a": "$2b$10$y"})
     assert list(yaml.safe_load(text)["basic_auth_users"]) == ["a", "b"]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("service", ["prometheus", "alertmanager"])
+def test_the_web_config_the_program_uploads_passes_promtool(stack, service, request, tmp_path: Path) -> None:
+    run = request.getfixturevalue(f"{stack}_run")
+    [server] = [c for c in run.containers() if c.name == f"{service}-container"]
+    path = PROMETHEUS_WEB_CONFIG if service == "prometheus" else ALERTMANAGER_WEB_CONFIG
+    [text] = [u["content"] for u in unwrap(server.inputs)["uploads"] if u["file"] == path]
+    (tmp_path / "web.yml").write_text(text)
+    result = promtool("check", "web-config", str(tmp_path / "web.yml"))
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -14,6 +14,11 @@ from components.context import StackContext
 from components.service import Healthcheck, Upload
 from render.web_config import basic_auth_header, bcrypt_hash, render_web_config
 
+# Prometheus and Alertmanager run as `nobody` (USER nobody in both images' Dockerfiles at the
+# pinned tags): their credential files are theirs alone, read-only.
+NOBODY = "65534"
+PRIVATE = "0400"
+
 
 def hash_context(ctx: StackContext, service: str, user: str) -> str:
     """What salts a hash (render/web_config.py): unique per project, stack, service and user."""
@@ -29,16 +34,16 @@ def password_hash(ctx: StackContext, service: str, user: str, secret_key: str) -
 
 def web_config_upload(ctx: StackContext, service: str, user: str, secret_key: str, path: str) -> Upload:
     text = password_hash(ctx, service, user, secret_key).apply(lambda h: render_web_config({user: h}))
-    return Upload(path, text, secret=True)
+    return Upload(path, text, secret=True, owner=NOBODY, mode=PRIVATE)
 
 
 def password_upload(ctx: StackContext, secret_key: str, path: str) -> Upload:
-    return Upload(path, ctx.require_secret(secret_key), secret=True)
+    return Upload(path, ctx.require_secret(secret_key), secret=True, owner=NOBODY, mode=PRIVATE)
 
 
 def authorization_upload(ctx: StackContext, user: str, secret_key: str, path: str) -> Upload:
     header = ctx.require_secret(secret_key).apply(lambda p: basic_auth_header(user, p))
-    return Upload(path, header, secret=True)
+    return Upload(path, header, secret=True, owner=NOBODY, mode=PRIVATE)
 
 
 def authenticated_healthcheck(port: int, path: str, authorization_file: str) -> Healthcheck:

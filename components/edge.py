@@ -73,11 +73,13 @@ class Edge(pulumi.ComponentResource):
 
         # The hashes allow offline guessing: the file is a secret once it holds one.
         text: pulumi.Output[str] = pulumi.Output.all(*hashes).apply(render)
-        return Upload(caddy.CONFIG_PATH, text, secret=True)
+        return Upload(caddy.CONFIG_PATH, text, secret=True, owner="0", mode="0400")
 
     @staticmethod
     def _certificate(ctx: StackContext) -> list[Upload]:
         if ctx.settings.edge.tls != "files":
             return []
-        return [Upload(f"{caddy.TLS_DIR}/cert.pem", ctx.require_secret("tlsCertificate"), secret=True),
-                Upload(f"{caddy.TLS_DIR}/key.pem", ctx.require_secret("tlsKey"), secret=True)]
+        # Caddy runs as root in its image: root-owned, read-only.
+        return [Upload(f"{caddy.TLS_DIR}/cert.pem", ctx.require_secret("tlsCertificate"), secret=True,
+                       owner="0", mode="0400"),
+                Upload(f"{caddy.TLS_DIR}/key.pem", ctx.require_secret("tlsKey"), secret=True, owner="0", mode="0400")]

@@ -38,6 +38,9 @@ class Upload:
     content: pulumi.Input[str]
     # A file holding a secret is uploaded from a secret Output (encrypted in state).
     secret: bool = False
+    # Numeric owner and mode (e.g. "65534", "0400") for a secret file only its service may read.
+    owner: str | None = None
+    mode: str | None = None
 
 
 @dataclass(frozen=True)
@@ -213,4 +216,5 @@ class Service(pulumi.ComponentResource):
     @staticmethod
     def _upload(upload: Upload) -> docker.ContainerUploadArgs:
         content: pulumi.Input[str] = pulumi.Output.secret(upload.content) if upload.secret else upload.content
-        return docker.ContainerUploadArgs(file=upload.path, content=content)
+        return docker.ContainerUploadArgs(file=upload.path, content=content, owner=upload.owner,
+                                          group=upload.owner, permissions=upload.mode)

@@ -79,6 +79,14 @@ def test_the_web_config_is_the_same_on_every_run():
     assert unwrap(first[PROMETHEUS_WEB_CONFIG]) == unwrap(second[PROMETHEUS_WEB_CONFIG])
 
 
+def test_credential_files_belong_to_the_services_user_and_only_it_reads_them(prod_run):
+    for name in ("prometheus", "alertmanager"):
+        files = {u["file"]: u for u in unwrap(container(prod_run, name).inputs)["uploads"]}
+        private = {path for path, u in files.items() if "/secrets/" in path or path.endswith("/web.yml")}
+        assert len(private) == (4 if name == "prometheus" else 2)
+        assert {(files[p].get("owner"), files[p].get("permissions")) for p in private} == {("65534", "0400")}
+
+
 def test_the_healthchecks_read_the_credentials_from_a_file(run):
     for name in ("prometheus", "alertmanager"):
         c = container(run, name)

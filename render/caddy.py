@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from typing import Literal, cast
 
 from render.prometheus import ALERTMANAGER_USER, PROMETHEUS_USER
+from settings.grammar import edge_host
 from settings.model import CONTAINER_PORTS, StackSettings
-from settings.validation import edge_host
 
 TlsMode = Literal["acme", "internal", "files"]
 TLS_MODES: tuple[str, ...] = ("acme", "internal", "files")

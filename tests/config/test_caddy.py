@@ -222,7 +222,7 @@ def test_the_caddyfile_the_program_uploads_is_valid(stack: str, request: pytest.
     path.write_text(text)
     result = caddy(tmp_path, "validate", "--config", str(path), "--adapter", "caddyfile")
     assert result.returncode == 0, result.stderr
-    hosts = set(routes_by_host(https_server(adapt_file(path, tmp_path), 8443 if stack == "dev" else 443)))
+    hosts = set(routes_by_host(https_server(adapt_file(path, tmp_path), 18443 if stack == "dev" else 443)))
     expected = {"dev": {"grafana.localhost", "kibana.localhost"},
                 "prod": {"grafana.christmas-trading.com", "kibana.christmas-trading.com"}}
     assert hosts == expected[stack]

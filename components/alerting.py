@@ -7,7 +7,7 @@ import ipaddress
 import pulumi
 import pulumi_docker as docker
 
-from components.auth import authenticated_healthcheck, authorization_upload, web_config_upload
+from components.auth import authenticated_healthcheck, password_upload, web_config_upload
 from components.context import StackContext
 from components.service import TYPE_PREFIX, NetworkAttachment, Service, Upload, VolumeMount
 from render import alertmanager as am
@@ -36,10 +36,11 @@ class Alerting(pulumi.ComponentResource):
         hosts = [alertmanager_host(i) for i in range(peers)]
         gossip = gossip_addresses(s.alerting.gossip_subnet, peers) if peers > 1 else []
         self.gossip_network = self._gossip_network(ctx) if peers > 1 else None
-        health_auth = "/etc/alertmanager/secrets/healthcheck-authorization"
+        # Its own password, for its healthcheck (the web config holds only the hash).
+        password_file = "/etc/alertmanager/secrets/alertmanager-password"
         auth_uploads = [
             web_config_upload(ctx, "alertmanager", ALERTMANAGER_USER, "alertmanagerPassword", ALERTMANAGER_WEB_CONFIG),
-            authorization_upload(ctx, ALERTMANAGER_USER, "alertmanagerPassword", health_auth),
+            password_upload(ctx, "alertmanagerPassword", password_file),
         ]
         self.peers: list[Service] = []
         for index, host in enumerate(hosts):
@@ -67,7 +68,8 @@ class Alerting(pulumi.ComponentResource):
                 settings=settings,
                 container_port=ctx.port("alertmanager"),
                 command=command,
-                healthcheck=authenticated_healthcheck(ctx.port("alertmanager"), "/-/healthy", health_auth),
+                healthcheck=authenticated_healthcheck(ctx.port("alertmanager"), "/-/healthy", ALERTMANAGER_USER,
+                                                      password_file),
                 uploads=[Upload(am.CONFIG_PATH, config_text, secret=True), *auth_uploads],
                 networks=networks,
                 volumes=[VolumeMount(volume.name, "/alertmanager")],

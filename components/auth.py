@@ -1,9 +1,9 @@
 """Basic auth for Prometheus and Alertmanager, as the files their containers receive.
 
 The server gets its web configuration (bcrypt hash, render/web_config.py); every client gets
-the password as a file (`password_file`), and the healthcheck an `Authorization` header as a
-file. All three are uploaded from secret Outputs; no password reaches a command line, an
-environment variable or the plan in clear.
+the password as a file (`password_file`; the healthcheck reads the same file). Both are
+uploaded from secret Outputs; no password reaches a command line, an environment variable or
+the plan in clear.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pulumi
 
 from components.context import StackContext
 from components.service import Healthcheck, Upload
-from render.web_config import basic_auth_header, bcrypt_hash, render_web_config
+from render.web_config import bcrypt_hash, render_web_config
 
 # Prometheus and Alertmanager run as `nobody` (USER nobody in both images' Dockerfiles at the
 # pinned tags): their credential files are theirs alone, read-only.
@@ -41,16 +41,12 @@ def password_upload(ctx: StackContext, secret_key: str, path: str) -> Upload:
     return Upload(path, ctx.require_secret(secret_key), secret=True, owner=NOBODY, mode=PRIVATE)
 
 
-def authorization_upload(ctx: StackContext, user: str, secret_key: str, path: str) -> Upload:
-    header = ctx.require_secret(secret_key).apply(lambda p: basic_auth_header(user, p))
-    return Upload(path, header, secret=True, owner=NOBODY, mode=PRIVATE)
+def authenticated_healthcheck(port: int, path: str, user: str, password_file: str) -> Healthcheck:
+    """busybox wget with a basic-auth header built inside the container from the password file.
 
-
-def authenticated_healthcheck(port: int, path: str, authorization_file: str) -> Healthcheck:
-    """busybox wget with the `Authorization` header read from a file inside the container.
-
-    The shell expands `$(cat ...)` in the container: `docker inspect` shows the command only.
+    The shell expands `$(cat ...)` in the container: `docker inspect` shows the command only, and
+    no file holds a value derived from the password (the offline plan redacts the file itself).
+    `base64 -w 0`: one line, whatever the password's length.
     """
-    command = (f'wget -q --spider --header "Authorization: $(cat {authorization_file})" '
-               f"http://localhost:{port}{path}")
-    return Healthcheck(test=["CMD-SHELL", command])
+    header = f"Authorization: Basic $(printf '%s:%s' '{user}' \"$(cat {password_file})\" | base64 -w 0)"
+    return Healthcheck(test=["CMD-SHELL", f'wget -q --spider --header "{header}" http://localhost:{port}{path}'])

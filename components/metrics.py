@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pulumi
 
-from components.auth import authenticated_healthcheck, authorization_upload, password_upload, web_config_upload
+from components.auth import authenticated_healthcheck, password_upload, web_config_upload
 from components.context import StackContext
 from components.service import (
     TYPE_PREFIX,
@@ -45,13 +45,11 @@ class Metrics(pulumi.ComponentResource):
         volume = ctx.data_volume("prometheus", parent=self)
         uploads = [Upload(prom.CONFIG_PATH, prom.render_prometheus_yml(s))]
         uploads += [Upload(f"{prom.RULES_DIR}/{file}", text) for file, text in prom.render_rule_files(s).items()]
-        health_auth = f"{prom.SECRETS_DIR}/healthcheck-authorization"
         uploads += [
             # Its own basic auth, and the passwords it sends (self-scrape; Alertmanager).
             web_config_upload(ctx, "prometheus", prom.PROMETHEUS_USER, "prometheusPassword", PROMETHEUS_WEB_CONFIG),
             password_upload(ctx, "prometheusPassword", prom.PROMETHEUS_PASSWORD_FILE),
             password_upload(ctx, "alertmanagerPassword", prom.ALERTMANAGER_PASSWORD_FILE),
-            authorization_upload(ctx, prom.PROMETHEUS_USER, "prometheusPassword", health_auth),
         ]
         external_url = (s.edge.prometheus_url or s.url_of("prometheus")
                         or f"http://prometheus:{ctx.port('prometheus')}")
@@ -65,7 +63,8 @@ class Metrics(pulumi.ComponentResource):
                 f"--web.external-url={external_url}",
                 f"--web.config.file={PROMETHEUS_WEB_CONFIG}",
             ],
-            healthcheck=authenticated_healthcheck(ctx.port("prometheus"), "/-/healthy", health_auth),
+            healthcheck=authenticated_healthcheck(ctx.port("prometheus"), "/-/healthy", prom.PROMETHEUS_USER,
+                                                  prom.PROMETHEUS_PASSWORD_FILE),
             uploads=uploads,
             # The only service of the stack on the platform's network: it scrapes the platform there.
             networks=[NetworkAttachment(ctx.targets_network_name)],

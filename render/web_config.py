@@ -66,8 +66,3 @@ def render_web_config(users: Mapping[str, str]) -> str:
     if not users:
         raise ValueError("a web configuration needs at least one user")
     return dump_yaml({"basic_auth_users": dict(sorted(users.items()))})
-
-
-def basic_auth_header(user: str, password: str) -> str:
-    """An `Authorization` header value, for healthchecks that send it from a file."""
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()

@@ -21,7 +21,6 @@ import pytest
 from components.auth import authenticated_healthcheck
 from components.edge import edge_healthcheck
 from render.caddy import SECURITY_HEADERS, edge_config
-from render.web_config import basic_auth_header
 from tests.integration.edge import (
     HOSTS,
     Edge,
@@ -161,15 +160,15 @@ def run_healthcheck(test: list[str], tmp_path: Path) -> int:
 
 
 @pytest.mark.parametrize("service", ["prometheus", "alertmanager"])
-def test_the_authenticated_healthcheck_passes_with_the_header_file_and_fails_without(
+def test_the_authenticated_healthcheck_passes_with_the_password_file_and_fails_with_another(
         stack: Stack, service: str, tmp_path: Path):
     user, password = credentials(stack, service) or ("", "")
     port = stack.ports.prometheus if service == "prometheus" else stack.ports.alertmanager[0]
-    header = tmp_path / "authorization"
-    check = authenticated_healthcheck(port, "/-/healthy", str(header))
-    header.write_text(basic_auth_header(user, password))
+    password_file = tmp_path / "password"
+    check = authenticated_healthcheck(port, "/-/healthy", user, str(password_file))
+    password_file.write_text(password)
     assert run_healthcheck(list(check.test), tmp_path) == 0
-    header.write_text(basic_auth_header(user, "wrong-password"))
+    password_file.write_text("wrong-password")
     assert run_healthcheck(list(check.test), tmp_path) != 0
 
 

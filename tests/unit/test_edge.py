@@ -83,17 +83,19 @@ def test_credential_files_belong_to_the_services_user_and_only_it_reads_them(pro
     for name in ("prometheus", "alertmanager"):
         files = {u["file"]: u for u in unwrap(container(prod_run, name).inputs)["uploads"]}
         private = {path for path, u in files.items() if "/secrets/" in path or path.endswith("/web.yml")}
-        assert len(private) == (4 if name == "prometheus" else 2)
+        assert len(private) == (3 if name == "prometheus" else 2)
         assert {(files[p].get("owner"), files[p].get("permissions")) for p in private} == {("65534", "0400")}
 
 
-def test_the_healthchecks_read_the_credentials_from_a_file(run):
+def test_the_healthchecks_read_the_password_from_an_uploaded_secret_file(prod_run):
     for name in ("prometheus", "alertmanager"):
-        c = container(run, name)
+        c = container(prod_run, name)
         [kind, command] = unwrap(c.inputs)["healthcheck"]["tests"]
-        assert kind == "CMD-SHELL" and "--header \"Authorization: $(cat " in command
-        header_file = command.split("$(cat ")[1].split(")")[0]
-        assert header_file in uploads(c)
+        assert kind == "CMD-SHELL" and "base64 -w 0" in command
+        assert P[f"{name}Password"] not in command
+        password_file = command.split('"$(cat ')[1].split(")")[0]
+        assert unwrap(uploads(c)[password_file]) == P[f"{name}Password"]
+        assert is_secret(uploads(c)[password_file]) or is_secret(c.inputs["uploads"])
 
 
 def test_only_prometheus_and_postgres_exporter_join_the_targets_network(run):

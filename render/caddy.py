@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Literal, cast
 
 from render.prometheus import ALERTMANAGER_USER, PROMETHEUS_USER
-from settings.grammar import edge_host
+from settings.grammar import dns_name, edge_host
 from settings.model import CONTAINER_PORTS, StackSettings
 
 TlsMode = Literal["acme", "internal", "files"]
@@ -49,14 +49,11 @@ SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
 # Every token the renderer writes unquoted: no whitespace, quote, brace, `#` or backslash, so
 # no token can open a block, start a comment, or expand `{$ENV}`/`{placeholder}`.
 _PLAIN = re.compile(r"[A-Za-z0-9._:/@+=*-]+")
-# A DNS name as a site address (letters, digits, hyphens; labels of 1-63; no leading hyphen).
-_DNS_NAME = re.compile(r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}"
-                       r"[A-Za-z0-9])?)*")
 
 
 def is_site_host(host: str) -> bool:
-    """A host name Caddy serves as a site address and can get a certificate for."""
-    return bool(_DNS_NAME.fullmatch(host))
+    """A host name Caddy serves as a site address and can get a certificate for (settings' grammar)."""
+    return dns_name(host) is None
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from settings.declare import parse_section, read_object
 from settings.grammar import duration_seconds
 from settings.problems import Problems, fix_command
 from settings.secrets import SECRET_KEYS, check_secrets
-from settings.sections import SECTIONS, AlertingSettings, StackOptions
+from settings.sections import SECTIONS, AlertingSettings, EdgeSettings, StackOptions
 from settings.services import PublishedPort, ServiceSettings, parse_services, port_clashes
 
 # The shortest rate() window of the rules (mixin/alerts.py, mixin/rules.py): rate() needs at least
@@ -133,6 +133,7 @@ def parse_settings(project: str, stack: str, raw: Mapping[str, str],
     )
     _cross_checks(settings, raw, problems)
     _edge_checks(settings, raw, problems)
+    _edge_port_clashes(settings, neighbours or {}, problems)
     problems.raise_if_any(stack)
     return settings
 
@@ -163,7 +164,35 @@ def neighbour_ports(project: str, stack: str, project_dir: Path) -> dict[str, di
             for service, entry in publish.items()
             if isinstance(entry, dict) and isinstance(entry.get("port"), int)
         }
+        found[other].update(_edge_ports_of(config.get(f"{project}:edge") or {}))
     return found
+
+
+def _edge_ports_of(edge: Any) -> dict[str, PublishedPort]:
+    """The two ports another stack's edge publishes (its `edge` section, or the defaults)."""
+    d = EdgeSettings()
+    edge = edge if isinstance(edge, dict) else {}
+    address = str(edge.get("address", d.address))
+    ports = {"edge.httpPort": edge.get("httpPort", d.http_port), "edge.httpsPort": edge.get("httpsPort", d.https_port)}
+    return {key: PublishedPort(port, address) for key, port in ports.items() if isinstance(port, int)}
+
+
+def _edge_port_clashes(s: model.StackSettings, neighbours: Mapping[str, Mapping[str, PublishedPort]],
+                       problems: Problems) -> None:
+    """The edge's two ports against every other port on the Docker host (as services.port_clashes)."""
+    holders = [(f"stack '{other}' " + (name if name.startswith("edge.") else f"publish.{name}"), port)
+               for other, published in neighbours.items() for name, port in published.items()]
+    holders += [(f"publish.{name}", v.publish) for name, v in s.services.items() if v.publish is not None]
+    e = s.edge
+    for key, port in (("edge.httpPort", PublishedPort(e.http_port, e.address)),
+                      ("edge.httpsPort", PublishedPort(e.https_port, e.address))):
+        if problems.about(key, "edge.address"):
+            continue
+        for holder, other in holders:
+            if other.host_port == port.host_port and (
+                    "0.0.0.0" in (port.bind_address, other.bind_address) or port.bind_address == other.bind_address):
+                problems.add(key, f"{port.bind_address}:{port.host_port} is already published by {holder} "
+                             "on the same Docker host", fix_command(key, "<a free port>"))
 
 
 def load_settings(project_dir: Path | None = None) -> tuple[model.StackSettings, model.StackSecrets]:

@@ -4,8 +4,9 @@ What the test copy changes, and nothing else (test_1_edge.py proves it):
 - settings (through `parse_settings`): edge.prometheusUrl / edge.alertmanagerUrl set (they are
   optional), every public URL on `*.localhost` at the test's HTTPS port, edge ports free loopback
   ports, `tls: internal` (dev's own value);
-- the Caddy configuration: upstreams remapped to the loopback processes (Grafana and Kibana,
-  which cannot run here, to a closed port), the health listener on a free port, `bind` loopback.
+- the Caddy configuration: upstreams remapped to the loopback processes (Grafana, which cannot
+  run here, to a stand-in answering with the headers Grafana sets; Kibana to a closed port),
+  the health listener on a free port, `bind` loopback.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import http.client
 import json
 import socket
 import ssl
+import threading
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from render.caddy import CaddyConfig, edge_config, render_caddyfile
@@ -30,6 +33,37 @@ HOSTS = {"grafana": "grafana.localhost", "kibana": "kibana.localhost", "promethe
          "alertmanager": "alertmanager.localhost"}
 
 
+# What Grafana sends on every answer (pkg/middleware/middleware.go AddDefaultResponseHeaders:
+# X-Frame-Options deny unless allow_embedding, X-Content-Type-Options nosniff), which the
+# edge's own values must replace, not join.
+UPSTREAM_HEADERS = {"X-Frame-Options": "deny", "X-Content-Type-Options": "nosniff"}
+
+
+class UiStandIn:
+    """Grafana's place behind the edge: 200 with Grafana's security headers, on loopback."""
+
+    def __init__(self, port: int) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                for name, value in UPSTREAM_HEADERS.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 @dataclass
 class Edge:
     process: Process
@@ -38,6 +72,7 @@ class Edge:
     root_ca: Path
     settings: StackSettings
     config: CaddyConfig
+    ui: UiStandIn
 
 
 def edge_settings(stack: Stack, http_port: int, https_port: int) -> StackSettings:
@@ -50,11 +85,12 @@ def edge_settings(stack: Stack, http_port: int, https_port: int) -> StackSetting
     return parse_settings(PROJECT, "dev", raw, frozenset(secret_keys))
 
 
-def loopback_upstreams(stack: Stack) -> dict[str, str]:
+def loopback_upstreams(stack: Stack, ui_port: int) -> dict[str, str]:
     closed = f"127.0.0.1:{stack.ports.closed}"
     return {f"prometheus:{CONTAINER_PORTS['prometheus']}": f"127.0.0.1:{stack.ports.prometheus}",
             f"alertmanager:{CONTAINER_PORTS['alertmanager']}": f"127.0.0.1:{stack.ports.alertmanager[0]}",
-            f"grafana:{CONTAINER_PORTS['grafana']}": closed, f"kibana:{CONTAINER_PORTS['kibana']}": closed}
+            f"grafana:{CONTAINER_PORTS['grafana']}": f"127.0.0.1:{ui_port}",
+            f"kibana:{CONTAINER_PORTS['kibana']}": closed}
 
 
 def loopback_edge_config(rendered: CaddyConfig, upstreams: dict[str, str], health_port: int) -> CaddyConfig:
@@ -64,20 +100,25 @@ def loopback_edge_config(rendered: CaddyConfig, upstreams: dict[str, str], healt
 
 def start_edge(stack: Stack, procs: Processes, work: Path) -> Edge:
     caddy = require_program(CADDY)
-    http_port, https_port, health_port = free_ports(3)
+    http_port, https_port, health_port, ui_port = free_ports(4)
     settings = edge_settings(stack, http_port, https_port)
     creds = stack.credentials
     hashes = {PROMETHEUS_USER: bcrypt_hash(creds.prometheus, "it/edge/prometheus"),
               ALERTMANAGER_USER: bcrypt_hash(creds.alertmanager, "it/edge/alertmanager")}
-    config = loopback_edge_config(edge_config(settings, hashes), loopback_upstreams(stack), health_port)
+    config = loopback_edge_config(edge_config(settings, hashes), loopback_upstreams(stack, ui_port), health_port)
+    ui = UiStandIn(ui_port)
     work.mkdir(parents=True, exist_ok=True)
     caddyfile = work / "Caddyfile"
     caddyfile.write_text(render_caddyfile(config))
     env = {"HOME": str(work), "XDG_DATA_HOME": str(work / "data"), "XDG_CONFIG_HOME": str(work / "config")}
-    process = procs.start("caddy", [caddy, "run", "--config", str(caddyfile), "--adapter", "caddyfile"], env=env)
-    procs.wait_http(process, f"http://127.0.0.1:{health_port}/healthz")
+    try:
+        process = procs.start("caddy", [caddy, "run", "--config", str(caddyfile), "--adapter", "caddyfile"], env=env)
+        procs.wait_http(process, f"http://127.0.0.1:{health_port}/healthz")
+    except BaseException:
+        ui.stop()
+        raise
     return Edge(process, http_port, https_port, work / "data" / "caddy" / "pki" / "authorities" / "local" / "root.crt",
-                settings, config)
+                settings, config, ui)
 
 
 @dataclass(frozen=True)
@@ -105,9 +146,18 @@ def https_get(edge: Edge, host: str, path: str, auth: Auth = None, cafile: Path 
     try:
         connection.request("GET", path, headers=auth_headers(auth))
         response = connection.getresponse()
-        return Answer(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
+        return Answer(response.status, _headers(response.getheaders()), response.read())
     finally:
         connection.close()
+
+
+def _headers(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """Lower-cased names; a header sent twice keeps both values, joined by ", " (as HTTP folds them)."""
+    out: dict[str, str] = {}
+    for name, value in pairs:
+        key = name.lower()
+        out[key] = f"{out[key]}, {value}" if key in out else value
+    return out
 
 
 def http_get_plain(port: int, host: str, path: str) -> Answer:
@@ -115,6 +165,6 @@ def http_get_plain(port: int, host: str, path: str) -> Answer:
     try:
         connection.request("GET", path, headers={"Host": f"{host}:{port}"})
         response = connection.getresponse()
-        return Answer(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
+        return Answer(response.status, _headers(response.getheaders()), response.read())
     finally:
         connection.close()

@@ -23,6 +23,7 @@ from components.edge import edge_healthcheck
 from render.caddy import SECURITY_HEADERS, edge_config
 from tests.integration.edge import (
     HOSTS,
+    UPSTREAM_HEADERS,
     Edge,
     edge_settings,
     http_get_plain,
@@ -52,6 +53,8 @@ def edge(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edg
         yield running
     finally:
         procs.stop_all()
+        if "running" in locals():
+            running.ui.stop()
 
 
 def credentials(stack: Stack, service: str) -> tuple[str, str] | None:
@@ -110,6 +113,15 @@ def test_every_answer_carries_hsts_and_the_security_headers(edge: Edge, stack: S
             assert answer.headers.get(name.lower()) == value, (auth, name, answer.headers)
 
 
+def test_grafanas_own_security_headers_are_replaced_not_doubled(edge: Edge):
+    # Grafana sends X-Frame-Options: deny; two different values would make browsers ignore both.
+    answer = https_get(edge, HOSTS["grafana"], "/login")
+    assert answer.status == 200 and answer.body == b"ok"
+    for name, value in SECURITY_HEADERS:
+        assert answer.headers.get(name.lower()) == value, (name, answer.headers)
+    assert set(UPSTREAM_HEADERS) <= {name for name, _ in SECURITY_HEADERS}
+
+
 @pytest.mark.parametrize("service", ["prometheus", "alertmanager"])
 def test_the_services_themselves_refuse_requests_without_credentials(stack: Stack, service: str):
     url = stack.prometheus_url if service == "prometheus" else stack.alertmanager_url(0)
@@ -140,7 +152,8 @@ def test_the_caddy_config_differs_only_in_upstreams_health_port_and_bind(edge: E
     rendered = edge_config(edge_settings(stack, edge.http_port, edge.https_port),
                            {site.basic_auth.user: site.basic_auth.bcrypt_hash
                             for site in edge.config.sites if site.basic_auth})
-    copy = loopback_edge_config(rendered, loopback_upstreams(stack), edge.config.health_port)
+    ui_port = int(next(s.upstream for s in edge.config.sites if s.host == HOSTS["grafana"]).rpartition(":")[2])
+    copy = loopback_edge_config(rendered, loopback_upstreams(stack, ui_port), edge.config.health_port)
     assert copy == edge.config
     assert [dataclasses.replace(s, upstream="") for s in copy.sites] == [
         dataclasses.replace(s, upstream="") for s in rendered.sites]

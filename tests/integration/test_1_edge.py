@@ -44,16 +44,18 @@ PATHS = {"prometheus": "/api/v1/status/buildinfo", "alertmanager": "/api/v2/stat
 @pytest.fixture(scope="module")
 def edge(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edge]:
     procs = Processes(BUILD_DIR / "logs" / "edge")
+    running: Edge | None = None
     try:
         running = start_edge(stack, procs, tmp_path_factory.mktemp("caddy"))
+        edge = running
         # Caddy issues the internal certificates just after start: wait for the first handshake.
-        wait_until(lambda: https_get(running, HOSTS["prometheus"], "/-/healthy",
+        wait_until(lambda: https_get(edge, HOSTS["prometheus"], "/-/healthy",
                                      stack.credentials.prometheus_auth).status == 200, 30,
                    "Caddy to serve prometheus.localhost over HTTPS")
         yield running
     finally:
         procs.stop_all()
-        if "running" in locals():
+        if running is not None:
             running.ui.stop()
 
 

@@ -52,17 +52,9 @@ class Alerting(pulumi.ComponentResource):
                                        publish=publish)
             command = [f"--config.file={am.CONFIG_PATH}", "--storage.path=/alertmanager",
                        f"--web.external-url={self._external_url(publish, host, ctx)}",
-                       f"--web.config.file={ALERTMANAGER_WEB_CONFIG}"]
-            networks: list[NetworkAttachment] = []
-            if self.gossip_network is not None:
-                # Gossip binds this peer's address on the gossip network only: no other container
-                # (the stack network included) can reach port 9094.
-                command.append(f"--cluster.listen-address={gossip[index]}:{CLUSTER_PORT}")
-                command += [f"--cluster.peer={other}:{CLUSTER_PORT}" for other in gossip if other != gossip[index]]
-                networks.append(NetworkAttachment(self.gossip_network.name, ipv4_address=gossip[index]))
-            else:
-                # A single peer needs no gossip port open.
-                command.append("--cluster.listen-address=")
+                       f"--web.config.file={ALERTMANAGER_WEB_CONFIG}", *self._cluster_flags(gossip, index)]
+            networks = ([NetworkAttachment(self.gossip_network.name, ipv4_address=gossip[index])]
+                        if self.gossip_network is not None else [])
             self.peers.append(Service(host, ctx.service_args(
                 host,
                 settings=settings,
@@ -76,6 +68,16 @@ class Alerting(pulumi.ComponentResource):
             ), opts=pulumi.ResourceOptions(parent=self)))
         self.alertmanager_url = s.url_of("alertmanager")
         self.register_outputs({"alertmanager_url": self.alertmanager_url})
+
+    @staticmethod
+    def _cluster_flags(gossip: list[str], index: int) -> list[str]:
+        if not gossip:
+            return ["--cluster.listen-address="]  # a single peer needs no gossip port open
+        # Gossip binds this peer's address on the gossip network only: no other container (the
+        # stack network included) can reach port 9094.
+        own = gossip[index]
+        return [f"--cluster.listen-address={own}:{CLUSTER_PORT}",
+                *(f"--cluster.peer={other}:{CLUSTER_PORT}" for other in gossip if other != own)]
 
     def _gossip_network(self, ctx: StackContext) -> docker.Network:
         """The peers' own network: internal (no route out), a fixed subnet so each peer has a known address."""

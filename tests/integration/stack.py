@@ -16,7 +16,6 @@ import copy
 import functools
 import json
 import os
-import secrets
 import shutil
 import tempfile
 import time
@@ -30,31 +29,18 @@ import yaml
 from offline.mocks import PLACEHOLDERS, stack_file_config
 from render.alertmanager import render_alertmanager_config
 from render.postgres_exporter import postgres_exporter_dsn
-from render.prometheus import (
-    ALERTMANAGER_USER,
-    PROMETHEUS_USER,
-    alertmanager_host,
-    render_prometheus_config,
-    render_rule_files,
-)
-from render.web_config import bcrypt_hash, render_web_config
+from render.prometheus import alertmanager_host, render_prometheus_config, render_rule_files
 from render.yamlout import dump_yaml
 from settings.model import CONTAINER_PORTS, PROJECT, StackSettings, parse_settings
+from tests.integration.credentials import Credentials
+from tests.integration.ports import PEERS as PEERS  # re-exported: the tests read it.PEERS, it.Ports
+from tests.integration.ports import Ports as Ports
 from tests.integration.postgres import Postgres, remove_data_dir, start_postgres
-from tests.integration.processes import (
-    Auth,
-    Process,
-    Processes,
-    free_ports,
-    http_json,
-    require_program,
-    wait_until,
-)
+from tests.integration.processes import Auth, Process, Processes, http_json, require_program, wait_until
 from tests.integration.receivers import SmtpRecorder, WebhookRecorder
 from tests.integration.reference_exporter import ReferenceExporter
 
 STACK = "dev"
-PEERS = 2
 INTERVAL = "1s"
 # Shortened `for:` of every alert rule (production: 1m-30m, checked by promtool test rules).
 SHORT_FOR = "5s"
@@ -77,29 +63,6 @@ PROMETHEUS = "/usr/bin/prometheus"
 ALERTMANAGER = "/usr/bin/prometheus-alertmanager"
 NODE_EXPORTER = "/usr/bin/prometheus-node-exporter"
 POSTGRES_EXPORTER = "/usr/bin/prometheus-postgres-exporter"
-
-
-@dataclass(frozen=True)
-class Ports:
-    prometheus: int
-    node_exporter: int
-    postgres: int
-    postgres_exporter: int
-    api: int
-    trading: int
-    webhook: int
-    smtp: int
-    alertmanager: tuple[int, ...]
-    cluster: tuple[int, ...]
-    # Where the jobs of NOT_RUNNABLE_JOBS point: a port nothing listens on.
-    closed: int
-
-    @staticmethod
-    def allocate() -> Ports:
-        p = free_ports(9 + 2 * PEERS)
-        return Ports(prometheus=p[0], node_exporter=p[1], postgres=p[2], postgres_exporter=p[3], api=p[4],
-                     trading=p[5], webhook=p[6], smtp=p[7], closed=p[8],
-                     alertmanager=tuple(p[9:9 + PEERS]), cluster=tuple(p[9 + PEERS:]))
 
 
 def integration_settings(ports: Ports) -> StackSettings:
@@ -160,34 +123,6 @@ def loopback_prometheus_config(rendered: dict[str, Any], addresses: dict[str, st
             section["basic_auth"]["password_file"] = str((secrets_dir or rules_dir) / Path(
                 section["basic_auth"]["password_file"]).name)
     return config
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """Random passwords of this run, as the stack's secrets would be."""
-
-    prometheus: str = field(default_factory=lambda: secrets.token_urlsafe(24))
-    alertmanager: str = field(default_factory=lambda: secrets.token_urlsafe(24))
-
-    @property
-    def prometheus_auth(self) -> Auth:
-        return (PROMETHEUS_USER, self.prometheus)
-
-    @property
-    def alertmanager_auth(self) -> Auth:
-        return (ALERTMANAGER_USER, self.alertmanager)
-
-    def write(self, directory: Path) -> tuple[Path, Path]:
-        """The password files prometheus.yml names, and the two servers' web configurations."""
-        directory.mkdir(parents=True, exist_ok=True)
-        (directory / "prometheus-password").write_text(self.prometheus)
-        (directory / "alertmanager-password").write_text(self.alertmanager)
-        prometheus_web = directory / "prometheus-web.yml"
-        prometheus_web.write_text(render_web_config({PROMETHEUS_USER: bcrypt_hash(self.prometheus, "it/prometheus")}))
-        alertmanager_web = directory / "alertmanager-web.yml"
-        alertmanager_web.write_text(render_web_config(
-            {ALERTMANAGER_USER: bcrypt_hash(self.alertmanager, "it/alertmanager")}))
-        return prometheus_web, alertmanager_web
 
 
 def shortened_rules(rule_files: dict[str, str]) -> dict[str, str]:

@@ -41,6 +41,9 @@ def render_kibana_yml(s: StackSettings) -> str:
         # so sessions and encrypted saved objects survive a container replacement.
         "xpack.encryptedSavedObjects.encryptionKey": "${" + ENCRYPTION_KEY_ENV + "}",
         "xpack.security.encryptionKey": "${" + ENCRYPTION_KEY_ENV + "}",
+        # TLS ends at the edge (Caddy), not in Kibana: the session cookie must still be Secure
+        # ("set this to true if SSL is configured outside of Kibana", Kibana 8.18 security settings).
+        "xpack.security.secureCookies": s.logging.kibana_public_base_url.startswith("https://"),
         "xpack.reporting.encryptionKey": "${" + ENCRYPTION_KEY_ENV + "}",
         "monitoring.ui.container.elasticsearch.enabled": True,
         "telemetry.optIn": False,

@@ -128,6 +128,8 @@ def test_kibana_uses_kibana_system_and_its_public_url(run):
     [kibana_yml] = uploads(run, "kibana").values()
     assert f"server.publicBaseUrl: {settings.logging.kibana_public_base_url}" in kibana_yml
     assert "elasticsearch.username: kibana_system" in kibana_yml
+    # Served over HTTPS by the edge in both stacks: the session cookie is Secure.
+    assert "xpack.security.secureCookies: true" in kibana_yml
     assert "elasticsearch.password: ${KIBANA_SYSTEM_PASSWORD}" in kibana_yml
     box = container(run, "kibana")
     assert is_secret(box.inputs["envs"])

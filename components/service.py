@@ -88,6 +88,24 @@ class HostMount:
 
 
 @dataclass(frozen=True)
+class NetworkAttachment:
+    """Another network the container joins (the stack network is always joined)."""
+
+    name: pulumi.Input[str]
+    # A fixed address, for a program that binds an IP rather than an interface (Alertmanager's gossip).
+    ipv4_address: str | None = None
+
+
+@dataclass(frozen=True)
+class PortMapping:
+    """A published port beyond the service's one `publish` setting (the edge's HTTP and HTTPS)."""
+
+    internal: int
+    external: int
+    address: str
+
+
+@dataclass(frozen=True)
 class Healthcheck:
     test: Sequence[str]
     interval: str = "15s"
@@ -124,6 +142,8 @@ class ServiceArgs:
     pid_mode: str | None = None
     devices: Sequence[str] = ()
     cap_add: Sequence[str] = ()
+    networks: Sequence[NetworkAttachment] = ()
+    ports: Sequence[PortMapping] = ()
     # A one-shot job (runs to completion, never restarted) rather than a long-running service.
     one_shot: bool = False
     depends_on: Sequence[pulumi.Resource] = ()
@@ -164,6 +184,7 @@ class Service(pulumi.ComponentResource):
         if s.publish is not None and args.container_port is not None:
             ports.append(docker.ContainerPortArgs(
                 internal=args.container_port, external=s.publish.host_port, ip=s.publish.bind_address))
+        ports += [docker.ContainerPortArgs(internal=p.internal, external=p.external, ip=p.address) for p in args.ports]
         hc = args.healthcheck
         return docker.ContainerArgs(
             name=args.container_name,
@@ -198,7 +219,9 @@ class Service(pulumi.ComponentResource):
             log_driver="json-file",
             log_opts=LOG_OPTS,
             labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in labels.items()],
-            networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network_name, aliases=[args.service])],
+            networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network_name, aliases=[args.service])]
+            + [docker.ContainerNetworksAdvancedArgs(name=n.name, aliases=[args.service], ipv4_address=n.ipv4_address)
+               for n in args.networks],
             ports=ports or None,
             uploads=[self._upload(u) for u in args.uploads] or None,
             volumes=[

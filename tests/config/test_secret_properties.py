@@ -69,7 +69,8 @@ def stack_values(draw: st.DrawFn) -> dict[str, str]:
     return values
 
 
-SECRETS = (*PASSWORD_KEYS, *BASIC_AUTH_KEYS, "kibanaEncryptionKey", "postgresExporterDsn", "slackWebhookUrl", "heartbeatUrl")
+SECRETS = (*PASSWORD_KEYS, *BASIC_AUTH_KEYS, "kibanaEncryptionKey", "postgresExporterDsn", "slackWebhookUrl",
+           "heartbeatUrl")
 
 
 def prod_config(values: dict[str, str]) -> tuple[dict[str, str], set[str]]:

@@ -22,6 +22,10 @@ def password(value: str) -> str | None:
         return "must not contain '${' or '$__' (Grafana and Kibana would expand it as a variable)"
     if value != value.strip():
         return "must not start or end with white space (a copy-paste slip that no login would match)"
+    # Elasticsearch's docker-entrypoint.sh hands ELASTIC_PASSWORD to `echo`, which takes a leading
+    # -n/-e/-E run as its options: `-nnnn...` would become an empty password.
+    if value.startswith("-"):
+        return "must not start with '-' (the Elasticsearch image passes it through echo)"
     return None
 
 
@@ -43,6 +47,10 @@ def postgres_dsn(value: str) -> str | None:
         return wanted
     if (g.hostname(parts.hostname) and g.ipv4(parts.hostname)) or (port is not None and not 1 <= port <= 65535):
         return wanted + " (host or port)"
+    # The exporter trims white space around the user and password it reads from its files.
+    credentials = (unquote(parts.username or ""), unquote(parts.password or ""))
+    if any(c != c.strip() for c in credentials):
+        return wanted + " (no white space at either end of the user or password)"
     database = unquote(parts.path.lstrip("/"))
     if g.pg_identifier(database) or parts.fragment:
         return wanted + " (a database name of lower-case letters, digits and _)"

@@ -226,6 +226,20 @@ def test_a_dsn_in_the_environment_is_caught_plain_or_secret(prod_run):
     only(analyze([variant(c, envs=[secret(e) for e in dsn])]), "no-plaintext-secret-env", c.urn)
 
 
+@pytest.mark.parametrize("field", ["command", "healthcheck", "labels", "envs"])
+def test_a_secret_value_anywhere_docker_inspect_shows_is_caught(prod_run, field):
+    c = container(prod_run, "elasticsearch")
+    inputs = unwrap(c.inputs)
+    changed = {
+        "command": ["--password", secret("hunter2-secret")],
+        "healthcheck": {**inputs["healthcheck"], "tests": ["CMD", "curl", "-u", secret("elastic:hunter2")]},
+        "labels": [*inputs["labels"], {"label": "token", "value": secret("hunter2")}],
+        "envs": secret(["TZ=UTC", "OPAQUE=hunter2"]),  # a harmless name, but a secret value
+    }[field]
+    v = only(analyze([variant(c, **{field: changed})]), "no-plaintext-secret-env", c.urn)
+    assert f"secret value in `{field}`" in v.message and "hunter2" not in v.message
+
+
 def test_file_references_and_harmless_names_are_not_secrets(dev_run):
     c = container(dev_run, "prometheus")
     envs = ["GF_SECURITY_ADMIN_PASSWORD__FILE=/run/secrets/admin", "TZ=UTC", "GOMAXPROCS=2"]

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-import pulumi
+import ipaddress
 
+import pulumi
+import pulumi_docker as docker
+
+from components.auth import authenticated_healthcheck, password_upload, web_config_upload
 from components.context import StackContext
-from components.service import TYPE_PREFIX, Service, VolumeMount, http_healthcheck, secret_file, secret_uploads
+from components.service import TYPE_PREFIX, NetworkAttachment, Service, VolumeMount, secret_file, secret_uploads
 from render import alertmanager as am
-from render.prometheus import alertmanager_host
+from render.prometheus import ALERTMANAGER_USER, alertmanager_host
+from render.web_config import ALERTMANAGER_WEB_CONFIG
 from settings.model import PublishedPort, ServiceSettings
 
 CLUSTER_PORT = 9094
@@ -39,6 +44,14 @@ class Alerting(pulumi.ComponentResource):
                                    directory=am.SECRETS_DIR)]
         peers = s.alerting.alertmanager_peers
         hosts = [alertmanager_host(i) for i in range(peers)]
+        gossip = gossip_addresses(s.alerting.gossip_subnet, peers) if peers > 1 else []
+        self.gossip_network = self._gossip_network(ctx) if peers > 1 else None
+        # Its own password, for its healthcheck (the web config holds only the hash).
+        password_file = "/etc/alertmanager/secrets/alertmanager-password"
+        auth_uploads = [
+            web_config_upload(ctx, "alertmanager", ALERTMANAGER_USER, "alertmanagerPassword", ALERTMANAGER_WEB_CONFIG),
+            password_upload(ctx, "alertmanagerPassword", password_file),
+        ]
         self.peers: list[Service] = []
         for index, host in enumerate(hosts):
             volume = ctx.data_volume(host, parent=self)
@@ -48,27 +61,58 @@ class Alerting(pulumi.ComponentResource):
             settings = ServiceSettings(image=base.image, memory_mb=base.memory_mb, cpus=base.cpus,
                                        publish=publish)
             command = [f"--config.file={am.CONFIG_PATH}", "--storage.path=/alertmanager",
-                       f"--web.external-url={self._external_url(publish, host, ctx)}"]
-            if peers > 1:
-                command.append(f"--cluster.listen-address=0.0.0.0:{CLUSTER_PORT}")
-                command += [f"--cluster.peer={other}:{CLUSTER_PORT}" for other in hosts if other != host]
-            else:
-                # A single peer needs no gossip port open.
-                command.append("--cluster.listen-address=")
+                       f"--web.external-url={self._external_url(publish, host, ctx)}",
+                       f"--web.config.file={ALERTMANAGER_WEB_CONFIG}", *self._cluster_flags(gossip, index)]
+            networks = ([NetworkAttachment(self.gossip_network.name, ipv4_address=gossip[index])]
+                        if self.gossip_network is not None else [])
             self.peers.append(Service(host, ctx.service_args(
                 host,
                 settings=settings,
                 container_port=ctx.port("alertmanager"),
                 command=command,
-                healthcheck=http_healthcheck(ctx.port("alertmanager"), "/-/healthy"),
-                uploads=uploads,
+                healthcheck=authenticated_healthcheck(ctx.port("alertmanager"), "/-/healthy", ALERTMANAGER_USER,
+                                                      password_file),
+                uploads=[*uploads, *auth_uploads],
+                networks=networks,
                 volumes=[VolumeMount(volume.name, "/alertmanager")],
             ), opts=pulumi.ResourceOptions(parent=self)))
         self.alertmanager_url = s.url_of("alertmanager")
         self.register_outputs({"alertmanager_url": self.alertmanager_url})
 
     @staticmethod
+    def _cluster_flags(gossip: list[str], index: int) -> list[str]:
+        if not gossip:
+            return ["--cluster.listen-address="]  # a single peer needs no gossip port open
+        # Gossip binds this peer's address on the gossip network only: no other container (the
+        # stack network included) can reach port 9094.
+        own = gossip[index]
+        return [f"--cluster.listen-address={own}:{CLUSTER_PORT}",
+                *(f"--cluster.peer={other}:{CLUSTER_PORT}" for other in gossip if other != own)]
+
+    def _gossip_network(self, ctx: StackContext) -> docker.Network:
+        """The peers' own network: internal (no route out), a fixed subnet so each peer has a known address."""
+        s = ctx.settings
+        return docker.Network(
+            "gossip-network",
+            name=f"{s.project}-{s.stack}-alertmanager-gossip",
+            driver="bridge",
+            internal=True,
+            ipam_configs=[docker.NetworkIpamConfigArgs(subnet=s.alerting.gossip_subnet)],
+            labels=[docker.NetworkLabelArgs(label="com.christmas.monitoring.stack", value=s.stack),
+                    docker.NetworkLabelArgs(label="com.christmas.monitoring.purpose", value="alertmanager-gossip")],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    @staticmethod
     def _external_url(publish: PublishedPort | None, host: str, ctx: StackContext) -> str:
+        if ctx.settings.edge.alertmanager_url:  # every peer's notifications link to the public address
+            return ctx.settings.edge.alertmanager_url
         if publish is not None:
             return ctx.settings.url_of("alertmanager") or ""
         return f"http://{host}:{ctx.port('alertmanager')}"
+
+
+def gossip_addresses(subnet: str, peers: int) -> list[str]:
+    """Each peer's address: the subnet's hosts after the first (Docker's gateway takes the first)."""
+    hosts = list(ipaddress.IPv4Network(subnet).hosts())
+    return [str(address) for address in hosts[1:peers + 1]]

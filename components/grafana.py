@@ -18,6 +18,7 @@ from components.service import TYPE_PREFIX, Service, VolumeMount, http_healthche
 from mixin.dashboards import render_dashboards
 from mixin.dashboards.common import ALERTMANAGER_UID, ELASTICSEARCH_UID, FOLDERS, PROMETHEUS_UID
 from render import grafana as gf
+from render.prometheus import ALERTMANAGER_USER, PROMETHEUS_USER
 
 
 class Grafana(pulumi.ComponentResource):
@@ -86,17 +87,25 @@ class Grafana(pulumi.ComponentResource):
 
     def _datasources(self, ctx: StackContext, child: pulumi.ResourceOptions) -> dict[str, grafana.oss.DataSource]:
         json_data = gf.datasource_json(ctx.settings)
-        reader_password = ctx.require_secret("elasticReaderPassword")
-        secure: pulumi.Output[str] = pulumi.Output.secret(
-            reader_password.apply(lambda p: json.dumps({"basicAuthPassword": p})))
+        def basic_auth_password(key: str) -> pulumi.Output[str]:
+            """secureJsonData with the password, a secret as a whole."""
+            secure: pulumi.Output[str] = ctx.require_secret(key).apply(
+                lambda p: json.dumps({"basicAuthPassword": p}))
+            return pulumi.Output.secret(secure)
+
         return {
+            # Prometheus and Alertmanager require basic auth (their web config): Grafana sends it.
             "prometheus": grafana.oss.DataSource(
                 "datasource-prometheus", uid=PROMETHEUS_UID, name="Prometheus", type="prometheus",
                 url=f"http://prometheus:{ctx.port('prometheus')}", access_mode="proxy", is_default=True,
+                basic_auth_enabled=True, basic_auth_username=PROMETHEUS_USER,
+                secure_json_data_encoded=basic_auth_password("prometheusPassword"),
                 json_data_encoded=json.dumps(json_data["prometheus"], sort_keys=True), opts=child),
             "alertmanager": grafana.oss.DataSource(
                 "datasource-alertmanager", uid=ALERTMANAGER_UID, name="Alertmanager", type="alertmanager",
                 url=f"http://alertmanager:{ctx.port('alertmanager')}", access_mode="proxy",
+                basic_auth_enabled=True, basic_auth_username=ALERTMANAGER_USER,
+                secure_json_data_encoded=basic_auth_password("alertmanagerPassword"),
                 json_data_encoded=json.dumps(json_data["alertmanager"], sort_keys=True), opts=child),
             # Read-only user (created by the Elasticsearch setup job), never the superuser.
             "elasticsearch": grafana.oss.DataSource(
@@ -104,5 +113,5 @@ class Grafana(pulumi.ComponentResource):
                 type="elasticsearch", url=f"http://elasticsearch:{ctx.port('elasticsearch')}",
                 access_mode="proxy", basic_auth_enabled=True, basic_auth_username=gf.LOGS_READER_USER,
                 json_data_encoded=json.dumps(json_data["elasticsearch"], sort_keys=True),
-                secure_json_data_encoded=secure, opts=child),
+                secure_json_data_encoded=basic_auth_password("elasticReaderPassword"), opts=child),
         }

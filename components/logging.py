@@ -65,7 +65,8 @@ class Logging(pulumi.ComponentResource):
         ), opts=self._child())
 
     def _elastic_setup(self, ctx: StackContext) -> Service:
-        keys = ("elasticPassword", "kibanaSystemPassword", "elasticWriterPassword", "elasticReaderPassword")
+        keys = ("elasticPassword", "kibanaSystemPassword", "elasticWriterPassword", "elasticReaderPassword",
+                "kibanaOperatorPassword")
 
         def render(values: list[str]) -> dict[str, str]:
             return setup.elastic_setup_files(*values)

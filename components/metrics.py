@@ -6,24 +6,28 @@ from collections.abc import Sequence
 
 import pulumi
 
+from components.auth import authenticated_healthcheck, password_upload, web_config_upload
 from components.context import StackContext
 from components.service import (
     TYPE_PREFIX,
+    Healthcheck,
     HostMount,
+    NetworkAttachment,
     Service,
     Upload,
     VolumeMount,
     http_healthcheck,
-    http_healthcheck_at,
     secret_uploads,
 )
 from render import blackbox
 from render import postgres_exporter as pg
 from render import prometheus as prom
+from render.web_config import PROMETHEUS_WEB_CONFIG
 
 # cAdvisor metric kinds (container/factory.go): cpu, memory (working set, limit), network (in/out),
 # oom_event (container_oom_events_total). Spec series (start time, limits, last seen) are always on.
 CADVISOR_METRICS: tuple[str, ...] = ("cpu", "memory", "network", "oom_event")
+NODE_EXPORTER_ADDRESS_ENV = "NODE_EXPORTER_ADDRESS"
 
 
 class Metrics(pulumi.ComponentResource):
@@ -52,7 +56,14 @@ class Metrics(pulumi.ComponentResource):
             lambda gateway: prom.render_prometheus_yml(s, gateway))
         uploads = [Upload(prom.CONFIG_PATH, config)]
         uploads += [Upload(f"{prom.RULES_DIR}/{file}", text) for file, text in prom.render_rule_files(s).items()]
-        external_url = s.url_of("prometheus") or f"http://prometheus:{ctx.port('prometheus')}"
+        uploads += [
+            # Its own basic auth, and the passwords it sends (self-scrape; Alertmanager).
+            web_config_upload(ctx, "prometheus", prom.PROMETHEUS_USER, "prometheusPassword", PROMETHEUS_WEB_CONFIG),
+            password_upload(ctx, "prometheusPassword", prom.PROMETHEUS_PASSWORD_FILE),
+            password_upload(ctx, "alertmanagerPassword", prom.ALERTMANAGER_PASSWORD_FILE),
+        ]
+        external_url = (s.edge.prometheus_url or s.url_of("prometheus")
+                        or f"http://prometheus:{ctx.port('prometheus')}")
         return Service("prometheus", ctx.service_args(
             "prometheus",
             command=[
@@ -61,25 +72,31 @@ class Metrics(pulumi.ComponentResource):
                 f"--storage.tsdb.retention.time={p.retention_time}",
                 f"--storage.tsdb.retention.size={p.retention_size}",
                 f"--web.external-url={external_url}",
+                f"--web.config.file={PROMETHEUS_WEB_CONFIG}",
             ],
-            healthcheck=http_healthcheck(ctx.port("prometheus"), "/-/healthy"),
+            healthcheck=authenticated_healthcheck(ctx.port("prometheus"), "/-/healthy", prom.PROMETHEUS_USER,
+                                                  prom.PROMETHEUS_PASSWORD_FILE),
             uploads=uploads,
+            # The only service of the stack on the platform's network: it scrapes the platform there.
+            networks=[NetworkAttachment(ctx.targets_network_name)],
             volumes=[VolumeMount(volume.name, "/prometheus")],
             depends_on=list(depends_on),
         ), opts=pulumi.ResourceOptions(parent=self))
 
     def _node_exporter(self, ctx: StackContext) -> Service:
-        port = ctx.port("node-exporter")
         # Listens only on the host's address on the stack network: reachable by Prometheus, not
         # from outside the host, and the dev and prod stacks (two networks) do not collide.
-        listen: pulumi.Output[str] = pulumi.Output.from_input(ctx.network_gateway).apply(
-            lambda gateway: f"--web.listen-address={prom.node_exporter_target(gateway)}")
+        address: pulumi.Output[str] = pulumi.Output.from_input(ctx.network_gateway).apply(prom.node_exporter_target)
         return Service("node-exporter", ctx.service_args(
             "node-exporter",
-            command=pulumi.Output.all(listen).apply(lambda flags: [
-                "--path.rootfs=/host", *flags,
+            command=address.apply(lambda where: [
+                "--path.rootfs=/host", f"--web.listen-address={where}",
                 "--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|run|var/lib/docker/.+)($|/)"]),
-            healthcheck=http_healthcheck_at(listen.apply(lambda flag: flag.split("=", 1)[1]), "/metrics"),
+            # The address is known once Docker made the network: the healthcheck (busybox sh and
+            # wget) reads it from the environment, which holds nothing else.
+            envs=address.apply(lambda where: [f"{NODE_EXPORTER_ADDRESS_ENV}={where}"]),
+            healthcheck=Healthcheck(test=["CMD-SHELL",
+                                          f'wget -q --spider "http://${NODE_EXPORTER_ADDRESS_ENV}/metrics"']),
             # The host's filesystems, read-only; rslave so a disk mounted later is seen too
             # (node_exporter README, "Docker").
             host_mounts=[HostMount("/", "/host", propagation="rslave",
@@ -89,7 +106,7 @@ class Metrics(pulumi.ComponentResource):
             # node-exporter's own traffic).
             pid_mode="host",
             network_mode="host",
-            container_port=port,
+            container_port=ctx.port("node-exporter"),
             read_only_rootfs=True,
             user="65534:65534",
         ), opts=pulumi.ResourceOptions(parent=self))
@@ -135,6 +152,8 @@ class Metrics(pulumi.ComponentResource):
             # the database needs `CREATE EXTENSION pg_stat_statements` (docs/metrics.md).
             command=["--collector.stat_statements"],
             healthcheck=http_healthcheck(ctx.port("postgres-exporter"), "/metrics"),
+            # The database is the platform's: reached on the targets network.
+            networks=[NetworkAttachment(ctx.targets_network_name)],
             # Docker refuses uploads into a read-only root filesystem (see ServiceArgs), and the
             # connection files are uploads: a writable root, where nobody can write only /tmp.
             user=pg.UID,

@@ -90,8 +90,26 @@ class HostMount:
 
 
 @dataclass(frozen=True)
+class NetworkAttachment:
+    """Another network the container joins (the stack network is always joined)."""
+
+    name: pulumi.Input[str]
+    # A fixed address, for a program that binds an IP rather than an interface (Alertmanager's gossip).
+    ipv4_address: str | None = None
+
+
+@dataclass(frozen=True)
+class PortMapping:
+    """A published port beyond the service's one `publish` setting (the edge's HTTP and HTTPS)."""
+
+    internal: int
+    external: int
+    address: str
+
+
+@dataclass(frozen=True)
 class Healthcheck:
-    test: pulumi.Input[Sequence[str]]
+    test: Sequence[str]
     interval: str = "15s"
     timeout: str = "5s"
     retries: int = 5
@@ -123,12 +141,6 @@ def http_healthcheck(port: int, path: str, **timing: Any) -> Healthcheck:
     return Healthcheck(test=["CMD", "wget", "-q", "--spider", f"http://localhost:{port}{path}"], **timing)
 
 
-def http_healthcheck_at(address: pulumi.Input[str], path: str, **timing: Any) -> Healthcheck:
-    """As http_healthcheck, for a service listening on one address (host:port) rather than all."""
-    test = pulumi.Output.from_input(address).apply(
-        lambda where: ["CMD", "wget", "-q", "--spider", f"http://{where}{path}"])
-    return Healthcheck(test=test, **timing)
-
 
 @dataclass(frozen=True)
 class ServiceArgs:
@@ -158,6 +170,8 @@ class ServiceArgs:
     network_mode: str | None = None
     devices: Sequence[str] = ()
     cap_add: Sequence[str] = ()
+    networks: Sequence[NetworkAttachment] = ()
+    ports: Sequence[PortMapping] = ()
     # A one-shot job (runs to completion, never restarted) rather than a long-running service.
     one_shot: bool = False
     depends_on: Sequence[pulumi.Resource] = ()
@@ -198,6 +212,7 @@ class Service(pulumi.ComponentResource):
         if s.publish is not None and args.container_port is not None:
             ports.append(docker.ContainerPortArgs(
                 internal=args.container_port, external=s.publish.host_port, ip=s.publish.bind_address))
+        ports += [docker.ContainerPortArgs(internal=p.internal, external=p.external, ip=p.address) for p in args.ports]
         hc = args.healthcheck
         return docker.ContainerArgs(
             name=args.container_name,
@@ -215,7 +230,7 @@ class Service(pulumi.ComponentResource):
             attach=args.one_shot,
             logs=args.one_shot,
             healthcheck=docker.ContainerHealthcheckArgs(
-                tests=_input_list(hc.test), interval=hc.interval, timeout=hc.timeout,
+                tests=list(hc.test), interval=hc.interval, timeout=hc.timeout,
                 retries=hc.retries, start_period=hc.start_period),
             memory=s.memory_mb,
             # Same as memory: no swap, so the limit is a real limit.
@@ -236,8 +251,10 @@ class Service(pulumi.ComponentResource):
             log_opts=LOG_OPTS,
             labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in labels.items()],
             network_mode=args.network_mode,
-            networks_advanced=None if args.network_mode else [
-                docker.ContainerNetworksAdvancedArgs(name=args.network_name, aliases=[args.service])],
+            networks_advanced=None if args.network_mode else
+            [docker.ContainerNetworksAdvancedArgs(name=args.network_name, aliases=[args.service])]
+            + [docker.ContainerNetworksAdvancedArgs(name=n.name, aliases=[args.service], ipv4_address=n.ipv4_address)
+               for n in args.networks],
             ports=ports or None,
             uploads=[self._upload(u) for u in args.uploads] or None,
             volumes=[

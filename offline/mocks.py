@@ -275,6 +275,9 @@ PLACEHOLDERS: dict[str, str] = {
     "smtpPassword": "REDACTED-smtp-password",
     "slackWebhookUrl": "https://hooks.slack.com/services/TREDACTED/BREDACTED/REDACTED",
     "heartbeatUrl": "https://hc-ping.com/REDACTED",
+    "prometheusPassword": "REDACTED-prometheus-password",
+    "alertmanagerPassword": "REDACTED-alertmanager-password",
+    "kibanaOperatorPassword": "REDACTED-kibana-operator-password",
     "postgresExporterDsn": "postgresql://postgres_exporter:REDACTED-db-password@postgres:5432/christmas"
                            "?sslmode=require",
 }

@@ -2,8 +2,10 @@
 
 One module, `https_cert`: a GET over HTTPS that must succeed with a certificate the system trusts;
 each probe reports `probe_ssl_earliest_cert_expiry` (prober/prober.go at v0.28.0), which the
-CertificateExpiringSoon alert reads, and `probe_success`. Only the endpoints operators open
-over HTTPS are probed: the stack's published URLs and public base URLs that start with https://.
+CertificateExpiringSoon alert reads, and `probe_success`. Probed: the https:// URLs operators
+open (Grafana, Kibana, and Prometheus/Alertmanager when the edge exposes them) when their
+certificates come from outside (`edge.tls` `acme` or `files`), i.e. can expire unnoticed. With
+`internal` (Caddy's own CA, renewed by Caddy; dev) nothing is probed: no system trusts that CA.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ ADDRESS = f"blackbox-exporter:{CONTAINER_PORTS['blackbox-exporter']}"
 
 
 def public_https_endpoints(s: StackSettings) -> list[str]:
-    candidates = [s.grafana.root_url, s.logging.kibana_public_base_url,
-                  *(s.url_of(service) for service in s.services)]
+    if s.edge.tls == "internal":
+        return []
+    candidates = [s.grafana.root_url, s.logging.kibana_public_base_url, s.edge.prometheus_url,
+                  s.edge.alertmanager_url, *(s.url_of(service) for service in s.services)]
     endpoints: list[str] = []
     for url in candidates:
         if url and url.startswith("https://") and url not in endpoints:
@@ -34,8 +38,10 @@ def blackbox_config() -> dict[str, Any]:
         "prober": "http",
         "timeout": "10s",
         "http": {
-            # 2xx after redirects (Grafana and Kibana answer / with a redirect to their login page).
+            # 2xx after redirects (Grafana and Kibana answer / with a redirect to their login page);
+            # 401 from Prometheus and Alertmanager behind the edge's basic auth: the edge answered.
             "method": "GET",
+            "valid_status_codes": [200, 401],
             "follow_redirects": True,
             "fail_if_not_ssl": True,
             "preferred_ip_protocol": "ip4",

@@ -94,19 +94,20 @@ def _body_file(kind: str, name: str) -> str:
 
 
 KIBANA_SYSTEM_BODY = _body_file("password", es.KIBANA_SYSTEM_USER)
-USER_BODIES = tuple(_body_file("user", name) for name in (es.WRITER_USER, es.READER_USER))
+SETUP_USERS = (es.WRITER_USER, es.READER_USER, es.OPERATOR_USER)
+USER_BODIES = tuple(_body_file("user", name) for name in SETUP_USERS)
 ELASTIC_SETUP_FILES = (CURLRC, KIBANA_SYSTEM_BODY, *USER_BODIES)
 KIBANA_SETUP_FILES = (CURLRC,)
 
 
 def elastic_setup_files(elastic_password: str, kibana_system_password: str, writer_password: str,
-                        reader_password: str) -> dict[str, str]:
+                        reader_password: str, operator_password: str) -> dict[str, str]:
     """Name (in SECRETS_DIR) -> content of every secret file of elastic-setup."""
-    users = es.users(writer_password, reader_password)
+    users = es.users(writer_password, reader_password, operator_password)
     return {CURLRC: user_config(es.SUPERUSER, elastic_password),
             KIBANA_SYSTEM_BODY: json.dumps({"password": kibana_system_password}),
             **{_body_file("user", name): json.dumps(users[name], sort_keys=True)
-               for name in (es.WRITER_USER, es.READER_USER)}}
+               for name in SETUP_USERS}}
 
 
 def kibana_setup_files(elastic_password: str) -> dict[str, str]:
@@ -126,8 +127,7 @@ def render_elastic_setup_script(s: StackSettings) -> str:
         "\n# Least-privilege roles and their users (PUT creates or updates).\n",
     ]
     parts += [_request("PUT", f"/_security/role/{name}", body) for name, body in es.roles().items()]
-    parts += [_secret_request("PUT", f"/_security/user/{name}", _body_file("user", name))
-              for name in (es.WRITER_USER, es.READER_USER)]
+    parts += [_secret_request("PUT", f"/_security/user/{name}", _body_file("user", name)) for name in SETUP_USERS]
     parts += [
         "\n# Lifecycle: rollover and deletion after the retention, then the template that applies it.\n",
         _request("PUT", f"/_ilm/policy/{es.ILM_POLICY_NAME}", es.ilm_policy(s)),
@@ -146,6 +146,13 @@ def render_kibana_setup_script(s: StackSettings) -> str:
     return "".join([
         _prelude(f'KIBANA="${{KIBANA_URL:-{kb.URL}}}"', KIBANA_SETUP_FILES),
         "\nwait_for Kibana \"$KIBANA/api/status\"\n\n",
+        "# The operators' role: read the log streams in Discover and dashboards (PUT: create or update).\n",
+        "curl -K \"$CURLRC\" -sS --fail-with-body --max-time 60 -X PUT -H 'kbn-xsrf: true' \\\n",
+        "  -H 'Content-Type: application/json' --data-binary @- \\\n",
+        f"  \"$KIBANA/api/security/role/{es.OPERATOR_ROLE}\" <<'{_EOF}'\n",
+        json.dumps(kb.operator_role(), sort_keys=True) + "\n",
+        f"{_EOF}\n",
+        "echo 'setup: Kibana operator role declared'\n\n",
         "# The data view and saved searches, fixed ids, overwrite=true: the same objects on every run.\n",
         "reply=\"$(curl -K \"$CURLRC\" -sS --fail-with-body --max-time 60 -X POST -H 'kbn-xsrf: true' \\\n",
         "  -F 'file=@-;filename=christmas-logs.ndjson' \\\n",

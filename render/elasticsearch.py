@@ -37,6 +37,10 @@ WRITER_USER = "fluent_bit_writer"
 WRITER_ROLE = "christmas_logs_writer"
 READER_USER = "logs_reader"
 READER_ROLE = "christmas_logs_reader"
+# Operators log in to Kibana as this user (never as `elastic`); its role is declared through
+# Kibana's role API (render/kibana.py operator_role), which owns Kibana's feature privileges.
+OPERATOR_USER = "kibana_operator"
+OPERATOR_ROLE = "christmas_kibana_operator"
 
 # Normalises `level` to upper case at index and query time: `level:error` finds ERROR too.
 LEVEL_NORMALIZER = "uppercase"
@@ -175,10 +179,13 @@ def user_body(role: str, full_name: str, password: str) -> dict[str, Any]:
     return {"password": password, "roles": [role], "full_name": full_name, "enabled": True}
 
 
-def users(writer_password: str, reader_password: str) -> dict[str, dict[str, Any]]:
+def users(writer_password: str, reader_password: str, operator_password: str) -> dict[str, dict[str, Any]]:
     return {
         WRITER_USER: user_body(WRITER_ROLE, "Fluent Bit (writes logs)", writer_password),
         READER_USER: user_body(READER_ROLE, "Grafana logs datasource (reads logs)", reader_password),
+        # Its role is created by kibana-setup; Elasticsearch resolves role names at login.
+        OPERATOR_USER: user_body(OPERATOR_ROLE, "Kibana operators (read logs: Discover, dashboards)",
+                                 operator_password),
     }
 
 

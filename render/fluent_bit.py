@@ -26,6 +26,7 @@ the environment or from `@SET` (src/flb_env.c flb_env_get); `@SET` stores its va
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -63,6 +64,10 @@ HC_RETRY_FAILURES = 5
 HC_PERIOD = 60
 
 SERVICE_LABEL = "com.christmas.monitoring.service"
+# Which environment a container's logs belong to: this stack's containers carry it (components/
+# service.py), and so must the platform's (README, "Which logs a stack ships"). Docker copies a
+# label into each json-file line's `attrs` only when the `labels` log option names it.
+STACK_LABEL = "com.christmas.monitoring.stack"
 
 # The platform's fields, as the index template maps them (see render/elasticsearch.py).
 PLATFORM_FIELDS: tuple[str, ...] = ("level", "service", "user_id", "path", "latency_ms", "message")
@@ -152,9 +157,23 @@ def input_sections(s: StackSettings) -> list[Section]:
     ])]
 
 
+def stack_regex(stack: str) -> str:
+    """Onigmo regex matching exactly `stack` (Pulumi stack names: letters, digits, `-`, `_`, `.`)."""
+    return "^" + re.sub(r"([.\\^$|?*+()\[\]{}])", r"\\\1", stack) + "$"
+
+
 def filter_sections(s: StackSettings) -> list[Section]:
     match = f"{TAG_PREFIX}.*"
     return [
+        # Logs stay in their environment: only lines whose container is labelled for this stack
+        # are kept (a line without the label is dropped too). grep's record accessor reads the
+        # label inside Docker's `attrs` (plugins/filter_grep/grep.c at v3.2.10: a key is a
+        # record accessor pattern).
+        Section("FILTER", [
+            ("Name", "grep"),
+            ("Match", match),
+            ("Regex", f"$attrs['{STACK_LABEL}'] {stack_regex(s.stack)}"),
+        ]),
         # The platform's JSON line becomes fields; any other line becomes `message`.
         Section("FILTER", [
             ("Name", "parser"),

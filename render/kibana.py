@@ -47,12 +47,31 @@ def render_kibana_yml(s: StackSettings, kibana_system_password: str, encryption_
         # so sessions and encrypted saved objects survive a container replacement.
         "xpack.encryptedSavedObjects.encryptionKey": encryption_key,
         "xpack.security.encryptionKey": encryption_key,
+        # TLS ends at the edge (Caddy), not in Kibana: the session cookie must still be Secure
+        # ("set this to true if SSL is configured outside of Kibana", Kibana 8.18 security settings).
+        "xpack.security.secureCookies": s.logging.kibana_public_base_url.startswith("https://"),
         "xpack.reporting.encryptionKey": encryption_key,
         "monitoring.ui.container.elasticsearch.enabled": True,
         "telemetry.optIn": False,
         "telemetry.allowChangingOptInStatus": False,
         "newsfeed.enabled": False,
     })
+
+
+def operator_role() -> dict[str, Any]:
+    """PUT /api/security/role/<OPERATOR_ROLE>: read the log streams, in Discover and dashboards only.
+
+    Kibana's role API rather than Elasticsearch's: it maps feature privileges to its application
+    privileges itself (and replaces deprecated feature ids), so the role survives Kibana upgrades.
+    https://www.elastic.co/guide/en/kibana/8.18/role-management-api-put.html
+    """
+    return {
+        "elasticsearch": {
+            "cluster": [],
+            "indices": [{"names": [es.INDEX_PATTERN], "privileges": ["read", "view_index_metadata"]}],
+        },
+        "kibana": [{"base": [], "feature": {"discover": ["read"], "dashboard": ["read"]}, "spaces": ["default"]}],
+    }
 
 
 @dataclass(frozen=True)

@@ -42,15 +42,18 @@ from settings.model import SettingsError, parse_settings
 # Printable: every Unicode character but controls, surrogates, private use, unassigned, line/paragraph separators.
 PRINTABLE = st.characters(exclude_categories=("Cc", "Cs", "Co", "Cn", "Zl", "Zp"))
 PASSWORD_KEYS = ("grafanaAdminPassword", "elasticPassword", "kibanaSystemPassword", "elasticReaderPassword",
-                 "elasticWriterPassword", "smtpPassword")
-# Each example runs the program twice (~0.4 s each) and eight checkers: 25 examples take ~20 s on 2 cores.
-EXAMPLES = 25
+                 "elasticWriterPassword", "smtpPassword", "kibanaOperatorPassword")
+# bcrypt reads at most 72 bytes: 18 characters of at most 4 bytes each always fit.
+BASIC_AUTH_KEYS = ("prometheusPassword", "alertmanagerPassword")
+# Each example runs the program twice (~0.4 s each) and eight checkers: 15 examples take ~15 s on 2 cores.
+EXAMPLES = 15
 URL_PATH = st.text("ABCXYZabcxyz0189-._~", min_size=1, max_size=30)
 
 
 @st.composite
 def stack_values(draw: st.DrawFn) -> dict[str, str]:
     values = {key: draw(st.text(PRINTABLE, min_size=12, max_size=40)) for key in PASSWORD_KEYS}
+    values.update({key: draw(st.text(PRINTABLE, min_size=16, max_size=18)) for key in BASIC_AUTH_KEYS})
     values["kibanaEncryptionKey"] = draw(st.text(PRINTABLE, min_size=32, max_size=48))
     db_password = draw(st.text(PRINTABLE, min_size=8, max_size=30))
     values["postgresExporterDsn"] = (f"postgresql://exporter:{quote(db_password, safe='')}@db:5432/christmas"
@@ -60,12 +63,14 @@ def stack_values(draw: st.DrawFn) -> dict[str, str]:
     values["slackChannel"] = draw(st.from_regex(r"#[a-z0-9_-][a-z0-9._-]{0,20}", fullmatch=True))
     values["emailTo"] = draw(st.from_regex(r"[A-Za-z0-9_%+-]{1,12}(\.[A-Za-z0-9_%+-]{1,8})?@example\.com",
                                            fullmatch=True))
-    path = draw(st.from_regex(r"[A-Za-z0-9._~!&()*+,;=:@-]{1,16}", fullmatch=True))
-    values["rootUrl"] = f"https://grafana.example.com/{path}"
+    # The edge serves Grafana on its own host name (no path): draw the name.
+    label = draw(st.from_regex(r"[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?", fullmatch=True))
+    values["rootUrl"] = f"https://{label}.example.com"
     return values
 
 
-SECRETS = (*PASSWORD_KEYS, "kibanaEncryptionKey", "postgresExporterDsn", "slackWebhookUrl", "heartbeatUrl")
+SECRETS = (*PASSWORD_KEYS, *BASIC_AUTH_KEYS, "kibanaEncryptionKey", "postgresExporterDsn", "slackWebhookUrl",
+           "heartbeatUrl")
 
 
 def prod_config(values: dict[str, str]) -> tuple[dict[str, str], set[str]]:

@@ -8,12 +8,14 @@ its container, but only as an uploaded file that its reader alone can read (mode
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 
 from offline.mocks import ProgramRun, generated_placeholder, plain_strings, run_program, unwrap
+from settings.catalog import CATALOG
 from settings.model import parse_settings
 from tests.conftest import stack_config
 
@@ -116,8 +118,12 @@ def test_dev_generated_passwords_are_files_too():
 
 # The user each image runs as when the container sets none (docs/images.md): the uid that must own
 # its secret files, since every capability (DAC_OVERRIDE included) is dropped.
-IMAGE_USERS = {"grafana": "472", "elasticsearch": "1000", "kibana": "1000", "alertmanager": "65534",
-               "alertmanager-1": "65534", "fluent-bit": "0"}
+def image_user(service: str) -> str:
+    """The uid the image runs as, from the service catalog (a peer `alertmanager-1` is an alertmanager;
+    the setup jobs run the elastic-setup image)."""
+    base = re.sub(r"-\d+$", "", service)
+    base = "elastic-setup" if base.endswith("-setup") else base
+    return CATALOG[base].user
 
 
 def test_every_secret_file_is_owned_by_the_user_its_container_runs_as(awkward):
@@ -126,7 +132,7 @@ def test_every_secret_file_is_owned_by_the_user_its_container_runs_as(awkward):
     for container in run.containers():
         inputs = unwrap(container.inputs)
         service = inputs["name"].split("-", 3)[3]  # christmas-monitoring-<stack>-<service>
-        runs_as = (inputs.get("user") or IMAGE_USERS.get(service, "?")).split(":")[0]
+        runs_as = (inputs.get("user") or image_user(service)).split(":")[0]
         for upload in inputs.get("uploads") or []:
             if upload.get("permissions") == "0400":
                 assert upload["owner"] == runs_as, (service, upload["file"], upload["owner"], runs_as)

@@ -69,7 +69,7 @@ def test_container_is_configured_from_settings(dev_run, prod_run):
         assert e["GF_USERS_ALLOW_SIGN_UP"] == "false" and e["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
         assert e["GF_SECURITY_ADMIN_USER"] == "admin"
     assert (dev["GF_SERVER_ROOT_URL"], prod["GF_SERVER_ROOT_URL"]) == (
-        "http://localhost:13000", "https://grafana.christmas-trading.com")
+        "https://grafana.localhost:18443", "https://grafana.christmas-trading.com")
     assert (dev["GF_SECURITY_COOKIE_SECURE"], prod["GF_SECURITY_COOKIE_SECURE"]) == ("false", "true")
     assert prod["GF_SMTP_HOST"] == "smtp.christmas-trading.com:587"
     assert prod["GF_SMTP_USER"] == "alertmanager@christmas-trading.com"

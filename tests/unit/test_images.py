@@ -30,7 +30,9 @@ def test_node_exporter_sees_the_hosts_network_and_later_mounts(dev_run: ProgramR
                                "bindOptions": {"propagation": "rslave"}}]
     # Only the stack network's gateway: reachable by Prometheus, not from outside the host.
     assert f"--web.listen-address={GATEWAY}:9100" in spec["command"]
-    assert spec["healthcheck"]["tests"][-1] == f"http://{GATEWAY}:9100/metrics"
+    # Its healthcheck asks that address, read from the container's environment by busybox sh.
+    assert spec["envs"] == [f"NODE_EXPORTER_ADDRESS={GATEWAY}:9100"]
+    assert spec["healthcheck"]["tests"] == ["CMD-SHELL", 'wget -q --spider "http://$NODE_EXPORTER_ADDRESS/metrics"']
 
 
 def test_prometheus_scrapes_node_exporter_at_that_gateway(dev_run: ProgramRun) -> None:

@@ -21,7 +21,7 @@ from tests.conftest import stack_config, stack_settings
 SERVICE_LABEL = "com.christmas.monitoring.service"
 LOGGING_SERVICES = ("elasticsearch", "elastic-setup", "kibana", "kibana-setup", "fluent-bit")
 PASSWORD_KEYS = ("elasticPassword", "kibanaSystemPassword", "elasticWriterPassword", "elasticReaderPassword",
-                 "kibanaEncryptionKey")
+                 "kibanaEncryptionKey", "kibanaOperatorPassword")
 
 
 @pytest.fixture(params=["dev", "prod"])
@@ -147,6 +147,8 @@ def test_kibana_uses_kibana_system_and_its_public_url(run):
     [kibana_yml] = uploads(run, "kibana").values()
     assert f"server.publicBaseUrl: {settings.logging.kibana_public_base_url}" in kibana_yml
     assert "elasticsearch.username: kibana_system" in kibana_yml
+    # Served over HTTPS by the edge in both stacks: the session cookie is Secure.
+    assert "xpack.security.secureCookies: true" in kibana_yml
     # No _FILE option in Kibana: kibana.yml itself holds the password and key, as a secret file.
     assert f"elasticsearch.password: {secret_value(run, stack, 'kibanaSystemPassword')}" in kibana_yml
     assert kibana_yml.count(secret_value(run, stack, "kibanaEncryptionKey")) == 3
@@ -252,10 +254,22 @@ def test_writer_can_only_append_and_reader_only_read():
     assert roles[es.WRITER_ROLE]["cluster"] == []
     # `monitor`: the exporter's index statistics (the log-freshness alert), read-only like the rest.
     assert set(reader["privileges"]) == {"read", "view_index_metadata", "monitor"}
-    users = es.users("writer-password-1", "reader-password-1")
+    users = es.users("writer-password-1", "reader-password-1", "operator-password-1")
     assert users["fluent_bit_writer"]["roles"] == [es.WRITER_ROLE]
+    assert users["kibana_operator"]["roles"] == [es.OPERATOR_ROLE]
     assert users["logs_reader"]["roles"] == [es.READER_ROLE]
     assert users["fluent_bit_writer"]["password"] == "writer-password-1"
+    assert es.OPERATOR_ROLE not in roles  # declared through Kibana's role API (feature privileges)
+
+
+def test_kibana_operators_only_read_the_log_streams_in_discover_and_dashboards():
+    role = kb.operator_role()
+    [indices] = role["elasticsearch"]["indices"]
+    assert indices == {"names": ["logs-christmas-*"], "privileges": ["read", "view_index_metadata"]}
+    assert role["elasticsearch"]["cluster"] == []
+    # No base privilege (that would be every feature): only these two features, read-only.
+    assert role["kibana"] == [{"base": [], "feature": {"discover": ["read"], "dashboard": ["read"]},
+                               "spaces": ["default"]}]
 
 
 @pytest.mark.parametrize(("given", "expected"), [("5gb", "5gb"), ("5GB", "5gb"), ("512 MB", "512mb"), ("5G", "5gb")])

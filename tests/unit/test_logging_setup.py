@@ -30,6 +30,7 @@ ELASTIC = 'el"as\\tic$HOME:pw`x` {{ .x }}'
 KIBANA_SYSTEM = "kibana-system-pw-123 CHRISTMAS_SETUP_EOF"
 WRITER = "writer 'pw' $1 \"q\" $(id)"
 READER = "reader-pw-1234567\\"
+OPERATOR = "operator 'pw' \\ $x"
 
 
 @dataclass
@@ -106,8 +107,8 @@ def run_script(script: str, stand_in: StandIn, tmp_path: Path, files: dict[str, 
                **env: str) -> subprocess.CompletedProcess[str]:
     path = tmp_path / "setup.sh"
     path.write_text(script)
-    write_secrets(setup.elastic_setup_files(ELASTIC, KIBANA_SYSTEM, WRITER, READER) if files is None else files,
-                  tmp_path / "secrets")
+    default = setup.elastic_setup_files(ELASTIC, KIBANA_SYSTEM, WRITER, READER, OPERATOR)
+    write_secrets(default if files is None else files, tmp_path / "secrets")
     environment = {**os.environ, "ES_URL": stand_in.url, "KIBANA_URL": stand_in.url,
                    "SETUP_WAIT_TRIES": "3", "SETUP_WAIT_DELAY": "0",
                    "SETUP_SECRETS_DIR": str(tmp_path / "secrets"), **env}
@@ -144,6 +145,7 @@ def test_elastic_setup_sends_each_object_in_order_as_the_superuser(dev_settings,
         ("PUT", f"/_security/role/{es.READER_ROLE}"),
         ("PUT", "/_security/user/fluent_bit_writer"),
         ("PUT", "/_security/user/logs_reader"),
+        ("PUT", "/_security/user/kibana_operator"),
         ("PUT", "/_ilm/policy/logs-christmas"),
         ("PUT", "/_index_template/logs-christmas"),
         ("GET", "/_data_stream/logs-christmas-dev"),
@@ -154,6 +156,8 @@ def test_elastic_setup_sends_each_object_in_order_as_the_superuser(dev_settings,
     assert bodies["/_security/user/kibana_system/_password"].json() == {"password": KIBANA_SYSTEM}
     assert bodies["/_security/user/fluent_bit_writer"].json()["password"] == WRITER
     assert bodies["/_security/user/logs_reader"].json()["password"] == READER
+    operator = bodies["/_security/user/kibana_operator"].json()
+    assert operator["password"] == OPERATOR and operator["roles"] == [es.OPERATOR_ROLE]
     assert bodies["/_ilm/policy/logs-christmas"].json() == es.ilm_policy(dev_settings)
     assert bodies["/_index_template/logs-christmas"].json() == es.index_template(dev_settings)
     assert bodies["/_index_template/logs-christmas"].headers["Content-Type"] == "application/json"
@@ -162,8 +166,8 @@ def test_elastic_setup_sends_each_object_in_order_as_the_superuser(dev_settings,
 def test_the_scripts_hold_no_secret_and_the_secret_files_are_gone_after_the_run(dev_settings, stand_in,
                                                                                  tmp_path):
     script = elastic_script(dev_settings)
-    files = setup.elastic_setup_files(ELASTIC, KIBANA_SYSTEM, WRITER, READER)
-    for password in (ELASTIC, KIBANA_SYSTEM, WRITER, READER):
+    files = setup.elastic_setup_files(ELASTIC, KIBANA_SYSTEM, WRITER, READER, OPERATOR)
+    for password in (ELASTIC, KIBANA_SYSTEM, WRITER, READER, OPERATOR):
         # (each arrives intact from its file: test_elastic_setup_sends_each_object_in_order...)
         assert password not in script and password not in kibana_script(dev_settings)
     # The names the component uploads are exactly the files the script reads and removes.
@@ -209,8 +213,10 @@ def test_the_job_gives_up_when_elasticsearch_never_answers(dev_settings, stand_i
 def test_kibana_setup_imports_the_saved_objects_with_overwrite(dev_settings, stand_in, tmp_path):
     result = run_script(kibana_script(dev_settings), stand_in, tmp_path, setup.kibana_setup_files(ELASTIC))
     assert result.returncode == 0, result.stderr
-    status, upload = stand_in.requests
+    status, role, upload = stand_in.requests
     assert status.path == "/api/status"
+    assert (role.method, role.path) == ("PUT", f"/api/security/role/{es.OPERATOR_ROLE}")
+    assert role.headers["kbn-xsrf"] == "true" and role.json() == kb.operator_role()
     assert upload.method == "POST" and upload.path == "/api/saved_objects/_import?overwrite=true"
     assert upload.headers["kbn-xsrf"] == "true"
     assert 'filename="christmas-logs.ndjson"' in upload.body.decode()

@@ -156,5 +156,7 @@ def test_public_https_endpoints_are_probed_through_the_blackbox_exporter() -> No
     relabel = prod["relabel_configs"]
     assert isinstance(relabel, list)
     assert relabel[-1] == {"target_label": "__address__", "replacement": "blackbox-exporter:9115"}
-    # dev serves nothing over https: no probe job, so the certificate alerts cannot fire there (runbook).
+    # dev's edge uses Caddy's internal CA (edge.tls internal): nothing to probe, so the certificate
+    # alerts cannot fire there (runbook).
+    assert stack_settings("dev").edge.tls == "internal"
     assert "blackbox-https" not in jobs(stack_settings("dev"))

@@ -7,8 +7,8 @@ import json
 import pulumi
 import pytest
 
-from config.settings import OPTIONAL_SECRETS, SECRET_KEYS, SettingsError, parse_settings
 from offline.mocks import PLACEHOLDERS, ProgramRun, run_program
+from settings.model import OPTIONAL_SECRETS, SECRET_KEYS, SettingsError, parse_settings
 from tests.conftest import stack_config
 
 PROJECT = "christmas-monitoring"
@@ -75,81 +75,6 @@ def test_all_problems_are_reported_together():
     message = error_for(config, secret_keys)
     assert "2 configuration problem(s)" in message
     assert "prometheus.scrapeInterval" in message and "publish.grafana.port" in message
-
-
-BAD_SETTINGS: list[tuple[str, str, str, str]] = [
-    # (key, raw value, text expected in the message, text expected in the fix)
-    ("publish", json.dumps({"grafana": {"port": 70000, "address": "0.0.0.0"}}),
-     "publish.grafana.port: must be between 1 and 65535", "pulumi config set --path publish.grafana.port"),
-    ("publish", json.dumps({"grafana": {"port": 3000, "address": "localhost:80"}}),
-     "publish.grafana.address: must be an IPv4 address", "pulumi config set --path publish.grafana.address"),
-    ("prometheus", json.dumps({"scrapeInterval": "15 seconds"}),
-     "prometheus.scrapeInterval: must be a Prometheus duration", "--path prometheus.scrapeInterval 15s"),
-    ("prometheus", json.dumps({"appTargets": ["http://api:8000/metrics"]}),
-     "prometheus.appTargets: has targets that are not host:port", "--path prometheus.appTargets[0] api:8000"),
-    ("thresholds", json.dumps({"cpuPercent": "eighty"}),
-     "thresholds.cpuPercent: must be a float", "--path thresholds.cpuPercent"),
-    ("thresholds", json.dumps({"memoryPercent": 150}),
-     "thresholds.memoryPercent: must be between 1 and 100", "--path thresholds.memoryPercent"),
-    ("alerting", json.dumps({"emailTo": ["oncall-at-example.com"]}),
-     "alerting.emailTo: has malformed e-mail addresses", "--path alerting.emailTo[0]"),
-    ("alerting", json.dumps({"emailFrom": "alertmanager"}),
-     "alerting.emailFrom: must be an e-mail address", "--path alerting.emailFrom"),
-    ("alerting", json.dumps({"alertmanagerPeers": 0}),
-     "alerting.alertmanagerPeers: must be between 1 and 5", "--path alerting.alertmanagerPeers"),
-    ("grafana", json.dumps({"rootUrl": "grafana.example.com"}),
-     "grafana.rootUrl: must be an http(s) URL", "--path grafana.rootUrl"),
-    ("images", json.dumps({"grafana": "grafana/grafana:latest"}),
-     "images.grafana: must be an image with an exact version tag", "--path images.grafana"),
-    ("images", json.dumps({"prometheus": "prom/prometheus"}),
-     "images.prometheus: must be an image with an exact version tag", "--path images.prometheus"),
-    ("memoryMb", json.dumps({"prometheus": 4}),
-     "memoryMb.prometheus: must be between 16 and 262144", "--path memoryMb.prometheus"),
-    ("logging", json.dumps({"retentionDays": 0}),
-     "logging.retentionDays: must be a positive number of days", "--path logging.retentionDays"),
-    ("logging", json.dumps({"elasticsearchHeapMb": 8192}),
-     "logging.elasticsearchHeapMb: (8192 MB) must be at most half of memoryMb.elasticsearch",
-     "--path logging.elasticsearchHeapMb 4096"),
-    ("database", json.dumps({"port": "5432"}),
-     "database.port: must be a int", "--path database.port"),
-    ("protectData", "yes", "protectData: must be true or false", "pulumi config set protectData true"),
-    ("alerting", json.dumps({"slackChanel": "#ops"}),
-     "alerting.slackChanel: is not a known setting", "pulumi config rm --path alerting.slackChanel"),
-    ("grafanaAdminPasswrd", "whatever", "grafanaAdminPasswrd: is not a known setting",
-     "pulumi config rm grafanaAdminPasswrd"),
-    ("thresholds", "[80, 85]", "thresholds: must be an object of settings", "pulumi config set --path thresholds."),
-]
-
-
-@pytest.mark.parametrize(("key", "value", "expected", "fix"), BAD_SETTINGS,
-                         ids=[f"{k}-{i}" for i, (k, *_rest) in enumerate(BAD_SETTINGS)])
-def test_bad_setting_names_key_problem_and_fix(key, value, expected, fix):
-    config, secret_keys = prod_raw()
-    config[key] = value
-    message = error_for(config, secret_keys)
-    assert expected in message
-    assert fix in message
-
-
-BAD_SECRETS: list[tuple[str, str, str]] = [
-    ("slackWebhookUrl", "http://hooks.slack.com/services/x", "slackWebhookUrl: must be an https:// URL"),
-    ("slackWebhookUrl", "not a url", "slackWebhookUrl: must be an https:// URL"),
-    ("postgresExporterDsn", "host=db user=x", "postgresExporterDsn: must be a postgresql:// connection URL"),
-    ("grafanaAdminPassword", "short", "grafanaAdminPassword: must be at least 12 characters long"),
-    ("kibanaEncryptionKey", "x" * 20, "kibanaEncryptionKey: must be at least 32 characters long"),
-    ("smtpPassword", "", "smtpPassword: is empty"),
-]
-
-
-@pytest.mark.parametrize(("key", "value", "expected"), BAD_SECRETS)
-def test_bad_secret_is_reported_without_its_value(key, value, expected):
-    config, secret_keys = prod_raw()
-    config[key] = value
-    message = error_for(config, secret_keys)
-    assert expected in message
-    assert f"pulumi config set --secret {key}" in message
-    if value:
-        assert value not in message
 
 
 def test_secret_stored_in_plain_text_is_refused():

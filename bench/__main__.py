@@ -37,6 +37,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--step", type=int, default=60, help="seconds between samples")
     parser.add_argument("--cpus", type=int, default=1, help="cores of the measured Prometheus (the stack's `cpus`)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per query (median taken)")
+    parser.add_argument("--no-merge", action="store_true",
+                        help="skip merging rule blocks into raw blocks (saves the compactor's minute; for tests)")
+    parser.add_argument("--evaluations", type=int, default=4, help="rule evaluations watched for their cost")
+    parser.add_argument("--live-hours", type=int, default=7,
+                        help="hours of data up to now for the rule evaluation cost (rules' longest range + 1h)")
+    parser.add_argument("--evaluation-interval", default="", help="override the stack's rule evaluation interval")
     parser.add_argument("--stack", default="prod", help="stack whose offline plan gives rules and dashboards")
     parser.add_argument("--baseline-rev", default="28a6919", help="git revision to compare with ('' for none)")
     parser.add_argument("--work", type=Path, default=PROJECT_DIR / "build" / "bench", help="scratch directory")
@@ -57,7 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     size = Size(**{f.name: getattr(args, f.name) for f in dataclasses.fields(Size)})
     began = time.monotonic()
     end = int(time.time()) // 60 * 60
-    settings = Settings(size, end, args.days, args.step, args.cpus, args.repeats, args.work)
+    settings = Settings(size, end, args.days, args.step, args.cpus, args.repeats, args.work,
+                        merge=not args.no_merge, evaluations=args.evaluations,
+                        evaluation_interval=args.evaluation_interval, live_hours=args.live_hours)
     shutil.rmtree(args.work, ignore_errors=True)
     args.work.mkdir(parents=True)
     series = series_count(platform_series(size))

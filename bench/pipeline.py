@@ -40,6 +40,9 @@ class Settings:
     repeats: int
     work: Path
     live_hours: int = 7  # longest range the rule files read (alerts: [6h]) plus an hour
+    merge: bool = True  # wait for Prometheus to merge rule blocks into raw ones (False: fast runs, tests)
+    evaluations: int = 4  # rule evaluations watched for the rule groups' cost
+    evaluation_interval: str = ""  # override of the stack's evaluation interval (tests)
 
 
 @dataclass
@@ -103,7 +106,8 @@ def prepare(settings: Settings, sources: Sources, raw: Path) -> Path:
                        rule_blocks)
         for block in rule_blocks.glob("*/*/meta.json"):
             block.parent.rename(data / block.parent.name)
-        wait_compacted(data)
+        if settings.merge:
+            wait_compacted(data)
     return data
 
 
@@ -114,21 +118,24 @@ def measure_queries(settings: Settings, sources: Sources, data: Path) -> list[Re
     end_ms = settings.end * 1000
     ranges = {"7d": (end_ms - 7 * 86400_000, end_ms), "24h": (end_ms - 86400_000, end_ms)}
     with running(data, config, cpus=settings.cpus, log=base / "prometheus-measure.log") as server:
+        print(f"  {sources.label}: measuring {len(queries)} panel queries over {list(ranges)} "
+              f"(load average {os.getloadavg()[0]:.1f})", flush=True)
         return measure(server, queries, ranges, f"{settings.step}s", sources.recording_names(), settings.repeats)
 
 
-def rule_cost(settings: Settings, sources: Sources, evaluations: int = 4) -> dict[str, tuple[float, float]]:
-    """Group -> (highest last evaluation seconds over `evaluations` rounds, interval seconds), on data to now."""
+def rule_cost(settings: Settings, sources: Sources) -> dict[str, tuple[float, float]]:
+    """Group -> (highest last evaluation seconds over a few rounds, interval seconds), on data up to now."""
     base = settings.work / sources.label / "live"
     shutil.rmtree(base, ignore_errors=True)
     now = int(time.time())
     backfill_raw(settings.size, now - settings.live_hours * 3600, now - now % settings.step, settings.step,
                  base / "data")
-    config = write_config(base / "live.yml", sources.evaluation_interval, sources.rule_files)
+    interval = settings.evaluation_interval or sources.evaluation_interval
+    config = write_config(base / "live.yml", interval, sources.rule_files)
     seen: dict[str, float] = {}
     with running(base / "data", config, cpus=settings.cpus, log=base / "prometheus-live.log") as server:
-        for _ in range(evaluations):
-            time.sleep(duration_ms(sources.evaluation_interval) / 1000)
+        for _ in range(settings.evaluations):
+            time.sleep(duration_ms(interval) / 1000)
             for labels, value in server.metric("prometheus_rule_group_last_duration_seconds").items():
                 seen[labels] = max(seen.get(labels, 0.0), value)
         intervals = server.metric("prometheus_rule_group_interval_seconds")

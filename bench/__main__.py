@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     text = report.markdown(header, outcomes)
     print(text)
     args.results.mkdir(parents=True, exist_ok=True)
-    name = f"{stamp:%Y-%m-%d}-{series}"
+    name = f"{stamp:%Y-%m-%dT%H%M}-{series}"
     (args.results / f"{name}.md").write_text(text)
     (args.results / f"{name}.json").write_text(json.dumps(
         {"date": stamp.isoformat(), "series": series, "size": dataclasses.asdict(size), "days": args.days,

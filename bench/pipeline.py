@@ -156,6 +156,8 @@ def run_revision(settings: Settings, sources: Sources, raw: Path) -> Outcome:
     began = time.monotonic()
     outcome.results = measure_queries(settings, sources, data)
     outcome.timings["queries_s"] = round(time.monotonic() - began, 1)
+    # Other work on the machine slows the measured Prometheus: the report shows how much there was.
+    outcome.timings["load_average_1m_after_queries"] = round(os.getloadavg()[0], 2)
     began = time.monotonic()
     outcome.rule_groups = rule_cost(settings, sources)
     outcome.timings["rule_cost_s"] = round(time.monotonic() - began, 1)

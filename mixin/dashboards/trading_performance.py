@@ -34,10 +34,10 @@ def build(settings: StackSettings) -> dash.Dashboard:
                              "Notional traded over the dashboard's time range, in whole hours (orange: nothing "
                              "traded).", min_interval=ev))
         .with_panel(c.graph("Signals per strategy", "ops",
-                            [Query(f"sum by (strategy, signal) ({rec.SIGNALS_RATE_BY_SIGNAL}{{{strat}}})",
-                                   "{{strategy}} {{signal}}"),
+                            [Query(f"sum by (signal) ({rec.SIGNALS_RATE_BY_SIGNAL}{{{strat}}})", "{{signal}}"),
                              Query(f"sum by (strategy) ({rec.SIGNALS_RATE}{{{strat}}})", "{{strategy}} all")],
-                            description="Buy, sell and hold signals per second.",
+                            description="Buy, sell and hold signals per second of the selected strategies, "
+                                        "and all signals of each strategy.",
                             links=[c.runbook_link(runbook, "NoTradingSignals")], min_interval=ev))
         .with_panel(c.graph("Orders by status", "ops",
                             [Query(f'sum by (status) ({rec.ORDERS_RATE}{{{strat}, status=~"filled|failed|pending"}})',

@@ -53,8 +53,6 @@ ORDER_LATENCY_P95 = "strategy:trading_order_latency_seconds:p95_5m"
 ORDER_FAILURE_RATIO = "strategy:trading_order_failures:ratio_rate5m"
 SIGNALS_RATE_BY_SIGNAL = "strategy_signal:trading_signals:rate5m"
 VOLUME_RATE = "strategy:trading_trade_volume_usd:rate5m"
-# Coarser copy for "in range" totals: hourly increases tile any range of whole hours.
-VOLUME_HOURLY = "strategy:trading_trade_volume_usd:increase1h"
 
 # Network devices that are Docker plumbing, not the host's traffic.
 VIRTUAL_DEVICES = 'device!~"lo|veth.*|docker.*|br-.*"'
@@ -152,7 +150,6 @@ RECORDING_GROUPS: tuple[RecordingGroup, ...] = (
             "sum by (strategy) (rate(trading_orders_total[5m]))")),
         RecordingRule(SIGNALS_RATE_BY_SIGNAL, _rate("strategy, signal", "trading_signals_total")),
         RecordingRule(VOLUME_RATE, _rate("strategy", "trading_trade_volume_usd_total")),
-        RecordingRule(VOLUME_HOURLY, "sum by (strategy) (increase(trading_trade_volume_usd_total[1h]))"),
     )),
 )
 

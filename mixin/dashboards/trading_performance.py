@@ -29,10 +29,13 @@ def build(settings: StackSettings) -> dash.Dashboard:
                              links=[c.runbook_link(runbook, "HighOrderLatency")], min_interval=ev))
         .with_panel(c.single("Realised P&L", "currencyUSD", Query(f"sum(trading_pnl_usd{{{strat}}})"), returns))
         .with_panel(c.single("Volume traded in range", "currencyUSD",
-                             Query(f"sum(sum_over_time({rec.VOLUME_HOURLY}{{{strat}}}[$__range:1h]))", instant=True),
+                             # The mean traded rate over the range (sampled once a panel interval) times
+                             # the range: one recorded series per strategy and point, not every raw sample.
+                             Query(f"avg_over_time(sum({rec.VOLUME_RATE}{{{strat}}})[$__range:$__interval])"
+                                   " * $__range_s", instant=True),
                              c.thresholds((0.01, "green"), base="orange"),
-                             "Notional traded over the dashboard's time range, in whole hours (orange: nothing "
-                             "traded).", min_interval=ev))
+                             "Notional traded over the dashboard's time range: the mean rate times the range "
+                             "(orange: nothing traded).", min_interval=ev))
         .with_panel(c.graph("Signals per strategy", "ops",
                             [Query(f"sum by (signal) ({rec.SIGNALS_RATE_BY_SIGNAL}{{{strat}}})", "{{signal}}"),
                              Query(f"sum by (strategy) ({rec.SIGNALS_RATE}{{{strat}}})", "{{strategy}} all")],

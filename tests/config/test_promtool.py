@@ -146,8 +146,6 @@ def recording_tests() -> list[dict[str, object]]:
         (rec.SIGNALS_RATE_BY_SIGNAL, [({"strategy": "momentum", "signal": "buy"}, 0.5),
                                       ({"strategy": "momentum", "signal": "hold"}, 0.5)]),
         (rec.VOLUME_RATE, [({"strategy": "momentum"}, 100)]),
-        # 10 minutes of data at 100 USD/s, counted from 0: increase() extrapolates no further than zero.
-        (rec.VOLUME_HOURLY, [({"strategy": "momentum"}, 60000)]),
         (rec.INSTANCE_DISK_READ, [({"instance": "host-a"}, 15)]),
         (rec.INSTANCE_DISK_WRITTEN, [({"instance": "host-a"}, 1)]),
         (rec.INSTANCE_NETWORK_RECEIVE, [({"instance": "host-a"}, 2)]),

@@ -15,7 +15,10 @@ from tests.integration.stack import NOT_RUNNABLE_JOBS, Stack
 
 pytestmark = pytest.mark.integration
 
-GRAFANA_INTERVALS = {"$__rate_interval": "5m", "$__interval": "1m", "$__range": "1h"}
+# As Grafana sends them for a 1-hour range (panels' min interval 15s); longest names first:
+# `$__range_s` is not `$__range` followed by `_s`.
+GRAFANA_INTERVALS = {"$__rate_interval": "5m", "$__interval_ms": "15000", "$__interval": "15s",
+                     "$__range_ms": "3600000", "$__range_s": "3600", "$__range": "1h"}
 VARIABLE = re.compile(r"\$\{?[A-Za-z_]\w*\}?")
 
 

@@ -37,7 +37,6 @@ CONTRACT_RECORDING_RULES = {
     "instance_datname:pg_statio_user_tables_idx_blocks_read:rate5m",
     "instance_datname:pg_stat_statements_seconds:rate5m", "instance_datname:pg_stat_statements_calls:rate5m",
     "strategy_signal:trading_signals:rate5m", "strategy:trading_trade_volume_usd:rate5m",
-    "strategy:trading_trade_volume_usd:increase1h",
 }
 
 

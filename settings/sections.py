@@ -7,14 +7,18 @@ A check names the program that reads the value last (see settings/grammar.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from settings import grammar as g
 from settings.declare import setting
 
 _URL = g.http_url
-_ORIGIN = partial(g.http_url, path=False)
+def url_origin(value: str) -> str | None:
+    """Kibana's server.publicBaseUrl: protocol, host and port (no path without a basePath)."""
+    return g.http_url(value, path=False)
+
+
+_ORIGIN = url_origin
 _RUNBOOK = "https://github.com/christmas-trading/christmas-monitoring/blob/main/docs/runbook.md"
 
 
@@ -88,11 +92,14 @@ class AlertingSettings:
     smtp_smarthost: str = setting("smtpSmarthost", "smtp.christmas.local:587", example="smtp.example.com:587",
                                   check=g.host_port, doc="SMTP host:port")
     smtp_username: str = setting("smtpUsername", "", example="alerts@example.com",
-                                 check=lambda v: None if v == "" else g.user_name(v),
+                                 check=g.optional(g.user_name),
                                  doc="SMTP auth user (password: `smtpPassword`)")
     smtp_require_tls: bool = setting("smtpRequireTls", True, example="true", doc="STARTTLS required")
     alertmanager_peers: int = setting("alertmanagerPeers", 1, example="2", check=g.between(1, 5),
                                       doc="Alertmanager peers (gossip cluster; Prometheus sends to all)")
+    gossip_subnet: str = setting("gossipSubnet", "", example="172.30.94.0/28", check=g.optional(g.ipv4_subnet),
+                                 doc="with 2+ peers: the gossip network's subnet (unused elsewhere on the host); "
+                                     "each peer gossips on its own address in it, reachable by the peers only")
     market_open_hour_utc: int = setting("marketOpenHourUtc", 0, example="13", check=g.between(0, 23),
                                         doc="trading alerts only from this UTC hour...")
     market_close_hour_utc: int = setting("marketCloseHourUtc", 24, example="21", check=g.between(1, 24),
@@ -114,7 +121,7 @@ class GrafanaSettings:
     root_url: str = setting("rootUrl", "http://localhost:3000", example="https://grafana.example.com", check=_URL,
                             doc="where operators open Grafana (links in notifications)")
     api_url: str = setting("apiUrl", "", example="http://127.0.0.1:3000",
-                           check=lambda v: None if v == "" else _URL(v),
+                           check=g.optional(_URL),
                            doc="where `pulumi up` reaches Grafana's API (default: its published port)")
     secure_cookies: bool = setting("secureCookies", False, example="true", doc="cookies only over HTTPS")
 
@@ -138,6 +145,30 @@ class LoggingSettings:
                                   check=g.absolute_path, doc="Docker's log directory on the host, tailed read-only")
 
 
+@dataclass(frozen=True)
+class EdgeSettings:
+    """The TLS entry point (Caddy, components/edge.py): certificates, ports, what else it serves."""
+
+    tls: str = setting("tls", "acme", example="acme", check=g.one_of("acme", "internal", "files"),
+                       doc="certificates: `acme`, `files` (`tlsCertificate`/`tlsKey`), `internal` (Caddy's CA)")
+    acme_email: str = setting("acmeEmail", "", example="ops@example.com", check=g.optional(g.email),
+                              doc="ACME account e-mail (expiry notices)")
+    acme_ca: str = setting("acmeCa", "", example="https://acme-staging-v02.api.letsencrypt.org/directory",
+                           check=g.optional(g.acme_directory), doc="another ACME directory; empty = Caddy's")
+    address: str = setting("address", "127.0.0.1", example="0.0.0.0", check=g.ipv4,
+                           doc="host address the edge's two ports are published on")
+    http_port: int = setting("httpPort", 80, example="80", check=g.between(1, 65535),
+                             doc="plain HTTP: redirects to HTTPS, ACME's HTTP challenge")
+    https_port: int = setting("httpsPort", 443, example="443", check=g.between(1, 65535),
+                              doc="HTTPS; every public URL uses it")
+    prometheus_url: str = setting("prometheusUrl", "", example="https://prometheus.example.com",
+                                  check=g.optional(g.edge_url),
+                                  doc="Prometheus through the edge, behind basic auth; empty = not exposed")
+    alertmanager_url: str = setting("alertmanagerUrl", "", example="https://alertmanager.example.com",
+                                    check=g.optional(g.edge_url),
+                                    doc="Alertmanager through the edge, behind basic auth; empty = not exposed")
+
+
 _SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 
 
@@ -145,13 +176,13 @@ _SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full"
 class DatabaseSettings:
     """The platform's PostgreSQL, watched through postgres-exporter."""
 
-    host: str = setting("host", "postgres", example="postgres", check=g.hostname, doc="host name on the network")
+    host: str = setting("host", "postgres", example="postgres", check=g.host, doc="host name or address")
     port: int = setting("port", 5432, example="5432", check=g.between(1, 65535), doc="port")
     name: str = setting("name", "christmas", example="christmas", check=g.pg_identifier, doc="database")
     exporter_user: str = setting("exporterUser", "postgres_exporter", example="postgres_exporter",
                                  check=g.pg_identifier, doc="the exporter's login (pg_monitor role)")
     sslmode: str = setting("sslmode", "disable", example="require",
-                           check=lambda v: None if v in _SSLMODES else f"must be one of {', '.join(_SSLMODES)}",
+                           check=g.one_of(*_SSLMODES),
                            doc="libpq sslmode")
 
 
@@ -163,4 +194,5 @@ SECTIONS: dict[str, type] = {
     "grafana": GrafanaSettings,
     "logging": LoggingSettings,
     "database": DatabaseSettings,
+    "edge": EdgeSettings,
 }

@@ -35,7 +35,7 @@ CASES: list[Case] = [
     # Prometheus durations (model.ParseDuration): units largest first, each once, no fraction, not zero.
     *_each("prometheus.scrapeInterval", "15", "1.5m", "30s1m", "15S", "0s", "15s\n", " 15s", "fast", "2m"),
     *_each("prometheus.evaluationInterval", "1h1h", "15sec", "10m", ""),
-    *_each("prometheus.retentionTime", "30 d", "30d\n", "12h1d", "1.5d", "0", "P30D"),
+    *_each("prometheus.retentionTime", "30 d", "30d\n", "12h1d", "1.5d", "0", "P30D", "300y"),
     # Prometheus sizes (alecthomas/units as --storage.tsdb.retention.size reads them).
     *_each("prometheus.retentionSize", "50G", "50gb", "50", "50 GB", "50GB\n", "-5GB", "0GB", "50iB"),
     # host:port targets.
@@ -111,14 +111,15 @@ CASES: list[Case] = [
     # Secrets by their consumer's rules (values never echoed).
     *_each("grafanaAdminPassword", "short", "pass\nEOF\nrm -rf /\nEOF", "${GF_PATHS_DATA}-long-enough",
            "$__env{HOME}-long-enough", " leading-space-pw", ""),
-    *_each("elasticPassword", "x" * 11, "tab\tinside-password", "ends-with-newline-pw\n"),
+    *_each("elasticPassword", "x" * 11, "tab\tinside-password", "ends-with-newline-pw\n", "-nnnnnnnnnnnnn"),
     *_each("kibanaSystemPassword", "${ELASTIC_PASSWORD}-long-enough"),
     *_each("kibanaEncryptionKey", "k" * 31, "k" * 31 + "\n"),
     *_each("slackWebhookUrl", "http://hooks.slack.com/services/T/B/X", "hooks.slack.com/services/T/B/X", "https:///services/T",
            "https://hooks.slack.com/services/{{x}}", "https://hooks.slack.com/services/T B", "not a url"),
     *_each("postgresExporterDsn", "host=db user=x", "postgresql://db/christmas", "postgresql://u:p@db:99999/christmas",
            "postgresql://u:p@db/Christmas", "postgresql://u:p@db/christmas?foo=bar",
-           "postgresql://u:p@db/christmas?sslmode=maybe", "mysql://u:p@db/christmas"),
+           "postgresql://u:p@db/christmas?sslmode=maybe", "mysql://u:p@db/christmas",
+           "postgresql://u:%20pw@db/christmas"),
     *_each("heartbeatUrl", "ftp://hc-ping.com/x", "https://hc-ping.com/$x", "hc-ping.com/uuid", "https://hc ping.com"),
 ]
 

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STACK ?= dev
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 
-.PHONY: plan plans plan-cost test lint typecheck unit tools clean
+.PHONY: plan plans plan-cost test lint typecheck unit tools clean bench
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ test: $(STAMP) tools
 	$(BIN)/mypy
 	$(BIN)/mypy policy
 	$(BIN)/pytest
+
+## The dashboards' query cost over a week at a platform's size (issue 14): minutes, so not in `make test`.
+## Flags after BENCH_ARGS=, e.g. `make bench BENCH_ARGS="--hosts 8 --baseline-rev ''"` (python -m bench --help).
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf build .mypy_cache .ruff_cache .pytest_cache

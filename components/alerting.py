@@ -9,13 +9,16 @@ import pulumi_docker as docker
 
 from components.auth import authenticated_healthcheck, password_upload, web_config_upload
 from components.context import StackContext
-from components.service import TYPE_PREFIX, NetworkAttachment, Service, VolumeMount, secret_file, secret_uploads
+from components.service import TYPE_PREFIX, NetworkAttachment, Service, Upload, VolumeMount, secret_file, secret_uploads
 from render import alertmanager as am
 from render.prometheus import ALERTMANAGER_USER, alertmanager_host
 from render.web_config import ALERTMANAGER_WEB_CONFIG
+from settings.catalog import PURPOSE_LABEL, STACK_LABEL
 from settings.model import PublishedPort, ServiceSettings
 
 CLUSTER_PORT = 9094
+# Its own password, for its healthcheck (the web config holds only the hash).
+PASSWORD_FILE = "/etc/alertmanager/secrets/alertmanager-password"
 
 
 class Alerting(pulumi.ComponentResource):
@@ -24,33 +27,14 @@ class Alerting(pulumi.ComponentResource):
     def __init__(self, name: str, ctx: StackContext, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{TYPE_PREFIX}:Alerting", name, None, opts)
         s = ctx.settings
-        webhook = ctx.secret("slackWebhookUrl") or pulumi.Output.from_input("")
-        password = ctx.secret("smtpPassword") or pulumi.Output.from_input("")
-        heartbeat = ctx.secret("heartbeatUrl") or pulumi.Output.from_input("")
-
-        # Rendered inside apply; the file holds the heartbeat URL, so it is a secret upload too.
-        def render(values: list[str]) -> str:
-            return am.render_alertmanager_yml(s, values[0] or None, values[1] or None, values[2] or None)
-
-        def files(values: list[str]) -> dict[str, str]:
-            return am.secret_files(s, values[0] or None, values[1] or None)
-
-        config_text: pulumi.Output[str] = pulumi.Output.all(webhook, password, heartbeat).apply(render)
-        # Webhook and SMTP password as files the configuration names (nobody's, mode 0400).
-        names = am.secret_file_names(s, slack=ctx.secret("slackWebhookUrl") is not None,
-                                     smtp=ctx.secret("smtpPassword") is not None)
-        uploads = [secret_file(am.CONFIG_PATH, config_text, owner=am.UID),
-                   *secret_uploads(pulumi.Output.all(webhook, password).apply(files), names, am.UID,
-                                   directory=am.SECRETS_DIR)]
+        uploads = self._config_uploads(ctx)
         peers = s.alerting.alertmanager_peers
         hosts = [alertmanager_host(i) for i in range(peers)]
         gossip = gossip_addresses(s.alerting.gossip_subnet, peers) if peers > 1 else []
         self.gossip_network = self._gossip_network(ctx) if peers > 1 else None
-        # Its own password, for its healthcheck (the web config holds only the hash).
-        password_file = "/etc/alertmanager/secrets/alertmanager-password"
-        auth_uploads = [
+        uploads += [
             web_config_upload(ctx, "alertmanager", ALERTMANAGER_USER, "alertmanagerPassword", ALERTMANAGER_WEB_CONFIG),
-            password_upload(ctx, "alertmanagerPassword", password_file),
+            password_upload(ctx, "alertmanagerPassword", PASSWORD_FILE),
         ]
         self.peers: list[Service] = []
         for index, host in enumerate(hosts):
@@ -71,13 +55,35 @@ class Alerting(pulumi.ComponentResource):
                 container_port=ctx.port("alertmanager"),
                 command=command,
                 healthcheck=authenticated_healthcheck(ctx.port("alertmanager"), "/-/healthy", ALERTMANAGER_USER,
-                                                      password_file),
-                uploads=[*uploads, *auth_uploads],
+                                                      PASSWORD_FILE),
+                uploads=uploads,
                 networks=networks,
                 volumes=[VolumeMount(volume.name, "/alertmanager")],
             ), opts=pulumi.ResourceOptions(parent=self)))
         self.alertmanager_url = s.url_of("alertmanager")
         self.register_outputs({"alertmanager_url": self.alertmanager_url})
+
+    @staticmethod
+    def _config_uploads(ctx: StackContext) -> list[Upload]:
+        """alertmanager.yml, and the webhook and SMTP password as files it names (nobody's, mode 0400)."""
+        s = ctx.settings
+        webhook = ctx.secret("slackWebhookUrl") or pulumi.Output.from_input("")
+        password = ctx.secret("smtpPassword") or pulumi.Output.from_input("")
+        heartbeat = ctx.secret("heartbeatUrl") or pulumi.Output.from_input("")
+
+        # Rendered inside apply; the file holds the heartbeat URL, so it is a secret upload too.
+        def render(values: list[str]) -> str:
+            return am.render_alertmanager_yml(s, values[0] or None, values[1] or None, values[2] or None)
+
+        def files(values: list[str]) -> dict[str, str]:
+            return am.secret_files(s, values[0] or None, values[1] or None)
+
+        config_text: pulumi.Output[str] = pulumi.Output.all(webhook, password, heartbeat).apply(render)
+        names = am.secret_file_names(s, slack=ctx.secret("slackWebhookUrl") is not None,
+                                     smtp=ctx.secret("smtpPassword") is not None)
+        return [secret_file(am.CONFIG_PATH, config_text, owner=am.UID),
+                *secret_uploads(pulumi.Output.all(webhook, password).apply(files), names, am.UID,
+                                directory=am.SECRETS_DIR)]
 
     @staticmethod
     def _cluster_flags(gossip: list[str], index: int) -> list[str]:
@@ -98,8 +104,8 @@ class Alerting(pulumi.ComponentResource):
             driver="bridge",
             internal=True,
             ipam_configs=[docker.NetworkIpamConfigArgs(subnet=s.alerting.gossip_subnet)],
-            labels=[docker.NetworkLabelArgs(label="com.christmas.monitoring.stack", value=s.stack),
-                    docker.NetworkLabelArgs(label="com.christmas.monitoring.purpose", value="alertmanager-gossip")],
+            labels=[docker.NetworkLabelArgs(label=STACK_LABEL, value=s.stack),
+                    docker.NetworkLabelArgs(label=PURPOSE_LABEL, value="alertmanager-gossip")],
             opts=pulumi.ResourceOptions(parent=self),
         )
 

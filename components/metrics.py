@@ -23,6 +23,7 @@ from render import blackbox
 from render import postgres_exporter as pg
 from render import prometheus as prom
 from render.web_config import PROMETHEUS_WEB_CONFIG
+from settings.catalog import SERVICE_LABEL, STACK_LABEL
 
 # cAdvisor metric kinds (container/factory.go): cpu, memory (working set, limit), network (in/out),
 # oom_event (container_oom_events_total). Spec series (start time, limits, last seen) are always on.
@@ -116,7 +117,7 @@ class Metrics(pulumi.ComponentResource):
         return Service("cadvisor", ctx.service_args(
             "cadvisor",
             command=["--docker_only=true", "--housekeeping_interval=15s", "--store_container_labels=false",
-                     "--whitelisted_container_labels=com.christmas.monitoring.service,com.christmas.monitoring.stack",
+                     f"--whitelisted_container_labels={SERVICE_LABEL},{STACK_LABEL}",
                      # The metric kinds the dashboards and alerts read, and no others: --enable_metrics
                      # overrides --disable_metrics, whose value *replaces* the default list
                      # (cmd/cadvisor.go, container/factory.go MetricSet.Set).

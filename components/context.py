@@ -10,6 +10,7 @@ import pulumi
 import pulumi_docker as docker
 
 from components.service import ServiceArgs
+from settings.catalog import SERVICE_LABEL, STACK_LABEL
 from settings.model import CONTAINER_PORTS, ServiceSettings, StackSettings
 
 
@@ -20,6 +21,9 @@ class StackContext:
     secrets: Mapping[str, pulumi.Output[str]]
     # The stack's own network: its services talk to each other here, and nothing else joins it.
     network_name: pulumi.Input[str]
+    # The host's address on the stack network (its bridge gateway): where containers reach a
+    # service that runs in the host's network namespace (node-exporter).
+    network_gateway: pulumi.Input[str] = "172.17.0.1"
     # The network the platform's services join to be scraped: Prometheus (and postgres-exporter,
     # which must reach the database) are the stack's only members.
     targets_network_name: pulumi.Input[str] = ""
@@ -70,8 +74,8 @@ class StackContext:
             f"{service}-{suffix}",
             name=f"{self.settings.name(service)}-{suffix}",
             labels=[
-                docker.VolumeLabelArgs(label="com.christmas.monitoring.stack", value=self.settings.stack),
-                docker.VolumeLabelArgs(label="com.christmas.monitoring.service", value=service),
+                docker.VolumeLabelArgs(label=STACK_LABEL, value=self.settings.stack),
+                docker.VolumeLabelArgs(label=SERVICE_LABEL, value=service),
             ],
             opts=pulumi.ResourceOptions(parent=parent, protect=protect, retain_on_delete=protect),
         )

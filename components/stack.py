@@ -8,6 +8,7 @@ gossip has a network of its own (components/alerting.py). The edge publishes the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -21,6 +22,7 @@ from components.logging import Logging
 from components.metrics import Metrics
 from components.secrets import GeneratedSecrets
 from components.service import TYPE_PREFIX
+from settings.catalog import PURPOSE_LABEL, STACK_LABEL
 from settings.model import StackSecrets, StackSettings
 
 
@@ -28,6 +30,15 @@ from settings.model import StackSecrets, StackSettings
 class MonitoringStackArgs:
     settings: StackSettings
     secrets: StackSecrets
+
+
+def _gateway(configs: Sequence[docker.outputs.NetworkIpamConfig]) -> str:
+    """Docker assigns the bridge's subnet and gateway; the provider reads them back."""
+    # IPv4 only: node-exporter listens there and Prometheus' target is host:port without brackets.
+    gateways = [c.gateway for c in configs or [] if c.gateway and ":" not in c.gateway]
+    if not gateways:
+        raise ValueError("the stack network has no IPv4 gateway (docker network inspect shows IPAM.Config)")
+    return gateways[0]
 
 
 class MonitoringStack(pulumi.ComponentResource):
@@ -40,6 +51,7 @@ class MonitoringStack(pulumi.ComponentResource):
                                              child)
         self.secrets = GeneratedSecrets("secrets", s, args.secrets.values, opts=child)
         ctx = StackContext(settings=s, secrets=self.secrets.all, network_name=self.network.name,
+                           network_gateway=self.network.ipam_configs.apply(_gateway),
                            targets_network_name=self.targets_network.name)
         self.alerting = Alerting("alerting", ctx, opts=child)
         # Prometheus starts once Alertmanager is healthy, so no alert is sent into the void.
@@ -66,7 +78,7 @@ def stack_network(name: str, s: StackSettings, docker_name: str, purpose: str,
         name,
         name=docker_name,
         driver="bridge",
-        labels=[docker.NetworkLabelArgs(label="com.christmas.monitoring.stack", value=s.stack),
-                docker.NetworkLabelArgs(label="com.christmas.monitoring.purpose", value=purpose)],
+        labels=[docker.NetworkLabelArgs(label=STACK_LABEL, value=s.stack),
+                docker.NetworkLabelArgs(label=PURPOSE_LABEL, value=purpose)],
         opts=opts,
     )

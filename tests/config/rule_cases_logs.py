@@ -8,13 +8,20 @@ from render.fluent_bit import RETRY_LIMIT
 from settings.model import StackSettings
 from tests.config.alert_case import AlertCase, Series, s
 
+# Fluent Bit's Elasticsearch output, as Fluent Bit 3.2 (/api/v2/metrics/prometheus) labels it.
+FB = 'instance="fluent-bit:2020",job="fluent-bit",name="es.0"'
+FB_LABELS = {"instance": "fluent-bit:2020", "job": "fluent-bit", "name": "es.0"}
+LOGGING = {"component": "logging"}
+
 
 def logging_cases(settings: StackSettings) -> list[AlertCase]:
-    """Series as Fluent Bit 3.2 (/api/v2/metrics/prometheus) and elasticsearch_exporter v1.11 emit them."""
+    """Series as Fluent Bit 3.2 and elasticsearch_exporter v1.11 emit them."""
+    return fluent_bit_cases() + elasticsearch_cases(settings)
+
+
+def fluent_bit_cases() -> list[AlertCase]:
     cases: list[AlertCase] = []
-    fb = 'instance="fluent-bit:2020",job="fluent-bit",name="es.0"'
-    fb_labels = {"instance": "fluent-bit:2020", "job": "fluent-bit", "name": "es.0"}
-    logging = {"component": "logging"}
+    fb, fb_labels, logging = FB, FB_LABELS, LOGGING
     cases.append(AlertCase(
         "FluentBitOutputRetriesFailing", [s(f"fluentbit_output_retries_failed_total{{{fb}}}", "0+1x20")], "12m",
         {"severity": "warning", **logging, **fb_labels}, "Fluent Bit gave up on log chunks",
@@ -47,6 +54,12 @@ def logging_cases(settings: StackSettings) -> list[AlertCase]:
         "when it is full the oldest logs are dropped.", silent_at=["2m"],
         quiet=[([s(f"fluentbit_output_chunk_available_capacity_percent{{{fb}}}", "60+0x20")], "10m")]))
 
+    return cases
+
+
+def elasticsearch_cases(settings: StackSettings) -> list[AlertCase]:
+    cases: list[AlertCase] = []
+    _fb, logging = FB, LOGGING
     stream = data_stream_name(settings)
     exporter = 'instance="elasticsearch-exporter:9114",job="elasticsearch-exporter"'
     cluster = f'cluster="{settings.name("logs")}"'

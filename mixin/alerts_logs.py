@@ -20,9 +20,16 @@ CERTIFICATE_DAYS = 14
 
 
 def logging_group(settings: StackSettings) -> AlertGroup:
-    backing = es.backing_index_regex(settings).replace("\\", "\\\\")
-    fb_out = 'name=~"es.*"'
-    return AlertGroup("logging", (
+    return AlertGroup("logging", (*_fluent_bit_alerts(), *_elasticsearch_alerts(settings)))
+
+
+# Fluent Bit's Elasticsearch outputs (es.0, ...), as /api/v2/metrics/prometheus names them.
+_FB_OUT = 'name=~"es.*"'
+
+
+def _fluent_bit_alerts() -> tuple[AlertRule, ...]:
+    fb_out = _FB_OUT
+    return (
         AlertRule(alert="FluentBitOutputRetriesFailing",
                   expr=f"increase(fluentbit_output_retries_failed_total{{{fb_out}}}[5m]) > 0",
                   severity="warning", summary="Fluent Bit gave up on log chunks",
@@ -52,6 +59,12 @@ def logging_group(settings: StackSettings) -> AlertGroup:
                   for_="5m"),
         # Containers write log lines (Fluent Bit reads them) but no document reaches the stack's
         # data stream: the pipeline is broken somewhere between the two, whatever the cause.
+    )
+
+
+def _elasticsearch_alerts(settings: StackSettings) -> tuple[AlertRule, ...]:
+    backing = es.backing_index_regex(settings).replace("\\", "\\\\")
+    return (
         AlertRule(alert="LogsNotReachingElasticsearch",
                   expr="sum(increase(fluentbit_input_records_total[10m])) > 0 unless on() "
                   f'sum(increase(elasticsearch_index_stats_indexing_index_total{{index=~"{backing}"}}[10m])) > 0',
@@ -75,7 +88,7 @@ def logging_group(settings: StackSettings) -> AlertGroup:
                   description=f"The data path of Elasticsearch node {{{{ $labels.name }}}} has {PCT}% free (threshold "
                   f"{ES_DISK_FREE_PERCENT}%, Elasticsearch's low watermark): new shards are no longer allocated, "
                   "and at 5% free every index turns read-only.", for_="5m"),
-    ))
+    )
 
 
 def certificates_group() -> AlertGroup:

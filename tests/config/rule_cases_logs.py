@@ -57,11 +57,18 @@ def fluent_bit_cases() -> list[AlertCase]:
     return cases
 
 
+# elasticsearch_exporter v1.11's labels on the cluster it watches.
+EXPORTER = 'instance="elasticsearch-exporter:9114",job="elasticsearch-exporter"'
+
+
 def elasticsearch_cases(settings: StackSettings) -> list[AlertCase]:
+    return log_freshness_cases(settings) + cluster_cases(settings)
+
+
+def log_freshness_cases(settings: StackSettings) -> list[AlertCase]:
     cases: list[AlertCase] = []
-    _fb, logging = FB, LOGGING
+    logging, exporter = LOGGING, EXPORTER
     stream = data_stream_name(settings)
-    exporter = 'instance="elasticsearch-exporter:9114",job="elasticsearch-exporter"'
     cluster = f'cluster="{settings.name("logs")}"'
     index = f'{exporter},{cluster},index=".ds-{stream}-2026.11.28-000001"'
     tail = 'instance="fluent-bit:2020",job="fluent-bit",name="tail.0"'
@@ -82,6 +89,13 @@ def elasticsearch_cases(settings: StackSettings) -> list[AlertCase]:
                # Nobody logs: nothing to deliver.
                (pipeline("100+0x30", "5000+0x30"), "20m")]))
 
+    return cases
+
+
+def cluster_cases(settings: StackSettings) -> list[AlertCase]:
+    cases: list[AlertCase] = []
+    logging, exporter = LOGGING, EXPORTER
+    cluster = f'cluster="{settings.name("logs")}"'
     es_labels = {"instance": "elasticsearch-exporter:9114", "job": "elasticsearch-exporter",
                  "cluster": settings.name("logs")}
 

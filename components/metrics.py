@@ -16,7 +16,6 @@ from components.service import (
     Service,
     Upload,
     VolumeMount,
-    http_healthcheck,
     secret_uploads,
 )
 from render import blackbox
@@ -75,8 +74,8 @@ class Metrics(pulumi.ComponentResource):
                 f"--web.external-url={external_url}",
                 f"--web.config.file={PROMETHEUS_WEB_CONFIG}",
             ],
-            healthcheck=authenticated_healthcheck(ctx.port("prometheus"), "/-/healthy", prom.PROMETHEUS_USER,
-                                                  prom.PROMETHEUS_PASSWORD_FILE),
+            healthcheck=authenticated_healthcheck(ctx.port("prometheus"), ctx.health_path("prometheus"),
+                                                  prom.PROMETHEUS_USER, prom.PROMETHEUS_PASSWORD_FILE),
             uploads=uploads,
             # The only service of the stack on the platform's network: it scrapes the platform there.
             networks=[NetworkAttachment(ctx.targets_network_name)],
@@ -109,7 +108,7 @@ class Metrics(pulumi.ComponentResource):
             network_mode="host",
             container_port=ctx.port("node-exporter"),
             read_only_rootfs=True,
-            user="65534:65534",
+            user=ctx.user("node-exporter"),
         ), opts=pulumi.ResourceOptions(parent=self))
 
     def _cadvisor(self, ctx: StackContext) -> Service:
@@ -122,7 +121,7 @@ class Metrics(pulumi.ComponentResource):
                      # overrides --disable_metrics, whose value *replaces* the default list
                      # (cmd/cadvisor.go, container/factory.go MetricSet.Set).
                      f"--enable_metrics={','.join(CADVISOR_METRICS)}"],
-            healthcheck=http_healthcheck(ctx.port("cadvisor"), "/healthz"),
+            healthcheck=ctx.http_health("cadvisor"),
             # Read-only views of the host that cAdvisor needs instead of `privileged`:
             # cgroups (/sys), the Docker and containerd sockets (/var/run), Docker's state.
             host_mounts=[
@@ -152,7 +151,7 @@ class Metrics(pulumi.ComponentResource):
             # Query time per database (Database Performance dashboard) comes from pg_stat_statements;
             # the database needs `CREATE EXTENSION pg_stat_statements` (docs/metrics.md).
             command=["--collector.stat_statements"],
-            healthcheck=http_healthcheck(ctx.port("postgres-exporter"), "/metrics"),
+            healthcheck=ctx.http_health("postgres-exporter"),
             # The database is the platform's: reached on the targets network.
             networks=[NetworkAttachment(ctx.targets_network_name)],
             # Docker refuses uploads into a read-only root filesystem (see ServiceArgs), and the
@@ -166,7 +165,7 @@ class Metrics(pulumi.ComponentResource):
             "blackbox-exporter",
             command=[f"--config.file={blackbox.CONFIG_PATH}"],
             uploads=[Upload(blackbox.CONFIG_PATH, blackbox.render_blackbox_yml())],
-            healthcheck=http_healthcheck(ctx.port("blackbox-exporter"), "/-/healthy"),
+            healthcheck=ctx.http_health("blackbox-exporter"),
             # The image has no USER (root, Dockerfile at v0.28.0); the HTTP prober needs no privilege.
-            user="65534:65534",
+            user=ctx.user("blackbox-exporter"),
         ), opts=pulumi.ResourceOptions(parent=self))

@@ -17,15 +17,20 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 from bench import report
 from bench.backfill import backfill_raw
-from bench.pipeline import Outcome, Settings, run_revision
+from bench.pipeline import Settings, run_revisions
 from bench.series import Size, series_count
 from bench.series import platform as platform_series
-from bench.sources import PROJECT_DIR, checkout, plan_sources
+from bench.sources import PROJECT_DIR, Sources, checkout, plan_sources
+
+T = TypeVar("T")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -58,6 +63,26 @@ def machine() -> str:
     return f"{os.cpu_count()} x {cpu}, {memory_kb / 1048576:.0f} GiB RAM; {version}"
 
 
+def _plans(args: argparse.Namespace) -> list[Sources]:
+    """The baseline revision's and this tree's offline plans, side by side."""
+    def baseline() -> Sources:
+        with checkout(args.baseline_rev) as tree:
+            return plan_sources(tree, args.stack, args.work / "plan-baseline", f"main@{args.baseline_rev}")
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        jobs = [pool.submit(baseline)] if args.baseline_rev else []
+        jobs.append(pool.submit(plan_sources, PROJECT_DIR, args.stack, args.work / "plan-current", "current"))
+        return [job.result() for job in jobs]
+
+
+def _write(args: argparse.Namespace, text: str, summary: dict[str, Any], series: int, stamp: datetime) -> None:
+    args.results.mkdir(parents=True, exist_ok=True)
+    name = f"{stamp:%Y-%m-%dT%H%M}-{series}"
+    (args.results / f"{name}.md").write_text(text)
+    (args.results / f"{name}.json").write_text(json.dumps(summary, indent=1) + "\n")
+    print(f"written {args.results / name}.md and .json")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     size = Size(**{f.name: getattr(args, f.name) for f in dataclasses.fields(Size)})
@@ -69,39 +94,42 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(args.work, ignore_errors=True)
     args.work.mkdir(parents=True)
     series = series_count(platform_series(size))
-    print(f"bench: {series:,} raw series, {args.days} days every {args.step}s; generating and backfilling ...",
-          flush=True)
-    raw = backfill_raw(size, end - args.days * 86400, end, args.step, args.work / "raw")
-    print(f"  raw: {raw.samples:,} samples in {raw.seconds:.0f}s", flush=True)
-    outcomes: list[Outcome] = []
-    if args.baseline_rev:
-        with checkout(args.baseline_rev) as tree:
-            baseline = plan_sources(tree, args.stack, args.work / "plan-baseline", f"main@{args.baseline_rev}")
-        outcomes.append(run_revision(settings, baseline, args.work / "raw"))
-        print(f"  {baseline.label}: {outcomes[-1].timings}", flush=True)
-    current = plan_sources(PROJECT_DIR, args.stack, args.work / "plan-current", "current")
-    outcomes.append(run_revision(settings, current, args.work / "raw"))
-    print(f"  {current.label}: {outcomes[-1].timings}", flush=True)
+    print(f"bench: {series:,} raw series, {args.days} days every {args.step}s; planning, generating and "
+          "backfilling ...", flush=True)
+    phases: dict[str, float] = {}
+    revisions = _timed(phases, "plans_s", lambda: _plans(args))
+    raw = _timed(phases, "raw_backfill_s", lambda: backfill_raw(size, end - args.days * 86400, end, args.step,
+                                                                args.work / "raw"))
+    print(f"  raw: {raw.samples:,} samples in {raw.seconds:.0f}s (generating {raw.generate_cpu_seconds:.0f}s, "
+          f"promtool {raw.promtool_seconds:.0f}s, summed over workers)", flush=True)
+    outcomes = _timed(phases, "revisions_s", lambda: run_revisions(settings, revisions, args.work / "raw"))
     total = time.monotonic() - began
     stamp = datetime.now(UTC)
     header = [f"## Bench {stamp:%Y-%m-%d %H:%M} UTC", "",
               f"- machine: {machine()}", f"- data: {series:,} raw series ({dataclasses.asdict(size)}), "
               f"{args.days} days every {args.step}s = {raw.samples:,} samples; "
               f"measured Prometheus on {args.cpus} CPU (taskset + GOMAXPROCS), {args.repeats} runs per query",
-              f"- run time: {total / 60:.1f} min (raw backfill {raw.seconds:.0f}s; "
-              + "; ".join(f"{o.label}: {o.timings}" for o in outcomes) + ")"]
+              f"- run time: {total / 60:.1f} min; phases (wall s): {phases}; raw backfill summed over its 2 "
+              f"workers: generating {raw.generate_cpu_seconds:.0f}s, promtool {raw.promtool_seconds:.0f}s",
+              "- per revision (preparations and rule watches overlap): "
+              + "; ".join(f"{o.label}: {o.timings}" for o in outcomes),
+              f"- load average (1, 5, 15 min) at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}"]
     text = report.markdown(header, outcomes)
     print(text)
-    args.results.mkdir(parents=True, exist_ok=True)
-    name = f"{stamp:%Y-%m-%dT%H%M}-{series}"
-    (args.results / f"{name}.md").write_text(text)
-    (args.results / f"{name}.json").write_text(json.dumps(
-        {"date": stamp.isoformat(), "series": series, "size": dataclasses.asdict(size), "days": args.days,
-         "step": args.step, "cpus": args.cpus, "samples": raw.samples, "seconds": round(total, 1),
-         "outcomes": [{"label": o.label, "timings": o.timings, "rule_groups": o.rule_groups,
-                       "results": [r.as_dict() for r in o.results]} for o in outcomes]}, indent=1) + "\n")
-    print(f"written {args.results / name}.md and .json")
+    _write(args, text, {"date": stamp.isoformat(), "series": series, "size": dataclasses.asdict(size),
+                        "days": args.days, "step": args.step, "cpus": args.cpus, "samples": raw.samples,
+                        "seconds": round(total, 1), "phases": phases,
+                        "outcomes": [{"label": o.label, "timings": o.timings, "rule_groups": o.rule_groups,
+                                      "results": [r.as_dict() for r in o.results]} for o in outcomes]},
+           series, stamp)
     return 0
+
+
+def _timed(phases: dict[str, float], name: str, work: Callable[[], T]) -> T:
+    began = time.monotonic()
+    result = work()
+    phases[name] = round(time.monotonic() - began, 1)
+    return result
 
 
 if __name__ == "__main__":

@@ -21,6 +21,9 @@ from pathlib import Path
 from bench.series import Size, platform
 
 WINDOW_SECONDS = 6 * 3600  # one of promtool's block ranges (2h * 3^n), so a window is one block
+# promtool's garbage collector at a quarter of its default frequency: ~7% less CPU for a window
+# (11.0 -> 10.2 s user time measured on 6.5 M samples), memory stays ~1.5 GB.
+PROMTOOL_ENV = {**os.environ, "GOGC": "400"}
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ def _one_window(size: Size, window: Window, step: int, blocks_dir: Path, scratch
         written = time.monotonic()
         subprocess.run(["promtool", "tsdb", "create-blocks-from", "--quiet",
                         f"--max-block-duration={WINDOW_SECONDS}s", "openmetrics", str(path), str(blocks_dir)],
-                       check=True, capture_output=True, text=True)
+                       check=True, capture_output=True, text=True, env=PROMTOOL_ENV)
     finally:
         path.unlink(missing_ok=True)
     return samples, written - started, time.monotonic() - written

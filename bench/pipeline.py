@@ -3,9 +3,13 @@
 Steps: raw blocks (shared, hard-linked) -> a Prometheus with both cores answers
 `promtool tsdb create-blocks-from rules` -> the rule blocks join the data directory and Prometheus
 merges them into the raw blocks (as in a long-running server, recorded and raw series share
-blocks) -> a Prometheus with the stack's CPU share answers the panel queries -> on a fresh copy of
-the last hours ending now, the same Prometheus evaluates every rule group at the stack's interval
-and reports `prometheus_rule_group_last_duration_seconds`.
+blocks) -> a Prometheus with the stack's CPU share answers the panel queries -> on a copy of the
+last hours ending now, the same Prometheus evaluates every rule group and reports
+`prometheus_rule_group_last_duration_seconds`.
+
+`__main__` runs the revisions' preparations side by side (their waits for the compactor overlap),
+measures their queries one after the other, and watches their rule groups side by side, each
+Prometheus on a core of its own.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from bench.backfill import backfill_raw
+from bench.backfill import PROMTOOL_ENV, backfill_raw
 from bench.grafana import duration_ms, panel_queries
 from bench.measure import Result, measure
 from bench.prometheus import running, wait_compacted, write_config
@@ -77,7 +81,11 @@ def _recording_group_files(sources: Sources, out: Path) -> list[Path]:
 
 
 def backfill_rules(url: str, files: list[Path], start: int, end: int, step: int, out: Path) -> None:
-    """`promtool tsdb create-blocks-from rules`, two promtool processes side by side."""
+    """`promtool tsdb create-blocks-from rules`, two promtool processes side by side.
+
+    A group's own `interval` (the 5-minute copies) is the step promtool evaluates it at
+    (cmd/promtool/rules.go: `Step: grp.Interval()`); `--eval-interval` is the others'.
+    """
     halves = [files[0::2], files[1::2]]
 
     def one(index: int) -> None:
@@ -86,7 +94,7 @@ def backfill_rules(url: str, files: list[Path], start: int, end: int, step: int,
                             f"--max-block-duration={RULE_BLOCK_SECONDS}s", "rules", f"--url={url}",
                             f"--start={start}", f"--end={end}", f"--eval-interval={step}s",
                             f"--output-dir={out / str(index)}", *map(str, halves[index])],
-                           check=True, capture_output=True, text=True)
+                           check=True, capture_output=True, text=True, env=PROMTOOL_ENV)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(one, range(2)))
@@ -123,23 +131,40 @@ def measure_queries(settings: Settings, sources: Sources, data: Path) -> list[Re
         return measure(server, queries, ranges, f"{settings.step}s", sources.recording_names(), settings.repeats)
 
 
-def rule_cost(settings: Settings, sources: Sources) -> dict[str, tuple[float, float]]:
-    """Group -> (highest last evaluation seconds over a few rounds, interval seconds), on data up to now."""
+def _live_rule_files(sources: Sources, out: Path, interval: str) -> tuple[list[Path], dict[str, float]]:
+    """The rule files with every group at `interval` (so each is evaluated while the bench watches),
+    and each group's own interval in seconds (what its evaluation time is a share of)."""
+    out.mkdir(parents=True, exist_ok=True)
+    files: list[Path] = []
+    declared: dict[str, float] = {}
+    for path in sources.rule_files:
+        data = yaml.safe_load(path.read_text()) or {}
+        for group in data.get("groups", []):
+            declared[f"{path.name};{group['name']}"] = duration_ms(group.pop("interval", interval)) / 1000
+        files.append(out / path.name)
+        files[-1].write_text(yaml.safe_dump(data, sort_keys=False))
+    return files, declared
+
+
+def rule_cost(settings: Settings, sources: Sources, live: Path, first_cpu: int = 0) -> dict[str, tuple[float, float]]:
+    """Group -> (highest last evaluation seconds over a few rounds, the group's interval seconds).
+
+    `live` holds raw blocks of the last hours up to now (shared by the revisions, hard-linked here).
+    """
     base = settings.work / sources.label / "live"
     shutil.rmtree(base, ignore_errors=True)
-    now = int(time.time())
-    backfill_raw(settings.size, now - settings.live_hours * 3600, now - now % settings.step, settings.step,
-                 base / "data")
+    _hardlink_blocks(live, base / "data")
     interval = settings.evaluation_interval or sources.evaluation_interval
-    config = write_config(base / "live.yml", interval, sources.rule_files)
+    files, declared = _live_rule_files(sources, base / "rules", interval)
+    config = write_config(base / "live.yml", interval, files)
     seen: dict[str, float] = {}
-    with running(base / "data", config, cpus=settings.cpus, log=base / "prometheus-live.log") as server:
+    with running(base / "data", config, cpus=settings.cpus, log=base / "prometheus-live.log",
+                 first_cpu=first_cpu) as server:
         for _ in range(settings.evaluations):
             time.sleep(duration_ms(interval) / 1000)
             for labels, value in server.metric("prometheus_rule_group_last_duration_seconds").items():
                 seen[labels] = max(seen.get(labels, 0.0), value)
-        intervals = server.metric("prometheus_rule_group_interval_seconds")
-    return {_group_name(labels): (seen[labels], intervals.get(labels, 0.0)) for labels in seen}
+    return {_group_name(labels): (seen[labels], declared[_group_name(labels)]) for labels in seen}
 
 
 def _group_name(labels: str) -> str:
@@ -148,17 +173,38 @@ def _group_name(labels: str) -> str:
     return value.rsplit("/", 1)[-1]
 
 
-def run_revision(settings: Settings, sources: Sources, raw: Path) -> Outcome:
-    outcome = Outcome(sources.label)
+def prepare_timed(settings: Settings, sources: Sources, raw: Path) -> tuple[Path, float]:
     began = time.monotonic()
     data = prepare(settings, sources, raw)
-    outcome.timings["rules_backfill_and_merge_s"] = round(time.monotonic() - began, 1)
+    return data, round(time.monotonic() - began, 1)
+
+
+def measure_timed(settings: Settings, sources: Sources, data: Path, outcome: Outcome) -> None:
     began = time.monotonic()
     outcome.results = measure_queries(settings, sources, data)
     outcome.timings["queries_s"] = round(time.monotonic() - began, 1)
     # Other work on the machine slows the measured Prometheus: the report shows how much there was.
     outcome.timings["load_average_1m_after_queries"] = round(os.getloadavg()[0], 2)
+
+
+def run_revisions(settings: Settings, revisions: list[Sources], raw: Path) -> list[Outcome]:
+    """Every revision prepared (side by side), measured (one at a time), its rules watched (side by side)."""
+    outcomes = [Outcome(s.label) for s in revisions]
+    with ThreadPoolExecutor(max_workers=len(revisions)) as pool:
+        prepared = list(pool.map(lambda s: prepare_timed(settings, s, raw), revisions))
+    for sources, outcome, (data, seconds) in zip(revisions, outcomes, prepared, strict=True):
+        outcome.timings["rules_backfill_and_merge_s"] = seconds
+        measure_timed(settings, sources, data, outcome)
+        print(f"  {sources.label}: {outcome.timings}", flush=True)
     began = time.monotonic()
-    outcome.rule_groups = rule_cost(settings, sources)
-    outcome.timings["rule_cost_s"] = round(time.monotonic() - began, 1)
-    return outcome
+    now = int(time.time())
+    live = settings.work / "live-raw"
+    backfill_raw(settings.size, now - settings.live_hours * 3600, now - now % settings.step, settings.step, live)
+    cores = os.cpu_count() or 1
+    with ThreadPoolExecutor(max_workers=len(revisions)) as pool:
+        costs = list(pool.map(lambda i: rule_cost(settings, revisions[i], live, (i * settings.cpus) % cores),
+                              range(len(revisions))))
+    for outcome, cost in zip(outcomes, costs, strict=True):
+        outcome.rule_groups = cost
+        outcome.timings["live_data_and_rule_cost_s"] = round(time.monotonic() - began, 1)
+    return outcomes

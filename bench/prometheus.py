@@ -56,20 +56,22 @@ class Server:
         return found
 
 
-def _cpu_pinning(cpus: int) -> tuple[list[str], dict[str, str]]:
-    """taskset to the first `cpus` cores and GOMAXPROCS=`cpus`: what a `cpus: N` container limit gives Go."""
+def _cpu_pinning(cpus: int, first: int = 0) -> tuple[list[str], dict[str, str]]:
+    """taskset to `cpus` cores from `first` and GOMAXPROCS=`cpus`: what a `cpus: N` container limit gives Go."""
     env = {**os.environ, "GOMAXPROCS": str(cpus)}
     taskset = shutil.which("taskset")
-    prefix = [taskset, "-c", ",".join(str(c) for c in range(cpus))] if taskset and cpus < (os.cpu_count() or 1) \
+    cores = os.cpu_count() or 1
+    prefix = [taskset, "-c", ",".join(str((first + c) % cores) for c in range(cpus))] if taskset and cpus < cores \
         else []
     return prefix, env
 
 
 @contextlib.contextmanager
-def running(data_dir: Path, config: Path, cpus: int, log: Path, retention: str = "30d") -> Iterator[Server]:
+def running(data_dir: Path, config: Path, cpus: int, log: Path, retention: str = "30d",
+            first_cpu: int = 0) -> Iterator[Server]:
     """Prometheus on a free loopback port over `data_dir`, stopped (SIGTERM, then SIGKILL) on exit."""
     port = free_port()
-    prefix, env = _cpu_pinning(cpus)
+    prefix, env = _cpu_pinning(cpus, first_cpu)
     command = [*prefix, PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={data_dir}",
                f"--storage.tsdb.retention.time={retention}", f"--web.listen-address=127.0.0.1:{port}",
                "--web.enable-lifecycle", "--query.max-samples=500000000", "--query.timeout=10m",

@@ -147,12 +147,22 @@ def single(title: str, unit: str, query: Query, limits: dash.ThresholdsConfig, d
 
 def states(title: str, unit: str, queries: Sequence[Query], limits: dash.ThresholdsConfig,
            mappings: Sequence[dm.ValueMapping] = (), description: str = "", width: int = 24,
-           height: int = 8) -> statetimeline.Panel:
+           height: int = 8, min_interval: str = "") -> statetimeline.Panel:
     """A state timeline: one coloured band per series (up/down, healthy/stale)."""
     panel = statetimeline.Panel().show_value(cm.VisibilityMode.NEVER)
     if mappings:
         panel = panel.mappings(list(mappings))
-    return _decorate(panel, title, unit, queries, limits, description, width, height, ())
+    return _decorate(panel, title, unit, queries, limits, description, width, height, (), min_interval)
+
+
+def per_step(function: str, selector: str) -> str:
+    """`function(selector[$__interval])`: every sample of a 5-minute copy inside each point's step.
+
+    Panels reading a coarse copy (mixin.rules.coarse) set the copy's interval as their min
+    interval, so a step is one sample at short zooms and the mean (or worst) of all samples in it
+    over days: a spike between two points is never skipped (issue 14: no aliasing).
+    """
+    return f"{function}({selector}[$__interval])"
 
 
 def value_names(names: dict[str, tuple[str, str]]) -> dm.ValueMap:

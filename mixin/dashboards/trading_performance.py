@@ -1,64 +1,119 @@
-"""Trading Performance: signals, orders, trades and returns of the trading engine (the metric contract)."""
+"""Trading Performance: signals, orders, trades and returns of the trading engine (the metric contract).
+
+One function per panel; `build` composes them. The single numbers read the recorded series at
+the stack's interval (their last value is the current one); the graphs that draw a line per
+strategy read the 5-minute copies (mixin.rules.coarse) with that interval as their min interval.
+"""
 
 from __future__ import annotations
 
 from grafana_foundation_sdk.builders import dashboard as dash
+from grafana_foundation_sdk.builders import stat, timeseries
 
 from mixin import rules as rec
 from mixin.dashboards import common as c
-from mixin.dashboards.common import Query
+from mixin.dashboards.common import Query, per_step
 from settings.model import StackSettings
+
+STRATEGY = 'strategy=~"$strategy"'
+COARSE = rec.COARSE_INTERVAL
+RETURNS = c.thresholds((0, "green"), base="red")
+
+
+def _mean(record: str, selector: str = STRATEGY) -> str:
+    return per_step("avg_over_time", f"{rec.coarse(record)}{{{selector}}}")
+
+
+def order_failure_ratio(*, limits: dash.ThresholdsConfig, runbook: str, interval: str) -> stat.Panel:
+    return c.single("Order failure ratio", "percentunit", Query(f"max({rec.ORDER_FAILURE_RATIO}{{{STRATEGY}}})"),
+                    limits, links=[c.runbook_link(runbook, "HighOrderFailureRate")], min_interval=interval)
+
+
+def order_latency_now(*, limits: dash.ThresholdsConfig, runbook: str, interval: str) -> stat.Panel:
+    return c.single("Order latency p95", "s", Query(f"max({rec.ORDER_LATENCY_P95}{{{STRATEGY}}})"), limits,
+                    links=[c.runbook_link(runbook, "HighOrderLatency")], min_interval=interval)
+
+
+def realised_pnl() -> stat.Panel:
+    return c.single("Realised P&L", "currencyUSD", Query(f"sum(trading_pnl_usd{{{STRATEGY}}})"), RETURNS)
+
+
+def volume_in_range(*, interval: str) -> stat.Panel:
+    # The mean traded rate over the range (sampled once a panel interval) times the range: one
+    # recorded series per strategy and point, not every raw sample.
+    return c.single("Volume traded in range", "currencyUSD",
+                    Query(f"avg_over_time(sum({rec.VOLUME_RATE}{{{STRATEGY}}})[$__range:$__interval])"
+                          " * $__range_s", instant=True),
+                    c.thresholds((0.01, "green"), base="orange"),
+                    "Notional traded over the dashboard's time range: the mean rate times the range "
+                    "(orange: nothing traded).", min_interval=interval)
+
+
+def signals(*, runbook: str) -> timeseries.Panel:
+    return c.graph("Signals per strategy", "ops",
+                   [Query(f"sum by (signal) ({_mean(rec.SIGNALS_RATE_BY_SIGNAL)})", "{{signal}}"),
+                    Query(f"sum by (strategy) ({_mean(rec.SIGNALS_RATE)})", "{{strategy}} all")],
+                   description="Buy, sell and hold signals per second of the selected strategies, and all "
+                               "signals of each strategy (mean of each point's step, 5-minute resolution).",
+                   links=[c.runbook_link(runbook, "NoTradingSignals")], min_interval=COARSE)
+
+
+def orders(*, runbook: str) -> timeseries.Panel:
+    shown, failed = f'{STRATEGY}, status=~"filled|failed|pending"', f'{STRATEGY}, status="failed"'
+    return c.graph("Orders by status", "ops",
+                   [Query(f"sum by (status) ({_mean(rec.ORDERS_RATE, shown)})", "{{status}}"),
+                    Query(f"sum by (strategy, status) ({_mean(rec.ORDERS_RATE, failed)})",
+                          "failed {{strategy}}")],
+                   description="Filled, failed and pending orders per second (mean of each point's step, "
+                               "5-minute resolution).",
+                   links=[c.runbook_link(runbook, "HighOrderFailureRate")], min_interval=COARSE)
+
+
+def volume_over_time() -> timeseries.Panel:
+    return c.graph("Trade volume over time (USD per hour)", "currencyUSD",
+                   [Query(f"sum by (strategy) ({_mean(rec.VOLUME_RATE)}) * 3600", "{{strategy}}")],
+                   description="Notional traded, as an hourly rate (mean of each point's step).",
+                   min_interval=COARSE)
+
+
+def trades(*, runbook: str) -> timeseries.Panel:
+    return c.graph("Trades per strategy", "ops",
+                   [Query(f"sum by (strategy) ({_mean(rec.TRADES_RATE)})", "{{strategy}}")],
+                   links=[c.runbook_link(runbook, "NoTradesExecuted")], min_interval=COARSE)
+
+
+def returns() -> timeseries.Panel:
+    return c.graph("Return per strategy", "percentunit",
+                   [Query(f"max by (strategy) ({per_step('avg_over_time', f'{rec.RETURN_RATIO}{{{STRATEGY}}}')})",
+                          "{{strategy}}")],
+                   RETURNS, "Return of each strategy (0.01 = 1%), mean of each point's step.", min_interval=COARSE)
+
+
+def order_latency(*, limits: dash.ThresholdsConfig, runbook: str) -> timeseries.Panel:
+    worst = per_step("max_over_time", f"{rec.coarse(rec.ORDER_LATENCY_P95)}{{{STRATEGY}}}")
+    return c.graph("Order latency (p95)", "s", [Query(f"max by (strategy) ({worst})", "{{strategy}}")], limits,
+                   "p95 of each 5 minutes, the worst in each point's step.",
+                   links=[c.runbook_link(runbook, "HighOrderLatency")], min_interval=COARSE)
 
 
 def build(settings: StackSettings) -> dash.Dashboard:
     t = settings.thresholds
     runbook = settings.alerting.runbook_base_url
-    strat = 'strategy=~"$strategy"'
     failures = c.warn_crit(t.order_failure_percent / 200, t.order_failure_percent / 100)
     latency = c.warn_crit(t.order_latency_p95_seconds / 2, t.order_latency_p95_seconds)
-    returns = c.thresholds((0, "green"), base="red")
     ev = settings.prometheus.evaluation_interval
     return (
         c.new_dashboard(c.TRADING_PERFORMANCE, "Signals, orders, trades and returns of the trading engine.",
                         runbook)
         .with_variable(c.variable("strategy", "Strategy", "label_values(trading_orders_total, strategy)"))
-        .with_panel(c.single("Order failure ratio", "percentunit",
-                             Query(f"max({rec.ORDER_FAILURE_RATIO}{{{strat}}})"), failures,
-                             links=[c.runbook_link(runbook, "HighOrderFailureRate")], min_interval=ev))
-        .with_panel(c.single("Order latency p95", "s", Query(f"max({rec.ORDER_LATENCY_P95}{{{strat}}})"), latency,
-                             links=[c.runbook_link(runbook, "HighOrderLatency")], min_interval=ev))
-        .with_panel(c.single("Realised P&L", "currencyUSD", Query(f"sum(trading_pnl_usd{{{strat}}})"), returns))
-        .with_panel(c.single("Volume traded in range", "currencyUSD",
-                             # The mean traded rate over the range (sampled once a panel interval) times
-                             # the range: one recorded series per strategy and point, not every raw sample.
-                             Query(f"avg_over_time(sum({rec.VOLUME_RATE}{{{strat}}})[$__range:$__interval])"
-                                   " * $__range_s", instant=True),
-                             c.thresholds((0.01, "green"), base="orange"),
-                             "Notional traded over the dashboard's time range: the mean rate times the range "
-                             "(orange: nothing traded).", min_interval=ev))
-        .with_panel(c.graph("Signals per strategy", "ops",
-                            [Query(f"sum by (signal) ({rec.SIGNALS_RATE_BY_SIGNAL}{{{strat}}})", "{{signal}}"),
-                             Query(f"sum by (strategy) ({rec.SIGNALS_RATE}{{{strat}}})", "{{strategy}} all")],
-                            description="Buy, sell and hold signals per second of the selected strategies, "
-                                        "and all signals of each strategy.",
-                            links=[c.runbook_link(runbook, "NoTradingSignals")], min_interval=ev))
-        .with_panel(c.graph("Orders by status", "ops",
-                            [Query(f'sum by (status) ({rec.ORDERS_RATE}{{{strat}, status=~"filled|failed|pending"}})',
-                                   "{{status}}"),
-                             Query(f'sum by (strategy, status) ({rec.ORDERS_RATE}{{{strat}, status="failed"}})',
-                                   "failed {{strategy}}")],
-                            description="Filled, failed and pending orders per second.",
-                            links=[c.runbook_link(runbook, "HighOrderFailureRate")], min_interval=ev))
-        .with_panel(c.graph("Trade volume over time (USD per hour)", "currencyUSD",
-                            [Query(f"sum by (strategy) ({rec.VOLUME_RATE}{{{strat}}}) * 3600", "{{strategy}}")],
-                            description="Notional traded, as an hourly rate.", min_interval=ev))
-        .with_panel(c.graph("Trades per strategy", "ops",
-                            [Query(f"sum by (strategy) ({rec.TRADES_RATE}{{{strat}}})", "{{strategy}}")],
-                            links=[c.runbook_link(runbook, "NoTradesExecuted")], min_interval=ev))
-        .with_panel(c.graph("Return per strategy", "percentunit",
-                            [Query(f"max by (strategy) (trading_return_ratio{{{strat}}})", "{{strategy}}")],
-                            returns, "Return of each strategy (0.01 = 1%)."))
-        .with_panel(c.graph("Order latency (p95)", "s",
-                            [Query(f"max by (strategy) ({rec.ORDER_LATENCY_P95}{{{strat}}})", "{{strategy}}")],
-                            latency, links=[c.runbook_link(runbook, "HighOrderLatency")], min_interval=ev))
+        .with_panel(order_failure_ratio(limits=failures, runbook=runbook, interval=ev))
+        .with_panel(order_latency_now(limits=latency, runbook=runbook, interval=ev))
+        .with_panel(realised_pnl())
+        .with_panel(volume_in_range(interval=ev))
+        .with_panel(signals(runbook=runbook))
+        .with_panel(orders(runbook=runbook))
+        .with_panel(volume_over_time())
+        .with_panel(trades(runbook=runbook))
+        .with_panel(returns())
+        .with_panel(order_latency(limits=latency, runbook=runbook))
     )

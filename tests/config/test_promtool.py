@@ -118,6 +118,15 @@ def recording_tests() -> list[dict[str, object]]:
         s('pg_statio_user_tables_idx_blocks_read{instance="pg:9187",datname="app",relname="a"}', "0+6x20"),
         s('pg_stat_statements_seconds_total{instance="pg:9187",datname="app",queryid="1",user="u"}', "0+30x20"),
         s('pg_stat_statements_calls_total{instance="pg:9187",datname="app",queryid="1",user="u"}', "0+600x20"),
+        # Filesystems: the fullest real one (tmpfs and overlay do not count).
+        *[s(f'node_filesystem_{m}_bytes{{instance="host-a",device="{d}",fstype="{f}"}}', v)
+          for m, d, f, v in (("avail", "sda1", "ext4", "250+0x20"), ("size", "sda1", "ext4", "1000+0x20"),
+                             ("avail", "sdb1", "xfs", "500+0x20"), ("size", "sdb1", "xfs", "1000+0x20"),
+                             ("avail", "tmpfs", "tmpfs", "0+0x20"), ("size", "tmpfs", "tmpfs", "100+0x20"))],
+        # A container cAdvisor last saw at 5m (its series ends there), and a cgroup without a name.
+        s('container_last_seen{name="grafana",id="/docker/a"}', "0+60x5"),
+        s('container_last_seen{name="",id="/system.slice"}', "0+60x20"),
+        s(f"trading_return_ratio{{{te}}}", "0.01+0x20"),
     ]
     pg = {"instance": "pg:9187", "datname": "app"}
     expected: list[tuple[str, list[tuple[dict[str, str], float]]]] = [
@@ -161,7 +170,15 @@ def recording_tests() -> list[dict[str, object]]:
         (rec.PG_INDEX_BLOCKS_READ, [(pg, 0.1)]),
         (rec.PG_STATEMENT_SECONDS, [(pg, 0.5)]),
         (rec.PG_STATEMENT_CALLS, [(pg, 10.0)]),
+        (rec.INSTANCE_FILESYSTEM_FREE, [({"instance": "host-a"}, 0.25)]),
+        # Gone since 5m, evaluated at 10m: unseen for 300 s.
+        (rec.CONTAINER_UNSEEN, [({"name": "grafana"}, 300)]),
+        (rec.RETURN_RATIO, [({"strategy": "momentum"}, 0.01)]),
     ]
+    # Every 5-minute copy: with steady inputs, the same value as the series it copies.
+    fine = dict(expected)
+    expected += [(rec.coarse(name), fine[name]) for name in rec.recording_rule_names()
+                 if rec.coarse(name) in rec.recording_rule_names()]
     assert sorted(name for name, _ in expected) == sorted(rec.recording_rule_names())
     checks = [{"expr": name, "eval_time": "10m",
                "exp_samples": [{"labels": dump_labels(name, labels), "value": value} for labels, value in samples]}

@@ -6,8 +6,10 @@ What the test copy changes, and nothing else:
   a Slack webhook set (the renderer is handed the local receivers' Slack and heartbeat URLs);
 - the rendered prometheus.yml: target addresses remapped to loopback ports, rule_files and the
   basic-auth `password_file`s to a temp dir (passwords: random per run, hashed by render/web_config.py);
-- alert rules: `for:` shortened (SHORT_FOR, FOR_EXCEPTIONS); alertmanager.yml: the root route's
-  group_wait / group_interval shortened. `test_configuration_copy.py` proves these are the only changes.
+- alert rules: `for:` shortened (SHORT_FOR, FOR_EXCEPTIONS); the 5-minute recording groups' `interval`
+  dropped (they run at the test's 1s, or the first evaluation could be 5 minutes away);
+  alertmanager.yml: the root route's group_wait / group_interval shortened. `test_configuration_copy.py`
+  proves these are the only changes.
 """
 
 from __future__ import annotations
@@ -138,11 +140,12 @@ def loopback_prometheus_config(rendered: dict[str, Any], addresses: dict[str, st
 
 
 def shortened_rules(rule_files: dict[str, str]) -> dict[str, str]:
-    """The rule files with every alert's `for:` shortened (rules otherwise byte-for-byte the same data)."""
+    """The rule files with every alert's `for:` shortened and no group `interval` (otherwise the same data)."""
     out: dict[str, str] = {}
     for name, text in rule_files.items():
         data = yaml.safe_load(text)
         for group in data["groups"]:
+            group.pop("interval", None)
             for rule in group["rules"]:
                 if "for" in rule:
                     rule["for"] = FOR_EXCEPTIONS.get(rule.get("alert", ""), SHORT_FOR)

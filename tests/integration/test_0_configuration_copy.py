@@ -58,7 +58,7 @@ def test_prometheus_config_differs_only_in_target_addresses_and_the_rule_directo
                for t in s["targets"])
 
 
-def test_rules_differ_only_in_for_durations(ports):
+def test_rules_differ_only_in_for_durations_and_group_intervals(ports):
     settings = it.integration_settings(ports)
     production = render_rule_files(settings)
     copy = it.shortened_rules(production)
@@ -66,7 +66,7 @@ def test_rules_differ_only_in_for_durations(ports):
     changed: list[str] = []
     for name, text in production.items():
         changed += [f"{name}{d}" for d in differences(yaml.safe_load(text), yaml.safe_load(copy[name]))]
-    assert changed and all(p.endswith(".for") for p in changed), changed
+    assert changed and all(p.endswith((".for", ".interval")) for p in changed), changed
 
 
 def test_alertmanager_config_differs_only_in_the_root_route_timers(ports):

@@ -17,7 +17,7 @@ import pytest
 
 from bench.promql import metric_names
 from mixin.dashboards.common import MAX_DATA_POINTS
-from mixin.rules import recording_rule_names
+from mixin.rules import COARSE_INTERVAL, recording_rule_intervals, recording_rule_names
 from offline.mocks import ProgramRun, unwrap
 from tests.conftest import stack_settings
 
@@ -68,9 +68,29 @@ def test_the_check_catches_the_queries_issue_14_measured():
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_panels_cap_points_and_step_at_the_rule_interval(stack, dev_run, prod_run):
-    interval = stack_settings(stack).prometheus.evaluation_interval
-    recorded = set(recording_rule_names())
+    """A panel's min interval is the interval of the recorded series it reads: no finer step (repeated
+    samples) and, for the 5-minute copies, no step shorter than a sample (gaps)."""
+    evaluation = stack_settings(stack).prometheus.evaluation_interval
+    intervals = {name: interval or evaluation for name, interval in recording_rule_intervals().items()}
     for name, panel in prometheus_panels(dev_run if stack == "dev" else prod_run):
         assert panel["maxDataPoints"] == MAX_DATA_POINTS, name
-        if any(metric_names(t["expr"]) & recorded for t in panel["targets"]):
-            assert panel.get("interval") == interval, name
+        read = {intervals[m] for t in panel["targets"] for m in metric_names(t["expr"]) if m in intervals}
+        assert len(read) <= 1, f"{name}: reads recorded series of several resolutions {read}"
+        if read:
+            assert panel.get("interval") == read.pop(), name
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_panels_on_5_minute_copies_take_every_sample_of_their_step(stack, dev_run, prod_run):
+    """Over days a step spans several 5-minute samples: the panel averages (or takes the worst of) them
+    all with `..._over_time(...[$__interval])`, so nothing between two points is skipped."""
+    coarse = {name for name, interval in recording_rule_intervals().items() if interval == COARSE_INTERVAL}
+    assert coarse
+    read = 0
+    for name, panel in prometheus_panels(dev_run if stack == "dev" else prod_run):
+        for target in panel["targets"]:
+            for metric in metric_names(target["expr"]) & coarse:
+                read += 1
+                assert re.search(rf"_over_time\({re.escape(metric)}\{{[^}}]*\}}\[\$__interval\]\)", target["expr"]), \
+                    f"{name} / {target['refId']}: {target['expr']}"
+    assert read >= 10

@@ -37,6 +37,18 @@ CONTRACT_RECORDING_RULES = {
     "instance_datname:pg_statio_user_tables_idx_blocks_read:rate5m",
     "instance_datname:pg_stat_statements_seconds:rate5m", "instance_datname:pg_stat_statements_calls:rate5m",
     "strategy_signal:trading_signals:rate5m", "strategy:trading_trade_volume_usd:rate5m",
+    "instance:node_filesystem_avail:ratio_min",
+    # The 5-minute copies the 7-day graphs read (one sample every 5m, same labels).
+    *(f"{name}_every5m" for name in (
+        "instance:node_cpu_utilisation:rate5m", "instance:node_memory_utilisation:ratio",
+        "instance:node_disk_read_bytes:rate5m", "instance:node_disk_written_bytes:rate5m",
+        "instance:node_network_receive_bytes_physical:rate5m", "instance:node_network_transmit_bytes_physical:rate5m",
+        "name:container_cpu_usage_seconds:rate5m", "name:container_memory_working_set_bytes:sum",
+        "name:container_network_receive_bytes:rate5m", "name:container_network_transmit_bytes:rate5m",
+        "strategy_status:trading_orders:rate5m", "strategy:trading_signals:rate5m",
+        "strategy_signal:trading_signals:rate5m", "strategy:trading_trades:rate5m",
+        "strategy:trading_trade_volume_usd:rate5m", "strategy:trading_order_latency_seconds:p95_5m")),
+    "name:container_last_seen:age_seconds_every5m", "strategy:trading_return_ratio:avg5m_every5m",
 }
 
 
@@ -103,6 +115,11 @@ def test_recording_rules_are_exactly_the_contract_names() -> None:
     recorded = [r["record"] for g in rules["groups"] for r in g["rules"]]
     assert len(recorded) == len(set(recorded))
     assert set(recorded) == CONTRACT_RECORDING_RULES
+    # The copies' groups run every 5 minutes; every other group at the global evaluation interval.
+    intervals = {r["record"]: g.get("interval", "") for g in rules["groups"] for r in g["rules"]}
+    assert {name for name, interval in intervals.items() if interval} == {
+        name for name in recorded if name.endswith("_every5m")}
+    assert set(intervals.values()) == {"", "5m"}
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import statistics
+import time
+import urllib.parse
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -29,7 +33,30 @@ class Result:
         return asdict(self)
 
 
-def send(server: Server, req: Request) -> tuple[float, dict[str, Any]]:
+class Connection:
+    """One HTTP/1.1 connection kept open for every query, as Grafana's Go client keeps its connections.
+
+    A new connection per query (urllib) added ~1 ms to each and ~20 ms to the answers of 100 series
+    and more (measured on this data), which is the client, not Prometheus.
+    """
+
+    def __init__(self, server: Server) -> None:
+        address = urllib.parse.urlsplit(server.url)
+        self._http = http.client.HTTPConnection(address.hostname or "127.0.0.1", address.port, timeout=600)
+
+    def post(self, path: str, params: dict[str, str]) -> tuple[float, dict[str, Any]]:
+        """Seconds from sending the request to the answer's last byte (parsing not counted), and the answer."""
+        body = urllib.parse.urlencode(params)
+        began = time.perf_counter()
+        self._http.request("POST", path, body, {"Content-Type": "application/x-www-form-urlencoded"})
+        data = self._http.getresponse().read()
+        return time.perf_counter() - began, json.loads(data)
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def send(connection: Connection, req: Request) -> tuple[float, dict[str, Any]]:
     """Wall time in ms and the JSON answer of one query with `stats=all` (POST, as Grafana's datasource)."""
     params = {"query": req.expr, "stats": "all"}
     if req.instant:
@@ -38,7 +65,7 @@ def send(server: Server, req: Request) -> tuple[float, dict[str, Any]]:
         path = "/api/v1/query_range"
         params.update(start=f"{req.start_ms / 1000:.3f}", end=f"{req.end_ms / 1000:.3f}",
                       step=f"{req.step_ms / 1000:g}")
-    seconds, answer = server.post(path, params)
+    seconds, answer = connection.post(path, params)
     if answer.get("status") != "success":
         raise RuntimeError(f"{req.expr}: {answer}")
     return seconds * 1000, answer
@@ -48,18 +75,20 @@ def measure(server: Server, queries: list[PanelQuery], ranges: dict[str, tuple[i
             recorded_names: set[str], repeats: int) -> list[Result]:
     """Every query over every named range: one warm-up, then the median of `repeats` timed runs."""
     results: list[Result] = []
+    connection = Connection(server)
     for range_name, (start_ms, end_ms) in ranges.items():
         for query in queries:
             req = request(query, start_ms, end_ms, scrape_interval)
-            send(server, req)
+            send(connection, req)
             timings = []
             answer: dict[str, Any] = {}
             for _ in range(repeats):
-                elapsed, answer = send(server, req)
+                elapsed, answer = send(connection, req)
                 timings.append(elapsed)
             names = metric_names(query.expr)
             results.append(Result(
                 query.dashboard, query.panel, query.ref, range_name, req.expr, req.step_ms / 1000,
                 round(statistics.median(timings), 1), int(answer["data"]["stats"]["samples"]["totalQueryableSamples"]),
                 len(answer["data"]["result"]), sorted(names & recorded_names), sorted(names - recorded_names)))
+    connection.close()
     return results

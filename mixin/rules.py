@@ -62,6 +62,7 @@ INSTANCE_FILESYSTEM_FREE = "instance:node_filesystem_avail:ratio_min"
 # backfills at 1 minute; at the stack's 15 s it is a twentieth). See `coarse`.
 COARSE_INTERVAL = "5m"
 CONTAINER_UNSEEN = "name:container_last_seen:age_seconds_every5m"
+TARGET_UP_WORST = "job_instance:up:min5m_every5m"  # 0 when any scrape of the target failed in the 5 minutes
 RETURN_RATIO = "strategy:trading_return_ratio:avg5m_every5m"
 
 # Network devices that are Docker plumbing, not the host's traffic.
@@ -205,9 +206,14 @@ COARSE_GROUPS: tuple[RecordingGroup, ...] = (
         _copy(CONTAINER_MEMORY, f"sum by (name) ({_avg5m('container_memory_working_set_bytes', NAMED)})"),
         _copy(CONTAINER_NETWORK_RECEIVE),
         _copy(CONTAINER_NETWORK_TRANSMIT),
-        # Seconds since cAdvisor last saw each container; last_over_time keeps a container that is
-        # gone (its series ends) for an hour, so the age grows instead of the line ending.
-        RecordingRule(CONTAINER_UNSEEN, 'max by (name) (time() - last_over_time(container_last_seen{name!=""}[1h]))'),
+        # The longest a container went unseen by cAdvisor in the 5 minutes, checked each minute (an
+        # absence of a minute or more between two evaluations counts); last_over_time keeps a
+        # container that is gone (its series ends) for an hour, so its age grows instead of ending.
+        RecordingRule(CONTAINER_UNSEEN, "max by (name) (max_over_time((time() - last_over_time("
+                                        'container_last_seen{name!=""}[1h]))[5m:1m]))'),
+    ), COARSE_INTERVAL),
+    RecordingGroup("targets.5m.rules", (
+        RecordingRule(TARGET_UP_WORST, "min by (job, instance) (min_over_time(up[5m]))"),
     ), COARSE_INTERVAL),
     RecordingGroup("trading.5m.rules", (
         *[_copy(r) for r in (ORDERS_RATE, SIGNALS_RATE, SIGNALS_RATE_BY_SIGNAL, TRADES_RATE, VOLUME_RATE,

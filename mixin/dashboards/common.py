@@ -22,6 +22,7 @@ from grafana_foundation_sdk.models import common as cm
 from grafana_foundation_sdk.models import dashboard as dm
 
 from mixin.alerts import runbook_url
+from mixin.rules import COARSE_INTERVAL
 
 # Stable datasource uids: dashboards reference these, so they never change between stacks.
 PROMETHEUS_UID = "prometheus"
@@ -37,6 +38,10 @@ TAG = "christmas"
 # panel): about one point per two pixels of a half-width panel. Over 7 days that is a 20-minute
 # step, so a panel reads ~500 samples per series it draws (issue 14; `make bench` measures it).
 MAX_DATA_POINTS = 500
+# Panels on the 5-minute copies: a point per 5 minutes up to ~17 hours, then fewer, wider steps
+# (each the mean or worst of its samples): over 7 days one point an hour, 168 a line. A graph of
+# 60-180 lines is drawn from series x points, so this is most of what such a panel costs over days.
+COARSE_MAX_DATA_POINTS = 200
 # Elasticsearch query for the error-log panels (the `level` field Fluent Bit ships).
 ERROR_LOG_QUERY = "level:(error OR ERROR OR fatal OR FATAL OR critical OR CRITICAL)"
 
@@ -111,8 +116,9 @@ def _prom_target(query: Query, ref: str) -> prometheus.Dataquery:
 def _decorate(panel: P, title: str, unit: str, queries: Sequence[Query],
                                  limits: dash.ThresholdsConfig, description: str, width: int, height: int,
                                  links: Sequence[dash.DashboardLink], min_interval: str = "") -> P:
+    points = COARSE_MAX_DATA_POINTS if min_interval == COARSE_INTERVAL else MAX_DATA_POINTS
     panel = (panel.title(title).description(description).unit(unit).datasource(PROMETHEUS)
-             .thresholds(limits).span(width).height(height).max_data_points(MAX_DATA_POINTS))
+             .thresholds(limits).span(width).height(height).max_data_points(points))
     if min_interval:
         # Recorded series have one sample per rule evaluation: a finer step only repeats them.
         panel = panel.interval(min_interval)

@@ -93,17 +93,20 @@ def container_states() -> statetimeline.Panel:
     return c.states("Container states", "s",
                     [Query(per_step("max_over_time", f"{rec.CONTAINER_UNSEEN}{{{SERVICE}}}"), "{{name}}")],
                     c.thresholds((60, "red")),
-                    description="Seconds since cAdvisor last saw each container, checked every 5 minutes: "
-                                "green while it runs, red once it has been gone for a minute (for an hour "
-                                "after it went; the ContainerAbsent alert keeps watching).",
+                    description="The longest each container went unseen by cAdvisor in each step (checked "
+                                "every minute, 5-minute resolution): green while it runs, red once it has "
+                                "been gone for a minute (for an hour after it went; the ContainerAbsent "
+                                "alert keeps watching).",
                     width=12, min_interval=COARSE)
 
 
 def scrape_targets() -> statetimeline.Panel:
-    return c.states("Scrape targets", "none", [Query("up", "{{job}} {{instance}}")],
+    return c.states("Scrape targets", "none",
+                    [Query(per_step("min_over_time", rec.TARGET_UP_WORST), "{{job}} {{instance}}")],
                     c.thresholds((1, "green"), base="red"),
                     [c.value_names({"1": ("up", "green"), "0": ("down", "red")})],
-                    "Whether Prometheus reaches each exporter and service.", width=12)
+                    "Whether Prometheus reaches each exporter and service: down when any scrape in the "
+                    "step failed (5-minute resolution).", width=12, min_interval=COARSE)
 
 
 def build(settings: StackSettings) -> dash.Dashboard:

@@ -125,8 +125,12 @@ def recording_tests() -> list[dict[str, object]]:
                              ("avail", "tmpfs", "tmpfs", "0+0x20"), ("size", "tmpfs", "tmpfs", "100+0x20"))],
         # A container cAdvisor last saw at 5m (its series ends there), and a cgroup without a name.
         s('container_last_seen{name="grafana",id="/docker/a"}', "0+60x5"),
+        # Seen until 3m, unseen from 4m to 6m, seen again from 7m: at 10m the copy still says 180 s.
+        s('container_last_seen{name="redis",id="/docker/c"}', "0+60x3 _x3 420+60x13"),
         s('container_last_seen{name="",id="/system.slice"}', "0+60x20"),
         s(f"trading_return_ratio{{{te}}}", "0.01+0x20"),
+        # One failed scrape at 7m: the 5-minute copy says down at 10m.
+        s('up{job="api",instance="api:8000"}', "1+0x6 0 1+0x12"),
     ]
     pg = {"instance": "pg:9187", "datname": "app"}
     expected: list[tuple[str, list[tuple[dict[str, str], float]]]] = [
@@ -172,8 +176,9 @@ def recording_tests() -> list[dict[str, object]]:
         (rec.PG_STATEMENT_CALLS, [(pg, 10.0)]),
         (rec.INSTANCE_FILESYSTEM_FREE, [({"instance": "host-a"}, 0.25)]),
         # Gone since 5m, evaluated at 10m: unseen for 300 s.
-        (rec.CONTAINER_UNSEEN, [({"name": "grafana"}, 300)]),
+        (rec.CONTAINER_UNSEEN, [({"name": "grafana"}, 300), ({"name": "redis"}, 180)]),
         (rec.RETURN_RATIO, [({"strategy": "momentum"}, 0.01)]),
+        (rec.TARGET_UP_WORST, [({"job": "api", "instance": "api:8000"}, 0)]),
     ]
     # Every 5-minute copy: with steady inputs, the same value as the series it copies.
     fine = dict(expected)

@@ -49,6 +49,7 @@ CONTRACT_RECORDING_RULES = {
         "strategy_signal:trading_signals:rate5m", "strategy:trading_trades:rate5m",
         "strategy:trading_trade_volume_usd:rate5m", "strategy:trading_order_latency_seconds:p95_5m")),
     "name:container_last_seen:age_seconds_every5m", "strategy:trading_return_ratio:avg5m_every5m",
+    "job_instance:up:min5m_every5m",
 }
 
 

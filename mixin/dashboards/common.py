@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol, Self, TypeVar
 
 from grafana_foundation_sdk.builders import common as cb
@@ -145,10 +145,16 @@ def graph(title: str, unit: str, queries: Sequence[Query], limits: dash.Threshol
 def single(title: str, unit: str, query: Query, limits: dash.ThresholdsConfig, description: str = "",
            width: int = 6, height: int = 5, links: Sequence[dash.DashboardLink] = (),
            min_interval: str = "") -> stat.Panel:
-    """A single coloured number (background coloured by the thresholds)."""
-    panel = (stat.Panel().color_mode(cm.BigValueColorMode.BACKGROUND).graph_mode(cm.BigValueGraphMode.AREA)
+    """A single coloured number, the value now (background coloured by the thresholds).
+
+    An instant query, no sparkline: over 7 days the sparkline read every sample of the week of each
+    series behind the number (60 strategies: ~25 ms a panel on the bench's Prometheus, most of what
+    such a panel cost; `make bench`). The graphs below show the history.
+    """
+    panel = (stat.Panel().color_mode(cm.BigValueColorMode.BACKGROUND).graph_mode(cm.BigValueGraphMode.NONE)
              .reduce_options(cb.ReduceDataOptions().calcs(["lastNotNull"]).values(False)))
-    return _decorate(panel, title, unit, [query], limits, description, width, height, links, min_interval)
+    return _decorate(panel, title, unit, [replace(query, instant=True)], limits, description, width, height, links,
+                     min_interval)
 
 
 def states(title: str, unit: str, queries: Sequence[Query], limits: dash.ThresholdsConfig,

@@ -93,6 +93,6 @@ def test_panels_on_5_minute_copies_take_every_sample_of_their_step(stack, dev_ru
         for target in panel["targets"]:
             for metric in metric_names(target["expr"]) & coarse:
                 read += 1
-                assert re.search(rf"_over_time\({re.escape(metric)}(?:\{{[^}}]*\}})?\[\$__interval\]\)", target["expr"]), \
-                    f"{name} / {target['refId']}: {target['expr']}"
+                every_sample = rf"_over_time\({re.escape(metric)}(?:\{{[^}}]*\}})?\[\$__interval\]\)"
+                assert re.search(every_sample, target["expr"]), f"{name} / {target['refId']}: {target['expr']}"
     assert read >= 10

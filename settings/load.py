@@ -70,6 +70,21 @@ def _cross_checks(s: model.StackSettings, raw: Mapping[str, str], problems: Prob
          "must be at most 5m (the alerts' shortest `for`)", fix_command("prometheus.evaluationInterval", "15s"))
 
 
+def _swarm_checks(s: model.StackSettings, problems: Problems) -> None:
+    """What Swarm cannot do the way one Docker host does it (docs/scale-out.md)."""
+    if not s.swarm:
+        return
+    if s.alerting.alertmanager_peers < 2 and not problems.about("alerting.alertmanagerPeers"):
+        problems.add("alerting.alertmanagerPeers", "must be at least 2 with target swarm (one peer per node, so "
+                     "alerts are still sent when a node is lost)", fix_command("alerting.alertmanagerPeers", "2"))
+    for service, entry in s.services.items():
+        # The routing mesh publishes on every interface of every node: a bind address cannot be honoured.
+        if entry.publish is not None and entry.publish.bind_address != "0.0.0.0":
+            problems.add(f"publish.{service}.address", "must be 0.0.0.0 with target swarm (Swarm publishes on "
+                         "every node; keep a service private by not publishing it)",
+                         f"pulumi config rm --path publish.{service}")
+
+
 def parse_settings(project: str, stack: str, raw: Mapping[str, str],
                    secret_keys: frozenset[str] | None = None,
                    neighbours: Mapping[str, Mapping[str, PublishedPort]] | None = None) -> model.StackSettings:
@@ -86,7 +101,7 @@ def parse_settings(project: str, stack: str, raw: Mapping[str, str],
                          f"pulumi config rm {key}  (known settings are listed in the README)")
     if wrong := g.es_name_part(stack):
         problems.add("(stack name)", f"'{stack}' {wrong}", f"pulumi stack rename {stack.lower()}")
-    options = parse_section(StackOptions, "", {k: raw[k] for k in ("protectData", "generateMissingSecrets")
+    options = parse_section(StackOptions, "", {k: raw[k] for k in ("protectData", "generateMissingSecrets", "target")
                                                if k in raw}, problems)
     sections: dict[str, Any] = {key: parse_section(cls, key, read_object(raw, key, problems), problems, f"{key}.")
                                 for key, cls in SECTIONS.items()}
@@ -98,9 +113,10 @@ def parse_settings(project: str, stack: str, raw: Mapping[str, str],
         project=project, stack=stack, services=services,
         alerting=AlertingSettings(**{**alerting.__dict__, "slack_enabled": bool(raw.get("slackWebhookUrl"))}),
         protect_data=options.protect_data, generate_missing_secrets=options.generate_missing_secrets,
-        secrets_set=frozenset(k for k in SECRET_KEYS if raw.get(k)), **sections,
+        secrets_set=frozenset(k for k in SECRET_KEYS if raw.get(k)), target=options.target, **sections,
     )
     _cross_checks(settings, raw, problems)
+    _swarm_checks(settings, problems)
     problems.raise_if_any(stack)
     return settings
 

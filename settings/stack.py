@@ -27,7 +27,8 @@ from settings.services import MAP_SETTINGS, ServiceSettings
 
 PROJECT = "christmas-monitoring"
 TOP_LEVEL_KEYS: tuple[str, ...] = (
-    *(s.key for s in MAP_SETTINGS), "publish", *SECTIONS, "protectData", "generateMissingSecrets", *SECRET_KEYS,
+    *(s.key for s in MAP_SETTINGS), "publish", *SECTIONS, "protectData", "generateMissingSecrets", "target",
+    *SECRET_KEYS,
 )
 
 @dataclass(frozen=True)
@@ -45,6 +46,12 @@ class StackSettings:
     generate_missing_secrets: bool
     # Secret keys that were set in the stack configuration (their values are never held here).
     secrets_set: frozenset[str] = field(default_factory=frozenset)
+    # "docker" (one Docker host) or "swarm" (`docker:host` is a Swarm manager).
+    target: str = "docker"
+
+    @property
+    def swarm(self) -> bool:
+        return self.target == "swarm"
 
     def name(self, service: str) -> str:
         """Docker object name `<project>-<stack>-<service>` (dev and prod share one host)."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pulumi
 
 from components.context import StackContext
-from components.service import TYPE_PREFIX, Service, Upload, VolumeMount, http_healthcheck
+from components.service import TYPE_PREFIX, Upload, VolumeMount, http_healthcheck
+from components.swarm_service import Workload, workload
 from render import alertmanager as am
 from render.prometheus import alertmanager_host
 from settings.model import PublishedPort, ServiceSettings
@@ -27,9 +28,14 @@ class Alerting(pulumi.ComponentResource):
             return am.render_alertmanager_yml(s, values[0] or None, values[1] or None, values[2] or None)
 
         config_text: pulumi.Output[str] = pulumi.Output.all(webhook, password, heartbeat).apply(render)
+        self.peers: list[Workload] = []
+        if s.swarm:
+            self.peers.append(self._swarm_peers(ctx, config_text))
+            self.alertmanager_url = s.url_of("alertmanager")
+            self.register_outputs({"alertmanager_url": self.alertmanager_url})
+            return
         peers = s.alerting.alertmanager_peers
         hosts = [alertmanager_host(i) for i in range(peers)]
-        self.peers: list[Service] = []
         for index, host in enumerate(hosts):
             volume = ctx.data_volume(host, parent=self)
             base = s.service("alertmanager")
@@ -45,7 +51,7 @@ class Alerting(pulumi.ComponentResource):
             else:
                 # A single peer needs no gossip port open.
                 command.append("--cluster.listen-address=")
-            self.peers.append(Service(host, ctx.service_args(
+            self.peers.append(workload(s.target, host, ctx.service_args(
                 host,
                 settings=settings,
                 container_port=ctx.port("alertmanager"),
@@ -56,6 +62,23 @@ class Alerting(pulumi.ComponentResource):
             ), opts=pulumi.ResourceOptions(parent=self)))
         self.alertmanager_url = s.url_of("alertmanager")
         self.register_outputs({"alertmanager_url": self.alertmanager_url})
+
+    def _swarm_peers(self, ctx: StackContext, config_text: pulumi.Output[str]) -> Workload:
+        """One Swarm service, one replica per node; each peer finds the others through Swarm's DNS name
+        `tasks.<service>` (Alertmanager resolves a peer name to all its addresses and re-resolves it:
+        alertmanager v0.28.1 cluster/cluster.go resolvePeers)."""
+        s = ctx.settings
+        volume = ctx.data_volume("alertmanager", parent=self)
+        peers_name = f"tasks.{s.name('alertmanager')}:{CLUSTER_PORT}"
+        return workload(s.target, "alertmanager", ctx.service_args(
+            "alertmanager",
+            command=[f"--config.file={am.CONFIG_PATH}", "--storage.path=/alertmanager",
+                     f"--web.external-url={self._external_url(s.service('alertmanager').publish, 'alertmanager', ctx)}",
+                     f"--cluster.listen-address=0.0.0.0:{CLUSTER_PORT}", f"--cluster.peer={peers_name}"],
+            healthcheck=http_healthcheck(ctx.port("alertmanager"), "/-/healthy"),
+            uploads=[Upload(am.CONFIG_PATH, config_text, secret=True)],
+            volumes=[VolumeMount(volume.name, "/alertmanager")],
+        ), opts=pulumi.ResourceOptions(parent=self), replicas=s.alerting.alertmanager_peers)
 
     @staticmethod
     def _external_url(publish: PublishedPort | None, host: str, ctx: StackContext) -> str:

@@ -13,7 +13,8 @@ import pulumi
 import pulumiverse_grafana as grafana
 
 from components.context import StackContext
-from components.service import TYPE_PREFIX, Service, VolumeMount, http_healthcheck
+from components.service import TYPE_PREFIX, VolumeMount, http_healthcheck
+from components.swarm_service import Workload, workload
 from mixin.dashboards import render_dashboards
 from mixin.dashboards.common import ALERTMANAGER_UID, ELASTICSEARCH_UID, FOLDERS, PROMETHEUS_UID
 from render import grafana as gf
@@ -25,7 +26,7 @@ GROUP_BY = ["alertname", "job"]
 class Grafana(pulumi.ComponentResource):
     """The Grafana container, and an explicit provider bound to it for every Grafana resource."""
 
-    service: Service
+    service: Workload
     provider: grafana.Provider
 
     def __init__(self, name: str, ctx: StackContext, depends_on: Sequence[pulumi.Resource] = (),
@@ -61,7 +62,7 @@ class Grafana(pulumi.ComponentResource):
         self.url = s.grafana.root_url
         self.register_outputs({"grafana_url": self.url})
 
-    def _container(self, ctx: StackContext, depends_on: Sequence[pulumi.Resource]) -> Service:
+    def _container(self, ctx: StackContext, depends_on: Sequence[pulumi.Resource]) -> Workload:
         s = ctx.settings
         volume = ctx.data_volume("grafana", parent=self)
 
@@ -76,7 +77,7 @@ class Grafana(pulumi.ComponentResource):
         envs: pulumi.Output[list[str]] = pulumi.Output.secret(
             pulumi.Output.all(ctx.require_secret("grafanaAdminPassword"), smtp_password).apply(render))
         port = ctx.port("grafana")
-        return Service("grafana", ctx.service_args(
+        return workload(ctx.settings.target, "grafana", ctx.service_args(
             "grafana",
             container_port=port,
             envs=envs,

@@ -10,7 +10,8 @@ from __future__ import annotations
 import pulumi
 
 from components.context import StackContext
-from components.service import TYPE_PREFIX, Healthcheck, HostMount, Service, Upload, VolumeMount
+from components.service import TYPE_PREFIX, Healthcheck, HostMount, Upload, VolumeMount
+from components.swarm_service import Workload, workload
 from render import elastic_setup as setup
 from render import elasticsearch as es
 from render import fluent_bit as fb
@@ -37,7 +38,7 @@ class Logging(pulumi.ComponentResource):
     def _child(self) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self)
 
-    def _elasticsearch(self, ctx: StackContext) -> Service:
+    def _elasticsearch(self, ctx: StackContext) -> Workload:
         s = ctx.settings
         volume = ctx.data_volume("elasticsearch", parent=self)
         plain = [f"{k}={v}" for k, v in es.environment(s).items()]
@@ -45,7 +46,7 @@ class Logging(pulumi.ComponentResource):
         # The shell expands $ELASTIC_PASSWORD inside the container: the healthcheck holds no password.
         health = (f'curl -fsS -o /dev/null --max-time 8 -u "{es.SUPERUSER}:$ELASTIC_PASSWORD" '
                   f"'http://localhost:{es.PORT}/_cluster/health?wait_for_status=yellow&timeout=5s'")
-        return Service("elasticsearch", ctx.service_args(
+        return workload(ctx.settings.target, "elasticsearch", ctx.service_args(
             "elasticsearch", container_port=es.PORT,
             envs=envs,
             healthcheck=Healthcheck(test=["CMD-SHELL", health], interval="15s", timeout="10s",
@@ -53,7 +54,7 @@ class Logging(pulumi.ComponentResource):
             volumes=[VolumeMount(volume.name, es.DATA_DIR)],
         ), opts=self._child())
 
-    def _elastic_setup(self, ctx: StackContext) -> Service:
+    def _elastic_setup(self, ctx: StackContext) -> Workload:
         s = ctx.settings
         keys = ("elasticPassword", "kibanaSystemPassword", "elasticWriterPassword", "elasticReaderPassword")
 
@@ -64,14 +65,14 @@ class Logging(pulumi.ComponentResource):
         return self._script_job(ctx, "elastic-setup", setup.ELASTIC_SCRIPT_PATH, script,
                                 after=self.elasticsearch.container)
 
-    def _kibana(self, ctx: StackContext) -> Service:
+    def _kibana(self, ctx: StackContext) -> Workload:
         envs = ctx.secret_envs([], {
             kb.PASSWORD_ENV: ctx.require_secret("kibanaSystemPassword"),
             kb.ENCRYPTION_KEY_ENV: ctx.require_secret("kibanaEncryptionKey"),
         })
         # Ready when it answers `/` with its redirect to the app (503 "not ready yet" before).
         health = f"curl -s -I --max-time 8 http://localhost:{kb.PORT} | grep -q 'HTTP/1.1 302 Found'"
-        return Service("kibana", ctx.service_args(
+        return workload(ctx.settings.target, "kibana", ctx.service_args(
             "kibana", container_port=kb.PORT,
             envs=envs,
             uploads=[Upload(kb.CONFIG_PATH, kb.render_kibana_yml(ctx.settings))],
@@ -81,7 +82,7 @@ class Logging(pulumi.ComponentResource):
             depends_on=[self.elastic_setup.container],
         ), opts=self._child())
 
-    def _kibana_setup(self, ctx: StackContext) -> Service:
+    def _kibana_setup(self, ctx: StackContext) -> Workload:
         s = ctx.settings
 
         def render(password: str) -> str:
@@ -92,9 +93,9 @@ class Logging(pulumi.ComponentResource):
                                 after=self.kibana.container)
 
     def _script_job(self, ctx: StackContext, name: str, path: str, script: pulumi.Output[str],
-                    after: pulumi.Resource) -> Service:
+                    after: pulumi.Resource) -> Workload:
         """A one-shot setup job running `script` once `after` is healthy (image and limits of elastic-setup)."""
-        return Service(name, ctx.service_args(
+        return workload(ctx.settings.target, name, ctx.service_args(
             name, settings_of="elastic-setup",
             command=["sh", path],
             # The script holds passwords: uploaded from a secret Output (encrypted in state).
@@ -104,11 +105,11 @@ class Logging(pulumi.ComponentResource):
             depends_on=[after],
         ), opts=self._child())
 
-    def _fluent_bit(self, ctx: StackContext) -> Service:
+    def _fluent_bit(self, ctx: StackContext) -> Workload:
         s = ctx.settings
         volume = ctx.data_volume("fluent-bit", parent=self)
         envs = ctx.secret_envs([], {fb.PASSWORD_ENV: ctx.require_secret("elasticWriterPassword")})
-        return Service("fluent-bit", ctx.service_args(
+        return workload(ctx.settings.target, "fluent-bit", ctx.service_args(
             "fluent-bit", container_port=fb.HTTP_PORT,
             # The -debug image has no entrypoint: the full command line.
             command=["/fluent-bit/bin/fluent-bit", "-c", fb.CONFIG_PATH],

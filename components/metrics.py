@@ -7,15 +7,17 @@ from collections.abc import Sequence
 import pulumi
 
 from components.context import StackContext
-from components.service import TYPE_PREFIX, HostMount, Service, Upload, VolumeMount, http_healthcheck
+from components.service import TYPE_PREFIX, HostMount, Upload, VolumeMount, http_healthcheck
+from components.swarm_service import Workload, workload
 from render import prometheus as prom
 from render.postgres_exporter import postgres_exporter_dsn
+from render.prometheus_swarm import render_swarm_prometheus_yml
 
 
 class Metrics(pulumi.ComponentResource):
     """Prometheus with its rule files, its TSDB volume, and the exporters of the host and the database."""
 
-    prometheus: Service
+    prometheus: Workload
     prometheus_url: str | None
 
     def __init__(self, name: str, ctx: StackContext, depends_on: Sequence[pulumi.Resource] = (),
@@ -25,18 +27,21 @@ class Metrics(pulumi.ComponentResource):
         self.node_exporter = self._node_exporter(ctx)
         self.cadvisor = self._cadvisor(ctx)
         self.postgres_exporter = self._postgres_exporter(ctx)
+        self.docker_api = self._docker_api(ctx) if s.swarm else None
         self.prometheus = self._prometheus(ctx, depends_on)
         self.prometheus_url = s.url_of("prometheus")
         self.register_outputs({"prometheus_url": self.prometheus_url})
 
-    def _prometheus(self, ctx: StackContext, depends_on: Sequence[pulumi.Resource]) -> Service:
+    def _prometheus(self, ctx: StackContext, depends_on: Sequence[pulumi.Resource]) -> Workload:
         s = ctx.settings
         p = s.prometheus
         volume = ctx.data_volume("prometheus", parent=self)
-        uploads = [Upload(prom.CONFIG_PATH, prom.render_prometheus_yml(s))]
+        # On a Swarm, targets are discovered through the Engine API instead of listed.
+        config = render_swarm_prometheus_yml(s) if s.swarm else prom.render_prometheus_yml(s)
+        uploads = [Upload(prom.CONFIG_PATH, config)]
         uploads += [Upload(f"{prom.RULES_DIR}/{file}", text) for file, text in prom.render_rule_files(s).items()]
         external_url = s.url_of("prometheus") or f"http://prometheus:{ctx.port('prometheus')}"
-        return Service("prometheus", ctx.service_args(
+        return workload(ctx.settings.target, "prometheus", ctx.service_args(
             "prometheus",
             command=[
                 f"--config.file={prom.CONFIG_PATH}",
@@ -51,8 +56,20 @@ class Metrics(pulumi.ComponentResource):
             depends_on=list(depends_on),
         ), opts=pulumi.ResourceOptions(parent=self))
 
-    def _node_exporter(self, ctx: StackContext) -> Service:
-        return Service("node-exporter", ctx.service_args(
+    def _docker_api(self, ctx: StackContext) -> Workload:
+        """Swarm only: the Engine API, read-only and limited to what discovery reads, for Prometheus
+        (docker-socket-proxy v0.4.1: every API section is off unless enabled, POST is off)."""
+        sections = ("NODES", "SERVICES", "TASKS", "NETWORKS", "VERSION", "PING")
+        return workload(ctx.settings.target, "docker-api", ctx.service_args(
+            "docker-api",
+            envs=[*(f"{section}=1" for section in sections), "EVENTS=0", "POST=0"],
+            healthcheck=http_healthcheck(ctx.port("docker-api"), "/_ping"),
+            host_mounts=[HostMount("/var/run/docker.sock", "/var/run/docker.sock",
+                                   why="the manager's Engine API, proxied read-only to Prometheus' discovery")],
+        ), opts=pulumi.ResourceOptions(parent=self))
+
+    def _node_exporter(self, ctx: StackContext) -> Workload:
+        return workload(ctx.settings.target, "node-exporter", ctx.service_args(
             "node-exporter",
             command=["--path.rootfs=/host", "--collector.filesystem.mount-points-exclude="
                      "^/(dev|proc|sys|run|var/lib/docker/.+)($|/)"],
@@ -65,9 +82,9 @@ class Metrics(pulumi.ComponentResource):
             user="65534:65534",
         ), opts=pulumi.ResourceOptions(parent=self))
 
-    def _cadvisor(self, ctx: StackContext) -> Service:
+    def _cadvisor(self, ctx: StackContext) -> Workload:
         why = "per-container CPU, memory, network and restarts"
-        return Service("cadvisor", ctx.service_args(
+        return workload(ctx.settings.target, "cadvisor", ctx.service_args(
             "cadvisor",
             command=["--docker_only=true", "--housekeeping_interval=15s", "--store_container_labels=false",
                      "--whitelisted_container_labels=com.christmas.monitoring.service,com.christmas.monitoring.stack",
@@ -85,9 +102,9 @@ class Metrics(pulumi.ComponentResource):
             read_only_rootfs=True,
         ), opts=pulumi.ResourceOptions(parent=self))
 
-    def _postgres_exporter(self, ctx: StackContext) -> Service:
+    def _postgres_exporter(self, ctx: StackContext) -> Workload:
         dsn = ctx.secret("postgresExporterDsn") or pulumi.Output.secret(postgres_exporter_dsn(ctx.settings.database))
-        return Service("postgres-exporter", ctx.service_args(
+        return workload(ctx.settings.target, "postgres-exporter", ctx.service_args(
             "postgres-exporter",
             # The DSN holds the database password: a secret env var (encrypted in state).
             envs=pulumi.Output.secret(dsn.apply(lambda value: [f"DATA_SOURCE_NAME={value}"])),

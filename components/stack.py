@@ -31,7 +31,10 @@ class MonitoringStack(pulumi.ComponentResource):
         self.network = docker.Network(
             "network",
             name=f"{s.project}-{s.stack}",
-            driver="bridge",
+            # On a Swarm: an overlay spanning the nodes, attachable so the platform's services can join it
+            # (Prometheus scrapes tasks on this network only: render/prometheus_swarm.py).
+            driver="overlay" if s.swarm else "bridge",
+            attachable=True if s.swarm else None,
             labels=[docker.NetworkLabelArgs(label="com.christmas.monitoring.stack", value=s.stack)],
             opts=child,
         )

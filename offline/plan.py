@@ -10,6 +10,7 @@ It never writes a secret: values that are secret are replaced before anything is
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import shutil
 import sys
@@ -33,6 +34,7 @@ from offline.mocks import (
 )
 
 CONTAINER = "docker:index/container:Container"
+SWARM_SERVICE = "docker:index/service:Service"
 SERVICE_LABEL = "com.christmas.monitoring.service"
 
 
@@ -138,13 +140,27 @@ def write_plan(stack: str, run: ProgramRun, secrets: list[str], out: Path) -> li
     document = {"stack": stack, "resources": resources, "outputs": exports}
     written = [out / "resources.json"]
     written[0].write_text(scrub(json.dumps(document, indent=2, sort_keys=False), secrets) + "\n")
-    for container in run.containers():
-        for upload in unwrap(container.inputs.get("uploads", [])):
-            path = out / service_of(container) / str(upload["file"]).lstrip("/")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(scrub(str(upload.get("content", "")), secrets, FILE_SECRET_MARK))
-            written.append(path)
+    files = [(service_of(c), str(u["file"]), str(u.get("content", "")))
+             for c in run.containers() for u in unwrap(c.inputs.get("uploads", []))]
+    for service, file, content in files + swarm_files(run):
+        path = out / service / file.lstrip("/")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(scrub(content, secrets, FILE_SECRET_MARK))
+        written.append(path)
     return written
+
+
+def swarm_files(run: ProgramRun) -> list[tuple[str, str, str]]:
+    """(service, path in the container, content) of every Swarm config and secret a service mounts."""
+    by_id = {f"{r.name}-id": r for r in run.resources}  # the mocks' resource ids
+    found = []
+    for service in run.of_type(SWARM_SERVICE):
+        spec = unwrap(service.inputs).get("taskSpec", {}).get("containerSpec", {})
+        for mount, id_key in [*((c, "configId") for c in spec.get("configs") or []),
+                              *((s, "secretId") for s in spec.get("secrets") or [])]:
+            data = unwrap(by_id[mount[id_key]].inputs.get("data", ""))
+            found.append((service_of(service), str(mount["fileName"]), base64.b64decode(data).decode()))
+    return found
 
 
 def _shown(path: Path) -> str:

@@ -9,8 +9,10 @@ from policy.images import images_pinned
 from policy.isolation import isolation
 from policy.lifecycle import lifecycle
 from policy.ports import ports_on_loopback
+from policy.swarm_services import swarm_services
 from policy.volumes import volumes_protected
 
 PACK_NAME = "christmas-monitoring"
 
-POLICIES: list[Policy] = [images_pinned, lifecycle, isolation, ports_on_loopback, volumes_protected, env_secrets]
+POLICIES: list[Policy] = [images_pinned, lifecycle, isolation, ports_on_loopback, volumes_protected, env_secrets,
+                          swarm_services]

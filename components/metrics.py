@@ -69,9 +69,12 @@ class Metrics(pulumi.ComponentResource):
         ), opts=pulumi.ResourceOptions(parent=self))
 
     def _node_exporter(self, ctx: StackContext) -> Workload:
+        # A Swarm service cannot join the host PID namespace: node-exporter reads the host's own
+        # /proc and /sys through the read-only host mount instead (the same counters).
+        swarm_paths = ["--path.procfs=/host/proc", "--path.sysfs=/host/sys"] if ctx.settings.swarm else []
         return workload(ctx.settings.target, "node-exporter", ctx.service_args(
             "node-exporter",
-            command=["--path.rootfs=/host", "--collector.filesystem.mount-points-exclude="
+            command=["--path.rootfs=/host", *swarm_paths, "--collector.filesystem.mount-points-exclude="
                      "^/(dev|proc|sys|run|var/lib/docker/.+)($|/)"],
             healthcheck=http_healthcheck(ctx.port("node-exporter"), "/metrics"),
             # The host's filesystems, read-only, so disk and filesystem metrics are the host's.

@@ -218,8 +218,13 @@ def _env_map(envs: pulumi.Input[Sequence[pulumi.Input[str]]] | None) -> pulumi.O
 
 
 def _mounts(args: ServiceArgs) -> list[docker.ServiceTaskSpecContainerSpecMountArgs] | None:
+    # The node creates the volume on first mount, labelled like the single-host stack's volumes.
+    volume_labels = docker.ServiceTaskSpecContainerSpecMountVolumeOptionsArgs(labels=[
+        docker.ServiceTaskSpecContainerSpecMountVolumeOptionsLabelArgs(label=f"{LABEL_PREFIX}.{k}", value=v)
+        for k, v in (("stack", args.stack), ("service", args.service))])
     mounts = [docker.ServiceTaskSpecContainerSpecMountArgs(type="volume", source=v.volume_name, target=v.container_path,
-                                                          read_only=v.read_only) for v in args.volumes]
+                                                          read_only=v.read_only, volume_options=volume_labels)
+              for v in args.volumes]
     mounts += [docker.ServiceTaskSpecContainerSpecMountArgs(type="bind", source=m.host_path, target=m.container_path,
                                                            read_only=m.read_only) for m in args.host_mounts]
     return mounts or None

@@ -150,6 +150,22 @@ def write_plan(stack: str, run: ProgramRun, secrets: list[str], out: Path) -> li
     return written
 
 
+def swarm_summary(run: ProgramRun) -> list[str]:
+    """One line per Swarm service: image, mode, placement, published ports."""
+    lines = []
+    for service in sorted(run.of_type(SWARM_SERVICE), key=service_of):
+        inputs = unwrap(service.inputs)
+        task = inputs["taskSpec"]
+        mode = "global" if inputs.get("mode", {}).get("global") else \
+            f"{inputs.get('mode', {}).get('replicated', {}).get('replicas', 1)} replica(s)"
+        placement = " ".join(task.get("placement", {}).get("constraints") or []) or "any node"
+        ports = ", ".join(f"*:{p['publishedPort']}->{p['targetPort']}"
+                          for p in (inputs.get("endpointSpec") or {}).get("ports") or [])
+        lines.append(f"  {service_of(service):20s} {task['containerSpec']['image']}")
+        lines.append(f"  {'':20s} {mode}; {placement}; ports: {ports or '(not published)'}")
+    return lines
+
+
 def swarm_files(run: ProgramRun) -> list[tuple[str, str, str]]:
     """(service, path in the container, content) of every Swarm config and secret a service mounts."""
     by_id = {f"{r.name}-id": r for r in run.resources}  # the mocks' resource ids
@@ -185,6 +201,7 @@ def summary(stack: str, run: ProgramRun, written: list[Path], out: Path, seconds
         lines.append(f"  {service_of(c):20s} {image}")
         lines.append(f"  {'':20s} ports: {ports or '(not published)'}; volumes: {volumes or '-'}; "
                      f"memory: {inputs.get('memory')} MB")
+    lines += swarm_summary(run)
     protected = [r.name for r in tree_order(run.resources) if r.protect]
     lines.append(f"protected (retained on delete): {', '.join(protected) or 'none'}")
     lines.append("outputs: " + ", ".join(

@@ -106,6 +106,18 @@ def test_files_are_configs_named_by_their_content_and_secrets_under_run_secrets(
         assert any(secret["fileName"] in arg for arg in container["args"]), name
 
 
+def test_data_volumes_are_created_on_the_node_that_runs_the_task(swarm_run):
+    # A docker.Volume would exist on the manager only; the task's node creates the named volume.
+    assert swarm_run.of_type("docker:index/volume:Volume") == []
+    (mount,) = spec(swarm_run, "prometheus")["containerSpec"]["mounts"]
+    assert (mount["type"], mount["source"], mount["target"]) == (
+        "volume", "christmas-monitoring-swarm-prometheus-data", "/prometheus")
+    assert {"label": "com.christmas.monitoring.service", "value": "prometheus"} in mount["volumeOptions"]["labels"]
+    args = spec(swarm_run, "node-exporter")["containerSpec"]["args"]
+    # No host PID namespace for a Swarm service: the host's /proc through the host mount.
+    assert "--path.procfs=/host/proc" in args and "--path.rootfs=/host" in args
+
+
 def test_stack_network_is_an_attachable_overlay(swarm_run):
     (network,) = swarm_run.of_type("docker:index/network:Network")
     assert unwrap(network.inputs)["driver"] == "overlay" and unwrap(network.inputs)["attachable"] is True

@@ -3,8 +3,11 @@
 It answers what Prometheus v2.42.0 (discovery/moby/, Docker client v20.10.23) asks: `HEAD/GET /_ping`
 (API version negotiation), `GET /version`, then `/v1.41/nodes`, `/services`, `/tasks`, `/networks`,
 with the objects shaped as the Engine API v1.41 returns them (swarm.Node, swarm.Service, swarm.Task,
-types.NetworkResource: the fields discovery/moby reads, and the usual ones around them). The cluster
-is a mutable model: tests stop tasks and scale services while Prometheus watches.
+types.NetworkResource: the fields discovery/moby reads, and the usual ones around them). Checked once
+(2026-11-28) with jsonschema against moby v20.10.23 api/swagger.yaml (API 1.41), unknown fields refused:
+no error, after adding the fields the daemon's Go types emit and that swagger omits (Task.NetworksAttachments,
+TaskStatus.PortStatus, Network ConfigFrom/ConfigOnly). The cluster is a mutable model: tests stop tasks
+and scale services while Prometheus watches.
 """
 
 from __future__ import annotations
@@ -109,9 +112,9 @@ class Cluster:
 
     def network_json(self, net: Network) -> dict[str, Any]:
         return {"Name": net.name, "Id": net.id, "Created": CREATED, "Scope": "swarm", "Driver": "overlay",
-                "EnableIPv6": False, "IPAM": {"Driver": "default", "Options": None, "Config": []},
+                "EnableIPv6": False, "IPAM": {"Driver": "default", "Options": {}, "Config": []},
                 "Internal": False, "Attachable": not net.ingress, "Ingress": net.ingress,
-                "ConfigFrom": {"Network": ""}, "ConfigOnly": False, "Containers": None,
+                "ConfigFrom": {"Network": ""}, "ConfigOnly": False, "Containers": {},
                 "Options": {"com.docker.network.driver.overlay.vxlanid_list": "4097"}, "Labels": net.labels}
 
     def _ports(self, s: Service) -> list[dict[str, Any]]:

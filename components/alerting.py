@@ -8,6 +8,7 @@ from components.context import StackContext
 from components.service import TYPE_PREFIX, Upload, VolumeMount, http_healthcheck
 from components.swarm_service import Workload, workload
 from render import alertmanager as am
+from render.alertmanager_swarm import ENTRYPOINT_PATH, render_swarm_entrypoint
 from render.prometheus import alertmanager_host
 from settings.model import PublishedPort, ServiceSettings
 
@@ -66,7 +67,8 @@ class Alerting(pulumi.ComponentResource):
     def _swarm_peers(self, ctx: StackContext, config_text: pulumi.Output[str]) -> Workload:
         """One Swarm service, one replica per node; each peer finds the others through Swarm's DNS name
         `tasks.<service>` (Alertmanager resolves a peer name to all its addresses and re-resolves it:
-        alertmanager v0.28.1 cluster/cluster.go resolvePeers)."""
+        alertmanager v0.28.1 cluster/cluster.go resolvePeers) and advertises its own overlay address
+        (render/alertmanager_swarm.py)."""
         s = ctx.settings
         volume = ctx.data_volume("alertmanager", parent=self)
         peers_name = f"tasks.{s.name('alertmanager')}:{CLUSTER_PORT}"
@@ -76,9 +78,11 @@ class Alerting(pulumi.ComponentResource):
                      f"--web.external-url={self._external_url(s.service('alertmanager').publish, 'alertmanager', ctx)}",
                      f"--cluster.listen-address=0.0.0.0:{CLUSTER_PORT}", f"--cluster.peer={peers_name}"],
             healthcheck=http_healthcheck(ctx.port("alertmanager"), "/-/healthy"),
-            uploads=[Upload(am.CONFIG_PATH, config_text, secret=True)],
+            uploads=[Upload(am.CONFIG_PATH, config_text, secret=True),
+                     Upload(ENTRYPOINT_PATH, render_swarm_entrypoint(s.name("alertmanager"), CLUSTER_PORT))],
             volumes=[VolumeMount(volume.name, "/alertmanager")],
-        ), opts=pulumi.ResourceOptions(parent=self), replicas=s.alerting.alertmanager_peers)
+        ), opts=pulumi.ResourceOptions(parent=self), replicas=s.alerting.alertmanager_peers,
+            entrypoint=["/bin/sh", ENTRYPOINT_PATH])
 
     @staticmethod
     def _external_url(publish: PublishedPort | None, host: str, ctx: StackContext) -> str:

@@ -99,7 +99,7 @@ class SwarmService(pulumi.ComponentResource):
     service: docker.Service
 
     def __init__(self, name: str, args: ServiceArgs, placement: SwarmPlacement,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+                 opts: pulumi.ResourceOptions | None = None, entrypoint: Sequence[str] | None = None) -> None:
         super().__init__(f"{TYPE_PREFIX}:SwarmService", name, None, opts)
         self.configs: list[docker.ServiceConfig] = []
         self.secrets: list[docker.Secret] = []
@@ -112,7 +112,7 @@ class SwarmService(pulumi.ComponentResource):
             labels=[docker.ServiceLabelArgs(label=k, value=v) for k, v in _labels(args).items()],
             mode=docker.ServiceModeArgs(global_=True) if placement.global_mode else docker.ServiceModeArgs(
                 replicated=docker.ServiceModeReplicatedArgs(replicas=placement.replicas)),
-            task_spec=self._task_spec(args, placement, configs, secrets, moved),
+            task_spec=self._task_spec(args, placement, configs, secrets, moved, entrypoint),
             endpoint_spec=_endpoint(args, placement),
             update_config=docker.ServiceUpdateConfigArgs(
                 parallelism=1, order=placement.update_order, failure_action="rollback", monitor="30s", delay="10s"),
@@ -153,12 +153,14 @@ class SwarmService(pulumi.ComponentResource):
     def _task_spec(self, args: ServiceArgs, placement: SwarmPlacement,
                    configs: Sequence[docker.ServiceTaskSpecContainerSpecConfigArgs],
                    secrets: Sequence[docker.ServiceTaskSpecContainerSpecSecretArgs],
-                   moved: dict[str, str]) -> docker.ServiceTaskSpecArgs:
+                   moved: dict[str, str], entrypoint: Sequence[str] | None) -> docker.ServiceTaskSpecArgs:
         s, hc = args.settings, args.healthcheck
         network = "host" if placement.host_network else args.network_name
         return docker.ServiceTaskSpecArgs(
             container_spec=docker.ServiceTaskSpecContainerSpecArgs(
                 image=s.image,
+                # Replaces the image's ENTRYPOINT (only where a service needs a wrapper); `args` stay its arguments.
+                commands=list(entrypoint) if entrypoint else None,
                 args=[_moved(arg, moved) for arg in args.command] if args.command else None,
                 env=_env_map(args.envs),
                 labels=[docker.ServiceTaskSpecContainerSpecLabelArgs(label=k, value=v)
@@ -243,8 +245,9 @@ Workload = Service | SwarmService
 
 
 def workload(target: str, name: str, args: ServiceArgs, opts: pulumi.ResourceOptions | None = None,
-             replicas: int | None = None) -> Workload:
-    """A container on one Docker host, or a Swarm service: what `target` asks for."""
+             replicas: int | None = None, entrypoint: Sequence[str] | None = None) -> Workload:
+    """A container on one Docker host, or a Swarm service: what `target` asks for (`replicas` and
+    `entrypoint` apply to a Swarm service only)."""
     if target == "swarm":
-        return SwarmService(name, args, placement_of(args.service, replicas), opts)
+        return SwarmService(name, args, placement_of(args.service, replicas), opts, entrypoint)
     return Service(name, args, opts)

@@ -67,8 +67,11 @@ def test_alertmanager_peers_one_per_node_gossip_through_swarm_dns(swarm_run):
     alertmanager = services(swarm_run)["alertmanager"]
     assert alertmanager["mode"] == {"replicated": {"replicas": 2}}
     assert alertmanager["taskSpec"]["placement"]["maxReplicas"] == 1
-    args = alertmanager["taskSpec"]["containerSpec"]["args"]
-    assert "--cluster.peer=tasks.christmas-monitoring-swarm-alertmanager:9094" in args
+    container = alertmanager["taskSpec"]["containerSpec"]
+    assert "--cluster.peer=tasks.christmas-monitoring-swarm-alertmanager:9094" in container["args"]
+    # Started through the entrypoint that advertises the task's overlay address (a Swarm config).
+    assert container["commands"] == ["/bin/sh", "/etc/alertmanager/swarm-entrypoint.sh"]
+    assert "/etc/alertmanager/swarm-entrypoint.sh" in {c["fileName"] for c in container["configs"]}
 
 
 def test_every_service_has_limits_a_healthcheck_no_capabilities_and_a_pinned_image(swarm_run):

@@ -14,8 +14,8 @@ import pulumi
 import pulumiverse_grafana as grafana
 
 from components.context import StackContext
-from components.service import TYPE_PREFIX, VolumeMount, http_healthcheck
-from components.swarm_service import Workload, workload
+from components.service import TYPE_PREFIX, Upload, VolumeMount, http_healthcheck
+from components.swarm_service import Workload, file_secrets, workload
 from mixin.dashboards import render_dashboards
 from mixin.dashboards.common import ALERTMANAGER_UID, ELASTICSEARCH_UID, FOLDERS, PROMETHEUS_UID
 from render import grafana as gf
@@ -71,13 +71,21 @@ class Grafana(pulumi.ComponentResource):
 
         # The environment carries the passwords, so it is a secret as a whole (Pulumi would
         # mark the whole list secret anyway once one element is).
-        envs: pulumi.Output[list[str]] = pulumi.Output.secret(
+        envs: pulumi.Input[list[str]] = pulumi.Output.secret(
             pulumi.Output.all(ctx.require_secret("grafanaAdminPassword"), smtp_password).apply(render))
+        uploads: list[Upload] = []
+        if s.swarm:  # the passwords as Swarm secrets, read by the image's run.sh from GF_<KEY>__FILE
+            secret = {"GF_SECURITY_ADMIN_PASSWORD": ctx.require_secret("grafanaAdminPassword")}
+            if (smtp := ctx.secret("smtpPassword")) is not None:
+                secret["GF_SMTP_PASSWORD"] = smtp
+            file_env, uploads = file_secrets(secret, "__FILE")
+            envs = gf.as_env_list(gf.grafana_env(s)) + file_env
         port = ctx.port("grafana")
         return workload(ctx.settings.target, "grafana", ctx.service_args(
             "grafana",
             container_port=port,
             envs=envs,
+            uploads=uploads,
             # busybox wget ships in the (Alpine-based) Grafana image.
             healthcheck=http_healthcheck(port, gf.HEALTH_PATH),
             volumes=[VolumeMount(volume.name, gf.DATA_PATH)],

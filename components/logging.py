@@ -11,7 +11,7 @@ import pulumi
 
 from components.context import StackContext
 from components.service import TYPE_PREFIX, Healthcheck, HostMount, Upload, VolumeMount
-from components.swarm_service import Workload, workload
+from components.swarm_service import Workload, file_secrets, workload
 from render import elastic_setup as setup
 from render import elasticsearch as es
 from render import fluent_bit as fb
@@ -42,13 +42,19 @@ class Logging(pulumi.ComponentResource):
         s = ctx.settings
         volume = ctx.data_volume("elasticsearch", parent=self)
         plain = [f"{k}={v}" for k, v in es.environment(s).items()]
-        envs = ctx.secret_envs(plain, {"ELASTIC_PASSWORD": ctx.require_secret("elasticPassword")})
+        password_secret = {"ELASTIC_PASSWORD": ctx.require_secret("elasticPassword")}
+        envs: pulumi.Input[list[str]] = ctx.secret_envs(plain, password_secret)
+        uploads: list[Upload] = []
         # The shell expands $ELASTIC_PASSWORD inside the container: the healthcheck holds no password.
-        health = (f'curl -fsS -o /dev/null --max-time 8 -u "{es.SUPERUSER}:$ELASTIC_PASSWORD" '
+        password = "$ELASTIC_PASSWORD"
+        if s.swarm:  # a Swarm secret, read by the image's entrypoint from ELASTIC_PASSWORD_FILE
+            file_env, uploads = file_secrets(password_secret, "_FILE")
+            envs, password = plain + file_env, "$(cat /run/secrets/ELASTIC_PASSWORD)"
+        health = (f'curl -fsS -o /dev/null --max-time 8 -u "{es.SUPERUSER}:{password}" '
                   f"'http://localhost:{es.PORT}/_cluster/health?wait_for_status=yellow&timeout=5s'")
         return workload(ctx.settings.target, "elasticsearch", ctx.service_args(
             "elasticsearch", container_port=es.PORT,
-            envs=envs,
+            envs=envs, uploads=uploads,
             healthcheck=Healthcheck(test=["CMD-SHELL", health], interval="15s", timeout="10s",
                                     retries=10, start_period="60s"),
             volumes=[VolumeMount(volume.name, es.DATA_DIR)],

@@ -4,9 +4,10 @@ With `target: swarm` (`docker:host` is a Swarm manager) every service of the sta
 service, hardened as the containers are: an image by exact tag, memory and CPU limits, a
 healthcheck Swarm acts on, every capability dropped, json-file logs with rotation, labels. What
 differs, and why:
-- configuration files are `docker.ServiceConfig`s and files holding a secret are `docker.Secret`s,
-  named `<service>-<file>-<hash of the content>`: a change makes a new object, so the service rolls
-  to it (configs and secrets are immutable in Swarm) and the previous one stays what it was;
+- configuration files are `docker.ServiceConfig`s named `<service>-<file>-<hash of the content>`, and
+  files holding a secret are `docker.Secret`s named `<service>-<file>-<random id>` (a RandomId drawn
+  again when the content changes: a hash of a password must not be public). A change makes a new
+  object, so the service rolls to it (configs and secrets are immutable in Swarm);
 - Docker mounts a secret under /run/secrets only (daemon: SecretFilePath joins it to /run/secrets),
   so the file is at /run/secrets/<file name> and the command line is pointed there;
 - `placement` per service (PLACEMENTS): global agents, stateful services on operator-labelled
@@ -21,11 +22,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_docker as docker
+import pulumi_random as random
 
 from components.service import LABEL_PREFIX, LOG_OPTS, TYPE_PREFIX, Service, ServiceArgs, Upload
 from settings.catalog import CATALOG
@@ -89,6 +91,14 @@ def secret_path(path: str) -> str:
     return f"{SECRETS_DIR}/{posixpath.basename(path)}"
 
 
+def file_secrets(values: Mapping[str, pulumi.Output[str]], suffix: str) -> tuple[list[str], list[Upload]]:
+    """For a consumer that reads `<NAME><suffix>=<file>` (Grafana `__FILE`, Elasticsearch `_FILE`): the
+    environment entries naming the files, and the secret uploads (Swarm secrets) behind them."""
+    env = [f"{name}{suffix}={SECRETS_DIR}/{name}" for name in values]
+    uploads = [Upload(f"{SECRETS_DIR}/{name}", value, secret=True) for name, value in values.items()]
+    return env, uploads
+
+
 def _b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
@@ -139,11 +149,15 @@ class SwarmService(pulumi.ComponentResource):
 
     def _secret(self, args: ServiceArgs, upload: Upload) -> docker.ServiceTaskSpecContainerSpecSecretArgs:
         content = pulumi.Output.secret(upload.content)
-        # The name is public (docker secret ls): it carries a hash of the content, never the content.
-        name = pulumi.Output.unsecret(content.apply(lambda text: content_name(args.container_name, upload.path, text)))
-        secret = docker.Secret(
-            f"{args.service}-{posixpath.basename(upload.path)}", name=name,
-            data=content.apply(_b64), opts=pulumi.ResourceOptions(parent=self))
+        resource_name = f"{args.service}-{posixpath.basename(upload.path)}"
+        # The name is public (`docker secret ls`), so it must not be derived from the content (a hash of
+        # a password can be guessed): a random suffix, drawn again whenever the content changes.
+        suffix = random.RandomId(f"{resource_name}-version", byte_length=6, keepers={"content": content},
+                                 opts=pulumi.ResourceOptions(parent=self))
+        base = f"{args.container_name}-{posixpath.basename(upload.path).replace('.', '-')}"[:64 - 13].rstrip("-")
+        name = pulumi.Output.unsecret(suffix.hex.apply(lambda hex_: f"{base}-{hex_}"))
+        secret = docker.Secret(resource_name, name=name, data=content.apply(_b64),
+                               opts=pulumi.ResourceOptions(parent=self))
         self.secrets.append(secret)
         uid, _, gid = (args.user or CATALOG[OWNER_OF.get(args.service, args.service)].user).partition(":")
         return docker.ServiceTaskSpecContainerSpecSecretArgs(

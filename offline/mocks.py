@@ -6,6 +6,7 @@ check is exactly what the plan shows.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import runpy
@@ -154,6 +155,10 @@ class _Mocks(pulumi.runtime.Mocks):
             value = f"generated-{args.name}-Zq8xW2vN5kT7"
             self.run.generated_secret_values.append(value)
             outputs["result"] = value
+        elif args.typ == "random:index/randomId:RandomId":
+            # A new id when a keeper changes, as the provider replaces it; derived here only to be repeatable.
+            keepers = json.dumps(args.inputs.get("keepers", {}), sort_keys=True, default=str)
+            outputs["hex"] = hashlib.sha256(f"{args.name}{keepers}".encode()).hexdigest()[:12]
         elif args.typ == "docker:index/remoteImage:RemoteImage":
             outputs["imageId"] = f"sha256:mock-{args.name}"
             outputs["repoDigest"] = f"{args.inputs.get('name')}@sha256:mock"

@@ -31,9 +31,10 @@ def test_the_plan_lists_every_service_config_secret_and_the_network(plan):
         "docker:index/service:Service", "docker:index/serviceConfig:ServiceConfig", "docker:index/secret:Secret",
         "docker:index/network:Network")}
     # 12 services (10 long-running, 2 setup jobs), prometheus.yml + 9 rule files + kibana.yml + 2 Fluent Bit
-    # files + Alertmanager's entrypoint, the three files holding secrets, one overlay network.
+    # files + Alertmanager's entrypoint; secrets: the three files holding secrets, Grafana's admin and SMTP
+    # passwords, Elasticsearch's; one overlay network.
     assert count == {"docker:index/service:Service": 12, "docker:index/serviceConfig:ServiceConfig": 14,
-                     "docker:index/secret:Secret": 3, "docker:index/network:Network": 1}
+                     "docker:index/secret:Secret": 6, "docker:index/network:Network": 1}
     assert "node.labels.christmas-monitoring.prometheus==true" in stdout and "global" in stdout
 
 

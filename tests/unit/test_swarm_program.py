@@ -109,6 +109,33 @@ def test_files_are_configs_named_by_their_content_and_secrets_under_run_secrets(
         assert any(secret["fileName"] in arg for arg in container["args"]), name
 
 
+def test_grafana_and_elasticsearch_read_their_passwords_from_swarm_secrets_not_the_environment(swarm_run):
+    for name, variables, suffix in (("grafana", ("GF_SECURITY_ADMIN_PASSWORD", "GF_SMTP_PASSWORD"), "__FILE"),
+                                    ("elasticsearch", ("ELASTIC_PASSWORD",), "_FILE")):
+        raw = next(r for r in swarm_run.of_type(SERVICE) if _service(r) == name).inputs["taskSpec"]
+        assert not is_secret(raw), f"{name}: its task spec holds no secret, so the plan shows it"
+        container = unwrap(raw)["containerSpec"]
+        files = {s["fileName"]: s for s in container["secrets"]}
+        for variable in variables:
+            assert variable not in container["env"]
+            assert container["env"][variable + suffix] == f"/run/secrets/{variable}"
+            assert is_secret(_data_of(swarm_run, files[f"/run/secrets/{variable}"]["secretId"]))
+    health = spec(swarm_run, "elasticsearch")["containerSpec"]["healthcheck"]["tests"][1]
+    assert "$(cat /run/secrets/ELASTIC_PASSWORD)" in health
+
+
+def test_a_secret_name_carries_a_random_id_not_a_hash_of_the_password(swarm_run):
+    container = spec(swarm_run, "grafana")["containerSpec"]
+    secret = next(s for s in container["secrets"] if s["fileName"] == "/run/secrets/GF_SECURITY_ADMIN_PASSWORD")
+    version = swarm_run.named("grafana-GF_SECURITY_ADMIN_PASSWORD-version")
+    assert version.type == "random:index/randomId:RandomId"
+    # The id is drawn again when the password changes: the password is its keeper, kept secret.
+    assert is_secret(version.inputs["keepers"]) or is_secret(version.inputs["keepers"]["content"])
+    password = unwrap(version.inputs["keepers"])["content"]
+    assert secret["secretName"] != content_name("christmas-monitoring-swarm-grafana",
+                                                "/run/secrets/GF_SECURITY_ADMIN_PASSWORD", password)
+
+
 def test_data_volumes_are_created_on_the_node_that_runs_the_task(swarm_run):
     # A docker.Volume would exist on the manager only; the task's node creates the named volume.
     assert swarm_run.of_type("docker:index/volume:Volume") == []

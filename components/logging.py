@@ -11,7 +11,7 @@ import pulumi
 
 from components.context import StackContext
 from components.service import TYPE_PREFIX, Healthcheck, HostMount, Upload, VolumeMount
-from components.swarm_service import Workload, file_secrets, workload
+from components.swarm_service import IMAGE_COMMANDS, Workload, file_secrets, secret_env_fields, workload
 from render import elastic_setup as setup
 from render import elasticsearch as es
 from render import fluent_bit as fb
@@ -72,21 +72,21 @@ class Logging(pulumi.ComponentResource):
                                 after=self.elasticsearch.container)
 
     def _kibana(self, ctx: StackContext) -> Workload:
-        envs = ctx.secret_envs([], {
+        # kibana.yml reads them as ${VAR} from the environment (on a Swarm, exported from Swarm secrets).
+        fields, entrypoint = secret_env_fields(ctx, {
             kb.PASSWORD_ENV: ctx.require_secret("kibanaSystemPassword"),
             kb.ENCRYPTION_KEY_ENV: ctx.require_secret("kibanaEncryptionKey"),
-        })
+        }, uploads=[Upload(kb.CONFIG_PATH, kb.render_kibana_yml(ctx.settings))], image_command=IMAGE_COMMANDS["kibana"])
         # Ready when it answers `/` with its redirect to the app (503 "not ready yet" before).
         health = f"curl -s -I --max-time 8 http://localhost:{kb.PORT} | grep -q 'HTTP/1.1 302 Found'"
         return workload(ctx.settings.target, "kibana", ctx.service_args(
             "kibana", container_port=kb.PORT,
-            envs=envs,
-            uploads=[Upload(kb.CONFIG_PATH, kb.render_kibana_yml(ctx.settings))],
+            **fields,
             healthcheck=Healthcheck(test=["CMD-SHELL", health], interval="15s", timeout="10s",
                                     retries=10, start_period="90s"),
             # kibana_system's password is set by the setup job before Kibana starts.
             depends_on=[self.elastic_setup.container],
-        ), opts=self._child())
+        ), opts=self._child(), entrypoint=entrypoint)
 
     def _kibana_setup(self, ctx: StackContext) -> Workload:
         s = ctx.settings
@@ -114,14 +114,15 @@ class Logging(pulumi.ComponentResource):
     def _fluent_bit(self, ctx: StackContext) -> Workload:
         s = ctx.settings
         volume = ctx.data_volume("fluent-bit", parent=self)
-        envs = ctx.secret_envs([], {fb.PASSWORD_ENV: ctx.require_secret("elasticWriterPassword")})
-        return workload(ctx.settings.target, "fluent-bit", ctx.service_args(
-            "fluent-bit", container_port=fb.HTTP_PORT,
-            # The -debug image has no entrypoint: the full command line.
-            command=["/fluent-bit/bin/fluent-bit", "-c", fb.CONFIG_PATH],
-            envs=envs,
+        fields, entrypoint = secret_env_fields(
+            ctx, {fb.PASSWORD_ENV: ctx.require_secret("elasticWriterPassword")},
             uploads=[Upload(fb.CONFIG_PATH, fb.render_fluent_bit_conf(s)),
                      Upload(fb.PARSERS_PATH, fb.render_parsers_conf())],
+            # The -debug image has no entrypoint: the full command line.
+            command=["/fluent-bit/bin/fluent-bit", "-c", fb.CONFIG_PATH])
+        return workload(ctx.settings.target, "fluent-bit", ctx.service_args(
+            "fluent-bit", container_port=fb.HTTP_PORT,
+            **fields,
             # The buffer and the tail offsets outlive the container: nothing is lost or re-sent.
             volumes=[VolumeMount(volume.name, fb.DATA_DIR)],
             host_mounts=[HostMount(
@@ -132,4 +133,4 @@ class Logging(pulumi.ComponentResource):
                                           f"http://localhost:{fb.HTTP_PORT}{fb.HEALTH_PATH}"]),
             # The writer user must exist before the first flush.
             depends_on=[self.elastic_setup.container],
-        ), opts=self._child())
+        ), opts=self._child(), entrypoint=entrypoint)

@@ -8,7 +8,7 @@ import pulumi
 
 from components.context import StackContext
 from components.service import TYPE_PREFIX, HostMount, Upload, VolumeMount, http_healthcheck
-from components.swarm_service import Workload, workload
+from components.swarm_service import IMAGE_COMMANDS, Workload, secret_env_fields, workload
 from render import prometheus as prom
 from render.postgres_exporter import postgres_exporter_dsn
 from render.prometheus_swarm import render_swarm_prometheus_yml
@@ -107,14 +107,16 @@ class Metrics(pulumi.ComponentResource):
 
     def _postgres_exporter(self, ctx: StackContext) -> Workload:
         dsn = ctx.secret("postgresExporterDsn") or pulumi.Output.secret(postgres_exporter_dsn(ctx.settings.database))
-        return workload(ctx.settings.target, "postgres-exporter", ctx.service_args(
-            "postgres-exporter",
-            # The DSN holds the database password: a secret env var (encrypted in state).
-            envs=pulumi.Output.secret(dsn.apply(lambda value: [f"DATA_SOURCE_NAME={value}"])),
+        # The DSN holds the database password: a secret env var (encrypted in state), a Swarm secret on a Swarm.
+        fields, entrypoint = secret_env_fields(
+            ctx, {"DATA_SOURCE_NAME": dsn}, image_command=IMAGE_COMMANDS["postgres-exporter"],
             # Query time per database (Database Performance dashboard) comes from pg_stat_statements;
             # the database needs `CREATE EXTENSION pg_stat_statements` (docs/metrics.md).
-            command=["--collector.stat_statements"],
+            command=["--collector.stat_statements"])
+        return workload(ctx.settings.target, "postgres-exporter", ctx.service_args(
+            "postgres-exporter",
+            **fields,
             healthcheck=http_healthcheck(ctx.port("postgres-exporter"), "/metrics"),
             read_only_rootfs=True,
             user="65534:65534",
-        ), opts=pulumi.ResourceOptions(parent=self))
+        ), opts=pulumi.ResourceOptions(parent=self), entrypoint=entrypoint)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from offline.mocks import DeclaredResource, ProgramRun, is_secret, run_program, unwrap
+from offline.mocks import DeclaredResource, ProgramRun, run_program, unwrap
 from tests.conftest import stack_config
 from tests.policy.harness import Violation, analyze, variant
 
@@ -26,12 +26,11 @@ def service(run: ProgramRun, name: str) -> DeclaredResource:
     return run.named(f"{name}-service")
 
 
-def broken(resource: DeclaredResource, change: Any) -> DeclaredResource:
-    """The service with its (unwrapped) task spec changed by `change(task_spec)`."""
+def broken(resource: DeclaredResource, change: Any, as_secret: bool = False) -> DeclaredResource:
+    """The service with its (unwrapped) task spec changed by `change(task_spec)`, sent as a secret if asked."""
     task = copy.deepcopy(unwrap(resource.inputs["taskSpec"]))
     change(task)
-    # A task spec that was a secret Output (env from secrets) stays one.
-    return variant(resource, taskSpec={**SECRET_SIG, "value": task} if is_secret(resource.inputs["taskSpec"]) else task)
+    return variant(resource, taskSpec={**SECRET_SIG, "value": task} if as_secret else task)
 
 
 def only(violations: list[Violation], urn: str) -> str:
@@ -52,9 +51,11 @@ def test_an_unpinned_image_is_caught(swarm_run):
 
 
 def test_a_missing_memory_limit_is_caught(swarm_run):
-    s = service(swarm_run, "kibana")  # its task spec is a secret (env from secrets): still checked
-    assert is_secret(s.inputs["taskSpec"])
+    s = service(swarm_run, "kibana")
     message = only(analyze([broken(s, lambda t: t["resources"].pop("limits"))]), s.urn)
+    assert "memoryMb.kibana" in message
+    # A task spec that is a secret Output (an environment built from secrets) is still read.
+    message = only(analyze([broken(s, lambda t: t["resources"].pop("limits"), as_secret=True)]), s.urn)
     assert "memoryMb.kibana" in message
 
 

@@ -30,11 +30,12 @@ def test_the_plan_lists_every_service_config_secret_and_the_network(plan):
     count = {t: sum(r["type"] == t for r in resources) for t in (
         "docker:index/service:Service", "docker:index/serviceConfig:ServiceConfig", "docker:index/secret:Secret",
         "docker:index/network:Network")}
-    # 12 services (10 long-running, 2 setup jobs), prometheus.yml + 9 rule files + kibana.yml + 2 Fluent Bit
-    # files + Alertmanager's entrypoint; secrets: the three files holding secrets, Grafana's admin and SMTP
-    # passwords, Elasticsearch's; one overlay network.
-    assert count == {"docker:index/service:Service": 12, "docker:index/serviceConfig:ServiceConfig": 14,
-                     "docker:index/secret:Secret": 6, "docker:index/network:Network": 1}
+    # 12 services (10 long-running, 2 setup jobs); configs: prometheus.yml + 9 rule files + kibana.yml + 2 Fluent
+    # Bit files + Alertmanager's entrypoint + the env loaders of Kibana, Fluent Bit and postgres-exporter;
+    # secrets: the three files holding secrets and every password the services read (Grafana 2,
+    # Elasticsearch 1, Kibana 2, Fluent Bit 1, postgres-exporter's DSN); one overlay network.
+    assert count == {"docker:index/service:Service": 12, "docker:index/serviceConfig:ServiceConfig": 17,
+                     "docker:index/secret:Secret": 10, "docker:index/network:Network": 1}
     assert "node.labels.christmas-monitoring.prometheus==true" in stdout and "global" in stdout
 
 

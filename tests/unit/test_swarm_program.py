@@ -124,6 +124,27 @@ def test_grafana_and_elasticsearch_read_their_passwords_from_swarm_secrets_not_t
     assert "$(cat /run/secrets/ELASTIC_PASSWORD)" in health
 
 
+@pytest.mark.parametrize(("name", "variables", "command"), [
+    ("kibana", ("KIBANA_SYSTEM_PASSWORD", "KIBANA_ENCRYPTION_KEY"),
+     ["/bin/tini", "--", "/usr/local/bin/kibana-docker"]),
+    ("fluent-bit", ("ES_WRITER_PASSWORD",), ["/fluent-bit/bin/fluent-bit", "-c", "/fluent-bit/etc/fluent-bit.conf"]),
+    ("postgres-exporter", ("DATA_SOURCE_NAME",), ["/bin/postgres_exporter", "--collector.stat_statements"]),
+])
+def test_services_that_read_secrets_from_their_environment_get_them_from_swarm_secrets(swarm_run, name, variables,
+                                                                                        command):
+    container = spec(swarm_run, name)["containerSpec"]
+    assert not set(variables) & set(container.get("env") or {})
+    # The loader exports each secret file, then runs the image's own entrypoint and command.
+    assert container["commands"] == ["/bin/sh", "/etc/christmas-monitoring/env-from-secrets.sh"]
+    assert container["args"] == command
+    files = {s["fileName"] for s in container["secrets"]}
+    assert files == {f"/run/secrets/{v}" for v in variables}
+
+
+def test_no_service_spec_holds_a_secret_so_the_plan_shows_every_one(swarm_run):
+    assert [r.name for r in swarm_run.of_type(SERVICE) if is_secret(r.inputs["taskSpec"])] == []
+
+
 def test_a_secret_name_carries_a_random_id_not_a_hash_of_the_password(swarm_run):
     container = spec(swarm_run, "grafana")["containerSpec"]
     secret = next(s for s in container["secrets"] if s["fileName"] == "/run/secrets/GF_SECURITY_ADMIN_PASSWORD")

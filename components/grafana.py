@@ -15,7 +15,8 @@ import pulumiverse_grafana as grafana
 
 from components.context import StackContext
 from components.service import TYPE_PREFIX, Upload, VolumeMount, http_healthcheck
-from components.swarm_service import Workload, file_secrets, workload
+from components.swarm_secrets import file_secrets
+from components.swarm_service import Workload, workload
 from mixin.dashboards import render_dashboards
 from mixin.dashboards.common import ALERTMANAGER_UID, ELASTICSEARCH_UID, FOLDERS, PROMETHEUS_UID
 from render import grafana as gf

@@ -11,7 +11,8 @@ import pulumi
 
 from components.context import StackContext
 from components.service import TYPE_PREFIX, Healthcheck, HostMount, Upload, VolumeMount
-from components.swarm_service import IMAGE_COMMANDS, Workload, file_secrets, secret_env_fields, workload
+from components.swarm_secrets import IMAGE_COMMANDS, file_secrets, secret_env_fields
+from components.swarm_service import Workload, workload
 from render import elastic_setup as setup
 from render import elasticsearch as es
 from render import fluent_bit as fb

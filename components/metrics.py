@@ -8,7 +8,8 @@ import pulumi
 
 from components.context import StackContext
 from components.service import TYPE_PREFIX, HostMount, Upload, VolumeMount, http_healthcheck
-from components.swarm_service import IMAGE_COMMANDS, Workload, secret_env_fields, workload
+from components.swarm_secrets import IMAGE_COMMANDS, secret_env_fields
+from components.swarm_service import Workload, workload
 from render import prometheus as prom
 from render.postgres_exporter import postgres_exporter_dsn
 from render.prometheus_swarm import render_swarm_prometheus_yml

@@ -22,20 +22,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import posixpath
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 import pulumi_docker as docker
 import pulumi_random as random
 
-from components.context import StackContext
 from components.service import LABEL_PREFIX, LOG_OPTS, TYPE_PREFIX, Service, ServiceArgs, Upload
-from render.swarm_env import LOADER_PATH, render_env_loader
+from render.swarm_env import SECRETS_DIR
 from settings.catalog import CATALOG
 
-SECRETS_DIR = "/run/secrets"
 # Node labels the operator sets to place the stateful services (README, docs/scale-out.md).
 NODE_LABEL_PREFIX = "christmas-monitoring"
 # A secret file is owned by the user its image runs as (settings/catalog.py); the setup jobs run
@@ -92,50 +89,6 @@ def content_name(prefix: str, path: str, content: str) -> str:
 
 def secret_path(path: str) -> str:
     return f"{SECRETS_DIR}/{posixpath.basename(path)}"
-
-
-# ENTRYPOINT + CMD of the images whose own command the env loader runs (a Swarm entrypoint replaces the
-# image's): docker-library/repo-info repos/kibana/remote/8.18.2.md; postgres_exporter v0.17.1 Dockerfile.
-IMAGE_COMMANDS: dict[str, list[str]] = {
-    "kibana": ["/bin/tini", "--", "/usr/local/bin/kibana-docker"],
-    "postgres-exporter": ["/bin/postgres_exporter"],
-}
-
-
-@dataclass(frozen=True)
-class SecretEnv:
-    """What a service needs to get secrets as environment variables from Swarm secret files."""
-
-    uploads: list[Upload]
-    entrypoint: list[str]
-    command: list[str]
-
-
-def env_from_secrets(values: Mapping[str, pulumi.Output[str]], command: Sequence[str]) -> SecretEnv:
-    """Each value a Swarm secret at /run/secrets/<NAME>, exported as NAME by the loader before `command`."""
-    uploads = [Upload(f"{SECRETS_DIR}/{name}", value, secret=True) for name, value in values.items()]
-    uploads.append(Upload(LOADER_PATH, render_env_loader(list(values))))
-    return SecretEnv(uploads=uploads, entrypoint=["/bin/sh", LOADER_PATH], command=list(command))
-
-
-def secret_env_fields(ctx: StackContext, secrets: Mapping[str, pulumi.Output[str]], *, uploads: Sequence[Upload] = (),
-                      command: Sequence[str] | None = None, image_command: Sequence[str] = ()
-                      ) -> tuple[dict[str, Any], list[str] | None]:
-    """ServiceArgs fields (envs, uploads, command) and the entrypoint for a service that reads secrets from
-    its environment: on one host a secret environment; on a Swarm, Swarm secrets exported by the loader,
-    which then runs `image_command` + `command` (the image's own entrypoint and command)."""
-    if not ctx.settings.swarm:
-        return {"envs": ctx.secret_envs([], secrets), "uploads": list(uploads), "command": command}, None
-    loader = env_from_secrets(secrets, [*image_command, *(command or [])])
-    return {"envs": None, "uploads": [*uploads, *loader.uploads], "command": loader.command}, loader.entrypoint
-
-
-def file_secrets(values: Mapping[str, pulumi.Output[str]], suffix: str) -> tuple[list[str], list[Upload]]:
-    """For a consumer that reads `<NAME><suffix>=<file>` (Grafana `__FILE`, Elasticsearch `_FILE`): the
-    environment entries naming the files, and the secret uploads (Swarm secrets) behind them."""
-    env = [f"{name}{suffix}={SECRETS_DIR}/{name}" for name in values]
-    uploads = [Upload(f"{SECRETS_DIR}/{name}", value, secret=True) for name, value in values.items()]
-    return env, uploads
 
 
 def _b64(text: str) -> str:

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-import pulumi
+import ipaddress
 
+import pulumi
+import pulumi_docker as docker
+
+from components.auth import authenticated_healthcheck, password_upload, web_config_upload
 from components.context import StackContext
-from components.service import TYPE_PREFIX, Upload, VolumeMount, http_healthcheck
+from components.service import TYPE_PREFIX, NetworkAttachment, Upload, VolumeMount, secret_file, secret_uploads
 from components.swarm_service import Workload, workload
 from render import alertmanager as am
 from render.alertmanager_swarm import ENTRYPOINT_PATH, render_swarm_entrypoint
-from render.prometheus import alertmanager_host
+from render.prometheus import ALERTMANAGER_USER, alertmanager_host
+from render.web_config import ALERTMANAGER_WEB_CONFIG
 from settings.model import PublishedPort, ServiceSettings
 
 CLUSTER_PORT = 9094
+# Its own password, for its healthcheck (the web config holds only the hash).
+PASSWORD_FILE = "/etc/alertmanager/secrets/alertmanager-password"
 
 
 class Alerting(pulumi.ComponentResource):
@@ -21,22 +28,22 @@ class Alerting(pulumi.ComponentResource):
     def __init__(self, name: str, ctx: StackContext, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{TYPE_PREFIX}:Alerting", name, None, opts)
         s = ctx.settings
-        webhook = ctx.secret("slackWebhookUrl") or pulumi.Output.from_input("")
-        password = ctx.secret("smtpPassword") or pulumi.Output.from_input("")
-        heartbeat = ctx.secret("heartbeatUrl") or pulumi.Output.from_input("")
-        # Rendered inside apply; the file holds secrets, so its Upload is secret=True.
-        def render(values: list[str]) -> str:
-            return am.render_alertmanager_yml(s, values[0] or None, values[1] or None, values[2] or None)
-
-        config_text: pulumi.Output[str] = pulumi.Output.all(webhook, password, heartbeat).apply(render)
+        uploads = self._config_uploads(ctx)
+        peers = s.alerting.alertmanager_peers
+        hosts = [alertmanager_host(i) for i in range(peers)]
+        uploads += [
+            web_config_upload(ctx, "alertmanager", ALERTMANAGER_USER, "alertmanagerPassword", ALERTMANAGER_WEB_CONFIG),
+            password_upload(ctx, "alertmanagerPassword", PASSWORD_FILE),
+        ]
         self.peers: list[Workload] = []
+        self.gossip_network: docker.Network | None = None
         if s.swarm:
-            self.peers.append(self._swarm_peers(ctx, config_text))
+            self.peers.append(self._swarm_peers(ctx, uploads))
             self.alertmanager_url = s.url_of("alertmanager")
             self.register_outputs({"alertmanager_url": self.alertmanager_url})
             return
-        peers = s.alerting.alertmanager_peers
-        hosts = [alertmanager_host(i) for i in range(peers)]
+        gossip = gossip_addresses(s.alerting.gossip_subnet, peers) if peers > 1 else []
+        self.gossip_network = self._gossip_network(ctx) if peers > 1 else None
         for index, host in enumerate(hosts):
             volume = ctx.data_volume(host, parent=self)
             base = s.service("alertmanager")
@@ -45,47 +52,102 @@ class Alerting(pulumi.ComponentResource):
             settings = ServiceSettings(image=base.image, memory_mb=base.memory_mb, cpus=base.cpus,
                                        publish=publish)
             command = [f"--config.file={am.CONFIG_PATH}", "--storage.path=/alertmanager",
-                       f"--web.external-url={self._external_url(publish, host, ctx)}"]
-            if peers > 1:
-                command.append(f"--cluster.listen-address=0.0.0.0:{CLUSTER_PORT}")
-                command += [f"--cluster.peer={other}:{CLUSTER_PORT}" for other in hosts if other != host]
-            else:
-                # A single peer needs no gossip port open.
-                command.append("--cluster.listen-address=")
+                       f"--web.external-url={self._external_url(publish, host, ctx)}",
+                       f"--web.config.file={ALERTMANAGER_WEB_CONFIG}", *self._cluster_flags(gossip, index)]
+            networks = ([NetworkAttachment(self.gossip_network.name, ipv4_address=gossip[index])]
+                        if self.gossip_network is not None else [])
             self.peers.append(workload(s.target, host, ctx.service_args(
                 host,
                 settings=settings,
                 container_port=ctx.port("alertmanager"),
                 command=command,
-                healthcheck=http_healthcheck(ctx.port("alertmanager"), "/-/healthy"),
-                uploads=[Upload(am.CONFIG_PATH, config_text, secret=True)],
+                healthcheck=authenticated_healthcheck(ctx.port("alertmanager"), "/-/healthy", ALERTMANAGER_USER,
+                                                      PASSWORD_FILE),
+                uploads=uploads,
+                networks=networks,
                 volumes=[VolumeMount(volume.name, "/alertmanager")],
             ), opts=pulumi.ResourceOptions(parent=self)))
         self.alertmanager_url = s.url_of("alertmanager")
         self.register_outputs({"alertmanager_url": self.alertmanager_url})
 
-    def _swarm_peers(self, ctx: StackContext, config_text: pulumi.Output[str]) -> Workload:
-        """One Swarm service, one replica per node; each peer finds the others through Swarm's DNS name
-        `tasks.<service>` (Alertmanager resolves a peer name to all its addresses and re-resolves it:
-        alertmanager v0.28.1 cluster/cluster.go resolvePeers) and advertises its own overlay address
+    def _swarm_peers(self, ctx: StackContext, uploads: list[Upload]) -> Workload:
+        """One Swarm service, one replica per node, gossiping over the stack's overlay network (a task has
+        no fixed address for the single-host gossip network): each peer finds the others through Swarm's
+        DNS name `tasks.<service>` (Alertmanager resolves a peer name to all its addresses and re-resolves
+        it: alertmanager v0.28.1 cluster/cluster.go resolvePeers) and advertises its own overlay address
         (render/alertmanager_swarm.py)."""
         s = ctx.settings
         volume = ctx.data_volume("alertmanager", parent=self)
         peers_name = f"tasks.{s.name('alertmanager')}:{CLUSTER_PORT}"
+        external_url = self._external_url(s.service("alertmanager").publish, "alertmanager", ctx)
         return workload(s.target, "alertmanager", ctx.service_args(
             "alertmanager",
             command=[f"--config.file={am.CONFIG_PATH}", "--storage.path=/alertmanager",
-                     f"--web.external-url={self._external_url(s.service('alertmanager').publish, 'alertmanager', ctx)}",
+                     f"--web.external-url={external_url}", f"--web.config.file={ALERTMANAGER_WEB_CONFIG}",
                      f"--cluster.listen-address=0.0.0.0:{CLUSTER_PORT}", f"--cluster.peer={peers_name}"],
-            healthcheck=http_healthcheck(ctx.port("alertmanager"), "/-/healthy"),
-            uploads=[Upload(am.CONFIG_PATH, config_text, secret=True),
-                     Upload(ENTRYPOINT_PATH, render_swarm_entrypoint(s.name("alertmanager"), CLUSTER_PORT))],
+            healthcheck=authenticated_healthcheck(ctx.port("alertmanager"), "/-/healthy", ALERTMANAGER_USER,
+                                                  PASSWORD_FILE),
+            uploads=[*uploads, Upload(ENTRYPOINT_PATH, render_swarm_entrypoint(s.name("alertmanager"), CLUSTER_PORT))],
             volumes=[VolumeMount(volume.name, "/alertmanager")],
         ), opts=pulumi.ResourceOptions(parent=self), replicas=s.alerting.alertmanager_peers,
             entrypoint=["/bin/sh", ENTRYPOINT_PATH])
 
     @staticmethod
+    def _config_uploads(ctx: StackContext) -> list[Upload]:
+        """alertmanager.yml, and the webhook and SMTP password as files it names (nobody's, mode 0400)."""
+        s = ctx.settings
+        webhook = ctx.secret("slackWebhookUrl") or pulumi.Output.from_input("")
+        password = ctx.secret("smtpPassword") or pulumi.Output.from_input("")
+        heartbeat = ctx.secret("heartbeatUrl") or pulumi.Output.from_input("")
+
+        # Rendered inside apply; the file holds the heartbeat URL, so it is a secret upload too.
+        def render(values: list[str]) -> str:
+            return am.render_alertmanager_yml(s, values[0] or None, values[1] or None, values[2] or None)
+
+        def files(values: list[str]) -> dict[str, str]:
+            return am.secret_files(s, values[0] or None, values[1] or None)
+
+        config_text: pulumi.Output[str] = pulumi.Output.all(webhook, password, heartbeat).apply(render)
+        names = am.secret_file_names(s, slack=ctx.secret("slackWebhookUrl") is not None,
+                                     smtp=ctx.secret("smtpPassword") is not None)
+        return [secret_file(am.CONFIG_PATH, config_text, owner=am.UID),
+                *secret_uploads(pulumi.Output.all(webhook, password).apply(files), names, am.UID,
+                                directory=am.SECRETS_DIR)]
+
+    @staticmethod
+    def _cluster_flags(gossip: list[str], index: int) -> list[str]:
+        if not gossip:
+            return ["--cluster.listen-address="]  # a single peer needs no gossip port open
+        # Gossip binds this peer's address on the gossip network only: no other container (the
+        # stack network included) can reach port 9094.
+        own = gossip[index]
+        return [f"--cluster.listen-address={own}:{CLUSTER_PORT}",
+                *(f"--cluster.peer={other}:{CLUSTER_PORT}" for other in gossip if other != own)]
+
+    def _gossip_network(self, ctx: StackContext) -> docker.Network:
+        """The peers' own network: internal (no route out), a fixed subnet so each peer has a known address."""
+        s = ctx.settings
+        return docker.Network(
+            "gossip-network",
+            name=f"{s.project}-{s.stack}-alertmanager-gossip",
+            driver="bridge",
+            internal=True,
+            ipam_configs=[docker.NetworkIpamConfigArgs(subnet=s.alerting.gossip_subnet)],
+            labels=[docker.NetworkLabelArgs(label="com.christmas.monitoring.stack", value=s.stack),
+                    docker.NetworkLabelArgs(label="com.christmas.monitoring.purpose", value="alertmanager-gossip")],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    @staticmethod
     def _external_url(publish: PublishedPort | None, host: str, ctx: StackContext) -> str:
+        if ctx.settings.edge.alertmanager_url:  # every peer's notifications link to the public address
+            return ctx.settings.edge.alertmanager_url
         if publish is not None:
             return ctx.settings.url_of("alertmanager") or ""
         return f"http://{host}:{ctx.port('alertmanager')}"
+
+
+def gossip_addresses(subnet: str, peers: int) -> list[str]:
+    """Each peer's address: the subnet's hosts after the first (Docker's gateway takes the first)."""
+    hosts = list(ipaddress.IPv4Network(subnet).hosts())
+    return [str(address) for address in hosts[1:peers + 1]]

@@ -6,13 +6,22 @@ from collections.abc import Sequence
 
 import pulumi
 
+from components.auth import authenticated_healthcheck, password_upload, web_config_upload
 from components.context import StackContext
-from components.service import TYPE_PREFIX, HostMount, Upload, VolumeMount, http_healthcheck
-from components.swarm_secrets import IMAGE_COMMANDS, secret_env_fields
+from components.service import (
+    TYPE_PREFIX,
+    HostMount,
+    NetworkAttachment,
+    Upload,
+    VolumeMount,
+    http_healthcheck,
+    secret_uploads,
+)
 from components.swarm_service import Workload, workload
+from render import postgres_exporter as pg
 from render import prometheus as prom
-from render.postgres_exporter import postgres_exporter_dsn
 from render.prometheus_swarm import render_swarm_prometheus_yml
+from render.web_config import PROMETHEUS_WEB_CONFIG
 
 
 class Metrics(pulumi.ComponentResource):
@@ -41,7 +50,14 @@ class Metrics(pulumi.ComponentResource):
         config = render_swarm_prometheus_yml(s) if s.swarm else prom.render_prometheus_yml(s)
         uploads = [Upload(prom.CONFIG_PATH, config)]
         uploads += [Upload(f"{prom.RULES_DIR}/{file}", text) for file, text in prom.render_rule_files(s).items()]
-        external_url = s.url_of("prometheus") or f"http://prometheus:{ctx.port('prometheus')}"
+        uploads += [
+            # Its own basic auth, and the passwords it sends (self-scrape; Alertmanager).
+            web_config_upload(ctx, "prometheus", prom.PROMETHEUS_USER, "prometheusPassword", PROMETHEUS_WEB_CONFIG),
+            password_upload(ctx, "prometheusPassword", prom.PROMETHEUS_PASSWORD_FILE),
+            password_upload(ctx, "alertmanagerPassword", prom.ALERTMANAGER_PASSWORD_FILE),
+        ]
+        external_url = (s.edge.prometheus_url or s.url_of("prometheus")
+                        or f"http://prometheus:{ctx.port('prometheus')}")
         return workload(ctx.settings.target, "prometheus", ctx.service_args(
             "prometheus",
             command=[
@@ -50,9 +66,13 @@ class Metrics(pulumi.ComponentResource):
                 f"--storage.tsdb.retention.time={p.retention_time}",
                 f"--storage.tsdb.retention.size={p.retention_size}",
                 f"--web.external-url={external_url}",
+                f"--web.config.file={PROMETHEUS_WEB_CONFIG}",
             ],
-            healthcheck=http_healthcheck(ctx.port("prometheus"), "/-/healthy"),
+            healthcheck=authenticated_healthcheck(ctx.port("prometheus"), "/-/healthy", prom.PROMETHEUS_USER,
+                                                  prom.PROMETHEUS_PASSWORD_FILE),
             uploads=uploads,
+            # The only service of the stack on the platform's network: it scrapes the platform there.
+            networks=[NetworkAttachment(ctx.targets_network_name)],
             volumes=[VolumeMount(volume.name, "/prometheus")],
             depends_on=list(depends_on),
         ), opts=pulumi.ResourceOptions(parent=self))
@@ -107,17 +127,22 @@ class Metrics(pulumi.ComponentResource):
         ), opts=pulumi.ResourceOptions(parent=self))
 
     def _postgres_exporter(self, ctx: StackContext) -> Workload:
-        dsn = ctx.secret("postgresExporterDsn") or pulumi.Output.secret(postgres_exporter_dsn(ctx.settings.database))
-        # The DSN holds the database password: a secret env var (encrypted in state), a Swarm secret on a Swarm.
-        fields, entrypoint = secret_env_fields(
-            ctx, {"DATA_SOURCE_NAME": dsn}, image_command=IMAGE_COMMANDS["postgres-exporter"],
-            # Query time per database (Database Performance dashboard) comes from pg_stat_statements;
-            # the database needs `CREATE EXTENSION pg_stat_statements` (docs/metrics.md).
-            command=["--collector.stat_statements"])
+        dsn = ctx.secret("postgresExporterDsn") or pulumi.Output.secret(pg.postgres_exporter_dsn(ctx.settings.database))
+        files: pulumi.Output[dict[str, str]] = dsn.apply(pg.connection_files)
         return workload(ctx.settings.target, "postgres-exporter", ctx.service_args(
             "postgres-exporter",
-            **fields,
+            # The DSN holds the database password: the exporter reads it from files (mode 0400),
+            # its environment only names them.
+            envs=[f"{k}={v}" for k, v in pg.environment().items()],
+            uploads=secret_uploads(files, pg.CONNECTION_FILES, pg.UID),
+            # Query time per database (Database Performance dashboard) comes from pg_stat_statements;
+            # the database needs `CREATE EXTENSION pg_stat_statements` (docs/metrics.md).
+            command=["--collector.stat_statements"],
             healthcheck=http_healthcheck(ctx.port("postgres-exporter"), "/metrics"),
-            read_only_rootfs=True,
-            user="65534:65534",
-        ), opts=pulumi.ResourceOptions(parent=self), entrypoint=entrypoint)
+            # The database is the platform's: reached on the targets network.
+            networks=[NetworkAttachment(ctx.targets_network_name)],
+            # Docker refuses uploads into a read-only root filesystem (see ServiceArgs), and the
+            # connection files are uploads: a writable root, where nobody can write only /tmp.
+            user=pg.UID,
+        ), opts=pulumi.ResourceOptions(parent=self))
+

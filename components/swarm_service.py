@@ -7,9 +7,10 @@ differs, and why:
 - configuration files are `docker.ServiceConfig`s named `<service>-<file>-<hash of the content>`, and
   files holding a secret are `docker.Secret`s named `<service>-<file>-<random id>` (a RandomId drawn
   again when the content changes: a hash of a password must not be public). A change makes a new
-  object, so the service rolls to it (configs and secrets are immutable in Swarm);
-- Docker mounts a secret under /run/secrets only (daemon: SecretFilePath joins it to /run/secrets),
-  so the file is at /run/secrets/<file name> and the command line is pointed there;
+  object, so the service rolls to it (configs and secrets are immutable in Swarm). Each is mounted
+  at the path the container's upload would have used, with its owner and mode (Docker honours an
+  absolute target for both: moby v20.10.23 container/container.go getSecretTargetPath,
+  getConfigTargetPath), so the components' paths work unchanged;
 - `placement` per service (PLACEMENTS): global agents, stateful services on operator-labelled
   nodes (`docker node update --label-add christmas-monitoring.<service>=true <node>`), Alertmanager
   peers one per node; update order stop-first where a task holds data, start-first elsewhere;
@@ -29,8 +30,7 @@ import pulumi
 import pulumi_docker as docker
 import pulumi_random as random
 
-from components.service import LABEL_PREFIX, LOG_OPTS, TYPE_PREFIX, Service, ServiceArgs, Upload
-from render.swarm_env import SECRETS_DIR
+from components.service import LABEL_PREFIX, LOG_OPTS, SECRET_FILE_MODE, TYPE_PREFIX, Service, ServiceArgs, Upload
 from settings.catalog import CATALOG
 
 # Node labels the operator sets to place the stateful services (README, docs/scale-out.md).
@@ -64,6 +64,8 @@ PLACEMENTS: dict[str, SwarmPlacement] = {
     "grafana": SwarmPlacement(node_label="grafana", update_order=_STATEFUL),
     "elasticsearch": SwarmPlacement(node_label="elasticsearch", update_order=_STATEFUL),
     "kibana": SwarmPlacement(node_label="kibana"),
+    # The entry point: its certificates (ACME account and issued ones) are on its node's volume.
+    "edge": SwarmPlacement(node_label="edge", update_order=_STATEFUL),
     # replicas = alerting.alertmanagerPeers, set by components/alerting.py.
     "alertmanager": SwarmPlacement(max_replicas_per_node=1, update_order=_STATEFUL),
     "postgres-exporter": SwarmPlacement(),
@@ -87,9 +89,6 @@ def content_name(prefix: str, path: str, content: str) -> str:
     return f"{base[:64 - 13].rstrip('-')}-{digest}"
 
 
-def secret_path(path: str) -> str:
-    return f"{SECRETS_DIR}/{posixpath.basename(path)}"
-
 
 def _b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
@@ -107,14 +106,13 @@ class SwarmService(pulumi.ComponentResource):
         self.secrets: list[docker.Secret] = []
         configs = [self._config(args, u) for u in args.uploads if not u.secret]
         secrets = [self._secret(args, u) for u in args.uploads if u.secret]
-        moved = {u.path: secret_path(u.path) for u in args.uploads if u.secret}
         self.service = docker.Service(
             f"{name}-service",
             name=args.container_name,
             labels=[docker.ServiceLabelArgs(label=k, value=v) for k, v in _labels(args).items()],
             mode=docker.ServiceModeArgs(global_=True) if placement.global_mode else docker.ServiceModeArgs(
                 replicated=docker.ServiceModeReplicatedArgs(replicas=placement.replicas)),
-            task_spec=self._task_spec(args, placement, configs, secrets, moved, entrypoint),
+            task_spec=self._task_spec(args, placement, configs, secrets, entrypoint),
             endpoint_spec=_endpoint(args, placement),
             update_config=docker.ServiceUpdateConfigArgs(
                 parallelism=1, order=placement.update_order, failure_action="rollback", monitor="30s", delay="10s"),
@@ -136,8 +134,10 @@ class SwarmService(pulumi.ComponentResource):
             f"{args.service}-{posixpath.basename(upload.path)}", name=name, data=content.apply(_b64),
             opts=pulumi.ResourceOptions(parent=self))
         self.configs.append(config)
+        uid, gid = _owner(args, upload)
         return docker.ServiceTaskSpecContainerSpecConfigArgs(
-            config_id=config.id, config_name=config.name, file_name=upload.path, file_mode=0o444)
+            config_id=config.id, config_name=config.name, file_name=upload.path,
+            file_mode=int(upload.mode or "0444", 8), file_uid=uid, file_gid=gid)
 
     def _secret(self, args: ServiceArgs, upload: Upload) -> docker.ServiceTaskSpecContainerSpecSecretArgs:
         content = pulumi.Output.secret(upload.content)
@@ -151,28 +151,27 @@ class SwarmService(pulumi.ComponentResource):
         secret = docker.Secret(resource_name, name=name, data=content.apply(_b64),
                                opts=pulumi.ResourceOptions(parent=self))
         self.secrets.append(secret)
-        uid, _, gid = (args.user or CATALOG[OWNER_OF.get(args.service, args.service)].user).partition(":")
+        uid, gid = _owner(args, upload)
         return docker.ServiceTaskSpecContainerSpecSecretArgs(
-            secret_id=secret.id, secret_name=secret.name, file_name=secret_path(upload.path),
-            file_uid=uid, file_gid=gid or uid, file_mode=0o400)
+            secret_id=secret.id, secret_name=secret.name, file_name=upload.path,
+            file_uid=uid, file_gid=gid, file_mode=int(upload.mode or SECRET_FILE_MODE, 8))
 
     def _task_spec(self, args: ServiceArgs, placement: SwarmPlacement,
                    configs: Sequence[docker.ServiceTaskSpecContainerSpecConfigArgs],
                    secrets: Sequence[docker.ServiceTaskSpecContainerSpecSecretArgs],
-                   moved: dict[str, str], entrypoint: Sequence[str] | None) -> docker.ServiceTaskSpecArgs:
+                   entrypoint: Sequence[str] | None) -> docker.ServiceTaskSpecArgs:
         s, hc = args.settings, args.healthcheck
-        network = "host" if placement.host_network else args.network_name
         return docker.ServiceTaskSpecArgs(
             container_spec=docker.ServiceTaskSpecContainerSpecArgs(
                 image=s.image,
                 # Replaces the image's ENTRYPOINT (only where a service needs a wrapper); `args` stay its arguments.
                 commands=list(entrypoint) if entrypoint else None,
-                args=[_moved(arg, moved) for arg in args.command] if args.command else None,
+                args=list(args.command) if args.command else None,
                 env=_env_map(args.envs),
                 labels=[docker.ServiceTaskSpecContainerSpecLabelArgs(label=k, value=v)
                         for k, v in _labels(args).items()],
                 healthcheck=docker.ServiceTaskSpecContainerSpecHealthcheckArgs(
-                    tests=[_moved(t, moved) for t in hc.test], interval=hc.interval, timeout=hc.timeout,
+                    tests=list(hc.test), interval=hc.interval, timeout=hc.timeout,
                     retries=hc.retries, start_period=hc.start_period),
                 cap_drops=["ALL"], cap_adds=list(args.cap_add) or None,
                 read_only=args.read_only_rootfs, user=args.user,
@@ -189,9 +188,7 @@ class SwarmService(pulumi.ComponentResource):
             placement=docker.ServiceTaskSpecPlacementArgs(
                 constraints=_constraints(placement) or None,
                 max_replicas=placement.max_replicas_per_node or None),
-            # `id` takes a network's name or id (Swarm resolves either); the provider deprecates `name`.
-            networks_advanceds=[docker.ServiceTaskSpecNetworksAdvancedArgs(
-                id=network, aliases=None if placement.host_network else [args.service])],
+            networks_advanceds=_networks(args, placement),
             log_driver=docker.ServiceTaskSpecLogDriverArgs(name="json-file", options=LOG_OPTS),
         )
 
@@ -208,10 +205,19 @@ def _constraints(placement: SwarmPlacement) -> list[str]:
     return found
 
 
-def _moved(text: str, moved: dict[str, str]) -> str:
-    for old, new in moved.items():
-        text = text.replace(old, new)
-    return text
+def _owner(args: ServiceArgs, upload: Upload) -> tuple[str, str]:
+    """uid and gid of a mounted file: the upload's owner, else the user the service runs as."""
+    uid, _, gid = (upload.owner or args.user or CATALOG[OWNER_OF.get(args.service, args.service)].user).partition(":")
+    return uid, gid or uid
+
+
+def _networks(args: ServiceArgs, placement: SwarmPlacement) -> list[docker.ServiceTaskSpecNetworksAdvancedArgs]:
+    """The stack network (aliased by the service's name) and the other networks it joins; `id` takes a
+    network's name or id (the provider deprecates `name`). Fixed addresses do not exist for tasks."""
+    if placement.host_network:
+        return [docker.ServiceTaskSpecNetworksAdvancedArgs(id="host")]
+    return [docker.ServiceTaskSpecNetworksAdvancedArgs(id=args.network_name, aliases=[args.service]),
+            *(docker.ServiceTaskSpecNetworksAdvancedArgs(id=n.name) for n in args.networks)]
 
 
 def _env_map(envs: pulumi.Input[Sequence[pulumi.Input[str]]] | None) -> pulumi.Output[dict[str, str]] | None:
@@ -235,15 +241,33 @@ def _mounts(args: ServiceArgs) -> list[docker.ServiceTaskSpecContainerSpecMountA
               for v in args.volumes]
     mounts += [docker.ServiceTaskSpecContainerSpecMountArgs(type="bind", source=m.host_path, target=m.container_path,
                                                            read_only=m.read_only) for m in args.host_mounts]
+    mounts += [docker.ServiceTaskSpecContainerSpecMountArgs(
+        type="tmpfs", target=path, tmpfs_options=docker.ServiceTaskSpecContainerSpecMountTmpfsOptionsArgs(
+            size_bytes=_tmpfs_size(options))) for path, options in args.tmpfs.items()]
     return mounts or None
 
 
+def _tmpfs_size(options: str) -> int | None:
+    """`size=64m` of a container's tmpfs options, in bytes (a Swarm tmpfs mount takes only a size and a
+    mode: ServiceTaskSpecContainerSpecMountTmpfsOptionsArgs)."""
+    units = {"k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
+    for option in options.split(","):
+        if option.startswith("size="):
+            value = option.removeprefix("size=")
+            return int(value[:-1]) * units[value[-1].lower()] if value[-1].isalpha() else int(value)
+    return None
+
+
 def _endpoint(args: ServiceArgs, placement: SwarmPlacement) -> docker.ServiceEndpointSpecArgs | None:
+    """Published ports, through the routing mesh (every node; a bind address cannot be honoured)."""
     publish = args.settings.publish
-    if publish is None or args.container_port is None or placement.host_network:
+    pairs = [(p.internal, p.external) for p in args.ports]
+    if publish is not None and args.container_port is not None:
+        pairs.insert(0, (args.container_port, publish.host_port))
+    if not pairs or placement.host_network:
         return None
     return docker.ServiceEndpointSpecArgs(mode="vip", ports=[docker.ServiceEndpointSpecPortArgs(
-        target_port=args.container_port, published_port=publish.host_port, publish_mode="ingress")])
+        target_port=internal, published_port=external, publish_mode="ingress") for internal, external in pairs])
 
 
 # What a component declares for a service: a container, or a Swarm service.

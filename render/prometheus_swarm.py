@@ -10,7 +10,8 @@ platform service scaled from 2 to 4 replicas needs no change here.
 - Every other service is found with `role: tasks`, at the task's address on the stack's overlay
   network; a task is a target while Docker both wants it and reports it running.
 - The platform's services opt in with service labels (`deploy.labels` in a compose file):
-  SCRAPE_LABEL=true, PORT_LABEL=<port>, and optionally PATH_LABEL and JOB_LABEL.
+  SCRAPE_LABEL=true, PORT_LABEL=<port>, and optionally PATH_LABEL and JOB_LABEL; they are scraped
+  on the targets overlay (`<project>-<stack>-targets`), the stack's own services on its own one.
 
 Labels every target gets: `node` (the node's hostname), `service` (the Swarm service),
 `task` (`<service>.<slot>` for a replicated service, `<service>.<node>` for a global one:
@@ -27,7 +28,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from render.prometheus import RULES_DIR
+from render.prometheus import (
+    ALERTMANAGER_PASSWORD_FILE,
+    ALERTMANAGER_USER,
+    PROMETHEUS_PASSWORD_FILE,
+    PROMETHEUS_USER,
+    RULES_DIR,
+    basic_auth,
+)
 from render.yamlout import dump_yaml
 from settings.model import CONTAINER_PORTS, StackSettings
 
@@ -63,8 +71,13 @@ class SwarmDiscovery:
 
 
 def overlay_network_name(settings: StackSettings) -> str:
-    """The stack's overlay network: every scraped task must be attached to it."""
+    """The stack's own overlay network: its services are scraped there."""
     return f"{settings.project}-{settings.stack}"
+
+
+def targets_network_name(settings: StackSettings) -> str:
+    """The overlay the platform's services join to be scraped (components/stack.py)."""
+    return f"{settings.project}-{settings.stack}-targets"
 
 
 def meta(name: str) -> str:
@@ -136,9 +149,11 @@ def _node_exporter_job(settings: StackSettings, discovery: SwarmDiscovery) -> di
 
 
 def _task_job(job: str, settings: StackSettings, discovery: SwarmDiscovery, path: str) -> dict[str, Any]:
+    auth = {"basic_auth": basic_auth(ALERTMANAGER_USER, ALERTMANAGER_PASSWORD_FILE)} if job == "alertmanager" else {}
     return {
         "job_name": job,
         "metrics_path": path,
+        **auth,
         "dockerswarm_sd_configs": _sd(discovery, "tasks"),
         "relabel_configs": [
             {"source_labels": [meta("service_name")], "regex": _exactly(settings.name(job)), "action": "keep"},
@@ -159,7 +174,7 @@ def _platform_job(settings: StackSettings, discovery: SwarmDiscovery) -> dict[st
             {"source_labels": [service_label_meta(SCRAPE_LABEL)], "regex": "true", "action": "keep"},
             # Without a valid port label there is nothing to scrape (port 80 would be a guess).
             {"source_labels": [port], "regex": "[1-9][0-9]{0,4}", "action": "keep"},
-            *_running_tasks_on(overlay_network_name(settings)),
+            *_running_tasks_on(targets_network_name(settings)),
             {"source_labels": ["__address__", port], "regex": "(.+):\\d+;(\\d+)", "replacement": "${1}:${2}",
              "target_label": "__address__"},
             {"source_labels": [path], "regex": "(/.*)", "target_label": "__metrics_path__"},
@@ -174,6 +189,7 @@ def _platform_job(settings: StackSettings, discovery: SwarmDiscovery) -> dict[st
 def _alertmanagers(settings: StackSettings, discovery: SwarmDiscovery) -> dict[str, Any]:
     """Every running Alertmanager peer: Prometheus sends each alert to all of them."""
     return {
+        "basic_auth": basic_auth(ALERTMANAGER_USER, ALERTMANAGER_PASSWORD_FILE),
         "dockerswarm_sd_configs": _sd(discovery, "tasks"),
         "relabel_configs": [
             {"source_labels": [meta("service_name")], "regex": _exactly(settings.name("alertmanager")),
@@ -197,7 +213,8 @@ def render_swarm_prometheus_config(settings: StackSettings, discovery: SwarmDisc
         "rule_files": [f"{RULES_DIR}/*.yml"],
         "alerting": {"alertmanagers": [_alertmanagers(settings, d)]},
         "scrape_configs": [
-            {"job_name": "prometheus", "static_configs": [{"targets": [f"localhost:{d.ports['prometheus']}"]}]},
+            {"job_name": "prometheus", "basic_auth": basic_auth(PROMETHEUS_USER, PROMETHEUS_PASSWORD_FILE),
+             "static_configs": [{"targets": [f"localhost:{d.ports['prometheus']}"]}]},
             _node_exporter_job(settings, d),
             *(_task_job(job, settings, d, path) for job, path in TASK_JOBS.items()),
             _platform_job(settings, d),

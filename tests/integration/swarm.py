@@ -4,8 +4,10 @@ Node addresses are 127.0.0.1-3 (node-exporter on the host network listens there)
 overlay address is its own 127.0.1.x, where a real `prometheus-node-exporter` answers on the
 service's port and metrics path. Prometheus runs the rendered swarm configuration; the test copy
 differs only in: the Engine API URL (the stand-in), `refresh_interval` 1s, the services' ports
-(free loopback ports, through `SwarmDiscovery.ports`), 1s scrape interval (a setting), and no
-rule files (rules are tested on the single-host stack).
+(free loopback ports, through `SwarmDiscovery.ports`), 1s scrape interval (a setting), the basic-auth
+`password_file`s in a temp dir, and no rule files (rules are tested on the single-host stack). The
+stack's services are on its own overlay, the platform's on the targets overlay, postgres-exporter on
+both (as components/ attach them).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from render.prometheus_swarm import (
     SwarmDiscovery,
     overlay_network_name,
     render_swarm_prometheus_config,
+    targets_network_name,
 )
 from render.yamlout import dump_yaml
 from settings.model import CONTAINER_PORTS, PROJECT, StackSettings, parse_settings
@@ -77,6 +80,7 @@ class SwarmStack:
     work: Path
     overlay: Network
     ingress: Network
+    targets_net: Network
     expected: dict[str, Expected] = field(default_factory=dict)  # task id (or node id) -> target
     exporters: dict[str, Process] = field(default_factory=dict)
     _addresses: itertools.count[int] = field(default_factory=lambda: itertools.count(2))
@@ -117,7 +121,10 @@ class SwarmStack:
         """A running task on `node` (next free slot unless given); when `job` is set, a real exporter
         behind it and the target it must give."""
         address = f"127.0.1.{next(self._addresses)}"
-        networks = {self.overlay.id: f"{address}/8"}
+        platform = service.labels.get(SCRAPE_LABEL) == "true"
+        networks = {(self.targets_net if platform else self.overlay).id: f"{address}/8"}
+        if service.name == self.settings.name("postgres-exporter"):  # it also reaches the platform's database
+            networks[self.targets_net.id] = f"127.0.3.{next(self._addresses)}/8"  # nothing listens there
         if service.published:
             networks[self.ingress.id] = f"127.0.2.{next(self._addresses)}/8"  # nothing listens there
         with self.cluster.lock:
@@ -223,6 +230,14 @@ def prometheus_config(stack: SwarmStack) -> dict[str, Any]:
     discovery = SwarmDiscovery(docker_api_url=stack.api.url, refresh_interval="1s", ports=stack.ports)
     config = render_swarm_prometheus_config(stack.settings, discovery)
     config["rule_files"] = []
+    # The passwords Prometheus sends (node-exporter ignores them): files in the temp dir instead.
+    sections = [*config["scrape_configs"], *config["alerting"]["alertmanagers"]]
+    for section in sections:
+        if "basic_auth" in section:
+            path = stack.work / "secrets" / Path(section["basic_auth"]["password_file"]).name
+            path.parent.mkdir(exist_ok=True)
+            path.write_text("not-checked-by-node-exporter")
+            section["basic_auth"]["password_file"] = str(path)
     return config
 
 
@@ -235,11 +250,12 @@ def start_swarm() -> SwarmStack:
     cluster = Cluster()
     overlay = Network(id=cluster.new_id("net"), name=overlay_network_name(settings))
     ingress = Network(id=cluster.new_id("net"), name="ingress", ingress=True)
-    cluster.networks += [overlay, ingress]
+    targets = Network(id=cluster.new_id("net"), name=targets_network_name(settings))
+    cluster.networks += [overlay, ingress, targets]
     work = Path(tempfile.mkdtemp(prefix="christmas-swarm-"))
     stack = SwarmStack(settings=settings, ports={**CONTAINER_PORTS, **ports}, cluster=cluster,
                        api=EngineApi(cluster, ports["docker-api"]), processes=Processes(BUILD_DIR / str(os.getpid())),
-                       work=work, overlay=overlay, ingress=ingress)
+                       work=work, overlay=overlay, ingress=ingress, targets_net=targets)
     try:
         stack.api.start()
         build_cluster(stack)

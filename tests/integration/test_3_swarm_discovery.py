@@ -72,6 +72,8 @@ def test_unlabelled_stopped_and_foreign_network_tasks_are_not_targets(swarm: Swa
     urls = {t["scrapeUrl"] for t in swarm.targets()}
     # The api tasks are also on the ingress network (127.0.2.x): scraped once, on the overlay only.
     assert not [u for u in urls if "//127.0.2." in u]
+    # postgres-exporter is also on the targets network (127.0.3.x): scraped once, on the stack's own.
+    assert not [u for u in urls if "//127.0.3." in u]
     # The shut-down api task of slot 1 (on node-3) is not scraped: slot 1 is its replacement on node-1.
     api = {t["labels"]["task"]: t["labels"]["node"] for t in swarm.targets() if t["labels"]["job"] == "api"}
     assert api == {"christmas_api.1": "node-1", "christmas_api.2": "node-2"}

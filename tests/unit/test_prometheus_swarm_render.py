@@ -63,7 +63,7 @@ def test_platform_labels_are_the_documented_ones():
     assert {service_label_meta(label) for label in (SCRAPE_LABEL, PORT_LABEL, PATH_LABEL, JOB_LABEL)} <= sources
 
 
-def test_only_the_stack_overlay_network_is_scraped():
+def test_the_stack_is_scraped_on_its_own_overlay_and_the_platform_on_the_targets_one():
     settings = stack_settings("swarm")
     assert overlay_network_name(settings) == "christmas-monitoring-swarm"
     for name, job in _jobs().items():
@@ -71,5 +71,14 @@ def test_only_the_stack_overlay_network_is_scraped():
             continue
         keeps = [r for r in job["relabel_configs"]
                  if r.get("source_labels") == ["__meta_dockerswarm_network_name"]]
-        assert keeps == [{"source_labels": ["__meta_dockerswarm_network_name"], "regex": "christmas-monitoring-swarm",
+        network = "christmas-monitoring-swarm-targets" if name == "platform" else "christmas-monitoring-swarm"
+        assert keeps == [{"source_labels": ["__meta_dockerswarm_network_name"], "regex": network,
                           "action": "keep"}], name
+
+
+def test_prometheus_authenticates_to_itself_and_to_alertmanager_as_on_one_host():
+    config = render_swarm_prometheus_config(stack_settings("swarm"))
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert jobs["prometheus"]["basic_auth"]["password_file"] == "/etc/prometheus/secrets/prometheus-password"
+    assert jobs["alertmanager"]["basic_auth"]["password_file"] == "/etc/prometheus/secrets/alertmanager-password"
+    assert config["alerting"]["alertmanagers"][0]["basic_auth"]["username"] == "alertmanager"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from typing import Any
 
 import pytest
@@ -92,7 +93,7 @@ def _data_of(run: ProgramRun, mount_id: str) -> Any:
     return next(r for r in run.resources if f"{r.name}-id" == mount_id).inputs["data"]
 
 
-def test_files_are_configs_named_by_their_content_and_secrets_under_run_secrets(swarm_run):
+def test_files_are_configs_named_by_their_content(swarm_run):
     prometheus = spec(swarm_run, "prometheus")["containerSpec"]
     config = next(c for c in prometheus["configs"] if c["fileName"] == "/etc/prometheus/prometheus.yml")
     text = base64.b64decode(unwrap(_data_of(swarm_run, config["configId"]))).decode()
@@ -100,78 +101,57 @@ def test_files_are_configs_named_by_their_content_and_secrets_under_run_secrets(
     assert config["configName"] == content_name("christmas-monitoring-swarm-prometheus", config["fileName"], text)
     # A different content would be a different object: the service rolls to it.
     assert content_name("x", "/a.yml", text + "#") != content_name("x", "/a.yml", text)
-    for name in ("alertmanager", "elastic-setup", "kibana-setup"):
+
+
+def _secret_files_of_containers(run: ProgramRun) -> dict[str, set[tuple[str, str]]]:
+    """service -> {(path, owner)} of every secret file a single-host container receives."""
+    found: dict[str, set[tuple[str, str]]] = {}
+    for container in run.containers():
+        labels = {item["label"]: item["value"] for item in unwrap(container.inputs["labels"])}
+        service = re.sub(r"-\d+$", "", labels["com.christmas.monitoring.service"])
+        for upload in unwrap(container.inputs.get("uploads", [])):
+            if upload.get("permissions") == "0400":
+                found.setdefault(service, set()).add((upload["file"], f"{upload['owner']}:{upload['group']}"))
+    return found
+
+
+def test_every_secret_file_of_one_host_is_a_swarm_secret_at_the_same_path_owner_and_mode(swarm_run, prod_run):
+    expected = _secret_files_of_containers(prod_run)
+    assert expected, "the single-host stack delivers its secrets as files"
+    for name, files in expected.items():
+        if name not in services(swarm_run):
+            continue
         container = spec(swarm_run, name)["containerSpec"]
-        (secret,) = container["secrets"]
-        assert secret["fileName"].startswith("/run/secrets/") and secret["fileMode"] == 0o400
-        assert is_secret(_data_of(swarm_run, secret["secretId"])), name
-        # The program reads the secret file where Swarm puts it.
-        assert any(secret["fileName"] in arg for arg in container["args"]), name
-
-
-def test_grafana_and_elasticsearch_read_their_passwords_from_swarm_secrets_not_the_environment(swarm_run):
-    for name, variables, suffix in (("grafana", ("GF_SECURITY_ADMIN_PASSWORD", "GF_SMTP_PASSWORD"), "__FILE"),
-                                    ("elasticsearch", ("ELASTIC_PASSWORD",), "_FILE")):
-        raw = next(r for r in swarm_run.of_type(SERVICE) if _service(r) == name).inputs["taskSpec"]
-        assert not is_secret(raw), f"{name}: its task spec holds no secret, so the plan shows it"
-        container = unwrap(raw)["containerSpec"]
-        files = {s["fileName"]: s for s in container["secrets"]}
-        for variable in variables:
-            assert variable not in container["env"]
-            assert container["env"][variable + suffix] == f"/run/secrets/{variable}"
-            assert is_secret(_data_of(swarm_run, files[f"/run/secrets/{variable}"]["secretId"]))
-    health = spec(swarm_run, "elasticsearch")["containerSpec"]["healthcheck"]["tests"][1]
-    assert "$(cat /run/secrets/ELASTIC_PASSWORD)" in health
-
-
-@pytest.mark.parametrize(("name", "variables", "command"), [
-    ("kibana", ("KIBANA_SYSTEM_PASSWORD", "KIBANA_ENCRYPTION_KEY"),
-     ["/bin/tini", "--", "/usr/local/bin/kibana-docker"]),
-    ("fluent-bit", ("ES_WRITER_PASSWORD",), ["/fluent-bit/bin/fluent-bit", "-c", "/fluent-bit/etc/fluent-bit.conf"]),
-    ("postgres-exporter", ("DATA_SOURCE_NAME",), ["/bin/postgres_exporter", "--collector.stat_statements"]),
-])
-def test_services_that_read_secrets_from_their_environment_get_them_from_swarm_secrets(swarm_run, name, variables,
-                                                                                        command):
-    container = spec(swarm_run, name)["containerSpec"]
-    assert not set(variables) & set(container.get("env") or {})
-    # The loader exports each secret file, then runs the image's own entrypoint and command.
-    assert container["commands"] == ["/bin/sh", "/etc/christmas-monitoring/env-from-secrets.sh"]
-    assert container["args"] == command
-    files = {s["fileName"] for s in container["secrets"]}
-    assert files == {f"/run/secrets/{v}" for v in variables}
+        mounted = {(s["fileName"], f"{s['fileUid']}:{s['fileGid']}") for s in container.get("secrets") or []}
+        assert files <= mounted, name
+        for secret in container.get("secrets") or []:
+            assert secret["fileMode"] == 0o400, (name, secret["fileName"])
+            assert is_secret(_data_of(swarm_run, secret["secretId"])), (name, secret["fileName"])
 
 
 def test_no_service_spec_holds_a_secret_so_the_plan_shows_every_one(swarm_run):
     assert [r.name for r in swarm_run.of_type(SERVICE) if is_secret(r.inputs["taskSpec"])] == []
 
 
-def test_a_secret_name_carries_a_random_id_not_a_hash_of_the_password(swarm_run):
-    container = spec(swarm_run, "grafana")["containerSpec"]
-    secret = next(s for s in container["secrets"] if s["fileName"] == "/run/secrets/GF_SECURITY_ADMIN_PASSWORD")
-    version = swarm_run.named("grafana-GF_SECURITY_ADMIN_PASSWORD-version")
-    assert version.type == "random:index/randomId:RandomId"
-    # The id is drawn again when the password changes: the password is its keeper, kept secret.
-    assert is_secret(version.inputs["keepers"]) or is_secret(version.inputs["keepers"]["content"])
-    password = unwrap(version.inputs["keepers"])["content"]
-    assert secret["secretName"] != content_name("christmas-monitoring-swarm-grafana",
-                                                "/run/secrets/GF_SECURITY_ADMIN_PASSWORD", password)
+def test_a_secret_name_carries_a_random_id_not_a_hash_of_the_content(swarm_run):
+    versions = swarm_run.of_type("random:index/randomId:RandomId")
+    assert len(versions) == len(swarm_run.of_type("docker:index/secret:Secret"))
+    for version in versions:
+        # The id is drawn again when the content changes: the content is its keeper, kept secret.
+        assert is_secret(version.inputs["keepers"]) or is_secret(version.inputs["keepers"]["content"])
+    secret = swarm_run.of_type("docker:index/secret:Secret")[0]
+    content = base64.b64decode(unwrap(secret.inputs["data"])).decode()
+    assert not unwrap(secret.inputs["name"]).endswith(content_name("x", "/f", content)[-12:])
 
 
-def test_data_volumes_are_created_on_the_node_that_runs_the_task(swarm_run):
-    # A docker.Volume would exist on the manager only; the task's node creates the named volume.
-    assert swarm_run.of_type("docker:index/volume:Volume") == []
-    (mount,) = spec(swarm_run, "prometheus")["containerSpec"]["mounts"]
-    assert (mount["type"], mount["source"], mount["target"]) == (
-        "volume", "christmas-monitoring-swarm-prometheus-data", "/prometheus")
-    assert {"label": "com.christmas.monitoring.service", "value": "prometheus"} in mount["volumeOptions"]["labels"]
-    args = spec(swarm_run, "node-exporter")["containerSpec"]["args"]
-    # No host PID namespace for a Swarm service: the host's /proc through the host mount.
-    assert "--path.procfs=/host/proc" in args and "--path.rootfs=/host" in args
-
-
-def test_stack_network_is_an_attachable_overlay(swarm_run):
-    (network,) = swarm_run.of_type("docker:index/network:Network")
-    assert unwrap(network.inputs)["driver"] == "overlay" and unwrap(network.inputs)["attachable"] is True
+def test_stack_networks_are_attachable_overlays_and_prometheus_joins_the_targets_one(swarm_run):
+    networks = {unwrap(n.inputs)["name"]: unwrap(n.inputs) for n in swarm_run.of_type("docker:index/network:Network")}
+    assert set(networks) == {"christmas-monitoring-swarm", "christmas-monitoring-swarm-targets"}
+    assert all(n["driver"] == "overlay" and n["attachable"] is True for n in networks.values())
+    for name in ("prometheus", "postgres-exporter"):
+        joined = [n["id"] for n in spec(swarm_run, name)["networksAdvanceds"]]
+        assert joined == ["christmas-monitoring-swarm", "christmas-monitoring-swarm-targets"], name
+    assert [n["id"] for n in spec(swarm_run, "grafana")["networksAdvanceds"]] == ["christmas-monitoring-swarm"]
 
 
 def test_known_secret_values_never_appear_in_plain_text(swarm_run):

@@ -16,19 +16,19 @@ from typing import Any
 import pulumi
 import pulumi_docker as docker
 
+from settings.catalog import PROJECT_LABEL, SERVICE_LABEL, STACK_LABEL
 from settings.model import ServiceSettings
 
 TYPE_PREFIX = "christmas:monitoring"
 # Secret files: readable by their owner only.
 SECRET_FILE_MODE = "0400"
-LABEL_PREFIX = "com.christmas.monitoring"
 
 # Docker's json-file driver rotates at 10 MiB x 3 files: a chatty container cannot fill the disk.
 LOG_OPTS: dict[str, str] = {
     "max-size": "10m",
     "max-file": "3",
     # Fluent Bit reads these attributes from each log line to tell services apart.
-    "labels": f"{LABEL_PREFIX}.service,{LABEL_PREFIX}.stack",
+    "labels": f"{SERVICE_LABEL},{STACK_LABEL}",
     "tag": "{{.Name}}",
 }
 
@@ -149,6 +149,36 @@ class ServiceArgs:
     depends_on: Sequence[pulumi.Resource] = ()
 
 
+def _labels(args: ServiceArgs) -> list[docker.ContainerLabelArgs]:
+    labels = {PROJECT_LABEL: args.project, STACK_LABEL: args.stack, SERVICE_LABEL: args.service}
+    return [docker.ContainerLabelArgs(label=k, value=v) for k, v in labels.items()]
+
+
+def _networks(args: ServiceArgs) -> list[docker.ContainerNetworksAdvancedArgs]:
+    """The stack network (reached by the service's name), then any other it joins."""
+    return [docker.ContainerNetworksAdvancedArgs(name=args.network_name, aliases=[args.service])] + [
+        docker.ContainerNetworksAdvancedArgs(name=n.name, aliases=[args.service], ipv4_address=n.ipv4_address)
+        for n in args.networks]
+
+
+def _ports(args: ServiceArgs) -> list[docker.ContainerPortArgs] | None:
+    publish = args.settings.publish
+    ports = []
+    if publish is not None and args.container_port is not None:
+        ports.append(docker.ContainerPortArgs(internal=args.container_port, external=publish.host_port,
+                                              ip=publish.bind_address))
+    ports += [docker.ContainerPortArgs(internal=p.internal, external=p.external, ip=p.address) for p in args.ports]
+    return ports or None
+
+
+def _volumes(args: ServiceArgs) -> list[docker.ContainerVolumeArgs] | None:
+    volumes = [docker.ContainerVolumeArgs(volume_name=v.volume_name, container_path=v.container_path,
+                                          read_only=v.read_only) for v in args.volumes]
+    volumes += [docker.ContainerVolumeArgs(host_path=m.host_path, container_path=m.container_path,
+                                           read_only=m.read_only) for m in args.host_mounts]
+    return volumes or None
+
+
 class Service(pulumi.ComponentResource):
     """A container with the stack's hardening defaults, and the image it runs."""
 
@@ -175,16 +205,6 @@ class Service(pulumi.ComponentResource):
 
     def _container_args(self, args: ServiceArgs) -> docker.ContainerArgs:
         s = args.settings
-        labels = {
-            f"{LABEL_PREFIX}.project": args.project,
-            f"{LABEL_PREFIX}.stack": args.stack,
-            f"{LABEL_PREFIX}.service": args.service,
-        }
-        ports = []
-        if s.publish is not None and args.container_port is not None:
-            ports.append(docker.ContainerPortArgs(
-                internal=args.container_port, external=s.publish.host_port, ip=s.publish.bind_address))
-        ports += [docker.ContainerPortArgs(internal=p.internal, external=p.external, ip=p.address) for p in args.ports]
         hc = args.healthcheck
         return docker.ContainerArgs(
             name=args.container_name,
@@ -218,23 +238,11 @@ class Service(pulumi.ComponentResource):
             or None,
             log_driver="json-file",
             log_opts=LOG_OPTS,
-            labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in labels.items()],
-            networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network_name, aliases=[args.service])]
-            + [docker.ContainerNetworksAdvancedArgs(name=n.name, aliases=[args.service], ipv4_address=n.ipv4_address)
-               for n in args.networks],
-            ports=ports or None,
+            labels=_labels(args),
+            networks_advanced=_networks(args),
+            ports=_ports(args),
             uploads=[self._upload(u) for u in args.uploads] or None,
-            volumes=[
-                docker.ContainerVolumeArgs(volume_name=v.volume_name, container_path=v.container_path,
-                                           read_only=v.read_only)
-                for v in args.volumes
-            ]
-            + [
-                docker.ContainerVolumeArgs(host_path=m.host_path, container_path=m.container_path,
-                                           read_only=m.read_only)
-                for m in args.host_mounts
-            ]
-            or None,
+            volumes=_volumes(args),
             # Give a service time to flush (TSDB head, Elasticsearch translog) before it is killed.
             stop_timeout=30,
             destroy_grace_seconds=30,

@@ -30,8 +30,8 @@ import pulumi
 import pulumi_docker as docker
 import pulumi_random as random
 
-from components.service import LABEL_PREFIX, LOG_OPTS, SECRET_FILE_MODE, TYPE_PREFIX, Service, ServiceArgs, Upload
-from settings.catalog import CATALOG
+from components.service import LOG_OPTS, SECRET_FILE_MODE, TYPE_PREFIX, Service, ServiceArgs, Upload
+from settings.catalog import CATALOG, LABEL_PREFIX, PROJECT_LABEL, SERVICE_LABEL, STACK_LABEL
 
 # Node labels the operator sets to place the stateful services (README, docs/scale-out.md).
 NODE_LABEL_PREFIX = "christmas-monitoring"
@@ -194,8 +194,7 @@ class SwarmService(pulumi.ComponentResource):
 
 
 def _labels(args: ServiceArgs) -> dict[str, str]:
-    return {f"{LABEL_PREFIX}.project": args.project, f"{LABEL_PREFIX}.stack": args.stack,
-            f"{LABEL_PREFIX}.service": args.service}
+    return {PROJECT_LABEL: args.project, STACK_LABEL: args.stack, SERVICE_LABEL: args.service}
 
 
 def _constraints(placement: SwarmPlacement) -> list[str]:

@@ -36,10 +36,10 @@ from offline.mocks import (
     stack_file_config,
     unwrap,
 )
+from settings.catalog import SERVICE_LABEL
 
 CONTAINER = "docker:index/container:Container"
 SWARM_SERVICE = "docker:index/service:Service"
-SERVICE_LABEL = "com.christmas.monitoring.service"
 
 
 def plan_config(stack: str) -> tuple[dict[str, str], set[str]]:

@@ -37,9 +37,9 @@ from render.prometheus import (
     basic_auth,
 )
 from render.yamlout import dump_yaml
+from settings.catalog import LABEL_PREFIX
 from settings.model import CONTAINER_PORTS, StackSettings
 
-LABEL_PREFIX = "com.christmas.monitoring"
 # The service labels a platform service sets to be scraped (documented in the README).
 SCRAPE_LABEL = f"{LABEL_PREFIX}.scrape"
 PORT_LABEL = f"{LABEL_PREFIX}.port"

@@ -10,6 +10,7 @@ from components.auth import authenticated_healthcheck, password_upload, web_conf
 from components.context import StackContext
 from components.service import (
     TYPE_PREFIX,
+    Healthcheck,
     HostMount,
     NetworkAttachment,
     Upload,
@@ -18,11 +19,17 @@ from components.service import (
     secret_uploads,
 )
 from components.swarm_service import Workload, workload
+from render import blackbox
 from render import postgres_exporter as pg
 from render import prometheus as prom
 from render.prometheus_swarm import render_swarm_prometheus_yml
 from render.web_config import PROMETHEUS_WEB_CONFIG
 from settings.catalog import SERVICE_LABEL, STACK_LABEL
+
+# cAdvisor metric kinds (container/factory.go): cpu, memory (working set, limit), network (in/out),
+# oom_event (container_oom_events_total). Spec series (start time, limits, last seen) are always on.
+CADVISOR_METRICS: tuple[str, ...] = ("cpu", "memory", "network", "oom_event")
+NODE_EXPORTER_ADDRESS_ENV = "NODE_EXPORTER_ADDRESS"
 
 
 class Metrics(pulumi.ComponentResource):
@@ -38,6 +45,7 @@ class Metrics(pulumi.ComponentResource):
         self.node_exporter = self._node_exporter(ctx)
         self.cadvisor = self._cadvisor(ctx)
         self.postgres_exporter = self._postgres_exporter(ctx)
+        self.blackbox_exporter = self._blackbox_exporter(ctx)
         self.docker_api = self._docker_api(ctx) if s.swarm else None
         self.prometheus = self._prometheus(ctx, depends_on)
         self.prometheus_url = s.url_of("prometheus")
@@ -48,7 +56,8 @@ class Metrics(pulumi.ComponentResource):
         p = s.prometheus
         volume = ctx.data_volume("prometheus", parent=self)
         # On a Swarm, targets are discovered through the Engine API instead of listed.
-        config = render_swarm_prometheus_yml(s) if s.swarm else prom.render_prometheus_yml(s)
+        config: pulumi.Input[str] = render_swarm_prometheus_yml(s) if s.swarm else pulumi.Output.from_input(
+            ctx.network_gateway).apply(lambda gateway: prom.render_prometheus_yml(s, gateway))
         uploads = [Upload(prom.CONFIG_PATH, config)]
         uploads += [Upload(f"{prom.RULES_DIR}/{file}", text) for file, text in prom.render_rule_files(s).items()]
         uploads += [
@@ -90,19 +99,48 @@ class Metrics(pulumi.ComponentResource):
                                    why="the manager's Engine API, proxied read-only to Prometheus' discovery")],
         ), opts=pulumi.ResourceOptions(parent=self))
 
-    def _node_exporter(self, ctx: StackContext) -> Workload:
-        # A Swarm service cannot join the host PID namespace: node-exporter reads the host's own
-        # /proc and /sys through the read-only host mount instead (the same counters).
-        swarm_paths = ["--path.procfs=/host/proc", "--path.sysfs=/host/sys"] if ctx.settings.swarm else []
+    def _swarm_node_exporter(self, ctx: StackContext) -> Workload:
+        """One task per node on the host network, found by Prometheus at `<node address>:9100`
+        (render/prometheus_swarm.py). A Swarm service cannot join the host PID namespace: it reads
+        the host's own /proc and /sys through the read-only host mount instead (the same counters)."""
         return workload(ctx.settings.target, "node-exporter", ctx.service_args(
             "node-exporter",
-            command=["--path.rootfs=/host", *swarm_paths, "--collector.filesystem.mount-points-exclude="
-                     "^/(dev|proc|sys|run|var/lib/docker/.+)($|/)"],
+            command=["--path.rootfs=/host", "--path.procfs=/host/proc", "--path.sysfs=/host/sys",
+                     "--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|run|var/lib/docker/.+)($|/)"],
             healthcheck=http_healthcheck(ctx.port("node-exporter"), "/metrics"),
-            # The host's filesystems, read-only, so disk and filesystem metrics are the host's.
-            host_mounts=[HostMount("/", "/host", why="host CPU, memory, disk and filesystem metrics")],
-            # The host's PID namespace so process and CPU counters are the host's, not the container's.
+            host_mounts=[HostMount("/", "/host", propagation="rslave",
+                                   why="host CPU, memory, disk and filesystem metrics")],
+            network_mode="host",
+            read_only_rootfs=True,
+            user="65534:65534",
+        ), opts=pulumi.ResourceOptions(parent=self))
+
+    def _node_exporter(self, ctx: StackContext) -> Workload:
+        if ctx.settings.swarm:
+            return self._swarm_node_exporter(ctx)
+        # Listens only on the host's address on the stack network: reachable by Prometheus, not
+        # from outside the host, and the dev and prod stacks (two networks) do not collide.
+        address: pulumi.Output[str] = pulumi.Output.from_input(ctx.network_gateway).apply(prom.node_exporter_target)
+        return workload(ctx.settings.target, "node-exporter", ctx.service_args(
+            "node-exporter",
+            command=address.apply(lambda where: [
+                "--path.rootfs=/host", f"--web.listen-address={where}",
+                "--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|run|var/lib/docker/.+)($|/)"]),
+            # The address is known once Docker made the network: the healthcheck (busybox sh and
+            # wget) reads it from the environment, which holds nothing else.
+            envs=address.apply(lambda where: [f"{NODE_EXPORTER_ADDRESS_ENV}={where}"]),
+            healthcheck=Healthcheck(test=["CMD-SHELL",
+                                          f'wget -q --spider "http://${NODE_EXPORTER_ADDRESS_ENV}/metrics"']),
+            # The host's filesystems, read-only; rslave so a disk mounted later is seen too
+            # (node_exporter README, "Docker").
+            host_mounts=[HostMount("/", "/host", propagation="rslave",
+                                   why="host CPU, memory, disk and filesystem metrics")],
+            # The host's PID and network namespaces: process counters and network interfaces are
+            # the host's, not this container's (on the bridge, the Network panel showed only
+            # node-exporter's own traffic).
             pid_mode="host",
+            network_mode="host",
+            container_port=ctx.port("node-exporter"),
             read_only_rootfs=True,
             user="65534:65534",
         ), opts=pulumi.ResourceOptions(parent=self))
@@ -113,17 +151,25 @@ class Metrics(pulumi.ComponentResource):
             "cadvisor",
             command=["--docker_only=true", "--housekeeping_interval=15s", "--store_container_labels=false",
                      f"--whitelisted_container_labels={SERVICE_LABEL},{STACK_LABEL}",
-                     "--disable_metrics=percpu,sched,tcp,udp,disk,hugetlb,referenced_memory,cpu_topology,resctrl"],
+                     # The metric kinds the dashboards and alerts read, and no others: --enable_metrics
+                     # overrides --disable_metrics, whose value *replaces* the default list
+                     # (cmd/cadvisor.go, container/factory.go MetricSet.Set).
+                     f"--enable_metrics={','.join(CADVISOR_METRICS)}"],
             healthcheck=http_healthcheck(ctx.port("cadvisor"), "/healthz"),
             # Read-only views of the host that cAdvisor needs instead of `privileged`:
-            # cgroups (/sys), the Docker socket directory (container names) and Docker's state.
+            # cgroups (/sys), the Docker and containerd sockets (/var/run), Docker's state.
             host_mounts=[
                 HostMount("/", "/rootfs", why=why),
-                HostMount("/var/run", "/var/run", why="Docker socket, to name containers"),
+                HostMount("/var/run", "/var/run", why="Docker socket (container names), containerd socket "
+                          "(containerd image store)"),
                 HostMount("/sys", "/sys", why="cgroup statistics"),
                 HostMount("/var/lib/docker", "/var/lib/docker", why="container layers and metadata"),
             ],
+            # OOM kills are read from the kernel log; where kernel.dmesg_restrict=1 (Debian, Ubuntu)
+            # opening /dev/kmsg needs CAP_SYSLOG, and without it cAdvisor only logs "Could not configure
+            # a source for OOM detection, disabling OOM events" (manager/manager.go).
             devices=["/dev/kmsg"],
+            cap_add=["SYSLOG"],
             read_only_rootfs=True,
         ), opts=pulumi.ResourceOptions(parent=self))
 
@@ -147,3 +193,13 @@ class Metrics(pulumi.ComponentResource):
             user=pg.UID,
         ), opts=pulumi.ResourceOptions(parent=self))
 
+    def _blackbox_exporter(self, ctx: StackContext) -> Workload:
+        """Probes the public HTTPS endpoints: certificate expiry (render/blackbox.py)."""
+        return workload(ctx.settings.target, "blackbox-exporter", ctx.service_args(
+            "blackbox-exporter",
+            command=[f"--config.file={blackbox.CONFIG_PATH}"],
+            uploads=[Upload(blackbox.CONFIG_PATH, blackbox.render_blackbox_yml())],
+            healthcheck=http_healthcheck(ctx.port("blackbox-exporter"), "/-/healthy"),
+            # The image has no USER (root, Dockerfile at v0.28.0); the HTTP prober needs no privilege.
+            user="65534:65534",
+        ), opts=pulumi.ResourceOptions(parent=self))

@@ -164,9 +164,9 @@ class SwarmService(pulumi.ComponentResource):
         return docker.ServiceTaskSpecArgs(
             container_spec=docker.ServiceTaskSpecContainerSpecArgs(
                 image=s.image,
-                # Replaces the image's ENTRYPOINT (only where a service needs a wrapper); `args` stay its arguments.
-                commands=list(entrypoint) if entrypoint else None,
-                args=list(args.command) if args.command else None,
+                # Replaces the image's ENTRYPOINT (only where a service needs one); `args` stay its arguments.
+                commands=list(entrypoint or args.entrypoint or []) or None,
+                args=args.command,
                 env=_env_map(args.envs),
                 labels=[docker.ServiceTaskSpecContainerSpecLabelArgs(label=k, value=v)
                         for k, v in _labels(args).items()],
@@ -213,7 +213,7 @@ def _owner(args: ServiceArgs, upload: Upload) -> tuple[str, str]:
 def _networks(args: ServiceArgs, placement: SwarmPlacement) -> list[docker.ServiceTaskSpecNetworksAdvancedArgs]:
     """The stack network (aliased by the service's name) and the other networks it joins; `id` takes a
     network's name or id (the provider deprecates `name`). Fixed addresses do not exist for tasks."""
-    if placement.host_network:
+    if placement.host_network or args.network_mode == "host":
         return [docker.ServiceTaskSpecNetworksAdvancedArgs(id="host")]
     return [docker.ServiceTaskSpecNetworksAdvancedArgs(id=args.network_name, aliases=[args.service]),
             *(docker.ServiceTaskSpecNetworksAdvancedArgs(id=n.name) for n in args.networks)]
@@ -238,8 +238,10 @@ def _mounts(args: ServiceArgs) -> list[docker.ServiceTaskSpecContainerSpecMountA
     mounts = [docker.ServiceTaskSpecContainerSpecMountArgs(type="volume", source=v.volume_name, target=v.container_path,
                                                           read_only=v.read_only, volume_options=volume_labels)
               for v in args.volumes]
-    mounts += [docker.ServiceTaskSpecContainerSpecMountArgs(type="bind", source=m.host_path, target=m.container_path,
-                                                           read_only=m.read_only) for m in args.host_mounts]
+    mounts += [docker.ServiceTaskSpecContainerSpecMountArgs(
+        type="bind", source=m.host_path, target=m.container_path, read_only=m.read_only,
+        bind_options=docker.ServiceTaskSpecContainerSpecMountBindOptionsArgs(propagation=m.propagation)
+        if m.propagation else None) for m in args.host_mounts]
     mounts += [docker.ServiceTaskSpecContainerSpecMountArgs(
         type="tmpfs", target=path, tmpfs_options=docker.ServiceTaskSpecContainerSpecMountTmpfsOptionsArgs(
             size_bytes=_tmpfs_size(options))) for path, options in args.tmpfs.items()]
@@ -263,7 +265,7 @@ def _endpoint(args: ServiceArgs, placement: SwarmPlacement) -> docker.ServiceEnd
     pairs = [(p.internal, p.external) for p in args.ports]
     if publish is not None and args.container_port is not None:
         pairs.insert(0, (args.container_port, publish.host_port))
-    if not pairs or placement.host_network:
+    if not pairs or placement.host_network or args.network_mode == "host":
         return None
     return docker.ServiceEndpointSpecArgs(mode="vip", ports=[docker.ServiceEndpointSpecPortArgs(
         target_port=internal, published_port=external, publish_mode="ingress") for internal, external in pairs])

@@ -159,6 +159,9 @@ class _Mocks(pulumi.runtime.Mocks):
             # A new id when a keeper changes, as the provider replaces it; derived here only to be repeatable.
             keepers = json.dumps(args.inputs.get("keepers", {}), sort_keys=True, default=str)
             outputs["hex"] = hashlib.sha256(f"{args.name}{keepers}".encode()).hexdigest()[:12]
+        elif args.typ == "docker:index/network:Network":
+            # Docker assigns a bridge network's subnet and gateway; a fixed stand-in here.
+            outputs.setdefault("ipamConfigs", [{"subnet": "172.30.0.0/16", "gateway": "172.30.0.1"}])
         elif args.typ == "docker:index/remoteImage:RemoteImage":
             outputs["imageId"] = f"sha256:mock-{args.name}"
             outputs["repoDigest"] = f"{args.inputs.get('name')}@sha256:mock"

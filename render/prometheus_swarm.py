@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from render import blackbox
 from render.prometheus import (
     ALERTMANAGER_PASSWORD_FILE,
     ALERTMANAGER_USER,
@@ -57,6 +58,8 @@ TASK_JOBS: dict[str, str] = {
     "postgres-exporter": "/metrics",
     "alertmanager": "/metrics",
     "grafana": "/metrics",
+    "elasticsearch-exporter": "/metrics",
+    "blackbox-exporter": "/metrics",
 }
 PLATFORM_JOB = "platform"
 
@@ -218,6 +221,8 @@ def render_swarm_prometheus_config(settings: StackSettings, discovery: SwarmDisc
             _node_exporter_job(settings, d),
             *(_task_job(job, settings, d, path) for job, path in TASK_JOBS.items()),
             _platform_job(settings, d),
+            # The public endpoints, probed through the exporter by name, as on one host.
+            *([probes] if (probes := blackbox.scrape_job(settings)) else []),
         ],
     }
 

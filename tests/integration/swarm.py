@@ -46,7 +46,8 @@ NODE_EXPORTER = "/usr/bin/prometheus-node-exporter"
 # The stack's services Prometheus finds as tasks, their mode and replicas in this cluster.
 STACK_SERVICES: dict[str, tuple[str, int]] = {
     "cadvisor": ("global", 0), "fluent-bit": ("global", 0), "postgres-exporter": ("replicated", 1),
-    "alertmanager": ("replicated", 2), "grafana": ("replicated", 1),
+    "alertmanager": ("replicated", 2), "grafana": ("replicated", 1), "elasticsearch-exporter": ("replicated", 1),
+    "blackbox-exporter": ("replicated", 1),
 }
 METRICS_PATHS = {"fluent-bit": FLUENT_BIT_METRICS_PATH}
 
@@ -158,7 +159,8 @@ class SwarmStack:
 
     def targets(self) -> list[dict[str, Any]]:
         active: list[dict[str, Any]] = http_json(f"{self.prometheus_url}/api/v1/targets")["data"]["activeTargets"]
-        return [t for t in active if t["labels"]["job"] != "prometheus"]
+        # Listed, not discovered: Prometheus itself and the public endpoints' probes.
+        return [t for t in active if t["labels"]["job"] not in ("prometheus", "blackbox-https")]
 
     def shown(self) -> set[Expected]:
         return {Expected(t["labels"]["job"], t["labels"]["instance"], t["labels"].get("node", ""),
@@ -166,7 +168,7 @@ class SwarmStack:
                 for t in self.targets()}
 
     def up(self) -> dict[tuple[str, str], str]:
-        query = urllib.parse.quote('up{job!="prometheus"}')
+        query = urllib.parse.quote('up{job!~"prometheus|blackbox-https"}')
         result = http_json(f"{self.prometheus_url}/api/v1/query?query={query}")["data"]["result"]
         return {(r["metric"]["job"], r["metric"]["instance"]): r["value"][1] for r in result}
 

@@ -26,13 +26,17 @@ def _jobs() -> dict[str, dict[str, Any]]:
 def test_same_job_names_as_the_single_host_stack_plus_the_labelled_platform():
     # Rules and dashboards select by these job names; the platform's own jobs come from JOB_LABEL.
     assert sorted(_jobs()) == sorted(["prometheus", "node-exporter", "cadvisor", "fluent-bit", "postgres-exporter",
-                                      "alertmanager", "grafana", "platform"])
+                                      "alertmanager", "grafana", "elasticsearch-exporter", "blackbox-exporter",
+                                      "platform", "blackbox-https"])
 
 
-def test_only_prometheus_itself_is_a_static_target():
+def test_only_prometheus_itself_and_the_public_probes_are_static_targets():
     for name, job in _jobs().items():
         if name == "prometheus":
             assert job["static_configs"] == [{"targets": ["localhost:9090"]}]
+            continue
+        if name == "blackbox-https":  # public URLs, probed through the exporter by its name
+            assert {"target_label": "__address__", "replacement": "blackbox-exporter:9115"} in job["relabel_configs"]
             continue
         assert "static_configs" not in job
         (sd,) = job["dockerswarm_sd_configs"]
@@ -67,7 +71,7 @@ def test_the_stack_is_scraped_on_its_own_overlay_and_the_platform_on_the_targets
     settings = stack_settings("swarm")
     assert overlay_network_name(settings) == "christmas-monitoring-swarm"
     for name, job in _jobs().items():
-        if name in ("prometheus", "node-exporter"):
+        if name in ("prometheus", "node-exporter", "blackbox-https"):
             continue
         keeps = [r for r in job["relabel_configs"]
                  if r.get("source_labels") == ["__meta_dockerswarm_network_name"]]

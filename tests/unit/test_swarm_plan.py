@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 
 from offline.mocks import PLACEHOLDERS
+from render.prometheus import render_rule_files
+from settings.catalog import SERVICES
+from tests.conftest import stack_settings
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -30,10 +33,10 @@ def test_the_plan_lists_every_service_config_secret_and_the_network(plan):
     count = {t: sum(r["type"] == t for r in resources) for t in (
         "docker:index/service:Service", "docker:index/serviceConfig:ServiceConfig", "docker:index/secret:Secret",
         "docker:index/network:Network")}
-    # 13 services (11 long-running with the edge, 2 setup jobs); configs: prometheus.yml + 9 rule files +
-    # Fluent Bit's 2 + Alertmanager's entrypoint + the other files the containers get as uploads; every
-    # secret file a Swarm secret; the stack's two overlays.
-    assert count["docker:index/service:Service"] == 13 and count["docker:index/network:Network"] == 2
+    # Every service of the catalog (the two setup jobs included) and the second setup job; configs:
+    # prometheus.yml, its rule files, Alertmanager's entrypoint and every other file the containers
+    # get as uploads; every secret file a Swarm secret; the stack's two overlays.
+    assert count["docker:index/service:Service"] == len(SERVICES) + 1 and count["docker:index/network:Network"] == 2
     assert count["docker:index/serviceConfig:ServiceConfig"] >= 13 and count["docker:index/secret:Secret"] >= 10
     assert "node.labels.christmas-monitoring.prometheus==true" in stdout and "global" in stdout
 
@@ -59,4 +62,4 @@ def test_promtool_accepts_the_planned_swarm_prometheus_config(plan, tmp_path):
     config.write_text(text.replace("/etc/prometheus/rules", str(out / "prometheus/etc/prometheus/rules")))
     result = subprocess.run([promtool, "check", "config", str(config)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 9 rule files found" in result.stdout
+    assert f"SUCCESS: {len(render_rule_files(stack_settings('swarm')))} rule files found" in result.stdout

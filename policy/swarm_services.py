@@ -3,7 +3,8 @@
 A `docker.Service` carries its container in `taskSpec.containerSpec` and its limits in
 `taskSpec.resources.limits` (pulumi-docker 5.x); the rules are the container rules, read there.
 One-shot jobs (restart condition `none`) need no healthcheck. node-exporter alone may use the
-host network (its docs require it). A `docker.Secret`'s data must be a secret Output.
+host network (its docs require it). No secret in a service's spec or labels (what `docker service
+inspect` shows); a `docker.Secret`'s data must be a secret Output.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pulumi_policy import (
     ResourceValidationPolicy,
 )
 
-from policy.env_secrets import is_sensitive
+from policy.env_secrets import holds_secret, is_sensitive
 from policy.images import pin_problem
 from policy.values import describe, is_secret, plain, service_of
 
@@ -36,8 +37,9 @@ def _env_problems(container: Mapping[str, Any]) -> list[str]:
 
 def _problems(props: Mapping[str, Any], service: str | None) -> list[str]:
     task_raw: Any = props.get("taskSpec") or {}
-    # An env built from secrets makes the whole task spec a secret Output: nothing in it is plain text,
-    # and the other rules read it unwrapped.
+    # A secret in the task spec (an environment, a command line) is shown by `docker service inspect`
+    # on every manager: secrets reach a Swarm service only as Swarm secret files.
+    hidden = holds_secret(task_raw) or holds_secret(props.get("labels"))
     plaintext_env = [] if is_secret(task_raw) else _env_problems(task_raw.get("containerSpec") or {})
     task: dict[str, Any] = plain(task_raw) or {}
     container = task.get("containerSpec") or {}
@@ -53,6 +55,9 @@ def _problems(props: Mapping[str, Any], service: str | None) -> list[str]:
     tests = (container.get("healthcheck") or {}).get("tests") or []
     if not one_shot and (not tests or tests[0] == "NONE"):
         found.append("has no healthcheck: give its ServiceArgs a Healthcheck so Swarm replaces a hung task")
+    if hidden:
+        found.append("holds a secret where `docker service inspect` shows it: deliver it as a file "
+                     "(a secret Upload becomes a Swarm secret)")
     for name in plaintext_env:
         found.append(f"sets {name} in plain text: build the environment from a secret Output")
     networks = [n.get("id") or n.get("name") for n in task.get("networksAdvanceds") or []]

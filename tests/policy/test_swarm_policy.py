@@ -54,9 +54,16 @@ def test_a_missing_memory_limit_is_caught(swarm_run):
     s = service(swarm_run, "kibana")
     message = only(analyze([broken(s, lambda t: t["resources"].pop("limits"))]), s.urn)
     assert "memoryMb.kibana" in message
-    # A task spec that is a secret Output (an environment built from secrets) is still read.
-    message = only(analyze([broken(s, lambda t: t["resources"].pop("limits"), as_secret=True)]), s.urn)
-    assert "memoryMb.kibana" in message
+
+
+
+def test_a_secret_in_a_service_spec_is_caught(swarm_run):
+    s = service(swarm_run, "kibana")
+    message = only(analyze([broken(s, lambda t: None, as_secret=True)]), s.urn)
+    assert "docker service inspect" in message
+    nested = broken(s, lambda t: t["containerSpec"].update(args=["--password", {**SECRET_SIG, "value": "x" * 16}]))
+    message = only(analyze([nested]), s.urn)
+    assert "docker service inspect" in message and "x" * 16 not in message
 
 
 def test_a_missing_healthcheck_is_caught_but_not_on_a_one_shot_job(swarm_run):

@@ -9,8 +9,8 @@ from typing import Any
 import pulumi
 import pulumi_docker as docker
 
-from components.service import ServiceArgs
-from settings.catalog import SERVICE_LABEL, STACK_LABEL
+from components.service import Healthcheck, ServiceArgs, http_healthcheck
+from settings.catalog import CATALOG, SERVICE_LABEL, STACK_LABEL
 from settings.model import CONTAINER_PORTS, ServiceSettings, StackSettings
 
 
@@ -50,6 +50,20 @@ class StackContext:
     @staticmethod
     def port(service: str) -> int:
         return CONTAINER_PORTS[service]
+
+    @staticmethod
+    def health_path(service: str) -> str:
+        return CATALOG[service].health_path
+
+    @staticmethod
+    def http_health(service: str, **timing: Any) -> Healthcheck:
+        """The service's health endpoint from the catalog, asked with the image's busybox wget."""
+        return http_healthcheck(CONTAINER_PORTS[service], CATALOG[service].health_path, **timing)
+
+    @staticmethod
+    def user(service: str) -> str:
+        """The uid:gid the image runs as (settings/catalog.py)."""
+        return CATALOG[service].user
 
     def service_args(self, service: str, *, settings: ServiceSettings | None = None,
                      settings_of: str | None = None, **fields: Any) -> ServiceArgs:

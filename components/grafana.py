@@ -14,7 +14,7 @@ import pulumi
 import pulumiverse_grafana as grafana
 
 from components.context import StackContext
-from components.service import TYPE_PREFIX, VolumeMount, http_healthcheck, secret_file
+from components.service import TYPE_PREFIX, VolumeMount, secret_file
 from components.swarm_service import Workload, workload
 from mixin.dashboards import render_dashboards
 from mixin.dashboards.common import ALERTMANAGER_UID, ELASTICSEARCH_UID, FOLDERS, PROMETHEUS_UID
@@ -78,7 +78,7 @@ class Grafana(pulumi.ComponentResource):
             envs=envs,
             uploads=uploads,
             # busybox wget ships in the (Alpine-based) Grafana image.
-            healthcheck=http_healthcheck(port, gf.HEALTH_PATH),
+            healthcheck=ctx.http_health("grafana"),
             volumes=[VolumeMount(volume.name, gf.DATA_PATH)],
             # The password files are uploads, which Docker refuses into a read-only root
             # filesystem: the root stays writable (Grafana runs as uid 472, not root); state

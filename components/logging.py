@@ -16,7 +16,6 @@ from components.service import (
     HostMount,
     Upload,
     VolumeMount,
-    http_healthcheck,
     secret_file,
     secret_uploads,
 )
@@ -159,7 +158,7 @@ class Logging(pulumi.ComponentResource):
             entrypoint=ee.entrypoint(),
             command=ee.flags(),
             uploads=[secret_file(ee.PASSWORD_FILE, password, owner=ee.UID)],
-            healthcheck=http_healthcheck(ctx.port("elasticsearch-exporter"), "/healthz"),
+            healthcheck=ctx.http_health("elasticsearch-exporter"),
             # Docker refuses uploads into a read-only root filesystem (ServiceArgs); it writes nothing.
             user=ee.UID,
             # logs_reader must exist before the first scrape.

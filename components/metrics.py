@@ -15,7 +15,6 @@ from components.service import (
     NetworkAttachment,
     Upload,
     VolumeMount,
-    http_healthcheck,
     secret_uploads,
 )
 from components.swarm_service import Workload, workload
@@ -78,8 +77,8 @@ class Metrics(pulumi.ComponentResource):
                 f"--web.external-url={external_url}",
                 f"--web.config.file={PROMETHEUS_WEB_CONFIG}",
             ],
-            healthcheck=authenticated_healthcheck(ctx.port("prometheus"), "/-/healthy", prom.PROMETHEUS_USER,
-                                                  prom.PROMETHEUS_PASSWORD_FILE),
+            healthcheck=authenticated_healthcheck(ctx.port("prometheus"), ctx.health_path("prometheus"),
+                                                  prom.PROMETHEUS_USER, prom.PROMETHEUS_PASSWORD_FILE),
             uploads=uploads,
             # The only service of the stack on the platform's network: it scrapes the platform there.
             networks=[NetworkAttachment(ctx.targets_network_name)],
@@ -94,7 +93,7 @@ class Metrics(pulumi.ComponentResource):
         return workload(ctx.settings.target, "docker-api", ctx.service_args(
             "docker-api",
             envs=[*(f"{section}=1" for section in sections), "EVENTS=0", "POST=0"],
-            healthcheck=http_healthcheck(ctx.port("docker-api"), "/_ping"),
+            healthcheck=ctx.http_health("docker-api"),
             host_mounts=[HostMount("/var/run/docker.sock", "/var/run/docker.sock",
                                    why="the manager's Engine API, proxied read-only to Prometheus' discovery")],
         ), opts=pulumi.ResourceOptions(parent=self))
@@ -107,7 +106,7 @@ class Metrics(pulumi.ComponentResource):
             "node-exporter",
             command=["--path.rootfs=/host", "--path.procfs=/host/proc", "--path.sysfs=/host/sys",
                      "--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|run|var/lib/docker/.+)($|/)"],
-            healthcheck=http_healthcheck(ctx.port("node-exporter"), "/metrics"),
+            healthcheck=ctx.http_health("node-exporter"),
             host_mounts=[HostMount("/", "/host", propagation="rslave",
                                    why="host CPU, memory, disk and filesystem metrics")],
             network_mode="host",
@@ -142,7 +141,7 @@ class Metrics(pulumi.ComponentResource):
             network_mode="host",
             container_port=ctx.port("node-exporter"),
             read_only_rootfs=True,
-            user="65534:65534",
+            user=ctx.user("node-exporter"),
         ), opts=pulumi.ResourceOptions(parent=self))
 
     def _cadvisor(self, ctx: StackContext) -> Workload:
@@ -155,7 +154,7 @@ class Metrics(pulumi.ComponentResource):
                      # overrides --disable_metrics, whose value *replaces* the default list
                      # (cmd/cadvisor.go, container/factory.go MetricSet.Set).
                      f"--enable_metrics={','.join(CADVISOR_METRICS)}"],
-            healthcheck=http_healthcheck(ctx.port("cadvisor"), "/healthz"),
+            healthcheck=ctx.http_health("cadvisor"),
             # Read-only views of the host that cAdvisor needs instead of `privileged`:
             # cgroups (/sys), the Docker and containerd sockets (/var/run), Docker's state.
             host_mounts=[
@@ -185,7 +184,7 @@ class Metrics(pulumi.ComponentResource):
             # Query time per database (Database Performance dashboard) comes from pg_stat_statements;
             # the database needs `CREATE EXTENSION pg_stat_statements` (docs/metrics.md).
             command=["--collector.stat_statements"],
-            healthcheck=http_healthcheck(ctx.port("postgres-exporter"), "/metrics"),
+            healthcheck=ctx.http_health("postgres-exporter"),
             # The database is the platform's: reached on the targets network.
             networks=[NetworkAttachment(ctx.targets_network_name)],
             # Docker refuses uploads into a read-only root filesystem (see ServiceArgs), and the
@@ -199,7 +198,7 @@ class Metrics(pulumi.ComponentResource):
             "blackbox-exporter",
             command=[f"--config.file={blackbox.CONFIG_PATH}"],
             uploads=[Upload(blackbox.CONFIG_PATH, blackbox.render_blackbox_yml())],
-            healthcheck=http_healthcheck(ctx.port("blackbox-exporter"), "/-/healthy"),
+            healthcheck=ctx.http_health("blackbox-exporter"),
             # The image has no USER (root, Dockerfile at v0.28.0); the HTTP prober needs no privilege.
-            user="65534:65534",
+            user=ctx.user("blackbox-exporter"),
         ), opts=pulumi.ResourceOptions(parent=self))

@@ -18,6 +18,7 @@ from typing import Any
 
 from mixin.guide import GUIDE_ROUTE
 from render.yamlout import dump_yaml
+from settings.catalog import CATALOG
 from settings.model import StackSettings
 
 CONFIG_PATH = "/etc/alertmanager/alertmanager.yml"
@@ -25,7 +26,7 @@ SECRETS_DIR = "/etc/alertmanager/secrets"
 SLACK_API_URL_FILE = "slack-api-url"
 SMTP_PASSWORD_FILE = "smtp-password"
 # The image's user (nobody), who reads the configuration and the secret files.
-UID = "65534:65534"
+UID = CATALOG["alertmanager"].user
 HEARTBEAT = "heartbeat"
 
 _SLACK_TITLE = (

@@ -23,13 +23,14 @@ from typing import Any
 from render import elasticsearch as es
 from render import kibana as kb
 from render.curlrc import user_config
+from settings.catalog import CATALOG
 from settings.model import StackSettings
 
 ELASTIC_SCRIPT_PATH = "/setup/elastic-setup.sh"
 KIBANA_SCRIPT_PATH = "/setup/kibana-setup.sh"
 # The jobs run as nobody; their secret files are nobody's, in /tmp (sticky: only the owner can
 # remove them, which the script does on exit).
-UID = "65534:65534"
+UID = CATALOG["elastic-setup"].user
 SECRETS_DIR = "/tmp"
 CURLRC = "christmas-setup-elastic.curlrc"
 # Never a line of a one-line JSON body (which starts with `{`), so a body can hold any character.

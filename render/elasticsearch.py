@@ -11,12 +11,13 @@ import re
 from typing import Any
 
 from render.curlrc import user_config
+from settings.catalog import CATALOG
 from settings.model import CONTAINER_PORTS, StackSettings
 
 DATA_DIR = "/usr/share/elasticsearch/data"
 # The image's user (uid 1000, group root): its entrypoint reads ELASTIC_PASSWORD_FILE as that user
 # (distribution/docker/src/docker/bin/docker-entrypoint.sh), the healthcheck runs as it.
-UID = "1000:0"
+UID = CATALOG["elasticsearch"].user
 SECRETS_DIR = "/run/secrets/elasticsearch"
 PASSWORD_FILE = f"{SECRETS_DIR}/elastic-password"
 # curl's config for the healthcheck: the superuser's credentials, never on a command line.

@@ -9,9 +9,10 @@ secret is in neither the container's configuration (`docker inspect`) nor a comm
 from __future__ import annotations
 
 from render.elasticsearch import READER_USER, URL
+from settings.catalog import CATALOG
 
 # The image's Dockerfile says USER nobody; the password file is owned by that uid.
-UID = "65534:65534"
+UID = CATALOG["elasticsearch-exporter"].user
 PASSWORD_FILE = "/etc/elasticsearch-exporter/reader-password"
 
 

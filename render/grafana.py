@@ -9,6 +9,7 @@ so `docker inspect` shows only the file names.
 from __future__ import annotations
 
 from render import elasticsearch as es
+from settings.catalog import CATALOG
 from settings.model import StackSettings
 
 DATA_PATH = "/var/lib/grafana"
@@ -16,8 +17,7 @@ SECRETS_DIR = "/run/secrets/grafana"
 ADMIN_PASSWORD_FILE = f"{SECRETS_DIR}/admin-password"
 SMTP_PASSWORD_FILE = f"{SECRETS_DIR}/smtp-password"
 # The image's user (uid 472, group root), who reads the password files.
-UID = "472:0"
-HEALTH_PATH = "/api/health"
+UID = CATALOG["grafana"].user
 
 
 def _bool(value: bool) -> str:

@@ -16,13 +16,14 @@ from typing import Any
 from render import elasticsearch as es
 from render.kibana_dashboard import dashboard_objects
 from render.yamlout import dump_yaml
+from settings.catalog import CATALOG
 from settings.model import CONTAINER_PORTS, StackSettings
 
 CONFIG_PATH = "/usr/share/kibana/config/kibana.yml"
 PORT = CONTAINER_PORTS["kibana"]
 URL = f"http://kibana:{PORT}"
 # The image's user (uid 1000, group root), who reads kibana.yml.
-UID = "1000:0"
+UID = CATALOG["kibana"].user
 
 DATA_VIEW_ID = es.LOGS_NAME
 SLOW_REQUEST_MS = 500

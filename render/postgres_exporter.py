@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import unquote, urlsplit
 
+from settings.catalog import CATALOG
 from settings.model import DatabaseSettings
 
 SECRETS_DIR = "/run/secrets/postgres-exporter"
@@ -17,7 +18,7 @@ USER_FILE = f"{SECRETS_DIR}/user"
 PASS_FILE = f"{SECRETS_DIR}/password"
 CONNECTION_FILES = (URI_FILE, USER_FILE, PASS_FILE)
 # The container runs as nobody (components/metrics.py); the files are its own.
-UID = "65534:65534"
+UID = CATALOG["postgres-exporter"].user
 
 
 def postgres_exporter_dsn(db: DatabaseSettings) -> str:

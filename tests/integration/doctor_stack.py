@@ -1,0 +1,133 @@
+"""The loopback stack as `doctor` sees a deployed one: a Docker host (stand-in) listing the real processes
+as the stack's containers, Grafana / Elasticsearch / Fluent Bit / cAdvisor stand-ins, and Pulumi replaced
+by a function answering `stack output` with generated passwords."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from components.dashboards.common import ALERTMANAGER_UID, ELASTICSEARCH_UID, PROMETHEUS_UID
+from config import elasticsearch as es
+from config.alertmanager import CONFIG_PATH as AM_CONFIG
+from config.prometheus import CONFIG_PATH as PROM_CONFIG
+from config.prometheus import alertmanager_host
+from doctor.docker_api import DockerClient
+from doctor.stack import Endpoints, StackCredentials, Target
+from tests.integration.docker_standin import DockerStandIn, FakeContainer
+from tests.integration.processes import Process, free_ports, wait_until
+from tests.integration.service_standins import ServiceStandIns
+from tests.integration.stack import Stack, start_stack
+
+SLM_POLICY = "christmas-logs-nightly"
+
+
+@dataclass
+class PulumiStandIn:
+    """Answers `pulumi stack output --json --show-secrets` as a dev stack with generated passwords does."""
+
+    outputs: dict[str, str]
+    calls: list[list[str]] = field(default_factory=list)
+
+    def __call__(self, args: Sequence[str]) -> str:
+        self.calls.append(list(args))
+        if list(args[:2]) == ["stack", "output"]:
+            return json.dumps(self.outputs)
+        raise subprocess.CalledProcessError(255, ["pulumi", *args], "", "error: configuration key not found")
+
+
+@dataclass
+class DoctorStack:
+    stack: Stack
+    docker: DockerStandIn
+    services: ServiceStandIns
+    pulumi: PulumiStandIn
+    target: Target
+    scratch: Path
+
+    @property
+    def passwords(self) -> list[str]:
+        return [v for k, v in self.pulumi.outputs.items() if k.endswith("Password")]
+
+    def stop(self) -> None:
+        try:
+            self.docker.stop()
+            self.services.stop()
+        finally:
+            self.stack.stop()
+            shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _process(stack: Stack, name: str) -> Process:
+    return next(p for p in stack.processes.started if p.name == name)
+
+
+def _containers(stack: Stack, scratch: Path, services_url: str) -> list[FakeContainer]:
+    s = stack.settings
+    dev = s.stack
+
+    def volume(service: str, inside: str, here: Path) -> dict[str, tuple[str, Path]]:
+        here.mkdir(parents=True, exist_ok=True)
+        return {f"{s.name(service)}-data": (inside, here)}
+
+    containers = [
+        FakeContainer(s.name("prometheus"), "prometheus", dev, process=_process(stack, "prometheus"),
+                      volumes=volume("prometheus", "/prometheus", stack.work / "tsdb"),
+                      rewrite={PROM_CONFIG: str(stack.work / "prometheus.yml")}),
+        FakeContainer(s.name("node-exporter"), "node-exporter", dev, process=_process(stack, "node-exporter")),
+        FakeContainer(s.name("postgres-exporter"), "postgres-exporter", dev,
+                      process=_process(stack, "postgres-exporter")),
+        FakeContainer(s.name("cadvisor"), "cadvisor", dev),
+        FakeContainer(s.name("kibana"), "kibana", dev),
+        FakeContainer(s.name("grafana"), "grafana", dev, volumes=volume("grafana", "/var/lib/grafana",
+                                                                          scratch / "grafana")),
+        FakeContainer(s.name("elasticsearch"), "elasticsearch", dev,
+                      volumes=volume("elasticsearch", es.DATA_DIR, scratch / "elasticsearch")),
+        FakeContainer(s.name("fluent-bit"), "fluent-bit", dev, rewrite={"http://localhost:2020": services_url}),
+        FakeContainer(s.name("elastic-setup"), "elastic-setup", dev, fixed_state="exited", health="none"),
+        FakeContainer(s.name("kibana-setup"), "kibana-setup", dev, fixed_state="exited", health="none"),
+    ]
+    for i in range(len(stack.alertmanagers)):
+        host = alertmanager_host(i)
+        containers.append(FakeContainer(s.name(host), host, dev, process=_process(stack, f"alertmanager-{i}"),
+                                        volumes=volume(host, "/alertmanager", stack.work / f"am{i}"),
+                                        rewrite={AM_CONFIG: str(stack.work / "alertmanager.yml")}))
+    return containers
+
+
+def start_doctor_stack() -> DoctorStack:
+    stack = start_stack()
+    scratch = Path(tempfile.mkdtemp(prefix="christmas-doctor-"))
+    try:
+        s = stack.settings
+        pulumi = PulumiStandIn({"grafana_url": s.grafana.root_url, "prometheus_url": stack.prometheus_url,
+                                "alertmanager_url": stack.alertmanager_url(0),
+                                "grafanaAdminPassword": secrets.token_urlsafe(16),
+                                "elasticPassword": secrets.token_urlsafe(16)})
+        # Prometheus scrapes cAdvisor, Grafana and Fluent Bit at the `closed` port: the stand-ins serve it.
+        services = ServiceStandIns(
+            stack.ports.closed,
+            grafana_auth=(s.grafana.admin_user, pulumi.outputs["grafanaAdminPassword"]),
+            elastic_auth=("elastic", pulumi.outputs["elasticPassword"]),
+            datasource_backends={PROMETHEUS_UID: f"{stack.prometheus_url}/-/ready",
+                                 ALERTMANAGER_UID: f"{stack.alertmanager_url(0)}/api/v2/status",
+                                 ELASTICSEARCH_UID: f"http://127.0.0.1:{stack.ports.closed}/metrics"},
+            stream=es.data_stream_name(s), slm_policy=SLM_POLICY)
+        services.start()
+        docker = DockerStandIn(free_ports(1)[0], _containers(stack, scratch, services.url))
+        docker.start()
+    except BaseException:
+        stack.stop()
+        raise
+    endpoints = Endpoints(prometheus=stack.prometheus_url, alertmanager=stack.alertmanager_url(0),
+                          grafana=services.url, elasticsearch=services.url)
+    target = Target(s, endpoints, DockerClient(docker.host), StackCredentials(s.stack, runner=pulumi))
+    doctor = DoctorStack(stack, docker, services, pulumi, target, scratch)
+    wait_until(lambda: all(t["health"] == "up" for t in stack.targets()), 15, "every target up (stand-ins serving)")
+    return doctor

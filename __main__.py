@@ -3,7 +3,7 @@
 import pulumi
 
 from components.stack import MonitoringStack, MonitoringStackArgs
-from config.settings import SettingsError, load_settings
+from settings.model import SettingsError, load_settings
 
 try:
     settings, secrets = load_settings()

@@ -6,9 +6,9 @@ import pulumi
 
 from components.context import StackContext
 from components.service import TYPE_PREFIX, Service, Upload, VolumeMount, http_healthcheck
-from config import alertmanager as am
-from config.prometheus import alertmanager_host
-from config.settings import PublishedPort, ServiceSettings
+from render import alertmanager as am
+from render.prometheus import alertmanager_host
+from settings.model import PublishedPort, ServiceSettings
 
 CLUSTER_PORT = 9094
 

@@ -10,7 +10,7 @@ import pulumi
 import pulumi_docker as docker
 
 from components.service import ServiceArgs
-from config.settings import CONTAINER_PORTS, ServiceSettings, StackSettings
+from settings.model import CONTAINER_PORTS, ServiceSettings, StackSettings
 
 
 @dataclass(frozen=True)

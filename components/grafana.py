@@ -13,12 +13,12 @@ import pulumi
 import pulumiverse_grafana as grafana
 
 from components.context import StackContext
-from components.dashboards import render_dashboards
-from components.dashboards.common import ALERTMANAGER_UID, ELASTICSEARCH_UID, FOLDERS, PROMETHEUS_UID
 from components.service import TYPE_PREFIX, Service, VolumeMount, http_healthcheck
-from config import grafana as gf
+from mixin.dashboards import render_dashboards
+from mixin.dashboards.common import ALERTMANAGER_UID, ELASTICSEARCH_UID, FOLDERS, PROMETHEUS_UID
+from render import grafana as gf
 
-# Grafana's notification policy groups the way Alertmanager's route does (config/alertmanager.py).
+# Grafana's notification policy groups the way Alertmanager's route does (render/alertmanager.py).
 GROUP_BY = ["alertname", "job"]
 
 

@@ -11,10 +11,10 @@ import pulumi
 
 from components.context import StackContext
 from components.service import TYPE_PREFIX, Healthcheck, HostMount, Service, Upload, VolumeMount
-from config import elastic_setup as setup
-from config import elasticsearch as es
-from config import fluent_bit as fb
-from config import kibana as kb
+from render import elastic_setup as setup
+from render import elasticsearch as es
+from render import fluent_bit as fb
+from render import kibana as kb
 
 
 class Logging(pulumi.ComponentResource):

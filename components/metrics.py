@@ -8,8 +8,8 @@ import pulumi
 
 from components.context import StackContext
 from components.service import TYPE_PREFIX, HostMount, Service, Upload, VolumeMount, http_healthcheck
-from config import prometheus as prom
-from config.postgres_exporter import postgres_exporter_dsn
+from render import prometheus as prom
+from render.postgres_exporter import postgres_exporter_dsn
 
 
 class Metrics(pulumi.ComponentResource):

@@ -8,7 +8,7 @@ import pulumi
 import pulumi_random as random
 
 from components.service import TYPE_PREFIX
-from config.settings import GENERATABLE_SECRETS, StackSettings
+from settings.model import GENERATABLE_SECRETS, StackSettings
 
 
 class GeneratedSecrets(pulumi.ComponentResource):

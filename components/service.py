@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 import pulumi_docker as docker
 
-from config.settings import ServiceSettings
+from settings.model import ServiceSettings
 
 TYPE_PREFIX = "christmas:monitoring"
 LABEL_PREFIX = "com.christmas.monitoring"

@@ -14,7 +14,7 @@ from components.logging import Logging
 from components.metrics import Metrics
 from components.secrets import GeneratedSecrets
 from components.service import TYPE_PREFIX
-from config.settings import StackSecrets, StackSettings
+from settings.model import StackSecrets, StackSettings
 
 
 @dataclass(frozen=True)

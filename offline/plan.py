@@ -44,7 +44,7 @@ def plan_config(stack: str) -> tuple[dict[str, str], set[str]]:
     """
     config, secret_keys = stack_file_config(stack)
     generates = config.get("generateMissingSecrets", "false") == "true"
-    from config.settings import GENERATABLE_SECRETS
+    from settings.model import GENERATABLE_SECRETS
 
     for key, value in PLACEHOLDERS.items():
         if key in config or (generates and key in GENERATABLE_SECRETS):
@@ -93,6 +93,28 @@ def key_inputs(resource: DeclaredResource) -> dict[str, Any]:
     return inputs
 
 
+def tree_order(resources: list[DeclaredResource]) -> list[DeclaredResource]:
+    """Parents before children, siblings by type and name: the same file on every run.
+
+    Pulumi registers resources as their inputs resolve, so registration order varies between
+    runs; a stable order keeps `resources.json` diffable in review.
+    """
+    urns = {r.urn for r in resources}
+    children: dict[str, list[DeclaredResource]] = {}
+    for r in resources:
+        # The stack resource itself is not recorded: its children are the roots.
+        children.setdefault(r.parent if r.parent in urns else "", []).append(r)
+    ordered: list[DeclaredResource] = []
+
+    def visit(parent: str) -> None:
+        for child in sorted(children.get(parent, []), key=lambda r: (r.type, r.name)):
+            ordered.append(child)
+            visit(child.urn)
+
+    visit("")
+    return ordered
+
+
 def write_plan(stack: str, run: ProgramRun, secrets: list[str], out: Path) -> list[Path]:
     if out.exists():
         shutil.rmtree(out)
@@ -108,7 +130,7 @@ def write_plan(stack: str, run: ProgramRun, secrets: list[str], out: Path) -> li
             "dependsOn": sorted(urn_names.get(d, d) for d in r.dependencies),
             "inputs": key_inputs(r),
         }
-        for r in run.resources
+        for r in tree_order(run.resources)
     ]
     exports = {k: (SECRET_MARK if secret else v) for k, (v, secret) in run.exports.items()}
     document = {"stack": stack, "resources": resources, "outputs": exports}
@@ -145,7 +167,7 @@ def summary(stack: str, run: ProgramRun, written: list[Path], out: Path, seconds
         lines.append(f"  {service_of(c):20s} {image}")
         lines.append(f"  {'':20s} ports: {ports or '(not published)'}; volumes: {volumes or '-'}; "
                      f"memory: {inputs.get('memory')} MB")
-    protected = [r.name for r in run.resources if r.protect]
+    protected = [r.name for r in tree_order(run.resources) if r.protect]
     lines.append(f"protected (retained on delete): {', '.join(protected) or 'none'}")
     lines.append("outputs: " + ", ".join(
         f"{k}={SECRET_MARK if secret else v}" for k, (v, secret) in run.exports.items()))

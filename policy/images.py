@@ -30,7 +30,7 @@ def pin_problem(image: str) -> str | None:
 
 def _fix(service: str | None) -> str:
     key = f"images.{service}" if service else "images.<service>"
-    return (f"pin an exact version (e.g. prom/prometheus:v3.5.0) in config/images.py, or "
+    return (f"pin an exact version (e.g. prom/prometheus:v3.5.0) in settings/catalog.py, or "
             f"`pulumi config set --path {key} <image>:<version>`")
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from config.settings import StackSettings, parse_settings
 from offline.mocks import ProgramRun, run_program
 from offline.plan import plan_config
+from settings.model import StackSettings, parse_settings
 
 
 def stack_config(stack: str) -> tuple[dict[str, str], set[str]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from config.settings import StackSettings
+from settings.model import StackSettings
 
 Series = list[dict[str, str]]
 

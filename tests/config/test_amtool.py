@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from config.alertmanager import render_alertmanager_yml
-from config.settings import StackSettings, parse_settings
+from render.alertmanager import render_alertmanager_yml
+from settings.model import StackSettings, parse_settings
 from tests.conftest import stack_config
 
 SLACK = "slack"

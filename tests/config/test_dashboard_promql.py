@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from config.yamlout import dump_yaml
 from offline.mocks import ProgramRun, unwrap
+from render.yamlout import dump_yaml
 
 GRAFANA_INTERVALS = {"$__rate_interval": "5m", "$__interval": "1m", "$__range": "1h"}
 VARIABLE = re.compile(r"\$\{?[A-Za-z_]\w*\}?")

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from config import recording_rules as rec
-from config.alert_rules import alert_groups, alert_names
-from config.prometheus import RULES_DIR, render_prometheus_config, render_rule_files
-from config.settings import StackSettings
-from config.yamlout import dump_yaml
+from mixin import rules as rec
+from mixin.alerts import alert_groups, alert_names
+from render.prometheus import RULES_DIR, render_prometheus_config, render_rule_files
+from render.yamlout import dump_yaml
+from settings.model import StackSettings
 from tests.config.rule_cases import alert_cases, promtool_tests, s
 from tests.conftest import stack_settings
 

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 
 import yaml
 
-from config.prometheus import render_rule_files
-from config.settings import StackSettings
+from render.prometheus import render_rule_files
+from settings.model import StackSettings
 from tests.integration.processes import wait_until
 from tests.integration.receivers import Mail, Received
 from tests.integration.stack import Stack
 
-# config/alertmanager.py's Slack title: `[FIRING:<n>] <SEVERITY> <alertname> (<stack>)` / `[RESOLVED] ...`.
+# render/alertmanager.py's Slack title: `[FIRING:<n>] <SEVERITY> <alertname> (<stack>)` / `[RESOLVED] ...`.
 _TITLE = re.compile(r"^\[(?P<status>FIRING|RESOLVED)(?::(?P<count>\d+))?\] (?P<severity>\S+) "
                     r"(?P<alertname>\w+) \((?P<stack>[\w-]+)\)$")
 

@@ -25,12 +25,12 @@ from typing import Any
 
 import yaml
 
-from config.alertmanager import render_alertmanager_config
-from config.postgres_exporter import postgres_exporter_dsn
-from config.prometheus import alertmanager_host, render_prometheus_config, render_rule_files
-from config.settings import CONTAINER_PORTS, PROJECT, StackSettings, parse_settings
-from config.yamlout import dump_yaml
 from offline.mocks import PLACEHOLDERS, stack_file_config
+from render.alertmanager import render_alertmanager_config
+from render.postgres_exporter import postgres_exporter_dsn
+from render.prometheus import alertmanager_host, render_prometheus_config, render_rule_files
+from render.yamlout import dump_yaml
+from settings.model import CONTAINER_PORTS, PROJECT, StackSettings, parse_settings
 from tests.integration.postgres import Postgres, remove_data_dir, start_postgres
 from tests.integration.processes import Process, Processes, free_ports, http_json, require_program, wait_until
 from tests.integration.receivers import SmtpRecorder, WebhookRecorder

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 import yaml
 
-from config.alertmanager import render_alertmanager_config
-from config.prometheus import render_prometheus_config, render_rule_files
-from config.settings import PROJECT, parse_settings
 from offline.mocks import stack_file_config
+from render.alertmanager import render_alertmanager_config
+from render.prometheus import render_prometheus_config, render_rule_files
+from settings.model import PROJECT, parse_settings
 from tests.integration import stack as it
 from tests.integration.processes import require_program
 

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from components.dashboards import render_dashboards
-from config.recording_rules import RECORDING_GROUPS, recording_rule_names
+from mixin.dashboards import render_dashboards
+from mixin.rules import RECORDING_GROUPS, recording_rule_names
 from tests.integration.known_metrics import NOT_RUNNABLE_SOURCES
 from tests.integration.processes import wait_until
 from tests.integration.stack import NOT_RUNNABLE_JOBS, Stack

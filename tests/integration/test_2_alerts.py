@@ -25,9 +25,9 @@ from typing import Any
 import pytest
 import yaml
 
-from config.alertmanager import render_alertmanager_config
-from config.prometheus import render_rule_files
 from offline.mocks import stack_file_config
+from render.alertmanager import render_alertmanager_config
+from render.prometheus import render_rule_files
 from tests.integration import stack as it
 from tests.integration.notifications import (
     SlackMessage,

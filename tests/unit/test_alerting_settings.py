@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from config.settings import SettingsError, StackSettings, parse_settings
+from settings.model import SettingsError, StackSettings, parse_settings
 from tests.conftest import stack_config
 
 

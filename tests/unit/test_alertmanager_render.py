@@ -7,8 +7,8 @@ import json
 import pytest
 import yaml
 
-from config.alertmanager import render_alertmanager_config, render_alertmanager_yml
-from config.settings import StackSettings, parse_settings
+from render.alertmanager import render_alertmanager_config, render_alertmanager_yml
+from settings.model import StackSettings, parse_settings
 from tests.conftest import stack_config
 
 WEBHOOK = "https://hooks.slack.com/services/T1/B1/secretpart"

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from config import fluent_bit as fb
-from config.settings import LoggingSettings
+from render import fluent_bit as fb
+from settings.model import LoggingSettings
 
 Sections = list[tuple[str, list[tuple[str, str]]]]
 

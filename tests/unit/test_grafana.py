@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from components.dashboards.common import ALL_DASHBOARDS, FOLDERS
+from mixin.dashboards.common import ALL_DASHBOARDS, FOLDERS
 from offline.mocks import PLACEHOLDERS, DeclaredResource, ProgramRun, is_secret, plain_strings, unwrap
 
 PROVIDER_TYPE = "pulumi:providers:grafana"

@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 
-from components.dashboards.common import (
+from mixin.alerts import alert_names
+from mixin.dashboards.common import (
     ALL_DASHBOARDS,
     API_PERFORMANCE,
     DATABASE_PERFORMANCE,
     SYSTEM_OVERVIEW,
     TRADING_PERFORMANCE,
 )
-from config.alert_rules import alert_names
-from config.recording_rules import recording_rule_names
+from mixin.rules import recording_rule_names
 from offline.mocks import ProgramRun, unwrap
 
 # Panels operators expect on each dashboard (issue 4), by title; with legends a panel must show.

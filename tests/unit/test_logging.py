@@ -10,10 +10,10 @@ import pytest
 
 from components.context import StackContext
 from components.logging import Logging
-from config import elasticsearch as es
-from config import kibana as kb
-from config.settings import SettingsError, parse_settings
 from offline.mocks import PLACEHOLDERS, DeclaredResource, ProgramRun, is_secret, redact, run_under_mocks, unwrap
+from render import elasticsearch as es
+from render import kibana as kb
+from settings.model import SettingsError, parse_settings
 from tests.conftest import stack_config, stack_settings
 
 SERVICE_LABEL = "com.christmas.monitoring.service"

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from config import elastic_setup as setup
-from config import elasticsearch as es
-from config import kibana as kb
+from render import elastic_setup as setup
+from render import elasticsearch as es
+from render import kibana as kb
 
 # Quotes, a backslash, a dollar and a colon: a password that would break naive shell or JSON quoting.
 ELASTIC = 'el"as\\tic$HOME:pw`x`'

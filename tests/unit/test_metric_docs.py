@@ -10,8 +10,8 @@ from typing import Any
 
 import yaml
 
-from components.dashboards import render_dashboards
-from config.prometheus import render_rule_files
+from mixin.dashboards import render_dashboards
+from render.prometheus import render_rule_files
 from tests.conftest import stack_settings
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "metrics.md").read_text()

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from config.images import SERVICES
 from offline.mocks import DeclaredResource, ProgramRun, plain_strings, unwrap
+from settings.catalog import SERVICES
 from tests.conftest import stack_config
 
 SERVICE_LABEL = "com.christmas.monitoring.service"

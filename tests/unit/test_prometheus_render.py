@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from config import recording_rules as rec
-from config.alert_rules import alert_groups
-from config.prometheus import RULES_DIR, render_prometheus_yml, render_rule_files
-from config.settings import StackSettings, parse_settings
+from mixin import rules as rec
+from mixin.alerts import alert_groups
+from render.prometheus import RULES_DIR, render_prometheus_yml, render_rule_files
+from settings.model import StackSettings, parse_settings
 from tests.conftest import stack_config, stack_settings
 
 # The names fixed in the metric contract (docs/metrics.md) that the dashboards read.

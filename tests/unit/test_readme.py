@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from config.settings import TOP_LEVEL_KEYS, SettingsError, parse_settings
+from settings.model import TOP_LEVEL_KEYS, SettingsError, parse_settings
 from tests.conftest import stack_config
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()

@@ -6,8 +6,8 @@ import pulumi
 
 from components.context import StackContext
 from components.service import Healthcheck, HostMount, Service, ServiceArgs, Upload, VolumeMount
-from config.settings import PublishedPort, ServiceSettings
 from offline.mocks import ProgramRun, is_secret, run_under_mocks, unwrap
+from settings.model import PublishedPort, ServiceSettings
 from tests.conftest import stack_settings
 
 

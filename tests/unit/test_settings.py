@@ -7,8 +7,8 @@ import json
 import pulumi
 import pytest
 
-from config.settings import OPTIONAL_SECRETS, SECRET_KEYS, SettingsError, parse_settings
 from offline.mocks import PLACEHOLDERS, ProgramRun, run_program
+from settings.model import OPTIONAL_SECRETS, SECRET_KEYS, SettingsError, parse_settings
 from tests.conftest import stack_config
 
 PROJECT = "christmas-monitoring"

@@ -1,0 +1,188 @@
+"""What the four dashboards share: datasource uids, panel helpers, links, variables, JSON.
+
+Every dashboard is built with grafana-foundation-sdk's typed builders and serialised once here
+(`to_json`), with sorted keys so a change to one panel is a small diff in `pulumi preview`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol, Self, TypeVar
+
+from grafana_foundation_sdk.builders import common as cb
+from grafana_foundation_sdk.builders import dashboard as dash
+from grafana_foundation_sdk.builders import elasticsearch as es
+from grafana_foundation_sdk.builders import logs, prometheus, stat, statetimeline, timeseries
+from grafana_foundation_sdk.cog import builder as cogbuilder
+from grafana_foundation_sdk.cog import variants as cogvariants
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models import common as cm
+from grafana_foundation_sdk.models import dashboard as dm
+
+from mixin.alerts import runbook_url
+
+# Stable datasource uids: dashboards reference these, so they never change between stacks.
+PROMETHEUS_UID = "prometheus"
+ALERTMANAGER_UID = "alertmanager"
+ELASTICSEARCH_UID = "elasticsearch-logs"
+
+PROMETHEUS = dm.DataSourceRef(type_val="prometheus", uid=PROMETHEUS_UID)
+ELASTICSEARCH = dm.DataSourceRef(type_val="elasticsearch", uid=ELASTICSEARCH_UID)
+
+# Every dashboard carries this tag; the "Dashboards" link menu lists all dashboards with it.
+TAG = "christmas"
+# Elasticsearch query for the error-log panels (the `level` field Fluent Bit ships).
+ERROR_LOG_QUERY = "level:(error OR ERROR OR fatal OR FATAL OR critical OR CRITICAL)"
+
+
+@dataclass(frozen=True)
+class DashboardRef:
+    uid: str
+    title: str
+    folder: str
+
+
+SYSTEM_OVERVIEW = DashboardRef("christmas-system-overview", "System Overview", "infrastructure")
+API_PERFORMANCE = DashboardRef("christmas-api-performance", "API Performance", "platform")
+DATABASE_PERFORMANCE = DashboardRef("christmas-database-performance", "Database Performance", "infrastructure")
+TRADING_PERFORMANCE = DashboardRef("christmas-trading-performance", "Trading Performance", "platform")
+ALL_DASHBOARDS = (SYSTEM_OVERVIEW, API_PERFORMANCE, DATABASE_PERFORMANCE, TRADING_PERFORMANCE)
+# Folder uid -> title.
+FOLDERS: dict[str, str] = {"infrastructure": "Christmas - Infrastructure", "platform": "Christmas - Platform"}
+
+
+@dataclass(frozen=True)
+class Query:
+    """One PromQL query of a panel and its legend."""
+
+    expr: str
+    legend: str = ""
+    instant: bool = False
+
+
+# --------------------------------------------------------------------------- panels
+
+
+class _PanelBuilder(Protocol):
+    def title(self, title: str) -> Self: ...
+    def description(self, description: str) -> Self: ...
+    def unit(self, unit: str) -> Self: ...
+    def datasource(self, datasource: dm.DataSourceRef) -> Self: ...
+    def with_target(self, target: cogbuilder.Builder[cogvariants.Dataquery]) -> Self: ...
+    def thresholds(self, thresholds: cogbuilder.Builder[dm.ThresholdsConfig]) -> Self: ...
+    def span(self, w: int) -> Self: ...
+    def height(self, h: int) -> Self: ...
+    def links(self, links: list[cogbuilder.Builder[dm.DashboardLink]]) -> Self: ...
+
+
+P = TypeVar("P", bound=_PanelBuilder)
+
+
+def thresholds(*steps: tuple[float, str], base: str = "green") -> dash.ThresholdsConfig:
+    """Absolute thresholds: `base` below the first step, then each step's colour from its value up."""
+    return dash.ThresholdsConfig().mode(dm.ThresholdsMode.ABSOLUTE).steps(
+        [dm.Threshold(value=None, color=base)] + [dm.Threshold(value=v, color=c) for v, c in steps])
+
+
+def warn_crit(warning: float, critical: float) -> dash.ThresholdsConfig:
+    return thresholds((warning, "yellow"), (critical, "red"))
+
+
+def runbook_link(runbook_base_url: str, alert: str) -> dash.DashboardLink:
+    """A panel link to the runbook section of the alert that watches what the panel shows."""
+    return (dash.DashboardLink(f"Runbook: {alert}").type(dm.DashboardLinkType.LINK)
+            .url(runbook_url(runbook_base_url, alert)).target_blank(True))
+
+
+def _prom_target(query: Query, ref: str) -> prometheus.Dataquery:
+    target = (prometheus.Dataquery().expr(query.expr).ref_id(ref).datasource(PROMETHEUS)
+              .legend_format(query.legend or "__auto"))
+    return target.instant() if query.instant else target.range()
+
+
+def _decorate(panel: P, title: str, unit: str, queries: Sequence[Query],
+                                 limits: dash.ThresholdsConfig, description: str, width: int, height: int,
+                                 links: Sequence[dash.DashboardLink]) -> P:
+    panel = (panel.title(title).description(description).unit(unit).datasource(PROMETHEUS)
+             .thresholds(limits).span(width).height(height))
+    for index, query in enumerate(queries):
+        panel = panel.with_target(_prom_target(query, chr(ord("A") + index)))
+    if links:
+        panel = panel.links(list(links))
+    return panel
+
+
+def graph(title: str, unit: str, queries: Sequence[Query], limits: dash.ThresholdsConfig | None = None,
+          description: str = "", width: int = 12, height: int = 8,
+          links: Sequence[dash.DashboardLink] = ()) -> timeseries.Panel:
+    """A time series; thresholds, when given, are drawn as coloured lines."""
+    panel = timeseries.Panel().fill_opacity(10).legend(
+        cb.VizLegendOptions().display_mode(cm.LegendDisplayMode.TABLE).placement(cm.LegendPlacement.BOTTOM)
+        .show_legend(True).calcs(["mean", "max", "lastNotNull"]))
+    if limits is not None:
+        panel = panel.thresholds_style(cb.GraphThresholdsStyleConfig().mode(cm.GraphThresholdsStyleMode.LINE))
+    return _decorate(panel, title, unit, queries, limits or thresholds(), description, width, height, links)
+
+
+def single(title: str, unit: str, query: Query, limits: dash.ThresholdsConfig, description: str = "",
+           width: int = 6, height: int = 5, links: Sequence[dash.DashboardLink] = ()) -> stat.Panel:
+    """A single coloured number (background coloured by the thresholds)."""
+    panel = (stat.Panel().color_mode(cm.BigValueColorMode.BACKGROUND).graph_mode(cm.BigValueGraphMode.AREA)
+             .reduce_options(cb.ReduceDataOptions().calcs(["lastNotNull"]).values(False)))
+    return _decorate(panel, title, unit, [query], limits, description, width, height, links)
+
+
+def states(title: str, unit: str, queries: Sequence[Query], limits: dash.ThresholdsConfig,
+           mappings: Sequence[dm.ValueMapping] = (), description: str = "", width: int = 24,
+           height: int = 8) -> statetimeline.Panel:
+    """A state timeline: one coloured band per series (up/down, healthy/stale)."""
+    panel = statetimeline.Panel().show_value(cm.VisibilityMode.NEVER)
+    if mappings:
+        panel = panel.mappings(list(mappings))
+    return _decorate(panel, title, unit, queries, limits, description, width, height, ())
+
+
+def value_names(names: dict[str, tuple[str, str]]) -> dm.ValueMap:
+    """Value -> (text, colour), e.g. {"1": ("up", "green"), "0": ("down", "red")}."""
+    return dm.ValueMap(options={k: dm.ValueMappingResult(text=t, color=c) for k, (t, c) in names.items()})
+
+
+def error_logs(title: str = "Error logs", query: str = ERROR_LOG_QUERY, width: int = 24,
+               height: int = 10) -> logs.Panel:
+    """Recent error lines from Elasticsearch (the Fluent Bit indices)."""
+    target = (es.Dataquery().ref_id("A").datasource(ELASTICSEARCH).query(query).time_field("@timestamp")
+              .metrics([es.Logs().id("1")]))
+    return (logs.Panel().title(title).description(f"Log lines matching `{query}`, newest first.")
+            .datasource(ELASTICSEARCH).with_target(target).show_time(True).wrap_log_message(True)
+            .enable_log_details(True).sort_order(cm.LogsSortOrder.DESCENDING).span(width).height(height))
+
+
+# --------------------------------------------------------------------------- dashboards
+
+
+def variable(name: str, label: str, query: str, include_all: bool = True) -> dash.QueryVariable:
+    """A multi-value template variable filled from Prometheus label values."""
+    return (dash.QueryVariable(name).label(label).datasource(PROMETHEUS).query(query)
+            .refresh(dm.VariableRefresh.ON_TIME_RANGE_CHANGED).sort(dm.VariableSort.ALPHABETICAL_ASC)
+            .multi(True).include_all(include_all).all_value(".*"))
+
+
+def new_dashboard(ref: DashboardRef, description: str, runbook_base_url: str) -> dash.Dashboard:
+    """A dashboard with the shared header: uid, tags, refresh, and links to the others and the runbook."""
+    return (dash.Dashboard(ref.title).uid(ref.uid).description(description).tags([TAG])
+            .time("now-6h", "now").refresh("30s").timezone("utc").tooltip(dm.DashboardCursorSync.CROSSHAIR)
+            .link(dash.DashboardLink("Dashboards").type(dm.DashboardLinkType.DASHBOARDS).tags([TAG])
+                  .as_dropdown(True).include_vars(False).keep_time(True))
+            .link(dash.DashboardLink("Runbook").type(dm.DashboardLinkType.LINK).url(runbook_base_url)
+                  .icon("doc").target_blank(True)))
+
+
+def to_json(dashboard: dash.Dashboard) -> str:
+    model = dashboard.build()
+    # Stable panel ids (1, 2, ...) in layout order, so links to a panel survive a rebuild.
+    for number, panel in enumerate(model.panels or [], start=1):
+        if isinstance(panel, dm.Panel):
+            panel.id_val = number
+    return json.dumps(model, cls=JSONEncoder, sort_keys=True, indent=2)

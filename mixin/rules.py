@@ -1,0 +1,109 @@
+"""Recording rules: the aggregates the dashboards and some alerts read, named `level:metric:operations`.
+
+The names are a contract with the Grafana dashboards (docs/metrics.md): each is a module-level
+constant so dashboards and alert rules import the name instead of retyping it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from render.yamlout import dump_yaml
+
+# Host (node-exporter), ratios 0-1 by instance.
+INSTANCE_CPU_UTILISATION = "instance:node_cpu_utilisation:rate5m"
+INSTANCE_MEMORY_UTILISATION = "instance:node_memory_utilisation:ratio"
+# Containers (cAdvisor), by `name` = the Docker container name.
+CONTAINER_CPU = "name:container_cpu_usage_seconds:rate5m"
+CONTAINER_MEMORY = "name:container_memory_working_set_bytes:sum"
+# Platform API.
+HTTP_REQUESTS_RATE = "job:http_requests:rate5m"
+HTTP_REQUESTS_RATE_BY_STATUS = "job_status:http_requests:rate5m"
+HTTP_REQUESTS_RATE_BY_PATH = "job_path:http_requests:rate5m"
+HTTP_ERROR_RATIO = "job:http_request_errors:ratio_rate5m"
+HTTP_LATENCY_P95 = "job:http_request_duration_seconds:p95_5m"
+HTTP_LATENCY_P50 = "job:http_request_duration_seconds:p50_5m"
+HTTP_LATENCY_MEAN = "job:http_request_duration_seconds:mean_5m"
+HTTP_LATENCY_P95_BY_PATH = "job_path:http_request_duration_seconds:p95_5m"
+# Trading engine.
+ORDERS_RATE = "strategy_status:trading_orders:rate5m"
+SIGNALS_RATE = "strategy:trading_signals:rate5m"
+TRADES_RATE = "strategy:trading_trades:rate5m"
+ORDER_LATENCY_P95 = "strategy:trading_order_latency_seconds:p95_5m"
+ORDER_FAILURE_RATIO = "strategy:trading_order_failures:ratio_rate5m"
+
+RECORDING_FILE = "recording.yml"
+
+
+@dataclass(frozen=True)
+class RecordingRule:
+    record: str
+    expr: str
+
+    def render(self) -> dict[str, Any]:
+        return {"record": self.record, "expr": self.expr}
+
+
+@dataclass(frozen=True)
+class RecordingGroup:
+    name: str
+    rules: tuple[RecordingRule, ...]
+
+
+def _ratio_or_zero(numerator: str, denominator: str) -> str:
+    # `or ... * 0`: a ratio of 0 (not "no data") when nothing failed yet, so dashboards and
+    # alerts see a value as soon as there is traffic.
+    return f"({numerator} or {denominator} * 0) / {denominator}"
+
+
+def _quantile(q: float, by: str, bucket: str) -> str:
+    return f"histogram_quantile({q}, sum by ({by}, le) (rate({bucket}[5m])))"
+
+
+RECORDING_GROUPS: tuple[RecordingGroup, ...] = (
+    RecordingGroup("host.rules", (
+        RecordingRule(INSTANCE_CPU_UTILISATION,
+                      '1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m]))'),
+        RecordingRule(INSTANCE_MEMORY_UTILISATION,
+                      "1 - sum by (instance) (node_memory_MemAvailable_bytes)"
+                      " / sum by (instance) (node_memory_MemTotal_bytes)"),
+    )),
+    RecordingGroup("containers.rules", (
+        RecordingRule(CONTAINER_CPU, 'sum by (name) (rate(container_cpu_usage_seconds_total{name!=""}[5m]))'),
+        RecordingRule(CONTAINER_MEMORY, 'sum by (name) (container_memory_working_set_bytes{name!=""})'),
+    )),
+    RecordingGroup("api.rules", (
+        RecordingRule(HTTP_REQUESTS_RATE, "sum by (job) (rate(http_requests_total[5m]))"),
+        RecordingRule(HTTP_REQUESTS_RATE_BY_STATUS, "sum by (job, status) (rate(http_requests_total[5m]))"),
+        RecordingRule(HTTP_REQUESTS_RATE_BY_PATH, "sum by (job, path) (rate(http_requests_total[5m]))"),
+        RecordingRule(HTTP_ERROR_RATIO, _ratio_or_zero(
+            'sum by (job) (rate(http_requests_total{status=~"5.."}[5m]))',
+            "sum by (job) (rate(http_requests_total[5m]))")),
+        RecordingRule(HTTP_LATENCY_P95, _quantile(0.95, "job", "http_request_duration_seconds_bucket")),
+        RecordingRule(HTTP_LATENCY_P50, _quantile(0.5, "job", "http_request_duration_seconds_bucket")),
+        RecordingRule(HTTP_LATENCY_MEAN, "sum by (job) (rate(http_request_duration_seconds_sum[5m]))"
+                                         " / sum by (job) (rate(http_request_duration_seconds_count[5m]))"),
+        RecordingRule(HTTP_LATENCY_P95_BY_PATH,
+                      _quantile(0.95, "job, path", "http_request_duration_seconds_bucket")),
+    )),
+    RecordingGroup("trading.rules", (
+        RecordingRule(ORDERS_RATE, "sum by (strategy, status) (rate(trading_orders_total[5m]))"),
+        RecordingRule(SIGNALS_RATE, "sum by (strategy) (rate(trading_signals_total[5m]))"),
+        RecordingRule(TRADES_RATE, "sum by (strategy) (rate(trading_trades_total[5m]))"),
+        RecordingRule(ORDER_LATENCY_P95, _quantile(0.95, "strategy", "trading_order_latency_seconds_bucket")),
+        # Failed orders only: `rejected` is the risk limits doing their job, not a fault.
+        RecordingRule(ORDER_FAILURE_RATIO, _ratio_or_zero(
+            'sum by (strategy) (rate(trading_orders_total{status="failed"}[5m]))',
+            "sum by (strategy) (rate(trading_orders_total[5m]))")),
+    )),
+)
+
+
+def recording_rule_names() -> list[str]:
+    return [rule.record for group in RECORDING_GROUPS for rule in group.rules]
+
+
+def render_recording_rules() -> str:
+    return dump_yaml({"groups": [{"name": g.name, "rules": [r.render() for r in g.rules]}
+                                 for g in RECORDING_GROUPS]})

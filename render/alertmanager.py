@@ -1,0 +1,140 @@
+"""Renders alertmanager.yml from the settings and the receivers' secrets (pure).
+
+Routing: Watchdog -> its heartbeat receiver; critical -> Slack and e-mail; warning -> Slack.
+A stack with only one channel sends everything there (parse_settings guarantees at least one).
+Receivers are named after the channels they reach, so `amtool config routes test` reads plainly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from render.yamlout import dump_yaml
+from settings.model import StackSettings
+
+CONFIG_PATH = "/etc/alertmanager/alertmanager.yml"
+HEARTBEAT = "heartbeat"
+
+_SLACK_TITLE = (
+    '[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] '
+    "{{ .CommonLabels.severity | toUpper }} {{ .CommonLabels.alertname }} ({stack})"
+)
+_SLACK_TEXT = (
+    "{{ range .Alerts }}*{{ .Annotations.summary }}* ({{ .Labels.severity }})\n"
+    "{{ .Annotations.description }}\n"
+    "{{ if .Labels.instance }}Instance: `{{ .Labels.instance }}`  {{ end }}"
+    "Runbook: <{{ .Annotations.runbook_url }}|{{ .Labels.alertname }}>\n"
+    "{{ end }}Grafana: <{grafana}|dashboards>  Alertmanager: <{{ .ExternalURL }}|silence>"
+)
+_EMAIL_SUBJECT = (
+    "[{{ .Status | toUpper }}] "
+    "{{ .CommonLabels.severity | toUpper }} {{ .CommonLabels.alertname }} ({stack})"
+)
+
+
+def _slack(settings: StackSettings, webhook: str) -> dict[str, Any]:
+    stack = settings.stack
+    return {
+        "api_url": webhook,
+        "channel": settings.alerting.slack_channel,
+        "send_resolved": True,
+        "color": '{{ if eq .Status "firing" }}{{ if eq .CommonLabels.severity "critical" }}danger'
+                 "{{ else }}warning{{ end }}{{ else }}good{{ end }}",
+        "title": _SLACK_TITLE.replace("{stack}", stack),
+        "title_link": settings.grafana.root_url,
+        "text": _SLACK_TEXT.replace("{grafana}", settings.grafana.root_url),
+    }
+
+
+def _email(settings: StackSettings) -> dict[str, Any]:
+    return {
+        "to": ", ".join(settings.alerting.email_to),
+        "send_resolved": True,
+        "headers": {"Subject": _EMAIL_SUBJECT.replace("{stack}", settings.stack)},
+    }
+
+
+def _receivers(settings: StackSettings, slack_webhook_url: str | None,
+               heartbeat_url: str | None) -> tuple[list[dict[str, Any]], str, str]:
+    """The receivers, and the names of the critical and the warning one."""
+    a = settings.alerting
+    slack = [_slack(settings, slack_webhook_url)] if a.slack_enabled and slack_webhook_url else []
+    email = [_email(settings)] if a.email_enabled else []
+    if not slack and not email:
+        # parse_settings rejects such a stack; this guards a caller passing no webhook.
+        raise ValueError("alertmanager.yml needs a Slack webhook or e-mail recipients")
+    by_name: dict[str, dict[str, Any]] = {}
+
+    def receiver(slack_configs: list[dict[str, Any]], email_configs: list[dict[str, Any]]) -> str:
+        name = "-and-".join(n for n, c in (("slack", slack_configs), ("email", email_configs)) if c)
+        entry: dict[str, Any] = {"name": name}
+        if slack_configs:
+            entry["slack_configs"] = slack_configs
+        if email_configs:
+            entry["email_configs"] = email_configs
+        by_name[name] = entry
+        return name
+
+    critical = receiver(slack, email)
+    # Warnings go to Slack only, or to e-mail when there is no Slack.
+    warning = receiver(slack, []) if slack else receiver([], email)
+    heartbeat: dict[str, Any] = {"name": HEARTBEAT}
+    if heartbeat_url:
+        heartbeat["webhook_configs"] = [{"url": heartbeat_url, "send_resolved": False}]
+    return [*by_name.values(), heartbeat], critical, warning
+
+
+def _inhibit_rules() -> list[dict[str, Any]]:
+    return [
+        # A critical alert mutes the warning of the same alert on the same instance.
+        {"source_matchers": ['severity="critical"'], "target_matchers": ['severity="warning"'],
+         "equal": ["alertname", "instance"]},
+        # A target that cannot be scraped mutes the alerts about the same job.
+        {"source_matchers": ['alertname="TargetDown"'], "target_matchers": ['alertname!="TargetDown"'],
+         "equal": ["job"]},
+        # PostgreSQL down mutes the database alerts that follow from it.
+        {"source_matchers": ['alertname="PostgresDown"'],
+         "target_matchers": ['component="database"', 'alertname!="PostgresDown"'], "equal": ["instance"]},
+    ]
+
+
+def render_alertmanager_config(settings: StackSettings, slack_webhook_url: str | None,
+                               smtp_password: str | None, heartbeat_url: str | None = None) -> dict[str, Any]:
+    """The configuration; the three URLs/passwords are secrets (the caller keeps the result secret).
+
+    Without `heartbeat_url` the Watchdog goes to a null receiver.
+    """
+    a = settings.alerting
+    receivers, critical, warning = _receivers(settings, slack_webhook_url, heartbeat_url)
+    global_: dict[str, Any] = {"resolve_timeout": "5m"}
+    if a.email_enabled:
+        global_.update({"smtp_smarthost": a.smtp_smarthost, "smtp_from": a.email_from,
+                        "smtp_require_tls": a.smtp_require_tls})
+        if a.smtp_username:
+            global_["smtp_auth_username"] = a.smtp_username
+        if smtp_password:
+            global_["smtp_auth_password"] = smtp_password
+    return {
+        "global": global_,
+        "route": {
+            "receiver": warning,
+            "group_by": ["alertname", "job"],
+            "group_wait": "30s",
+            "group_interval": "5m",
+            "repeat_interval": "4h",
+            "routes": [
+                # The heartbeat wants a steady beat, not the 4h repeat of real alerts.
+                {"receiver": HEARTBEAT, "matchers": ['alertname="Watchdog"'], "group_wait": "0s",
+                 "group_interval": "1m", "repeat_interval": "1m"},
+                {"receiver": critical, "matchers": ['severity="critical"']},
+                {"receiver": warning, "matchers": ['severity="warning"']},
+            ],
+        },
+        "inhibit_rules": _inhibit_rules(),
+        "receivers": receivers,
+    }
+
+
+def render_alertmanager_yml(settings: StackSettings, slack_webhook_url: str | None,
+                            smtp_password: str | None, heartbeat_url: str | None = None) -> str:
+    return dump_yaml(render_alertmanager_config(settings, slack_webhook_url, smtp_password, heartbeat_url))

@@ -1,0 +1,169 @@
+"""Elasticsearch as data: node settings, the log data stream's ILM policy and index template, roles and users.
+
+Every request body the setup job sends is built here, so tests read exactly what Elasticsearch
+receives. The log indices are one data stream per stack, `logs-christmas-<stack>`, matching
+`logs-christmas-*` (what Grafana's logs datasource and Kibana's data view query).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from settings.model import CONTAINER_PORTS, StackSettings
+
+DATA_DIR = "/usr/share/elasticsearch/data"
+PORT = CONTAINER_PORTS["elasticsearch"]
+URL = f"http://elasticsearch:{PORT}"
+
+INDEX_PATTERN = "logs-christmas-*"
+TEMPLATE_NAME = "logs-christmas"
+ILM_POLICY_NAME = "logs-christmas"
+# Above the built-in `logs` template (priority 100, pattern logs-*-*), so ours wins for our streams.
+TEMPLATE_PRIORITY = 200
+
+SUPERUSER = "elastic"
+KIBANA_SYSTEM_USER = "kibana_system"
+WRITER_USER = "fluent_bit_writer"
+WRITER_ROLE = "christmas_logs_writer"
+READER_USER = "logs_reader"
+READER_ROLE = "christmas_logs_reader"
+
+# Normalises `level` to upper case at index and query time: `level:error` finds ERROR too.
+LEVEL_NORMALIZER = "uppercase"
+
+
+def data_stream_name(s: StackSettings) -> str:
+    return f"logs-christmas-{s.stack}"
+
+
+def es_size(size: str) -> str:
+    """A validated size setting (5gb, 5GB, 5 G) in Elasticsearch's spelling (5gb)."""
+    text = size.replace(" ", "").lower()
+    return text if text.endswith("b") else f"{text}b"
+
+
+def environment(s: StackSettings) -> dict[str, str]:
+    """The node's settings as environment variables (no secret: ELASTIC_PASSWORD is added apart)."""
+    heap = s.logging.elasticsearch_heap_mb
+    return {
+        "discovery.type": "single-node",
+        "cluster.name": s.name("logs"),
+        "node.name": "elasticsearch",
+        "ES_JAVA_OPTS": f"-Xms{heap}m -Xmx{heap}m",
+        # Authentication on for every request; no anonymous access is configured.
+        "xpack.security.enabled": "true",
+        # Traffic stays on the stack's private bridge network (and loopback when published).
+        "xpack.security.http.ssl.enabled": "false",
+        "xpack.security.transport.ssl.enabled": "false",
+        "xpack.license.self_generated.type": "basic",
+        "xpack.ml.enabled": "false",
+        # No internet from the host: do not try to download GeoIP databases.
+        "ingest.geoip.downloader.enabled": "false",
+        "action.destructive_requires_name": "true",
+    }
+
+
+def ilm_policy(s: StackSettings) -> dict[str, Any]:
+    """Roll over by age or size; delete `retention_days` after rollover (the guide's retention)."""
+    lg = s.logging
+    return {
+        "policy": {
+            "_meta": {"managed_by": s.project, "stack": s.stack},
+            "phases": {
+                "hot": {
+                    "min_age": "0ms",
+                    "actions": {
+                        "rollover": {
+                            "max_age": lg.rollover_max_age,
+                            "max_primary_shard_size": es_size(lg.rollover_max_size),
+                        },
+                    },
+                },
+                "delete": {
+                    "min_age": f"{lg.retention_days}d",
+                    "actions": {"delete": {}},
+                },
+            },
+        },
+    }
+
+
+def mappings() -> dict[str, Any]:
+    return {
+        # Unknown fields stay in _source but are not indexed: no mapping explosion, no type conflict
+        # that would make Elasticsearch reject (and Fluent Bit drop) a log line.
+        "dynamic": False,
+        "properties": {
+            "@timestamp": {"type": "date"},
+            "level": {"type": "keyword", "normalizer": LEVEL_NORMALIZER},
+            "service": {"type": "keyword"},
+            "user_id": {"type": "keyword"},
+            "path": {"type": "keyword"},
+            # A number; a string such as "12.5" is coerced, a malformed one ignored (not rejected).
+            "latency_ms": {"type": "float"},
+            "message": {"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 1024}}},
+            "container_name": {"type": "keyword"},
+            "stack": {"type": "keyword"},
+            "stream": {"type": "keyword"},
+        },
+    }
+
+
+def index_template(s: StackSettings) -> dict[str, Any]:
+    return {
+        "index_patterns": [INDEX_PATTERN],
+        "data_stream": {},
+        "priority": TEMPLATE_PRIORITY,
+        "_meta": {"managed_by": s.project, "stack": s.stack},
+        "template": {
+            "settings": {
+                "index.lifecycle.name": ILM_POLICY_NAME,
+                "index.number_of_shards": 1,
+                # One node: a replica could never be assigned and the cluster would stay yellow.
+                "index.number_of_replicas": 0,
+                "index.refresh_interval": "5s",
+                "index.mapping.ignore_malformed": True,
+                "analysis": {
+                    "normalizer": {
+                        LEVEL_NORMALIZER: {"type": "custom", "filter": ["uppercase"]},
+                    },
+                },
+            },
+            "mappings": mappings(),
+        },
+    }
+
+
+def roles() -> dict[str, dict[str, Any]]:
+    """Least privilege: the writer can only add documents to the log streams, the reader only read them."""
+    return {
+        WRITER_ROLE: {
+            "cluster": [],
+            "indices": [{
+                "names": [INDEX_PATTERN],
+                # create_doc: append only (no update, no delete); auto_configure: create the data stream.
+                "privileges": ["create_doc", "auto_configure"],
+            }],
+        },
+        READER_ROLE: {
+            # `monitor` lets Grafana read the cluster's version and health, nothing more.
+            "cluster": ["monitor"],
+            "indices": [{
+                "names": [INDEX_PATTERN],
+                "privileges": ["read", "view_index_metadata"],
+            }],
+        },
+    }
+
+
+def user_body(role: str, full_name: str, password: str) -> dict[str, Any]:
+    """PUT /_security/user/<name>: creates the user or updates its password and roles (idempotent)."""
+    return {"password": password, "roles": [role], "full_name": full_name, "enabled": True}
+
+
+def users(writer_password: str, reader_password: str) -> dict[str, dict[str, Any]]:
+    return {
+        WRITER_USER: user_body(WRITER_ROLE, "Fluent Bit (writes logs)", writer_password),
+        READER_USER: user_body(READER_ROLE, "Grafana logs datasource (reads logs)", reader_password),
+    }
+

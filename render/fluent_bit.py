@@ -1,0 +1,225 @@
+"""Fluent Bit's configuration (classic format): Docker's log files -> parsed fields -> Elasticsearch.
+
+Why the classic `.conf` format and not YAML: it is the format of the guide and of Fluent Bit's
+own documentation for every plugin used here, and repeated keys (`Parser`, `Rename`, `Record`)
+are plain repeated lines, where the YAML format's list handling changed between 2.x and 3.x.
+The configuration is built as data (sections of ordered key/value pairs) and serialised once.
+
+Why `tail` on Docker's json-file logs and not the `forward` input with Docker's fluentd driver:
+with the fluentd driver a container's stdout blocks (or, in non-blocking mode, drops lines)
+whenever Fluent Bit is down or slow, and `docker logs` stops working; tailing the files keeps
+the platform independent of the log pipeline, and the tail offsets (`DB`, on the data volume)
+let a restarted Fluent Bit resume exactly where it stopped. The containers' json-file logs
+carry `attrs` (service label and container name) because components/service.py sets
+`labels`/`tag` in the log options.
+
+Secrets: none in these files. The writer's password reaches Fluent Bit as the environment
+variable `ES_WRITER_PASSWORD` (a secret env), which the classic format substitutes at start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from render.elasticsearch import WRITER_USER, data_stream_name
+from settings.model import CONTAINER_PORTS, StackSettings
+
+CONFIG_DIR = "/fluent-bit/etc"
+CONFIG_PATH = f"{CONFIG_DIR}/fluent-bit.conf"
+PARSERS_PATH = f"{CONFIG_DIR}/christmas-parsers.conf"
+# The data volume: filesystem buffer (chunks not yet in Elasticsearch) and the tail offsets.
+DATA_DIR = "/fluent-bit/data"
+BUFFER_DIR = f"{DATA_DIR}/buffer/"
+TAIL_DB = f"{DATA_DIR}/tail-docker.db"
+PASSWORD_ENV = "ES_WRITER_PASSWORD"
+HTTP_PORT = CONTAINER_PORTS["fluent-bit"]
+METRICS_PATH = "/api/v1/metrics/prometheus"
+HEALTH_PATH = "/api/v1/health"
+TAG_PREFIX = "docker"
+
+SERVICE_LABEL = "com.christmas.monitoring.service"
+
+# The platform's fields, as the index template maps them (see render/elasticsearch.py).
+PLATFORM_FIELDS: tuple[str, ...] = ("level", "service", "user_id", "path", "latency_ms", "message")
+
+# Docker's json-file wrapper: {"log": "<line>\n", "stream": "stdout", "attrs": {...}, "time": "..."}.
+DOCKER_PARSER = "docker_json"
+# The platform's structured log line: one JSON object per line.
+PLATFORM_PARSER = "platform_json"
+# Anything else (an exporter's logfmt, a stack trace line): the whole line becomes `message`.
+PLAIN_PARSER = "plain_line"
+PLAIN_REGEX = r"^(?<message>.*?)\s*$"
+DOCKER_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%L"
+
+
+@dataclass(frozen=True)
+class Section:
+    """One `[NAME]` block: its entries in order (a key may repeat, as Fluent Bit allows)."""
+
+    name: str
+    entries: Sequence[tuple[str, str]]
+
+    def values(self, key: str) -> list[str]:
+        return [v for k, v in self.entries if k == key]
+
+
+def size_in_megabytes(size: str) -> int:
+    """A validated size setting (1G, 512MB, 2 GB) in whole MiB, the unit Fluent Bit reads without doubt."""
+    text = size.strip().upper().replace(" ", "").removesuffix("B")
+    units = {"K": 1 / 1024, "M": 1, "G": 1024, "T": 1024**2, "P": 1024**3, "E": 1024**4}
+    if text and text[-1] in units:
+        number, unit = text[:-1], units[text[-1]]
+    else:
+        number, unit = text, 1 / 1024**2
+    return max(1, int(float(number) * unit))
+
+
+def service_section(s: StackSettings) -> Section:
+    return Section("SERVICE", [
+        ("Flush", "5"),
+        ("Daemon", "Off"),
+        ("Log_Level", "info"),
+        ("Parsers_File", PARSERS_PATH),
+        # The HTTP server: Prometheus scrapes /api/v1/metrics/prometheus, the healthcheck /api/v1/health.
+        ("HTTP_Server", "On"),
+        ("HTTP_Listen", "0.0.0.0"),
+        ("HTTP_Port", str(HTTP_PORT)),
+        # Unhealthy after 5 failed flushes or exhausted retries in a minute (Elasticsearch unreachable).
+        ("Health_Check", "On"),
+        ("HC_Errors_Count", "5"),
+        ("HC_Retry_Failure_Count", "5"),
+        ("HC_Period", "60"),
+        # Chunks live on the data volume until Elasticsearch acknowledges them: a restart of
+        # Fluent Bit or an Elasticsearch outage loses nothing.
+        ("storage.path", BUFFER_DIR),
+        ("storage.sync", "full"),
+        ("storage.checksum", "On"),
+        ("storage.backlog.mem_limit", "16M"),
+        ("storage.max_chunks_up", "64"),
+        ("storage.metrics", "On"),
+    ])
+
+
+def input_sections(s: StackSettings) -> list[Section]:
+    return [Section("INPUT", [
+        ("Name", "tail"),
+        ("Tag", f"{TAG_PREFIX}.*"),
+        ("Path", f"{s.logging.docker_log_dir}/*/*-json.log"),
+        ("Parser", DOCKER_PARSER),
+        # Docker splits lines over 16 KiB into partial entries: join them before parsing.
+        ("Docker_Mode", "On"),
+        ("Docker_Mode_Flush", "4"),
+        # Offsets survive restarts; a first start reads the files from the beginning.
+        ("DB", TAIL_DB),
+        ("DB.locking", "true"),
+        ("Read_from_Head", "true"),
+        ("Refresh_Interval", "10"),
+        ("Rotate_Wait", "30"),
+        ("Skip_Long_Lines", "On"),
+        ("Buffer_Max_Size", "256k"),
+        ("storage.type", "filesystem"),
+    ])]
+
+
+def filter_sections(s: StackSettings) -> list[Section]:
+    match = f"{TAG_PREFIX}.*"
+    return [
+        # The platform's JSON line becomes fields; any other line becomes `message`.
+        Section("FILTER", [
+            ("Name", "parser"),
+            ("Match", match),
+            ("Key_Name", "log"),
+            ("Parser", PLATFORM_PARSER),
+            ("Parser", PLAIN_PARSER),
+            ("Reserve_Data", "On"),
+            ("Preserve_Key", "Off"),
+        ]),
+        # Docker's attrs (service label, container name from the `tag` log option) to top-level keys.
+        Section("FILTER", [
+            ("Name", "nest"),
+            ("Match", match),
+            ("Operation", "lift"),
+            ("Nested_under", "attrs"),
+            ("Add_prefix", "attrs_"),
+        ]),
+        Section("FILTER", [
+            ("Name", "modify"),
+            ("Match", match),
+            ("Rename", "attrs_tag container_name"),
+            # A line that does not name its service gets the container's service label.
+            ("Copy", f"attrs_{SERVICE_LABEL} service"),
+            # Elasticsearch sets @timestamp from the Docker time; a duplicate key would be rejected.
+            ("Remove", "@timestamp"),
+            ("Remove_wildcard", "attrs_"),
+            ("Set", f"stack {s.stack}"),
+        ]),
+    ]
+
+
+def output_sections(s: StackSettings) -> list[Section]:
+    return [Section("OUTPUT", [
+        ("Name", "es"),
+        ("Match", f"{TAG_PREFIX}.*"),
+        ("Host", "elasticsearch"),
+        ("Port", str(CONTAINER_PORTS["elasticsearch"])),
+        ("HTTP_User", WRITER_USER),
+        ("HTTP_Passwd", "${" + PASSWORD_ENV + "}"),
+        # A data stream: `create` operations only, the index template and ILM do the rest.
+        ("Index", data_stream_name(s)),
+        ("Write_Operation", "create"),
+        ("Suppress_Type_Name", "On"),
+        # A retried chunk is not indexed twice: the id is a hash of the record (a 409 is not an error).
+        ("Generate_ID", "On"),
+        ("Replace_Dots", "On"),
+        ("Time_Key", "@timestamp"),
+        ("Trace_Error", "On"),
+        ("Buffer_Size", "1M"),
+        # Retry for ever while Elasticsearch is down; the chunks wait on disk, up to the limit.
+        ("Retry_Limit", "no_limits"),
+        ("storage.total_limit_size", f"{size_in_megabytes(s.logging.buffer_max_size)}M"),
+    ])]
+
+
+def parser_sections() -> list[Section]:
+    return [
+        Section("PARSER", [
+            ("Name", DOCKER_PARSER),
+            ("Format", "json"),
+            ("Time_Key", "time"),
+            ("Time_Format", DOCKER_TIME_FORMAT),
+            ("Time_Keep", "Off"),
+        ]),
+        # No Time_Key: the Docker timestamp (when the line was written) stays the record's time.
+        # latency_ms keeps its JSON type (a number); the index template maps it as a number too.
+        Section("PARSER", [
+            ("Name", PLATFORM_PARSER),
+            ("Format", "json"),
+        ]),
+        Section("PARSER", [
+            ("Name", PLAIN_PARSER),
+            ("Format", "regex"),
+            ("Regex", PLAIN_REGEX),
+        ]),
+    ]
+
+
+def render_sections(sections: Sequence[Section]) -> str:
+    width = max((len(k) for section in sections for k, _ in section.entries), default=0) + 1
+    blocks = []
+    for section in sections:
+        lines = [f"[{section.name}]"]
+        for key, value in section.entries:
+            if "\n" in value or "\n" in key:
+                raise ValueError(f"{section.name}.{key}: a value must fit on one line")
+            lines.append(f"    {key.ljust(width)}{value}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"
+
+
+def render_fluent_bit_conf(s: StackSettings) -> str:
+    return render_sections([service_section(s), *input_sections(s), *filter_sections(s), *output_sections(s)])
+
+
+def render_parsers_conf() -> str:
+    return render_sections(parser_sections())

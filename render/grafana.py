@@ -1,0 +1,100 @@
+"""Grafana's server settings, rendered as `GF_<SECTION>_<KEY>` environment variables.
+
+Grafana reads every ini key from the environment, so no grafana.ini is uploaded. The secret
+settings are rendered from plain strings by `grafana_secret_env`, which the component calls
+inside `Output.all(...).apply(...)` and wraps as a secret Output.
+"""
+
+from __future__ import annotations
+
+from settings.model import StackSettings
+
+DATA_PATH = "/var/lib/grafana"
+HEALTH_PATH = "/api/health"
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def grafana_env(settings: StackSettings) -> dict[str, str]:
+    """Every non-secret setting of the Grafana server."""
+    g = settings.grafana
+    a = settings.alerting
+    return {
+        "GF_SERVER_ROOT_URL": g.root_url,
+        "GF_SECURITY_ADMIN_USER": g.admin_user,
+        # Only the admin (and what Pulumi creates) exists: no self sign-up, no anonymous viewers.
+        "GF_USERS_ALLOW_SIGN_UP": "false",
+        "GF_USERS_ALLOW_ORG_CREATE": "false",
+        "GF_AUTH_ANONYMOUS_ENABLED": "false",
+        "GF_SECURITY_COOKIE_SECURE": _bool(g.secure_cookies),
+        "GF_SECURITY_DISABLE_GRAVATAR": "true",
+        # The monitoring host does not phone home.
+        "GF_ANALYTICS_REPORTING_ENABLED": "false",
+        "GF_ANALYTICS_CHECK_FOR_UPDATES": "false",
+        "GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES": "false",
+        # E-mail for the Grafana e-mail contact point; the password comes from grafana_secret_env.
+        "GF_SMTP_ENABLED": _bool(a.email_enabled),
+        "GF_SMTP_HOST": a.smtp_smarthost,
+        "GF_SMTP_USER": a.smtp_username,
+        "GF_SMTP_FROM_ADDRESS": a.email_from,
+        "GF_SMTP_FROM_NAME": f"Christmas monitoring ({settings.stack})",
+        "GF_SMTP_STARTTLS_POLICY": "MandatoryStartTLS" if a.smtp_require_tls else "OpportunisticStartTLS",
+        "GF_PATHS_DATA": DATA_PATH,
+        "GF_LOG_MODE": "console",
+    }
+
+
+def grafana_secret_env(admin_password: str, smtp_password: str | None) -> dict[str, str]:
+    """The secret settings (plain strings in, called inside an apply by the component)."""
+    env = {"GF_SECURITY_ADMIN_PASSWORD": admin_password}
+    if smtp_password:
+        env["GF_SMTP_PASSWORD"] = smtp_password
+    return env
+
+
+def as_env_list(env: dict[str, str]) -> list[str]:
+    """Docker's `KEY=value` form, in a stable order so the plan diffs well."""
+    return [f"{key}={value}" for key, value in sorted(env.items())]
+
+
+# --------------------------------------------------------------------------- Grafana alerting
+
+# The notification template group (Go templates, as Alertmanager's); contact points use its parts.
+TEMPLATE_NAME = "christmas"
+TITLE = '{{ template "christmas.title" . }}'
+TEXT = '{{ template "christmas.text" . }}'
+
+
+def message_template(settings: StackSettings) -> str:
+    """Title and text of every Grafana notification: severity, alert, summary, runbook and links."""
+    return (
+        '{{ define "christmas.title" }}[{{ .Status | toUpper }}] '
+        "{{ .CommonLabels.severity | toUpper }} {{ .CommonLabels.alertname }} "
+        f"({settings.stack}){{{{ end }}}}\n"
+        '{{ define "christmas.text" }}{{ range .Alerts }}'
+        "*{{ .Annotations.summary }}* ({{ .Labels.severity }})\n"
+        "{{ .Annotations.description }}\n"
+        "{{ if .Annotations.runbook_url }}Runbook: {{ .Annotations.runbook_url }}\n{{ end }}"
+        "{{ if .DashboardURL }}Dashboard: {{ .DashboardURL }}\n{{ end }}"
+        "Source: {{ .GeneratorURL }}\n"
+        "{{ if .SilenceURL }}Silence: {{ .SilenceURL }}\n{{ end }}"
+        "{{ end }}{{ end }}\n"
+    )
+
+
+def datasource_json(settings: StackSettings) -> dict[str, dict[str, object]]:
+    """jsonData of each datasource, by uid-less role."""
+    return {
+        # timeInterval = the scrape interval, so `$__rate_interval` covers at least four scrapes.
+        "prometheus": {"httpMethod": "POST", "timeInterval": settings.prometheus.scrape_interval,
+                       "prometheusType": "Prometheus"},
+        "alertmanager": {"implementation": "prometheus", "handleGrafanaManagedAlerts": False},
+        "elasticsearch": {"index": LOGS_INDEX_PATTERN, "timeField": "@timestamp", "logLevelField": "level",
+                          "logMessageField": "message", "maxConcurrentShardRequests": 5},
+    }
+
+
+LOGS_INDEX_PATTERN = "logs-christmas-*"
+LOGS_READER_USER = "logs_reader"

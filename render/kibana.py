@@ -1,0 +1,134 @@
+"""Kibana as data: kibana.yml, the logs data view and the guide's saved searches.
+
+kibana.yml holds no secret: Kibana substitutes `${VAR}` from its environment, and the
+kibana_system password and the encryption key arrive as secret environment variables.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from render import elasticsearch as es
+from render.yamlout import dump_yaml
+from settings.model import CONTAINER_PORTS, StackSettings
+
+CONFIG_PATH = "/usr/share/kibana/config/kibana.yml"
+PORT = CONTAINER_PORTS["kibana"]
+URL = f"http://kibana:{PORT}"
+PASSWORD_ENV = "KIBANA_SYSTEM_PASSWORD"
+ENCRYPTION_KEY_ENV = "KIBANA_ENCRYPTION_KEY"
+
+DATA_VIEW_ID = "logs-christmas"
+SLOW_REQUEST_MS = 500
+ERRORS_QUERY = "level:ERROR OR level:FATAL"
+# The columns every saved search shows, in this order.
+COLUMNS: tuple[str, ...] = ("service", "level", "user_id", "path", "latency_ms", "message")
+
+
+def render_kibana_yml(s: StackSettings) -> str:
+    return dump_yaml({
+        "server.name": "kibana",
+        "server.host": "0.0.0.0",
+        # Links Kibana generates (and its redirects) use the address operators open.
+        "server.publicBaseUrl": s.logging.kibana_public_base_url,
+        "elasticsearch.hosts": [es.URL],
+        # Kibana's own system user, never the `elastic` superuser.
+        "elasticsearch.username": es.KIBANA_SYSTEM_USER,
+        "elasticsearch.password": "${" + PASSWORD_ENV + "}",
+        # One key for saved-object encryption, session cookies and reports; stable across restarts,
+        # so sessions and encrypted saved objects survive a container replacement.
+        "xpack.encryptedSavedObjects.encryptionKey": "${" + ENCRYPTION_KEY_ENV + "}",
+        "xpack.security.encryptionKey": "${" + ENCRYPTION_KEY_ENV + "}",
+        "xpack.reporting.encryptionKey": "${" + ENCRYPTION_KEY_ENV + "}",
+        "monitoring.ui.container.elasticsearch.enabled": True,
+        "telemetry.optIn": False,
+        "telemetry.allowChangingOptInStatus": False,
+        "newsfeed.enabled": False,
+    })
+
+
+@dataclass(frozen=True)
+class SavedSearch:
+    id: str
+    title: str
+    description: str
+    query: str
+
+
+def platform_services(s: StackSettings) -> list[str]:
+    """The platform's services, named as in their scrape targets (api, trading-engine)."""
+    names: list[str] = []
+    for target in (*s.prometheus.app_targets, *s.prometheus.trading_targets):
+        host = target.rpartition(":")[0]
+        if host not in names:
+            names.append(host)
+    return names
+
+
+def saved_searches(s: StackSettings) -> list[SavedSearch]:
+    searches = [SavedSearch(
+        "christmas-errors", "Errors (all services)",
+        "Every ERROR and FATAL line of the platform and the monitoring stack.", ERRORS_QUERY)]
+    searches += [SavedSearch(
+        f"christmas-errors-{service}", f"Errors: {service}",
+        f"ERROR and FATAL lines of the {service} service.",
+        f'service:"{service}" and ({ERRORS_QUERY})') for service in platform_services(s)]
+    searches += [
+        SavedSearch(
+            "christmas-user-orders-trades", "One user's order and trade requests",
+            # A saved search cannot take a parameter: the operator adds the user id to the query.
+            'Order and trade requests, per user. For one user, add: and user_id:"<id>"',
+            "user_id:* and (path:*order* or path:*trade*)"),
+        SavedSearch(
+            "christmas-slow-requests", f"Slow requests (> {SLOW_REQUEST_MS} ms)",
+            f"Requests that took more than {SLOW_REQUEST_MS} ms.", f"latency_ms > {SLOW_REQUEST_MS}"),
+    ]
+    return searches
+
+
+def data_view() -> dict[str, Any]:
+    return {
+        "type": "index-pattern",
+        "id": DATA_VIEW_ID,
+        "attributes": {
+            "title": es.INDEX_PATTERN,
+            "name": "Christmas logs",
+            "timeFieldName": "@timestamp",
+        },
+        "references": [],
+    }
+
+
+def saved_search_object(search: SavedSearch) -> dict[str, Any]:
+    source = {
+        "query": {"query": search.query, "language": "kuery"},
+        "filter": [],
+        "indexRefName": "kibanaSavedObjectMeta.searchSourceJSON.index",
+    }
+    return {
+        "type": "search",
+        "id": search.id,
+        "attributes": {
+            "title": search.title,
+            "description": search.description,
+            "columns": list(COLUMNS),
+            "sort": [["@timestamp", "desc"]],
+            "kibanaSavedObjectMeta": {"searchSourceJSON": json.dumps(source)},
+        },
+        "references": [{
+            "name": "kibanaSavedObjectMeta.searchSourceJSON.index",
+            "type": "index-pattern",
+            "id": DATA_VIEW_ID,
+        }],
+    }
+
+
+def saved_objects(s: StackSettings) -> list[dict[str, Any]]:
+    return [data_view(), *(saved_search_object(x) for x in saved_searches(s))]
+
+
+def render_saved_objects_ndjson(s: StackSettings) -> str:
+    """The body of POST /api/saved_objects/_import?overwrite=true: one object per line, fixed ids."""
+    return "".join(json.dumps(obj, sort_keys=True) + "\n" for obj in saved_objects(s))

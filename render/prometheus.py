@@ -1,0 +1,61 @@
+"""Renders prometheus.yml from the stack settings (pure: no Pulumi resources)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mixin.alerts import render_alert_files
+from mixin.rules import RECORDING_FILE, render_recording_rules
+from render.yamlout import dump_yaml
+from settings.model import CONTAINER_PORTS, StackSettings
+
+RULES_DIR = "/etc/prometheus/rules"
+CONFIG_PATH = "/etc/prometheus/prometheus.yml"
+
+
+def alertmanager_targets(settings: StackSettings) -> list[str]:
+    """Every Alertmanager peer: Prometheus sends each alert to all of them."""
+    port = CONTAINER_PORTS["alertmanager"]
+    return [f"{alertmanager_host(i)}:{port}" for i in range(settings.alerting.alertmanager_peers)]
+
+
+def alertmanager_host(index: int) -> str:
+    return "alertmanager" if index == 0 else f"alertmanager-{index}"
+
+
+def _job(name: str, targets: list[str], **extra: Any) -> dict[str, Any]:
+    return {"job_name": name, **extra, "static_configs": [{"targets": targets}]}
+
+
+def render_prometheus_config(settings: StackSettings) -> dict[str, Any]:
+    p = settings.prometheus
+    return {
+        "global": {
+            "scrape_interval": p.scrape_interval,
+            "evaluation_interval": p.evaluation_interval,
+            "external_labels": {"stack": settings.stack, "project": settings.project},
+        },
+        "rule_files": [f"{RULES_DIR}/*.yml"],
+        "alerting": {"alertmanagers": [{"static_configs": [{"targets": alertmanager_targets(settings)}]}]},
+        "scrape_configs": [
+            _job("prometheus", [f"localhost:{CONTAINER_PORTS['prometheus']}"]),
+            _job("node-exporter", [f"node-exporter:{CONTAINER_PORTS['node-exporter']}"]),
+            _job("cadvisor", [f"cadvisor:{CONTAINER_PORTS['cadvisor']}"]),
+            _job("api", list(p.app_targets)),
+            _job("trading-engine", list(p.trading_targets)),
+            _job("postgres-exporter", [f"postgres-exporter:{CONTAINER_PORTS['postgres-exporter']}"]),
+            _job("alertmanager", alertmanager_targets(settings)),
+            _job("grafana", [f"grafana:{CONTAINER_PORTS['grafana']}"]),
+            _job("fluent-bit", [f"fluent-bit:{CONTAINER_PORTS['fluent-bit']}"],
+                 metrics_path="/api/v1/metrics/prometheus"),
+        ],
+    }
+
+
+def render_prometheus_yml(settings: StackSettings) -> str:
+    return dump_yaml(render_prometheus_config(settings))
+
+
+def render_rule_files(settings: StackSettings) -> dict[str, str]:
+    """File name -> content of each rule file under RULES_DIR (recording rules, then alerts per area)."""
+    return {RECORDING_FILE: render_recording_rules(), **render_alert_files(settings)}

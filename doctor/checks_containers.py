@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import re
 
-from config.alertmanager import CONFIG_PATH as ALERTMANAGER_CONFIG
-from config.prometheus import CONFIG_PATH as PROMETHEUS_CONFIG
-from config.prometheus import alertmanager_host
 from doctor.report import Result, failed, passed, skipped, verdict
 from doctor.stack import Target
+from render.alertmanager import CONFIG_PATH as ALERTMANAGER_CONFIG
+from render.prometheus import CONFIG_PATH as PROMETHEUS_CONFIG
+from render.prometheus import alertmanager_host
 
 # Long-running services of every stack; the one-shot setup jobs must have exited 0.
 SERVICES = ("prometheus", "node-exporter", "cadvisor", "postgres-exporter", "grafana",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from components.dashboards.common import ALERTMANAGER_UID, ELASTICSEARCH_UID, PROMETHEUS_UID
 from doctor.report import Result, failed, verdict
 from doctor.stack import Target
 from doctor.web import HttpError, get_json
+from mixin.dashboards.common import ALERTMANAGER_UID, ELASTICSEARCH_UID, PROMETHEUS_UID
 
 DATASOURCES = {"Prometheus": PROMETHEUS_UID, "Alertmanager": ALERTMANAGER_UID, "Elasticsearch logs": ELASTICSEARCH_UID}
 

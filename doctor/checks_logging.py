@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 import time
 
-from config import elasticsearch as es
-from config import fluent_bit as fb
 from doctor.report import Result, skipped, verdict
 from doctor.stack import Target
+from render import elasticsearch as es
+from render import fluent_bit as fb
 
 # Every container of the stack logs; a stream with nothing newer than this has stopped receiving.
 MAX_LOG_AGE_SECONDS = 15 * 60

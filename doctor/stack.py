@@ -20,10 +20,10 @@ from typing import Any
 
 import yaml
 
-from config.settings import PROJECT, StackSettings, parse_settings
 from doctor.docker_api import Container, DockerClient
 from doctor.web import BasicAuth, get_json
 from offline.mocks import stack_file_config
+from settings.model import PROJECT, StackSettings, parse_settings
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"

@@ -22,9 +22,9 @@ from datetime import UTC, datetime, timedelta
 
 import yaml
 
-from config.alertmanager import CONFIG_PATH
 from doctor.stack import Target, load_target
 from doctor.web import get_json, get_text, post_json
+from render.alertmanager import CONFIG_PATH
 
 ALERTNAME = "ChristmasTestAlert"
 # Receiver config key -> the `integration` label of Alertmanager's notification metrics.

@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from components.dashboards.common import ALERTMANAGER_UID, ELASTICSEARCH_UID, PROMETHEUS_UID
-from config import elasticsearch as es
-from config.alertmanager import CONFIG_PATH as AM_CONFIG
-from config.prometheus import CONFIG_PATH as PROM_CONFIG
-from config.prometheus import alertmanager_host
 from doctor.docker_api import DockerClient
 from doctor.stack import Endpoints, StackCredentials, Target
+from mixin.dashboards.common import ALERTMANAGER_UID, ELASTICSEARCH_UID, PROMETHEUS_UID
+from render import elasticsearch as es
+from render.alertmanager import CONFIG_PATH as AM_CONFIG
+from render.prometheus import CONFIG_PATH as PROM_CONFIG
+from render.prometheus import alertmanager_host
 from tests.integration.docker_standin import DockerStandIn, FakeContainer
 from tests.integration.processes import Process, free_ports, wait_until
 from tests.integration.service_standins import ServiceStandIns

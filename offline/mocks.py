@@ -7,6 +7,7 @@ check is exactly what the plan shows.
 from __future__ import annotations
 
 import json
+import os
 import runpy
 import sys
 from collections.abc import Callable, Mapping
@@ -181,8 +182,12 @@ def run_under_mocks(body: Callable[[], object], stack: str = "dev", config: Mapp
     pulumi.runtime.settings.ROOT.set(None)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False,
                              monitor=_RecordingMonitor(mocks, run))
-    pulumi.runtime.set_all_config({f"{project}:{k}": v for k, v in (config or {}).items()},
-                                  [f"{project}:{k}" for k in secret_keys])
+    full_config = {f"{project}:{k}": v for k, v in (config or {}).items()}
+    secret_names = [f"{project}:{k}" for k in secret_keys]
+    pulumi.runtime.set_all_config(full_config, secret_names)
+    # As Pulumi's language host hands a program its configuration: the whole bag in PULUMI_CONFIG.
+    os.environ["PULUMI_CONFIG"] = json.dumps(full_config)
+    os.environ["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(secret_names)
 
     async def program() -> None:
         body()

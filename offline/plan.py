@@ -46,8 +46,10 @@ def plan_config(stack: str) -> tuple[dict[str, str], set[str]]:
     generates = config.get("generateMissingSecrets", "false") == "true"
     from settings.model import GENERATABLE_SECRETS
 
+    smtp_auth = "smtpUsername" in json.loads(config.get("alerting", "{}"))
     for key, value in PLACEHOLDERS.items():
-        if key in config or (generates and key in GENERATABLE_SECRETS):
+        if key in config or (generates and key in GENERATABLE_SECRETS) or (key == "smtpPassword" and not smtp_auth):
+            # An SMTP password without alerting.smtpUsername is refused (SMTP AUTH needs both).
             continue
         config[key] = value
         secret_keys.add(key)

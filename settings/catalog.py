@@ -1,25 +1,56 @@
-"""Every container image of the stack, pinned to an exact version, in one place.
+"""The service catalog: one row per service of the stack, read by every component and renderer.
 
-Override one per stack with `pulumi config set --path images.<service> <image:tag>`.
-Grafana's tag matches `grafana-foundation-sdk` (11.6) in requirements.txt.
+Images are pinned to exact versions (override one per stack with
+`pulumi config set --path images.<service> <image:tag>`); Grafana's tag matches
+`grafana-foundation-sdk` (11.6) in requirements.txt. What each image does (user, paths,
+healthcheck binary) is cited from its build files in docs/images.md.
 """
 
 from __future__ import annotations
 
-DEFAULT_IMAGES: dict[str, str] = {
-    "prometheus": "prom/prometheus:v3.5.0",
-    "alertmanager": "prom/alertmanager:v0.28.1",
-    "node-exporter": "prom/node-exporter:v1.9.1",
-    "cadvisor": "gcr.io/cadvisor/cadvisor:v0.52.1",
-    "postgres-exporter": "quay.io/prometheuscommunity/postgres-exporter:v0.17.1",
-    "grafana": "grafana/grafana:11.6.3",
-    "elasticsearch": "docker.elastic.co/elasticsearch/elasticsearch:8.18.2",
-    "kibana": "docker.elastic.co/kibana/kibana:8.18.2",
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    image: str
+    # The port the service listens on inside its container (fixed by the image); None = no server.
+    port: int | None
+    memory_mb: int
+    cpus: float
+    # The path its healthcheck asks for on `port` ("" = the component defines its own check).
+    health_path: str = ""
+    # The user the image runs as (uid:gid), which owns its writable paths and uploaded files.
+    user: str = "0:0"
+    # Where it keeps data that must survive container replacement (a named volume).
+    data_path: str = ""
+
+
+CATALOG: dict[str, ServiceSpec] = {
+    "prometheus": ServiceSpec("prom/prometheus:v3.5.0", 9090, 1024, 1.0, "/-/healthy", "65534:65534",
+                              "/prometheus"),
+    "alertmanager": ServiceSpec("prom/alertmanager:v0.28.1", 9093, 128, 0.25, "/-/healthy", "65534:65534",
+                                "/alertmanager"),
+    "node-exporter": ServiceSpec("prom/node-exporter:v1.9.1", 9100, 64, 0.25, "/metrics", "65534:65534"),
+    "cadvisor": ServiceSpec("gcr.io/cadvisor/cadvisor:v0.52.1", 8080, 256, 0.5, "/healthz"),
+    "postgres-exporter": ServiceSpec("quay.io/prometheuscommunity/postgres-exporter:v0.17.1", 9187, 64, 0.25,
+                                     "/metrics", "65534:65534"),
+    "grafana": ServiceSpec("grafana/grafana:11.6.3", 3000, 512, 0.5, "/api/health", "472:0", "/var/lib/grafana"),
+    "elasticsearch": ServiceSpec("docker.elastic.co/elasticsearch/elasticsearch:8.18.2", 9200, 2048, 1.0, "",
+                                 "1000:0", "/usr/share/elasticsearch/data"),
+    "kibana": ServiceSpec("docker.elastic.co/kibana/kibana:8.18.2", 5601, 1024, 1.0, "", "1000:0"),
     # The -debug variant of the same release: the default image is distroless (no shell, no curl),
     # so a healthcheck could not run in it.
-    "fluent-bit": "cr.fluentbit.io/fluent/fluent-bit:3.2.10-debug",
-    # One-shot job that sets the built-in Elasticsearch users' passwords and the index lifecycle.
-    "elastic-setup": "curlimages/curl:8.13.0",
+    "fluent-bit": ServiceSpec("cr.fluentbit.io/fluent/fluent-bit:3.2.10-debug", 2020, 128, 0.5,
+                              "/api/v1/health", "0:0", "/fluent-bit/data"),
+    # One-shot jobs that set the Elasticsearch users' passwords, the index lifecycle and Kibana's
+    # saved objects (the image's user is curl_user, uid 100).
+    "elastic-setup": ServiceSpec("curlimages/curl:8.13.0", None, 64, 0.25, "", "100:101"),
 }
 
-SERVICES: tuple[str, ...] = tuple(DEFAULT_IMAGES)
+SERVICES: tuple[str, ...] = tuple(CATALOG)
+DEFAULT_IMAGES: dict[str, str] = {name: spec.image for name, spec in CATALOG.items()}
+DEFAULT_MEMORY_MB: dict[str, int] = {name: spec.memory_mb for name, spec in CATALOG.items()}
+DEFAULT_CPUS: dict[str, float] = {name: spec.cpus for name, spec in CATALOG.items()}
+# Ports inside the containers, for the services that serve one (the ones that can be published).
+CONTAINER_PORTS: dict[str, int] = {name: spec.port for name, spec in CATALOG.items() if spec.port is not None}

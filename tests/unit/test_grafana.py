@@ -47,9 +47,9 @@ def test_every_grafana_resource_uses_the_explicit_provider_created_after_the_con
 
 
 def test_provider_targets_this_stacks_grafana_with_secret_admin_auth(dev_run, prod_run):
-    for r, password in ((prod_run, PLACEHOLDERS["grafanaAdminPassword"]), (dev_run, None)):
+    for r, password, port in ((prod_run, PLACEHOLDERS["grafanaAdminPassword"], 3000), (dev_run, None, 13000)):
         inputs = provider(r).inputs
-        assert inputs["url"] == "http://127.0.0.1:3000"
+        assert inputs["url"] == f"http://127.0.0.1:{port}"
         assert is_secret(inputs["auth"])
         user, _, secret = unwrap(inputs["auth"]).partition(":")
         assert user == "admin" and secret
@@ -64,7 +64,7 @@ def test_container_is_configured_from_settings(dev_run, prod_run):
         assert e["GF_USERS_ALLOW_SIGN_UP"] == "false" and e["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
         assert e["GF_SECURITY_ADMIN_USER"] == "admin"
     assert (dev["GF_SERVER_ROOT_URL"], prod["GF_SERVER_ROOT_URL"]) == (
-        "http://localhost:3000", "https://grafana.christmas-trading.com")
+        "http://localhost:13000", "https://grafana.christmas-trading.com")
     assert (dev["GF_SECURITY_COOKIE_SECURE"], prod["GF_SECURITY_COOKIE_SECURE"]) == ("false", "true")
     assert prod["GF_SMTP_HOST"] == "smtp.christmas-trading.com:587"
     assert prod["GF_SMTP_USER"] == "alertmanager@christmas-trading.com"

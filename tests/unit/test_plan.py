@@ -65,7 +65,7 @@ def test_summary_names_each_service_with_image_ports_and_volumes(plan):
     for service in ("prometheus", "alertmanager", "grafana", "kibana", "elasticsearch", "fluent-bit",
                     "node-exporter", "cadvisor", "postgres-exporter"):
         assert f"\n  {service} " in stdout
-    grafana_ports = "0.0.0.0:3000->3000" if stack == "prod" else "127.0.0.1:3000->3000"
+    grafana_ports = "0.0.0.0:3000->3000" if stack == "prod" else "127.0.0.1:13000->3000"
     assert grafana_ports in stdout
     assert f"christmas-monitoring-{stack}-prometheus-data:/prometheus" in stdout
 

@@ -1,0 +1,210 @@
+"""The grammars of the programs that finally read a setting, as predicates.
+
+Each check returns None when the value is valid, else what is wrong (never the value itself
+when it may be a secret). Every pattern is matched against the whole string
+(`re.fullmatch`): `$` in Python also matches before a final newline, so it is never used.
+Each grammar names the program whose parser it follows; tests/config/test_grammar_consumers.py
+feeds the same values to the real program where Debian has it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+Check = Callable[[object], str | None]
+
+# Control characters (C0, DEL, C1) and Unicode line/paragraph separators: no consumer wants them.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Prometheus model.ParseDuration (prometheus/common model/time.go): units in this order, each once.
+_PROM_DURATION = re.compile(r"(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?")
+# alecthomas/units ParseBase2Bytes, as --storage.tsdb.retention.size reads it (one component).
+_PROM_SIZE = re.compile(r"(\d+)(\.\d+)?(B|KB|MB|GB|TB|PB|KiB|MiB|GiB|TiB|PiB)")
+# Elasticsearch TimeValue (ILM max_age) and ByteSizeValue (max_primary_shard_size): one unit.
+_ES_TIME = re.compile(r"[1-9]\d*(d|h|m|s)")
+_ES_SIZE = re.compile(r"[1-9]\d*(b|kb|mb|gb|tb|pb)", re.IGNORECASE)
+# Fluent Bit flb_utils_size_to_bytes (storage.total_limit_size): number and K/M/G, B optional.
+_FLB_SIZE = re.compile(r"[1-9]\d*(K|M|G)B?")
+# RFC 1123 host name label, plus `_`: Docker's DNS resolves container names such as
+# `christmas_api_1`; a name may be a single label (a container name such as `api`).
+_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?")
+# E-mail as Alertmanager and Grafana send it: a dot-atom local part without the characters a Go
+# template or a shell would read ({ } $ ` | and quotes), and a domain of host name labels.
+_EMAIL_LOCAL = re.compile(r"[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*")
+# Slack channel names: lower-case letters, digits, - and _, at most 80 (Slack's naming rules).
+_SLACK_CHANNEL = re.compile(r"#[a-z0-9_-][a-z0-9._-]{0,79}")
+# A URL path as RFC 3986 allows it, without `$` (Grafana's and Kibana's variable expansion) and
+# without `{ }` (Go templates), `'` and `"` (quoting in the files that carry it).
+_URL_PATH = re.compile(r"(/[A-Za-z0-9._~!&()*+,;=:@%-]*)*")
+_PCT_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# Docker image reference (distribution/reference) with an exact version tag or a digest.
+_IMAGE_NAME = re.compile(r"[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(/[a-z0-9]+([._-]{1,2}[a-z0-9]+)*)*")
+_EXACT_TAG = re.compile(r"v?\d+\.\d+\.\d+([.+_-][A-Za-z0-9._-]*)?")
+_DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
+# PostgreSQL identifiers as the platform names them (unquoted, at most 63 bytes).
+_PG_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+_SAFE_PATH = re.compile(r"(/[A-Za-z0-9._-]+)+")
+# Elasticsearch index names: lower case, none of \ / * ? " < > | space , # : (Elasticsearch's
+# MetadataCreateIndexService.validateIndexOrAliasName); a Pulumi stack name lands in one.
+_ES_NAME_PART = re.compile(r"[a-z0-9][a-z0-9_.-]{0,99}")
+
+
+def control_characters(value: str) -> str | None:
+    return "must not contain control characters (newline, tab, ...)" if _CONTROL.search(value) else None
+
+
+def prometheus_duration(value: str) -> str | None:
+    if not value or value == "0" or not _PROM_DURATION.fullmatch(value) or not re.search(r"[1-9]", value):
+        return ("must be a Prometheus duration such as 15s, 1m30s or 15d (units y w d h m s ms, "
+                "largest first, each once; not zero)")
+    return None
+
+
+def prometheus_size(value: str) -> str | None:
+    if not _PROM_SIZE.fullmatch(value) or not re.search(r"[1-9]", value):
+        return "must be a Prometheus size such as 512MB, 50GB or 1TB (units B KB MB GB TB PB, or KiB ... PiB)"
+    return None
+
+
+def es_time(value: str) -> str | None:
+    return None if _ES_TIME.fullmatch(value) else "must be an Elasticsearch time such as 1d or 12h (one unit)"
+
+
+def es_size(value: str) -> str | None:
+    return None if _ES_SIZE.fullmatch(value) else "must be an Elasticsearch size such as 5gb or 500mb"
+
+
+def fluent_bit_size(value: str) -> str | None:
+    return None if _FLB_SIZE.fullmatch(value) else "must be a Fluent Bit size such as 512M or 1G"
+
+
+def hostname(value: str) -> str | None:
+    labels = value.split(".")
+    if len(value) > 253 or not all(_LABEL.fullmatch(label) for label in labels) or labels[-1].isdigit():
+        return "must be a host name such as postgres or db.example.com"
+    return None
+
+
+def _host(value: str) -> bool:
+    if value.startswith("[") and value.endswith("]"):
+        try:
+            ipaddress.IPv6Address(value[1:-1])
+        except ValueError:
+            return False
+        return True
+    if re.fullmatch(r"[\d.]+", value):
+        return ipv4(value) is None
+    return hostname(value) is None
+
+
+def port_text(value: str) -> bool:
+    return re.fullmatch(r"[1-9]\d{0,4}", value) is not None and int(value) <= 65535
+
+
+def host_port(value: str) -> str | None:
+    """host:port as Prometheus static targets and Alertmanager's smarthost read it."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not _host(host) or not port_text(port):
+        return "must be host:port such as api:8000 (port 1-65535)"
+    return None
+
+
+def ipv4(value: str) -> str | None:
+    try:
+        ipaddress.IPv4Address(value)
+    except ValueError:
+        return "must be an IPv4 address such as 127.0.0.1"
+    return None
+
+
+def http_url(value: str, *, https_only: bool = False, path: bool = True) -> str | None:
+    """An http(s) URL with a host, no credentials, query or fragment, nothing a template reads."""
+    scheme = "https" if https_only else "http or https"
+    wanted = f"must be an {scheme} URL such as https://host.example.com" + ("/path" if path else "")
+    if control_characters(value) or " " in value:
+        return wanted + " (no spaces or control characters)"
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        return wanted
+    schemes = ("https",) if https_only else ("http", "https")
+    if parts.scheme not in schemes or not parts.netloc or "@" in parts.netloc:
+        return wanted
+    host = parts.netloc.rsplit(":", 1)[0] if port else parts.netloc
+    if not _host(host) or (port is not None and not 1 <= port <= 65535) or parts.netloc.endswith(":"):
+        return wanted
+    if parts.query or parts.fragment or "?" in value or "#" in value:
+        return wanted + " (no ?query or #fragment)"
+    if not _URL_PATH.fullmatch(parts.path) or _PCT_ESCAPE.search(parts.path):
+        return wanted + " (a path of letters, digits and -._~/; no $ { } quotes)"
+    if parts.path.endswith("/"):
+        return wanted + " (without a trailing slash)"
+    if not path and parts.path:
+        return wanted + " (no path: Kibana's publicBaseUrl takes protocol, host and port only)"
+    return None
+
+
+def email(value: str) -> str | None:
+    local, at, domain = value.rpartition("@")
+    if not at or len(value) > 254 or not _EMAIL_LOCAL.fullmatch(local) or len(local) > 64 \
+            or hostname(domain) is not None or "." not in domain or "_" in domain:
+        return "must be an e-mail address such as alerts@example.com"
+    return None
+
+
+def slack_channel(value: str) -> str | None:
+    return None if _SLACK_CHANNEL.fullmatch(value) else \
+        "must be a Slack channel such as #alerts (lower-case letters, digits, - _ .; at most 80)"
+
+
+def pinned_image(value: str) -> str | None:
+    wanted = "must be an image with an exact version tag such as grafana/grafana:11.6.3 (or @sha256:<digest>)"
+    name, _, digest = value.partition("@")
+    if digest:
+        return None if _DIGEST.fullmatch(digest) and _IMAGE_NAME.fullmatch(name.rsplit(":", 1)[0]) else wanted
+    repository, colon, tag = value.rpartition(":")
+    if not colon or "/" in tag or not _IMAGE_NAME.fullmatch(repository) or not _EXACT_TAG.fullmatch(tag):
+        return wanted
+    return None
+
+
+def pg_identifier(value: str) -> str | None:
+    return None if _PG_IDENTIFIER.fullmatch(value) else \
+        "must be a PostgreSQL name of lower-case letters, digits and _ (at most 63)"
+
+
+def absolute_path(value: str) -> str | None:
+    if not _SAFE_PATH.fullmatch(value) or any(part in (".", "..") for part in value.split("/")):
+        return "must be an absolute path of letters, digits and . _ - (no .. or spaces)"
+    return None
+
+
+def user_name(value: str) -> str | None:
+    """A login: no `:` (HTTP basic auth splits on it), nothing a shell, template or expansion reads."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}", value):
+        return "must be a user name of letters, digits and . _ @ - (no ':' or spaces; at most 64)"
+    return None
+
+
+def es_name_part(value: str) -> str | None:
+    return None if _ES_NAME_PART.fullmatch(value) else \
+        "must be lower case (letters, digits, - _ .): Elasticsearch builds index names from it"
+
+
+def between(low: float, high: float, *, low_open: bool = False,
+            high_open: bool = False) -> Callable[[float], str | None]:
+    """A number in a range; an open end excludes the bound (an alert threshold at 100% never fires)."""
+    def check(value: float) -> str | None:
+        ok = (low < value if low_open else low <= value) and (value < high if high_open else value <= high)
+        if ok:
+            return None
+        if not (low_open or high_open):
+            return f"must be between {low:g} and {high:g}"
+        above = f"more than {low:g}" if low_open else f"at least {low:g}"
+        below = f"less than {high:g}" if high_open else f"at most {high:g}"
+        return f"must be {above} and {below}"
+
+    return check

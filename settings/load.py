@@ -1,0 +1,170 @@
+"""Parse and validate a stack's settings, all problems at once, before any resource is declared.
+
+`parse_settings` is pure (raw config strings in, `StackSettings` out) so it is tested without
+Pulumi; `load_settings` feeds it from the running program through Pulumi's public config API
+and the stack files beside the program, and attaches the secrets as secret `Output`s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+
+from settings import grammar as g
+from settings import model
+from settings.declare import parse_section, read_object
+from settings.problems import Problems, fix_command
+from settings.secrets import SECRET_KEYS, check_secrets
+from settings.sections import SECTIONS, AlertingSettings, StackOptions
+from settings.services import PublishedPort, ServiceSettings, parse_services, port_clashes
+
+# The shortest rate() window of the rules (mixin/alerts.py, mixin/rules.py): rate() needs at least
+# two samples in it, and four keep it stable when one scrape fails.
+SHORTEST_RATE_WINDOW_SECONDS = 300
+_UNIT_SECONDS = {"y": 31536000, "w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def duration_seconds(value: str) -> float:
+    """Seconds of a valid Prometheus duration (see settings.grammar.prometheus_duration)."""
+    total, number = 0.0, ""
+    for i, ch in enumerate(value):
+        if ch.isdigit():
+            number += ch
+        elif ch == "m" and value[i + 1:i + 2] == "s":
+            total, number = total + int(number) / 1000, ""
+        elif ch in _UNIT_SECONDS and number:
+            total, number = total + int(number) * _UNIT_SECONDS[ch], ""
+    return total
+
+
+def _cross_checks(s: model.StackSettings, raw: Mapping[str, str], problems: Problems) -> None:
+    """Rules between settings, each naming the key to change.
+
+    A rule is skipped when one of the keys it reads is already reported: its value would be the
+    default, not the operator's, and the message would mislead.
+    """
+    def rule(keys: tuple[str, ...], broken: bool, key: str, what: str, fix: str) -> None:
+        if broken and not problems.about(*keys):
+            problems.add(key, what, fix)
+
+    grafana_publish_given = "grafana" in read_object(raw, "publish", Problems())
+    rule(("publish.grafana", "grafana.apiUrl"),
+         s.services["grafana"].publish is None and not s.grafana.api_url and not grafana_publish_given,
+         "publish.grafana", "Grafana must be published, or grafana.apiUrl set, for the Grafana provider",
+         fix_command("publish.grafana.port", "3000"))
+    es_memory, heap = s.services["elasticsearch"].memory_mb, s.logging.elasticsearch_heap_mb
+    rule(("memoryMb.elasticsearch", "logging.elasticsearchHeapMb"), heap > es_memory // 2,
+         "logging.elasticsearchHeapMb", f"({heap} MB) must be at most half of memoryMb.elasticsearch "
+         f"({es_memory} MB): Elasticsearch needs the rest for the file cache",
+         fix_command("logging.elasticsearchHeapMb", str(max(128, es_memory // 2))))
+    a = s.alerting
+    rule(("alerting.marketOpenHourUtc", "alerting.marketCloseHourUtc"),
+         a.market_close_hour_utc <= a.market_open_hour_utc, "alerting.marketCloseHourUtc",
+         "must be after alerting.marketOpenHourUtc", fix_command("alerting.marketCloseHourUtc", "21"))
+    rule(("slackWebhookUrl", "alerting.emailTo"), not a.slack_enabled and not a.email_enabled,
+         "slackWebhookUrl / alerting.emailTo", "no alert receiver: set a Slack webhook, e-mail recipients, or both",
+         "pulumi config set --secret slackWebhookUrl https://hooks.slack.com/services/... or "
+         + fix_command("alerting.emailTo[0]", "oncall@example.com"))
+    rule(("smtpPassword", "alerting.smtpUsername"), "smtpPassword" in s.secrets_set and not a.smtp_username,
+         "alerting.smtpUsername", "is required when smtpPassword is set (SMTP AUTH needs both)",
+         fix_command("alerting.smtpUsername", "alerts@example.com"))
+    rule(("grafana.secureCookies", "grafana.rootUrl"),
+         s.grafana.secure_cookies and not s.grafana.root_url.startswith("https://"), "grafana.secureCookies",
+         "needs an https:// grafana.rootUrl: browsers drop secure cookies over http, so nobody could log in",
+         fix_command("grafana.secureCookies", "false"))
+    rule(("prometheus.scrapeInterval",), duration_seconds(s.prometheus.scrape_interval) * 4
+         > SHORTEST_RATE_WINDOW_SECONDS, "prometheus.scrapeInterval",
+         f"({s.prometheus.scrape_interval}) must be at most 75s: the rules' 5m rate windows need four samples",
+         fix_command("prometheus.scrapeInterval", "15s"))
+    rule(("prometheus.evaluationInterval",), duration_seconds(s.prometheus.evaluation_interval)
+         > SHORTEST_RATE_WINDOW_SECONDS, "prometheus.evaluationInterval",
+         "must be at most 5m (the alerts' shortest `for`)", fix_command("prometheus.evaluationInterval", "15s"))
+
+
+def parse_settings(project: str, stack: str, raw: Mapping[str, str],
+                   secret_keys: frozenset[str] | None = None,
+                   neighbours: Mapping[str, Mapping[str, PublishedPort]] | None = None) -> model.StackSettings:
+    """Validate the raw stack configuration (keys without the project prefix).
+
+    `secret_keys` are the keys Pulumi holds encrypted; when given, a secret setting stored in
+    plain text is an error. `neighbours` are the ports published by the other stacks that share
+    this stack's Docker host.
+    """
+    problems = Problems()
+    for key in raw:
+        if key not in model.TOP_LEVEL_KEYS:
+            problems.add(key, f"is not a known setting of {project}",
+                         f"pulumi config rm {key}  (known settings are listed in the README)")
+    if wrong := g.es_name_part(stack):
+        problems.add("(stack name)", f"'{stack}' {wrong}", f"pulumi stack rename {stack.lower()}")
+    options = parse_section(StackOptions, "", {k: raw[k] for k in ("protectData", "generateMissingSecrets")
+                                               if k in raw}, problems)
+    sections: dict[str, Any] = {key: parse_section(cls, key, read_object(raw, key, problems), problems, f"{key}.")
+                                for key, cls in SECTIONS.items()}
+    services: dict[str, ServiceSettings] = parse_services(raw, problems)
+    port_clashes(stack, services, neighbours or {}, problems)
+    check_secrets(raw, problems, options.generate_missing_secrets, secret_keys)
+    alerting: AlertingSettings = sections.pop("alerting")
+    settings = model.StackSettings(
+        project=project, stack=stack, services=services,
+        alerting=AlertingSettings(**{**alerting.__dict__, "slack_enabled": bool(raw.get("slackWebhookUrl"))}),
+        protect_data=options.protect_data, generate_missing_secrets=options.generate_missing_secrets,
+        secrets_set=frozenset(k for k in SECRET_KEYS if raw.get(k)), **sections,
+    )
+    _cross_checks(settings, raw, problems)
+    problems.raise_if_any(stack)
+    return settings
+
+
+# --------------------------------------------------------------------------- the running program
+
+
+def stack_file(project_dir: Path, stack: str) -> dict[str, Any]:
+    """The `config:` of Pulumi.<stack>.yaml (secure values stay as their ciphertext objects)."""
+    path = project_dir / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        return {}
+    return dict((yaml.safe_load(path.read_text()) or {}).get("config") or {})
+
+
+def neighbour_ports(project: str, stack: str, project_dir: Path) -> dict[str, dict[str, PublishedPort]]:
+    """Ports published by the project's other stacks on the same Docker host (`docker:host`)."""
+    host = stack_file(project_dir, stack).get("docker:host", "")
+    found: dict[str, dict[str, PublishedPort]] = {}
+    for path in sorted(project_dir.glob("Pulumi.*.yaml")):
+        other = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+        config = stack_file(project_dir, other)
+        if other == stack or config.get("docker:host", "") != host:
+            continue
+        publish = config.get(f"{project}:publish") or {}
+        found[other] = {
+            service: PublishedPort(int(entry["port"]), str(entry.get("address", "127.0.0.1")))
+            for service, entry in publish.items()
+            if isinstance(entry, dict) and isinstance(entry.get("port"), int)
+        }
+    return found
+
+
+def load_settings(project_dir: Path | None = None) -> tuple[model.StackSettings, model.StackSecrets]:
+    """Read and validate the stack configuration before any resource is declared."""
+    project, stack = pulumi.get_project(), pulumi.get_stack()
+    project_dir = project_dir or Path.cwd()
+    prefix = f"{project}:"
+    # Every key through Pulumi's public API: the declared ones, and whatever else the stack
+    # holds (a typo) as the language host hands it over (PULUMI_CONFIG) or the stack file says.
+    given = [*pulumi.runtime.get_config_env(), *stack_file(project_dir, stack)]
+    names = set(model.TOP_LEVEL_KEYS) | {k[len(prefix):] for k in given if k.startswith(prefix)}
+    raw: dict[str, str] = {}
+    for name in names:
+        value = pulumi.runtime.get_config(prefix + name)
+        if value is not None:
+            raw[name] = str(value)
+    secret_keys = frozenset(name for name in raw if pulumi.runtime.is_config_secret(prefix + name))
+    settings = parse_settings(project, stack, raw, secret_keys, neighbour_ports(project, stack, project_dir))
+    config = pulumi.Config()
+    secrets = {key: config.require_secret(key) for key in sorted(settings.secrets_set)}
+    return settings, model.StackSecrets(values=secrets)

@@ -1,0 +1,125 @@
+"""The one declaration of every secret: who reads it, whether dev generates it, its consumer's rules.
+
+Secret values are checked here and never put in a message. They reach the program only as
+secret `Output`s (settings.load).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from settings import grammar as g
+from settings.problems import Problems, fix_command
+
+
+def _password(value: str) -> str | None:
+    # Grafana expands $__env{...}/$__file{...} in its settings and Kibana ${VAR} in kibana.yml,
+    # file-delivered values included: such a password would be replaced by another value.
+    if "${" in value or "$__" in value:
+        return "must not contain '${' or '$__' (Grafana and Kibana would expand it as a variable)"
+    if value != value.strip():
+        return "must not start or end with white space (a copy-paste slip that no login would match)"
+    return None
+
+
+# The connection parameters libpq accepts in a URI that make sense for the exporter.
+_LIBPQ_PARAMS = frozenset({"sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout",
+                           "application_name", "target_session_attrs"})
+_SSLMODES = frozenset({"disable", "allow", "prefer", "require", "verify-ca", "verify-full"})
+
+
+def postgres_dsn(value: str) -> str | None:
+    """A libpq connection URI as postgres-exporter (lib/pq) reads it: user, host, port, database."""
+    wanted = "must be a URL such as postgresql://user:password@db:5432/christmas?sslmode=require"
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        return wanted + " (percent-encode : @ / ? # in the password)"
+    if parts.scheme not in ("postgresql", "postgres") or not parts.username or not parts.hostname:
+        return wanted
+    if (g.hostname(parts.hostname) and g.ipv4(parts.hostname)) or (port is not None and not 1 <= port <= 65535):
+        return wanted + " (host or port)"
+    database = unquote(parts.path.lstrip("/"))
+    if g.pg_identifier(database) or parts.fragment:
+        return wanted + " (a database name of lower-case letters, digits and _)"
+    params = parse_qsl(parts.query, keep_blank_values=True, strict_parsing=False)
+    unknown = sorted({k for k, _ in params} - _LIBPQ_PARAMS)
+    if unknown:
+        return f"has parameters libpq does not take here: {', '.join(unknown)}"
+    if any(k == "sslmode" and v not in _SSLMODES for k, v in params):
+        return f"sslmode must be one of {', '.join(sorted(_SSLMODES))}"
+    return None
+
+
+@dataclass(frozen=True)
+class SecretSpec:
+    """A secret setting: read with require_secret and kept as a secret Output."""
+
+    key: str
+    used_by: str
+    # A stack with generateMissingSecrets (dev) creates it with pulumi-random when unset.
+    generated: bool = False
+    # No stack requires it (a stack that generates secrets requires none of them).
+    optional: bool = False
+    min_length: int = 0
+    check: Callable[[str], str | None] = _password
+    example: str = "<value>"
+
+
+_URL_CHECK = g.http_url
+
+
+def _https(value: str) -> str | None:
+    return g.http_url(value, https_only=True)
+
+
+SECRETS: tuple[SecretSpec, ...] = (
+    SecretSpec("grafanaAdminPassword", "Grafana admin, the Grafana provider", generated=True, min_length=12),
+    SecretSpec("elasticPassword", "the `elastic` superuser (setup jobs)", generated=True, min_length=12),
+    SecretSpec("kibanaSystemPassword", "Kibana's own `kibana_system` user", generated=True, min_length=12),
+    SecretSpec("elasticReaderPassword", "`logs_reader`, Grafana's read-only logs datasource", generated=True,
+               min_length=12),
+    SecretSpec("elasticWriterPassword", "`fluent_bit_writer`, Fluent Bit's append-only output", generated=True,
+               min_length=12),
+    # Kibana refuses an xpack.encryptedSavedObjects.encryptionKey shorter than 32 characters.
+    SecretSpec("kibanaEncryptionKey", "Kibana encrypted saved objects", generated=True, min_length=32),
+    # In a dev stack: no SMTP auth, no Slack, and a DSN built from `database`.
+    SecretSpec("smtpPassword", "Alertmanager and Grafana e-mail (SMTP auth)"),
+    SecretSpec("slackWebhookUrl", "Alertmanager and Grafana Slack notifications (an https:// webhook)",
+               check=_https, example="https://hooks.slack.com/services/T000/B000/XXXX"),
+    SecretSpec("postgresExporterDsn", "postgres-exporter (a postgresql:// URL)", check=postgres_dsn,
+               example="'postgresql://postgres_exporter:...@postgres:5432/christmas?sslmode=require'"),
+    # Dead man's switch receiving the always-firing Watchdog (its URL usually carries a token).
+    SecretSpec("heartbeatUrl", "the dead man's switch pinged by Watchdog", optional=True, check=_URL_CHECK,
+               example="https://hc-ping.com/<uuid>"),
+)
+SECRET_KEYS: tuple[str, ...] = tuple(spec.key for spec in SECRETS)
+OPTIONAL_SECRETS: tuple[str, ...] = tuple(spec.key for spec in SECRETS if spec.optional)
+GENERATABLE_SECRETS: tuple[str, ...] = tuple(spec.key for spec in SECRETS if spec.generated)
+
+
+def check_secrets(raw: Mapping[str, str], problems: Problems, generate: bool,
+                  secret_keys: frozenset[str] | None) -> None:
+    """Each secret by its consumer's rules; a message never holds the value."""
+    for spec in SECRETS:
+        value = raw.get(spec.key)
+        fix = fix_command(spec.key, spec.example, secret=True)
+        if value is None:
+            # A stack that generates its passwords (dev) needs no secret set to come up.
+            if not generate and not spec.optional:
+                problems.add(spec.key, "is a required secret in this stack and is not set", fix)
+            continue
+        if secret_keys is not None and spec.key not in secret_keys:
+            problems.add(spec.key, "is stored in plain text in the stack file; it must be encrypted",
+                         f"pulumi config rm {spec.key} && {fix}")
+        if value == "":
+            problems.add(spec.key, "is empty", fix)
+            continue
+        wrong = g.control_characters(value) or (
+            f"must be at least {spec.min_length} characters long" if len(value) < spec.min_length else None
+        ) or spec.check(value)
+        if wrong:
+            problems.add(spec.key, wrong, fix)

@@ -1,0 +1,166 @@
+"""The one declaration of every object setting: key, default, the consumer's rule, doc, example.
+
+Each field is read by `settings.declare.parse_section`; the README tables come from here too.
+A check names the program that reads the value last (see settings/grammar.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from settings import grammar as g
+from settings.declare import setting
+
+_URL = g.http_url
+_ORIGIN = partial(g.http_url, path=False)
+_RUNBOOK = "https://github.com/christmas-trading/christmas-monitoring/blob/main/docs/runbook.md"
+
+
+@dataclass(frozen=True)
+class StackOptions:
+    """Top-level flags (Pulumi keeps them as text: "true" / "false")."""
+
+    protect_data: bool = setting("protectData", True, example="true",
+                                 doc="data volumes are `protect`ed and `retainOnDelete`")
+    generate_missing_secrets: bool = setting("generateMissingSecrets", False, example="true",
+                                             doc="generate missing passwords with pulumi-random")
+
+
+@dataclass(frozen=True)
+class PrometheusSettings:
+    scrape_interval: str = setting("scrapeInterval", "15s", example="15s", check=g.prometheus_duration,
+                                   doc="global scrape interval (at most a quarter of the 5m rate windows)")
+    evaluation_interval: str = setting("evaluationInterval", "15s", example="15s", check=g.prometheus_duration,
+                                       doc="rule evaluation interval")
+    retention_time: str = setting("retentionTime", "15d", example="15d", check=g.prometheus_duration,
+                                  doc="TSDB retention by age (`--storage.tsdb.retention.time`)")
+    retention_size: str = setting("retentionSize", "10GB", example="10GB", check=g.prometheus_size,
+                                  doc="TSDB retention by size (`--storage.tsdb.retention.size`: B KB MB GB TB)")
+    app_targets: tuple[str, ...] = setting("appTargets", ("api:8000",), example="api:8000", min_items=1,
+                                           item_check=g.host_port, doc="the platform API's `/metrics` (host:port)")
+    trading_targets: tuple[str, ...] = setting("tradingTargets", ("trading-engine:8001",), min_items=1,
+                                               example="trading-engine:8001", item_check=g.host_port,
+                                               doc="the trading engine's `/metrics` (host:port)")
+
+
+def _percent(key: str, default: float, alert: str) -> Any:
+    # Open at both ends: at 0 or 100 the alert either always or never fires.
+    return setting(key, default, example=f"{default:g}", check=g.between(0, 100, low_open=True, high_open=True),
+                   doc=alert)
+
+
+def _positive(key: str, default: float, high: float, alert: str) -> Any:
+    return setting(key, default, example=f"{default:g}", check=g.between(0, high, low_open=True),
+                   doc=alert)
+
+
+@dataclass(frozen=True)
+class AlertThresholds:
+    """Alert thresholds (percentages strictly between 0 and 100)."""
+
+    cpu_percent: float = _percent("cpuPercent", 80.0, "HighCpuUsage")
+    memory_percent: float = _percent("memoryPercent", 85.0, "HighMemoryUsage")
+    disk_free_percent: float = _percent("diskFreePercent", 10.0, "DiskSpaceLow")
+    error_rate_percent: float = _percent("errorRatePercent", 5.0, "HighErrorRate")
+    api_p95_latency_seconds: float = _positive("apiP95LatencySeconds", 1.0, 600, "ApiHighLatency")
+    db_connections_percent: float = _percent("dbConnectionsPercent", 80.0, "LowDbConnections (saturation)")
+    db_replication_lag_seconds: float = _positive("dbReplicationLagSeconds", 30.0, 86400, "PostgresReplicationLag")
+    db_slow_query_seconds: float = _positive("dbSlowQuerySeconds", 1.0, 3600, "PostgresSlowQueries")
+    order_failure_percent: float = _percent("orderFailurePercent", 5.0, "HighOrderFailureRate")
+    order_latency_p95_seconds: float = _positive("orderLatencyP95Seconds", 0.5, 600, "HighOrderLatency")
+    container_memory_percent: float = _percent("containerMemoryPercent", 90.0, "ContainerMemoryNearLimit")
+    disk_fill_hours: float = setting("diskFillHours", 4.0, example="4", check=g.between(1, 168),
+                                     doc="DiskWillFillSoon (prediction horizon, hours)")
+    trading_idle_minutes: float = setting("tradingIdleMinutes", 15.0, example="15", check=g.between(1, 1440),
+                                          doc="NoTradingSignals, NoTradesExecuted (silence in market hours)")
+
+
+@dataclass(frozen=True)
+class AlertingSettings:
+    slack_channel: str = setting("slackChannel", "#christmas-alerts", example="#alerts", check=g.slack_channel,
+                                 doc="Slack channel (webhook: `slackWebhookUrl`)")
+    email_to: tuple[str, ...] = setting("emailTo", (), example="oncall@example.com", item_check=g.email,
+                                        doc="e-mail recipients (Slack or e-mail is required)")
+    email_from: str = setting("emailFrom", "alertmanager@christmas.local", example="alerts@example.com",
+                              check=g.email, doc="sender address")
+    smtp_smarthost: str = setting("smtpSmarthost", "smtp.christmas.local:587", example="smtp.example.com:587",
+                                  check=g.host_port, doc="SMTP host:port")
+    smtp_username: str = setting("smtpUsername", "", example="alerts@example.com",
+                                 check=lambda v: None if v == "" else g.user_name(v),
+                                 doc="SMTP auth user (password: `smtpPassword`)")
+    smtp_require_tls: bool = setting("smtpRequireTls", True, example="true", doc="STARTTLS required")
+    alertmanager_peers: int = setting("alertmanagerPeers", 1, example="2", check=g.between(1, 5),
+                                      doc="Alertmanager peers (gossip cluster; Prometheus sends to all)")
+    market_open_hour_utc: int = setting("marketOpenHourUtc", 0, example="13", check=g.between(0, 23),
+                                        doc="trading alerts only from this UTC hour...")
+    market_close_hour_utc: int = setting("marketCloseHourUtc", 24, example="21", check=g.between(1, 24),
+                                         doc="...until this UTC hour")
+    runbook_base_url: str = setting("runbookBaseUrl", _RUNBOOK, example=_RUNBOOK, check=_URL,
+                                    doc="every alert's `runbook_url` is `<base>#<alertname lower-cased>`")
+    # Not a key: whether a Slack webhook secret is set (parse_settings fills it in).
+    slack_enabled: bool = False
+
+    @property
+    def email_enabled(self) -> bool:
+        return bool(self.email_to)
+
+
+@dataclass(frozen=True)
+class GrafanaSettings:
+    admin_user: str = setting("adminUser", "admin", example="admin", check=g.user_name,
+                              doc="admin login (password: `grafanaAdminPassword`)")
+    root_url: str = setting("rootUrl", "http://localhost:3000", example="https://grafana.example.com", check=_URL,
+                            doc="where operators open Grafana (links in notifications)")
+    api_url: str = setting("apiUrl", "", example="http://127.0.0.1:3000",
+                           check=lambda v: None if v == "" else _URL(v),
+                           doc="where `pulumi up` reaches Grafana's API (default: its published port)")
+    secure_cookies: bool = setting("secureCookies", False, example="true", doc="cookies only over HTTPS")
+
+
+@dataclass(frozen=True)
+class LoggingSettings:
+    elasticsearch_heap_mb: int = setting("elasticsearchHeapMb", 512, example="1024", check=g.between(128, 31744),
+                                         doc="JVM heap; at most half of `memoryMb.elasticsearch`")
+    retention_days: int = setting("retentionDays", 7, example="30", check=g.between(1, 3650),
+                                  doc="ILM deletes log indices this many days after rollover")
+    rollover_max_age: str = setting("rolloverMaxAge", "1d", example="1d", check=g.es_time,
+                                    doc="ILM rollover by age (one number and unit)")
+    rollover_max_size: str = setting("rolloverMaxSize", "5gb", example="5gb", check=g.es_size,
+                                     doc="ILM rollover by primary shard size")
+    kibana_public_base_url: str = setting("kibanaPublicBaseUrl", "http://localhost:5601",
+                                          example="https://kibana.example.com", check=_ORIGIN,
+                                          doc="Kibana's `server.publicBaseUrl` (protocol, host, port only)")
+    buffer_max_size: str = setting("bufferMaxSize", "1G", example="1G", check=g.fluent_bit_size,
+                                   doc="Fluent Bit's filesystem buffer limit while Elasticsearch is unreachable")
+    docker_log_dir: str = setting("dockerLogDir", "/var/lib/docker/containers", example="/var/lib/docker/containers",
+                                  check=g.absolute_path, doc="Docker's log directory on the host, tailed read-only")
+
+
+_SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """The platform's PostgreSQL, watched through postgres-exporter."""
+
+    host: str = setting("host", "postgres", example="postgres", check=g.hostname, doc="host name on the network")
+    port: int = setting("port", 5432, example="5432", check=g.between(1, 65535), doc="port")
+    name: str = setting("name", "christmas", example="christmas", check=g.pg_identifier, doc="database")
+    exporter_user: str = setting("exporterUser", "postgres_exporter", example="postgres_exporter",
+                                 check=g.pg_identifier, doc="the exporter's login (pg_monitor role)")
+    sslmode: str = setting("sslmode", "disable", example="require",
+                           check=lambda v: None if v in _SSLMODES else f"must be one of {', '.join(_SSLMODES)}",
+                           doc="libpq sslmode")
+
+
+# The object settings, by top-level key.
+SECTIONS: dict[str, type] = {
+    "prometheus": PrometheusSettings,
+    "thresholds": AlertThresholds,
+    "alerting": AlertingSettings,
+    "grafana": GrafanaSettings,
+    "logging": LoggingSettings,
+    "database": DatabaseSettings,
+}

@@ -1,0 +1,171 @@
+"""The corpus of bad settings and secrets: each one stops the program with one line naming the key and its fix.
+
+Every case is a value the consumer (Prometheus, Alertmanager, Grafana, Kibana, Elasticsearch,
+Fluent Bit, Docker, libpq) refuses or would take with another meaning. Each goes through the
+real program under Pulumi mocks (`pulumi preview` takes the same path): a `RunError` (which
+Pulumi prints without a traceback) before any resource is declared, with exactly one problem
+naming the key, and a fix that is a command. A secret's value never appears in the message.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pulumi
+import pytest
+
+from offline.mocks import ProgramRun, run_program
+from tests.conftest import stack_config
+
+SECRETS = {"grafanaAdminPassword", "elasticPassword", "kibanaSystemPassword", "elasticReaderPassword",
+           "elasticWriterPassword", "kibanaEncryptionKey", "smtpPassword", "slackWebhookUrl",
+           "postgresExporterDsn", "heartbeatUrl"}
+
+# (key whose value is replaced, the value, the key the message must name)
+Case = tuple[str, Any, str]
+
+
+def _each(key: str, *values: Any, named: str = "") -> list[Case]:
+    return [(key, value, named or key.split("[")[0]) for value in values]
+
+
+CASES: list[Case] = [
+    # Prometheus durations (model.ParseDuration): units largest first, each once, no fraction, not zero.
+    *_each("prometheus.scrapeInterval", "15", "1.5m", "30s1m", "15S", "0s", "15s\n", " 15s", "fast", "2m"),
+    *_each("prometheus.evaluationInterval", "1h1h", "15sec", "10m", ""),
+    *_each("prometheus.retentionTime", "30 d", "30d\n", "12h1d", "1.5d", "0", "P30D"),
+    # Prometheus sizes (alecthomas/units as --storage.tsdb.retention.size reads them).
+    *_each("prometheus.retentionSize", "50G", "50gb", "50", "50 GB", "50GB\n", "-5GB", "0GB", "50iB"),
+    # host:port targets.
+    *_each("prometheus.appTargets", ["api"], ["api:0"], ["api:70000"], ["api:8000\n"], [], ["http://api:8000"],
+           ["api:8000/metrics"], "api:8000"),
+    *_each("prometheus.tradingTargets", ["trading engine:8001"], ["trading-engine:08001"], [8001], ["-x:1"],
+           ["{{x}}:8001"]),
+    # Thresholds where the alert could never fire or never stay silent.
+    *_each("thresholds.cpuPercent", 100, 0, 120, "80", True, -5),
+    *_each("thresholds.memoryPercent", 100, 0, 101, None),
+    *_each("thresholds.errorRatePercent", 0, 100, "5%", 1e9, [5]),
+    *_each("thresholds.dbConnectionsPercent", 0, 100, 150, "high", -1),
+    *_each("thresholds.diskFreePercent", 0, 100),
+    *_each("thresholds.apiP95LatencySeconds", 0, -1, 601),
+    *_each("thresholds.diskFillHours", 0.5, 200),
+    *_each("thresholds.tradingIdleMinutes", 0, 5000),
+    # Slack channels (Slack's naming rules; the channel is a Go template in Alertmanager).
+    *_each("alerting.slackChannel", "#alerts\n", "alerts", "#Alerts", "#{{ .x }}", "#a b", "#" + "a" * 81),
+    # E-mail addresses as Alertmanager sends them (its to/from fields are Go templates).
+    *_each("alerting.emailTo", ["oncall"], ["a@b"], ["a@@b.com"], ["a b@c.com"], ["a@b.com,c@d.com"],
+           ["<a@b.com>"], ["{{x}}@b.com"], ["a@b.com\n"], "oncall@example.com"),
+    *_each("alerting.emailFrom", "a{{.}}@b.com", "alertmanager", "a@b.com\n", "$USER@b.com", "a@b_c.com"),
+    # SMTP smarthost (Alertmanager's HostPort).
+    *_each("alerting.smtpSmarthost", "smtp.example.com", "smtp.example.com:0", "smtp.example.com:70000",
+           ":587", "smtp example.com:587"),
+    *_each("alerting.smtpUsername", "user:name", "us er", "${USER}"),
+    *_each("alerting.alertmanagerPeers", 0, 6, 1.5, "2"),
+    *_each("alerting.marketOpenHourUtc", 24, -1),
+    *_each("alerting.marketCloseHourUtc", 25, 0),
+    *_each("alerting.runbookBaseUrl", "https://x.example.com/{{ .Foo }}", "https://x.example.com/runbook#x",
+           "docs/runbook.md", "https://x.example.com/a b", "https://x.example.com/$x"),
+    *_each("alerting.smtpRequireTls", "yes", 1),
+    # URLs: scheme, host, nothing a template or ${} expansion reads, no trailing slash, no credentials.
+    *_each("grafana.rootUrl", "grafana.example.com", "https://", "https://g.example.com/",
+           "https://user:pw@g.example.com", "https://g.example.com?x=1", "javascript:alert(1)",
+           "https://${GF_SECURITY_ADMIN_PASSWORD}.example.com", "https://g.example.com/$__env{HOME}",
+           "https://g.example.com/{{x}}", "https://g.example.com\n", "https://g.example.com:99999"),
+    *_each("grafana.apiUrl", "http://$HOST:3000", "127.0.0.1:3000", "http://127.0.0.1:3000/"),
+    *_each("grafana.adminUser", "ad:min", "admin user", "", "${USER}", "admin\t", "a" * 65),
+    *_each("grafana.secureCookies", "yes", 1),
+    *_each("logging.kibanaPublicBaseUrl", "https://k.example.com/kibana", "https://${ELASTIC_PASSWORD}.example.com",
+           "https://k.example.com/", "kibana.example.com", "https://k.example.com?x"),
+    # Elasticsearch: ILM time and size, heap.
+    *_each("logging.rolloverMaxAge", "1w", "1d12h", "0d", "soon", "1.5d"),
+    *_each("logging.rolloverMaxSize", "5", "5 gb", "0gb", "5g"),
+    *_each("logging.retentionDays", 0, "7", 4000),
+    *_each("logging.elasticsearchHeapMb", 64, 40000, "512"),
+    # Fluent Bit size.
+    *_each("logging.bufferMaxSize", "1T", "1 G", "-1G", "0G", "1.5G"),
+    *_each("logging.dockerLogDir", "relative/path", "/var/lib/../x", "/var/lib/docker containers", "/var/$x",
+           "/"),
+    # PostgreSQL.
+    *_each("database.host", "db host", "-db", "db:5432", "", "db\n"),
+    *_each("database.port", 0, 65536, "5432"),
+    *_each("database.name", "Christmas", "christ mas", "x" * 64, "db;drop"),
+    *_each("database.exporterUser", "postgres exporter", "User"),
+    *_each("database.sslmode", "on", "REQUIRE"),
+    # Images with an exact version.
+    *_each("images.grafana", "grafana/grafana", "grafana/grafana:latest", "grafana/grafana:11",
+           "Grafana/grafana:11.6.3", "grafana/grafana:11.6.3 ", "grafana/grafana@sha256:abc"),
+    *_each("memoryMb.prometheus", 8, "1024", 1024.5, -1, True),
+    *_each("cpus.grafana", 0, 100, "1", 0.01),
+    # Ports (Docker).
+    *_each("publish.grafana.port", 0, 70000, "3000", -1, 3000.5),
+    *_each("publish.grafana.address", "localhost", "0.0.0.0.0", "::1x"),
+    # Unknown keys: a typo never falls back to a default.
+    *_each("prometheus.scrapeIntervall", "15s"),
+    *_each("alerting.slackchannel", "#alerts"),
+    *_each("publish.grafanna", {"port": 3001}),
+    *_each("images.grafanna", "grafana/grafana:11.6.3"),
+    *_each("publish.grafana.bind", "0.0.0.0"),
+    *_each("prometheous", "{}"),
+    # Secrets by their consumer's rules (values never echoed).
+    *_each("grafanaAdminPassword", "short", "pass\nEOF\nrm -rf /\nEOF", "${GF_PATHS_DATA}-long-enough",
+           "$__env{HOME}-long-enough", " leading-space-pw", ""),
+    *_each("elasticPassword", "x" * 11, "tab\tinside-password", "ends-with-newline-pw\n"),
+    *_each("kibanaSystemPassword", "${ELASTIC_PASSWORD}-long-enough"),
+    *_each("kibanaEncryptionKey", "k" * 31, "k" * 31 + "\n"),
+    *_each("slackWebhookUrl", "http://hooks.slack.com/services/T/B/X", "hooks.slack.com/services/T/B/X", "https:///services/T",
+           "https://hooks.slack.com/services/{{x}}", "https://hooks.slack.com/services/T B", "not a url"),
+    *_each("postgresExporterDsn", "host=db user=x", "postgresql://db/christmas", "postgresql://u:p@db:99999/christmas",
+           "postgresql://u:p@db/Christmas", "postgresql://u:p@db/christmas?foo=bar",
+           "postgresql://u:p@db/christmas?sslmode=maybe", "mysql://u:p@db/christmas"),
+    *_each("heartbeatUrl", "ftp://hc-ping.com/x", "https://hc-ping.com/$x", "hc-ping.com/uuid", "https://hc ping.com"),
+]
+
+
+def _with(config: dict[str, str], secret_keys: set[str], key: str, value: Any) -> None:
+    """Put `value` at `key` the way `pulumi config set [--path|--secret]` would."""
+    if key in SECRETS:
+        config[key] = value
+        secret_keys.add(key)
+        return
+    top, _, rest = key.partition(".")
+    if not rest:
+        config[top] = value if isinstance(value, str) else json.dumps(value)
+        return
+    section = json.loads(config.get(top, "{}"))
+    node = section
+    *parents, leaf = rest.split(".")
+    for name in parents:
+        node = node.setdefault(name, {})
+    node[leaf] = value
+    config[top] = json.dumps(section)
+
+
+def test_the_corpus_covers_every_class_with_at_least_100_values():
+    assert len(CASES) >= 100
+    assert len({(k, json.dumps(v)) for k, v, _ in CASES}) == len(CASES), "a case is listed twice"
+
+
+@pytest.mark.parametrize(("key", "value", "named"), CASES, ids=[f"{k}={v!r}"[:60] for k, v, _ in CASES])
+def test_bad_value_stops_the_program_with_one_line_naming_the_key_and_fix(key: str, value: Any, named: str):
+    config, secret_keys = stack_config("prod")
+    _with(config, secret_keys, key, value)
+    run = ProgramRun()
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program("prod", config, secret_keys, into=run)
+    message = str(caught.value)
+    assert run.resources == [], "a resource was declared before the settings were checked"
+    problems = re.findall(r"^  - (\S+): ", message, flags=re.MULTILINE)
+    assert problems == [named], message
+    assert re.search(r"^      fix: pulumi (config|stack) ", message, flags=re.MULTILINE), message
+    if key in SECRETS and isinstance(value, str) and len(value) > 3:
+        assert value not in message and value.strip() not in message
+
+
+@pytest.mark.parametrize("stack", ["Prod", "DEV", "_dev", "dev.Test", "dev env"])
+def test_a_stack_name_elasticsearch_cannot_use_is_refused_with_the_rename_command(stack: str):
+    config, secret_keys = stack_config("prod")
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program(stack, config, secret_keys)
+    assert "(stack name)" in str(caught.value) and f"fix: pulumi stack rename {stack.lower()}" in str(caught.value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pulumi
 
+from components.backups import elasticsearch_snapshot_volume
 from components.context import StackContext
 from components.service import TYPE_PREFIX, Healthcheck, HostMount, Service, Upload, VolumeMount
 from render import elastic_setup as setup
@@ -40,6 +41,7 @@ class Logging(pulumi.ComponentResource):
     def _elasticsearch(self, ctx: StackContext) -> Service:
         s = ctx.settings
         volume = ctx.data_volume("elasticsearch", parent=self)
+        snapshots, snapshots_owner = elasticsearch_snapshot_volume(ctx, parent=self)
         plain = [f"{k}={v}" for k, v in es.environment(s).items()]
         envs = ctx.secret_envs(plain, {"ELASTIC_PASSWORD": ctx.require_secret("elasticPassword")})
         # The shell expands $ELASTIC_PASSWORD inside the container: the healthcheck holds no password.
@@ -50,7 +52,8 @@ class Logging(pulumi.ComponentResource):
             envs=envs,
             healthcheck=Healthcheck(test=["CMD-SHELL", health], interval="15s", timeout="10s",
                                     retries=10, start_period="60s"),
-            volumes=[VolumeMount(volume.name, es.DATA_DIR)],
+            volumes=[VolumeMount(volume.name, es.DATA_DIR), snapshots],
+            depends_on=[snapshots_owner.container],
         ), opts=self._child())
 
     def _elastic_setup(self, ctx: StackContext) -> Service:

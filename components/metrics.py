@@ -44,6 +44,9 @@ class Metrics(pulumi.ComponentResource):
                 f"--storage.tsdb.retention.time={p.retention_time}",
                 f"--storage.tsdb.retention.size={p.retention_size}",
                 f"--web.external-url={external_url}",
+                # For the backups scheduler's TSDB snapshots (components/backups.py); who can reach
+                # the admin API: docs/operations.md, section 6.
+                "--web.enable-admin-api",
             ],
             healthcheck=http_healthcheck(ctx.port("prometheus"), "/-/healthy"),
             uploads=uploads,

@@ -8,6 +8,7 @@ import pulumi
 import pulumi_docker as docker
 
 from components.alerting import Alerting
+from components.backups import Backups
 from components.context import StackContext
 from components.grafana import Grafana
 from components.logging import Logging
@@ -43,6 +44,9 @@ class MonitoringStack(pulumi.ComponentResource):
         self.logging = Logging("logging", ctx, opts=child)
         self.grafana = Grafana("grafana", ctx, depends_on=[self.metrics.prometheus.container,
                                                            *self.logging.ready], opts=child)
+        # Snapshots of Prometheus and copies of Grafana's database, from their volumes.
+        self.backups = Backups("backups", ctx, depends_on=[self.metrics.prometheus.container,
+                                                           self.grafana.service.container], opts=child)
         self.urls: dict[str, str | None] = {
             "grafana_url": s.grafana.root_url,
             "prometheus_url": self.metrics.prometheus_url,

@@ -15,8 +15,8 @@ from render.prometheus import alertmanager_host
 
 # Long-running services of every stack; the one-shot setup jobs must have exited 0.
 SERVICES = ("prometheus", "node-exporter", "cadvisor", "postgres-exporter", "grafana",
-            "elasticsearch", "kibana", "fluent-bit")
-ONE_SHOT = ("elastic-setup", "kibana-setup")
+            "elasticsearch", "kibana", "fluent-bit", "backups")
+ONE_SHOT = ("elastic-setup", "kibana-setup", "elasticsearch-snapshots-init")
 # A few restarts (a host reboot, an upgrade) are normal; more means a crash loop.
 MAX_RESTARTS = 3
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from doctor import checks_containers, checks_edge, checks_grafana, checks_logging, checks_metrics
+from doctor import checks_backups, checks_containers, checks_edge, checks_grafana, checks_logging, checks_metrics
 from doctor.report import Result, any_failed, failed, render
 from doctor.stack import Target, load_target
 
@@ -28,6 +28,9 @@ CHECKS: tuple[tuple[str, Check, str, str], ...] = (
     ("ILM", checks_logging.check_ilm, "operations.md", "5-elasticsearch-health-and-logs"),
     ("Fluent Bit", checks_logging.check_fluent_bit, "runbook.md", "fluentbitoutputretriesfailing"),
     ("certificates", checks_edge.check_certificates, "operations.md", "8-tls-certificates"),
+    ("Elasticsearch snapshots", checks_backups.check_elasticsearch_snapshots, "operations.md",
+     "6-data-and-disaster-recovery"),
+    ("backups", checks_backups.check_backup_files, "operations.md", "6-data-and-disaster-recovery"),
 )
 
 

@@ -12,6 +12,8 @@ from typing import Any
 from settings.model import CONTAINER_PORTS, StackSettings
 
 DATA_DIR = "/usr/share/elasticsearch/data"
+# The snapshot repository's directory (its own volume; render/backups.py registers the repository).
+SNAPSHOT_DIR = "/usr/share/elasticsearch/snapshots"
 PORT = CONTAINER_PORTS["elasticsearch"]
 URL = f"http://elasticsearch:{PORT}"
 
@@ -60,6 +62,8 @@ def environment(s: StackSettings) -> dict[str, str]:
         # No internet from the host: do not try to download GeoIP databases.
         "ingest.geoip.downloader.enabled": "false",
         "action.destructive_requires_name": "true",
+        # Where a file system snapshot repository may live (render/backups.py).
+        "path.repo": SNAPSHOT_DIR,
     }
 
 

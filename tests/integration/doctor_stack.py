@@ -5,8 +5,10 @@ by a function answering `stack output` with generated passwords."""
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -16,6 +18,7 @@ from pathlib import Path
 from doctor.docker_api import DockerClient
 from doctor.stack import Endpoints, StackCredentials, Target
 from mixin.dashboards.common import ALERTMANAGER_UID, ELASTICSEARCH_UID, PROMETHEUS_UID
+from render import backups as bk
 from render import elasticsearch as es
 from render.alertmanager import CONFIG_PATH as AM_CONFIG
 from render.prometheus import CONFIG_PATH as PROM_CONFIG
@@ -25,7 +28,7 @@ from tests.integration.processes import Process, free_ports, wait_until
 from tests.integration.service_standins import ServiceStandIns
 from tests.integration.stack import Stack, start_stack
 
-SLM_POLICY = "christmas-logs-nightly"
+BACKUP_FLAGS = ("--web.enable-admin-api",)  # as components/metrics.py starts Prometheus
 
 
 @dataclass
@@ -54,6 +57,23 @@ class DoctorStack:
     @property
     def passwords(self) -> list[str]:
         return [v for k, v in self.pulumi.outputs.items() if k.endswith("Password")]
+
+    @property
+    def backup_dir(self) -> Path:
+        return self.scratch / "backups"
+
+    def run_backup_once(self) -> subprocess.CompletedProcess[str]:
+        """The rendered scheduler script, one round, against the loopback Prometheus and a Grafana database."""
+        script = self.scratch / "backup.sh"
+        script.write_text(bk.render_backup_script())
+        env = {"PATH": os.environ["PATH"], "PROMETHEUS_URL": self.stack.prometheus_url,
+               "TSDB_DIR": str(self.stack.work / "tsdb"), "GRAFANA_DB": str(self.grafana_db),
+               "BACKUP_DIR": str(self.backup_dir), "BACKUP_ONCE": "1"}
+        return subprocess.run(["sh", str(script)], env=env, capture_output=True, text=True, timeout=60, check=False)
+
+    @property
+    def grafana_db(self) -> Path:
+        return self.scratch / "grafana" / "grafana.db"
 
     def stop(self) -> None:
         try:
@@ -90,6 +110,9 @@ def _containers(stack: Stack, scratch: Path, services_url: str) -> list[FakeCont
         FakeContainer(s.name("elasticsearch"), "elasticsearch", dev,
                       volumes=volume("elasticsearch", es.DATA_DIR, scratch / "elasticsearch")),
         FakeContainer(s.name("fluent-bit"), "fluent-bit", dev, rewrite={"http://localhost:2020": services_url}),
+        FakeContainer(s.name("backups"), "backups", dev, volumes=volume("backups", bk.BACKUP_DIR, scratch / "backups")),
+        FakeContainer(s.name("elasticsearch-snapshots-init"), "elasticsearch-snapshots-init", dev,
+                      fixed_state="exited", health="none"),
         FakeContainer(s.name("elastic-setup"), "elastic-setup", dev, fixed_state="exited", health="none"),
         FakeContainer(s.name("kibana-setup"), "kibana-setup", dev, fixed_state="exited", health="none"),
     ]
@@ -102,7 +125,7 @@ def _containers(stack: Stack, scratch: Path, services_url: str) -> list[FakeCont
 
 
 def start_doctor_stack() -> DoctorStack:
-    stack = start_stack()
+    stack = start_stack(BACKUP_FLAGS)
     scratch = Path(tempfile.mkdtemp(prefix="christmas-doctor-"))
     try:
         s = stack.settings
@@ -118,7 +141,7 @@ def start_doctor_stack() -> DoctorStack:
             datasource_backends={PROMETHEUS_UID: f"{stack.prometheus_url}/-/ready",
                                  ALERTMANAGER_UID: f"{stack.alertmanager_url(0)}/api/v2/status",
                                  ELASTICSEARCH_UID: f"http://127.0.0.1:{stack.ports.closed}/metrics"},
-            stream=es.data_stream_name(s), slm_policy=SLM_POLICY)
+            stream=es.data_stream_name(s), slm_policy=bk.SLM_POLICY)
         services.start()
         docker = DockerStandIn(free_ports(1)[0], _containers(stack, scratch, services.url))
         docker.start()
@@ -129,5 +152,15 @@ def start_doctor_stack() -> DoctorStack:
                           grafana=services.url, elasticsearch=services.url)
     target = Target(s, endpoints, DockerClient(docker.host), StackCredentials(s.stack, runner=pulumi))
     doctor = DoctorStack(stack, docker, services, pulumi, target, scratch)
+    _grafana_database(doctor.grafana_db)
     wait_until(lambda: all(t["health"] == "up" for t in stack.targets()), 15, "every target up (stand-ins serving)")
     return doctor
+
+
+def _grafana_database(path: Path) -> None:
+    """A SQLite database in Grafana's place (a table and a row, as Grafana's own would have)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE dashboard (id INTEGER PRIMARY KEY, uid TEXT, title TEXT)")
+        db.execute("INSERT INTO dashboard (uid, title) VALUES ('christmas-overview', 'System Overview')")
+    db.close()

@@ -224,8 +224,10 @@ def _sees_all_peers(status_url: str) -> bool:
     return len(http_json(status_url)["cluster"]["peers"]) == PEERS
 
 
-def start_stack() -> Stack:
-    """Start everything; on any failure, stop what was started before re-raising."""
+def start_stack(prometheus_flags: tuple[str, ...] = ()) -> Stack:
+    """Start everything; on any failure, stop what was started before re-raising.
+
+    `prometheus_flags`: more command-line flags for Prometheus (e.g. the admin API the backups use)."""
     programs = {name: require_program(path) for name, path in (
         ("prometheus", PROMETHEUS), ("alertmanager", ALERTMANAGER), ("node-exporter", NODE_EXPORTER),
         ("postgres-exporter", POSTGRES_EXPORTER))}
@@ -245,14 +247,14 @@ def start_stack() -> Stack:
         rule_files=shortened_rules(render_rule_files(settings)),
     )
     try:
-        _start(stack, programs)
+        _start(stack, programs, prometheus_flags)
     except BaseException:
         stack.stop()
         raise
     return stack
 
 
-def _start(stack: Stack, programs: dict[str, str]) -> None:
+def _start(stack: Stack, programs: dict[str, str], prometheus_flags: tuple[str, ...] = ()) -> None:
     s, ports, work, procs = stack.settings, stack.ports, stack.work, stack.processes
     stack.webhook.start()
     stack.smtp.start()
@@ -280,7 +282,7 @@ def _start(stack: Stack, programs: dict[str, str]) -> None:
     prom_file = _write(work / "prometheus.yml", dump_yaml(stack.prometheus_config))
     prometheus = procs.start("prometheus", [
         programs["prometheus"], f"--config.file={prom_file}", f"--storage.tsdb.path={work / 'tsdb'}",
-        f"--web.listen-address=127.0.0.1:{ports.prometheus}",
+        f"--web.listen-address=127.0.0.1:{ports.prometheus}", *prometheus_flags,
     ])
 
     procs.wait_http(pg_exporter, f"http://127.0.0.1:{ports.postgres_exporter}/metrics")

@@ -6,8 +6,13 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
+import sqlite3
+import subprocess
 import time
+import urllib.parse
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 
@@ -15,9 +20,16 @@ from doctor import run, test_alert
 from doctor.report import Result, Status
 from tests.integration.doctor_stack import DoctorStack, start_doctor_stack
 from tests.integration.notifications import mails, wait_for_slack
-from tests.integration.processes import wait_until
+from tests.integration.processes import free_ports, http_json, require_program, wait_until
+from tests.integration.stack import PROMETHEUS
 
 pytestmark = pytest.mark.integration
+
+
+@dataclass
+class BackupRun:
+    started: float  # time.time() when the scheduler's round began
+    result: subprocess.CompletedProcess[str]
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +39,15 @@ def doctor() -> Iterator[DoctorStack]:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="module")
+def backup(doctor: DoctorStack) -> BackupRun:
+    """One round of the stack's backup schedule (the rendered script) against the loopback Prometheus."""
+    started = time.time()
+    result = doctor.run_backup_once()
+    assert result.returncode == 0, result.stdout + result.stderr
+    return BackupRun(started, result)
 
 
 def run_doctor(d: DoctorStack) -> tuple[int, str, dict[str, list[Result]]]:
@@ -50,7 +71,7 @@ def run_test_alert(d: DoctorStack, *args: str) -> tuple[int, str]:
     return code, out.getvalue()
 
 
-def test_healthy_stack_passes_every_check(doctor: DoctorStack):
+def test_healthy_stack_passes_every_check(doctor: DoctorStack, backup: BackupRun):
     started = time.monotonic()
     code, printed, by_check = run_doctor(doctor)
     print(f"\n{printed}doctor took {time.monotonic() - started:.2f}s (twice: printed run and checked run)")
@@ -146,3 +167,54 @@ def test_a_killed_peer_fails_the_cluster_and_container_checks(doctor: DoctorStac
     assert "1 of 2 peers" in failed["Alertmanager cluster"].saw
     assert failed["Alertmanager cluster"].link.endswith("operations.md#4-alerts-not-arriving")
     assert "alertmanager-1: exited" in failed["containers running and healthy"].saw
+
+
+def test_a_stale_elasticsearch_snapshot_fails_the_backup_check(doctor: DoctorStack):
+    doctor.services.snapshot_age_seconds = 3 * 86400
+    try:
+        result = failing(run_doctor(doctor)[2])["Elasticsearch snapshots"]
+    finally:
+        doctor.services.snapshot_age_seconds = 3600
+    assert "72.0h old" in result.saw and result.link.endswith("operations.md#6-data-and-disaster-recovery")
+
+
+def query_range(url: str, promql: str, start: float, end: float) -> dict[str, list[tuple[float, str]]]:
+    params = urllib.parse.urlencode({"query": promql, "start": start, "end": end, "step": 1})
+    answer = http_json(f"{url}/api/v1/query_range?{params}")
+    return {json.dumps(s["metric"], sort_keys=True): [tuple(v) for v in s["values"]] for s in answer["data"]["result"]}
+
+
+def test_a_prometheus_snapshot_restores_into_a_fresh_prometheus(doctor: DoctorStack, backup: BackupRun, tmp_path):
+    archives = sorted((doctor.backup_dir / "prometheus").glob("*.tar.gz"))
+    assert len(archives) == 1 and "prometheus snapshot" in backup.result.stdout
+    # The snapshot left Prometheus' own disk once archived (its hard links would pin deleted blocks).
+    assert not list((doctor.stack.work / "tsdb" / "snapshots").iterdir())
+    # Restore as docs/operations.md says: the archive's directory becomes an empty TSDB directory.
+    restored = tmp_path / "tsdb"
+    restored.mkdir()
+    subprocess.run(["tar", "-xzf", str(archives[0]), "-C", str(restored), "--strip-components=1"], check=True)
+    port = free_ports(1)[0]
+    config = tmp_path / "prometheus.yml"
+    config.write_text("global: {}\n")  # scrapes nothing: every series it answers with came from the archive
+    fresh = doctor.stack.processes.start("prometheus-restored", [
+        require_program(PROMETHEUS), f"--config.file={config}", f"--storage.tsdb.path={restored}",
+        f"--web.listen-address=127.0.0.1:{port}"])
+    doctor.stack.processes.wait_http(fresh, f"http://127.0.0.1:{port}/-/ready")
+    end = backup.started - 1
+    start = end - 5
+    promql = 'up{job=~"prometheus|node-exporter|postgres-exporter|alertmanager"}'
+    original = query_range(doctor.stack.prometheus_url, promql, start, end)
+    restored_series = query_range(f"http://127.0.0.1:{port}", promql, start, end)
+    print(f"\nrestored {len(restored_series)} series of {promql} over 5s; archive {archives[0].stat().st_size} bytes")
+    assert len(original) == 5  # the jobs' targets, both Alertmanager peers included
+    assert restored_series == original
+
+
+def test_grafanas_database_copy_is_a_whole_database(doctor: DoctorStack, backup: BackupRun):
+    [copy] = (doctor.backup_dir / "grafana").glob("grafana-*.db")
+    assert copy.read_bytes() == doctor.grafana_db.read_bytes()
+    with sqlite3.connect(copy) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert db.execute("SELECT title FROM dashboard").fetchall() == [("System Overview",)]
+    db.close()
+    assert (doctor.backup_dir / "last-success").exists()

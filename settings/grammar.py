@@ -55,10 +55,25 @@ def control_characters(value: str) -> str | None:
     return "must not contain control characters (newline, tab, ...)" if _CONTROL.search(value) else None
 
 
+_UNIT_SECONDS = {"y": 31536000, "w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+# Prometheus holds a duration as int64 nanoseconds (about 292 years); 100y is plenty.
+_MAX_DURATION_SECONDS = 100 * 31536000
+
+
+def duration_seconds(value: str) -> float:
+    """Seconds of a Prometheus duration that matches the grammar."""
+    total = 0.0
+    for number, unit in re.findall(r"(\d+)(ms|[ywdhms])", value):
+        total += int(number) / 1000 if unit == "ms" else int(number) * _UNIT_SECONDS[unit]
+    return total
+
+
 def prometheus_duration(value: str) -> str | None:
     if not value or value == "0" or not _PROM_DURATION.fullmatch(value) or not re.search(r"[1-9]", value):
         return ("must be a Prometheus duration such as 15s, 1m30s or 15d (units y w d h m s ms, "
                 "largest first, each once; not zero)")
+    if duration_seconds(value) > _MAX_DURATION_SECONDS:
+        return "must be at most 100y (Prometheus holds durations as 64-bit nanoseconds)"
     return None
 
 
@@ -97,6 +112,11 @@ def _host(value: str) -> bool:
     if re.fullmatch(r"[\d.]+", value):
         return ipv4(value) is None
     return hostname(value) is None
+
+
+def host(value: str) -> str | None:
+    """A host name, an IPv4 address or a bracketed IPv6 address."""
+    return None if _host(value) else "must be a host name or IP address such as postgres or 10.0.0.5"
 
 
 def port_text(value: str) -> bool:
@@ -207,4 +227,22 @@ def between(low: float, high: float, *, low_open: bool = False,
         below = f"less than {high:g}" if high_open else f"at most {high:g}"
         return f"must be {above} and {below}"
 
+    check.__name__ = f"range {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
     return check
+
+
+def optional(check: Callable[[str], str | None]) -> Callable[[str], str | None]:
+    """`check`, or the empty string (the setting is off)."""
+    def empty_or(value: str) -> str | None:
+        return None if value == "" else check(value)
+
+    empty_or.__name__ = f"empty or {check.__name__}"
+    return empty_or
+
+
+def one_of(*choices: str) -> Callable[[str], str | None]:
+    def member(value: str) -> str | None:
+        return None if value in choices else f"must be one of {', '.join(choices)}"
+
+    member.__name__ = f"one of {'/'.join(choices)}"
+    return member

@@ -15,8 +15,9 @@ import pulumi
 import yaml
 
 from settings import grammar as g
-from settings import model
+from settings import stack as model
 from settings.declare import parse_section, read_object
+from settings.grammar import duration_seconds
 from settings.problems import Problems, fix_command
 from settings.secrets import SECRET_KEYS, check_secrets
 from settings.sections import SECTIONS, AlertingSettings, StackOptions
@@ -25,22 +26,6 @@ from settings.services import PublishedPort, ServiceSettings, parse_services, po
 # The shortest rate() window of the rules (mixin/alerts.py, mixin/rules.py): rate() needs at least
 # two samples in it, and four keep it stable when one scrape fails.
 SHORTEST_RATE_WINDOW_SECONDS = 300
-_UNIT_SECONDS = {"y": 31536000, "w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
-
-
-def duration_seconds(value: str) -> float:
-    """Seconds of a valid Prometheus duration (see settings.grammar.prometheus_duration)."""
-    total, number = 0.0, ""
-    for i, ch in enumerate(value):
-        if ch.isdigit():
-            number += ch
-        elif ch == "m" and value[i + 1:i + 2] == "s":
-            total, number = total + int(number) / 1000, ""
-        elif ch in _UNIT_SECONDS and number:
-            total, number = total + int(number) * _UNIT_SECONDS[ch], ""
-    return total
-
-
 def _cross_checks(s: model.StackSettings, raw: Mapping[str, str], problems: Problems) -> None:
     """Rules between settings, each naming the key to change.
 

@@ -1,23 +1,17 @@
-"""The typed, frozen settings of one stack, as components and renderers read them.
+"""The names the rest of the program imports from settings/, in one place.
 
-Everything an operator can set is declared once, in settings/sections.py (object settings),
-settings/services.py (per-service settings), settings/secrets.py (secrets) and
-settings/sections.StackOptions (top-level flags); settings/load.py parses and validates.
-This module re-exports the names the rest of the program imports.
+Everything an operator can set is declared once: settings/sections.py (object settings and
+top-level flags), settings/services.py (per-service settings, keyed by settings/catalog.py),
+settings/secrets.py (secrets); settings/load.py parses and validates them all at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-
-import pulumi
-
 from settings.catalog import CONTAINER_PORTS, SERVICES
+from settings.load import load_settings, parse_settings
 from settings.problems import SettingsError
 from settings.secrets import GENERATABLE_SECRETS, OPTIONAL_SECRETS, SECRET_KEYS, SECRETS, SecretSpec
 from settings.sections import (
-    SECTIONS,
     AlertingSettings,
     AlertThresholds,
     DatabaseSettings,
@@ -25,12 +19,8 @@ from settings.sections import (
     LoggingSettings,
     PrometheusSettings,
 )
-from settings.services import MAP_SETTINGS, PublishedPort, ServiceSettings
-
-PROJECT = "christmas-monitoring"
-TOP_LEVEL_KEYS: tuple[str, ...] = (
-    *(s.key for s in MAP_SETTINGS), "publish", *SECTIONS, "protectData", "generateMissingSecrets", *SECRET_KEYS,
-)
+from settings.services import PublishedPort, ServiceSettings
+from settings.stack import PROJECT, TOP_LEVEL_KEYS, StackSecrets, StackSettings
 
 __all__ = [
     "CONTAINER_PORTS", "GENERATABLE_SECRETS", "OPTIONAL_SECRETS", "PROJECT", "SECRETS", "SECRET_KEYS", "SERVICES",
@@ -38,55 +28,3 @@ __all__ = [
     "LoggingSettings", "PrometheusSettings", "PublishedPort", "SecretSpec", "ServiceSettings", "SettingsError",
     "StackSecrets", "StackSettings", "load_settings", "parse_settings",
 ]
-
-
-@dataclass(frozen=True)
-class StackSettings:
-    project: str
-    stack: str
-    services: Mapping[str, ServiceSettings]
-    prometheus: PrometheusSettings
-    thresholds: AlertThresholds
-    alerting: AlertingSettings
-    grafana: GrafanaSettings
-    logging: LoggingSettings
-    database: DatabaseSettings
-    protect_data: bool
-    generate_missing_secrets: bool
-    # Secret keys that were set in the stack configuration (their values are never held here).
-    secrets_set: frozenset[str] = field(default_factory=frozenset)
-
-    def name(self, service: str) -> str:
-        """Docker object name `<project>-<stack>-<service>` (dev and prod share one host)."""
-        return f"{self.project}-{self.stack}-{service}"
-
-    def service(self, service: str) -> ServiceSettings:
-        return self.services[service]
-
-    @property
-    def grafana_api_url(self) -> str:
-        if self.grafana.api_url:
-            return self.grafana.api_url
-        publish = self.services["grafana"].publish
-        assert publish is not None  # guaranteed by validation
-        host = "127.0.0.1" if publish.bind_address == "0.0.0.0" else publish.bind_address
-        return f"http://{host}:{publish.host_port}"
-
-    def url_of(self, service: str) -> str | None:
-        """The URL an operator on the Docker host uses, or None when not published."""
-        publish = self.services[service].publish
-        if publish is None:
-            return None
-        host = "localhost" if publish.bind_address in ("0.0.0.0", "127.0.0.1") else publish.bind_address
-        return f"http://{host}:{publish.host_port}"
-
-
-@dataclass(frozen=True)
-class StackSecrets:
-    """The secrets that were set, each a secret `Output` (never a plain value)."""
-
-    values: Mapping[str, pulumi.Output[str]]
-
-
-# Imported last: settings.load builds StackSettings.
-from settings.load import load_settings, parse_settings  # noqa: E402

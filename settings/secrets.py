@@ -14,7 +14,7 @@ from settings import grammar as g
 from settings.problems import Problems, fix_command
 
 
-def _password(value: str) -> str | None:
+def password(value: str) -> str | None:
     # Grafana expands $__env{...}/$__file{...} in its settings and Kibana ${VAR} in kibana.yml,
     # file-delivered values included: such a password would be replaced by another value.
     if "${" in value or "$__" in value:
@@ -65,14 +65,14 @@ class SecretSpec:
     # No stack requires it (a stack that generates secrets requires none of them).
     optional: bool = False
     min_length: int = 0
-    check: Callable[[str], str | None] = _password
+    check: Callable[[str], str | None] = password
     example: str = "<value>"
 
 
 _URL_CHECK = g.http_url
 
 
-def _https(value: str) -> str | None:
+def https_url(value: str) -> str | None:
     return g.http_url(value, https_only=True)
 
 
@@ -89,7 +89,7 @@ SECRETS: tuple[SecretSpec, ...] = (
     # In a dev stack: no SMTP auth, no Slack, and a DSN built from `database`.
     SecretSpec("smtpPassword", "Alertmanager and Grafana e-mail (SMTP auth)"),
     SecretSpec("slackWebhookUrl", "Alertmanager and Grafana Slack notifications (an https:// webhook)",
-               check=_https, example="https://hooks.slack.com/services/T000/B000/XXXX"),
+               check=https_url, example="https://hooks.slack.com/services/T000/B000/XXXX"),
     SecretSpec("postgresExporterDsn", "postgres-exporter (a postgresql:// URL)", check=postgres_dsn,
                example="'postgresql://postgres_exporter:...@postgres:5432/christmas?sslmode=require'"),
     # Dead man's switch receiving the always-firing Watchdog (its URL usually carries a token).

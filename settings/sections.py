@@ -7,14 +7,18 @@ A check names the program that reads the value last (see settings/grammar.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from settings import grammar as g
 from settings.declare import setting
 
 _URL = g.http_url
-_ORIGIN = partial(g.http_url, path=False)
+def url_origin(value: str) -> str | None:
+    """Kibana's server.publicBaseUrl: protocol, host and port (no path without a basePath)."""
+    return g.http_url(value, path=False)
+
+
+_ORIGIN = url_origin
 _RUNBOOK = "https://github.com/christmas-trading/christmas-monitoring/blob/main/docs/runbook.md"
 
 
@@ -88,7 +92,7 @@ class AlertingSettings:
     smtp_smarthost: str = setting("smtpSmarthost", "smtp.christmas.local:587", example="smtp.example.com:587",
                                   check=g.host_port, doc="SMTP host:port")
     smtp_username: str = setting("smtpUsername", "", example="alerts@example.com",
-                                 check=lambda v: None if v == "" else g.user_name(v),
+                                 check=g.optional(g.user_name),
                                  doc="SMTP auth user (password: `smtpPassword`)")
     smtp_require_tls: bool = setting("smtpRequireTls", True, example="true", doc="STARTTLS required")
     alertmanager_peers: int = setting("alertmanagerPeers", 1, example="2", check=g.between(1, 5),
@@ -114,7 +118,7 @@ class GrafanaSettings:
     root_url: str = setting("rootUrl", "http://localhost:3000", example="https://grafana.example.com", check=_URL,
                             doc="where operators open Grafana (links in notifications)")
     api_url: str = setting("apiUrl", "", example="http://127.0.0.1:3000",
-                           check=lambda v: None if v == "" else _URL(v),
+                           check=g.optional(_URL),
                            doc="where `pulumi up` reaches Grafana's API (default: its published port)")
     secure_cookies: bool = setting("secureCookies", False, example="true", doc="cookies only over HTTPS")
 
@@ -145,13 +149,13 @@ _SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full"
 class DatabaseSettings:
     """The platform's PostgreSQL, watched through postgres-exporter."""
 
-    host: str = setting("host", "postgres", example="postgres", check=g.hostname, doc="host name on the network")
+    host: str = setting("host", "postgres", example="postgres", check=g.host, doc="host name or address")
     port: int = setting("port", 5432, example="5432", check=g.between(1, 65535), doc="port")
     name: str = setting("name", "christmas", example="christmas", check=g.pg_identifier, doc="database")
     exporter_user: str = setting("exporterUser", "postgres_exporter", example="postgres_exporter",
                                  check=g.pg_identifier, doc="the exporter's login (pg_monitor role)")
     sslmode: str = setting("sslmode", "disable", example="require",
-                           check=lambda v: None if v in _SSLMODES else f"must be one of {', '.join(_SSLMODES)}",
+                           check=g.one_of(*_SSLMODES),
                            doc="libpq sslmode")
 
 

@@ -35,7 +35,7 @@ CASES: list[Case] = [
     # Prometheus durations (model.ParseDuration): units largest first, each once, no fraction, not zero.
     *_each("prometheus.scrapeInterval", "15", "1.5m", "30s1m", "15S", "0s", "15s\n", " 15s", "fast", "2m"),
     *_each("prometheus.evaluationInterval", "1h1h", "15sec", "10m", ""),
-    *_each("prometheus.retentionTime", "30 d", "30d\n", "12h1d", "1.5d", "0", "P30D"),
+    *_each("prometheus.retentionTime", "30 d", "30d\n", "12h1d", "1.5d", "0", "P30D", "300y"),
     # Prometheus sizes (alecthomas/units as --storage.tsdb.retention.size reads them).
     *_each("prometheus.retentionSize", "50G", "50gb", "50", "50 GB", "50GB\n", "-5GB", "0GB", "50iB"),
     # host:port targets.

@@ -31,7 +31,7 @@ def known_keys(section: str) -> list[str]:
 def test_every_nested_setting_is_in_the_readme(section):
     keys = known_keys(section)
     assert keys
-    if section in ("images", "memoryMb", "cpus"):
+    if section in ("images", "memoryMb", "cpus", "publish"):
         missing = [k for k in keys if f"| {k} |" not in README and f"`{k}`" not in README]
     else:
         missing = [k for k in keys if f"`{section}.{k}`" not in README]
@@ -46,3 +46,10 @@ def test_every_top_level_setting_is_in_the_readme():
 def test_readme_starts_with_the_plan_and_test_commands():
     first_block = README.split("```sh", 1)[1].split("```", 1)[0]
     assert "make plan STACK=dev" in first_block and "make test" in first_block
+
+
+def test_the_settings_tables_are_generated_from_the_one_declaration():
+    from settings.docs import settings_markdown
+
+    # Regenerate with: venv/bin/python -m settings.docs --write README.md
+    assert settings_markdown() in README

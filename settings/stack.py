@@ -1,0 +1,80 @@
+"""The typed, frozen settings of one stack, as components and renderers read them.
+
+Everything an operator can set is declared once, in settings/sections.py (object settings),
+settings/services.py (per-service settings), settings/secrets.py (secrets) and
+settings/sections.StackOptions (top-level flags); settings/load.py parses and validates.
+settings/model.py re-exports the names the rest of the program imports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+
+from settings.secrets import SECRET_KEYS
+from settings.sections import (
+    SECTIONS,
+    AlertingSettings,
+    AlertThresholds,
+    DatabaseSettings,
+    GrafanaSettings,
+    LoggingSettings,
+    PrometheusSettings,
+)
+from settings.services import MAP_SETTINGS, ServiceSettings
+
+PROJECT = "christmas-monitoring"
+TOP_LEVEL_KEYS: tuple[str, ...] = (
+    *(s.key for s in MAP_SETTINGS), "publish", *SECTIONS, "protectData", "generateMissingSecrets", *SECRET_KEYS,
+)
+
+@dataclass(frozen=True)
+class StackSettings:
+    project: str
+    stack: str
+    services: Mapping[str, ServiceSettings]
+    prometheus: PrometheusSettings
+    thresholds: AlertThresholds
+    alerting: AlertingSettings
+    grafana: GrafanaSettings
+    logging: LoggingSettings
+    database: DatabaseSettings
+    protect_data: bool
+    generate_missing_secrets: bool
+    # Secret keys that were set in the stack configuration (their values are never held here).
+    secrets_set: frozenset[str] = field(default_factory=frozenset)
+
+    def name(self, service: str) -> str:
+        """Docker object name `<project>-<stack>-<service>` (dev and prod share one host)."""
+        return f"{self.project}-{self.stack}-{service}"
+
+    def service(self, service: str) -> ServiceSettings:
+        return self.services[service]
+
+    @property
+    def grafana_api_url(self) -> str:
+        if self.grafana.api_url:
+            return self.grafana.api_url
+        publish = self.services["grafana"].publish
+        assert publish is not None  # guaranteed by validation
+        host = "127.0.0.1" if publish.bind_address == "0.0.0.0" else publish.bind_address
+        return f"http://{host}:{publish.host_port}"
+
+    def url_of(self, service: str) -> str | None:
+        """The URL an operator on the Docker host uses, or None when not published."""
+        publish = self.services[service].publish
+        if publish is None:
+            return None
+        host = "localhost" if publish.bind_address in ("0.0.0.0", "127.0.0.1") else publish.bind_address
+        return f"http://{host}:{publish.host_port}"
+
+
+@dataclass(frozen=True)
+class StackSecrets:
+    """The secrets that were set, each a secret `Output` (never a plain value)."""
+
+    values: Mapping[str, pulumi.Output[str]]
+
+

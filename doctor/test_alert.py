@@ -2,7 +2,8 @@
 
 1. `amtool config routes test` (in the Alertmanager container) names the receiver the alert is routed to;
    the running configuration (GET /api/v2/status) names that receiver's integrations.
-2. The alert is posted to /api/v2/alerts; Alertmanager's own counters tell when each integration sent it:
+2. The alert is posted to every peer (`amtool alert add`, doctor/am_peers.py), as Prometheus posts alerts;
+   Alertmanager's own counters, summed over the peers, tell when each integration sent it:
    `alertmanager_notification_requests_total` / `..._requests_failed_total` (per integration, per attempt,
    counted when the attempt has returned: notify/notify.go RetryStage). `alertmanager_notifications_total`
    counts a flush when it *starts*, so it cannot tell a delivered notification from one still retrying.
@@ -22,37 +23,20 @@ from datetime import UTC, datetime, timedelta
 
 import yaml
 
+from doctor.am_peers import Counters, counters, post_alert
 from doctor.stack import Target, load_target
-from doctor.web import get_json, get_text, post_json
+from doctor.web import get_json
 from render.alertmanager import CONFIG_PATH
 
 ALERTNAME = "ChristmasTestAlert"
 # Receiver config key -> the `integration` label of Alertmanager's notification metrics.
 INTEGRATIONS = {"slack_configs": "slack", "email_configs": "email", "webhook_configs": "webhook",
                 "pagerduty_configs": "pagerduty", "opsgenie_configs": "opsgenie"}
-_SAMPLE = re.compile(r'^(alertmanager_notification_requests(?:_failed)?_total)\{(?P<labels>[^}]*)\} (?P<value>\S+)$')
-_LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 
 
 def alert_labels(severity: str) -> dict[str, str]:
     return {"alertname": ALERTNAME, "severity": severity, "test": "true", "job": "test-alert",
             "instance": "make-test-alert"}
-
-
-def counters(am_url: str, receiver: str) -> dict[tuple[str, str], float]:
-    """(metric, integration) -> value, from Alertmanager's /metrics (summed over receivers unless labelled)."""
-    out: dict[tuple[str, str], float] = {}
-    for line in get_text(f"{am_url}/metrics").splitlines():
-        match = _SAMPLE.match(line)
-        if not match:
-            continue
-        labels = dict(_LABEL.findall(match["labels"]))
-        # With the receiver-names-in-metrics feature flag the counters carry the receiver too.
-        if labels.get("receiver_name", receiver) != receiver:
-            continue
-        key = (match[1], labels.get("integration", ""))
-        out[key] = out.get(key, 0.0) + float(match["value"])
-    return out
 
 
 def routed_receivers(t: Target, labels: dict[str, str]) -> list[str]:
@@ -85,19 +69,19 @@ class Delivery:
     error: str = ""
 
 
-def _delta(now: dict[tuple[str, str], float], before: dict[tuple[str, str], float], metric: str,
+def _delta(now: Counters, before: Counters, metric: str,
            integration: str) -> float:
     key = (f"alertmanager_notification_requests{metric}_total", integration)
     return now.get(key, 0.0) - before.get(key, 0.0)
 
 
-def wait_for(t: Target, deliveries: list[Delivery], before: dict[str, dict[tuple[str, str], float]],
+def wait_for(t: Target, deliveries: list[Delivery], before: dict[str, Counters],
              timeout: float, field: str) -> None:
     """Poll the counters until every delivery has `field` set (sent: total - failed rose) or the timeout."""
     start = time.monotonic()
     while time.monotonic() - start < timeout:
         for d in deliveries:
-            now = counters(t.endpoints.alertmanager, d.receiver)
+            now = counters(t, d.receiver)
             attempts = _delta(now, before[d.receiver], "", d.integration)
             failed = _delta(now, before[d.receiver], "_failed", d.integration)
             d.failures = int(failed)
@@ -113,10 +97,10 @@ _URL = re.compile(r"(https?://[^/\s\"]+)/[^\s\"]*")
 
 def alertmanager_errors(t: Target, since: float) -> list[str]:
     """Alertmanager's notify errors logged since `since` (webhook paths redacted: they carry tokens)."""
-    container = t.container("alertmanager")
-    if container is None:
-        return []
-    lines = t.docker.logs(container.id, since=int(since) - 1, tail=2000).splitlines()
+    lines: list[str] = []
+    for container in t.containers():
+        if container.service.startswith("alertmanager"):
+            lines += t.docker.logs(container.id, since=int(since) - 1, tail=2000).splitlines()
     found = [line for line in lines if "otify" in line and "err=" in line and _logged_after(line, since)]
     return [_URL.sub(r"\1/<redacted>", line) for line in found]
 
@@ -131,32 +115,31 @@ def _logged_after(line: str, since: float) -> bool:
         return True
 
 
-def alert_body(labels: dict[str, str], starts: datetime, ends: datetime) -> list[dict[str, object]]:
-    return [{"labels": labels, "startsAt": starts.isoformat(), "endsAt": ends.isoformat(),
-             "annotations": {"summary": "Test alert from `make test-alert`: no action needed",
-                             "description": "Sent by an operator to prove the notification path.",
-                             "runbook_url": "https://github.com/christmas-trading/christmas-monitoring/blob/main/"
-                                            "docs/operations.md#9-test-alert"}}]
+ANNOTATIONS = {
+    "summary": "Test alert from make test-alert: no action needed",
+    "description": "Sent by an operator to prove the notification path.",
+    "runbook_url": "https://github.com/christmas-trading/christmas-monitoring/blob/main/docs/operations.md#9-test-alert",
+}
 
 
 def send_test_alert(t: Target, severity: str, timeout: float, wait_resolved: bool) -> list[Delivery]:
     labels = alert_labels(severity)
     receivers = routed_receivers(t, labels)
     deliveries = [Delivery(r, i) for r in receivers for i in integrations_of(t, r)]
-    before = {r: counters(t.endpoints.alertmanager, r) for r in receivers}
+    before = {r: counters(t, r) for r in receivers}
     posted = time.time()
     starts = datetime.now(UTC)
-    post_json(f"{t.endpoints.alertmanager}/api/v2/alerts", alert_body(labels, starts, starts + timedelta(hours=1)))
+    refused = post_alert(t, labels, ANNOTATIONS, starts, starts + timedelta(hours=1))
     wait_for(t, deliveries, before, timeout, "sent_after")
     # Resolve it either way: an operator's test must not stay firing.
-    resolved_before = {r: counters(t.endpoints.alertmanager, r) for r in receivers}
-    post_json(f"{t.endpoints.alertmanager}/api/v2/alerts", alert_body(labels, starts, datetime.now(UTC)))
+    resolved_before = {r: counters(t, r) for r in receivers}
+    post_alert(t, labels, ANNOTATIONS, starts, datetime.now(UTC))
     if wait_resolved:
         wait_for(t, [d for d in deliveries if d.sent_after is not None], resolved_before, timeout, "resolved_after")
     if any(d.sent_after is None or d.failures for d in deliveries):
         errors = alertmanager_errors(t, posted)
         for d in deliveries:
-            d.error = "\n".join(e for e in errors if d.integration in e) or "\n".join(errors)
+            d.error = "\n".join([*refused, *(e for e in errors if d.integration in e)] or errors)
     return deliveries
 
 

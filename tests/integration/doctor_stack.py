@@ -23,6 +23,7 @@ from render import elasticsearch as es
 from render.alertmanager import CONFIG_PATH as AM_CONFIG
 from render.prometheus import CONFIG_PATH as PROM_CONFIG
 from render.prometheus import alertmanager_host
+from settings.model import CONTAINER_PORTS
 from tests.integration.docker_standin import DockerStandIn, FakeContainer
 from tests.integration.processes import Process, free_ports, wait_until
 from tests.integration.service_standins import ServiceStandIns
@@ -116,11 +117,14 @@ def _containers(stack: Stack, scratch: Path, services_url: str) -> list[FakeCont
         FakeContainer(s.name("elastic-setup"), "elastic-setup", dev, fixed_state="exited", health="none"),
         FakeContainer(s.name("kibana-setup"), "kibana-setup", dev, fixed_state="exited", health="none"),
     ]
+    # Inside a peer's container the others are reached by their network aliases.
+    peers = {f"http://{alertmanager_host(i)}:{CONTAINER_PORTS['alertmanager']}": stack.alertmanager_url(i)
+             for i in range(len(stack.alertmanagers))}
     for i in range(len(stack.alertmanagers)):
         host = alertmanager_host(i)
         containers.append(FakeContainer(s.name(host), host, dev, process=_process(stack, f"alertmanager-{i}"),
                                         volumes=volume(host, "/alertmanager", stack.work / f"am{i}"),
-                                        rewrite={AM_CONFIG: str(stack.work / "alertmanager.yml")}))
+                                        rewrite={AM_CONFIG: str(stack.work / "alertmanager.yml"), **peers}))
     return containers
 
 

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STACK ?= dev
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 
-.PHONY: plan plans test lint typecheck unit tools clean
+.PHONY: plan plans test lint typecheck unit tools clean doctor test-alert
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,14 @@ plan: $(STAMP)
 plans: $(STAMP)
 	$(BIN)/python -m offline.plan dev
 	$(BIN)/python -m offline.plan prod
+
+## Day-2 (docs/operations.md §9-10): check a deployed stack; send a test alert through its Alertmanager.
+doctor: $(STAMP)
+	$(BIN)/python -m doctor $(STACK)
+
+SEVERITY ?= critical
+test-alert: $(STAMP)
+	$(BIN)/python -m doctor.test_alert $(STACK) --severity $(SEVERITY)
 
 ## Debian packages the tests run for real (promtool, amtool, exporters, PostgreSQL, shellcheck).
 tools:

@@ -22,7 +22,7 @@ import yaml
 
 from doctor.docker_api import Container, DockerClient
 from doctor.web import BasicAuth, get_json
-from offline.mocks import stack_file_config
+from offline.plan import plan_config
 from settings.model import PROJECT, StackSettings, parse_settings
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -130,7 +130,9 @@ def _stack_file(stack: str) -> dict[str, Any]:
 
 
 def load_settings(stack: str) -> StackSettings:
-    raw, secret_keys = stack_file_config(stack)
+    """The stack file's settings. Secrets are validated by `pulumi up`, not here: the plan's placeholders
+    stand in for them (doctor reads the real ones from Pulumi only when it needs them)."""
+    raw, secret_keys = plan_config(stack)
     return parse_settings(PROJECT, stack, raw, frozenset(secret_keys))
 
 

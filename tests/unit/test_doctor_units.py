@@ -19,7 +19,8 @@ from doctor.stack import DEFAULT_DOCKER_HOST, Endpoints, StackCredentials, Targe
 
 class FakePulumi:
     def __init__(self, outputs: dict[str, str], config: dict[str, str]) -> None:
-        self.outputs, self.config, self.calls = outputs, config, []
+        self.outputs, self.config = outputs, config
+        self.calls: list[list[str]] = []
 
     def __call__(self, args):
         self.calls.append(list(args))

@@ -13,6 +13,7 @@ import json
 import socket
 import struct
 import subprocess
+import threading
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,10 +55,13 @@ def _ssh_socket(destination: str) -> SocketFactory:
     def connect() -> socket.socket:
         ours, theirs = socket.socketpair()
         # The remote docker CLI bridges stdin/stdout to its daemon's socket (what `docker -H ssh://` does).
-        subprocess.Popen(["ssh", "-o", "BatchMode=yes", "--", destination, "docker", "system", "dial-stdio"],
-                         stdin=theirs.fileno(), stdout=theirs.fileno(), stderr=subprocess.DEVNULL,
-                         start_new_session=True)
+        # One ssh connection per request: ControlMaster/ControlPersist in ~/.ssh/config makes them cheap.
+        bridge = subprocess.Popen(["ssh", "-o", "BatchMode=yes", "--", destination, "docker", "system", "dial-stdio"],
+                                  stdin=theirs.fileno(), stdout=theirs.fileno(), stderr=subprocess.DEVNULL,
+                                  start_new_session=True)
         theirs.close()
+        # Reaped when the connection ends (no zombie per request).
+        threading.Thread(target=bridge.wait, daemon=True).start()
         return ours
     return connect
 

@@ -85,3 +85,18 @@ def check_notifications(t: Target) -> list[Result]:
                     "read Alertmanager's log (`docker logs ... | grep -i notify`); check the webhook / SMTP "
                     "credentials and the network path; then `make test-alert`",
                     t.link("runbook.md", "alertmanagernotificationsfailing"))]
+
+
+def check_alerts(t: Target) -> list[Result]:
+    """The alerts' state in Prometheus: the Watchdog must fire (the rules are evaluated and sent); a
+    critical alert firing is a failure of the stack or of what it watches."""
+    alerts = prometheus_api(t, "/api/v1/alerts")["alerts"]
+    firing = [a for a in alerts if a.get("state") == "firing"]
+    names = sorted({a["labels"]["alertname"] for a in firing if a["labels"].get("alertname") != "Watchdog"})
+    critical = sorted({a["labels"]["alertname"] for a in firing if a["labels"].get("severity") == "critical"})
+    watchdog = any(a["labels"].get("alertname") == "Watchdog" for a in firing)
+    saw = (f"Watchdog {'firing' if watchdog else 'NOT firing'}; "
+           + (f"firing: {', '.join(names)}" if names else "no other alert firing"))
+    return [verdict("alerts in Prometheus", watchdog and not critical, saw,
+                    "Watchdog silent: rule evaluation or the Alertmanager path is broken; a critical alert: "
+                    "follow its runbook_url", t.link("operations.md", "4-alerts-not-arriving"))]

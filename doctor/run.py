@@ -6,7 +6,15 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from doctor import checks_backups, checks_containers, checks_edge, checks_grafana, checks_logging, checks_metrics
+from doctor import (
+    checks_backups,
+    checks_containers,
+    checks_edge,
+    checks_grafana,
+    checks_logging,
+    checks_logs,
+    checks_metrics,
+)
 from doctor.report import Result, any_failed, failed, render
 from doctor.stack import Target, load_target
 
@@ -17,9 +25,11 @@ CHECKS: tuple[tuple[str, Check, str, str], ...] = (
     ("containers", checks_containers.check_containers, "operations.md", "2-is-every-service-up"),
     ("configuration", checks_containers.check_configuration, "operations.md", "3-container-logs"),
     ("disk", checks_containers.check_disk_free, "runbook.md", "diskspacelow"),
+    ("logs", checks_logs.check_logs, "operations.md", "3-container-logs"),
     ("scrape targets", checks_metrics.check_targets, "runbook.md", "targetdown"),
     ("rules", checks_metrics.check_rules, "runbook.md", "prometheusruleevaluationfailures"),
     ("Prometheus reload", checks_metrics.check_prometheus_reload, "runbook.md", "prometheusconfigreloadfailed"),
+    ("alerts", checks_metrics.check_alerts, "operations.md", "4-alerts-not-arriving"),
     ("Alertmanager cluster", checks_metrics.check_alertmanager_cluster, "operations.md", "4-alerts-not-arriving"),
     ("notifications", checks_metrics.check_notifications, "runbook.md", "alertmanagernotificationsfailing"),
     ("Grafana datasources", checks_grafana.check_datasources, "operations.md", "7-grafana-datasources"),

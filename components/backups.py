@@ -58,8 +58,9 @@ class Backups(pulumi.ComponentResource):
             ],
             # nobody (Prometheus' user, who owns its snapshots) in group root (Grafana's files are 472:0).
             user="65534:0",
-            healthcheck=Healthcheck(test=bk.healthcheck_command(), interval="5m", timeout="10s", retries=2,
-                                    start_period="10m"),
+            # `pulumi up` waits for the first probe (after `interval`): healthy at once while the first run goes.
+            healthcheck=Healthcheck(test=bk.healthcheck_command(), interval="30s", timeout="10s", retries=3,
+                                    start_period="1m"),
             # The volumes it mounts by name exist once their services do.
             depends_on=list(depends_on),
         ), opts=pulumi.ResourceOptions(parent=self))

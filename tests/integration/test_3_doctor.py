@@ -157,10 +157,12 @@ def test_a_target_down_is_named(doctor: DoctorStack):
         wait_until(lambda: "scrape targets up" in failing(doctor), 10, "the target to be down")
         result = failing(doctor)["scrape targets up"]
         # TargetDown (critical; `for` 1s in the test copy) fires in Prometheus: the alerts check fails too.
-        alerts = wait_until(lambda: failing(doctor).get("alerts in Prometheus"), 10, "TargetDown")
+        # (Other critical alerts may fire before it: the Slack stand-in still answers 500, see above.)
+        alerts = wait_until(lambda: next((r for r in [failing(doctor).get("alerts in Prometheus")]
+                                          if r and "TargetDown" in r.saw), None), 10, "TargetDown")
     finally:
         doctor.stack.exporter.trading.failing = False
-    assert "TargetDown" in alerts.saw and "Watchdog firing" in alerts.saw
+    assert "Watchdog firing" in alerts.saw
     assert "down: trading-engine" in result.saw and "503" in result.saw
     assert "api " not in result.saw.split("down:")[1]
     assert result.link.endswith("runbook.md#targetdown")
@@ -206,14 +208,14 @@ def query_range(url: str, promql: str, start: float, end: float) -> dict[str, li
 
 
 def test_a_prometheus_snapshot_restores_into_a_fresh_prometheus(doctor: DoctorStack, backup: BackupRun, tmp_path):
-    archives = sorted((doctor.backup_dir / "prometheus").glob("*.tar.gz"))
+    archives = sorted((doctor.backup_dir / "prometheus").glob("*.tar"))
     assert len(archives) == 1 and "prometheus snapshot" in backup.result.stdout
     # The snapshot left Prometheus' own disk once archived (its hard links would pin deleted blocks).
     assert not list((doctor.stack.work / "tsdb" / "snapshots").iterdir())
     # Restore as docs/operations.md says: the archive's directory becomes an empty TSDB directory.
     restored = tmp_path / "tsdb"
     restored.mkdir()
-    subprocess.run(["tar", "-xzf", str(archives[0]), "-C", str(restored), "--strip-components=1"], check=True)
+    subprocess.run(["tar", "-xf", str(archives[0]), "-C", str(restored), "--strip-components=1"], check=True)
     port = free_ports(1)[0]
     config = tmp_path / "prometheus.yml"
     config.write_text("global: {}\n")  # scrapes nothing: every series it answers with came from the archive
@@ -240,3 +242,5 @@ def test_grafanas_database_copy_is_a_whole_database(doctor: DoctorStack, backup:
         assert db.execute("SELECT title FROM dashboard").fetchall() == [("System Overview",)]
     db.close()
     assert (doctor.backup_dir / "last-success").exists()
+    # The first round is over: from now on the healthcheck asks for a recent success.
+    assert not (doctor.backup_dir / "first-run").exists()

@@ -1,7 +1,8 @@
 """Grafana: the container, and every Grafana object managed through the Grafana provider.
 
-Datasources, folders, the four dashboards, contact points, the message template and the
-notification policy are Pulumi resources, so `pulumi preview` shows every dashboard change.
+Datasources, folders and the four dashboards are Pulumi resources, so `pulumi preview` shows
+every dashboard change. Alerting is not copied here: every alert is a Prometheus rule routed by
+Alertmanager (render/alertmanager.py), which Grafana shows through its Alertmanager datasource.
 """
 
 from __future__ import annotations
@@ -17,9 +18,6 @@ from components.service import TYPE_PREFIX, Service, VolumeMount, http_healthche
 from mixin.dashboards import render_dashboards
 from mixin.dashboards.common import ALERTMANAGER_UID, ELASTICSEARCH_UID, FOLDERS, PROMETHEUS_UID
 from render import grafana as gf
-
-# Grafana's notification policy groups the way Alertmanager's route does (render/alertmanager.py).
-GROUP_BY = ["alertname", "job"]
 
 
 class Grafana(pulumi.ComponentResource):
@@ -57,7 +55,6 @@ class Grafana(pulumi.ComponentResource):
                                             depends_on=list(self.datasources.values())))
             for ref, model in render_dashboards(s).items()
         ]
-        self._alerting(ctx, child)
         self.url = s.grafana.root_url
         self.register_outputs({"grafana_url": self.url})
 
@@ -112,45 +109,3 @@ class Grafana(pulumi.ComponentResource):
                 json_data_encoded=json.dumps(json_data["elasticsearch"], sort_keys=True),
                 secure_json_data_encoded=secure, opts=child),
         }
-
-    def _alerting(self, ctx: StackContext, child: pulumi.ResourceOptions) -> None:
-        """Contact points, their message template, and a severity routing like Alertmanager's."""
-        a = ctx.settings.alerting
-        template = grafana.alerting.MessageTemplate(
-            "message-template", name=gf.TEMPLATE_NAME, template=gf.message_template(ctx.settings), opts=child)
-        after_template = pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[template])
-        webhook = ctx.secret("slackWebhookUrl")
-        self.slack: grafana.alerting.ContactPoint | None = None
-        self.email: grafana.alerting.ContactPoint | None = None
-        if a.slack_enabled and webhook is not None:
-            self.slack = grafana.alerting.ContactPoint(
-                "contact-point-slack", name="christmas-slack",
-                slacks=[grafana.alerting.ContactPointSlackArgs(
-                    url=pulumi.Output.secret(webhook), recipient=a.slack_channel,
-                    title=gf.TITLE, text=gf.TEXT)],
-                opts=after_template)
-        if a.email_enabled:
-            self.email = grafana.alerting.ContactPoint(
-                "contact-point-email", name="christmas-email",
-                emails=[grafana.alerting.ContactPointEmailArgs(
-                    addresses=list(a.email_to), subject=gf.TITLE, message=gf.TEXT, single_email=True)],
-                opts=after_template)
-        points = [p for p in (self.slack, self.email) if p is not None]
-        if not points:  # settings validation requires Slack or e-mail; nothing to route otherwise
-            return
-        warning = points[0]  # Slack when configured, else e-mail
-
-        def route(point: grafana.alerting.ContactPoint, severity: str,
-                  more: bool) -> grafana.alerting.NotificationPolicyPolicyArgs:
-            return grafana.alerting.NotificationPolicyPolicyArgs(
-                contact_point=point.name, continue_=more,
-                matchers=[grafana.alerting.NotificationPolicyPolicyMatcherArgs(
-                    label="severity", match="=", value=severity)])
-
-        # critical -> every contact point (continue to the next); warning -> Slack, else e-mail.
-        critical = [route(p, "critical", more=i < len(points) - 1) for i, p in enumerate(points)]
-        self.policy = grafana.alerting.NotificationPolicy(
-            "notification-policy", contact_point=warning.name, group_bies=GROUP_BY,
-            group_wait="30s", group_interval="5m", repeat_interval="4h",
-            policies=[*critical, route(warning, "warning", more=False)],
-            opts=child)

@@ -16,18 +16,47 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime.rpc import _special_secret_sig, _special_sig_key, deserialize_properties
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
+from google.protobuf.json_format import MessageToDict  # type: ignore[import-untyped]
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROGRAM = PROJECT_DIR / "__main__.py"
 SECRET_MARK = "[secret]"
+# How Pulumi's resource protocol marks a secret value on the wire (a Struct with this signature
+# key and value around "value"); the SDK keeps its constants private, the protocol is public.
+_SIG_KEY = "4dabf18193072939515e22adb298388d"
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+# An Output sent as such: {"value", "secret", "dependencies"} under this signature.
+_OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
+
+
+def _secret(value: Any) -> dict[str, Any]:
+    return {_SIG_KEY: _SECRET_SIG, "value": value}
+
+
+def _from_wire(value: Any) -> Any:
+    """A property as the SDK's own deserializer gives it (Output values unwrapped, a secret inside
+    a list or an object marking the whole list or object secret), without its private API."""
+    if isinstance(value, dict) and value.get(_SIG_KEY) == _OUTPUT_SIG:
+        inner = _from_wire(value.get("value"))
+        return _secret(inner) if value.get("secret") and not is_secret(inner) else inner
+    if isinstance(value, dict) and value.get(_SIG_KEY) == _SECRET_SIG:
+        inner = _from_wire(value.get("value"))
+        return inner if is_secret(inner) else _secret(inner)
+    if isinstance(value, list | dict):
+        items = [_from_wire(v) for v in (value.values() if isinstance(value, dict) else value)]
+        plain = [v["value"] if is_secret(v) else v for v in items]
+        rebuilt: Any = dict(zip(value, plain, strict=True)) if isinstance(value, dict) else plain
+        return _secret(rebuilt) if any(is_secret(v) for v in items) else rebuilt
+    return value
+
+
+def _properties(struct: Any) -> dict[str, Any]:
+    """The top level of a resource's inputs: each property keeps its own secretness."""
+    return {k: _from_wire(v) for k, v in MessageToDict(struct).items()}
 
 
 def is_secret(value: Any) -> bool:
-    return isinstance(value, dict) and value.get(_special_sig_key) == _special_secret_sig
+    return isinstance(value, dict) and value.get(_SIG_KEY) == _SECRET_SIG
 
 
 def unwrap(value: Any) -> Any:
@@ -134,7 +163,7 @@ class _Mocks(pulumi.runtime.Mocks):
         return {}, None
 
 
-class _RecordingMonitor(pulumi_mocks.MockMonitor):
+class _RecordingMonitor(pulumi.runtime.mocks.MockMonitor):
     """The stock mock monitor, also recording parent, protect, dependencies and provider."""
 
     def __init__(self, mocks: _Mocks, run: ProgramRun) -> None:
@@ -154,7 +183,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                 retain_on_delete=bool(request.retainOnDelete),
                 provider=request.provider,
                 dependencies=list(request.dependencies),
-                inputs=_ints(deserialize_properties(request.object)),
+                inputs=_ints(_properties(request.object)),
             ))
         return response
 
@@ -179,7 +208,7 @@ def run_under_mocks(body: Callable[[], object], stack: str = "dev", config: Mapp
     run = into if into is not None else ProgramRun()
     mocks = _Mocks(run)
     # A fresh root stack per run: exports of an earlier run in this process must not leak in.
-    pulumi.runtime.settings.ROOT.set(None)
+    pulumi.runtime.reset_options(project=project, stack=stack)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False,
                              monitor=_RecordingMonitor(mocks, run))
     full_config = {f"{project}:{k}": v for k, v in (config or {}).items()}
@@ -189,14 +218,17 @@ def run_under_mocks(body: Callable[[], object], stack: str = "dev", config: Mapp
     os.environ["PULUMI_CONFIG"] = json.dumps(full_config)
     os.environ["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(secret_names)
 
-    async def program() -> None:
-        body()
-        root = pulumi.runtime.settings.get_root_resource()
-        for name, value in getattr(root, "outputs", {}).items():
+    async def exports(outputs: dict[str, Any]) -> None:
+        for name, value in outputs.items():
             output = pulumi.Output.from_input(value)
             run.exports[name] = (await output.future(), await output.is_secret())
 
-    _sync_await(run_pulumi_func(program))
+    def program() -> pulumi.Output[None]:
+        body()
+        return pulumi.Output.from_input(exports(getattr(pulumi.runtime.get_root_resource(), "outputs", {})))
+
+    # pulumi.runtime.test runs a function under the configured mocks and awaits what it returns.
+    pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
     return run
 
 

@@ -59,31 +59,6 @@ def as_env_list(env: dict[str, str]) -> list[str]:
     return [f"{key}={value}" for key, value in sorted(env.items())]
 
 
-# --------------------------------------------------------------------------- Grafana alerting
-
-# The notification template group (Go templates, as Alertmanager's); contact points use its parts.
-TEMPLATE_NAME = "christmas"
-TITLE = '{{ template "christmas.title" . }}'
-TEXT = '{{ template "christmas.text" . }}'
-
-
-def message_template(settings: StackSettings) -> str:
-    """Title and text of every Grafana notification: severity, alert, summary, runbook and links."""
-    return (
-        '{{ define "christmas.title" }}[{{ .Status | toUpper }}] '
-        "{{ .CommonLabels.severity | toUpper }} {{ .CommonLabels.alertname }} "
-        f"({settings.stack}){{{{ end }}}}\n"
-        '{{ define "christmas.text" }}{{ range .Alerts }}'
-        "*{{ .Annotations.summary }}* ({{ .Labels.severity }})\n"
-        "{{ .Annotations.description }}\n"
-        "{{ if .Annotations.runbook_url }}Runbook: {{ .Annotations.runbook_url }}\n{{ end }}"
-        "{{ if .DashboardURL }}Dashboard: {{ .DashboardURL }}\n{{ end }}"
-        "Source: {{ .GeneratorURL }}\n"
-        "{{ if .SilenceURL }}Silence: {{ .SilenceURL }}\n{{ end }}"
-        "{{ end }}{{ end }}\n"
-    )
-
-
 def datasource_json(settings: StackSettings) -> dict[str, dict[str, object]]:
     """jsonData of each datasource, by uid-less role."""
     return {

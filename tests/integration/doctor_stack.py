@@ -129,7 +129,7 @@ def _containers(stack: Stack, scratch: Path, services_url: str) -> list[FakeCont
 
 
 def start_doctor_stack() -> DoctorStack:
-    stack = start_stack(BACKUP_FLAGS)
+    stack = start_stack(BACKUP_FLAGS, logs="doctor")  # its own log files: it runs beside the session stack
     scratch = Path(tempfile.mkdtemp(prefix="christmas-doctor-"))
     try:
         s = stack.settings

@@ -224,10 +224,11 @@ def _sees_all_peers(status_url: str) -> bool:
     return len(http_json(status_url)["cluster"]["peers"]) == PEERS
 
 
-def start_stack(prometheus_flags: tuple[str, ...] = ()) -> Stack:
+def start_stack(prometheus_flags: tuple[str, ...] = (), logs: str = "") -> Stack:
     """Start everything; on any failure, stop what was started before re-raising.
 
-    `prometheus_flags`: more command-line flags for Prometheus (e.g. the admin API the backups use)."""
+    `prometheus_flags`: more command-line flags for Prometheus (e.g. the admin API the backups use);
+    `logs`: a subdirectory for the processes' logs, for a second stack running beside the first."""
     programs = {name: require_program(path) for name, path in (
         ("prometheus", PROMETHEUS), ("alertmanager", ALERTMANAGER), ("node-exporter", NODE_EXPORTER),
         ("postgres-exporter", POSTGRES_EXPORTER))}
@@ -238,7 +239,7 @@ def start_stack(prometheus_flags: tuple[str, ...] = ()) -> Stack:
     rendered_am = render_alertmanager_config(settings, webhook.url("/slack"), None, webhook.url("/heartbeat"))
     stack = Stack(
         settings=settings, ports=ports, work=work,
-        processes=Processes(BUILD_DIR / "logs" / str(os.getpid())),  # one directory per run
+        processes=Processes(BUILD_DIR / "logs" / str(os.getpid()) / logs),  # one directory per run
         exporter=ReferenceExporter(ports.api, ports.trading),
         webhook=webhook, smtp=SmtpRecorder(ports.smtp),
         prometheus_config=loopback_prometheus_config(render_prometheus_config(settings), loopback_addresses(ports),
@@ -276,6 +277,10 @@ def _start(stack: Stack, programs: dict[str, str], prometheus_flags: tuple[str, 
                 f"--cluster.listen-address={cluster[i]}", f"--cluster.advertise-address={cluster[i]}"]
         argv += [f"--cluster.peer={other}" for other in cluster if other != cluster[i]]
         stack.alertmanagers.append(procs.start(f"alertmanager-{i}", argv))
+    # As components/stack.py orders them: Prometheus starts once Alertmanager answers, so its first
+    # alerts (the Watchdog at the first evaluation) are not refused ("Error sending alert" in its log).
+    for i, am in enumerate(stack.alertmanagers):
+        procs.wait_http(am, f"{stack.alertmanager_url(i)}/-/ready")
 
     for name, text in stack.rule_files.items():
         _write(work / "rules" / name, text)
@@ -287,8 +292,6 @@ def _start(stack: Stack, programs: dict[str, str], prometheus_flags: tuple[str, 
 
     procs.wait_http(pg_exporter, f"http://127.0.0.1:{ports.postgres_exporter}/metrics")
     procs.wait_http(node, f"http://127.0.0.1:{ports.node_exporter}/metrics")
-    for i, am in enumerate(stack.alertmanagers):
-        procs.wait_http(am, f"{stack.alertmanager_url(i)}/-/ready")
     procs.wait_http(prometheus, f"{stack.prometheus_url}/-/ready")
     # The peers gossip: each sees the whole cluster before any test relies on deduplication.
     for i in range(len(stack.alertmanagers)):

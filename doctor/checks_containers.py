@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from doctor.docker_api import DockerError
 from doctor.report import Result, failed, passed, skipped, verdict
 from doctor.stack import Target
 from render.alertmanager import CONFIG_PATH as ALERTMANAGER_CONFIG
@@ -62,7 +63,10 @@ def _exec_check(t: Target, service: str, argv: list[str], check: str, fix: str, 
     container = t.container(service)
     if container is None or container.state != "running":
         return skipped(check, f"{service} is not running")
-    result = t.docker.exec(container.id, argv)
+    try:
+        result = t.docker.exec(container.id, argv)
+    except DockerError as error:  # e.g. it stopped since it was listed: this container's check fails, not all
+        return failed(check, f"{argv[0]} could not run: {error}", fix, link)
     if result.exit_code == 0:
         return verdict(check, True, f"{argv[0]} exit 0", fix, link)
     lines = result.output.strip().splitlines()

@@ -67,7 +67,7 @@ def check_alertmanager_cluster(t: Target) -> list[Result]:
     ok = ok and len(sent) == expected
     return [verdict("Alertmanager cluster", ok,
                     f"{size} of {expected} peers in the cluster ({cluster.get('status', 'disabled')}); "
-                    f"Prometheus sends to {len(sent)}",
+                    f"Prometheus is configured for {len(sent)}",
                     "start the missing peer (docker start) and check the gossip port 9094 between peers",
                     t.link("operations.md", "4-alerts-not-arriving"))]
 

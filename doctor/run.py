@@ -45,6 +45,7 @@ CHECKS: tuple[tuple[str, Check, str, str], ...] = (
 
 
 def run_checks(t: Target, checks: Sequence[tuple[str, Check, str, str]] = CHECKS) -> list[Result]:
+    t.refresh()
     results: list[Result] = []
     for name, check, document, anchor in checks:
         try:

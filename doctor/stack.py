@@ -89,6 +89,10 @@ class Target:
     credentials: StackCredentials
     _containers: list[Container] | None = field(default=None, repr=False)
 
+    def refresh(self) -> None:
+        """Forget the container list: the next check lists them again (a new run sees the stack as it is now)."""
+        self._containers = None
+
     def containers(self) -> list[Container]:
         if self._containers is None:
             self._containers = self.docker.containers(self.settings.stack)

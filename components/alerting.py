@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-import pulumi
+import ipaddress
 
+import pulumi
+import pulumi_docker as docker
+
+from components.auth import authenticated_healthcheck, password_upload, web_config_upload
 from components.context import StackContext
-from components.service import TYPE_PREFIX, Service, Upload, VolumeMount, http_healthcheck
+from components.service import TYPE_PREFIX, NetworkAttachment, Service, Upload, VolumeMount, secret_file, secret_uploads
 from render import alertmanager as am
-from render.prometheus import alertmanager_host
+from render.prometheus import ALERTMANAGER_USER, alertmanager_host
+from render.web_config import ALERTMANAGER_WEB_CONFIG
 from settings.model import PublishedPort, ServiceSettings
 
 CLUSTER_PORT = 9094
+# Its own password, for its healthcheck (the web config holds only the hash).
+PASSWORD_FILE = "/etc/alertmanager/secrets/alertmanager-password"
 
 
 class Alerting(pulumi.ComponentResource):
@@ -19,16 +26,15 @@ class Alerting(pulumi.ComponentResource):
     def __init__(self, name: str, ctx: StackContext, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{TYPE_PREFIX}:Alerting", name, None, opts)
         s = ctx.settings
-        webhook = ctx.secret("slackWebhookUrl") or pulumi.Output.from_input("")
-        password = ctx.secret("smtpPassword") or pulumi.Output.from_input("")
-        heartbeat = ctx.secret("heartbeatUrl") or pulumi.Output.from_input("")
-        # Rendered inside apply; the file holds secrets, so its Upload is secret=True.
-        def render(values: list[str]) -> str:
-            return am.render_alertmanager_yml(s, values[0] or None, values[1] or None, values[2] or None)
-
-        config_text: pulumi.Output[str] = pulumi.Output.all(webhook, password, heartbeat).apply(render)
+        uploads = self._config_uploads(ctx)
         peers = s.alerting.alertmanager_peers
         hosts = [alertmanager_host(i) for i in range(peers)]
+        gossip = gossip_addresses(s.alerting.gossip_subnet, peers) if peers > 1 else []
+        self.gossip_network = self._gossip_network(ctx) if peers > 1 else None
+        uploads += [
+            web_config_upload(ctx, "alertmanager", ALERTMANAGER_USER, "alertmanagerPassword", ALERTMANAGER_WEB_CONFIG),
+            password_upload(ctx, "alertmanagerPassword", PASSWORD_FILE),
+        ]
         self.peers: list[Service] = []
         for index, host in enumerate(hosts):
             volume = ctx.data_volume(host, parent=self)
@@ -38,27 +44,80 @@ class Alerting(pulumi.ComponentResource):
             settings = ServiceSettings(image=base.image, memory_mb=base.memory_mb, cpus=base.cpus,
                                        publish=publish)
             command = [f"--config.file={am.CONFIG_PATH}", "--storage.path=/alertmanager",
-                       f"--web.external-url={self._external_url(publish, host, ctx)}"]
-            if peers > 1:
-                command.append(f"--cluster.listen-address=0.0.0.0:{CLUSTER_PORT}")
-                command += [f"--cluster.peer={other}:{CLUSTER_PORT}" for other in hosts if other != host]
-            else:
-                # A single peer needs no gossip port open.
-                command.append("--cluster.listen-address=")
+                       f"--web.external-url={self._external_url(publish, host, ctx)}",
+                       f"--web.config.file={ALERTMANAGER_WEB_CONFIG}", *self._cluster_flags(gossip, index)]
+            networks = ([NetworkAttachment(self.gossip_network.name, ipv4_address=gossip[index])]
+                        if self.gossip_network is not None else [])
             self.peers.append(Service(host, ctx.service_args(
                 host,
                 settings=settings,
                 container_port=ctx.port("alertmanager"),
                 command=command,
-                healthcheck=http_healthcheck(ctx.port("alertmanager"), "/-/healthy"),
-                uploads=[Upload(am.CONFIG_PATH, config_text, secret=True)],
+                healthcheck=authenticated_healthcheck(ctx.port("alertmanager"), "/-/healthy", ALERTMANAGER_USER,
+                                                      PASSWORD_FILE),
+                uploads=uploads,
+                networks=networks,
                 volumes=[VolumeMount(volume.name, "/alertmanager")],
             ), opts=pulumi.ResourceOptions(parent=self)))
         self.alertmanager_url = s.url_of("alertmanager")
         self.register_outputs({"alertmanager_url": self.alertmanager_url})
 
     @staticmethod
+    def _config_uploads(ctx: StackContext) -> list[Upload]:
+        """alertmanager.yml, and the webhook and SMTP password as files it names (nobody's, mode 0400)."""
+        s = ctx.settings
+        webhook = ctx.secret("slackWebhookUrl") or pulumi.Output.from_input("")
+        password = ctx.secret("smtpPassword") or pulumi.Output.from_input("")
+        heartbeat = ctx.secret("heartbeatUrl") or pulumi.Output.from_input("")
+
+        # Rendered inside apply; the file holds the heartbeat URL, so it is a secret upload too.
+        def render(values: list[str]) -> str:
+            return am.render_alertmanager_yml(s, values[0] or None, values[1] or None, values[2] or None)
+
+        def files(values: list[str]) -> dict[str, str]:
+            return am.secret_files(s, values[0] or None, values[1] or None)
+
+        config_text: pulumi.Output[str] = pulumi.Output.all(webhook, password, heartbeat).apply(render)
+        names = am.secret_file_names(s, slack=ctx.secret("slackWebhookUrl") is not None,
+                                     smtp=ctx.secret("smtpPassword") is not None)
+        return [secret_file(am.CONFIG_PATH, config_text, owner=am.UID),
+                *secret_uploads(pulumi.Output.all(webhook, password).apply(files), names, am.UID,
+                                directory=am.SECRETS_DIR)]
+
+    @staticmethod
+    def _cluster_flags(gossip: list[str], index: int) -> list[str]:
+        if not gossip:
+            return ["--cluster.listen-address="]  # a single peer needs no gossip port open
+        # Gossip binds this peer's address on the gossip network only: no other container (the
+        # stack network included) can reach port 9094.
+        own = gossip[index]
+        return [f"--cluster.listen-address={own}:{CLUSTER_PORT}",
+                *(f"--cluster.peer={other}:{CLUSTER_PORT}" for other in gossip if other != own)]
+
+    def _gossip_network(self, ctx: StackContext) -> docker.Network:
+        """The peers' own network: internal (no route out), a fixed subnet so each peer has a known address."""
+        s = ctx.settings
+        return docker.Network(
+            "gossip-network",
+            name=f"{s.project}-{s.stack}-alertmanager-gossip",
+            driver="bridge",
+            internal=True,
+            ipam_configs=[docker.NetworkIpamConfigArgs(subnet=s.alerting.gossip_subnet)],
+            labels=[docker.NetworkLabelArgs(label="com.christmas.monitoring.stack", value=s.stack),
+                    docker.NetworkLabelArgs(label="com.christmas.monitoring.purpose", value="alertmanager-gossip")],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    @staticmethod
     def _external_url(publish: PublishedPort | None, host: str, ctx: StackContext) -> str:
+        if ctx.settings.edge.alertmanager_url:  # every peer's notifications link to the public address
+            return ctx.settings.edge.alertmanager_url
         if publish is not None:
             return ctx.settings.url_of("alertmanager") or ""
         return f"http://{host}:{ctx.port('alertmanager')}"
+
+
+def gossip_addresses(subnet: str, peers: int) -> list[str]:
+    """Each peer's address: the subnet's hosts after the first (Docker's gateway takes the first)."""
+    hosts = list(ipaddress.IPv4Network(subnet).hosts())
+    return [str(address) for address in hosts[1:peers + 1]]

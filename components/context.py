@@ -18,7 +18,11 @@ class StackContext:
     settings: StackSettings
     # Every secret the stack uses, each a secret Output (set in config or generated in dev).
     secrets: Mapping[str, pulumi.Output[str]]
+    # The stack's own network: its services talk to each other here, and nothing else joins it.
     network_name: pulumi.Input[str]
+    # The network the platform's services join to be scraped: Prometheus (and postgres-exporter,
+    # which must reach the database) are the stack's only members.
+    targets_network_name: pulumi.Input[str] = ""
 
     def secret(self, key: str) -> pulumi.Output[str] | None:
         return self.secrets.get(key)
@@ -53,17 +57,6 @@ class StackContext:
             project=self.settings.project,
             **fields,
         )
-
-    @staticmethod
-    def secret_envs(plain: list[str], secrets: Mapping[str, pulumi.Output[str]]) -> pulumi.Output[list[str]]:
-        """Environment variables, some from secrets: the whole list is one secret Output."""
-        names = list(secrets)
-
-        def build(values: list[str]) -> list[str]:
-            return [*plain, *(f"{name}={value}" for name, value in zip(names, values, strict=True))]
-
-        envs: pulumi.Output[list[str]] = pulumi.Output.all(*secrets.values()).apply(build)
-        return pulumi.Output.secret(envs)
 
     def data_volume(self, service: str, parent: pulumi.Resource, suffix: str = "data") -> docker.Volume:
         """A named volume for a service's data.

@@ -14,10 +14,11 @@ import pulumi
 import pulumiverse_grafana as grafana
 
 from components.context import StackContext
-from components.service import TYPE_PREFIX, Service, VolumeMount, http_healthcheck
+from components.service import TYPE_PREFIX, Service, VolumeMount, http_healthcheck, secret_file
 from mixin.dashboards import render_dashboards
 from mixin.dashboards.common import ALERTMANAGER_UID, ELASTICSEARCH_UID, FOLDERS, PROMETHEUS_UID
 from render import grafana as gf
+from render.prometheus import ALERTMANAGER_USER, PROMETHEUS_USER
 
 
 class Grafana(pulumi.ComponentResource):
@@ -62,44 +63,49 @@ class Grafana(pulumi.ComponentResource):
         s = ctx.settings
         volume = ctx.data_volume("grafana", parent=self)
 
-        smtp_password = ctx.secret("smtpPassword") or pulumi.Output.from_input("")
-
-        def render(values: list[str]) -> list[str]:
-            env = {**gf.grafana_env(s), **gf.grafana_secret_env(values[0], values[1] or None)}
-            return gf.as_env_list(env)
-
-        # The environment carries the passwords, so it is a secret as a whole (Pulumi would
-        # mark the whole list secret anyway once one element is).
-        envs: pulumi.Output[list[str]] = pulumi.Output.secret(
-            pulumi.Output.all(ctx.require_secret("grafanaAdminPassword"), smtp_password).apply(render))
+        smtp_password = ctx.secret("smtpPassword")
+        uploads = [secret_file(gf.ADMIN_PASSWORD_FILE, ctx.require_secret("grafanaAdminPassword"), owner=gf.UID)]
+        if smtp_password is not None:
+            uploads.append(secret_file(gf.SMTP_PASSWORD_FILE, smtp_password, owner=gf.UID))
+        # File names only: the passwords are read from the uploads (mode 0400, Grafana's uid).
+        envs = gf.as_env_list(gf.grafana_env(s, smtp_password=smtp_password is not None))
         port = ctx.port("grafana")
         return Service("grafana", ctx.service_args(
             "grafana",
             container_port=port,
             envs=envs,
+            uploads=uploads,
             # busybox wget ships in the (Alpine-based) Grafana image.
             healthcheck=http_healthcheck(port, gf.HEALTH_PATH),
             volumes=[VolumeMount(volume.name, gf.DATA_PATH)],
-            # Nothing is uploaded into Grafana (settings come as environment), so its root
-            # filesystem can be read-only; state lives on the volume, scratch files in /tmp.
-            read_only_rootfs=True,
+            # The password files are uploads, which Docker refuses into a read-only root
+            # filesystem: the root stays writable (Grafana runs as uid 472, not root); state
+            # lives on the volume, scratch files in /tmp.
             tmpfs={"/tmp": "rw,noexec,nosuid,size=64m"},
             depends_on=list(depends_on),
         ), opts=pulumi.ResourceOptions(parent=self))
 
     def _datasources(self, ctx: StackContext, child: pulumi.ResourceOptions) -> dict[str, grafana.oss.DataSource]:
         json_data = gf.datasource_json(ctx.settings)
-        reader_password = ctx.require_secret("elasticReaderPassword")
-        secure: pulumi.Output[str] = pulumi.Output.secret(
-            reader_password.apply(lambda p: json.dumps({"basicAuthPassword": p})))
+        def basic_auth_password(key: str) -> pulumi.Output[str]:
+            """secureJsonData with the password, a secret as a whole."""
+            secure: pulumi.Output[str] = ctx.require_secret(key).apply(
+                lambda p: json.dumps({"basicAuthPassword": p}))
+            return pulumi.Output.secret(secure)
+
         return {
+            # Prometheus and Alertmanager require basic auth (their web config): Grafana sends it.
             "prometheus": grafana.oss.DataSource(
                 "datasource-prometheus", uid=PROMETHEUS_UID, name="Prometheus", type="prometheus",
                 url=f"http://prometheus:{ctx.port('prometheus')}", access_mode="proxy", is_default=True,
+                basic_auth_enabled=True, basic_auth_username=PROMETHEUS_USER,
+                secure_json_data_encoded=basic_auth_password("prometheusPassword"),
                 json_data_encoded=json.dumps(json_data["prometheus"], sort_keys=True), opts=child),
             "alertmanager": grafana.oss.DataSource(
                 "datasource-alertmanager", uid=ALERTMANAGER_UID, name="Alertmanager", type="alertmanager",
                 url=f"http://alertmanager:{ctx.port('alertmanager')}", access_mode="proxy",
+                basic_auth_enabled=True, basic_auth_username=ALERTMANAGER_USER,
+                secure_json_data_encoded=basic_auth_password("alertmanagerPassword"),
                 json_data_encoded=json.dumps(json_data["alertmanager"], sort_keys=True), opts=child),
             # Read-only user (created by the Elasticsearch setup job), never the superuser.
             "elasticsearch": grafana.oss.DataSource(
@@ -107,5 +113,5 @@ class Grafana(pulumi.ComponentResource):
                 type="elasticsearch", url=f"http://elasticsearch:{ctx.port('elasticsearch')}",
                 access_mode="proxy", basic_auth_enabled=True, basic_auth_username=gf.LOGS_READER_USER,
                 json_data_encoded=json.dumps(json_data["elasticsearch"], sort_keys=True),
-                secure_json_data_encoded=secure, opts=child),
+                secure_json_data_encoded=basic_auth_password("elasticReaderPassword"), opts=child),
         }

@@ -11,7 +11,16 @@ import pulumi
 
 from components.backups import elasticsearch_snapshot_volume
 from components.context import StackContext
-from components.service import TYPE_PREFIX, Healthcheck, HostMount, Service, Upload, VolumeMount
+from components.service import (
+    TYPE_PREFIX,
+    Healthcheck,
+    HostMount,
+    Service,
+    Upload,
+    VolumeMount,
+    secret_file,
+    secret_uploads,
+)
 from render import elastic_setup as setup
 from render import elasticsearch as es
 from render import fluent_bit as fb
@@ -42,42 +51,45 @@ class Logging(pulumi.ComponentResource):
         s = ctx.settings
         volume = ctx.data_volume("elasticsearch", parent=self)
         snapshots, snapshots_owner = elasticsearch_snapshot_volume(ctx, parent=self)
-        plain = [f"{k}={v}" for k, v in es.environment(s).items()]
-        envs = ctx.secret_envs(plain, {"ELASTIC_PASSWORD": ctx.require_secret("elasticPassword")})
-        # The shell expands $ELASTIC_PASSWORD inside the container: the healthcheck holds no password.
-        health = (f'curl -fsS -o /dev/null --max-time 8 -u "{es.SUPERUSER}:$ELASTIC_PASSWORD" '
-                  f"'http://localhost:{es.PORT}/_cluster/health?wait_for_status=yellow&timeout=5s'")
+        files = ctx.require_secret("elasticPassword").apply(es.secret_files)
         return Service("elasticsearch", ctx.service_args(
             "elasticsearch", container_port=es.PORT,
-            envs=envs,
-            healthcheck=Healthcheck(test=["CMD-SHELL", health], interval="15s", timeout="10s",
+            # ELASTIC_PASSWORD_FILE names the uploaded password: no secret in the environment.
+            envs=[f"{k}={v}" for k, v in es.environment(s).items()],
+            uploads=secret_uploads(files, es.SECRET_FILES, es.UID),
+            # curl reads the credentials from its config file: no password in the healthcheck.
+            healthcheck=Healthcheck(test=es.healthcheck_command(), interval="15s", timeout="10s",
                                     retries=10, start_period="60s"),
             volumes=[VolumeMount(volume.name, es.DATA_DIR), snapshots],
             depends_on=[snapshots_owner.container],
         ), opts=self._child())
 
     def _elastic_setup(self, ctx: StackContext) -> Service:
-        s = ctx.settings
-        keys = ("elasticPassword", "kibanaSystemPassword", "elasticWriterPassword", "elasticReaderPassword")
+        keys = ("elasticPassword", "kibanaSystemPassword", "elasticWriterPassword", "elasticReaderPassword",
+                "kibanaOperatorPassword")
 
-        def render(values: list[str]) -> str:
-            return setup.render_elastic_setup_script(s, *values)
+        def render(values: list[str]) -> dict[str, str]:
+            return setup.elastic_setup_files(*values)
 
-        script: pulumi.Output[str] = pulumi.Output.all(*(ctx.require_secret(k) for k in keys)).apply(render)
-        return self._script_job(ctx, "elastic-setup", setup.ELASTIC_SCRIPT_PATH, script,
+        files = pulumi.Output.all(*(ctx.require_secret(k) for k in keys)).apply(render)
+        return self._script_job(ctx, "elastic-setup", setup.ELASTIC_SCRIPT_PATH,
+                                setup.render_elastic_setup_script(ctx.settings), files, setup.ELASTIC_SETUP_FILES,
                                 after=self.elasticsearch.container)
 
     def _kibana(self, ctx: StackContext) -> Service:
-        envs = ctx.secret_envs([], {
-            kb.PASSWORD_ENV: ctx.require_secret("kibanaSystemPassword"),
-            kb.ENCRYPTION_KEY_ENV: ctx.require_secret("kibanaEncryptionKey"),
-        })
+        s = ctx.settings
+
+        def render(values: list[str]) -> str:
+            return kb.render_kibana_yml(s, values[0], values[1])
+
+        # kibana.yml holds the kibana_system password and the encryption key (no _FILE option).
+        config: pulumi.Output[str] = pulumi.Output.all(
+            ctx.require_secret("kibanaSystemPassword"), ctx.require_secret("kibanaEncryptionKey")).apply(render)
         # Ready when it answers `/` with its redirect to the app (503 "not ready yet" before).
         health = f"curl -s -I --max-time 8 http://localhost:{kb.PORT} | grep -q 'HTTP/1.1 302 Found'"
         return Service("kibana", ctx.service_args(
             "kibana", container_port=kb.PORT,
-            envs=envs,
-            uploads=[Upload(kb.CONFIG_PATH, kb.render_kibana_yml(ctx.settings))],
+            uploads=[secret_file(kb.CONFIG_PATH, config, owner=kb.UID)],
             healthcheck=Healthcheck(test=["CMD-SHELL", health], interval="15s", timeout="10s",
                                     retries=10, start_period="90s"),
             # kibana_system's password is set by the setup job before Kibana starts.
@@ -85,39 +97,41 @@ class Logging(pulumi.ComponentResource):
         ), opts=self._child())
 
     def _kibana_setup(self, ctx: StackContext) -> Service:
-        s = ctx.settings
-
-        def render(password: str) -> str:
-            return setup.render_kibana_setup_script(s, password)
-
-        script: pulumi.Output[str] = ctx.require_secret("elasticPassword").apply(render)
-        return self._script_job(ctx, "kibana-setup", setup.KIBANA_SCRIPT_PATH, script,
+        files = ctx.require_secret("elasticPassword").apply(setup.kibana_setup_files)
+        return self._script_job(ctx, "kibana-setup", setup.KIBANA_SCRIPT_PATH,
+                                setup.render_kibana_setup_script(ctx.settings), files, setup.KIBANA_SETUP_FILES,
                                 after=self.kibana.container)
 
-    def _script_job(self, ctx: StackContext, name: str, path: str, script: pulumi.Output[str],
-                    after: pulumi.Resource) -> Service:
-        """A one-shot setup job running `script` once `after` is healthy (image and limits of elastic-setup)."""
+    def _script_job(self, ctx: StackContext, name: str, path: str, script: str,
+                    files: pulumi.Output[dict[str, str]], names: tuple[str, ...], after: pulumi.Resource) -> Service:
+        """A one-shot job running `script` once `after` is healthy (image and limits of elastic-setup).
+
+        The script holds no secret; its secret files go to /tmp as the job's user, which the
+        script removes on exit.
+        """
         return Service(name, ctx.service_args(
             name, settings_of="elastic-setup",
             command=["sh", path],
-            # The script holds passwords: uploaded from a secret Output (encrypted in state).
-            uploads=[Upload(path, script, secret=True)],
+            uploads=[Upload(path, script),
+                     *secret_uploads(files, names, setup.UID, directory=setup.SECRETS_DIR)],
             healthcheck=Healthcheck(test=["NONE"]),
             one_shot=True,
+            user=setup.UID,
             depends_on=[after],
         ), opts=self._child())
 
     def _fluent_bit(self, ctx: StackContext) -> Service:
         s = ctx.settings
         volume = ctx.data_volume("fluent-bit", parent=self)
-        envs = ctx.secret_envs([], {fb.PASSWORD_ENV: ctx.require_secret("elasticWriterPassword")})
+        password = ctx.require_secret("elasticWriterPassword").apply(fb.render_password_include)
         return Service("fluent-bit", ctx.service_args(
             "fluent-bit", container_port=fb.HTTP_PORT,
             # The -debug image has no entrypoint: the full command line.
             command=["/fluent-bit/bin/fluent-bit", "-c", fb.CONFIG_PATH],
-            envs=envs,
             uploads=[Upload(fb.CONFIG_PATH, fb.render_fluent_bit_conf(s)),
-                     Upload(fb.PARSERS_PATH, fb.render_parsers_conf())],
+                     Upload(fb.PARSERS_PATH, fb.render_parsers_conf()),
+                     # The writer's password, `@INCLUDE`d by the configuration (no _FILE option).
+                     secret_file(fb.PASSWORD_INCLUDE, password, owner=fb.UID)],
             # The buffer and the tail offsets outlive the container: nothing is lost or re-sent.
             volumes=[VolumeMount(volume.name, fb.DATA_DIR)],
             host_mounts=[HostMount(
@@ -129,3 +143,4 @@ class Logging(pulumi.ComponentResource):
             # The writer user must exist before the first flush.
             depends_on=[self.elastic_setup.container],
         ), opts=self._child())
+

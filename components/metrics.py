@@ -6,10 +6,21 @@ from collections.abc import Sequence
 
 import pulumi
 
+from components.auth import authenticated_healthcheck, password_upload, web_config_upload
 from components.context import StackContext
-from components.service import TYPE_PREFIX, HostMount, Service, Upload, VolumeMount, http_healthcheck
+from components.service import (
+    TYPE_PREFIX,
+    HostMount,
+    NetworkAttachment,
+    Service,
+    Upload,
+    VolumeMount,
+    http_healthcheck,
+    secret_uploads,
+)
+from render import postgres_exporter as pg
 from render import prometheus as prom
-from render.postgres_exporter import postgres_exporter_dsn
+from render.web_config import PROMETHEUS_WEB_CONFIG
 
 
 class Metrics(pulumi.ComponentResource):
@@ -35,7 +46,14 @@ class Metrics(pulumi.ComponentResource):
         volume = ctx.data_volume("prometheus", parent=self)
         uploads = [Upload(prom.CONFIG_PATH, prom.render_prometheus_yml(s))]
         uploads += [Upload(f"{prom.RULES_DIR}/{file}", text) for file, text in prom.render_rule_files(s).items()]
-        external_url = s.url_of("prometheus") or f"http://prometheus:{ctx.port('prometheus')}"
+        uploads += [
+            # Its own basic auth, and the passwords it sends (self-scrape; Alertmanager).
+            web_config_upload(ctx, "prometheus", prom.PROMETHEUS_USER, "prometheusPassword", PROMETHEUS_WEB_CONFIG),
+            password_upload(ctx, "prometheusPassword", prom.PROMETHEUS_PASSWORD_FILE),
+            password_upload(ctx, "alertmanagerPassword", prom.ALERTMANAGER_PASSWORD_FILE),
+        ]
+        external_url = (s.edge.prometheus_url or s.url_of("prometheus")
+                        or f"http://prometheus:{ctx.port('prometheus')}")
         return Service("prometheus", ctx.service_args(
             "prometheus",
             command=[
@@ -44,12 +62,16 @@ class Metrics(pulumi.ComponentResource):
                 f"--storage.tsdb.retention.time={p.retention_time}",
                 f"--storage.tsdb.retention.size={p.retention_size}",
                 f"--web.external-url={external_url}",
+                f"--web.config.file={PROMETHEUS_WEB_CONFIG}",
                 # For the backups scheduler's TSDB snapshots (components/backups.py); who can reach
                 # the admin API: docs/operations.md, section 6.
                 "--web.enable-admin-api",
             ],
-            healthcheck=http_healthcheck(ctx.port("prometheus"), "/-/healthy"),
+            healthcheck=authenticated_healthcheck(ctx.port("prometheus"), "/-/healthy", prom.PROMETHEUS_USER,
+                                                  prom.PROMETHEUS_PASSWORD_FILE),
             uploads=uploads,
+            # The only service of the stack on the platform's network: it scrapes the platform there.
+            networks=[NetworkAttachment(ctx.targets_network_name)],
             volumes=[VolumeMount(volume.name, "/prometheus")],
             depends_on=list(depends_on),
         ), opts=pulumi.ResourceOptions(parent=self))
@@ -89,15 +111,22 @@ class Metrics(pulumi.ComponentResource):
         ), opts=pulumi.ResourceOptions(parent=self))
 
     def _postgres_exporter(self, ctx: StackContext) -> Service:
-        dsn = ctx.secret("postgresExporterDsn") or pulumi.Output.secret(postgres_exporter_dsn(ctx.settings.database))
+        dsn = ctx.secret("postgresExporterDsn") or pulumi.Output.secret(pg.postgres_exporter_dsn(ctx.settings.database))
+        files: pulumi.Output[dict[str, str]] = dsn.apply(pg.connection_files)
         return Service("postgres-exporter", ctx.service_args(
             "postgres-exporter",
-            # The DSN holds the database password: a secret env var (encrypted in state).
-            envs=pulumi.Output.secret(dsn.apply(lambda value: [f"DATA_SOURCE_NAME={value}"])),
+            # The DSN holds the database password: the exporter reads it from files (mode 0400),
+            # its environment only names them.
+            envs=[f"{k}={v}" for k, v in pg.environment().items()],
+            uploads=secret_uploads(files, pg.CONNECTION_FILES, pg.UID),
             # Query time per database (Database Performance dashboard) comes from pg_stat_statements;
             # the database needs `CREATE EXTENSION pg_stat_statements` (docs/metrics.md).
             command=["--collector.stat_statements"],
             healthcheck=http_healthcheck(ctx.port("postgres-exporter"), "/metrics"),
-            read_only_rootfs=True,
-            user="65534:65534",
+            # The database is the platform's: reached on the targets network.
+            networks=[NetworkAttachment(ctx.targets_network_name)],
+            # Docker refuses uploads into a read-only root filesystem (see ServiceArgs), and the
+            # connection files are uploads: a writable root, where nobody can write only /tmp.
+            user=pg.UID,
         ), opts=pulumi.ResourceOptions(parent=self))
+

@@ -8,6 +8,7 @@ Hardening that every service gets without asking: an image pulled by exact tag, 
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,8 @@ import pulumi_docker as docker
 from settings.model import ServiceSettings
 
 TYPE_PREFIX = "christmas:monitoring"
+# Secret files: readable by their owner only.
+SECRET_FILE_MODE = "0400"
 LABEL_PREFIX = "com.christmas.monitoring"
 
 # Docker's json-file driver rotates at 10 MiB x 3 files: a chatty container cannot fill the disk.
@@ -36,8 +39,35 @@ class Upload:
 
     path: str
     content: pulumi.Input[str]
-    # A file holding a secret is uploaded from a secret Output (encrypted in state).
+    # A file holding a secret is uploaded from a secret Output (encrypted in state), readable only
+    # by the service's user: `owner` is its numeric uid or uid:gid (the image's, or the one the
+    # container runs as), `mode` defaults to 0400; the provider writes both into the upload's tar
+    # header, which Docker extracts as it is.
     secret: bool = False
+    owner: str | None = None
+    mode: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.secret and self.owner is None:
+            raise ValueError(f"{self.path}: a secret upload names the uid that reads it (owner)")
+
+
+def secret_file(path: str, content: pulumi.Input[str], owner: str) -> Upload:
+    """A file holding a secret, mode 0400 for `owner` (`uid` or `uid:gid`)."""
+    return Upload(path, content, secret=True, owner=owner)
+
+
+def secret_uploads(files: pulumi.Output[dict[str, str]], names: Sequence[str], owner: str,
+                   directory: str = "") -> list[Upload]:
+    """One secret file per entry of `files` (a secret Output {name: content} whose keys are `names`).
+
+    The names are known without the secrets (uploads are declared before values resolve);
+    each content stays a secret Output.
+    """
+    def content(name: str) -> pulumi.Output[str]:
+        return files.apply(lambda contents: contents[name])
+
+    return [secret_file(posixpath.join(directory, name), content(name), owner) for name in names]
 
 
 @dataclass(frozen=True)
@@ -55,6 +85,24 @@ class HostMount:
     container_path: str
     why: str
     read_only: bool = True
+
+
+@dataclass(frozen=True)
+class NetworkAttachment:
+    """Another network the container joins (the stack network is always joined)."""
+
+    name: pulumi.Input[str]
+    # A fixed address, for a program that binds an IP rather than an interface (Alertmanager's gossip).
+    ipv4_address: str | None = None
+
+
+@dataclass(frozen=True)
+class PortMapping:
+    """A published port beyond the service's one `publish` setting (the edge's HTTP and HTTPS)."""
+
+    internal: int
+    external: int
+    address: str
 
 
 @dataclass(frozen=True)
@@ -94,9 +142,42 @@ class ServiceArgs:
     pid_mode: str | None = None
     devices: Sequence[str] = ()
     cap_add: Sequence[str] = ()
+    networks: Sequence[NetworkAttachment] = ()
+    ports: Sequence[PortMapping] = ()
     # A one-shot job (runs to completion, never restarted) rather than a long-running service.
     one_shot: bool = False
     depends_on: Sequence[pulumi.Resource] = ()
+
+
+def _labels(args: ServiceArgs) -> list[docker.ContainerLabelArgs]:
+    labels = {f"{LABEL_PREFIX}.project": args.project, f"{LABEL_PREFIX}.stack": args.stack,
+              f"{LABEL_PREFIX}.service": args.service}
+    return [docker.ContainerLabelArgs(label=k, value=v) for k, v in labels.items()]
+
+
+def _networks(args: ServiceArgs) -> list[docker.ContainerNetworksAdvancedArgs]:
+    """The stack network (reached by the service's name), then any other it joins."""
+    return [docker.ContainerNetworksAdvancedArgs(name=args.network_name, aliases=[args.service])] + [
+        docker.ContainerNetworksAdvancedArgs(name=n.name, aliases=[args.service], ipv4_address=n.ipv4_address)
+        for n in args.networks]
+
+
+def _ports(args: ServiceArgs) -> list[docker.ContainerPortArgs] | None:
+    publish = args.settings.publish
+    ports = []
+    if publish is not None and args.container_port is not None:
+        ports.append(docker.ContainerPortArgs(internal=args.container_port, external=publish.host_port,
+                                              ip=publish.bind_address))
+    ports += [docker.ContainerPortArgs(internal=p.internal, external=p.external, ip=p.address) for p in args.ports]
+    return ports or None
+
+
+def _volumes(args: ServiceArgs) -> list[docker.ContainerVolumeArgs] | None:
+    volumes = [docker.ContainerVolumeArgs(volume_name=v.volume_name, container_path=v.container_path,
+                                          read_only=v.read_only) for v in args.volumes]
+    volumes += [docker.ContainerVolumeArgs(host_path=m.host_path, container_path=m.container_path,
+                                           read_only=m.read_only) for m in args.host_mounts]
+    return volumes or None
 
 
 class Service(pulumi.ComponentResource):
@@ -125,15 +206,6 @@ class Service(pulumi.ComponentResource):
 
     def _container_args(self, args: ServiceArgs) -> docker.ContainerArgs:
         s = args.settings
-        labels = {
-            f"{LABEL_PREFIX}.project": args.project,
-            f"{LABEL_PREFIX}.stack": args.stack,
-            f"{LABEL_PREFIX}.service": args.service,
-        }
-        ports = []
-        if s.publish is not None and args.container_port is not None:
-            ports.append(docker.ContainerPortArgs(
-                internal=args.container_port, external=s.publish.host_port, ip=s.publish.bind_address))
         hc = args.healthcheck
         return docker.ContainerArgs(
             name=args.container_name,
@@ -167,21 +239,11 @@ class Service(pulumi.ComponentResource):
             or None,
             log_driver="json-file",
             log_opts=LOG_OPTS,
-            labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in labels.items()],
-            networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network_name, aliases=[args.service])],
-            ports=ports or None,
+            labels=_labels(args),
+            networks_advanced=_networks(args),
+            ports=_ports(args),
             uploads=[self._upload(u) for u in args.uploads] or None,
-            volumes=[
-                docker.ContainerVolumeArgs(volume_name=v.volume_name, container_path=v.container_path,
-                                           read_only=v.read_only)
-                for v in args.volumes
-            ]
-            + [
-                docker.ContainerVolumeArgs(host_path=m.host_path, container_path=m.container_path,
-                                           read_only=m.read_only)
-                for m in args.host_mounts
-            ]
-            or None,
+            volumes=_volumes(args),
             # Give a service time to flush (TSDB head, Elasticsearch translog) before it is killed.
             stop_timeout=30,
             destroy_grace_seconds=30,
@@ -190,4 +252,9 @@ class Service(pulumi.ComponentResource):
     @staticmethod
     def _upload(upload: Upload) -> docker.ContainerUploadArgs:
         content: pulumi.Input[str] = pulumi.Output.secret(upload.content) if upload.secret else upload.content
-        return docker.ContainerUploadArgs(file=upload.path, content=content)
+        uid, _, gid = (upload.owner or "").partition(":")
+        # pulumi-docker 5.2 ContainerUploadArgs: `permissions` (octal string), `owner`/`group`
+        # (numeric ids are used as they are, sdk/python/pulumi_docker/_inputs.py).
+        return docker.ContainerUploadArgs(
+            file=upload.path, content=content, owner=uid or None, group=(gid or uid) or None,
+            permissions=upload.mode or (SECRET_FILE_MODE if upload.secret else None))

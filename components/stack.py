@@ -1,4 +1,10 @@
-"""MonitoringStack: the stack-private network and every area of the monitoring stack."""
+"""MonitoringStack: the networks by purpose, and every area of the monitoring stack.
+
+Networks: `<project>-<stack>` is the stack's own (its services talk to each other; nothing of
+the platform joins it); `<project>-<stack>-targets` is where the platform's services are
+scraped (Prometheus and postgres-exporter are the stack's only members); Alertmanager's
+gossip has a network of its own (components/alerting.py). The edge publishes the UIs.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ import pulumi_docker as docker
 from components.alerting import Alerting
 from components.backups import Backups
 from components.context import StackContext
+from components.edge import Edge
 from components.grafana import Grafana
 from components.logging import Logging
 from components.metrics import Metrics
@@ -29,29 +36,41 @@ class MonitoringStack(pulumi.ComponentResource):
         super().__init__(f"{TYPE_PREFIX}:MonitoringStack", name, None, opts)
         s = args.settings
         child = pulumi.ResourceOptions(parent=self)
-        self.network = docker.Network(
-            "network",
-            name=f"{s.project}-{s.stack}",
-            driver="bridge",
-            labels=[docker.NetworkLabelArgs(label="com.christmas.monitoring.stack", value=s.stack)],
-            opts=child,
-        )
+        self.network = stack_network("network", s, f"{s.project}-{s.stack}", "internal", child)
+        self.targets_network = stack_network("targets-network", s, f"{s.project}-{s.stack}-targets", "targets",
+                                             child)
         self.secrets = GeneratedSecrets("secrets", s, args.secrets.values, opts=child)
-        ctx = StackContext(settings=s, secrets=self.secrets.all, network_name=self.network.name)
+        ctx = StackContext(settings=s, secrets=self.secrets.all, network_name=self.network.name,
+                           targets_network_name=self.targets_network.name)
         self.alerting = Alerting("alerting", ctx, opts=child)
         # Prometheus starts once Alertmanager is healthy, so no alert is sent into the void.
         self.metrics = Metrics("metrics", ctx, depends_on=[p.container for p in self.alerting.peers], opts=child)
         self.logging = Logging("logging", ctx, opts=child)
         self.grafana = Grafana("grafana", ctx, depends_on=[self.metrics.prometheus.container,
                                                            *self.logging.ready], opts=child)
+        # The entry point starts once what it serves is healthy.
+        self.edge = Edge("edge", ctx, depends_on=[self.grafana.service.container, self.logging.kibana.container],
+                         opts=child)
         # Snapshots of Prometheus and copies of Grafana's database, from their volumes.
         self.backups = Backups("backups", ctx, depends_on=[self.metrics.prometheus.container,
                                                            self.grafana.service.container], opts=child)
         self.urls: dict[str, str | None] = {
             "grafana_url": s.grafana.root_url,
-            "prometheus_url": self.metrics.prometheus_url,
-            "alertmanager_url": self.alerting.alertmanager_url,
+            "prometheus_url": s.edge.prometheus_url or self.metrics.prometheus_url,
+            "alertmanager_url": s.edge.alertmanager_url or self.alerting.alertmanager_url,
             "kibana_url": s.logging.kibana_public_base_url,
         }
         self.generated_secrets = self.secrets.generated
         self.register_outputs({**self.urls})
+
+
+def stack_network(name: str, s: StackSettings, docker_name: str, purpose: str,
+                  opts: pulumi.ResourceOptions) -> docker.Network:
+    return docker.Network(
+        name,
+        name=docker_name,
+        driver="bridge",
+        labels=[docker.NetworkLabelArgs(label="com.christmas.monitoring.stack", value=s.stack),
+                docker.NetworkLabelArgs(label="com.christmas.monitoring.purpose", value=purpose)],
+        opts=opts,
+    )

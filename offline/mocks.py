@@ -151,7 +151,7 @@ class _Mocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         outputs = dict(args.inputs)
         if args.typ == "random:index/randomPassword:RandomPassword":
-            value = f"generated-{args.name}-Zq8xW2vN5kT7"
+            value = generated_placeholder(args.name)
             self.run.generated_secret_values.append(value)
             outputs["result"] = value
         elif args.typ == "docker:index/remoteImage:RemoteImage":
@@ -248,7 +248,7 @@ def stack_file_config(stack: str, project: str = "christmas-monitoring") -> tupl
             continue
         name = key[len(prefix):]
         if isinstance(value, dict) and set(value) == {"secure"}:
-            config[name] = PLACEHOLDERS.get(name, "placeholder-secret-value")
+            config[name] = PLACEHOLDERS.get(name, DEFAULT_PLACEHOLDER)
             secret_keys.add(name)
         elif isinstance(value, bool):
             config[name] = "true" if value else "false"
@@ -259,17 +259,29 @@ def stack_file_config(stack: str, project: str = "christmas-monitoring") -> tupl
     return config, secret_keys
 
 
-# Stand-ins for the secrets in an offline plan: valid in form, never real, redacted on output.
+# Stand-ins for the secrets in an offline plan, each of the shape its consumer expects (a URL for
+# a URL, a DSN for a DSN, a password long enough for its rule), so every file the plan writes
+# passes its checker; and each says REDACTED, so nobody mistakes it for a real value.
 PLACEHOLDERS: dict[str, str] = {
-    "grafanaAdminPassword": "placeholder-grafana-admin-password",
-    "elasticPassword": "placeholder-elastic-password",
-    "kibanaSystemPassword": "placeholder-kibana-system-password",
-    "elasticReaderPassword": "placeholder-elastic-reader-password",
-    "elasticWriterPassword": "placeholder-elastic-writer-password",
-    "kibanaEncryptionKey": "placeholder-kibana-encryption-key-0123456789abcdef",
-    "smtpPassword": "placeholder-smtp-password",
-    "slackWebhookUrl": "https://hooks.slack.com/services/TPLACEHOLDER/BPLACEHOLDER/placeholderwebhook",
-    "heartbeatUrl": "https://hc-ping.com/placeholder-heartbeat-uuid",
-    "postgresExporterDsn": "postgresql://postgres_exporter:placeholder-db-password@postgres:5432/christmas"
+    "grafanaAdminPassword": "REDACTED-grafana-admin-password",
+    "elasticPassword": "REDACTED-elastic-password",
+    "kibanaSystemPassword": "REDACTED-kibana-system-password",
+    "elasticReaderPassword": "REDACTED-elastic-reader-password",
+    "elasticWriterPassword": "REDACTED-elastic-writer-password",
+    "kibanaEncryptionKey": "REDACTED-kibana-encryption-key-0123456789abcdef",
+    "smtpPassword": "REDACTED-smtp-password",
+    "slackWebhookUrl": "https://hooks.slack.com/services/TREDACTED/BREDACTED/REDACTED",
+    "heartbeatUrl": "https://hc-ping.com/REDACTED",
+    "prometheusPassword": "REDACTED-prometheus-password",
+    "alertmanagerPassword": "REDACTED-alertmanager-password",
+    "kibanaOperatorPassword": "REDACTED-kibana-operator-password",
+    "postgresExporterDsn": "postgresql://postgres_exporter:REDACTED-db-password@postgres:5432/christmas"
                            "?sslmode=require",
 }
+# A secret key without its own placeholder (added to settings, not here yet): a password shape.
+DEFAULT_PLACEHOLDER = "REDACTED-secret-value"
+
+
+def generated_placeholder(name: str) -> str:
+    """What the mocks answer for a generated password (RandomPassword `name`)."""
+    return f"REDACTED-generated-{name}"

@@ -1,10 +1,13 @@
 """The offline plan: `python -m offline.plan <stack>` (or `make plan STACK=<stack>`).
 
-Runs the real `__main__.py` under Pulumi mocks with the stack's settings (placeholders for
-secrets that cannot be generated) and writes `build/<stack>/`:
+Runs the real `__main__.py` under Pulumi mocks with the stack's settings and writes `build/<stack>/`:
 - `resources.json`: every resource (type, name, parent, key inputs, protect), secrets as `[secret]`;
-- `<service>/<absolute path in the container>`: every uploaded file, secrets redacted.
-It never writes a secret: values that are secret are replaced before anything is written.
+- `<service>/<absolute path in the container>`: every uploaded file, secret files included.
+
+Redaction is by construction: the program runs with a placeholder of the same shape in place
+of every secret (offline.mocks.PLACEHOLDERS: a URL for a URL, a DSN for a DSN; generated
+passwords are placeholders too), so a real secret never enters the run and every file it writes
+is one its consumer's checker accepts.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 import pulumi
 
 from offline.mocks import (
+    DEFAULT_PLACEHOLDER,
     PLACEHOLDERS,
     PROJECT_DIR,
     SECRET_MARK,
@@ -56,20 +60,10 @@ def plan_config(stack: str) -> tuple[dict[str, str], set[str]]:
     return config, secret_keys
 
 
-def secret_values(run: ProgramRun, config: dict[str, str], secret_keys: set[str]) -> list[str]:
-    values = [config[k] for k in secret_keys if k in config] + run.generated_secret_values
-    # Longest first, so a value containing another is replaced whole.
-    return sorted({v for v in values if v}, key=len, reverse=True)
-
-
-# In uploaded files a secret becomes a bare word, so the redacted file still parses as YAML/ini/sh.
-FILE_SECRET_MARK = "REDACTED"
-
-
-def scrub(text: str, secrets: list[str], mark: str = SECRET_MARK) -> str:
-    for value in secrets:
-        text = text.replace(value, mark)
-    return text
+def placeholder_config(config: dict[str, str], secret_keys: set[str]) -> dict[str, str]:
+    """`config` with every secret replaced by its placeholder: what the plan runs the program with."""
+    return {key: PLACEHOLDERS.get(key, DEFAULT_PLACEHOLDER) if key in secret_keys else value
+            for key, value in config.items()}
 
 
 def service_of(resource: DeclaredResource) -> str:
@@ -79,15 +73,23 @@ def service_of(resource: DeclaredResource) -> str:
     return resource.name.removesuffix("-container")
 
 
+def upload_summary(upload: dict[str, Any]) -> str:
+    """`/path`, or `/path (0400 uid:gid)` for a file with its own mode and owner."""
+    if not upload.get("permissions"):
+        return str(upload.get("file"))
+    return f"{upload.get('file')} ({upload['permissions']} {upload.get('owner')}:{upload.get('group')})"
+
+
 def key_inputs(resource: DeclaredResource) -> dict[str, Any]:
     inputs: dict[str, Any] = redact(resource.inputs)
     if resource.type == CONTAINER:
-        # Uploaded files are written out beside resources.json; keep only their paths here.
+        # Uploaded files are written out beside resources.json; keep their paths (and, for a
+        # secret file, its mode and owner) here.
         uploads = inputs.get("uploads")
         if isinstance(uploads, list):
-            inputs["uploads"] = [u.get("file") for u in uploads]
+            inputs["uploads"] = [upload_summary(u) for u in uploads]
         elif uploads == SECRET_MARK:
-            inputs["uploads"] = [u.get("file") for u in unwrap(resource.inputs["uploads"])]
+            inputs["uploads"] = [upload_summary(u) for u in unwrap(resource.inputs["uploads"])]
             inputs["uploadsSecret"] = True
     for noisy in ("configJson",):
         if noisy in inputs and isinstance(inputs[noisy], str):
@@ -117,7 +119,7 @@ def tree_order(resources: list[DeclaredResource]) -> list[DeclaredResource]:
     return ordered
 
 
-def write_plan(stack: str, run: ProgramRun, secrets: list[str], out: Path) -> list[Path]:
+def write_plan(stack: str, run: ProgramRun, out: Path) -> list[Path]:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
@@ -137,14 +139,21 @@ def write_plan(stack: str, run: ProgramRun, secrets: list[str], out: Path) -> li
     exports = {k: (SECRET_MARK if secret else v) for k, (v, secret) in run.exports.items()}
     document = {"stack": stack, "resources": resources, "outputs": exports}
     written = [out / "resources.json"]
-    written[0].write_text(scrub(json.dumps(document, indent=2, sort_keys=False), secrets) + "\n")
+    written[0].write_text(json.dumps(document, indent=2, sort_keys=False) + "\n")
     for container in run.containers():
         for upload in unwrap(container.inputs.get("uploads", [])):
             path = out / service_of(container) / str(upload["file"]).lstrip("/")
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(scrub(str(upload.get("content", "")), secrets, FILE_SECRET_MARK))
+            path.write_text(str(upload.get("content", "")))
             written.append(path)
     return written
+
+
+def plan(stack: str, config: dict[str, str], secret_keys: set[str], out: Path) -> tuple[ProgramRun, list[Path]]:
+    """Run the program with placeholders for the secrets and write the plan to `out`."""
+    # The program never sees a secret value, so no file it writes can hold one.
+    run = run_program(stack, placeholder_config(config, secret_keys), secret_keys)
+    return run, write_plan(stack, run, out)
 
 
 def _shown(path: Path) -> str:
@@ -186,13 +195,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     config, secret_keys = plan_config(args.stack)
     started = time.monotonic()
+    out = args.out or PROJECT_DIR / "build" / args.stack
     try:
-        run = run_program(args.stack, config, secret_keys)
+        run, written = plan(args.stack, config, secret_keys, out)
     except pulumi.RunError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    out = args.out or PROJECT_DIR / "build" / args.stack
-    written = write_plan(args.stack, run, secret_values(run, config, secret_keys), out)
     print(summary(args.stack, run, written, out, time.monotonic() - started))
     return 0
 

@@ -1,13 +1,17 @@
-"""No secret in plain text in a container's environment.
+"""No secret in a container's environment.
 
-An env var whose name says it holds a credential must come from a secret Output (encrypted in
-the state); `<NAME>_FILE` / `<NAME>__FILE` variables name a file and are exempt. Messages name
-the variable, never its value.
+An env var whose name says it holds a credential is refused, secret Output or not: the state
+would encrypt it, but `docker inspect` shows every container's environment, and so does each
+container's `config.v2.json`, which Fluent Bit's host mount can read. Deliver it as a file
+(`<NAME>_FILE` / `<NAME>__FILE` variables name one and are exempt). Messages name the variable,
+never its value.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -15,12 +19,35 @@ from pulumi_policy import (
     ResourceValidationArgs,
     ResourceValidationPolicy,
 )
+from pulumi_policy.proxy import UnknownValueError
+from pulumi_policy.secret import _DictSecretsProxy, _ListSecretsProxy
 
-from policy.values import CONTAINER, describe, is_secret
+from policy.values import CONTAINER, describe, is_secret, plain
 
 # DATA_SOURCE_NAME / _URI / _PASS: postgres-exporter's DSN and password variables.
 SENSITIVE_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|KEY|DSN|WEBHOOK|CREDENTIAL|DATA_SOURCE_(NAME|URI|PASS)",
                             re.IGNORECASE)
+
+
+# What `docker inspect` prints of a container's configuration.
+INSPECTED = ("envs", "command", "entrypoint", "labels", "healthcheck")
+
+
+def holds_secret(value: Any) -> bool:
+    """A secret Output anywhere inside (the engine marks every secret value it passes on)."""
+    if isinstance(value, _DictSecretsProxy | _ListSecretsProxy):
+        # pulumi-policy 1.21.0 (pulumi_policy/secret.py): these proxies unwrap a secret when an
+        # item is read; the wrapped dict or list keeps the marks.
+        value = value["__target"]
+    if is_secret(value):
+        return True
+    if isinstance(value, str):
+        return False
+    if isinstance(value, Mapping):
+        return any(holds_secret(value[k]) for k in value)
+    if isinstance(value, Sequence):
+        return any(holds_secret(v) for v in value)
+    return False
 
 
 def is_sensitive(name: str) -> bool:
@@ -28,24 +55,33 @@ def is_sensitive(name: str) -> bool:
 
 
 def check_env_secrets(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type != CONTAINER or "envs" not in args.props:
-        return
-    envs = args.props["envs"]
-    if is_secret(envs):  # the whole environment is a secret Output
+    if args.resource_type != CONTAINER:
         return
     what = describe(args.resource_type, args.name, args.props)
-    for entry in envs or []:
-        if is_secret(entry):
-            continue
+    named = False
+    for entry in plain(args.props["envs"]) if "envs" in args.props else []:
         name = str(entry).split("=", 1)[0]
         if is_sensitive(name):
-            report(f"{what} sets {name} in plain text (stored unencrypted in the state): build the entry from "
-                   f"a secret Output (`pulumi config set --secret ...`, then pulumi.Output.secret(...)).", None)
+            named = True
+            report(f"{what} sets {name} in its environment, which `docker inspect` shows (a secret Output "
+                   f"only hides it in the state): upload the value as a file, mode 0400, and point the "
+                   f"consumer at it ({name}_FILE, or its own file option).", None)
+    for field in INSPECTED:
+        if field not in args.props or (field == "envs" and named):
+            continue
+        try:
+            secret = holds_secret(args.props[field])
+        except UnknownValueError:  # not known during preview; checked at `pulumi up`
+            continue
+        if secret:
+            report(f"{what} passes a secret value in `{field}`, which `docker inspect` shows: upload it as a "
+                   f"file (mode 0400) that the consumer reads instead.", None)
 
 
 env_secrets = ResourceValidationPolicy(
     name="no-plaintext-secret-env",
-    description="Env vars holding passwords, tokens, keys, DSNs or webhooks come from secrets.",
+    description="No password, token, key, DSN or webhook in a container's environment, command, labels or "
+                "healthcheck: files instead.",
     validate=check_env_secrets,
     enforcement_level=EnforcementLevel.MANDATORY,
 )

@@ -10,7 +10,9 @@ from policy.isolation import isolation
 from policy.lifecycle import lifecycle
 from policy.ports import ports_on_loopback
 from policy.volumes import volumes_protected
+from policy.web_config import web_config
 
 PACK_NAME = "christmas-monitoring"
 
-POLICIES: list[Policy] = [images_pinned, lifecycle, isolation, ports_on_loopback, volumes_protected, env_secrets]
+POLICIES: list[Policy] = [images_pinned, lifecycle, isolation, ports_on_loopback, volumes_protected, env_secrets,
+                          web_config]

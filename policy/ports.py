@@ -1,4 +1,8 @@
-"""Published ports stay on loopback, except Grafana and Kibana in prod (the operators' UIs)."""
+"""Published ports stay on loopback, except the edge's in prod (Caddy: the one TLS entry point).
+
+Grafana and Kibana are served through the edge (HTTPS, security headers); published directly,
+they would be plain HTTP on the internet.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from pulumi_policy import (
 
 from policy.values import CONTAINER, PROD_STACK, describe, prop, service_of, stack_of
 
-PUBLIC_IN_PROD = frozenset({"grafana", "kibana"})
+PUBLIC_IN_PROD = frozenset({"edge"})
 
 
 def is_loopback(address: str) -> bool:
@@ -36,14 +40,14 @@ def check_ports(args: ResourceValidationArgs, report: ReportViolation) -> None:
         if is_loopback(address):
             continue
         key = f"publish.{service or '<service>'}.address"
-        report(f"{what} publishes port {port.get('external') or port.get('internal')} on {address}: only Grafana "
-               f"and Kibana in prod may be reached from outside the host; "
+        report(f"{what} publishes port {port.get('external') or port.get('internal')} on {address}: only the edge "
+               f"(Caddy, HTTPS) in prod may be reached from outside the host; serve it through the edge and "
                f"`pulumi config set --path {key} 127.0.0.1` (or remove the publish entry).", None)
 
 
 ports_on_loopback = ResourceValidationPolicy(
     name="ports-on-loopback",
-    description="No port published beyond loopback, except Grafana and Kibana in prod.",
+    description="No port published beyond loopback, except the edge's (Caddy) in prod.",
     validate=check_ports,
     enforcement_level=EnforcementLevel.MANDATORY,
 )

@@ -3,6 +3,13 @@
 Routing: Watchdog -> its heartbeat receiver; critical -> Slack and e-mail; warning -> Slack.
 A stack with only one channel sends everything there (parse_settings guarantees at least one).
 Receivers are named after the channels they reach, so `amtool config routes test` reads plainly.
+
+Secrets: the Slack webhook and the SMTP password are files (`api_url_file`,
+`smtp_auth_password_file`, both in Alertmanager 0.25 and 0.28.1, config/notifiers.go and
+config/config.go), so the configuration names them and holds neither. The heartbeat URL stays
+in the file: webhook `url_file` exists only since 0.26, and Debian's amtool 0.25, which checks
+the file here and on operators' hosts, refuses unknown keys (yaml.UnmarshalStrict). That is why
+alertmanager.yml is still uploaded as a secret file.
 """
 
 from __future__ import annotations
@@ -13,6 +20,11 @@ from render.yamlout import dump_yaml
 from settings.model import StackSettings
 
 CONFIG_PATH = "/etc/alertmanager/alertmanager.yml"
+SECRETS_DIR = "/etc/alertmanager/secrets"
+SLACK_API_URL_FILE = "slack-api-url"
+SMTP_PASSWORD_FILE = "smtp-password"
+# The image's user (nobody), who reads the configuration and the secret files.
+UID = "65534:65534"
 HEARTBEAT = "heartbeat"
 
 _SLACK_TITLE = (
@@ -32,10 +44,10 @@ _EMAIL_SUBJECT = (
 )
 
 
-def _slack(settings: StackSettings, webhook: str) -> dict[str, Any]:
+def _slack(settings: StackSettings, secrets_dir: str) -> dict[str, Any]:
     stack = settings.stack
     return {
-        "api_url": webhook,
+        "api_url_file": f"{secrets_dir}/{SLACK_API_URL_FILE}",
         "channel": settings.alerting.slack_channel,
         "send_resolved": True,
         "color": '{{ if eq .Status "firing" }}{{ if eq .CommonLabels.severity "critical" }}danger'
@@ -54,11 +66,11 @@ def _email(settings: StackSettings) -> dict[str, Any]:
     }
 
 
-def _receivers(settings: StackSettings, slack_webhook_url: str | None,
-               heartbeat_url: str | None) -> tuple[list[dict[str, Any]], str, str]:
+def _receivers(settings: StackSettings, slack_webhook_url: str | None, heartbeat_url: str | None,
+               secrets_dir: str) -> tuple[list[dict[str, Any]], str, str]:
     """The receivers, and the names of the critical and the warning one."""
     a = settings.alerting
-    slack = [_slack(settings, slack_webhook_url)] if a.slack_enabled and slack_webhook_url else []
+    slack = [_slack(settings, secrets_dir)] if a.slack_enabled and slack_webhook_url else []
     email = [_email(settings)] if a.email_enabled else []
     if not slack and not email:
         # parse_settings rejects such a stack; this guards a caller passing no webhook.
@@ -99,13 +111,15 @@ def _inhibit_rules() -> list[dict[str, Any]]:
 
 
 def render_alertmanager_config(settings: StackSettings, slack_webhook_url: str | None,
-                               smtp_password: str | None, heartbeat_url: str | None = None) -> dict[str, Any]:
-    """The configuration; the three URLs/passwords are secrets (the caller keeps the result secret).
+                               smtp_password: str | None, heartbeat_url: str | None = None,
+                               secrets_dir: str = SECRETS_DIR) -> dict[str, Any]:
+    """The configuration; webhook and password only decide which receivers exist (they are
+    files in `secrets_dir`, see `secret_files`); the heartbeat URL is written in (keep it secret).
 
     Without `heartbeat_url` the Watchdog goes to a null receiver.
     """
     a = settings.alerting
-    receivers, critical, warning = _receivers(settings, slack_webhook_url, heartbeat_url)
+    receivers, critical, warning = _receivers(settings, slack_webhook_url, heartbeat_url, secrets_dir)
     global_: dict[str, Any] = {"resolve_timeout": "5m"}
     if a.email_enabled:
         global_.update({"smtp_smarthost": a.smtp_smarthost, "smtp_from": a.email_from,
@@ -113,7 +127,7 @@ def render_alertmanager_config(settings: StackSettings, slack_webhook_url: str |
         if a.smtp_username:
             global_["smtp_auth_username"] = a.smtp_username
         if smtp_password:
-            global_["smtp_auth_password"] = smtp_password
+            global_["smtp_auth_password_file"] = f"{secrets_dir}/{SMTP_PASSWORD_FILE}"
     return {
         "global": global_,
         "route": {
@@ -136,5 +150,24 @@ def render_alertmanager_config(settings: StackSettings, slack_webhook_url: str |
 
 
 def render_alertmanager_yml(settings: StackSettings, slack_webhook_url: str | None,
-                            smtp_password: str | None, heartbeat_url: str | None = None) -> str:
-    return dump_yaml(render_alertmanager_config(settings, slack_webhook_url, smtp_password, heartbeat_url))
+                            smtp_password: str | None, heartbeat_url: str | None = None,
+                            secrets_dir: str = SECRETS_DIR) -> str:
+    return dump_yaml(render_alertmanager_config(settings, slack_webhook_url, smtp_password, heartbeat_url,
+                                                secrets_dir))
+
+
+def secret_file_names(settings: StackSettings, slack: bool, smtp: bool) -> tuple[str, ...]:
+    """The secret files the configuration names, given which of the two secrets are set."""
+    names = [SLACK_API_URL_FILE] if settings.alerting.slack_enabled and slack else []
+    return (*names, *([SMTP_PASSWORD_FILE] if settings.alerting.email_enabled and smtp else []))
+
+
+def secret_files(settings: StackSettings, slack_webhook_url: str | None,
+                 smtp_password: str | None) -> dict[str, str]:
+    """File name (in SECRETS_DIR) -> content, for the secrets the configuration names.
+
+    Alertmanager trims what it reads (strings.TrimSpace in notify/slack and notify/email).
+    """
+    values = {SLACK_API_URL_FILE: slack_webhook_url or "", SMTP_PASSWORD_FILE: smtp_password or ""}
+    return {name: values[name]
+            for name in secret_file_names(settings, bool(slack_webhook_url), bool(smtp_password))}

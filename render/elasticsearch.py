@@ -9,11 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from render.curlrc import user_config
 from settings.model import CONTAINER_PORTS, StackSettings
 
 DATA_DIR = "/usr/share/elasticsearch/data"
 # The snapshot repository's directory (its own volume; render/backups.py registers the repository).
 SNAPSHOT_DIR = "/usr/share/elasticsearch/snapshots"
+# The image's user (uid 1000, group root): its entrypoint reads ELASTIC_PASSWORD_FILE as that user
+# (distribution/docker/src/docker/bin/docker-entrypoint.sh), the healthcheck runs as it.
+UID = "1000:0"
+SECRETS_DIR = "/run/secrets/elasticsearch"
+PASSWORD_FILE = f"{SECRETS_DIR}/elastic-password"
+# curl's config for the healthcheck: the superuser's credentials, never on a command line.
+HEALTHCHECK_CURLRC = f"{SECRETS_DIR}/healthcheck.curlrc"
+SECRET_FILES = (PASSWORD_FILE, HEALTHCHECK_CURLRC)
 PORT = CONTAINER_PORTS["elasticsearch"]
 URL = f"http://elasticsearch:{PORT}"
 
@@ -29,6 +38,10 @@ WRITER_USER = "fluent_bit_writer"
 WRITER_ROLE = "christmas_logs_writer"
 READER_USER = "logs_reader"
 READER_ROLE = "christmas_logs_reader"
+# Operators log in to Kibana as this user (never as `elastic`); its role is declared through
+# Kibana's role API (render/kibana.py operator_role), which owns Kibana's feature privileges.
+OPERATOR_USER = "kibana_operator"
+OPERATOR_ROLE = "christmas_kibana_operator"
 
 # Normalises `level` to upper case at index and query time: `level:error` finds ERROR too.
 LEVEL_NORMALIZER = "uppercase"
@@ -45,9 +58,12 @@ def es_size(size: str) -> str:
 
 
 def environment(s: StackSettings) -> dict[str, str]:
-    """The node's settings as environment variables (no secret: ELASTIC_PASSWORD is added apart)."""
+    """The node's settings as environment variables; the bootstrap password by file name."""
     heap = s.logging.elasticsearch_heap_mb
     return {
+        # The entrypoint reads the file into ELASTIC_PASSWORD (the `elastic` user's bootstrap
+        # password) and unsets this variable; `docker inspect` shows only the file name.
+        "ELASTIC_PASSWORD_FILE": PASSWORD_FILE,
         "discovery.type": "single-node",
         "cluster.name": s.name("logs"),
         "node.name": "elasticsearch",
@@ -165,9 +181,23 @@ def user_body(role: str, full_name: str, password: str) -> dict[str, Any]:
     return {"password": password, "roles": [role], "full_name": full_name, "enabled": True}
 
 
-def users(writer_password: str, reader_password: str) -> dict[str, dict[str, Any]]:
+def users(writer_password: str, reader_password: str, operator_password: str) -> dict[str, dict[str, Any]]:
     return {
         WRITER_USER: user_body(WRITER_ROLE, "Fluent Bit (writes logs)", writer_password),
         READER_USER: user_body(READER_ROLE, "Grafana logs datasource (reads logs)", reader_password),
+        # Its role is created by kibana-setup; Elasticsearch resolves role names at login.
+        OPERATOR_USER: user_body(OPERATOR_ROLE, "Kibana operators (read logs: Discover, dashboards)",
+                                 operator_password),
     }
 
+
+
+def healthcheck_command() -> list[str]:
+    """Cluster health as the superuser, the credentials read by curl from its config file."""
+    return ["CMD", "curl", "-K", HEALTHCHECK_CURLRC, "-fsS", "-o", "/dev/null", "--max-time", "8",
+            f"http://localhost:{PORT}/_cluster/health?wait_for_status=yellow&timeout=5s"]
+
+
+def secret_files(elastic_password: str) -> dict[str, str]:
+    """Path -> content of the node's secret files (the entrypoint's `$(cat)` drops a final newline)."""
+    return {PASSWORD_FILE: elastic_password, HEALTHCHECK_CURLRC: user_config(SUPERUSER, elastic_password)}

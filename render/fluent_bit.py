@@ -13,12 +13,20 @@ let a restarted Fluent Bit resume exactly where it stopped. The containers' json
 carry `attrs` (service label and container name) because components/service.py sets
 `labels`/`tag` in the log options.
 
-Secrets: none in these files. The writer's password reaches Fluent Bit as the environment
-variable `ES_WRITER_PASSWORD` (a secret env), which the classic format substitutes at start.
+Secrets: none in these two files. The writer's password is a third file, uploaded from a secret
+Output (mode 0400; the image runs as root): `@INCLUDE`d first, its one line
+`@SET ES_WRITER_PASSWORD=<password>` sets a configuration variable that `HTTP_Passwd
+${ES_WRITER_PASSWORD}` reads. Fluent Bit 3.2.10 has no `_FILE` option and reads `${VAR}` from
+the environment or from `@SET` (src/flb_env.c flb_env_get); `@SET` stores its value verbatim
+(src/flb_meta.c meta_cmd_set) and a substituted value is not expanded again
+(flb_env_var_translate), so a password holding `${` arrives intact. The line is trimmed
+(src/config_format/flb_config_format.c, flb_sds_trim), so a password may not end in whitespace
+(settings/secrets.py refuses it).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -32,13 +40,20 @@ PARSERS_PATH = f"{CONFIG_DIR}/christmas-parsers.conf"
 DATA_DIR = "/fluent-bit/data"
 BUFFER_DIR = f"{DATA_DIR}/buffer/"
 TAIL_DB = f"{DATA_DIR}/tail-docker.db"
-PASSWORD_ENV = "ES_WRITER_PASSWORD"
+PASSWORD_VARIABLE = "ES_WRITER_PASSWORD"
+PASSWORD_INCLUDE = "/run/secrets/fluent-bit/es-writer-password.conf"
+# The -debug image has no USER: Fluent Bit runs as root, who owns the password file.
+UID = "0:0"
 HTTP_PORT = CONTAINER_PORTS["fluent-bit"]
 METRICS_PATH = "/api/v1/metrics/prometheus"
 HEALTH_PATH = "/api/v1/health"
 TAG_PREFIX = "docker"
 
 SERVICE_LABEL = "com.christmas.monitoring.service"
+# Which environment a container's logs belong to: this stack's containers carry it (components/
+# service.py), and so must the platform's (README, "Which logs a stack ships"). Docker copies a
+# label into each json-file line's `attrs` only when the `labels` log option names it.
+STACK_LABEL = "com.christmas.monitoring.stack"
 
 # The platform's fields, as the index template maps them (see render/elasticsearch.py).
 PLATFORM_FIELDS: tuple[str, ...] = ("level", "service", "user_id", "path", "latency_ms", "message")
@@ -122,9 +137,23 @@ def input_sections(s: StackSettings) -> list[Section]:
     ])]
 
 
+def stack_regex(stack: str) -> str:
+    """Onigmo regex matching exactly `stack` (Pulumi stack names: letters, digits, `-`, `_`, `.`)."""
+    return "^" + re.sub(r"([.\\^$|?*+()\[\]{}])", r"\\\1", stack) + "$"
+
+
 def filter_sections(s: StackSettings) -> list[Section]:
     match = f"{TAG_PREFIX}.*"
     return [
+        # Logs stay in their environment: only lines whose container is labelled for this stack
+        # are kept (a line without the label is dropped too). grep's record accessor reads the
+        # label inside Docker's `attrs` (plugins/filter_grep/grep.c at v3.2.10: a key is a
+        # record accessor pattern).
+        Section("FILTER", [
+            ("Name", "grep"),
+            ("Match", match),
+            ("Regex", f"$attrs['{STACK_LABEL}'] {stack_regex(s.stack)}"),
+        ]),
         # The platform's JSON line becomes fields; any other line becomes `message`.
         Section("FILTER", [
             ("Name", "parser"),
@@ -164,7 +193,7 @@ def output_sections(s: StackSettings) -> list[Section]:
         ("Host", "elasticsearch"),
         ("Port", str(CONTAINER_PORTS["elasticsearch"])),
         ("HTTP_User", WRITER_USER),
-        ("HTTP_Passwd", "${" + PASSWORD_ENV + "}"),
+        ("HTTP_Passwd", "${" + PASSWORD_VARIABLE + "}"),
         # A data stream: `create` operations only, the index template and ILM do the rest.
         ("Index", data_stream_name(s)),
         ("Write_Operation", "create"),
@@ -218,7 +247,17 @@ def render_sections(sections: Sequence[Section]) -> str:
 
 
 def render_fluent_bit_conf(s: StackSettings) -> str:
-    return render_sections([service_section(s), *input_sections(s), *filter_sections(s), *output_sections(s)])
+    # Meta commands run before any section is configured, so the variable is set when read.
+    include = f"@INCLUDE {PASSWORD_INCLUDE}\n\n"
+    return include + render_sections([service_section(s), *input_sections(s), *filter_sections(s),
+                                      *output_sections(s)])
+
+
+def render_password_include(password: str) -> str:
+    """The secret file: one `@SET` line (a value Fluent Bit would alter is refused)."""
+    if any(c in password for c in "\r\n") or password != password.rstrip():
+        raise ValueError("the Elasticsearch writer password must fit on one line without trailing whitespace")
+    return f"@SET {PASSWORD_VARIABLE}={password}\n"
 
 
 def render_parsers_conf() -> str:

@@ -1,8 +1,9 @@
 """Grafana's server settings, rendered as `GF_<SECTION>_<KEY>` environment variables.
 
-Grafana reads every ini key from the environment, so no grafana.ini is uploaded. The secret
-settings are rendered from plain strings by `grafana_secret_env`, which the component calls
-inside `Output.all(...).apply(...)` and wraps as a secret Output.
+Grafana reads every ini key from the environment, so no grafana.ini is uploaded. The passwords
+are files: `GF_<SECTION>_<KEY>__FILE` names them, and the image's entrypoint
+(packaging/docker/run.sh in Grafana 11.6) reads each into its variable before Grafana starts,
+so `docker inspect` shows only the file names.
 """
 
 from __future__ import annotations
@@ -10,6 +11,11 @@ from __future__ import annotations
 from settings.model import StackSettings
 
 DATA_PATH = "/var/lib/grafana"
+SECRETS_DIR = "/run/secrets/grafana"
+ADMIN_PASSWORD_FILE = f"{SECRETS_DIR}/admin-password"
+SMTP_PASSWORD_FILE = f"{SECRETS_DIR}/smtp-password"
+# The image's user (uid 472, group root), who reads the password files.
+UID = "472:0"
 HEALTH_PATH = "/api/health"
 
 
@@ -17,13 +23,14 @@ def _bool(value: bool) -> str:
     return "true" if value else "false"
 
 
-def grafana_env(settings: StackSettings) -> dict[str, str]:
-    """Every non-secret setting of the Grafana server."""
+def grafana_env(settings: StackSettings, smtp_password: bool = False) -> dict[str, str]:
+    """Every setting of the Grafana server; the passwords by file name (`smtp_password`: one is set)."""
     g = settings.grafana
     a = settings.alerting
     return {
         "GF_SERVER_ROOT_URL": g.root_url,
         "GF_SECURITY_ADMIN_USER": g.admin_user,
+        "GF_SECURITY_ADMIN_PASSWORD__FILE": ADMIN_PASSWORD_FILE,
         # Only the admin (and what Pulumi creates) exists: no self sign-up, no anonymous viewers.
         "GF_USERS_ALLOW_SIGN_UP": "false",
         "GF_USERS_ALLOW_ORG_CREATE": "false",
@@ -34,7 +41,7 @@ def grafana_env(settings: StackSettings) -> dict[str, str]:
         "GF_ANALYTICS_REPORTING_ENABLED": "false",
         "GF_ANALYTICS_CHECK_FOR_UPDATES": "false",
         "GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES": "false",
-        # E-mail for the Grafana e-mail contact point; the password comes from grafana_secret_env.
+        # E-mail for the Grafana e-mail contact point.
         "GF_SMTP_ENABLED": _bool(a.email_enabled),
         "GF_SMTP_HOST": a.smtp_smarthost,
         "GF_SMTP_USER": a.smtp_username,
@@ -43,15 +50,8 @@ def grafana_env(settings: StackSettings) -> dict[str, str]:
         "GF_SMTP_STARTTLS_POLICY": "MandatoryStartTLS" if a.smtp_require_tls else "OpportunisticStartTLS",
         "GF_PATHS_DATA": DATA_PATH,
         "GF_LOG_MODE": "console",
+        **({"GF_SMTP_PASSWORD__FILE": SMTP_PASSWORD_FILE} if smtp_password else {}),
     }
-
-
-def grafana_secret_env(admin_password: str, smtp_password: str | None) -> dict[str, str]:
-    """The secret settings (plain strings in, called inside an apply by the component)."""
-    env = {"GF_SECURITY_ADMIN_PASSWORD": admin_password}
-    if smtp_password:
-        env["GF_SMTP_PASSWORD"] = smtp_password
-    return env
 
 
 def as_env_list(env: dict[str, str]) -> list[str]:

@@ -1,7 +1,10 @@
 """Kibana as data: kibana.yml, the logs data view and the guide's saved searches.
 
-kibana.yml holds no secret: Kibana substitutes `${VAR}` from its environment, and the
-kibana_system password and the encryption key arrive as secret environment variables.
+kibana.yml holds the kibana_system password and the encryption key: Kibana has no `_FILE`
+variant for them (its docker entrypoint turns environment variables into command-line flags),
+so the file itself is the secret, uploaded from a secret Output, mode 0400 for Kibana's uid.
+The values are written by the YAML serializer; settings validation refuses a value holding
+`${`, which Kibana would replace from its environment (settings/secrets.py, password).
 """
 
 from __future__ import annotations
@@ -17,8 +20,8 @@ from settings.model import CONTAINER_PORTS, StackSettings
 CONFIG_PATH = "/usr/share/kibana/config/kibana.yml"
 PORT = CONTAINER_PORTS["kibana"]
 URL = f"http://kibana:{PORT}"
-PASSWORD_ENV = "KIBANA_SYSTEM_PASSWORD"
-ENCRYPTION_KEY_ENV = "KIBANA_ENCRYPTION_KEY"
+# The image's user (uid 1000, group root), who reads kibana.yml.
+UID = "1000:0"
 
 DATA_VIEW_ID = "logs-christmas"
 SLOW_REQUEST_MS = 500
@@ -27,7 +30,7 @@ ERRORS_QUERY = "level:ERROR OR level:FATAL"
 COLUMNS: tuple[str, ...] = ("service", "level", "user_id", "path", "latency_ms", "message")
 
 
-def render_kibana_yml(s: StackSettings) -> str:
+def render_kibana_yml(s: StackSettings, kibana_system_password: str, encryption_key: str) -> str:
     return dump_yaml({
         "server.name": "kibana",
         "server.host": "0.0.0.0",
@@ -36,17 +39,36 @@ def render_kibana_yml(s: StackSettings) -> str:
         "elasticsearch.hosts": [es.URL],
         # Kibana's own system user, never the `elastic` superuser.
         "elasticsearch.username": es.KIBANA_SYSTEM_USER,
-        "elasticsearch.password": "${" + PASSWORD_ENV + "}",
+        "elasticsearch.password": kibana_system_password,
         # One key for saved-object encryption, session cookies and reports; stable across restarts,
         # so sessions and encrypted saved objects survive a container replacement.
-        "xpack.encryptedSavedObjects.encryptionKey": "${" + ENCRYPTION_KEY_ENV + "}",
-        "xpack.security.encryptionKey": "${" + ENCRYPTION_KEY_ENV + "}",
-        "xpack.reporting.encryptionKey": "${" + ENCRYPTION_KEY_ENV + "}",
+        "xpack.encryptedSavedObjects.encryptionKey": encryption_key,
+        "xpack.security.encryptionKey": encryption_key,
+        # TLS ends at the edge (Caddy), not in Kibana: the session cookie must still be Secure
+        # ("set this to true if SSL is configured outside of Kibana", Kibana 8.18 security settings).
+        "xpack.security.secureCookies": s.logging.kibana_public_base_url.startswith("https://"),
+        "xpack.reporting.encryptionKey": encryption_key,
         "monitoring.ui.container.elasticsearch.enabled": True,
         "telemetry.optIn": False,
         "telemetry.allowChangingOptInStatus": False,
         "newsfeed.enabled": False,
     })
+
+
+def operator_role() -> dict[str, Any]:
+    """PUT /api/security/role/<OPERATOR_ROLE>: read the log streams, in Discover and dashboards only.
+
+    Kibana's role API rather than Elasticsearch's: it maps feature privileges to its application
+    privileges itself (and replaces deprecated feature ids), so the role survives Kibana upgrades.
+    https://www.elastic.co/guide/en/kibana/8.18/role-management-api-put.html
+    """
+    return {
+        "elasticsearch": {
+            "cluster": [],
+            "indices": [{"names": [es.INDEX_PATTERN], "privileges": ["read", "view_index_metadata"]}],
+        },
+        "kibana": [{"base": [], "feature": {"discover": ["read"], "dashboard": ["read"]}, "spaces": ["default"]}],
+    }
 
 
 @dataclass(frozen=True)

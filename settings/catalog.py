@@ -46,6 +46,9 @@ CATALOG: dict[str, ServiceSpec] = {
     # One-shot jobs that set the Elasticsearch users' passwords, the index lifecycle and Kibana's
     # saved objects (the image's user is curl_user, uid 100).
     "elastic-setup": ServiceSpec("curlimages/curl:8.13.0", None, 64, 0.25, "", "100:101"),
+    # The TLS entry point in front of Grafana and Kibana (components/edge.py; docs/edge.md). It
+    # listens on edge.httpPort/httpsPort, published by the edge itself (not `publish.<service>`).
+    "edge": ServiceSpec("caddy:2.11.2", None, 128, 0.5, "", "0:0", "/data"),
 }
 
 SERVICES: tuple[str, ...] = tuple(CATALOG)

@@ -20,7 +20,7 @@ from settings.declare import parse_section, read_object
 from settings.grammar import duration_seconds
 from settings.problems import Problems, fix_command
 from settings.secrets import SECRET_KEYS, check_secrets
-from settings.sections import SECTIONS, AlertingSettings, StackOptions
+from settings.sections import SECTIONS, AlertingSettings, EdgeSettings, StackOptions
 from settings.services import PublishedPort, ServiceSettings, parse_services, port_clashes
 
 # The shortest rate() window of the rules (mixin/alerts.py, mixin/rules.py): rate() needs at least
@@ -70,6 +70,37 @@ def _cross_checks(s: model.StackSettings, raw: Mapping[str, str], problems: Prob
          "must be at most 5m (the alerts' shortest `for`)", fix_command("prometheus.evaluationInterval", "15s"))
 
 
+def _edge_checks(s: model.StackSettings, raw: Mapping[str, str], problems: Problems) -> None:
+    """Every public URL is served by the edge: https, a DNS name, the edge's HTTPS port, a host each."""
+    e = s.edge
+    urls = {"grafana.rootUrl": s.grafana.root_url, "logging.kibanaPublicBaseUrl": s.logging.kibana_public_base_url,
+            "edge.prometheusUrl": e.prometheus_url, "edge.alertmanagerUrl": e.alertmanager_url}
+    hosts: dict[str, str] = {}
+    port = "" if e.https_port == 443 else f":{e.https_port}"
+    for key, url in urls.items():
+        if not url or problems.about(key, "edge.httpsPort"):
+            continue
+        if g.edge_url(url) or g.edge_port(url) != e.https_port:
+            problems.add(key, f"must be an https URL on a DNS name at the edge's HTTPS port ({e.https_port}), "
+                         f"got {url!r}", fix_command(key, f"https://<name>.example.com{port}"))
+            continue
+        host = g.edge_host(url)
+        if host in hosts:
+            problems.add(key, f"uses the host {host} of {hosts[host]}: each service needs its own host name",
+                         fix_command(key, f"https://<another name>.example.com{port}"))
+        hosts[host] = key
+    if e.http_port == e.https_port and not problems.about("edge.httpPort", "edge.httpsPort"):
+        problems.add("edge.httpPort", "must differ from edge.httpsPort", fix_command("edge.httpPort", "80"))
+    if e.tls == "files":
+        for key, pem in (("tlsCertificate", "fullchain.pem"), ("tlsKey", "privkey.pem")):
+            if not raw.get(key):
+                problems.add(key, "is required when edge.tls is files", f"pulumi config set --secret {key} < {pem}")
+    if s.alerting.alertmanager_peers > 1 and not s.alerting.gossip_subnet \
+            and not problems.about("alerting.gossipSubnet", "alerting.alertmanagerPeers"):
+        problems.add("alerting.gossipSubnet", "is required with 2 or more Alertmanager peers (their gossip network)",
+                     fix_command("alerting.gossipSubnet", "172.30.94.0/28"))
+
+
 def parse_settings(project: str, stack: str, raw: Mapping[str, str],
                    secret_keys: frozenset[str] | None = None,
                    neighbours: Mapping[str, Mapping[str, PublishedPort]] | None = None) -> model.StackSettings:
@@ -101,6 +132,8 @@ def parse_settings(project: str, stack: str, raw: Mapping[str, str],
         secrets_set=frozenset(k for k in SECRET_KEYS if raw.get(k)), **sections,
     )
     _cross_checks(settings, raw, problems)
+    _edge_checks(settings, raw, problems)
+    _edge_port_clashes(settings, neighbours or {}, problems)
     problems.raise_if_any(stack)
     return settings
 
@@ -131,7 +164,35 @@ def neighbour_ports(project: str, stack: str, project_dir: Path) -> dict[str, di
             for service, entry in publish.items()
             if isinstance(entry, dict) and isinstance(entry.get("port"), int)
         }
+        found[other].update(_edge_ports_of(config.get(f"{project}:edge") or {}))
     return found
+
+
+def _edge_ports_of(edge: Any) -> dict[str, PublishedPort]:
+    """The two ports another stack's edge publishes (its `edge` section, or the defaults)."""
+    d = EdgeSettings()
+    edge = edge if isinstance(edge, dict) else {}
+    address = str(edge.get("address", d.address))
+    ports = {"edge.httpPort": edge.get("httpPort", d.http_port), "edge.httpsPort": edge.get("httpsPort", d.https_port)}
+    return {key: PublishedPort(port, address) for key, port in ports.items() if isinstance(port, int)}
+
+
+def _edge_port_clashes(s: model.StackSettings, neighbours: Mapping[str, Mapping[str, PublishedPort]],
+                       problems: Problems) -> None:
+    """The edge's two ports against every other port on the Docker host (as services.port_clashes)."""
+    holders = [(f"stack '{other}' " + (name if name.startswith("edge.") else f"publish.{name}"), port)
+               for other, published in neighbours.items() for name, port in published.items()]
+    holders += [(f"publish.{name}", v.publish) for name, v in s.services.items() if v.publish is not None]
+    e = s.edge
+    for key, port in (("edge.httpPort", PublishedPort(e.http_port, e.address)),
+                      ("edge.httpsPort", PublishedPort(e.https_port, e.address))):
+        if problems.about(key, "edge.address"):
+            continue
+        for holder, other in holders:
+            if other.host_port == port.host_port and (
+                    "0.0.0.0" in (port.bind_address, other.bind_address) or port.bind_address == other.bind_address):
+                problems.add(key, f"{port.bind_address}:{port.host_port} is already published by {holder} "
+                             "on the same Docker host", fix_command(key, "<a free port>"))
 
 
 def load_settings(project_dir: Path | None = None) -> tuple[model.StackSettings, model.StackSecrets]:

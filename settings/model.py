@@ -15,6 +15,7 @@ from settings.sections import (
     AlertingSettings,
     AlertThresholds,
     DatabaseSettings,
+    EdgeSettings,
     GrafanaSettings,
     LoggingSettings,
     PrometheusSettings,
@@ -24,7 +25,7 @@ from settings.stack import PROJECT, TOP_LEVEL_KEYS, StackSecrets, StackSettings
 
 __all__ = [
     "CONTAINER_PORTS", "GENERATABLE_SECRETS", "OPTIONAL_SECRETS", "PROJECT", "SECRETS", "SECRET_KEYS", "SERVICES",
-    "TOP_LEVEL_KEYS", "AlertThresholds", "AlertingSettings", "DatabaseSettings", "GrafanaSettings",
+    "TOP_LEVEL_KEYS", "AlertThresholds", "AlertingSettings", "DatabaseSettings", "EdgeSettings", "GrafanaSettings",
     "LoggingSettings", "PrometheusSettings", "PublishedPort", "SecretSpec", "ServiceSettings", "SettingsError",
     "StackSecrets", "StackSettings", "load_settings", "parse_settings",
 ]

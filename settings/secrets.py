@@ -6,6 +6,7 @@ secret `Output`s (settings.load).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -21,6 +22,10 @@ def password(value: str) -> str | None:
         return "must not contain '${' or '$__' (Grafana and Kibana would expand it as a variable)"
     if value != value.strip():
         return "must not start or end with white space (a copy-paste slip that no login would match)"
+    # Elasticsearch's docker-entrypoint.sh hands ELASTIC_PASSWORD to `echo`, which takes a leading
+    # -n/-e/-E run as its options: `-nnnn...` would become an empty password.
+    if value.startswith("-"):
+        return "must not start with '-' (the Elasticsearch image passes it through echo)"
     return None
 
 
@@ -42,6 +47,10 @@ def postgres_dsn(value: str) -> str | None:
         return wanted
     if (g.hostname(parts.hostname) and g.ipv4(parts.hostname)) or (port is not None and not 1 <= port <= 65535):
         return wanted + " (host or port)"
+    # The exporter trims white space around the user and password it reads from its files.
+    credentials = (unquote(parts.username or ""), unquote(parts.password or ""))
+    if any(c != c.strip() for c in credentials):
+        return wanted + " (no white space at either end of the user or password)"
     database = unquote(parts.path.lstrip("/"))
     if g.pg_identifier(database) or parts.fragment:
         return wanted + " (a database name of lower-case letters, digits and _)"
@@ -72,6 +81,21 @@ class SecretSpec:
 _URL_CHECK = g.http_url
 
 
+def bcrypt_password(value: str) -> str | None:
+    """A basic-auth password: hashed with bcrypt (render/web_config.py), which reads 72 bytes at most."""
+    if len(value.encode()) > 72:
+        return "must be at most 72 bytes long (bcrypt hashes no more)"
+    return password(value)
+
+
+def pem_certificate(value: str) -> str | None:
+    return None if "-----BEGIN CERTIFICATE-----" in value else "must be a PEM certificate (chain)"
+
+
+def pem_key(value: str) -> str | None:
+    return None if re.search(r"-----BEGIN (RSA |EC )?PRIVATE KEY-----", value) else "must be a PEM private key"
+
+
 def https_url(value: str) -> str | None:
     return g.http_url(value, https_only=True)
 
@@ -95,6 +119,19 @@ SECRETS: tuple[SecretSpec, ...] = (
     # Dead man's switch receiving the always-firing Watchdog (its URL usually carries a token).
     SecretSpec("heartbeatUrl", "the dead man's switch pinged by Watchdog", optional=True, check=_URL_CHECK,
                example="https://hc-ping.com/<uuid>"),
+    # Basic auth of Prometheus and Alertmanager: their web config holds its bcrypt hash, every
+    # client of theirs (Grafana, Prometheus, healthchecks, the edge) sends it.
+    SecretSpec("prometheusPassword", "basic auth of Prometheus (user `prometheus`)", generated=True, min_length=16,
+               check=bcrypt_password),
+    SecretSpec("alertmanagerPassword", "basic auth of Alertmanager (user `alertmanager`)", generated=True,
+               min_length=16, check=bcrypt_password),
+    SecretSpec("kibanaOperatorPassword", "`kibana_operator`, the operators' Kibana login (reads logs)",
+               generated=True, min_length=12),
+    # The edge's own certificate and key, when edge.tls is `files` (settings.load requires them then).
+    SecretSpec("tlsCertificate", "the edge's certificate chain (PEM), with edge.tls files", optional=True,
+               check=pem_certificate, example="<PEM text (or pipe it: < fullchain.pem)>"),
+    SecretSpec("tlsKey", "the edge's private key (PEM), with edge.tls files", optional=True, check=pem_key,
+               example="<PEM text (or pipe it: < privkey.pem)>"),
 )
 SECRET_KEYS: tuple[str, ...] = tuple(spec.key for spec in SECRETS)
 OPTIONAL_SECRETS: tuple[str, ...] = tuple(spec.key for spec in SECRETS if spec.optional)

@@ -97,6 +97,9 @@ class AlertingSettings:
     smtp_require_tls: bool = setting("smtpRequireTls", True, example="true", doc="STARTTLS required")
     alertmanager_peers: int = setting("alertmanagerPeers", 1, example="2", check=g.between(1, 5),
                                       doc="Alertmanager peers (gossip cluster; Prometheus sends to all)")
+    gossip_subnet: str = setting("gossipSubnet", "", example="172.30.94.0/28", check=g.optional(g.ipv4_subnet),
+                                 doc="with 2+ peers: the gossip network's subnet (unused elsewhere on the host); "
+                                     "each peer gossips on its own address in it, reachable by the peers only")
     market_open_hour_utc: int = setting("marketOpenHourUtc", 0, example="13", check=g.between(0, 23),
                                         doc="trading alerts only from this UTC hour...")
     market_close_hour_utc: int = setting("marketCloseHourUtc", 24, example="21", check=g.between(1, 24),
@@ -142,6 +145,30 @@ class LoggingSettings:
                                   check=g.absolute_path, doc="Docker's log directory on the host, tailed read-only")
 
 
+@dataclass(frozen=True)
+class EdgeSettings:
+    """The TLS entry point (Caddy, components/edge.py): certificates, ports, what else it serves."""
+
+    tls: str = setting("tls", "acme", example="acme", check=g.one_of("acme", "internal", "files"),
+                       doc="certificates: `acme`, `files` (`tlsCertificate`/`tlsKey`), `internal` (Caddy's CA)")
+    acme_email: str = setting("acmeEmail", "", example="ops@example.com", check=g.optional(g.email),
+                              doc="ACME account e-mail (expiry notices)")
+    acme_ca: str = setting("acmeCa", "", example="https://acme-staging-v02.api.letsencrypt.org/directory",
+                           check=g.optional(g.acme_directory), doc="another ACME directory; empty = Caddy's")
+    address: str = setting("address", "127.0.0.1", example="0.0.0.0", check=g.ipv4,
+                           doc="host address the edge's two ports are published on")
+    http_port: int = setting("httpPort", 80, example="80", check=g.between(1, 65535),
+                             doc="plain HTTP: redirects to HTTPS, ACME's HTTP challenge")
+    https_port: int = setting("httpsPort", 443, example="443", check=g.between(1, 65535),
+                              doc="HTTPS; every public URL uses it")
+    prometheus_url: str = setting("prometheusUrl", "", example="https://prometheus.example.com",
+                                  check=g.optional(g.edge_url),
+                                  doc="Prometheus through the edge, behind basic auth; empty = not exposed")
+    alertmanager_url: str = setting("alertmanagerUrl", "", example="https://alertmanager.example.com",
+                                    check=g.optional(g.edge_url),
+                                    doc="Alertmanager through the edge, behind basic auth; empty = not exposed")
+
+
 _SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 
 
@@ -167,4 +194,5 @@ SECTIONS: dict[str, type] = {
     "grafana": GrafanaSettings,
     "logging": LoggingSettings,
     "database": DatabaseSettings,
+    "edge": EdgeSettings,
 }

@@ -19,6 +19,7 @@ from settings.sections import (
     AlertingSettings,
     AlertThresholds,
     DatabaseSettings,
+    EdgeSettings,
     GrafanaSettings,
     LoggingSettings,
     PrometheusSettings,
@@ -41,6 +42,7 @@ class StackSettings:
     grafana: GrafanaSettings
     logging: LoggingSettings
     database: DatabaseSettings
+    edge: EdgeSettings
     protect_data: bool
     generate_missing_secrets: bool
     # Secret keys that were set in the stack configuration (their values are never held here).

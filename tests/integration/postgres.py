@@ -15,6 +15,8 @@ from pathlib import Path
 
 import psycopg
 
+from render import postgres_exporter as pg
+from settings.model import StackSettings
 from tests.integration.processes import Process, Processes, require_program, wait_until
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -92,3 +94,18 @@ def start_postgres(processes: Processes, port: int, database: str, exporter_user
 
 def remove_data_dir(db: Postgres) -> None:
     shutil.rmtree(db.data_dir, ignore_errors=True)
+
+
+def postgres_exporter_files(settings: StackSettings, directory: Path) -> dict[str, str]:
+    """As in the container: the DSN as the three files the exporter reads; the env names them."""
+    directory.mkdir()
+    env = {}
+    for variable, path in pg.environment().items():
+        content = pg.connection_files(pg.postgres_exporter_dsn(settings.database))[path]
+        env[variable] = str(_written(directory / path.rsplit("/", 1)[1], content))
+    return env
+
+
+def _written(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path

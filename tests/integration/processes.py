@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
@@ -71,22 +72,33 @@ def wait_until(check: Callable[[], Any], timeout: float, what: str, interval: fl
     raise AssertionError(f"timed out after {timeout:g}s waiting for {what} (last error: {last_error})")
 
 
-def http_get(url: str, timeout: float = 5) -> bytes:
-    with urllib.request.urlopen(url, timeout=timeout) as response:
+# (user, password) for servers behind basic auth (Prometheus' and Alertmanager's web config).
+Auth = tuple[str, str] | None
+
+
+def auth_headers(auth: Auth) -> dict[str, str]:
+    if auth is None:
+        return {}
+    return {"Authorization": "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()}
+
+
+def http_get(url: str, timeout: float = 5, auth: Auth = None) -> bytes:
+    with urllib.request.urlopen(urllib.request.Request(url, headers=auth_headers(auth)), timeout=timeout) as response:
         body: bytes = response.read()
         return body
 
 
-def http_json(url: str, data: dict[str, Any] | None = None, timeout: float = 5) -> Any:
+def http_json(url: str, data: dict[str, Any] | None = None, timeout: float = 5, auth: Auth = None) -> Any:
     body = None if data is None else json.dumps(data).encode()
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json",
+                                                              **auth_headers(auth)})
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.loads(response.read())
 
 
-def is_http_ok(url: str) -> bool:
+def is_http_ok(url: str, auth: Auth = None) -> bool:
     try:
-        http_get(url, timeout=2)
+        http_get(url, timeout=2, auth=auth)
         return True
     except (OSError, urllib.error.URLError):
         return False
@@ -129,11 +141,11 @@ class Processes:
         self.started.append(process)
         return process
 
-    def wait_http(self, process: Process, url: str, timeout: float = 30) -> None:
+    def wait_http(self, process: Process, url: str, timeout: float = 30, auth: Auth = None) -> None:
         def ready() -> bool:
             if not process.alive():
                 raise AssertionError(f"{process.name} exited ({process.popen.returncode}):\n{process.log_tail()}")
-            return is_http_ok(url)
+            return is_http_ok(url, auth)
 
         wait_until(ready, timeout, f"{process.name} at {url}")
 

@@ -4,7 +4,8 @@ What the test copy changes, and nothing else:
 - settings (through `parse_settings`, as a stack file would): 1s scrape and evaluation intervals,
   two Alertmanager peers (the prod value), the SMTP smarthost and database address on loopback,
   a Slack webhook set (the renderer is handed the local receivers' Slack and heartbeat URLs);
-- the rendered prometheus.yml: target addresses remapped to loopback ports, rule_files to a temp dir;
+- the rendered prometheus.yml: target addresses remapped to loopback ports, rule_files and the
+  basic-auth `password_file`s to a temp dir (passwords: random per run, hashed by render/web_config.py);
 - alert rules: `for:` shortened (SHORT_FOR, FOR_EXCEPTIONS); alertmanager.yml: the root route's
   group_wait / group_interval shortened. `test_configuration_copy.py` proves these are the only changes.
 """
@@ -26,18 +27,19 @@ from typing import Any
 import yaml
 
 from offline.mocks import PLACEHOLDERS, stack_file_config
-from render.alertmanager import render_alertmanager_config
-from render.postgres_exporter import postgres_exporter_dsn
+from render import alertmanager as alertmanager_yml
 from render.prometheus import alertmanager_host, render_prometheus_config, render_rule_files
 from render.yamlout import dump_yaml
 from settings.model import CONTAINER_PORTS, PROJECT, StackSettings, parse_settings
-from tests.integration.postgres import Postgres, remove_data_dir, start_postgres
-from tests.integration.processes import Process, Processes, free_ports, http_json, require_program, wait_until
+from tests.integration.credentials import Credentials
+from tests.integration.ports import PEERS as PEERS  # re-exported: the tests read it.PEERS, it.Ports
+from tests.integration.ports import Ports as Ports
+from tests.integration.postgres import Postgres, postgres_exporter_files, remove_data_dir, start_postgres
+from tests.integration.processes import Auth, Process, Processes, http_json, require_program, wait_until
 from tests.integration.receivers import SmtpRecorder, WebhookRecorder
 from tests.integration.reference_exporter import ReferenceExporter
 
 STACK = "dev"
-PEERS = 2
 INTERVAL = "1s"
 # Shortened `for:` of every alert rule (production: 1m-30m, checked by promtool test rules).
 SHORT_FOR = "5s"
@@ -62,41 +64,26 @@ NODE_EXPORTER = "/usr/bin/prometheus-node-exporter"
 POSTGRES_EXPORTER = "/usr/bin/prometheus-postgres-exporter"
 
 
-@dataclass(frozen=True)
-class Ports:
-    prometheus: int
-    node_exporter: int
-    postgres: int
-    postgres_exporter: int
-    api: int
-    trading: int
-    webhook: int
-    smtp: int
-    alertmanager: tuple[int, ...]
-    cluster: tuple[int, ...]
-    # Where the jobs of NOT_RUNNABLE_JOBS point: a port nothing listens on.
-    closed: int
-
-    @staticmethod
-    def allocate() -> Ports:
-        p = free_ports(9 + 2 * PEERS)
-        return Ports(prometheus=p[0], node_exporter=p[1], postgres=p[2], postgres_exporter=p[3], api=p[4],
-                     trading=p[5], webhook=p[6], smtp=p[7], closed=p[8],
-                     alertmanager=tuple(p[9:9 + PEERS]), cluster=tuple(p[9 + PEERS:]))
-
-
 def integration_settings(ports: Ports) -> StackSettings:
     """The dev stack file's settings with the test's overrides, validated by the real parser."""
+    raw, secret_keys = integration_raw(ports)
+    return parse_settings(PROJECT, STACK, raw, frozenset(secret_keys))
+
+
+def integration_raw(ports: Ports) -> tuple[dict[str, str], set[str]]:
+    """The raw settings behind `integration_settings` (the edge test adds its own overrides)."""
     raw, secret_keys = stack_file_config(STACK)
     prometheus = {**json.loads(raw.get("prometheus", "{}")), "scrapeInterval": INTERVAL,
                   "evaluationInterval": INTERVAL}
     alerting = {**json.loads(raw.get("alerting", "{}")), "alertmanagerPeers": PEERS,
-                "smtpSmarthost": f"127.0.0.1:{ports.smtp}", "smtpRequireTls": False}
+                "smtpSmarthost": f"127.0.0.1:{ports.smtp}", "smtpRequireTls": False,
+                # Required with two peers; the test's peers gossip on loopback instead.
+                "gossipSubnet": "172.30.94.0/28"}
     database = {**json.loads(raw.get("database", "{}")), "host": "127.0.0.1", "port": ports.postgres}
     raw.update(prometheus=json.dumps(prometheus), alerting=json.dumps(alerting), database=json.dumps(database))
     # Slack on: the renderer receives the local receiver's URL in place of this placeholder.
     raw["slackWebhookUrl"] = PLACEHOLDERS["slackWebhookUrl"]
-    return parse_settings(PROJECT, STACK, raw, frozenset({*secret_keys, "slackWebhookUrl"}))
+    return raw, {*secret_keys, "slackWebhookUrl"}
 
 
 def loopback_addresses(ports: Ports) -> dict[str, str]:
@@ -124,15 +111,16 @@ def _remap(targets: list[str], addresses: dict[str, str]) -> list[str]:
     return [addresses[t] for t in targets]
 
 
-def loopback_prometheus_config(rendered: dict[str, Any], addresses: dict[str, str], rules_dir: Path) -> dict[str, Any]:
+def loopback_prometheus_config(rendered: dict[str, Any], addresses: dict[str, str], rules_dir: Path,
+                               secrets_dir: Path | None = None) -> dict[str, Any]:
     config = copy.deepcopy(rendered)
     config["rule_files"] = [f"{rules_dir}/{Path(pattern).name}" for pattern in rendered["rule_files"]]
-    for am in config["alerting"]["alertmanagers"]:
-        for static in am["static_configs"]:
+    for section in [*config["alerting"]["alertmanagers"], *config["scrape_configs"]]:
+        for static in section["static_configs"]:
             static["targets"] = _remap(static["targets"], addresses)
-    for job in config["scrape_configs"]:
-        for static in job["static_configs"]:
-            static["targets"] = _remap(static["targets"], addresses)
+        if "basic_auth" in section:
+            section["basic_auth"]["password_file"] = str((secrets_dir or rules_dir) / Path(
+                section["basic_auth"]["password_file"]).name)
     return config
 
 
@@ -168,6 +156,7 @@ class Stack:
     prometheus_config: dict[str, Any]
     alertmanager_config: dict[str, Any]
     rule_files: dict[str, str]
+    credentials: Credentials = field(default_factory=Credentials)
     postgres: Postgres | None = None
     alertmanagers: list[Process] = field(default_factory=list)
     started_at: float = field(default_factory=time.monotonic)
@@ -181,21 +170,24 @@ class Stack:
 
     def query(self, promql: str) -> list[dict[str, Any]]:
         url = f"{self.prometheus_url}/api/v1/query?query={urllib.parse.quote(promql)}"
-        answer = http_json(url)
+        answer = http_json(url, auth=self.credentials.prometheus_auth)
         assert answer["status"] == "success", answer
         result: list[dict[str, Any]] = answer["data"]["result"]
         return result
 
     def targets(self) -> list[dict[str, Any]]:
-        active: list[dict[str, Any]] = http_json(f"{self.prometheus_url}/api/v1/targets")["data"]["activeTargets"]
+        active: list[dict[str, Any]] = http_json(f"{self.prometheus_url}/api/v1/targets",
+                                                        auth=self.credentials.prometheus_auth)["data"]["activeTargets"]
         return active
 
     def query_rules(self) -> list[dict[str, Any]]:
-        groups: list[dict[str, Any]] = http_json(f"{self.prometheus_url}/api/v1/rules")["data"]["groups"]
+        groups: list[dict[str, Any]] = http_json(f"{self.prometheus_url}/api/v1/rules",
+                                                        auth=self.credentials.prometheus_auth)["data"]["groups"]
         return groups
 
     def alertmanager_alerts(self, index: int = 0) -> list[dict[str, Any]]:
-        alerts: list[dict[str, Any]] = http_json(f"{self.alertmanager_url(index)}/api/v2/alerts")
+        alerts: list[dict[str, Any]] = http_json(f"{self.alertmanager_url(index)}/api/v2/alerts",
+                                                 auth=self.credentials.alertmanager_auth)
         return alerts
 
     def prometheus_alert_state(self, alertname: str) -> set[str]:
@@ -220,8 +212,8 @@ def _write(path: Path, text: str) -> Path:
     return path
 
 
-def _sees_all_peers(status_url: str) -> bool:
-    return len(http_json(status_url)["cluster"]["peers"]) == PEERS
+def _sees_all_peers(status_url: str, auth: Auth) -> bool:
+    return len(http_json(status_url, auth=auth)["cluster"]["peers"]) == PEERS
 
 
 def start_stack(prometheus_flags: tuple[str, ...] = (), logs: str = "") -> Stack:
@@ -236,14 +228,18 @@ def start_stack(prometheus_flags: tuple[str, ...] = (), logs: str = "") -> Stack
     settings = integration_settings(ports)
     work = Path(tempfile.mkdtemp(prefix="christmas-it-"))
     webhook = WebhookRecorder(ports.webhook)
-    rendered_am = render_alertmanager_config(settings, webhook.url("/slack"), None, webhook.url("/heartbeat"))
+    am_secrets = work / "alertmanager-secrets"  # as in the container: the webhook is a file it names
+    for name, content in alertmanager_yml.secret_files(settings, webhook.url("/slack"), None).items():
+        _write(am_secrets / name, content)
+    rendered_am = alertmanager_yml.render_alertmanager_config(
+        settings, webhook.url("/slack"), None, webhook.url("/heartbeat"), str(am_secrets))
     stack = Stack(
         settings=settings, ports=ports, work=work,
         processes=Processes(BUILD_DIR / "logs" / str(os.getpid()) / logs),  # one directory per run
         exporter=ReferenceExporter(ports.api, ports.trading),
         webhook=webhook, smtp=SmtpRecorder(ports.smtp),
         prometheus_config=loopback_prometheus_config(render_prometheus_config(settings), loopback_addresses(ports),
-                                                     work / "rules"),
+                                                     work / "rules", work / "secrets"),
         alertmanager_config=shortened_alertmanager(rendered_am),
         rule_files=shortened_rules(render_rule_files(settings)),
     )
@@ -264,38 +260,43 @@ def _start(stack: Stack, programs: dict[str, str], prometheus_flags: tuple[str, 
 
     pg_exporter = procs.start("postgres-exporter", [
         programs["postgres-exporter"], f"--web.listen-address=127.0.0.1:{ports.postgres_exporter}",
-    ], env={"DATA_SOURCE_NAME": postgres_exporter_dsn(s.database)})
+    ], env=postgres_exporter_files(s, work / "postgres-exporter-secrets"))
     node = procs.start("node-exporter", [programs["node-exporter"],
                                          f"--web.listen-address=127.0.0.1:{ports.node_exporter}"])
 
+    prometheus_web, alertmanager_web = stack.credentials.write(work / "secrets")
     am_file = _write(work / "alertmanager.yml", dump_yaml(stack.alertmanager_config))
     cluster = [f"127.0.0.1:{p}" for p in ports.cluster]
     for i, port in enumerate(ports.alertmanager):
         # As components/alerting.py starts the peers: gossip on the cluster port, every other peer listed.
         argv = [programs["alertmanager"], f"--config.file={am_file}", f"--storage.path={work / f'am{i}'}",
                 f"--web.listen-address=127.0.0.1:{port}", f"--web.external-url=http://127.0.0.1:{port}",
+                f"--web.config.file={alertmanager_web}",
                 f"--cluster.listen-address={cluster[i]}", f"--cluster.advertise-address={cluster[i]}"]
         argv += [f"--cluster.peer={other}" for other in cluster if other != cluster[i]]
         stack.alertmanagers.append(procs.start(f"alertmanager-{i}", argv))
     # As components/stack.py orders them: Prometheus starts once Alertmanager answers, so its first
     # alerts (the Watchdog at the first evaluation) are not refused ("Error sending alert" in its log).
+    creds = stack.credentials
     for i, am in enumerate(stack.alertmanagers):
-        procs.wait_http(am, f"{stack.alertmanager_url(i)}/-/ready")
+        procs.wait_http(am, f"{stack.alertmanager_url(i)}/-/ready", auth=creds.alertmanager_auth)
 
     for name, text in stack.rule_files.items():
         _write(work / "rules" / name, text)
     prom_file = _write(work / "prometheus.yml", dump_yaml(stack.prometheus_config))
     prometheus = procs.start("prometheus", [
         programs["prometheus"], f"--config.file={prom_file}", f"--storage.tsdb.path={work / 'tsdb'}",
-        f"--web.listen-address=127.0.0.1:{ports.prometheus}", *prometheus_flags,
+        f"--web.listen-address=127.0.0.1:{ports.prometheus}", f"--web.config.file={prometheus_web}",
+        *prometheus_flags,
     ])
 
     procs.wait_http(pg_exporter, f"http://127.0.0.1:{ports.postgres_exporter}/metrics")
     procs.wait_http(node, f"http://127.0.0.1:{ports.node_exporter}/metrics")
-    procs.wait_http(prometheus, f"{stack.prometheus_url}/-/ready")
+    procs.wait_http(prometheus, f"{stack.prometheus_url}/-/ready", auth=creds.prometheus_auth)
     # The peers gossip: each sees the whole cluster before any test relies on deduplication.
     for i in range(len(stack.alertmanagers)):
-        wait_until(functools.partial(_sees_all_peers, f"{stack.alertmanager_url(i)}/api/v2/status"), 30,
+        wait_until(functools.partial(_sees_all_peers, f"{stack.alertmanager_url(i)}/api/v2/status",
+                                     creds.alertmanager_auth), 30,
                    f"alertmanager-{i} to see {PEERS} cluster peers")
 
     # Prometheus hands discovered targets to the scrapers at most every 5s: wait for the first scrape of each.

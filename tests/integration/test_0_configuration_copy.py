@@ -41,7 +41,7 @@ def test_settings_differ_from_the_dev_stack_only_in_the_listed_overrides(ports):
     dev = dataclasses.asdict(parse_settings(PROJECT, "dev", raw, frozenset(secret_keys)))
     test = dataclasses.asdict(it.integration_settings(ports))
     assert sorted(differences(dev, test)) == [
-        ".alerting.alertmanager_peers", ".alerting.slack_enabled",
+        ".alerting.alertmanager_peers", ".alerting.gossip_subnet", ".alerting.slack_enabled",
         ".alerting.smtp_smarthost", ".database.host", ".database.port",
         ".prometheus.evaluation_interval", ".prometheus.scrape_interval", ".secrets_set",
     ]
@@ -50,9 +50,10 @@ def test_settings_differ_from_the_dev_stack_only_in_the_listed_overrides(ports):
 def test_prometheus_config_differs_only_in_target_addresses_and_the_rule_directory(ports, tmp_path):
     settings = it.integration_settings(ports)
     rendered = render_prometheus_config(settings)
-    copy = it.loopback_prometheus_config(rendered, it.loopback_addresses(ports), tmp_path)
+    copy = it.loopback_prometheus_config(rendered, it.loopback_addresses(ports), tmp_path, tmp_path / "secrets")
     changed = differences(rendered, copy)
-    assert changed and all((p.endswith("]") and ".targets[" in p) or p.startswith(".rule_files") for p in changed)
+    assert changed and all((p.endswith("]") and ".targets[" in p) or p.startswith(".rule_files")
+                           or p.endswith(".basic_auth.password_file") for p in changed), changed
     assert all(t.startswith("127.0.0.1:") for job in copy["scrape_configs"] for s in job["static_configs"]
                for t in s["targets"])
 

@@ -18,7 +18,6 @@ from google.protobuf import empty_pb2  # type: ignore[import-untyped]  # no stub
 from pulumi.runtime import proto
 from pulumi.runtime.proto import analyzer_pb2_grpc
 
-from offline.mocks import unwrap
 from tests.policy.harness import analyze, variant
 from tests.policy.test_policy_pack import container
 
@@ -47,12 +46,14 @@ def test_the_pack_announces_its_mandatory_policies(served_pack):
     assert {p.name: p.enforcementLevel for p in info.policies} == {
         name: proto.MANDATORY for name in ("images-pinned", "container-restart-healthcheck-memory",
                                            "no-privileged-no-host-namespace", "ports-on-loopback",
-                                           "prod-data-volumes-protected", "no-plaintext-secret-env")}
+                                           "prod-data-volumes-protected", "no-plaintext-secret-env",
+                                               "prometheus-alertmanager-web-config")}
 
 
 def test_the_served_pack_passes_prod_and_catches_a_plain_dsn(served_pack, prod_run):
     assert analyze(prod_run.resources, served_pack) == []
     c = container(prod_run, "postgres-exporter")
-    found = analyze([variant(c, envs=unwrap(c.inputs["envs"]))], served_pack)
+    found = analyze([variant(c, envs=["DATA_SOURCE_NAME=postgresql://u:hunter2@db:5432/x"])], served_pack)
     assert [(v.policy, v.urn) for v in found] == [("no-plaintext-secret-env", c.urn)]
-    assert "DATA_SOURCE_NAME in plain text" in found[0].message
+    assert "sets DATA_SOURCE_NAME in its environment" in found[0].message
+    assert "hunter2" not in found[0].message

@@ -33,6 +33,10 @@ def container(run: ProgramRun, service: str) -> DeclaredResource:
     raise AssertionError(f"no container for {service}")
 
 
+def service(resource: DeclaredResource) -> str:
+    return str({i["label"]: i["value"] for i in unwrap(resource.inputs["labels"])}["com.christmas.monitoring.service"])
+
+
 def relabel(resource: DeclaredResource, service: str) -> list[dict[str, str]]:
     return [{**item, "value": service} if item["label"] == "com.christmas.monitoring.service" else item
             for item in resource.inputs["labels"]]
@@ -51,7 +55,7 @@ def run(request, dev_run, prod_run):
 
 
 def test_every_policy_is_mandatory():
-    assert len(POLICIES) == 6
+    assert len(POLICIES) == 7
     assert all(p.enforcement_level == EnforcementLevel.MANDATORY for p in POLICIES)
 
 
@@ -157,12 +161,44 @@ def test_a_port_without_address_binds_every_interface_and_is_caught(dev_run):
     only(analyze([variant(c, ports=ports)]), "ports-on-loopback", c.urn)
 
 
-def test_grafana_and_kibana_may_be_public_in_prod_only(prod_run, dev_run):
-    for run, expected in ((prod_run, []), (dev_run, ["ports-on-loopback"] * 2)):
-        c = container(run, "prometheus")
+def test_only_the_edge_may_be_public_and_only_in_prod(prod_run, dev_run):
+    for run, expected in ((prod_run, []), (dev_run, ["ports-on-loopback"])):
+        c = container(run, "edge")
         ports = [{**p, "ip": "0.0.0.0"} for p in unwrap(c.inputs)["ports"]]
-        found = analyze([variant(c, ports=ports, labels=relabel(c, service)) for service in ("grafana", "kibana")])
-        assert [v.policy for v in found] == expected
+        assert [v.policy for v in analyze([variant(c, ports=ports)])] == expected * len(ports)
+
+
+@pytest.mark.parametrize("service", ["grafana", "kibana"])
+def test_grafana_or_kibana_published_directly_in_prod_is_caught(prod_run, service):
+    # The prod variant the issue names: a UI published beyond loopback instead of through the edge.
+    c = container(prod_run, "grafana")
+    ports = [{"internal": 3000, "external": 3000, "ip": "0.0.0.0"}]
+    v = only(analyze([variant(c, ports=ports, labels=relabel(c, service))]), "ports-on-loopback", c.urn)
+    assert "only the edge" in v.message and f"publish.{service}.address 127.0.0.1" in v.message
+
+
+def test_the_prod_plan_publishes_only_the_edge_beyond_loopback(prod_run):
+    public: dict[str, list[tuple[str, int]]] = {}
+    for c in prod_run.containers():
+        for p in unwrap(c.inputs).get("ports", []):
+            if p.get("ip") != "127.0.0.1":
+                public.setdefault(service(c), []).append((p["ip"], p["external"]))
+    assert public == {"edge": [("0.0.0.0", 80), ("0.0.0.0", 443)]}
+
+
+@pytest.mark.parametrize("service", ["prometheus", "alertmanager", "alertmanager-1"])
+def test_prometheus_or_alertmanager_without_web_config_is_caught(prod_run, service):
+    c = container(prod_run, service)
+    command = [arg for arg in unwrap(c.inputs)["command"] if not arg.startswith("--web.config.file=")]
+    v = only(analyze([variant(c, command=command)]), "prometheus-alertmanager-web-config", c.urn)
+    assert "without --web.config.file" in v.message
+
+
+def test_a_web_config_flag_without_its_file_is_caught(prod_run):
+    c = container(prod_run, "prometheus")
+    uploads = [u for u in unwrap(c.inputs)["uploads"] if not u["file"].endswith("/web.yml")]
+    v = only(analyze([variant(c, uploads=uploads)]), "prometheus-alertmanager-web-config", c.urn)
+    assert "not among its uploads" in v.message
 
 
 def test_an_unprotected_volume_in_prod_is_caught(prod_run):
@@ -179,12 +215,29 @@ def test_a_plain_database_password_in_env_is_caught(prod_run):
     assert "hunter2" not in v.message  # the message never repeats the value
 
 
-def test_a_plain_dsn_is_caught_and_the_same_dsn_as_a_secret_passes(prod_run):
+def test_a_dsn_in_the_environment_is_caught_plain_or_secret(prod_run):
     c = container(prod_run, "postgres-exporter")
-    dsn = unwrap(c.inputs["envs"])
-    assert c.inputs["envs"] == secret(dsn)  # how the real program declares it
+    # How the program declares it: file names only.
+    assert all(e.split("=", 1)[0].endswith("_FILE") for e in unwrap(c.inputs["envs"]))
+    dsn = ["DATA_SOURCE_NAME=postgresql://u:hunter2@db:5432/x"]
     only(analyze([variant(c, envs=dsn)]), "no-plaintext-secret-env", c.urn)
-    assert analyze([variant(c, envs=[secret(e) for e in dsn])]) == []
+    # A secret Output only hides it in the state: `docker inspect` still shows it.
+    only(analyze([variant(c, envs=secret(dsn))]), "no-plaintext-secret-env", c.urn)
+    only(analyze([variant(c, envs=[secret(e) for e in dsn])]), "no-plaintext-secret-env", c.urn)
+
+
+@pytest.mark.parametrize("field", ["command", "healthcheck", "labels", "envs"])
+def test_a_secret_value_anywhere_docker_inspect_shows_is_caught(prod_run, field):
+    c = container(prod_run, "elasticsearch")
+    inputs = unwrap(c.inputs)
+    changed = {
+        "command": ["--password", secret("hunter2-secret")],
+        "healthcheck": {**inputs["healthcheck"], "tests": ["CMD", "curl", "-u", secret("elastic:hunter2")]},
+        "labels": [*inputs["labels"], {"label": "token", "value": secret("hunter2")}],
+        "envs": secret(["TZ=UTC", "OPAQUE=hunter2"]),  # a harmless name, but a secret value
+    }[field]
+    v = only(analyze([variant(c, **{field: changed})]), "no-plaintext-secret-env", c.urn)
+    assert f"secret value in `{field}`" in v.message and "hunter2" not in v.message
 
 
 def test_file_references_and_harmless_names_are_not_secrets(dev_run):

@@ -7,7 +7,7 @@ import json
 import pytest
 import yaml
 
-from render.alertmanager import render_alertmanager_config, render_alertmanager_yml
+from render.alertmanager import render_alertmanager_config, render_alertmanager_yml, secret_file_names, secret_files
 from settings.model import StackSettings, parse_settings
 from tests.conftest import stack_config
 
@@ -38,7 +38,9 @@ def test_route_uses_the_guide_timings_and_grouping() -> None:
 def test_slack_message_names_severity_and_links_runbook_and_grafana() -> None:
     config = render_alertmanager_config(settings_for("prod"), WEBHOOK, PASSWORD)
     slack = receivers(config)["slack"]["slack_configs"][0]  # type: ignore[index]
-    assert slack["api_url"] == WEBHOOK
+    # The webhook is a file the configuration names (api_url_file), never the URL itself.
+    assert slack["api_url_file"] == "/etc/alertmanager/secrets/slack-api-url"
+    assert "api_url" not in slack
     assert slack["channel"] == "#christmas-alerts"
     assert slack["send_resolved"] is True
     assert "severity" in slack["title"]
@@ -52,7 +54,8 @@ def test_email_goes_over_tls_with_auth_and_sends_resolved() -> None:
     g = config["global"]
     assert g["smtp_require_tls"] is True
     assert g["smtp_auth_username"] == "alertmanager@christmas-trading.com"
-    assert g["smtp_auth_password"] == PASSWORD
+    assert g["smtp_auth_password_file"] == "/etc/alertmanager/secrets/smtp-password"
+    assert "smtp_auth_password" not in g
     email = receivers(config)["slack-and-email"]["email_configs"][0]  # type: ignore[index]
     assert email["to"] == "oncall@christmas-trading.com"
     assert email["send_resolved"] is True
@@ -87,8 +90,18 @@ def test_no_channel_at_all_is_refused() -> None:
         render_alertmanager_yml(settings, None, None)
 
 
-def test_rendered_text_is_valid_yaml_holding_the_secrets_only_where_needed() -> None:
+def test_rendered_text_holds_neither_webhook_nor_password_only_their_files() -> None:
     text = render_alertmanager_yml(settings_for("prod"), WEBHOOK, PASSWORD)
-    assert yaml.safe_load(text)["global"]["smtp_auth_password"] == PASSWORD
-    assert text.count(PASSWORD) == 1
-    assert text.count(WEBHOOK) == 2  # the critical (Slack + e-mail) and warning (Slack) receivers
+    assert WEBHOOK not in text and PASSWORD not in text
+    assert yaml.safe_load(text)["global"]["smtp_auth_password_file"].endswith("/smtp-password")
+    # the critical (Slack + e-mail) and warning (Slack) receivers both name the same file
+    assert text.count("api_url_file: /etc/alertmanager/secrets/slack-api-url") == 2
+
+
+def test_secret_files_hold_exactly_the_configured_secrets() -> None:
+    assert secret_files(settings_for("prod"), WEBHOOK, PASSWORD) == {
+        "slack-api-url": WEBHOOK, "smtp-password": PASSWORD}
+    # No e-mail channel: no SMTP password file, and the configuration names none.
+    no_email = settings_for("prod", emailTo=[])
+    assert secret_files(no_email, WEBHOOK, PASSWORD) == {"slack-api-url": WEBHOOK}
+    assert secret_file_names(no_email, slack=True, smtp=True) == ("slack-api-url",)

@@ -111,14 +111,15 @@ CASES: list[Case] = [
     # Secrets by their consumer's rules (values never echoed).
     *_each("grafanaAdminPassword", "short", "pass\nEOF\nrm -rf /\nEOF", "${GF_PATHS_DATA}-long-enough",
            "$__env{HOME}-long-enough", " leading-space-pw", ""),
-    *_each("elasticPassword", "x" * 11, "tab\tinside-password", "ends-with-newline-pw\n"),
+    *_each("elasticPassword", "x" * 11, "tab\tinside-password", "ends-with-newline-pw\n", "-nnnnnnnnnnnnn"),
     *_each("kibanaSystemPassword", "${ELASTIC_PASSWORD}-long-enough"),
     *_each("kibanaEncryptionKey", "k" * 31, "k" * 31 + "\n"),
     *_each("slackWebhookUrl", "http://hooks.slack.com/services/T/B/X", "hooks.slack.com/services/T/B/X", "https:///services/T",
            "https://hooks.slack.com/services/{{x}}", "https://hooks.slack.com/services/T B", "not a url"),
     *_each("postgresExporterDsn", "host=db user=x", "postgresql://db/christmas", "postgresql://u:p@db:99999/christmas",
            "postgresql://u:p@db/Christmas", "postgresql://u:p@db/christmas?foo=bar",
-           "postgresql://u:p@db/christmas?sslmode=maybe", "mysql://u:p@db/christmas"),
+           "postgresql://u:p@db/christmas?sslmode=maybe", "mysql://u:p@db/christmas",
+           "postgresql://u:%20pw@db/christmas"),
     *_each("heartbeatUrl", "ftp://hc-ping.com/x", "https://hc-ping.com/$x", "hc-ping.com/uuid", "https://hc ping.com"),
 ]
 

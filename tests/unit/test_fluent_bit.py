@@ -30,6 +30,9 @@ def read_classic(text: str) -> Sections:
         if re.fullmatch(r"\[[A-Z]+\]", line):
             sections.append((line[1:-1], []))
             continue
+        if line.startswith("@"):  # a meta command (@INCLUDE, @SET), before any section
+            sections.append((line.partition(" ")[0], [("", line.partition(" ")[2])]))
+            continue
         assert line.startswith("    "), f"line {number}: an entry must be indented: {line!r}"
         key, _, value = line.strip().partition(" ")
         assert value.strip(), f"line {number}: {key} has no value"
@@ -66,7 +69,8 @@ def parsers() -> dict[str, list[tuple[str, str]]]:
 
 
 def test_sections_in_pipeline_order(conf):
-    assert [name for name, _ in conf] == ["SERVICE", "INPUT", "FILTER", "FILTER", "FILTER", "OUTPUT"]
+    assert [name for name, _ in conf] == ["@INCLUDE", "SERVICE", "INPUT", "FILTER", "FILTER", "FILTER", "FILTER",
+                                          "OUTPUT"]
 
 
 def test_service_loads_our_parsers_and_serves_prometheus_metrics(conf):
@@ -116,7 +120,7 @@ def test_output_writes_to_the_stacks_data_stream_as_the_writer(conf, dev_setting
     assert value(output, "Name") == "es"
     assert value(output, "Host") == "elasticsearch" and value(output, "Port") == "9200"
     assert value(output, "HTTP_User") == "fluent_bit_writer"
-    # The password comes from the (secret) environment, never written in the file.
+    # The password is a variable the @INCLUDEd secret file sets, never written in this file.
     assert value(output, "HTTP_Passwd") == "${ES_WRITER_PASSWORD}"
     assert value(output, "Index") == "logs-christmas-dev"
     assert re.fullmatch(r"logs-christmas-.+", value(output, "Index"))
@@ -158,6 +162,30 @@ def parse_with(parser: list[tuple[str, str]], text: str) -> dict[str, Any] | Non
     return match.groupdict() if match else None
 
 
+class DroppedError(Exception):
+    """The grep filter excluded the record: nothing reaches Elasticsearch."""
+
+
+def record_accessor(record: dict[str, Any], pattern: str) -> Any:
+    """Fluent Bit's record accessor for the two forms used: `$key` and `$key['sub key']`."""
+    found = re.fullmatch(r"\$([A-Za-z_][A-Za-z0-9_.\-/]*)((?:\['[^']*'\])*)", pattern)
+    assert found, f"record accessor {pattern!r} not emulated"
+    current: Any = record.get(found.group(1))
+    for sub in re.findall(r"\['([^']*)'\]", found.group(2)):
+        current = current.get(sub) if isinstance(current, dict) else None
+    return current
+
+
+def grep(record: dict[str, Any], section: list[tuple[str, str]]) -> None:
+    """`Regex KEY REGEX`: a record whose KEY is missing or does not match is excluded."""
+    assert not values(section, "Exclude") and not values(section, "Logical_Op")
+    for rule in values(section, "Regex"):
+        key, _, regex = rule.partition(" ")
+        found = record_accessor(record, key if key.startswith("$") else f"${key}")
+        if not isinstance(found, str) or not re.search(regex, found):
+            raise DroppedError(rule)
+
+
 def run_pipeline(conf: Sections, parsers: dict[str, list[tuple[str, str]]], docker_line: str) -> dict[str, Any]:
     [tail] = of(conf, "INPUT")
     record = parse_with(parsers[value(tail, "Parser")], docker_line)
@@ -175,6 +203,8 @@ def run_pipeline(conf: Sections, parsers: dict[str, list[tuple[str, str]]], dock
                     base = record if value(section, "Reserve_Data") == "On" else {}
                     record = {**base, **parsed}
                     break
+        elif name == "grep":
+            grep(record, section)
         elif name == "nest":
             assert value(section, "Operation") == "lift"
             nested = record.pop(value(section, "Nested_under"), {})
@@ -201,13 +231,64 @@ def run_pipeline(conf: Sections, parsers: dict[str, list[tuple[str, str]]], dock
     return record
 
 
-def docker_line(log: str, service: str = "api", name: str = "christmas-api-1") -> str:
-    return json.dumps({
-        "log": log + "\n",
-        "stream": "stdout",
-        "attrs": {"com.christmas.monitoring.service": service, "com.christmas.monitoring.stack": "dev", "tag": name},
-        "time": "2025-12-24T10:15:00.123456789Z",
-    })
+def docker_line(log: str, service: str = "api", name: str = "christmas-api-1", stack: str | None = "dev") -> str:
+    """A json-file line as Docker writes it; `stack` None: a container without the stack label."""
+    attrs = {"com.christmas.monitoring.service": service, "tag": name}
+    if stack is not None:
+        attrs["com.christmas.monitoring.stack"] = stack
+    return json.dumps({"log": log + "\n", "stream": "stdout", "attrs": attrs,
+                       "time": "2025-12-24T10:15:00.123456789Z"})
+
+
+# --------------------------------------------------------------------------- logs stay in their environment
+
+
+@pytest.fixture(scope="module")
+def prod_conf(prod_settings) -> Sections:
+    return read_classic(fb.render_fluent_bit_conf(prod_settings))
+
+
+TRADE = json.dumps({"level": "INFO", "service": "trading-engine", "message": "order filled"})
+
+
+def test_each_stack_ships_its_own_lines_and_drops_the_other_stacks(conf, prod_conf, parsers):
+    # dev and prod side by side on one host: both Fluent Bits tail the same files.
+    prod_line = docker_line(TRADE, service="trading-engine", name="christmas-prod-trading-1", stack="prod")
+    dev_line = docker_line(TRADE, service="trading-engine", name="christmas-dev-trading-1", stack="dev")
+    assert run_pipeline(prod_conf, parsers, prod_line)["stack"] == "prod"
+    assert run_pipeline(conf, parsers, dev_line)["stack"] == "dev"
+    with pytest.raises(DroppedError):
+        run_pipeline(conf, parsers, prod_line)  # prod's trading logs never reach dev's Elasticsearch
+    with pytest.raises(DroppedError):
+        run_pipeline(prod_conf, parsers, dev_line)
+
+
+def test_the_stacks_own_containers_are_shipped(conf, parsers):
+    line = docker_line("level=info msg=ready", service="prometheus", name="christmas-monitoring-dev-prometheus")
+    assert run_pipeline(conf, parsers, line)["service"] == "prometheus"
+
+
+@pytest.mark.parametrize("stack", [None, "", "dev2", "de", "xdev", "DEV"])
+def test_a_container_not_marked_for_the_stack_is_dropped(conf, parsers, stack):
+    with pytest.raises(DroppedError):
+        run_pipeline(conf, parsers, docker_line(TRADE, stack=stack))
+
+
+def test_a_line_without_attrs_is_dropped(conf, parsers):
+    line = json.dumps({"log": TRADE + "\n", "stream": "stdout", "time": "2025-12-24T10:15:00.123456789Z"})
+    with pytest.raises(DroppedError):
+        run_pipeline(conf, parsers, line)
+
+
+def test_the_stack_filter_runs_first_and_matches_the_label_exactly(conf):
+    first = of(conf, "FILTER")[0]
+    assert value(first, "Name") == "grep"
+    assert value(first, "Regex") == "$attrs['com.christmas.monitoring.stack'] ^dev$"
+
+
+def test_a_stack_name_with_a_dot_matches_only_itself():
+    assert fb.stack_regex("eu.prod") == r"^eu\.prod$"
+    assert re.search(fb.stack_regex("eu.prod"), "eu.prod") and not re.search(fb.stack_regex("eu.prod"), "euxprod")
 
 
 def test_platform_json_line_gives_the_searchable_fields(conf, parsers):
@@ -259,3 +340,18 @@ def test_a_line_carrying_its_own_timestamp_does_not_clash_with_elasticsearchs(co
 def test_a_value_with_a_newline_is_refused_by_the_renderer():
     with pytest.raises(ValueError, match="one line"):
         fb.render_sections([fb.Section("INPUT", [("Path", "/a\n/b")])])
+
+
+def test_the_writer_password_comes_from_the_included_secret_file(conf):
+    # First line: the include, so the variable is set before any section is configured.
+    assert conf[0] == ("@INCLUDE", [("", fb.PASSWORD_INCLUDE)])
+    # A password with `${...}`, `=` and quotes is set verbatim (@SET stores its value as is,
+    # and a substituted value is not expanded again: src/flb_meta.c, src/flb_env.c).
+    awkward = 'p@ss ${HOME} "q" = \\ {{x}}'
+    assert fb.render_password_include(awkward) == f"@SET ES_WRITER_PASSWORD={awkward}\n"
+
+
+@pytest.mark.parametrize("password", ["ends-with-space ", "two\nlines", "tab-at-end\t"])
+def test_a_password_fluent_bit_would_alter_is_refused(password):
+    with pytest.raises(ValueError, match="one line without trailing whitespace"):
+        fb.render_password_include(password)

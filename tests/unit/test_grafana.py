@@ -54,8 +54,13 @@ def test_provider_targets_this_stacks_grafana_with_secret_admin_auth(dev_run, pr
         user, _, secret = unwrap(inputs["auth"]).partition(":")
         assert user == "admin" and secret
         assert password is None or secret == password
-        # The same password the container starts with, so the provider can log in.
-        assert env(r)["GF_SECURITY_ADMIN_PASSWORD"] == secret
+        # The same password the container starts with (from its file), so the provider can log in.
+        assert "GF_SECURITY_ADMIN_PASSWORD" not in env(r)
+        assert secret_files(r)[env(r)["GF_SECURITY_ADMIN_PASSWORD__FILE"]] == secret
+
+
+def secret_files(run) -> dict[str, str]:
+    return {u["file"]: u["content"] for u in unwrap(grafana_container(run).inputs.get("uploads", []))}
 
 
 def test_container_is_configured_from_settings(dev_run, prod_run):
@@ -64,13 +69,17 @@ def test_container_is_configured_from_settings(dev_run, prod_run):
         assert e["GF_USERS_ALLOW_SIGN_UP"] == "false" and e["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
         assert e["GF_SECURITY_ADMIN_USER"] == "admin"
     assert (dev["GF_SERVER_ROOT_URL"], prod["GF_SERVER_ROOT_URL"]) == (
-        "http://localhost:13000", "https://grafana.christmas-trading.com")
+        "https://grafana.localhost:18443", "https://grafana.christmas-trading.com")
     assert (dev["GF_SECURITY_COOKIE_SECURE"], prod["GF_SECURITY_COOKIE_SECURE"]) == ("false", "true")
     assert prod["GF_SMTP_HOST"] == "smtp.christmas-trading.com:587"
     assert prod["GF_SMTP_USER"] == "alertmanager@christmas-trading.com"
-    assert prod["GF_SMTP_PASSWORD"] == PLACEHOLDERS["smtpPassword"]
-    # The environment holds passwords: it reaches the engine as a secret.
-    assert is_secret(grafana_container(prod_run).inputs["envs"])
+    # Passwords are files the environment names (the image's entrypoint reads each *__FILE).
+    assert "GF_SMTP_PASSWORD" not in prod
+    assert secret_files(prod_run)[prod["GF_SMTP_PASSWORD__FILE"]] == PLACEHOLDERS["smtpPassword"]
+    assert set(secret_files(prod_run)) == {prod["GF_SECURITY_ADMIN_PASSWORD__FILE"], prod["GF_SMTP_PASSWORD__FILE"]}
+    # Readable by Grafana's uid only.
+    uploads = unwrap(grafana_container(prod_run).inputs["uploads"])
+    assert {(u["permissions"], u["owner"], u["group"]) for u in uploads} == {("0400", "472", "0")}
 
 
 def test_container_keeps_its_data_on_a_volume_and_is_health_checked(run):

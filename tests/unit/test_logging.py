@@ -10,8 +10,9 @@ import pytest
 
 from components.context import StackContext
 from components.logging import Logging
-from offline.mocks import PLACEHOLDERS, DeclaredResource, ProgramRun, is_secret, redact, run_under_mocks, unwrap
+from offline.mocks import PLACEHOLDERS, DeclaredResource, ProgramRun, redact, run_under_mocks, unwrap
 from render import elasticsearch as es
+from render import fluent_bit as fb
 from render import kibana as kb
 from settings.model import SettingsError, parse_settings
 from tests.conftest import stack_config, stack_settings
@@ -19,7 +20,7 @@ from tests.conftest import stack_config, stack_settings
 SERVICE_LABEL = "com.christmas.monitoring.service"
 LOGGING_SERVICES = ("elasticsearch", "elastic-setup", "kibana", "kibana-setup", "fluent-bit")
 PASSWORD_KEYS = ("elasticPassword", "kibanaSystemPassword", "elasticWriterPassword", "elasticReaderPassword",
-                 "kibanaEncryptionKey")
+                 "kibanaEncryptionKey", "kibanaOperatorPassword")
 
 
 @pytest.fixture(params=["dev", "prod"])
@@ -47,12 +48,17 @@ def uploads(run: ProgramRun, service: str) -> dict[str, str]:
     return {u["file"]: u["content"] for u in inputs(run, service).get("uploads", [])}
 
 
+def secret_uploads(run: ProgramRun, service: str) -> dict[str, dict[str, Any]]:
+    """The uploads that hold a secret (mode 0400), by path: content, permissions, owner, group."""
+    return {u["file"]: u for u in inputs(run, service).get("uploads", []) if u.get("permissions") == "0400"}
+
+
 def secret_value(run: ProgramRun, stack: str, key: str) -> str:
     """The value the program got for a secret: the plan's placeholder, or the mock's generated one."""
     config, _ = stack_config(stack)
     if key in config:
         return config[key]
-    [generated] = [v for v in run.generated_secret_values if f"-{key}-" in v]
+    [generated] = [v for v in run.generated_secret_values if v.endswith(f"-{key}")]
     return generated
 
 
@@ -71,26 +77,32 @@ def test_every_logging_service_is_declared_under_the_logging_component(run):
         assert service_component.parent == component.urn
 
 
-def test_elasticsearch_security_on_heap_from_settings_and_password_secret(run):
+def test_elasticsearch_security_on_heap_from_settings_and_password_from_a_file(run):
     stack = stack_of(run)
     settings = stack_settings(stack)
-    box = container(run, "elasticsearch")
-    assert is_secret(box.inputs["envs"])
     values = env(run, "elasticsearch")
     heap = settings.logging.elasticsearch_heap_mb
     assert values["ES_JAVA_OPTS"] == f"-Xms{heap}m -Xmx{heap}m"
     assert heap <= inputs(run, "elasticsearch")["memory"] // 2
     assert values["xpack.security.enabled"] == "true"
     assert values["discovery.type"] == "single-node"
-    assert values["ELASTIC_PASSWORD"] == secret_value(run, stack, "elasticPassword")
+    # The entrypoint reads the bootstrap password from the file; the environment names it only.
+    assert "ELASTIC_PASSWORD" not in values
+    password_file = values["ELASTIC_PASSWORD_FILE"]
+    files = secret_uploads(run, "elasticsearch")
+    assert files[password_file]["content"] == secret_value(run, stack, "elasticPassword")
+    # Readable by the image's user only (uid 1000, group root).
+    assert {(f["owner"], f["group"]) for f in files.values()} == {("1000", "0")}
 
 
-def test_elasticsearch_healthcheck_authenticates_from_the_environment(run):
+def test_elasticsearch_healthcheck_reads_the_credentials_from_a_curl_config_file(run):
     stack = stack_of(run)
     test = inputs(run, "elasticsearch")["healthcheck"]["tests"]
-    assert test[0] == "CMD-SHELL"
-    assert '"elastic:$ELASTIC_PASSWORD"' in test[1] and "_cluster/health" in test[1]
+    assert test[:4] == ["CMD", "curl", "-K", es.HEALTHCHECK_CURLRC]
+    assert "_cluster/health" in test[-1]
     assert secret_value(run, stack, "elasticPassword") not in json.dumps(test)
+    curlrc = secret_uploads(run, "elasticsearch")[es.HEALTHCHECK_CURLRC]["content"]
+    assert curlrc == f'user = "elastic:{secret_value(run, stack, "elasticPassword")}"\n'
 
 
 def test_data_volumes_of_elasticsearch_and_fluent_bit_are_protected_in_prod_only(run):
@@ -103,17 +115,23 @@ def test_data_volumes_of_elasticsearch_and_fluent_bit_are_protected_in_prod_only
         assert {"volumeName": name, "containerPath": path, "readOnly": False} in mounts
 
 
-def test_setup_job_is_one_shot_after_elasticsearch_and_uploads_its_script_as_a_secret(run):
+def test_setup_job_is_one_shot_after_elasticsearch_with_its_secrets_in_files_for_its_user(run):
     stack = stack_of(run)
     job = container(run, "elastic-setup")
     values = inputs(run, "elastic-setup")
     assert values["restart"] == "no" and values["mustRun"] is False
     assert values["image"].startswith("sha256:")
     assert container(run, "elasticsearch").urn in _depends(run, job)
-    assert is_secret(job.inputs["uploads"])
-    [script] = uploads(run, "elastic-setup").values()
-    for key in ("kibanaSystemPassword", "elasticWriterPassword", "elasticReaderPassword"):
-        assert secret_value(run, stack, key) in script
+    files = uploads(run, "elastic-setup")
+    script = files.pop("/setup/elastic-setup.sh")
+    secrets = secret_uploads(run, "elastic-setup")
+    assert set(secrets) == set(files) and all(path.startswith("/tmp/") for path in files)
+    # The job runs as nobody, who owns its secret files (and removes them on exit).
+    assert values["user"] == "65534:65534"
+    assert {(f["owner"], f["group"]) for f in secrets.values()} == {("65534", "65534")}
+    for key in ("elasticPassword", "kibanaSystemPassword", "elasticWriterPassword", "elasticReaderPassword"):
+        assert secret_value(run, stack, key) not in script
+        assert any(secret_value(run, stack, key) in text for text in files.values()), key
     assert values["command"] == ["sh", "/setup/elastic-setup.sh"]
 
 
@@ -128,12 +146,14 @@ def test_kibana_uses_kibana_system_and_its_public_url(run):
     [kibana_yml] = uploads(run, "kibana").values()
     assert f"server.publicBaseUrl: {settings.logging.kibana_public_base_url}" in kibana_yml
     assert "elasticsearch.username: kibana_system" in kibana_yml
-    assert "elasticsearch.password: ${KIBANA_SYSTEM_PASSWORD}" in kibana_yml
+    # Served over HTTPS by the edge in both stacks: the session cookie is Secure.
+    assert "xpack.security.secureCookies: true" in kibana_yml
+    # No _FILE option in Kibana: kibana.yml itself holds the password and key, as a secret file.
+    assert f"elasticsearch.password: {secret_value(run, stack, 'kibanaSystemPassword')}" in kibana_yml
+    assert kibana_yml.count(secret_value(run, stack, "kibanaEncryptionKey")) == 3
+    assert secret_uploads(run, "kibana")[kb.CONFIG_PATH]["owner"] == "1000"
     box = container(run, "kibana")
-    assert is_secret(box.inputs["envs"])
-    values = env(run, "kibana")
-    assert values["KIBANA_SYSTEM_PASSWORD"] == secret_value(run, stack, "kibanaSystemPassword")
-    assert values["KIBANA_ENCRYPTION_KEY"] == secret_value(run, stack, "kibanaEncryptionKey")
+    assert not inputs(run, "kibana").get("envs")
     assert secret_value(run, stack, "elasticPassword") not in json.dumps(unwrap(box.inputs))
     # Kibana starts once kibana_system's password is set.
     assert container(run, "elastic-setup").urn in _depends(run, box)
@@ -143,8 +163,8 @@ def test_saved_objects_job_runs_after_kibana(run):
     job = container(run, "kibana-setup")
     assert inputs(run, "kibana-setup")["restart"] == "no"
     assert container(run, "kibana").urn in _depends(run, job)
-    assert is_secret(job.inputs["uploads"])
-    [script] = uploads(run, "kibana-setup").values()
+    assert set(secret_uploads(run, "kibana-setup")) == {"/tmp/christmas-setup-elastic.curlrc"}
+    script = uploads(run, "kibana-setup")["/setup/kibana-setup.sh"]
     assert "_import?overwrite=true" in script
 
 
@@ -159,12 +179,15 @@ def test_fluent_bit_reads_docker_logs_read_only_and_writes_with_the_writer_passw
     assert "cr.fluentbit.io/fluent/fluent-bit:3.2.10-debug" in images
     assert values["healthcheck"]["tests"][:2] == ["CMD", "curl"]
     assert values["healthcheck"]["tests"][-1] == "http://localhost:2020/api/v1/health"
-    assert is_secret(container(run, "fluent-bit").inputs["envs"])
-    assert env(run, "fluent-bit")["ES_WRITER_PASSWORD"] == secret_value(run, stack, "elasticWriterPassword")
-    # The config files are plain: no password in them.
+    assert not values.get("envs")
+    # The config files hold no password; the @INCLUDEd secret file sets it (root's, mode 0400).
     files = uploads(run, "fluent-bit")
-    assert set(files) == {"/fluent-bit/etc/fluent-bit.conf", "/fluent-bit/etc/christmas-parsers.conf"}
-    assert not is_secret(container(run, "fluent-bit").inputs["uploads"])
+    assert set(files) == {"/fluent-bit/etc/fluent-bit.conf", "/fluent-bit/etc/christmas-parsers.conf",
+                          fb.PASSWORD_INCLUDE}
+    password = secret_value(run, stack, "elasticWriterPassword")
+    assert set(secret_uploads(run, "fluent-bit")) == {fb.PASSWORD_INCLUDE}
+    assert files[fb.PASSWORD_INCLUDE] == f"@SET ES_WRITER_PASSWORD={password}\n"
+    assert password not in files["/fluent-bit/etc/fluent-bit.conf"]
     assert f"Index                     logs-christmas-{stack}" in files["/fluent-bit/etc/fluent-bit.conf"]
     assert container(run, "elastic-setup").urn in _depends(run, container(run, "fluent-bit"))
 
@@ -229,10 +252,22 @@ def test_writer_can_only_append_and_reader_only_read():
     assert set(writer["privileges"]) == {"create_doc", "auto_configure"}
     assert roles[es.WRITER_ROLE]["cluster"] == []
     assert set(reader["privileges"]) == {"read", "view_index_metadata"}
-    users = es.users("writer-password-1", "reader-password-1")
+    users = es.users("writer-password-1", "reader-password-1", "operator-password-1")
     assert users["fluent_bit_writer"]["roles"] == [es.WRITER_ROLE]
+    assert users["kibana_operator"]["roles"] == [es.OPERATOR_ROLE]
     assert users["logs_reader"]["roles"] == [es.READER_ROLE]
     assert users["fluent_bit_writer"]["password"] == "writer-password-1"
+    assert es.OPERATOR_ROLE not in roles  # declared through Kibana's role API (feature privileges)
+
+
+def test_kibana_operators_only_read_the_log_streams_in_discover_and_dashboards():
+    role = kb.operator_role()
+    [indices] = role["elasticsearch"]["indices"]
+    assert indices == {"names": ["logs-christmas-*"], "privileges": ["read", "view_index_metadata"]}
+    assert role["elasticsearch"]["cluster"] == []
+    # No base privilege (that would be every feature): only these two features, read-only.
+    assert role["kibana"] == [{"base": [], "feature": {"discover": ["read"], "dashboard": ["read"]},
+                               "spaces": ["default"]}]
 
 
 @pytest.mark.parametrize(("given", "expected"), [("5gb", "5gb"), ("5GB", "5gb"), ("512 MB", "512mb"), ("5G", "5gb")])
@@ -314,4 +349,4 @@ def test_writer_password_is_required_in_prod_and_generated_in_dev(dev_run):
     config.pop("elasticWriterPassword")
     with pytest.raises(SettingsError, match="elasticWriterPassword: is a required secret"):
         parse_settings("christmas-monitoring", "prod", config, frozenset(secret_keys))
-    assert any("-elasticWriterPassword-" in v for v in dev_run.generated_secret_values)
+    assert any(v.endswith("-elasticWriterPassword") for v in dev_run.generated_secret_values)

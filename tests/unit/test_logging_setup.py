@@ -25,11 +25,13 @@ from render import elastic_setup as setup
 from render import elasticsearch as es
 from render import kibana as kb
 
-# Quotes, a backslash, a dollar and a colon: a password that would break naive shell or JSON quoting.
-ELASTIC = 'el"as\\tic$HOME:pw`x`'
-KIBANA_SYSTEM = "kibana-system-pw-123"
-WRITER = "writer 'pw' $1 \"q\""
-READER = "reader-pw-1234567"
+# Quotes, a backslash, a dollar, a colon, a here-document end marker and template braces: passwords
+# that would break naive shell, curl-config or JSON quoting, or end a here-document early.
+ELASTIC = 'el"as\\tic$HOME:pw`x` {{ .x }}'
+KIBANA_SYSTEM = "kibana-system-pw-123 CHRISTMAS_SETUP_EOF"
+WRITER = "writer 'pw' $1 \"q\" $(id)"
+READER = "reader-pw-1234567\\"
+OPERATOR = "operator 'pw' \\ $x"
 
 
 @dataclass
@@ -94,23 +96,39 @@ def stand_in() -> Iterator[StandIn]:
     server.server_close()
 
 
-def run_script(script: str, stand_in: StandIn, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def write_secrets(files: dict[str, str], directory: Path) -> None:
+    """What the uploads do in the container: each secret file, mode 0400."""
+    directory.mkdir(exist_ok=True)
+    for name, content in files.items():
+        (directory / name).write_text(content)
+        (directory / name).chmod(0o400)
+
+
+def run_script(script: str, stand_in: StandIn, tmp_path: Path, files: dict[str, str] | None = None,
+               **env: str) -> subprocess.CompletedProcess[str]:
     path = tmp_path / "setup.sh"
     path.write_text(script)
+    default = setup.elastic_setup_files(ELASTIC, KIBANA_SYSTEM, WRITER, READER, OPERATOR)
+    write_secrets(default if files is None else files, tmp_path / "secrets")
     environment = {**os.environ, "ES_URL": stand_in.url, "KIBANA_URL": stand_in.url,
-                   "SETUP_WAIT_TRIES": "3", "SETUP_WAIT_DELAY": "0", **env}
+                   "SETUP_WAIT_TRIES": "3", "SETUP_WAIT_DELAY": "0",
+                   "SETUP_SECRETS_DIR": str(tmp_path / "secrets"), **env}
     return subprocess.run(["sh", str(path)], env=environment, capture_output=True, text=True, timeout=60,
                           check=False)
 
 
 def elastic_script(settings) -> str:
-    return setup.render_elastic_setup_script(settings, ELASTIC, KIBANA_SYSTEM, WRITER, READER)
+    return setup.render_elastic_setup_script(settings)
+
+
+def kibana_script(settings) -> str:
+    return setup.render_kibana_setup_script(settings)
 
 
 @pytest.mark.parametrize("tool", [["sh", "-n"], ["shellcheck", "--shell=sh", "--severity=style"]])
 def test_scripts_are_valid_posix_sh(dev_settings, tmp_path, tool):
     # shellcheck is a Debian package that `make tools` installs; a missing tool fails here, never skips.
-    for script in (elastic_script(dev_settings), setup.render_kibana_setup_script(dev_settings, ELASTIC)):
+    for script in (elastic_script(dev_settings), kibana_script(dev_settings)):
         path = tmp_path / "s.sh"
         path.write_text(script)
         check = subprocess.run([*tool, str(path)], capture_output=True, text=True, check=False)
@@ -128,6 +146,7 @@ def test_elastic_setup_sends_each_object_in_order_as_the_superuser(dev_settings,
         ("PUT", f"/_security/role/{es.READER_ROLE}"),
         ("PUT", "/_security/user/fluent_bit_writer"),
         ("PUT", "/_security/user/logs_reader"),
+        ("PUT", "/_security/user/kibana_operator"),
         ("PUT", "/_ilm/policy/logs-christmas"),
         ("PUT", "/_index_template/logs-christmas"),
         ("PUT", f"/_snapshot/{bk.ES_REPOSITORY}"),
@@ -140,6 +159,8 @@ def test_elastic_setup_sends_each_object_in_order_as_the_superuser(dev_settings,
     assert bodies["/_security/user/kibana_system/_password"].json() == {"password": KIBANA_SYSTEM}
     assert bodies["/_security/user/fluent_bit_writer"].json()["password"] == WRITER
     assert bodies["/_security/user/logs_reader"].json()["password"] == READER
+    operator = bodies["/_security/user/kibana_operator"].json()
+    assert operator["password"] == OPERATOR and operator["roles"] == [es.OPERATOR_ROLE]
     assert bodies["/_ilm/policy/logs-christmas"].json() == es.ilm_policy(dev_settings)
     assert bodies["/_index_template/logs-christmas"].json() == es.index_template(dev_settings)
     assert bodies["/_index_template/logs-christmas"].headers["Content-Type"] == "application/json"
@@ -147,11 +168,24 @@ def test_elastic_setup_sends_each_object_in_order_as_the_superuser(dev_settings,
     assert bodies[f"/_slm/policy/{bk.SLM_POLICY}"].json() == bk.slm_policy(dev_settings)
 
 
-def test_no_password_on_a_command_line(dev_settings):
+def test_the_scripts_hold_no_secret_and_the_secret_files_are_gone_after_the_run(dev_settings, stand_in,
+                                                                                 tmp_path):
     script = elastic_script(dev_settings)
-    command_lines = [line for line in script.splitlines() if line.lstrip().startswith(("curl", "es ", "wait_for"))]
-    for password in (ELASTIC, KIBANA_SYSTEM, WRITER, READER):
-        assert not any(password in line for line in command_lines)
+    files = setup.elastic_setup_files(ELASTIC, KIBANA_SYSTEM, WRITER, READER, OPERATOR)
+    for password in (ELASTIC, KIBANA_SYSTEM, WRITER, READER, OPERATOR):
+        # (each arrives intact from its file: test_elastic_setup_sends_each_object_in_order...)
+        assert password not in script and password not in kibana_script(dev_settings)
+    # The names the component uploads are exactly the files the script reads and removes.
+    assert tuple(files) == setup.ELASTIC_SETUP_FILES
+    assert tuple(setup.kibana_setup_files(ELASTIC)) == setup.KIBANA_SETUP_FILES
+    assert run_script(script, stand_in, tmp_path).returncode == 0
+    assert list((tmp_path / "secrets").iterdir()) == []
+
+
+def test_the_secret_files_are_removed_when_the_job_fails_too(dev_settings, stand_in, tmp_path):
+    result = run_script(elastic_script(dev_settings), stand_in, tmp_path, ES_URL="http://127.0.0.1:9")
+    assert result.returncode != 0
+    assert list((tmp_path / "secrets").iterdir()) == []
 
 
 def test_a_second_run_sends_the_same_requests_and_rolls_an_existing_stream_over(dev_settings, stand_in, tmp_path):
@@ -182,10 +216,12 @@ def test_the_job_gives_up_when_elasticsearch_never_answers(dev_settings, stand_i
 
 
 def test_kibana_setup_imports_the_saved_objects_with_overwrite(dev_settings, stand_in, tmp_path):
-    result = run_script(setup.render_kibana_setup_script(dev_settings, ELASTIC), stand_in, tmp_path)
+    result = run_script(kibana_script(dev_settings), stand_in, tmp_path, setup.kibana_setup_files(ELASTIC))
     assert result.returncode == 0, result.stderr
-    status, upload = stand_in.requests
+    status, role, upload = stand_in.requests
     assert status.path == "/api/status"
+    assert (role.method, role.path) == ("PUT", f"/api/security/role/{es.OPERATOR_ROLE}")
+    assert role.headers["kbn-xsrf"] == "true" and role.json() == kb.operator_role()
     assert upload.method == "POST" and upload.path == "/api/saved_objects/_import?overwrite=true"
     assert upload.headers["kbn-xsrf"] == "true"
     assert 'filename="christmas-logs.ndjson"' in upload.body.decode()
@@ -194,6 +230,6 @@ def test_kibana_setup_imports_the_saved_objects_with_overwrite(dev_settings, sta
 
 def test_kibana_setup_fails_when_an_object_is_refused(dev_settings, stand_in, tmp_path):
     stand_in.import_success = False
-    result = run_script(setup.render_kibana_setup_script(dev_settings, ELASTIC), stand_in, tmp_path)
+    result = run_script(kibana_script(dev_settings), stand_in, tmp_path, setup.kibana_setup_files(ELASTIC))
     assert result.returncode != 0
     assert "Kibana refused some saved objects" in result.stderr

@@ -6,11 +6,15 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+import yaml
 
-from offline.mocks import PLACEHOLDERS
-from offline.plan import main
+from offline import plan as offline_plan
+from offline.mocks import PLACEHOLDERS, run_program
+from offline.plan import main, plan_config
+from offline.plan import plan as run_plan
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -48,15 +52,64 @@ def test_every_uploaded_file_is_written_at_its_path_in_the_container(plan):
     assert len(written) == len(uploads)
 
 
-def test_the_plan_writes_no_secret(plan):
-    _, out, stdout = plan
-    everything = stdout + "".join(p.read_text() for p in out.rglob("*") if p.is_file())
-    for key, value in PLACEHOLDERS.items():
-        assert value not in everything, key
-    # Generated dev passwords are unknown here; they come out of the mocks as `generated-...`.
-    assert "generated-" not in everything
+def test_the_plan_redacts_by_structure(plan):
+    """Secret files hold a placeholder of the secret's shape: a URL, a DSN's parts, a password."""
+    _, out, _ = plan
+    slack = out / "alertmanager/etc/alertmanager/secrets/slack-api-url"
+    assert slack.read_text() == PLACEHOLDERS["slackWebhookUrl"]
+    assert urlsplit(slack.read_text()).scheme == "https"
+    # The DSN placeholder, split as postgres-exporter reads it.
+    assert (out / "postgres-exporter/run/secrets/postgres-exporter/uri").read_text() == (
+        "postgres:5432/christmas?sslmode=require")
+    # The configuration names the file, never the URL; the password files say what they stand for.
+    assert "api_url_file: /etc/alertmanager/secrets/slack-api-url" in (
+        out / "alertmanager/etc/alertmanager/alertmanager.yml").read_text()
+    for password in ("grafana/run/secrets/grafana/admin-password", "elasticsearch/run/secrets/elasticsearch/"
+                     "elastic-password"):
+        assert (out / password).read_text().startswith("REDACTED-")
     assert "[secret]" in (out / "resources.json").read_text()
-    assert "REDACTED" in (out / "alertmanager/etc/alertmanager/alertmanager.yml").read_text()
+    # resources.json shows each secret file's mode and owner, for review.
+    document = json.loads((out / "resources.json").read_text())
+    uploads = {f for r in document["resources"] for f in r["inputs"].get("uploads", [])}
+    assert "/run/secrets/grafana/admin-password (0400 472:0)" in uploads
+    assert "/etc/prometheus/prometheus.yml" in uploads
+
+
+# Real-looking secrets with awkward characters: none may reach a file of the plan.
+AWKWARD = {
+    "grafanaAdminPassword": 'gr"af\\ana $HOME {{ .x }}',
+    "elasticPassword": "el'as tic`id` CHRISTMAS_SETUP_EOF",
+    "slackWebhookUrl": "https://hooks.slack.com/services/T0AWKWARD/B0AWKWARD/s3cr3t$x",
+    "postgresExporterDsn": "postgresql://exporter:p%40ss%20w%22rd@db:5432/christmas?sslmode=require",
+}
+
+
+def test_no_secret_given_to_the_plan_reaches_a_file(tmp_path):
+    config, secret_keys = plan_config("prod")
+    config.update(AWKWARD)
+    _, written = run_plan("prod", config, secret_keys, tmp_path / "out")
+    everything = "".join(p.read_text() for p in written)
+    for key, value in AWKWARD.items():
+        assert value not in everything, key
+    assert "p@ss w\"rd" not in everything  # nor the DSN's decoded password
+    assert (tmp_path / "out/alertmanager/etc/alertmanager/secrets/slack-api-url").read_text() == (
+        PLACEHOLDERS["slackWebhookUrl"])
+
+
+def test_the_program_the_plan_runs_never_sees_a_secret_value(tmp_path, monkeypatch):
+    seen: list[dict[str, str]] = []
+    real_run = run_program
+
+    def recording_run(stack, config, secret_keys):  # type: ignore[no-untyped-def]
+        seen.append(dict(config))
+        return real_run(stack, config, secret_keys)
+
+    monkeypatch.setattr(offline_plan, "run_program", recording_run)
+    config, secret_keys = plan_config("prod")
+    config.update(AWKWARD)
+    run_plan("prod", config, secret_keys, tmp_path / "out")
+    [given] = seen
+    assert {k: given[k] for k in secret_keys} == {k: PLACEHOLDERS[k] for k in secret_keys}
 
 
 def test_summary_names_each_service_with_image_ports_and_volumes(plan):
@@ -65,8 +118,11 @@ def test_summary_names_each_service_with_image_ports_and_volumes(plan):
     for service in ("prometheus", "alertmanager", "grafana", "kibana", "elasticsearch", "fluent-bit",
                     "node-exporter", "cadvisor", "postgres-exporter"):
         assert f"\n  {service} " in stdout
-    grafana_ports = "0.0.0.0:3000->3000" if stack == "prod" else "127.0.0.1:13000->3000"
-    assert grafana_ports in stdout
+    grafana_ports = "127.0.0.1:3000->3000" if stack == "prod" else "127.0.0.1:13000->3000"
+    assert grafana_ports in stdout  # Grafana on loopback, for `pulumi up`
+    edge_ports = ("0.0.0.0:80->80, 0.0.0.0:443->443" if stack == "prod"
+                  else "127.0.0.1:18080->18080, 127.0.0.1:18443->18443")
+    assert f"ports: {edge_ports};" in stdout
     assert f"christmas-monitoring-{stack}-prometheus-data:/prometheus" in stdout
 
 
@@ -85,3 +141,29 @@ def test_a_settings_mistake_exits_2_with_the_message_and_no_traceback(tmp_path, 
 def test_an_unknown_stack_is_refused(capsys):
     assert main(["staging"]) == 2
     assert "no Pulumi.staging.yaml" in capsys.readouterr().err
+
+
+def checker(*argv: str) -> str:
+    result = subprocess.run(list(argv), capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, f"{' '.join(argv)}\n{result.stdout}{result.stderr}"
+    return result.stdout + result.stderr
+
+
+def test_every_file_of_the_plan_passes_its_consumers_checker(plan, tmp_path):
+    """The plan's files as they are (placeholders and all): amtool, promtool, sh and shellcheck."""
+    _, out, _ = plan
+    for config in out.glob("alertmanager*/etc/alertmanager/alertmanager.yml"):
+        assert "SUCCESS" in checker("amtool", "check-config", str(config))
+    rules = sorted(str(p) for p in (out / "prometheus/etc/prometheus/rules").glob("*.yml"))
+    assert checker("promtool", "check", "rules", *rules).count("SUCCESS") == len(rules)
+    # prometheus.yml names its rule files at their container path: check it with them where the plan wrote them.
+    prometheus = yaml.safe_load((out / "prometheus/etc/prometheus/prometheus.yml").read_text())
+    prometheus["rule_files"] = [str(out / "prometheus/etc/prometheus/rules/*.yml")]
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(prometheus))
+    assert f"SUCCESS: {len(rules)} rule files found" in checker("promtool", "check", "config",
+                                                                str(tmp_path / "prometheus.yml"))
+    scripts = [str(p) for p in out.glob("*-setup/setup/*.sh")]
+    assert len(scripts) == 2
+    for script in scripts:
+        checker("sh", "-n", script)
+    checker("shellcheck", "--shell=sh", "--severity=style", *scripts)

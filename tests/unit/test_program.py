@@ -65,7 +65,9 @@ def test_container_names_carry_project_and_stack(dev_run, prod_run):
         for v in r.of_type("docker:index/volume:Volume"):
             assert unwrap(v.inputs)["name"].startswith(f"christmas-monitoring-{stack}-")
         network = r.of_type("docker:index/network:Network")
-        assert [unwrap(n.inputs)["name"] for n in network] == [f"christmas-monitoring-{stack}"]
+        gossip = [f"christmas-monitoring-{stack}-alertmanager-gossip"] if stack == "prod" else []
+        assert sorted(unwrap(n.inputs)["name"] for n in network) == sorted(
+            [f"christmas-monitoring-{stack}", f"christmas-monitoring-{stack}-targets", *gossip])
 
 
 def test_images_are_pinned_to_exact_tags_and_used_by_id(run):
@@ -120,12 +122,14 @@ def test_dev_publishes_only_on_loopback(dev_run):
     assert {ip for entries in ports.values() for ip, _ in entries} == {"127.0.0.1"}
 
 
-def test_prod_exposes_only_grafana_and_kibana(prod_run):
+def test_prod_exposes_only_the_edge(prod_run):
     ports = published(prod_run)
     outside = {name for name, entries in ports.items() if any(ip != "127.0.0.1" for ip, _ in entries)}
-    assert outside == {"grafana", "kibana"}
-    assert ports["grafana"] == [("0.0.0.0", 3000)] and ports["kibana"] == [("0.0.0.0", 5601)]
-    assert "elasticsearch" not in ports
+    assert outside == {"edge"}
+    assert ports["edge"] == [("0.0.0.0", 80), ("0.0.0.0", 443)]
+    # Grafana only on loopback (the Grafana provider); Kibana and Elasticsearch not at all.
+    assert ports["grafana"] == [("127.0.0.1", 3000)]
+    assert "kibana" not in ports and "elasticsearch" not in ports
 
 
 def test_configuration_reaches_containers_as_uploads_not_repository_binds(run):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pulumi
+import pytest
 
 from components.context import StackContext
-from components.service import Healthcheck, HostMount, Service, ServiceArgs, Upload, VolumeMount
+from components.service import Healthcheck, HostMount, Service, ServiceArgs, Upload, VolumeMount, secret_file
 from offline.mocks import ProgramRun, is_secret, run_under_mocks, unwrap
 from settings.model import PublishedPort, ServiceSettings
 from tests.conftest import stack_settings
@@ -61,16 +62,26 @@ def test_unpublished_service_has_no_port():
     assert "ports" not in inputs
 
 
-def test_secret_upload_is_a_secret_and_plain_upload_is_not():
-    run = declare(args(uploads=[Upload("/etc/a.yml", "plain: 1"), Upload("/etc/b.yml", "token: s3cr3t", secret=True)]))
+def test_secret_upload_is_a_secret_readable_by_its_owner_only_and_plain_upload_is_not():
+    run = declare(args(uploads=[Upload("/etc/a.yml", "plain: 1"),
+                                secret_file("/etc/b.yml", "token: s3cr3t", owner="472:0")]))
     [box] = run.containers()
     # The engine receives the uploads list as a secret (encrypted in state) as soon as one file is.
     assert is_secret(box.inputs["uploads"])
-    files = {u["file"]: u["content"] for u in unwrap(box.inputs["uploads"])}
-    assert files == {"/etc/a.yml": "plain: 1", "/etc/b.yml": "token: s3cr3t"}
+    files = {u["file"]: u for u in unwrap(box.inputs["uploads"])}
+    contents = {path: u["content"] for path, u in files.items()}
+    assert contents == {"/etc/a.yml": "plain: 1", "/etc/b.yml": "token: s3cr3t"}
+    secret = files["/etc/b.yml"]
+    assert (secret["permissions"], secret["owner"], secret["group"]) == ("0400", "472", "0")
+    assert "permissions" not in files["/etc/a.yml"]
 
     plain = declare(args(uploads=[Upload("/etc/a.yml", "plain: 1")]))
     assert not is_secret(plain.containers()[0].inputs["uploads"])
+
+
+def test_a_secret_upload_without_its_reader_is_refused():
+    with pytest.raises(ValueError, match="names the uid"):
+        Upload("/etc/b.yml", "token", secret=True)
 
 
 def test_one_shot_job_is_not_restarted_or_waited_for():

@@ -32,7 +32,10 @@ def test_prod_stack_file_parses_with_its_values(prod_settings):
     assert s.prometheus.retention_time == "30d"
     assert s.alerting.alertmanager_peers == 2
     assert s.services["grafana"].publish is not None
-    assert s.services["grafana"].publish.bind_address == "0.0.0.0"
+    # Only the edge listens beyond loopback in prod; Grafana stays on loopback for `pulumi up`.
+    assert s.services["grafana"].publish.bind_address == "127.0.0.1"
+    assert s.services["kibana"].publish is None
+    assert (s.edge.address, s.edge.http_port, s.edge.https_port, s.edge.tls) == ("0.0.0.0", 80, 443, "acme")
     assert s.services["prometheus"].publish is not None
     assert s.services["prometheus"].publish.bind_address == "127.0.0.1"
     assert s.services["elasticsearch"].publish is None
@@ -58,7 +61,7 @@ def test_dev_needs_no_secret_at_all():
 def test_prod_requires_every_secret_and_names_each():
     config, secret_keys = prod_raw()
     for key in SECRET_KEYS:
-        config.pop(key)
+        config.pop(key, None)
     message = error_for(config, secret_keys)
     for key in SECRET_KEYS:
         if key in OPTIONAL_SECRETS:

@@ -1,0 +1,52 @@
+"""Basic auth for Prometheus and Alertmanager, as the files their containers receive.
+
+The server gets its web configuration (bcrypt hash, render/web_config.py); every client gets
+the password as a file (`password_file`; the healthcheck reads the same file). Both are
+uploaded from secret Outputs; no password reaches a command line, an environment variable or
+the plan in clear.
+"""
+
+from __future__ import annotations
+
+import pulumi
+
+from components.context import StackContext
+from components.service import Healthcheck, Upload
+from render.web_config import bcrypt_hash, render_web_config
+
+# Prometheus and Alertmanager run as `nobody` (USER nobody in both images' Dockerfiles at the
+# pinned tags): their credential files are theirs alone, read-only.
+NOBODY = "65534"
+PRIVATE = "0400"
+
+
+def hash_context(ctx: StackContext, service: str, user: str) -> str:
+    """What salts a hash (render/web_config.py): unique per project, stack, service and user."""
+    s = ctx.settings
+    return f"{s.project}/{s.stack}/{service}/{user}"
+
+
+def password_hash(ctx: StackContext, service: str, user: str, secret_key: str) -> pulumi.Output[str]:
+    context = hash_context(ctx, service, user)
+    hashed: pulumi.Output[str] = ctx.require_secret(secret_key).apply(lambda p: bcrypt_hash(p, context))
+    return pulumi.Output.secret(hashed)
+
+
+def web_config_upload(ctx: StackContext, service: str, user: str, secret_key: str, path: str) -> Upload:
+    text = password_hash(ctx, service, user, secret_key).apply(lambda h: render_web_config({user: h}))
+    return Upload(path, text, secret=True, owner=NOBODY, mode=PRIVATE)
+
+
+def password_upload(ctx: StackContext, secret_key: str, path: str) -> Upload:
+    return Upload(path, ctx.require_secret(secret_key), secret=True, owner=NOBODY, mode=PRIVATE)
+
+
+def authenticated_healthcheck(port: int, path: str, user: str, password_file: str) -> Healthcheck:
+    """busybox wget with a basic-auth header built inside the container from the password file.
+
+    The shell expands `$(cat ...)` in the container: `docker inspect` shows the command only, and
+    no file holds a value derived from the password (the offline plan redacts the file itself).
+    `base64 -w 0`: one line, whatever the password's length.
+    """
+    header = f"Authorization: Basic $(printf '%s:%s' '{user}' \"$(cat {password_file})\" | base64 -w 0)"
+    return Healthcheck(test=["CMD-SHELL", f'wget -q --spider --header "{header}" http://localhost:{port}{path}'])

@@ -1,0 +1,228 @@
+"""The edge's Caddyfile: HTTPS for Grafana, Kibana (and, on request, Prometheus and Alertmanager).
+
+Why a Caddyfile and not Caddy's JSON: it is what operators read in review and what Caddy's
+documentation shows; the Caddyfile adapter sets up what JSON would spell out by hand (the
+HTTP->HTTPS redirect listener, the ACME issuers with their fallback, certificate automation);
+and it is short enough to diff. Its weakness, a grammar with quoting, `{$ENV}` substitution
+on the raw text and `{placeholders}`, is closed here: the file is built as data (blocks of
+tokens) and serialised once, and every token must be a plain word (`_PLAIN`); anything else is
+refused, never escaped. Settings validation rejects such values earlier with a fix; the tests
+run `caddy adapt`/`caddy validate` on the output, hostile values included.
+
+Versions: the image runs Caddy 2.11 (settings/images), Debian's checker is 2.6.2, so only syntax
+both read: `basicauth` (2.11 keeps it as the deprecated name of `basic_auth`, which 2.6 lacks)
+with a base64-encoded bcrypt hash (2.6 requires base64; 2.11 still decodes it:
+modules/caddyhttp/caddyauth/basicauth.go at v2.11.2).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal, cast
+
+from render.prometheus import ALERTMANAGER_USER, PROMETHEUS_USER
+from settings.grammar import dns_name, edge_host
+from settings.model import CONTAINER_PORTS, StackSettings
+
+TlsMode = Literal["acme", "internal", "files"]
+TLS_MODES: tuple[str, ...] = ("acme", "internal", "files")
+
+CONFIG_PATH = "/etc/caddy/Caddyfile"
+# Where a given certificate and key are uploaded (tls: files).
+TLS_DIR = "/etc/caddy/tls"
+# The healthcheck's listener: plain HTTP on the container's loopback only, never published.
+HEALTH_PORT = 8081
+HEALTH_PATH = "/healthz"
+
+# HSTS for a year; the other headers keep browsers from sniffing types, framing the UIs from
+# other sites, and leaking paths in Referer. Grafana and Kibana set their own CSP.
+SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
+    ("Strict-Transport-Security", "max-age=31536000; includeSubDomains"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "SAMEORIGIN"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+)
+
+# Every token the renderer writes unquoted: no whitespace, quote, brace, `#` or backslash, so
+# no token can open a block, start a comment, or expand `{$ENV}`/`{placeholder}`.
+_PLAIN = re.compile(r"[A-Za-z0-9._:/@+=*-]+")
+
+
+def is_site_host(host: str) -> bool:
+    """A host name Caddy serves as a site address and can get a certificate for (settings' grammar)."""
+    return dns_name(host) is None
+
+
+@dataclass(frozen=True)
+class BasicAuth:
+    user: str
+    bcrypt_hash: str
+
+
+@dataclass(frozen=True)
+class Site:
+    """One public hostname, proxied to one upstream on the stack network."""
+
+    host: str
+    upstream: str
+    basic_auth: BasicAuth | None = None
+
+
+@dataclass(frozen=True)
+class CaddyConfig:
+    sites: Sequence[Site]
+    tls: TlsMode
+    http_port: int = 80
+    https_port: int = 443
+    acme_email: str = ""
+    # Another ACME directory (e.g. Let's Encrypt staging); empty = Caddy's defaults.
+    acme_ca: str = ""
+    tls_dir: str = TLS_DIR
+    health_port: int = HEALTH_PORT
+    # Listen on this address only (the integration test: loopback); empty = every interface.
+    bind: str = ""
+
+
+# A block is a list of lines; a line is tokens, or (tokens, nested block).
+Line = tuple[str, ...] | tuple[tuple[str, ...], "Block"]
+Block = list[Line]
+
+
+def nested(head: tuple[str, ...], *lines: Line) -> Line:
+    """`head {` lines `}`."""
+    return (head, list(lines))
+
+
+def token(value: str) -> str:
+    if not _PLAIN.fullmatch(value):
+        raise ValueError(f"{value!r} cannot be written into the Caddyfile as a plain token")
+    return value
+
+
+def quoted(value: str) -> str:
+    """A header value with spaces: double quotes, and nothing inside that Caddy would interpret."""
+    if not re.fullmatch(r"[A-Za-z0-9._:/@+=;, -]+", value):
+        raise ValueError(f"{value!r} cannot be written into the Caddyfile as a quoted token")
+    return f'"{value}"'
+
+
+def _global_options(config: CaddyConfig) -> Block:
+    options: Block = [
+        # No admin API: the configuration only changes by replacing the container.
+        ("admin", "off"),
+        ("http_port", str(config.http_port)),
+        # No `https_port`: Caddy treats it as internal and leaves it out of the HTTP->HTTPS redirect
+        # (modules/caddyhttp/autohttps.go makeRedirRoute, v2.6.2 and v2.11.2); a non-standard HTTPS
+        # port is written into each site address instead (`_site_address`), so redirects carry it.
+        *([("default_bind", token(config.bind))] if config.bind else []),
+        # HTTP/1.1 and HTTP/2 only: the firewall opens TCP 80/443, no UDP for HTTP/3.
+        nested(("servers",), ("protocols", "h1", "h2")),
+    ]
+    if config.tls == "acme":
+        if config.acme_email:
+            options.append(("email", token(config.acme_email)))
+        if config.acme_ca:
+            options.append(("acme_ca", token(config.acme_ca)))
+    if config.tls == "internal":
+        # The internal CA's root stays in Caddy's storage; nothing is installed into a trust store.
+        options.append(("skip_install_trust",))
+    return options
+
+
+def _tls_line(config: CaddyConfig) -> list[Line]:
+    if config.tls == "internal":
+        return [("tls", "internal")]
+    if config.tls == "files":
+        return [("tls", token(f"{config.tls_dir}/cert.pem"), token(f"{config.tls_dir}/key.pem"))]
+    return []  # ACME: Caddy's automatic HTTPS with the global email / CA
+
+
+def _site_block(site: Site, config: CaddyConfig) -> Block:
+    # Set at once, not deferred: a deferred header is lost on an error answer (basicauth's 401
+    # goes through Caddy's error path), and every answer must carry HSTS.
+    headers: Block = [(name, quoted(value)) for name, value in SECURITY_HEADERS]
+    block: Block = [*_tls_line(config), (("header",), headers)]
+    if site.basic_auth is not None:
+        encoded = base64.b64encode(site.basic_auth.bcrypt_hash.encode()).decode()
+        block.append(nested(("basicauth",), (token(site.basic_auth.user), token(encoded))))
+    # The proxy adds the upstream's headers to ours: drop the upstream's copies of the same names
+    # (Grafana sends X-Frame-Options: deny), so each header has exactly one value.
+    block.append(nested(("reverse_proxy", token(site.upstream)),
+                        *(("header_down", f"-{name}") for name, _ in SECURITY_HEADERS)))
+    return block
+
+
+def _site_address(site: Site, config: CaddyConfig) -> str:
+    return site.host if config.https_port == 443 else f"{site.host}:{config.https_port}"
+
+
+def _health_block() -> Block:
+    return [("bind", "127.0.0.1"), ("respond", HEALTH_PATH, "200")]
+
+
+def caddyfile_blocks(config: CaddyConfig) -> Block:
+    if config.tls not in TLS_MODES:
+        raise ValueError(f"tls must be one of {', '.join(TLS_MODES)}")
+    hosts = [site.host for site in config.sites]
+    if len(set(hosts)) != len(hosts):
+        raise ValueError(f"two sites share a host name: {hosts}")
+    blocks: Block = [((), _global_options(config))]
+    for site in config.sites:
+        if not is_site_host(site.host):
+            raise ValueError(f"{site.host!r} is not a host name Caddy can serve")
+        blocks.append(((token(_site_address(site, config)),), _site_block(site, config)))
+    blocks.append(((f"http://:{config.health_port}",), _health_block()))
+    return blocks
+
+
+def _render(block: Block, depth: int) -> list[str]:
+    indent = "\t" * depth
+    lines: list[str] = []
+    for line in block:
+        if len(line) == 2 and isinstance(line[1], list):
+            head, inner = line
+            assert isinstance(head, tuple)
+            lines.append(indent + " ".join([*head, "{"]))
+            lines += _render(inner, depth + 1)
+            lines.append(indent + "}")
+        else:
+            lines.append(indent + " ".join(str(t) for t in line))
+    return lines
+
+
+def public_sites(s: StackSettings) -> list[tuple[str, str, str | None]]:
+    """(host, upstream, basic-auth user or None) for each service the stack's edge serves."""
+    sites: list[tuple[str, str, str | None]] = [
+        (edge_host(s.grafana.root_url), f"grafana:{CONTAINER_PORTS['grafana']}", None),
+        (edge_host(s.logging.kibana_public_base_url), f"kibana:{CONTAINER_PORTS['kibana']}", None),
+    ]
+    if s.edge.prometheus_url:
+        sites.append((edge_host(s.edge.prometheus_url), f"prometheus:{CONTAINER_PORTS['prometheus']}",
+                      PROMETHEUS_USER))
+    if s.edge.alertmanager_url:
+        sites.append((edge_host(s.edge.alertmanager_url), f"alertmanager:{CONTAINER_PORTS['alertmanager']}",
+                      ALERTMANAGER_USER))
+    return sites
+
+
+def basic_auth_users(s: StackSettings) -> list[str]:
+    """The users whose bcrypt hash the Caddyfile needs (the caller hashes their passwords)."""
+    return [user for _, _, user in public_sites(s) if user is not None]
+
+
+def edge_config(s: StackSettings, hashes: Mapping[str, str]) -> CaddyConfig:
+    """The stack's edge; `hashes`: user -> bcrypt hash for each of `basic_auth_users(s)`."""
+    e = s.edge
+    return CaddyConfig(
+        sites=[Site(host, upstream, BasicAuth(user, hashes[user]) if user else None)
+               for host, upstream, user in public_sites(s)],
+        tls=cast(TlsMode, e.tls),  # settings accept only acme | internal | files
+        http_port=e.http_port, https_port=e.https_port, acme_email=e.acme_email, acme_ca=e.acme_ca)
+
+
+def render_caddyfile(config: CaddyConfig) -> str:
+    return "# Generated by christmas-monitoring (render/caddy.py).\n" + "\n".join(
+        _render(caddyfile_blocks(config), 0)) + "\n"

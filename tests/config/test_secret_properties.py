@@ -1,0 +1,245 @@
+"""Property: any secret (and string setting) the program accepts gives files their real checkers accept,
+reaches its consumer exactly, and appears nowhere else: not in build/, not in a non-secret input.
+
+Hypothesis draws the secrets from the whole printable range (letters of every script, quotes, `$`,
+backslashes, `{{`, here-document markers...) and a few string settings that land in rendered
+files (Slack channel, e-mail addresses, Grafana's URL) from their grammar; `parse_settings`
+decides what the program accepts, and only accepted values are used (the others are the bad-input
+corpus's business). Each example runs the real program under mocks twice: with the values (what
+the containers receive) and through the offline plan (what build/ holds).
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Any
+from urllib.parse import quote, unquote
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from offline.mocks import ProgramRun, plain_strings, run_program, unwrap
+from offline.plan import plan, plan_config
+from render import alertmanager as am
+from render import elastic_setup as setup
+from render import elasticsearch as es
+from render import fluent_bit as fb
+from render import grafana as gf
+from render import kibana as kb
+from render import postgres_exporter as pg
+from settings.model import SettingsError, parse_settings
+
+# Printable: every Unicode character but controls, surrogates, private use, unassigned, line/paragraph separators.
+PRINTABLE = st.characters(exclude_categories=("Cc", "Cs", "Co", "Cn", "Zl", "Zp"))
+PASSWORD_KEYS = ("grafanaAdminPassword", "elasticPassword", "kibanaSystemPassword", "elasticReaderPassword",
+                 "elasticWriterPassword", "smtpPassword", "kibanaOperatorPassword")
+# bcrypt reads at most 72 bytes: 18 characters of at most 4 bytes each always fit.
+BASIC_AUTH_KEYS = ("prometheusPassword", "alertmanagerPassword")
+# Each example runs the program twice (~0.4 s each) and eight checkers: 15 examples take ~15 s on 2 cores.
+EXAMPLES = 15
+URL_PATH = st.text("ABCXYZabcxyz0189-._~", min_size=1, max_size=30)
+
+
+@st.composite
+def stack_values(draw: st.DrawFn) -> dict[str, str]:
+    values = {key: draw(st.text(PRINTABLE, min_size=12, max_size=40)) for key in PASSWORD_KEYS}
+    values.update({key: draw(st.text(PRINTABLE, min_size=16, max_size=18)) for key in BASIC_AUTH_KEYS})
+    values["kibanaEncryptionKey"] = draw(st.text(PRINTABLE, min_size=32, max_size=48))
+    db_password = draw(st.text(PRINTABLE, min_size=8, max_size=30))
+    values["postgresExporterDsn"] = (f"postgresql://exporter:{quote(db_password, safe='')}@db:5432/christmas"
+                                     "?sslmode=require")
+    values["slackWebhookUrl"] = f"https://hooks.slack.com/services/{draw(URL_PATH)}/{draw(URL_PATH)}"
+    values["heartbeatUrl"] = f"https://hc-ping.com/{draw(URL_PATH)}"
+    values["slackChannel"] = draw(st.from_regex(r"#[a-z0-9_-][a-z0-9._-]{0,20}", fullmatch=True))
+    values["emailTo"] = draw(st.from_regex(r"[A-Za-z0-9_%+-]{1,12}(\.[A-Za-z0-9_%+-]{1,8})?@example\.com",
+                                           fullmatch=True))
+    # The edge serves Grafana on its own host name (no path): draw the name.
+    label = draw(st.from_regex(r"[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?", fullmatch=True))
+    values["rootUrl"] = f"https://{label}.example.com"
+    return values
+
+
+SECRETS = (*PASSWORD_KEYS, *BASIC_AUTH_KEYS, "kibanaEncryptionKey", "postgresExporterDsn", "slackWebhookUrl",
+           "heartbeatUrl")
+
+
+def prod_config(values: dict[str, str]) -> tuple[dict[str, str], set[str]]:
+    config, secret_keys = plan_config("prod")
+    config.update({k: values[k] for k in SECRETS})
+    secret_keys |= set(SECRETS)
+    alerting = json.loads(config["alerting"])
+    alerting.update(slackChannel=values["slackChannel"], emailTo=[values["emailTo"]])
+    config["alerting"] = json.dumps(alerting)
+    grafana = json.loads(config.get("grafana", "{}"))
+    grafana["rootUrl"] = values["rootUrl"]
+    config["grafana"] = json.dumps(grafana)
+    return config, secret_keys
+
+
+def accepted(config: dict[str, str], secret_keys: set[str]) -> bool:
+    try:
+        parse_settings("christmas-monitoring", "prod", config, frozenset(secret_keys))
+    except SettingsError:
+        return False
+    return True
+
+
+def tool(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(list(argv), capture_output=True, text=True, timeout=60, check=False)
+
+
+def assert_passes(*argv: str) -> None:
+    result = tool(*argv)
+    assert result.returncode == 0, f"{' '.join(argv)}\n{result.stdout}{result.stderr}"
+
+
+def write_uploads(run: ProgramRun, out: Path) -> dict[str, Path]:
+    """Every uploaded file as its container receives it, at <container name>/<path>."""
+    written: dict[str, Path] = {}
+    for container in run.containers():
+        name = unwrap(container.inputs)["name"].removeprefix("christmas-monitoring-prod-")
+        for upload in unwrap(container.inputs).get("uploads") or []:
+            path = out / name / upload["file"].lstrip("/")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(upload["content"])
+            written[f"{name}:{upload['file']}"] = path
+    return written
+
+
+def check_files(root: Path, files: dict[str, Path]) -> None:
+    """The consumers' own checkers on the rendered files."""
+    assert_passes("amtool", "check-config", str(files[f"alertmanager:{am.CONFIG_PATH}"]))
+    assert_passes("promtool", "check", "config", str(root / "prometheus/etc/prometheus/prometheus.yml"))
+    assert_passes("promtool", "check", "rules", *map(str, sorted((root / "prometheus/etc/prometheus/rules")
+                                                                 .glob("*.yml"))))
+    scripts = [str(files[f"elastic-setup:{setup.ELASTIC_SCRIPT_PATH}"]),
+               str(files[f"kibana-setup:{setup.KIBANA_SCRIPT_PATH}"])]
+    for script in scripts:
+        assert_passes("sh", "-n", script)
+    assert_passes("shellcheck", "--shell=sh", "--severity=style", *scripts)
+
+
+# Alertmanager fields that are Go templates (config/notifiers.go: rendered with tmpl.ExecuteTextString).
+SLACK_TEMPLATED = ("channel", "title", "title_link", "text", "color")
+SEPARATOR = "\n----8<----\n"
+
+
+def check_templates(alertmanager_yml: Path, values: dict[str, str]) -> None:
+    """Every templated field renders with Alertmanager's own template engine, settings kept literal."""
+    config = yaml.safe_load(alertmanager_yml.read_text())
+    fields: list[str] = []
+    for receiver in config["receivers"]:
+        for slack in receiver.get("slack_configs", []):
+            fields += [slack[k] for k in SLACK_TEMPLATED if k in slack]
+        for email in receiver.get("email_configs", []):
+            fields += [email["to"], *email.get("headers", {}).values()]
+    result = tool("amtool", "template", "render", "--template.glob=/dev/null",
+                  f"--template.text={SEPARATOR.join(fields)}")
+    assert result.returncode == 0, result.stdout + result.stderr
+    for key in ("slackChannel", "rootUrl", "emailTo"):
+        assert values[key] in result.stdout, key
+
+
+@pytest.fixture(scope="module")
+def basic_auth() -> Iterator[tuple[str, list[str]]]:
+    """A loopback server recording the credentials curl sends (to read back a curl config file)."""
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            auth = self.headers.get("Authorization", "").removeprefix("Basic ")
+            seen.append(base64.b64decode(auth).decode())
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/", seen
+    server.shutdown()
+    server.server_close()
+
+
+def check_delivery(values: dict[str, str], files: dict[str, Path], basic_auth: tuple[str, list[str]]) -> None:
+    """Each consumer gets exactly the value that was set (read back the way it reads it)."""
+    def text(key: str) -> str:
+        return files[key].read_text()
+
+    assert text(f"grafana:{gf.ADMIN_PASSWORD_FILE}") == values["grafanaAdminPassword"]
+    assert text(f"grafana:{gf.SMTP_PASSWORD_FILE}") == values["smtpPassword"]
+    assert text(f"elasticsearch:{es.PASSWORD_FILE}") == values["elasticPassword"]
+    kibana = yaml.safe_load(text(f"kibana:{kb.CONFIG_PATH}"))
+    assert kibana["elasticsearch.password"] == values["kibanaSystemPassword"]
+    assert kibana["xpack.security.encryptionKey"] == values["kibanaEncryptionKey"]
+    assert text(f"fluent-bit:{fb.PASSWORD_INCLUDE}") == f"@SET ES_WRITER_PASSWORD={values['elasticWriterPassword']}\n"
+    body = f"elastic-setup:{setup.SECRETS_DIR}/{setup.USER_BODIES[1]}"
+    assert json.loads(text(body))["password"] == values["elasticReaderPassword"]
+    assert text(f"alertmanager:{am.SECRETS_DIR}/{am.SLACK_API_URL_FILE}") == values["slackWebhookUrl"]
+    assert text(f"alertmanager:{am.SECRETS_DIR}/{am.SMTP_PASSWORD_FILE}") == values["smtpPassword"]
+    user, password, uri = (text(f"postgres-exporter:{p}") for p in (pg.USER_FILE, pg.PASS_FILE, pg.URI_FILE))
+    assert (user, uri) == ("exporter", "db:5432/christmas?sslmode=require")
+    assert quote(password, safe="") in values["postgresExporterDsn"]
+    # curl itself reads the setup job's config file and sends the superuser's credentials.
+    url, seen = basic_auth
+    assert_passes("curl", "-sS", "-o", "/dev/null", "-K", str(files[f"elastic-setup:{setup.SECRETS_DIR}/"
+                                                                    f"{setup.CURLRC}"]), url)
+    assert seen[-1] == f"elastic:{values['elasticPassword']}"
+
+
+@functools.cache
+def stack_file_plan_text() -> str:
+    """Everything the plan of the prod stack file publishes (its files and plain inputs)."""
+    config, secret_keys = plan_config("prod")
+    with TemporaryDirectory() as tmp:
+        run, written = plan("prod", config, secret_keys, Path(tmp))
+        return public_text(run, written)
+
+
+def public_text(run: ProgramRun, written: list[Path]) -> str:
+    return "\n".join([*(p.read_text() for p in written),
+                      *(t for r in run.resources for t in plain_strings(r.inputs))])
+
+
+def secret_values(values: dict[str, str]) -> list[str]:
+    db_password = values["postgresExporterDsn"].split(":", 2)[2].split("@", 1)[0]
+    return [*(values[k] for k in SECRETS), unquote(db_password)]
+
+
+@settings(max_examples=EXAMPLES, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(values=stack_values())
+def test_any_accepted_secret_renders_checked_files_and_appears_only_where_it_is_delivered(
+        values: dict[str, str], basic_auth: tuple[str, list[str]]) -> None:
+    config, secret_keys = prod_config(values)
+    assume(accepted(config, secret_keys))
+    secrets = secret_values(values)
+    assume(not any(s in stack_file_plan_text() for s in secrets))  # cheap first cut of the check below
+    with TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        placeholder_run, written = plan("prod", config, secret_keys, root / "build")
+        public = public_text(placeholder_run, written)
+        # A value that the stack publishes anyway (a word of a dashboard, "000000000000") cannot be
+        # told apart from it; Hypothesis draws such strings from the code on purpose.
+        assume(not any(s in public for s in secrets))
+        assert_passes("amtool", "check-config", str(root / "build/alertmanager" / am.CONFIG_PATH.lstrip("/")))
+        run = run_program("prod", config, secret_keys)
+        files = write_uploads(run, root / "containers")
+        check_files(root / "containers", files)
+        check_templates(files[f"alertmanager:{am.CONFIG_PATH}"], values)
+        check_delivery(values, files, basic_auth)
+        for resource in run.resources:
+            for text in plain_strings(resource.inputs):
+                assert not any(s in text for s in secrets), f"{resource.type} {resource.name}"

@@ -1,0 +1,139 @@
+"""The edge, basic auth and the networks by purpose, as the whole program declares them (mocks)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import bcrypt
+import pytest
+import yaml
+
+from offline.mocks import PLACEHOLDERS as P
+from offline.mocks import DeclaredResource, ProgramRun, is_secret, plain_strings, run_program, unwrap
+from render.caddy import CONFIG_PATH as CADDYFILE
+from render.web_config import ALERTMANAGER_WEB_CONFIG, PROMETHEUS_WEB_CONFIG
+from tests.conftest import stack_config
+from tests.unit.test_program import service
+
+NETWORK = "docker:index/network:Network"
+
+
+@pytest.fixture(params=["dev", "prod"])
+def run(request, dev_run, prod_run):
+    return dev_run if request.param == "dev" else prod_run
+
+
+def container(run: ProgramRun, name: str) -> DeclaredResource:
+    [found] = [c for c in run.containers() if service(c) == name]
+    return found
+
+
+def uploads(c: DeclaredResource) -> dict[str, Any]:
+    """path -> content as declared (secret wrappers kept, to check which are secret)."""
+    raw = c.inputs["uploads"]
+    items = raw["value"] if is_secret(raw) else raw
+    return {unwrap(u)["file"]: u["content"] for u in items}
+
+
+def networks(run: ProgramRun, c: DeclaredResource) -> set[str]:
+    return {n["name"] for n in unwrap(c.inputs)["networksAdvanced"]}
+
+
+def test_the_edge_runs_caddy_with_only_net_bind_service_and_its_storage_on_a_volume(run):
+    edge = unwrap(container(run, "edge").inputs)
+    assert edge["command"] == ["caddy", "run", "--config", CADDYFILE, "--adapter", "caddyfile"]
+    assert edge["capabilities"] == {"drops": ["ALL"], "adds": ["NET_BIND_SERVICE"]}
+    assert [v["containerPath"] for v in edge["volumes"]] == ["/data"]
+    assert edge["securityOpts"] == ["no-new-privileges:true"]
+
+
+def test_the_edges_certificates_are_protected_in_prod(prod_run, dev_run):
+    assert prod_run.named("edge-data").protect and prod_run.named("edge-data").retain_on_delete
+    assert not dev_run.named("edge-data").protect
+
+
+@pytest.mark.parametrize("server", ["prometheus", "alertmanager"])
+def test_prometheus_and_alertmanager_run_with_a_secret_web_config_holding_the_passwords_hash(prod_run, server):
+    c = container(prod_run, server)
+    path = PROMETHEUS_WEB_CONFIG if server == "prometheus" else ALERTMANAGER_WEB_CONFIG
+    assert f"--web.config.file={path}" in unwrap(c.inputs)["command"]
+    content = uploads(c)[path]
+    assert is_secret(content) or is_secret(c.inputs["uploads"])
+    users = yaml.safe_load(unwrap(content))["basic_auth_users"]
+    assert list(users) == [server]
+    assert bcrypt.checkpw(P[f"{server}Password"].encode(), users[server].encode())
+
+
+def test_every_file_with_a_password_is_uploaded_secret_and_no_password_is_in_plain_text(prod_run):
+    passwords = [P["prometheusPassword"], P["alertmanagerPassword"], P["kibanaOperatorPassword"]]
+    for r in prod_run.resources:
+        assert not [s for s in plain_strings(r.inputs) if any(p in s for p in passwords)], r.name
+
+
+def test_the_web_config_is_the_same_on_every_run():
+    # `pulumi preview` shows no diff (and no container replacement) when nothing changed.
+    config, secret_keys = stack_config("prod")
+    first, second = (uploads(container(run_program("prod", config, secret_keys), "prometheus"))
+                     for _ in range(2))
+    assert unwrap(first[PROMETHEUS_WEB_CONFIG]) == unwrap(second[PROMETHEUS_WEB_CONFIG])
+
+
+def test_credential_files_belong_to_the_services_user_and_only_it_reads_them(prod_run):
+    for name in ("prometheus", "alertmanager"):
+        files = {u["file"]: u for u in unwrap(container(prod_run, name).inputs)["uploads"]}
+        private = {path for path, u in files.items() if "/secrets/" in path or path.endswith("/web.yml")}
+        # Prometheus: web config, its password, Alertmanager's; Alertmanager: web config, its password,
+        # and the Slack webhook and SMTP password it reads from files.
+        assert len(private) == (3 if name == "prometheus" else 4)
+        assert {(files[p].get("owner"), files[p].get("permissions")) for p in private} == {("65534", "0400")}
+
+
+def test_the_healthchecks_read_the_password_from_an_uploaded_secret_file(prod_run):
+    for name in ("prometheus", "alertmanager"):
+        c = container(prod_run, name)
+        [kind, command] = unwrap(c.inputs)["healthcheck"]["tests"]
+        assert kind == "CMD-SHELL" and "base64 -w 0" in command
+        assert P[f"{name}Password"] not in command
+        password_file = command.split('"$(cat ')[1].split(")")[0]
+        assert unwrap(uploads(c)[password_file]) == P[f"{name}Password"]
+        assert is_secret(uploads(c)[password_file]) or is_secret(c.inputs["uploads"])
+
+
+def test_only_prometheus_and_postgres_exporter_join_the_targets_network(run):
+    targets = [unwrap(n.inputs)["name"] for n in run.of_type(NETWORK) if unwrap(n.inputs)["name"].endswith("-targets")]
+    [name] = targets
+    assert {service(c) for c in run.containers() if name in networks(run, c)} == {"prometheus", "postgres-exporter"}
+
+
+def test_alertmanager_gossip_binds_each_peers_address_on_its_own_network(prod_run):
+    [gossip] = [unwrap(n.inputs) for n in prod_run.of_type(NETWORK) if "gossip" in unwrap(n.inputs)["name"]]
+    assert gossip["internal"] is True and gossip["ipamConfigs"] == [{"subnet": "172.30.94.0/28"}]
+    peers = [unwrap(container(prod_run, name).inputs) for name in ("alertmanager", "alertmanager-1")]
+    addresses = [next(n["ipv4Address"] for n in p["networksAdvanced"] if n["name"] == gossip["name"]) for p in peers]
+    assert addresses == ["172.30.94.2", "172.30.94.3"]
+    for peer, own, other in ((peers[0], addresses[0], addresses[1]), (peers[1], addresses[1], addresses[0])):
+        assert f"--cluster.listen-address={own}:9094" in peer["command"]
+        assert f"--cluster.peer={other}:9094" in peer["command"]
+    # Nothing else is on the gossip network.
+    members = {service(c) for c in prod_run.containers() if gossip["name"] in networks(prod_run, c)}
+    assert members == {"alertmanager", "alertmanager-1"}
+
+
+def test_grafana_datasources_send_basic_auth_to_prometheus_and_alertmanager(prod_run):
+    for uid, user in (("prometheus", "prometheus"), ("alertmanager", "alertmanager")):
+        ds = prod_run.named(f"datasource-{uid}")
+        assert unwrap(ds.inputs)["basicAuthEnabled"] is True and unwrap(ds.inputs)["basicAuthUsername"] == user
+        assert is_secret(ds.inputs["secureJsonDataEncoded"])
+        assert json.loads(unwrap(ds.inputs["secureJsonDataEncoded"])) == {"basicAuthPassword": P[f"{user}Password"]}
+
+
+def test_prometheus_sends_its_credentials_from_files(prod_run):
+    c = container(prod_run, "prometheus")
+    config = yaml.safe_load(unwrap(uploads(c)["/etc/prometheus/prometheus.yml"]))
+    [am] = config["alerting"]["alertmanagers"]
+    files = uploads(c)
+    assert unwrap(files[am["basic_auth"]["password_file"]]) == P["alertmanagerPassword"]
+    jobs = {j["job_name"]: j for j in config["scrape_configs"]}
+    assert unwrap(files[jobs["prometheus"]["basic_auth"]["password_file"]]) == P["prometheusPassword"]
+    assert jobs["alertmanager"]["basic_auth"] == am["basic_auth"]

@@ -12,9 +12,12 @@ from collections.abc import Sequence
 import pulumi
 
 from components.context import StackContext
-from components.service import TYPE_PREFIX, Healthcheck, Service, Upload, VolumeMount
+from components.service import TYPE_PREFIX, Healthcheck, Service, Upload, VolumeMount, secret_file
 from render import backups as bk
 from render import elasticsearch as es
+
+# nobody (Prometheus' user, who owns its snapshots) in group root (Grafana's files are 472:0).
+USER = "65534:0"
 
 
 def elasticsearch_snapshot_volume(ctx: StackContext, parent: pulumi.Resource) -> tuple[VolumeMount, Service]:
@@ -49,15 +52,16 @@ class Backups(pulumi.ComponentResource):
         self.scheduler = Service("backups", ctx.service_args(
             "backups", settings_of="elastic-setup", container_port=None,
             command=["sh", bk.SCRIPT_PATH],
-            uploads=[Upload(bk.SCRIPT_PATH, bk.render_backup_script())],
+            uploads=[Upload(bk.SCRIPT_PATH, bk.render_backup_script()),
+                     secret_file(bk.PROMETHEUS_CURLRC,
+                                 ctx.require_secret("prometheusPassword").apply(bk.prometheus_curlrc), USER)],
             volumes=[
                 VolumeMount(volume.name, bk.BACKUP_DIR),
                 # Read-write: the snapshot Prometheus writes there is removed once archived.
                 VolumeMount(f"{s.name('prometheus')}-data", bk.TSDB_MOUNT),
                 VolumeMount(f"{s.name('grafana')}-data", bk.GRAFANA_MOUNT, read_only=True),
             ],
-            # nobody (Prometheus' user, who owns its snapshots) in group root (Grafana's files are 472:0).
-            user="65534:0",
+            user=USER,
             # `pulumi up` waits for the first probe (after `interval`): healthy at once while the first run goes.
             healthcheck=Healthcheck(test=bk.healthcheck_command(), interval="30s", timeout="10s", retries=3,
                                     start_period="1m"),

@@ -14,7 +14,7 @@ FAILURE_WINDOW = "15m"
 
 
 def prometheus_api(t: Target, path: str) -> Any:
-    answer = get_json(f"{t.endpoints.prometheus}{path}")
+    answer = get_json(f"{t.endpoints.prometheus}{path}", auth=t.prometheus_auth())
     if answer.get("status") != "success":
         raise RuntimeError(f"Prometheus {path}: {answer.get('error')}")
     return answer["data"]
@@ -56,14 +56,14 @@ def check_prometheus_reload(t: Target) -> list[Result]:
 
 def check_alertmanager_cluster(t: Target) -> list[Result]:
     expected = t.settings.alerting.alertmanager_peers
-    status = get_json(f"{t.endpoints.alertmanager}/api/v2/status")
+    status = get_json(f"{t.endpoints.alertmanager}/api/v2/status", auth=t.alertmanager_auth())
     cluster = status.get("cluster") or {}
     peers = cluster.get("peers") or []
     # A single peer runs without gossip (--cluster.listen-address=): Alertmanager reports the cluster disabled.
     size = len(peers) if expected > 1 else 1
     # "settling": the peers are still exchanging state (the first minute after a start); the count is the signal.
     ok = size == expected and (expected == 1 or cluster.get("status") in ("ready", "settling"))
-    sent = get_json(f"{t.endpoints.prometheus}/api/v1/alertmanagers")["data"]["activeAlertmanagers"]
+    sent = prometheus_api(t, "/api/v1/alertmanagers")["activeAlertmanagers"]
     ok = ok and len(sent) == expected
     return [verdict("Alertmanager cluster", ok,
                     f"{size} of {expected} peers in the cluster ({cluster.get('status', 'disabled')}); "

@@ -23,6 +23,8 @@ import yaml
 from doctor.docker_api import Container, DockerClient
 from doctor.web import BasicAuth, get_json
 from offline.plan import plan_config
+from render import elasticsearch as es
+from render.prometheus import ALERTMANAGER_USER, PROMETHEUS_USER
 from settings.model import PROJECT, StackSettings, parse_settings
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -110,9 +112,17 @@ class Target:
         password = self.credentials.get("grafanaAdminPassword")
         return BasicAuth(self.settings.grafana.admin_user, password) if password else None
 
+    def prometheus_auth(self) -> BasicAuth | None:
+        password = self.credentials.get("prometheusPassword")
+        return BasicAuth(PROMETHEUS_USER, password) if password else None
+
+    def alertmanager_auth(self) -> BasicAuth | None:
+        password = self.credentials.get("alertmanagerPassword")
+        return BasicAuth(ALERTMANAGER_USER, password) if password else None
+
     def elastic(self, path: str) -> Any:
         """GET an Elasticsearch API as `elastic`: over the published port, else with curl in its container,
-        where the password comes from the container's own ELASTIC_PASSWORD (it never leaves the host)."""
+        which reads the credentials from the container's own curl config file (they never leave the host)."""
         if self.endpoints.elasticsearch is not None:
             password = self.credentials.get("elasticPassword")
             auth = BasicAuth("elastic", password) if password else None
@@ -120,9 +130,9 @@ class Target:
         container = self.container("elasticsearch")
         if container is None:
             raise RuntimeError("no Elasticsearch container")
-        # The path is a positional argument of sh, never part of the script: no quoting issue.
-        script = 'curl -fsS --max-time 10 -u "elastic:$ELASTIC_PASSWORD" "http://localhost:9200$1"'
-        result = self.docker.exec(container.id, ["sh", "-c", script, "sh", path])
+        # curl reads the superuser's credentials from the healthcheck's config file in the container.
+        result = self.docker.exec(container.id, ["curl", "-K", es.HEALTHCHECK_CURLRC, "-fsS", "--max-time", "10",
+                                                 f"http://localhost:{es.PORT}{path}"])
         if result.exit_code != 0:
             raise RuntimeError(f"curl {path} in the Elasticsearch container: {result.output.strip()[:200]}")
         return json.loads(result.output)

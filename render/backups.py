@@ -20,6 +20,8 @@ from __future__ import annotations
 from typing import Any
 
 from render import elasticsearch as es
+from render.curlrc import user_config
+from render.prometheus import PROMETHEUS_USER
 from settings.model import StackSettings
 
 # Elasticsearch: the repository's directory (its own volume, listed in path.repo) and the policy.
@@ -31,6 +33,8 @@ SLM_SCHEDULE = "0 30 1 * * ?"
 
 # The scheduler container: where it finds Prometheus' TSDB and Grafana's database, and writes backups.
 SCRIPT_PATH = "/backup/backup.sh"
+# Prometheus answers only with its basic auth: curl reads the credentials from this file (0400, secret).
+PROMETHEUS_CURLRC = "/run/secrets/backups/prometheus.curlrc"
 BACKUP_DIR = "/backups"
 TSDB_MOUNT = "/prometheus"
 GRAFANA_MOUNT = "/grafana"
@@ -67,6 +71,7 @@ _SCRIPT = """\
 set -eu
 umask 027
 PROMETHEUS="${{PROMETHEUS_URL:-http://prometheus:9090}}"
+CURLRC="${{PROMETHEUS_CURLRC:-{curlrc}}}"
 TSDB="${{TSDB_DIR:-{tsdb}}}"
 GRAFANA_DB="${{GRAFANA_DB:-{grafana}/grafana.db}}"
 OUT="${{BACKUP_DIR:-{out}}}"
@@ -77,7 +82,7 @@ GRAFANA_KEEP_DAYS="${{GRAFANA_KEEP_DAYS:-{grafana_keep}}}"
 stamp() {{ date -u +%Y%m%dT%H%M%SZ; }}
 
 prometheus_snapshot() {{
-  reply="$(curl -fsS --max-time 600 -X POST "$PROMETHEUS/api/v1/admin/tsdb/snapshot")"
+  reply="$(curl -K "$CURLRC" -fsS --max-time 600 -X POST "$PROMETHEUS/api/v1/admin/tsdb/snapshot")"
   name="$(printf '%s' "$reply" | sed -n 's/.*"name":"\\([0-9A-Za-z-]*\\)".*/\\1/p')"
   if [ -z "$name" ]; then
     echo "backup: unexpected snapshot reply: $reply" >&2
@@ -137,7 +142,13 @@ done
 
 def render_backup_script() -> str:
     return _SCRIPT.format(tsdb=TSDB_MOUNT, grafana=GRAFANA_MOUNT, out=BACKUP_DIR, interval=INTERVAL_HOURS * 3600,
+                          curlrc=PROMETHEUS_CURLRC,
                           prometheus_keep=PROMETHEUS_KEEP_DAYS, grafana_keep=GRAFANA_KEEP_DAYS)
+
+
+def prometheus_curlrc(prometheus_password: str) -> str:
+    """The scheduler's curl config: Prometheus' basic auth (a secret: uploaded from a secret Output)."""
+    return user_config(PROMETHEUS_USER, prometheus_password)
 
 
 def healthcheck_command() -> list[str]:

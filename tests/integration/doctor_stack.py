@@ -67,7 +67,11 @@ class DoctorStack:
         """The rendered scheduler script, one round, against the loopback Prometheus and a Grafana database."""
         script = self.scratch / "backup.sh"
         script.write_text(bk.render_backup_script())
+        curlrc = self.scratch / "prometheus.curlrc"
+        curlrc.write_text(bk.prometheus_curlrc(self.stack.credentials.prometheus))
+        curlrc.chmod(0o400)
         env = {"PATH": os.environ["PATH"], "PROMETHEUS_URL": self.stack.prometheus_url,
+               "PROMETHEUS_CURLRC": str(curlrc),
                "TSDB_DIR": str(self.stack.work / "tsdb"), "GRAFANA_DB": str(self.grafana_db),
                "BACKUP_DIR": str(self.backup_dir), "BACKUP_ONCE": "1"}
         return subprocess.run(["sh", str(script)], env=env, capture_output=True, text=True, timeout=60, check=False)
@@ -136,15 +140,19 @@ def start_doctor_stack() -> DoctorStack:
         pulumi = PulumiStandIn({"grafana_url": s.grafana.root_url, "prometheus_url": stack.prometheus_url,
                                 "alertmanager_url": stack.alertmanager_url(0),
                                 "grafanaAdminPassword": secrets.token_urlsafe(16),
-                                "elasticPassword": secrets.token_urlsafe(16)})
+                                "elasticPassword": secrets.token_urlsafe(16),
+                                "prometheusPassword": stack.credentials.prometheus,
+                                "alertmanagerPassword": stack.credentials.alertmanager})
         # Prometheus scrapes cAdvisor, Grafana and Fluent Bit at the `closed` port: the stand-ins serve it.
         services = ServiceStandIns(
             stack.ports.closed,
             grafana_auth=(s.grafana.admin_user, pulumi.outputs["grafanaAdminPassword"]),
             elastic_auth=("elastic", pulumi.outputs["elasticPassword"]),
-            datasource_backends={PROMETHEUS_UID: f"{stack.prometheus_url}/-/ready",
-                                 ALERTMANAGER_UID: f"{stack.alertmanager_url(0)}/api/v2/status",
-                                 ELASTICSEARCH_UID: f"http://127.0.0.1:{stack.ports.closed}/metrics"},
+            # As Grafana's datasources are declared: each backend with its basic auth.
+            datasource_backends={
+                PROMETHEUS_UID: (f"{stack.prometheus_url}/-/ready", stack.credentials.prometheus_auth),
+                ALERTMANAGER_UID: (f"{stack.alertmanager_url(0)}/api/v2/status", stack.credentials.alertmanager_auth),
+                ELASTICSEARCH_UID: (f"http://127.0.0.1:{stack.ports.closed}/metrics", None)},
             stream=es.data_stream_name(s), slm_policy=bk.SLM_POLICY)
         services.start()
         docker = DockerStandIn(free_ports(1)[0], _containers(stack, scratch, services.url))

@@ -31,7 +31,8 @@ SCRAPE = "# HELP standin_up A stand-in answering the scrape.\n# TYPE standin_up 
 
 class ServiceStandIns:
     def __init__(self, port: int, *, grafana_auth: tuple[str, str], elastic_auth: tuple[str, str],
-                 datasource_backends: Mapping[str, str], stream: str, slm_policy: str) -> None:
+                 datasource_backends: Mapping[str, tuple[str, tuple[str, str] | None]], stream: str,
+                 slm_policy: str) -> None:
         self.grafana_auth = grafana_auth
         self.elastic_auth = elastic_auth
         self.datasource_backends = dict(datasource_backends)
@@ -95,11 +96,15 @@ class ServiceStandIns:
         return self.elasticsearch(path)
 
     def datasource_health(self, uid: str) -> tuple[int, Any, str]:
-        backend = self.datasource_backends.get(uid)
-        if backend is None:
+        found = self.datasource_backends.get(uid)
+        if found is None:
             return 404, {"message": "Data source not found"}, "application/json"
+        backend, auth = found
+        request = urllib.request.Request(backend)
+        if auth is not None:
+            request.add_header("Authorization", "Basic " + base64.b64encode(":".join(auth).encode()).decode())
         try:
-            with urllib.request.urlopen(backend, timeout=3):
+            with urllib.request.urlopen(request, timeout=3):
                 pass
         except (urllib.error.URLError, OSError) as error:
             return 400, {"status": "ERROR", "message": f"Post \"{backend}\": {error}"}, "application/json"

@@ -204,9 +204,10 @@ def test_a_stale_elasticsearch_snapshot_fails_the_backup_check(doctor: DoctorSta
     assert "72.0h old" in result.saw and result.link.endswith("operations.md#6-data-and-disaster-recovery")
 
 
-def query_range(url: str, promql: str, start: float, end: float) -> dict[str, list[tuple[float, str]]]:
+def query_range(url: str, promql: str, start: float, end: float,
+                auth: tuple[str, str] | None = None) -> dict[str, list[tuple[float, str]]]:
     params = urllib.parse.urlencode({"query": promql, "start": start, "end": end, "step": 1})
-    answer = http_json(f"{url}/api/v1/query_range?{params}")
+    answer = http_json(f"{url}/api/v1/query_range?{params}", auth=auth)
     return {json.dumps(s["metric"], sort_keys=True): [tuple(v) for v in s["values"]] for s in answer["data"]["result"]}
 
 
@@ -228,7 +229,7 @@ def test_a_prometheus_snapshot_restores_into_a_fresh_prometheus(doctor: DoctorSt
     doctor.stack.processes.wait_http(fresh, f"http://127.0.0.1:{port}/-/ready")
     end = backup.started - 0.5
     start = end - 2.5
-    original = query_range(doctor.stack.prometheus_url, RESTORED, start, end)
+    original = query_range(doctor.stack.prometheus_url, RESTORED, start, end, doctor.stack.credentials.prometheus_auth)
     restored_series = query_range(f"http://127.0.0.1:{port}", RESTORED, start, end)
     print(f"\nrestored {len(restored_series)} series of {RESTORED} over 2.5s; archive {archives[0].stat().st_size} "
           "bytes")

@@ -83,7 +83,11 @@ def test_the_scheduler_reads_prometheus_and_grafana_volumes_and_writes_its_own(r
     assert mounted[bk.GRAFANA_MOUNT] == (volumes(run, "grafana")["/var/lib/grafana"][0], True)
     scheduler = inputs(run, "backups")
     assert scheduler["user"] == "65534:0" and scheduler["command"] == ["sh", bk.SCRIPT_PATH]
-    assert uploads(run, "backups") == {bk.SCRIPT_PATH: bk.render_backup_script()}
+    files = uploads(run, "backups")
+    assert files[bk.SCRIPT_PATH] == bk.render_backup_script()
+    # Prometheus' basic auth for the admin API: a secret file, never in the script or on a command line.
+    assert set(files) == {bk.SCRIPT_PATH, bk.PROMETHEUS_CURLRC}
+    assert files[bk.PROMETHEUS_CURLRC].startswith('user = "prometheus:')
     assert scheduler["healthcheck"]["tests"] == bk.healthcheck_command()
     # It starts once the volumes it mounts by name exist.
     waits_for = set(container(run, "backups").dependencies)

@@ -23,9 +23,8 @@ from render import elasticsearch as es
 from render.alertmanager import CONFIG_PATH as AM_CONFIG
 from render.prometheus import CONFIG_PATH as PROM_CONFIG
 from render.prometheus import alertmanager_host
-from settings.model import CONTAINER_PORTS
 from tests.integration.docker_standin import DockerStandIn, FakeContainer
-from tests.integration.processes import Process, free_ports, wait_until
+from tests.integration.processes import Process, free_ports, http_json, wait_until
 from tests.integration.service_standins import ServiceStandIns
 from tests.integration.stack import Stack, start_stack
 
@@ -89,6 +88,13 @@ class DoctorStack:
             shutil.rmtree(self.scratch, ignore_errors=True)
 
 
+def stack_peer_order(stack: Stack) -> list[int]:
+    """Indexes of the loopback peers in the cluster's order (Alertmanager sorts the members' names)."""
+    names = [http_json(f"{stack.alertmanager_url(i)}/api/v2/status", auth=stack.credentials.alertmanager_auth)
+             ["cluster"]["name"] for i in range(len(stack.alertmanagers))]
+    return sorted(range(len(names)), key=lambda i: names[i])
+
+
 def _process(stack: Stack, name: str) -> Process:
     return next(p for p in stack.processes.started if p.name == name)
 
@@ -121,14 +127,13 @@ def _containers(stack: Stack, scratch: Path, services_url: str) -> list[FakeCont
         FakeContainer(s.name("elastic-setup"), "elastic-setup", dev, fixed_state="exited", health="none"),
         FakeContainer(s.name("kibana-setup"), "kibana-setup", dev, fixed_state="exited", health="none"),
     ]
-    # Inside a peer's container the others are reached by their network aliases.
-    peers = {f"http://{alertmanager_host(i)}:{CONTAINER_PORTS['alertmanager']}": stack.alertmanager_url(i)
-             for i in range(len(stack.alertmanagers))}
-    for i in range(len(stack.alertmanagers)):
-        host = alertmanager_host(i)
+    # The published peer ("alertmanager") is the one first in the cluster's order, as a deployed stack's
+    # first peer may be: it notifies at once (the other waits --cluster.peer-timeout), so test-alert's timings
+    # do not depend on which peer won the order at start.
+    for host, i in zip((alertmanager_host(0), alertmanager_host(1)), stack_peer_order(stack), strict=True):
         containers.append(FakeContainer(s.name(host), host, dev, process=_process(stack, f"alertmanager-{i}"),
                                         volumes=volume(host, "/alertmanager", stack.work / f"am{i}"),
-                                        rewrite={AM_CONFIG: str(stack.work / "alertmanager.yml"), **peers}))
+                                        rewrite={AM_CONFIG: str(stack.work / "alertmanager.yml")}))
     return containers
 
 
@@ -137,8 +142,9 @@ def start_doctor_stack() -> DoctorStack:
     scratch = Path(tempfile.mkdtemp(prefix="christmas-doctor-"))
     try:
         s = stack.settings
+        first = stack_peer_order(stack)[0]
         pulumi = PulumiStandIn({"grafana_url": s.grafana.root_url, "prometheus_url": stack.prometheus_url,
-                                "alertmanager_url": stack.alertmanager_url(0),
+                                "alertmanager_url": stack.alertmanager_url(first),
                                 "grafanaAdminPassword": secrets.token_urlsafe(16),
                                 "elasticPassword": secrets.token_urlsafe(16),
                                 "prometheusPassword": stack.credentials.prometheus,
@@ -151,7 +157,8 @@ def start_doctor_stack() -> DoctorStack:
             # As Grafana's datasources are declared: each backend with its basic auth.
             datasource_backends={
                 PROMETHEUS_UID: (f"{stack.prometheus_url}/-/ready", stack.credentials.prometheus_auth),
-                ALERTMANAGER_UID: (f"{stack.alertmanager_url(0)}/api/v2/status", stack.credentials.alertmanager_auth),
+                ALERTMANAGER_UID: (f"{stack.alertmanager_url(first)}/api/v2/status",
+                                   stack.credentials.alertmanager_auth),
                 ELASTICSEARCH_UID: (f"http://127.0.0.1:{stack.ports.closed}/metrics", None)},
             stream=es.data_stream_name(s), slm_policy=bk.SLM_POLICY)
         services.start()
@@ -160,7 +167,7 @@ def start_doctor_stack() -> DoctorStack:
     except BaseException:
         stack.stop()
         raise
-    endpoints = Endpoints(prometheus=stack.prometheus_url, alertmanager=stack.alertmanager_url(0),
+    endpoints = Endpoints(prometheus=stack.prometheus_url, alertmanager=stack.alertmanager_url(first),
                           grafana=services.url, elasticsearch=services.url)
     target = Target(s, endpoints, DockerClient(docker.host), StackCredentials(s.stack, runner=pulumi))
     doctor = DoctorStack(stack, docker, services, pulumi, target, scratch)

@@ -32,6 +32,8 @@ def elasticsearch_snapshot_volume(ctx: StackContext, parent: pulumi.Resource) ->
     owner = Service("elasticsearch-snapshots-init", ctx.service_args(
         "elasticsearch-snapshots-init", settings_of="elasticsearch", container_port=None,
         command=["true"],
+        # The image's own user: nothing here needs more.
+        user=es.UID,
         volumes=[VolumeMount(volume.name, es.DATA_DIR)],
         healthcheck=Healthcheck(test=["NONE"]),
         one_shot=True,

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STACK ?= dev
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 
-.PHONY: plan plans test lint typecheck unit tools clean doctor test-alert
+.PHONY: plan plans plan-cost test lint typecheck unit tools clean bench doctor test-alert
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ plan: $(STAMP)
 plans: $(STAMP)
 	$(BIN)/python -m offline.plan dev
 	$(BIN)/python -m offline.plan prod
+
+## The plan's own cost: the full prod plan against a one-resource program with the same SDKs (issue 15).
+plan-cost: $(STAMP)
+	@for i in 1 2 3; do /usr/bin/time -f "prod plan %e s" $(BIN)/python -m offline.plan prod --out build/plan-cost >/dev/null; \
+	  /usr/bin/time -f "one resource %e s" $(BIN)/python -m offline.baseline; done
 
 ## Day-2 (docs/operations.md §9-10): check a deployed stack; send a test alert through its Alertmanager.
 doctor: $(STAMP)
@@ -48,6 +53,11 @@ test: $(STAMP) tools
 	$(BIN)/mypy
 	$(BIN)/mypy policy
 	$(BIN)/pytest
+
+## The dashboards' query cost over a week at a platform's size (issue 14): minutes, so not in `make test`.
+## Flags after BENCH_ARGS=, e.g. `make bench BENCH_ARGS="--hosts 8 --baseline-rev ''"` (python -m bench --help).
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf build .mypy_cache .ruff_cache .pytest_cache

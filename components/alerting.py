@@ -13,6 +13,7 @@ from components.service import TYPE_PREFIX, NetworkAttachment, Service, Upload, 
 from render import alertmanager as am
 from render.prometheus import ALERTMANAGER_USER, alertmanager_host
 from render.web_config import ALERTMANAGER_WEB_CONFIG
+from settings.catalog import PURPOSE_LABEL, STACK_LABEL
 from settings.model import PublishedPort, ServiceSettings
 
 CLUSTER_PORT = 9094
@@ -103,8 +104,8 @@ class Alerting(pulumi.ComponentResource):
             driver="bridge",
             internal=True,
             ipam_configs=[docker.NetworkIpamConfigArgs(subnet=s.alerting.gossip_subnet)],
-            labels=[docker.NetworkLabelArgs(label="com.christmas.monitoring.stack", value=s.stack),
-                    docker.NetworkLabelArgs(label="com.christmas.monitoring.purpose", value="alertmanager-gossip")],
+            labels=[docker.NetworkLabelArgs(label=STACK_LABEL, value=s.stack),
+                    docker.NetworkLabelArgs(label=PURPOSE_LABEL, value="alertmanager-gossip")],
             opts=pulumi.ResourceOptions(parent=self),
         )
 

@@ -10,6 +10,7 @@ import pulumi
 import pulumi_docker as docker
 
 from components.service import ServiceArgs
+from settings.catalog import SERVICE_LABEL, STACK_LABEL
 from settings.model import CONTAINER_PORTS, ServiceSettings, StackSettings
 
 
@@ -70,8 +71,8 @@ class StackContext:
             f"{service}-{suffix}",
             name=f"{self.settings.name(service)}-{suffix}",
             labels=[
-                docker.VolumeLabelArgs(label="com.christmas.monitoring.stack", value=self.settings.stack),
-                docker.VolumeLabelArgs(label="com.christmas.monitoring.service", value=service),
+                docker.VolumeLabelArgs(label=STACK_LABEL, value=self.settings.stack),
+                docker.VolumeLabelArgs(label=SERVICE_LABEL, value=service),
             ],
             opts=pulumi.ResourceOptions(parent=parent, protect=protect, retain_on_delete=protect),
         )

@@ -17,6 +17,7 @@ from components.context import StackContext
 from components.service import TYPE_PREFIX, Service, VolumeMount, http_healthcheck, secret_file
 from mixin.dashboards import render_dashboards
 from mixin.dashboards.common import ALERTMANAGER_UID, ELASTICSEARCH_UID, FOLDERS, PROMETHEUS_UID
+from render import elasticsearch as es
 from render import grafana as gf
 from render.prometheus import ALERTMANAGER_USER, PROMETHEUS_USER
 
@@ -111,7 +112,7 @@ class Grafana(pulumi.ComponentResource):
             "elasticsearch": grafana.oss.DataSource(
                 "datasource-elasticsearch", uid=ELASTICSEARCH_UID, name="Elasticsearch logs",
                 type="elasticsearch", url=f"http://elasticsearch:{ctx.port('elasticsearch')}",
-                access_mode="proxy", basic_auth_enabled=True, basic_auth_username=gf.LOGS_READER_USER,
+                access_mode="proxy", basic_auth_enabled=True, basic_auth_username=es.READER_USER,
                 json_data_encoded=json.dumps(json_data["elasticsearch"], sort_keys=True),
                 secure_json_data_encoded=basic_auth_password("elasticReaderPassword"), opts=child),
         }

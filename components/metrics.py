@@ -21,6 +21,7 @@ from components.service import (
 from render import postgres_exporter as pg
 from render import prometheus as prom
 from render.web_config import PROMETHEUS_WEB_CONFIG
+from settings.catalog import SERVICE_LABEL, STACK_LABEL
 
 
 class Metrics(pulumi.ComponentResource):
@@ -95,7 +96,7 @@ class Metrics(pulumi.ComponentResource):
         return Service("cadvisor", ctx.service_args(
             "cadvisor",
             command=["--docker_only=true", "--housekeeping_interval=15s", "--store_container_labels=false",
-                     "--whitelisted_container_labels=com.christmas.monitoring.service,com.christmas.monitoring.stack",
+                     f"--whitelisted_container_labels={SERVICE_LABEL},{STACK_LABEL}",
                      "--disable_metrics=percpu,sched,tcp,udp,disk,hugetlb,referenced_memory,cpu_topology,resctrl"],
             healthcheck=http_healthcheck(ctx.port("cadvisor"), "/healthz"),
             # Read-only views of the host that cAdvisor needs instead of `privileged`:

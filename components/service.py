@@ -16,19 +16,19 @@ from typing import Any
 import pulumi
 import pulumi_docker as docker
 
+from settings.catalog import PROJECT_LABEL, SERVICE_LABEL, STACK_LABEL
 from settings.model import ServiceSettings
 
 TYPE_PREFIX = "christmas:monitoring"
 # Secret files: readable by their owner only.
 SECRET_FILE_MODE = "0400"
-LABEL_PREFIX = "com.christmas.monitoring"
 
 # Docker's json-file driver rotates at 10 MiB x 3 files: a chatty container cannot fill the disk.
 LOG_OPTS: dict[str, str] = {
     "max-size": "10m",
     "max-file": "3",
     # Fluent Bit reads these attributes from each log line to tell services apart.
-    "labels": f"{LABEL_PREFIX}.service,{LABEL_PREFIX}.stack",
+    "labels": f"{SERVICE_LABEL},{STACK_LABEL}",
     "tag": "{{.Name}}",
 }
 
@@ -150,8 +150,7 @@ class ServiceArgs:
 
 
 def _labels(args: ServiceArgs) -> list[docker.ContainerLabelArgs]:
-    labels = {f"{LABEL_PREFIX}.project": args.project, f"{LABEL_PREFIX}.stack": args.stack,
-              f"{LABEL_PREFIX}.service": args.service}
+    labels = {PROJECT_LABEL: args.project, STACK_LABEL: args.stack, SERVICE_LABEL: args.service}
     return [docker.ContainerLabelArgs(label=k, value=v) for k, v in labels.items()]
 
 

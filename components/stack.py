@@ -22,6 +22,7 @@ from components.logging import Logging
 from components.metrics import Metrics
 from components.secrets import GeneratedSecrets
 from components.service import TYPE_PREFIX
+from settings.catalog import PURPOSE_LABEL, STACK_LABEL
 from settings.model import StackSecrets, StackSettings
 
 
@@ -70,7 +71,7 @@ def stack_network(name: str, s: StackSettings, docker_name: str, purpose: str,
         name,
         name=docker_name,
         driver="bridge",
-        labels=[docker.NetworkLabelArgs(label="com.christmas.monitoring.stack", value=s.stack),
-                docker.NetworkLabelArgs(label="com.christmas.monitoring.purpose", value=purpose)],
+        labels=[docker.NetworkLabelArgs(label=STACK_LABEL, value=s.stack),
+                docker.NetworkLabelArgs(label=PURPOSE_LABEL, value=purpose)],
         opts=opts,
     )

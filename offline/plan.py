@@ -35,9 +35,9 @@ from offline.mocks import (
     stack_file_config,
     unwrap,
 )
+from settings.catalog import SERVICE_LABEL
 
 CONTAINER = "docker:index/container:Container"
-SERVICE_LABEL = "com.christmas.monitoring.service"
 
 
 def plan_config(stack: str) -> tuple[dict[str, str], set[str]]:

@@ -26,9 +26,12 @@ SECRET_FILES = (PASSWORD_FILE, HEALTHCHECK_CURLRC)
 PORT = CONTAINER_PORTS["elasticsearch"]
 URL = f"http://elasticsearch:{PORT}"
 
-INDEX_PATTERN = "logs-christmas-*"
-TEMPLATE_NAME = "logs-christmas"
-ILM_POLICY_NAME = "logs-christmas"
+# One name for the template, the lifecycle policy and Kibana's data view; the data streams are
+# `<LOGS_NAME>-<stack>`.
+LOGS_NAME = "logs-christmas"
+INDEX_PATTERN = f"{LOGS_NAME}-*"
+TEMPLATE_NAME = LOGS_NAME
+ILM_POLICY_NAME = LOGS_NAME
 # Above the built-in `logs` template (priority 100, pattern logs-*-*), so ours wins for our streams.
 TEMPLATE_PRIORITY = 200
 
@@ -48,7 +51,7 @@ LEVEL_NORMALIZER = "uppercase"
 
 
 def data_stream_name(s: StackSettings) -> str:
-    return f"logs-christmas-{s.stack}"
+    return f"{LOGS_NAME}-{s.stack}"
 
 
 def es_size(size: str) -> str:

@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from render.elasticsearch import WRITER_USER, data_stream_name
+from settings.catalog import SERVICE_LABEL, STACK_LABEL
 from settings.model import CONTAINER_PORTS, StackSettings
 
 CONFIG_DIR = "/fluent-bit/etc"
@@ -49,11 +50,9 @@ METRICS_PATH = "/api/v1/metrics/prometheus"
 HEALTH_PATH = "/api/v1/health"
 TAG_PREFIX = "docker"
 
-SERVICE_LABEL = "com.christmas.monitoring.service"
 # Which environment a container's logs belong to: this stack's containers carry it (components/
 # service.py), and so must the platform's (README, "Which logs a stack ships"). Docker copies a
 # label into each json-file line's `attrs` only when the `labels` log option names it.
-STACK_LABEL = "com.christmas.monitoring.stack"
 
 # The platform's fields, as the index template maps them (see render/elasticsearch.py).
 PLATFORM_FIELDS: tuple[str, ...] = ("level", "service", "user_id", "path", "latency_ms", "message")

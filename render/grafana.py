@@ -8,6 +8,7 @@ so `docker inspect` shows only the file names.
 
 from __future__ import annotations
 
+from render import elasticsearch as es
 from settings.model import StackSettings
 
 DATA_PATH = "/var/lib/grafana"
@@ -66,10 +67,8 @@ def datasource_json(settings: StackSettings) -> dict[str, dict[str, object]]:
         "prometheus": {"httpMethod": "POST", "timeInterval": settings.prometheus.scrape_interval,
                        "prometheusType": "Prometheus"},
         "alertmanager": {"implementation": "prometheus", "handleGrafanaManagedAlerts": False},
-        "elasticsearch": {"index": LOGS_INDEX_PATTERN, "timeField": "@timestamp", "logLevelField": "level",
+        "elasticsearch": {"index": es.INDEX_PATTERN, "timeField": "@timestamp", "logLevelField": "level",
                           "logMessageField": "message", "maxConcurrentShardRequests": 5},
     }
 
 
-LOGS_INDEX_PATTERN = "logs-christmas-*"
-LOGS_READER_USER = "logs_reader"

@@ -23,7 +23,7 @@ URL = f"http://kibana:{PORT}"
 # The image's user (uid 1000, group root), who reads kibana.yml.
 UID = "1000:0"
 
-DATA_VIEW_ID = "logs-christmas"
+DATA_VIEW_ID = es.LOGS_NAME
 SLOW_REQUEST_MS = 500
 ERRORS_QUERY = "level:ERROR OR level:FATAL"
 # The columns every saved search shows, in this order.

@@ -10,6 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Docker labels on every object of the stack (containers, volumes, networks). Fluent Bit reads the
+# service and stack labels from each log line, cAdvisor keeps them on its series.
+LABEL_PREFIX = "com.christmas.monitoring"
+PROJECT_LABEL = f"{LABEL_PREFIX}.project"
+STACK_LABEL = f"{LABEL_PREFIX}.stack"
+SERVICE_LABEL = f"{LABEL_PREFIX}.service"
+PURPOSE_LABEL = f"{LABEL_PREFIX}.purpose"
+
 
 @dataclass(frozen=True)
 class ServiceSpec:

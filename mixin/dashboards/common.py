@@ -33,6 +33,10 @@ ELASTICSEARCH = dm.DataSourceRef(type_val="elasticsearch", uid=ELASTICSEARCH_UID
 
 # Every dashboard carries this tag; the "Dashboards" link menu lists all dashboards with it.
 TAG = "christmas"
+# Points per Prometheus query (Grafana's default is the panel's width in pixels, ~1900 on a wide
+# panel): about one point per two pixels of a half-width panel. Over 7 days that is a 20-minute
+# step, so a panel reads ~500 samples per series it draws (issue 14; `make bench` measures it).
+MAX_DATA_POINTS = 500
 # Elasticsearch query for the error-log panels (the `level` field Fluent Bit ships).
 ERROR_LOG_QUERY = "level:(error OR ERROR OR fatal OR FATAL OR critical OR CRITICAL)"
 
@@ -75,6 +79,8 @@ class _PanelBuilder(Protocol):
     def span(self, w: int) -> Self: ...
     def height(self, h: int) -> Self: ...
     def links(self, links: list[cogbuilder.Builder[dm.DashboardLink]]) -> Self: ...
+    def max_data_points(self, max_data_points: float) -> Self: ...
+    def interval(self, interval: str) -> Self: ...
 
 
 P = TypeVar("P", bound=_PanelBuilder)
@@ -104,9 +110,12 @@ def _prom_target(query: Query, ref: str) -> prometheus.Dataquery:
 
 def _decorate(panel: P, title: str, unit: str, queries: Sequence[Query],
                                  limits: dash.ThresholdsConfig, description: str, width: int, height: int,
-                                 links: Sequence[dash.DashboardLink]) -> P:
+                                 links: Sequence[dash.DashboardLink], min_interval: str = "") -> P:
     panel = (panel.title(title).description(description).unit(unit).datasource(PROMETHEUS)
-             .thresholds(limits).span(width).height(height))
+             .thresholds(limits).span(width).height(height).max_data_points(MAX_DATA_POINTS))
+    if min_interval:
+        # Recorded series have one sample per rule evaluation: a finer step only repeats them.
+        panel = panel.interval(min_interval)
     for index, query in enumerate(queries):
         panel = panel.with_target(_prom_target(query, chr(ord("A") + index)))
     if links:
@@ -116,22 +125,24 @@ def _decorate(panel: P, title: str, unit: str, queries: Sequence[Query],
 
 def graph(title: str, unit: str, queries: Sequence[Query], limits: dash.ThresholdsConfig | None = None,
           description: str = "", width: int = 12, height: int = 8,
-          links: Sequence[dash.DashboardLink] = ()) -> timeseries.Panel:
+          links: Sequence[dash.DashboardLink] = (), min_interval: str = "") -> timeseries.Panel:
     """A time series; thresholds, when given, are drawn as coloured lines."""
     panel = timeseries.Panel().fill_opacity(10).legend(
         cb.VizLegendOptions().display_mode(cm.LegendDisplayMode.TABLE).placement(cm.LegendPlacement.BOTTOM)
         .show_legend(True).calcs(["mean", "max", "lastNotNull"]))
     if limits is not None:
         panel = panel.thresholds_style(cb.GraphThresholdsStyleConfig().mode(cm.GraphThresholdsStyleMode.LINE))
-    return _decorate(panel, title, unit, queries, limits or thresholds(), description, width, height, links)
+    return _decorate(panel, title, unit, queries, limits or thresholds(), description, width, height, links,
+                     min_interval)
 
 
 def single(title: str, unit: str, query: Query, limits: dash.ThresholdsConfig, description: str = "",
-           width: int = 6, height: int = 5, links: Sequence[dash.DashboardLink] = ()) -> stat.Panel:
+           width: int = 6, height: int = 5, links: Sequence[dash.DashboardLink] = (),
+           min_interval: str = "") -> stat.Panel:
     """A single coloured number (background coloured by the thresholds)."""
     panel = (stat.Panel().color_mode(cm.BigValueColorMode.BACKGROUND).graph_mode(cm.BigValueGraphMode.AREA)
              .reduce_options(cb.ReduceDataOptions().calcs(["lastNotNull"]).values(False)))
-    return _decorate(panel, title, unit, [query], limits, description, width, height, links)
+    return _decorate(panel, title, unit, [query], limits, description, width, height, links, min_interval)
 
 
 def states(title: str, unit: str, queries: Sequence[Query], limits: dash.ThresholdsConfig,

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from grafana_foundation_sdk.builders import dashboard as dash
 
+from mixin import rules as rec
 from mixin.dashboards import common as c
 from mixin.dashboards.common import Query
 from settings.model import StackSettings
 
 
 def _hit_ratio(hit: str, read: str, selector: str) -> str:
-    """Share of block requests served from shared buffers (not disk) over the rate window."""
-    hits = f"sum(rate({hit}{{{selector}}}[$__rate_interval]))"
-    reads = f"sum(rate({read}{{{selector}}}[$__rate_interval]))"
-    return f"{hits} / ({hits} + {reads})"
+    """Share of block requests served from shared buffers (not disk), from recorded per-second rates."""
+    hits = f"sum({hit}{{{selector}}})"
+    return f"{hits} / ({hits} + sum({read}{{{selector}}}))"
+
+
+def _rate(counter: str, selector: str, by: str = "") -> str:
+    """Sum of the recorded per-second rate of pg_stat_database_<counter> (by `by` when given)."""
+    grouping = f" by ({by})" if by else ""
+    return f"sum{grouping} ({rec.pg_database_rate(counter)}{{{selector}}})"
 
 
 def build(settings: StackSettings) -> dash.Dashboard:
@@ -25,6 +31,8 @@ def build(settings: StackSettings) -> dash.Dashboard:
     slow = c.warn_crit(t.db_slow_query_seconds / 2, t.db_slow_query_seconds)
     lag = c.warn_crit(t.db_replication_lag_seconds / 2, t.db_replication_lag_seconds)
     hit_ratio = c.thresholds((0.9, "yellow"), (0.99, "green"), base="red")
+    ev = settings.prometheus.evaluation_interval
+    buffers = _hit_ratio(rec.pg_database_rate("blks_hit"), rec.pg_database_rate("blks_read"), db)
     return (
         c.new_dashboard(c.DATABASE_PERFORMANCE, "PostgreSQL of the Christmas platform (postgres-exporter).",
                         runbook)
@@ -40,8 +48,7 @@ def build(settings: StackSettings) -> dash.Dashboard:
                              "Backends of all databases against max_connections.",
                              links=[c.runbook_link(runbook, "LowDbConnections")]))
         .with_panel(c.single("Cache hit ratio", "percentunit",
-                             Query(_hit_ratio("pg_stat_database_blks_hit", "pg_stat_database_blks_read", db)),
-                             hit_ratio))
+                             Query(buffers), hit_ratio, min_interval=ev))
         .with_panel(c.single("Replication lag", "s", Query(f"max(pg_replication_lag_seconds{{{inst}}})"), lag,
                              "Empty on a primary without replicas.",
                              links=[c.runbook_link(runbook, "PostgresReplicationLag")]))
@@ -51,34 +58,27 @@ def build(settings: StackSettings) -> dash.Dashboard:
                              Query(f"max(pg_settings_max_connections{{{inst}}})", "max_connections")],
                             links=[c.runbook_link(runbook, "LowDbConnections")]))
         .with_panel(c.graph("Transactions per second", "ops",
-                            [Query(f"sum by (datname) (rate(pg_stat_database_xact_commit{{{db}}}[$__rate_interval]))",
-                                   "commit {{datname}}"),
-                             Query(f"sum by (datname) (rate(pg_stat_database_xact_rollback{{{db}}}"
-                                   "[$__rate_interval]))", "rollback {{datname}}")]))
+                            [Query(_rate("xact_commit", db, "datname"), "commit {{datname}}"),
+                             Query(_rate("xact_rollback", db, "datname"), "rollback {{datname}}")], min_interval=ev))
         .with_panel(c.graph("Query time", "s",
                             [Query(f"max by (datname) (pg_stat_activity_max_tx_duration{{{db}}})",
                                    "max {{datname}}"),
-                             Query(f"sum by (datname) (rate(pg_stat_statements_seconds_total{{{db}}}"
-                                   "[$__rate_interval])) / sum by (datname) (rate(pg_stat_statements_calls_total"
-                                   f"{{{db}}}[$__rate_interval]))", "average {{datname}}")],
+                             Query(f"sum by (datname) ({rec.PG_STATEMENT_SECONDS}{{{db}}})"
+                                   f" / sum by (datname) ({rec.PG_STATEMENT_CALLS}{{{db}}})", "average {{datname}}")],
                             slow,
                             "Max: the longest running transaction. Average: mean statement time from "
                             "pg_stat_statements (needs the extension and postgres-exporter's "
                             "--collector.stat_statements; empty without them).",
-                            links=[c.runbook_link(runbook, "PostgresSlowQueries")]))
+                            links=[c.runbook_link(runbook, "PostgresSlowQueries")], min_interval=ev))
         .with_panel(c.graph("Cache and index hit ratio", "percentunit",
-                            [Query(_hit_ratio("pg_stat_database_blks_hit", "pg_stat_database_blks_read", db),
-                                   "buffer cache"),
-                             Query(_hit_ratio("pg_statio_user_tables_idx_blocks_hit",
-                                              "pg_statio_user_tables_idx_blocks_read", db), "indexes")],
-                            hit_ratio, "Block requests served from shared buffers rather than disk."))
+                            [Query(buffers, "buffer cache"),
+                             Query(_hit_ratio(rec.PG_INDEX_BLOCKS_HIT, rec.PG_INDEX_BLOCKS_READ, db), "indexes")],
+                            hit_ratio, "Block requests served from shared buffers rather than disk.", min_interval=ev))
         .with_panel(c.graph("Replication lag", "s",
                             [Query(f"max by (instance) (pg_replication_lag_seconds{{{inst}}})", "{{instance}}")],
                             lag, links=[c.runbook_link(runbook, "PostgresReplicationLag")]))
         .with_panel(c.graph("Rows fetched and written", "rowsps",
-                            [Query(f"sum(rate(pg_stat_database_tup_fetched{{{db}}}[$__rate_interval]))", "fetched"),
-                             Query(f"sum(rate(pg_stat_database_tup_inserted{{{db}}}[$__rate_interval]))"
-                                   f" + sum(rate(pg_stat_database_tup_updated{{{db}}}[$__rate_interval]))"
-                                   f" + sum(rate(pg_stat_database_tup_deleted{{{db}}}[$__rate_interval]))",
-                                   "written")]))
+                            [Query(_rate("tup_fetched", db), "fetched"),
+                             Query(" + ".join(_rate(w, db) for w in ("tup_inserted", "tup_updated", "tup_deleted")),
+                                   "written")], min_interval=ev))
     )

@@ -9,15 +9,13 @@ from mixin.dashboards import common as c
 from mixin.dashboards.common import Query
 from settings.model import StackSettings
 
-# Network devices that are Docker plumbing, not the host's traffic.
-_VIRTUAL_DEVICES = 'device!~"lo|veth.*|docker.*|br-.*"'
-
 
 def build(settings: StackSettings) -> dash.Dashboard:
     t = settings.thresholds
     runbook = settings.alerting.runbook_base_url
     host = 'instance=~"$instance"'
     service = 'name=~"$service"'
+    ev = settings.prometheus.evaluation_interval
     return (
         c.new_dashboard(c.SYSTEM_OVERVIEW, "Host and container resources of the Christmas platform.", runbook)
         .with_variable(c.variable("instance", "Host", "label_values(node_uname_info, instance)"))
@@ -26,12 +24,12 @@ def build(settings: StackSettings) -> dash.Dashboard:
                              Query(f"max({rec.INSTANCE_CPU_UTILISATION}{{{host}}})"),
                              c.warn_crit(t.cpu_percent / 100 * 0.8, t.cpu_percent / 100),
                              "Busiest selected host, all cores.",
-                             links=[c.runbook_link(runbook, "HighCpuUsage")]))
+                             links=[c.runbook_link(runbook, "HighCpuUsage")], min_interval=ev))
         .with_panel(c.single("Host memory", "percentunit",
                              Query(f"max({rec.INSTANCE_MEMORY_UTILISATION}{{{host}}})"),
                              c.warn_crit(t.memory_percent / 100 * 0.9, t.memory_percent / 100),
                              "Memory in use (not available to new processes) on the fullest selected host.",
-                             links=[c.runbook_link(runbook, "HighMemoryUsage")]))
+                             links=[c.runbook_link(runbook, "HighMemoryUsage")], min_interval=ev))
         .with_panel(c.single("Lowest free disk", "percent",
                              Query(f'min(node_filesystem_avail_bytes{{{host}, fstype!~"tmpfs|overlay"}}'
                                    f' / node_filesystem_size_bytes{{{host}, fstype!~"tmpfs|overlay"}}) * 100'),
@@ -46,32 +44,28 @@ def build(settings: StackSettings) -> dash.Dashboard:
         .with_panel(c.graph("CPU per service", "percentunit",
                             [Query(f"{rec.CONTAINER_CPU}{{{service}}}", "{{name}}")],
                             c.warn_crit(0.8, 1.0),
-                            "CPU of each container; 100% is one full core."))
+                            "CPU of each container; 100% is one full core.", min_interval=ev))
         .with_panel(c.graph("Memory per service", "bytes",
                             [Query(f"{rec.CONTAINER_MEMORY}{{{service}}}", "{{name}}")],
                             description="Working set of each container (what the OOM killer counts).",
-                            links=[c.runbook_link(runbook, "ContainerMemoryNearLimit")]))
+                            links=[c.runbook_link(runbook, "ContainerMemoryNearLimit")], min_interval=ev))
         .with_panel(c.graph("Host CPU and memory", "percentunit",
                             [Query(f"{rec.INSTANCE_CPU_UTILISATION}{{{host}}}", "CPU {{instance}}"),
                              Query(f"{rec.INSTANCE_MEMORY_UTILISATION}{{{host}}}", "memory {{instance}}")],
-                            c.warn_crit(t.cpu_percent / 100 * 0.8, t.cpu_percent / 100), width=24))
+                            c.warn_crit(t.cpu_percent / 100 * 0.8, t.cpu_percent / 100), width=24, min_interval=ev))
         .with_panel(c.graph("Disk I/O", "Bps",
-                            [Query(f"sum by (instance) (rate(node_disk_read_bytes_total{{{host}}}"
-                                   "[$__rate_interval]))", "read {{instance}}"),
-                             Query(f"sum by (instance) (rate(node_disk_written_bytes_total{{{host}}}"
-                                   "[$__rate_interval]))", "write {{instance}}")],
-                            description="Bytes read from and written to the host's disks."))
+                            [Query(f"sum by (instance) ({rec.INSTANCE_DISK_READ}{{{host}}})", "read {{instance}}"),
+                             Query(f"sum by (instance) ({rec.INSTANCE_DISK_WRITTEN}{{{host}}})", "write {{instance}}")],
+                            description="Bytes read from and written to the host's disks.", min_interval=ev))
         .with_panel(c.graph("Network", "Bps",
-                            [Query(f"sum by (instance) (rate(node_network_receive_bytes_total"
-                                   f"{{{host}, {_VIRTUAL_DEVICES}}}[$__rate_interval]))", "in {{instance}}"),
-                             Query(f"sum by (instance) (rate(node_network_transmit_bytes_total"
-                                   f"{{{host}, {_VIRTUAL_DEVICES}}}[$__rate_interval]))", "out {{instance}}")],
-                            description="Traffic in and out of the host's physical interfaces."))
+                            [Query(f"sum by (instance) ({rec.INSTANCE_NETWORK_RECEIVE}{{{host}}})", "in {{instance}}"),
+                             Query(f"sum by (instance) ({rec.INSTANCE_NETWORK_TRANSMIT}{{{host}}})",
+                                   "out {{instance}}")],
+                            description="Traffic in and out of the host's physical interfaces.", min_interval=ev))
         .with_panel(c.graph("Network per service", "Bps",
-                            [Query(f"sum by (name) (rate(container_network_receive_bytes_total{{{service}}}"
-                                   "[$__rate_interval]))", "in {{name}}"),
-                             Query(f"sum by (name) (rate(container_network_transmit_bytes_total{{{service}}}"
-                                   "[$__rate_interval]))", "out {{name}}")], width=24))
+                            [Query(f"sum by (name) ({rec.CONTAINER_NETWORK_RECEIVE}{{{service}}})", "in {{name}}"),
+                             Query(f"sum by (name) ({rec.CONTAINER_NETWORK_TRANSMIT}{{{service}}})", "out {{name}}")],
+                            width=24, min_interval=ev))
         .with_panel(c.states("Container states", "s",
                              [Query(f"max by (name) (time() - container_last_seen{{{service}}})", "{{name}}")],
                              c.thresholds((60, "red")),

@@ -17,7 +17,9 @@ import pytest
 from offline.mocks import ProgramRun, unwrap
 from render.yamlout import dump_yaml
 
-GRAFANA_INTERVALS = {"$__rate_interval": "5m", "$__interval": "1m", "$__range": "1h"}
+# Longest names first: `$__range_s` is not `$__range` followed by `_s`.
+GRAFANA_INTERVALS = {"$__rate_interval": "5m", "$__interval_ms": "60000", "$__interval": "1m", "$__range_ms": "3600000",
+                     "$__range_s": "3600", "$__range": "1h"}
 VARIABLE = re.compile(r"\$\{?[A-Za-z_]\w*\}?")
 LABEL_VALUES = re.compile(r"^label_values\((?:(.+),\s*)?\w+\)$")
 

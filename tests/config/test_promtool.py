@@ -94,7 +94,31 @@ def recording_tests() -> list[dict[str, object]]:
         s(f'trading_trades_total{{{te},side="buy"}}', "0+15x20"),
         *[s(f'trading_order_latency_seconds_bucket{{{te},le="{le}"}}', v)
           for le, v in (("0.1", "0+0x20"), ("0.5", "0+60x20"), ("+Inf", "0+60x20"))],
+        s(f"trading_trade_volume_usd_total{{{te}}}", "0+6000x20"),
+        # Host traffic: disks summed; only physical network interfaces count.
+        s('node_disk_read_bytes_total{instance="host-a",device="sda"}', "0+600x20"),
+        s('node_disk_read_bytes_total{instance="host-a",device="sdb"}', "0+300x20"),
+        s('node_disk_written_bytes_total{instance="host-a",device="sda"}', "0+60x20"),
+        s('node_network_receive_bytes_total{instance="host-a",device="eth0"}', "0+120x20"),
+        s('node_network_receive_bytes_total{instance="host-a",device="lo"}', "0+6000x20"),
+        s('node_network_receive_bytes_total{instance="host-a",device="veth1a2b"}', "0+6000x20"),
+        s('node_network_transmit_bytes_total{instance="host-a",device="eth0"}', "0+60x20"),
+        s('node_network_transmit_bytes_total{instance="host-a",device="docker0"}', "0+600x20"),
+        s('container_network_receive_bytes_total{name="grafana",interface="eth0"}', "0+60x20"),
+        s('container_network_receive_bytes_total{name="",id="/system.slice",interface="eth0"}', "0+600x20"),
+        s('container_network_transmit_bytes_total{name="grafana",interface="eth0"}', "0+30x20"),
+        *[s(f'backend_processing_seconds_bucket{{{api},operation="db",le="{le}"}}', v)
+          for le, v in (("0.1", "0+0x20"), ("0.5", "0+60x20"), ("+Inf", "0+60x20"))],
+        # PostgreSQL: per database, tables and statements summed.
+        *[s(f'pg_stat_database_{c}{{instance="pg:9187",datname="app",datid="1"}}', "0+60x20")
+          for c in rec.PG_DATABASE_COUNTERS],
+        s('pg_statio_user_tables_idx_blocks_hit{instance="pg:9187",datname="app",relname="a"}', "0+60x20"),
+        s('pg_statio_user_tables_idx_blocks_hit{instance="pg:9187",datname="app",relname="b"}', "0+120x20"),
+        s('pg_statio_user_tables_idx_blocks_read{instance="pg:9187",datname="app",relname="a"}', "0+6x20"),
+        s('pg_stat_statements_seconds_total{instance="pg:9187",datname="app",queryid="1",user="u"}', "0+30x20"),
+        s('pg_stat_statements_calls_total{instance="pg:9187",datname="app",queryid="1",user="u"}', "0+600x20"),
     ]
+    pg = {"instance": "pg:9187", "datname": "app"}
     expected: list[tuple[str, list[tuple[dict[str, str], float]]]] = [
         (rec.INSTANCE_CPU_UTILISATION, [({"instance": "host-a"}, 0.75)]),
         (rec.INSTANCE_MEMORY_UTILISATION, [({"instance": "host-a"}, 0.75)]),
@@ -119,6 +143,23 @@ def recording_tests() -> list[dict[str, object]]:
         (rec.TRADES_RATE, [({"strategy": "momentum"}, 0.25)]),
         (rec.ORDER_LATENCY_P95, [({"strategy": "momentum"}, 0.48)]),
         (rec.ORDER_FAILURE_RATIO, [({"strategy": "momentum"}, 0.25)]),
+        (rec.SIGNALS_RATE_BY_SIGNAL, [({"strategy": "momentum", "signal": "buy"}, 0.5),
+                                      ({"strategy": "momentum", "signal": "hold"}, 0.5)]),
+        (rec.VOLUME_RATE, [({"strategy": "momentum"}, 100)]),
+        (rec.INSTANCE_DISK_READ, [({"instance": "host-a"}, 15)]),
+        (rec.INSTANCE_DISK_WRITTEN, [({"instance": "host-a"}, 1)]),
+        (rec.INSTANCE_NETWORK_RECEIVE, [({"instance": "host-a"}, 2)]),
+        (rec.INSTANCE_NETWORK_TRANSMIT, [({"instance": "host-a"}, 1)]),
+        (rec.CONTAINER_NETWORK_RECEIVE, [({"name": "grafana"}, 1)]),
+        (rec.CONTAINER_NETWORK_TRANSMIT, [({"name": "grafana"}, 0.5)]),
+        # Every request in the first bucket: the max is its upper bound.
+        (rec.HTTP_LATENCY_MAX_BY_INSTANCE, [({"job": "api", "instance": "api:8000"}, 0.5)]),
+        (rec.BACKEND_P95_BY_OPERATION, [({"job": "api", "operation": "db"}, 0.48)]),
+        *[(rec.pg_database_rate(c), [(pg, 1.0)]) for c in rec.PG_DATABASE_COUNTERS],
+        (rec.PG_INDEX_BLOCKS_HIT, [(pg, 3.0)]),
+        (rec.PG_INDEX_BLOCKS_READ, [(pg, 0.1)]),
+        (rec.PG_STATEMENT_SECONDS, [(pg, 0.5)]),
+        (rec.PG_STATEMENT_CALLS, [(pg, 10.0)]),
     ]
     assert sorted(name for name, _ in expected) == sorted(rec.recording_rule_names())
     checks = [{"expr": name, "eval_time": "10m",

@@ -25,6 +25,18 @@ CONTRACT_RECORDING_RULES = {
     "job_path:http_request_duration_seconds:p95_5m", "strategy_status:trading_orders:rate5m",
     "strategy:trading_signals:rate5m", "strategy:trading_trades:rate5m",
     "strategy:trading_order_latency_seconds:p95_5m", "strategy:trading_order_failures:ratio_rate5m",
+    # Issue 14: one per panel that read raw counters or histograms.
+    "instance:node_disk_read_bytes:rate5m", "instance:node_disk_written_bytes:rate5m",
+    "instance:node_network_receive_bytes_physical:rate5m", "instance:node_network_transmit_bytes_physical:rate5m",
+    "name:container_network_receive_bytes:rate5m", "name:container_network_transmit_bytes:rate5m",
+    "job_instance:http_request_duration_seconds:max_5m", "job_operation:backend_processing_seconds:p95_5m",
+    *(f"instance_datname:pg_stat_database_{c}:rate5m" for c in (
+        "xact_commit", "xact_rollback", "blks_hit", "blks_read", "tup_fetched", "tup_inserted", "tup_updated",
+        "tup_deleted")),
+    "instance_datname:pg_statio_user_tables_idx_blocks_hit:rate5m",
+    "instance_datname:pg_statio_user_tables_idx_blocks_read:rate5m",
+    "instance_datname:pg_stat_statements_seconds:rate5m", "instance_datname:pg_stat_statements_calls:rate5m",
+    "strategy_signal:trading_signals:rate5m", "strategy:trading_trade_volume_usd:rate5m",
 }
 
 

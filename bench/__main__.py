@@ -1,0 +1,108 @@
+"""`python -m bench` (`make bench`): the dashboards' query cost over a week of data at a platform's size.
+
+Generates the raw week (bench/series.py), backfills it and each revision's recording rules with
+promtool, then measures every panel query of the four dashboards on Debian's Prometheus held to
+the stack's CPU share, over 7 days and 24 hours. Prints the tables and writes
+bench/results/<date>.md and .json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import report
+from bench.backfill import backfill_raw
+from bench.pipeline import Outcome, Settings, run_revision
+from bench.series import Size, series_count
+from bench.series import platform as platform_series
+from bench.sources import PROJECT_DIR, checkout, plan_sources
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    for field in dataclasses.fields(Size):
+        parser.add_argument(f"--{field.name.replace('_', '-')}", type=int, default=field.default)
+    parser.add_argument("--days", type=int, default=7, help="days of data (queries cover 7d and 24h)")
+    parser.add_argument("--step", type=int, default=60, help="seconds between samples")
+    parser.add_argument("--cpus", type=int, default=1, help="cores of the measured Prometheus (the stack's `cpus`)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per query (median taken)")
+    parser.add_argument("--no-merge", action="store_true",
+                        help="skip merging rule blocks into raw blocks (saves the compactor's minute; for tests)")
+    parser.add_argument("--evaluations", type=int, default=4, help="rule evaluations watched for their cost")
+    parser.add_argument("--live-hours", type=int, default=7,
+                        help="hours of data up to now for the rule evaluation cost (rules' longest range + 1h)")
+    parser.add_argument("--evaluation-interval", default="", help="override the stack's rule evaluation interval")
+    parser.add_argument("--stack", default="prod", help="stack whose offline plan gives rules and dashboards")
+    parser.add_argument("--baseline-rev", default="28a6919", help="git revision to compare with ('' for none)")
+    parser.add_argument("--work", type=Path, default=PROJECT_DIR / "build" / "bench", help="scratch directory")
+    parser.add_argument("--results", type=Path, default=PROJECT_DIR / "bench" / "results")
+    return parser.parse_args(argv)
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    memory_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    version = subprocess.run(["prometheus", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+    return f"{os.cpu_count()} x {cpu}, {memory_kb / 1048576:.0f} GiB RAM; {version}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    size = Size(**{f.name: getattr(args, f.name) for f in dataclasses.fields(Size)})
+    began = time.monotonic()
+    end = int(time.time()) // 60 * 60
+    settings = Settings(size, end, args.days, args.step, args.cpus, args.repeats, args.work,
+                        merge=not args.no_merge, evaluations=args.evaluations,
+                        evaluation_interval=args.evaluation_interval, live_hours=args.live_hours)
+    shutil.rmtree(args.work, ignore_errors=True)
+    args.work.mkdir(parents=True)
+    series = series_count(platform_series(size))
+    print(f"bench: {series:,} raw series, {args.days} days every {args.step}s; generating and backfilling ...",
+          flush=True)
+    raw = backfill_raw(size, end - args.days * 86400, end, args.step, args.work / "raw")
+    print(f"  raw: {raw.samples:,} samples in {raw.seconds:.0f}s", flush=True)
+    outcomes: list[Outcome] = []
+    if args.baseline_rev:
+        with checkout(args.baseline_rev) as tree:
+            baseline = plan_sources(tree, args.stack, args.work / "plan-baseline", f"main@{args.baseline_rev}")
+        outcomes.append(run_revision(settings, baseline, args.work / "raw"))
+        print(f"  {baseline.label}: {outcomes[-1].timings}", flush=True)
+    current = plan_sources(PROJECT_DIR, args.stack, args.work / "plan-current", "current")
+    outcomes.append(run_revision(settings, current, args.work / "raw"))
+    print(f"  {current.label}: {outcomes[-1].timings}", flush=True)
+    total = time.monotonic() - began
+    stamp = datetime.now(UTC)
+    header = [f"## Bench {stamp:%Y-%m-%d %H:%M} UTC", "",
+              f"- machine: {machine()}", f"- data: {series:,} raw series ({dataclasses.asdict(size)}), "
+              f"{args.days} days every {args.step}s = {raw.samples:,} samples; "
+              f"measured Prometheus on {args.cpus} CPU (taskset + GOMAXPROCS), {args.repeats} runs per query",
+              f"- run time: {total / 60:.1f} min (raw backfill {raw.seconds:.0f}s; "
+              + "; ".join(f"{o.label}: {o.timings}" for o in outcomes) + ")"]
+    text = report.markdown(header, outcomes)
+    print(text)
+    args.results.mkdir(parents=True, exist_ok=True)
+    name = f"{stamp:%Y-%m-%dT%H%M}-{series}"
+    (args.results / f"{name}.md").write_text(text)
+    (args.results / f"{name}.json").write_text(json.dumps(
+        {"date": stamp.isoformat(), "series": series, "size": dataclasses.asdict(size), "days": args.days,
+         "step": args.step, "cpus": args.cpus, "samples": raw.samples, "seconds": round(total, 1),
+         "outcomes": [{"label": o.label, "timings": o.timings, "rule_groups": o.rule_groups,
+                       "results": [r.as_dict() for r in o.results]} for o in outcomes]}, indent=1) + "\n")
+    print(f"written {args.results / name}.md and .json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

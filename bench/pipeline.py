@@ -1,0 +1,164 @@
+"""One revision through the bench: its recording rules backfilled over the raw week, then measured.
+
+Steps: raw blocks (shared, hard-linked) -> a Prometheus with both cores answers
+`promtool tsdb create-blocks-from rules` -> the rule blocks join the data directory and Prometheus
+merges them into the raw blocks (as in a long-running server, recorded and raw series share
+blocks) -> a Prometheus with the stack's CPU share answers the panel queries -> on a fresh copy of
+the last hours ending now, the same Prometheus evaluates every rule group at the stack's interval
+and reports `prometheus_rule_group_last_duration_seconds`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from bench.backfill import backfill_raw
+from bench.grafana import duration_ms, panel_queries
+from bench.measure import Result, measure
+from bench.prometheus import running, wait_compacted, write_config
+from bench.series import Size
+from bench.sources import Sources
+
+RULE_BLOCK_SECONDS = 54 * 3600  # the block length a 30-day Prometheus compacts to (10% of retention)
+
+
+@dataclass(frozen=True)
+class Settings:
+    size: Size
+    end: int  # Unix seconds: the dashboards' "now"
+    days: int
+    step: int  # seconds between raw samples (and between backfilled rule evaluations)
+    cpus: int
+    repeats: int
+    work: Path
+    live_hours: int = 7  # longest range the rule files read (alerts: [6h]) plus an hour
+    merge: bool = True  # wait for Prometheus to merge rule blocks into raw ones (False: fast runs, tests)
+    evaluations: int = 4  # rule evaluations watched for the rule groups' cost
+    evaluation_interval: str = ""  # override of the stack's evaluation interval (tests)
+
+
+@dataclass
+class Outcome:
+    label: str
+    results: list[Result] = field(default_factory=list)
+    rule_groups: dict[str, tuple[float, float]] = field(default_factory=dict)  # group -> (last s, interval s)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _hardlink_blocks(raw: Path, data: Path) -> None:
+    if data.exists():
+        shutil.rmtree(data)
+    data.mkdir(parents=True)
+    for block in raw.iterdir():
+        if (block / "meta.json").exists():
+            shutil.copytree(block, data / block.name, copy_function=os.link)
+
+
+def _recording_group_files(sources: Sources, out: Path) -> list[Path]:
+    """Each rule group with recording rules in a file of its own (alerts dropped), for parallel backfill."""
+    out.mkdir(parents=True, exist_ok=True)
+    files: list[Path] = []
+    for path in sources.rule_files:
+        for group in (yaml.safe_load(path.read_text()) or {}).get("groups", []):
+            rules = [r for r in group.get("rules", []) if "record" in r]
+            if rules:
+                target = out / f"{len(files):02d}-{group['name']}.yml"
+                target.write_text(yaml.safe_dump({"groups": [{**group, "rules": rules}]}, sort_keys=False))
+                files.append(target)
+    return files
+
+
+def backfill_rules(url: str, files: list[Path], start: int, end: int, step: int, out: Path) -> None:
+    """`promtool tsdb create-blocks-from rules`, two promtool processes side by side."""
+    halves = [files[0::2], files[1::2]]
+
+    def one(index: int) -> None:
+        if halves[index]:
+            subprocess.run(["promtool", "tsdb", "create-blocks-from", "--quiet",
+                            f"--max-block-duration={RULE_BLOCK_SECONDS}s", "rules", f"--url={url}",
+                            f"--start={start}", f"--end={end}", f"--eval-interval={step}s",
+                            f"--output-dir={out / str(index)}", *map(str, halves[index])],
+                           check=True, capture_output=True, text=True)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(one, range(2)))
+
+
+def prepare(settings: Settings, sources: Sources, raw: Path) -> Path:
+    """The week's raw blocks plus this revision's recorded series, merged; returns the data directory."""
+    base = settings.work / sources.label
+    data = base / "data"
+    _hardlink_blocks(raw, data)
+    config = write_config(base / "setup.yml", sources.evaluation_interval, [])
+    rule_blocks = base / "rule-blocks"
+    shutil.rmtree(rule_blocks, ignore_errors=True)
+    files = _recording_group_files(sources, base / "rule-groups")
+    with running(data, config, cpus=os.cpu_count() or 2, log=base / "prometheus-setup.log") as server:
+        backfill_rules(server.url, files, settings.end - settings.days * 86400, settings.end, settings.step,
+                       rule_blocks)
+        for block in rule_blocks.glob("*/*/meta.json"):
+            block.parent.rename(data / block.parent.name)
+        if settings.merge:
+            wait_compacted(data)
+    return data
+
+
+def measure_queries(settings: Settings, sources: Sources, data: Path) -> list[Result]:
+    base = settings.work / sources.label
+    config = write_config(base / "measure.yml", sources.evaluation_interval, [])
+    queries = [q for d in sources.dashboards for q in panel_queries(d)]
+    end_ms = settings.end * 1000
+    ranges = {"7d": (end_ms - 7 * 86400_000, end_ms), "24h": (end_ms - 86400_000, end_ms)}
+    with running(data, config, cpus=settings.cpus, log=base / "prometheus-measure.log") as server:
+        print(f"  {sources.label}: measuring {len(queries)} panel queries over {list(ranges)} "
+              f"(load average {os.getloadavg()[0]:.1f})", flush=True)
+        return measure(server, queries, ranges, f"{settings.step}s", sources.recording_names(), settings.repeats)
+
+
+def rule_cost(settings: Settings, sources: Sources) -> dict[str, tuple[float, float]]:
+    """Group -> (highest last evaluation seconds over a few rounds, interval seconds), on data up to now."""
+    base = settings.work / sources.label / "live"
+    shutil.rmtree(base, ignore_errors=True)
+    now = int(time.time())
+    backfill_raw(settings.size, now - settings.live_hours * 3600, now - now % settings.step, settings.step,
+                 base / "data")
+    interval = settings.evaluation_interval or sources.evaluation_interval
+    config = write_config(base / "live.yml", interval, sources.rule_files)
+    seen: dict[str, float] = {}
+    with running(base / "data", config, cpus=settings.cpus, log=base / "prometheus-live.log") as server:
+        for _ in range(settings.evaluations):
+            time.sleep(duration_ms(interval) / 1000)
+            for labels, value in server.metric("prometheus_rule_group_last_duration_seconds").items():
+                seen[labels] = max(seen.get(labels, 0.0), value)
+        intervals = server.metric("prometheus_rule_group_interval_seconds")
+    return {_group_name(labels): (seen[labels], intervals.get(labels, 0.0)) for labels in seen}
+
+
+def _group_name(labels: str) -> str:
+    # {rule_group="/path/recording.yml;api.rules"} -> recording.yml;api.rules
+    value = labels.split('rule_group="', 1)[-1].rstrip('"}')
+    return value.rsplit("/", 1)[-1]
+
+
+def run_revision(settings: Settings, sources: Sources, raw: Path) -> Outcome:
+    outcome = Outcome(sources.label)
+    began = time.monotonic()
+    data = prepare(settings, sources, raw)
+    outcome.timings["rules_backfill_and_merge_s"] = round(time.monotonic() - began, 1)
+    began = time.monotonic()
+    outcome.results = measure_queries(settings, sources, data)
+    outcome.timings["queries_s"] = round(time.monotonic() - began, 1)
+    # Other work on the machine slows the measured Prometheus: the report shows how much there was.
+    outcome.timings["load_average_1m_after_queries"] = round(os.getloadavg()[0], 2)
+    began = time.monotonic()
+    outcome.rule_groups = rule_cost(settings, sources)
+    outcome.timings["rule_cost_s"] = round(time.monotonic() - began, 1)
+    return outcome

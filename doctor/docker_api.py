@@ -19,9 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from settings.catalog import SERVICE_LABEL, STACK_LABEL
+
 API_VERSION = "v1.43"
-STACK_LABEL = "com.christmas.monitoring.stack"
-SERVICE_LABEL = "com.christmas.monitoring.service"
 
 
 class DockerError(Exception):

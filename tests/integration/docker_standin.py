@@ -21,10 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from settings.catalog import SERVICE_LABEL, STACK_LABEL
 from tests.integration.processes import Process
-
-STACK_LABEL = "com.christmas.monitoring.stack"
-SERVICE_LABEL = "com.christmas.monitoring.service"
 
 
 @dataclass

@@ -159,7 +159,9 @@ def load_target(stack: str, runner: PulumiRunner = run_pulumi) -> Target:
         return str(outputs.get(key) or settings.url_of(service) or "")
 
     docker_host = str(_stack_file(stack).get("docker:host") or os.environ.get("DOCKER_HOST") or DEFAULT_DOCKER_HOST)
-    public = (settings.grafana.root_url, settings.logging.kibana_public_base_url)
+    # Every host name the edge serves (Grafana, Kibana; Prometheus and Alertmanager when set).
+    public = (settings.grafana.root_url, settings.logging.kibana_public_base_url, settings.edge.prometheus_url,
+              settings.edge.alertmanager_url)
     endpoints = Endpoints(
         prometheus=url("prometheus_url", "prometheus"),
         alertmanager=url("alertmanager_url", "alertmanager"),

@@ -40,6 +40,8 @@ class FakeContainer:
     volumes: Mapping[str, tuple[str, Path]] = field(default_factory=dict)
     # Path or URL prefix in the container -> its counterpart here.
     rewrite: Mapping[str, str] = field(default_factory=dict)
+    # Lines served as its log when it has no process (a stand-in service's own log lines).
+    log_lines: list[str] = field(default_factory=list)
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @property
@@ -155,7 +157,9 @@ class DockerStandIn:
 
     @staticmethod
     def _log(container: FakeContainer) -> bytes:
-        if container.process is None or not container.process.log.exists():
+        if container.process is None:
+            return "".join(f"{line}\n" for line in container.log_lines).encode()
+        if not container.process.log.exists():
             return b""
         return container.process.log.read_bytes()[-200_000:]
 

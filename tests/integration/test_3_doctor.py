@@ -138,6 +138,23 @@ def test_a_stale_data_stream_fails_log_freshness(doctor: DoctorStack):
     assert "[FAIL] newest log document" in printed
 
 
+def test_fluent_bit_losing_records_or_unable_to_read_fails_its_checks(doctor: DoctorStack):
+    [fluent_bit] = [c for c in doctor.docker.containers if c.service == "fluent-bit"]
+    doctor.services.output_retries_failed = 3
+    # Fluent Bit's own log line when the Docker log directory is not readable (the volume-permission case).
+    stamp = time.strftime("%Y/%m/%d %H:%M:%S")
+    fluent_bit.log_lines = [f"[{stamp}] [error] [input:tail:tail.0] read error, check permissions: "
+                            "/var/lib/docker/containers/abc/abc-json.log: Permission denied"]
+    try:
+        failed = failing(doctor)
+    finally:
+        doctor.services.output_retries_failed = 0
+        fluent_bit.log_lines = []
+    assert "failed retries / dropped 3" in failed["Fluent Bit output and buffer"].saw
+    logs = failed["errors in the logs (15 min)"]
+    assert "fluent-bit: 1 error lines" in logs.saw and "permission denied" in logs.fix
+
+
 def test_a_broken_rule_file_fails_the_configuration_check(doctor: DoctorStack):
     broken = doctor.stack.work / "rules" / "zz-broken.yml"
     broken.write_text("groups:\n  - name: broken\n    rules:\n      - alert: Broken\n        expr: rate(up[\n")

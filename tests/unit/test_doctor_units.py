@@ -8,13 +8,18 @@ import socket
 import ssl
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from doctor import checks_edge
+from doctor import checks_backups, checks_edge
 from doctor.report import Status
 from doctor.stack import DEFAULT_DOCKER_HOST, Endpoints, StackCredentials, Target, load_target
+from render import backups as bk
+from settings.model import StackSettings
+
+NOW_MS = time.time() * 1000
 
 
 class FakePulumi:
@@ -87,3 +92,26 @@ def test_certificate_expiry_is_read_from_a_real_handshake(tmp_path, dev_settings
     thread.join(5)
     assert result.status is status, result
     assert f"{days - 1} days left" in result.saw or f"{days} days left" in result.saw
+
+
+def _slm_target(dev_settings: StackSettings, policy: dict[str, object]) -> Target:
+    endpoints = Endpoints("http://x", "http://x", "http://x", "http://es")
+    target = Target(dev_settings, endpoints, docker=None, credentials=StackCredentials("dev"))  # type: ignore[arg-type]
+    target.elastic = lambda path: {bk.SLM_POLICY: policy}  # type: ignore[method-assign]
+    return target
+
+
+@pytest.mark.parametrize(("policy", "status", "saw"), [
+    # A policy set an hour ago has not run yet: not a failure.
+    ({"modified_date_millis": NOW_MS - 3_600_000}, Status.PASS, "no snapshot yet"),
+    # Three days without any snapshot is.
+    ({"modified_date_millis": NOW_MS - 3 * 86_400_000}, Status.FAIL, "no snapshot yet"),
+    # The last run failed after the last success: its reason is shown.
+    ({"last_success": {"snapshot_name": "a", "time": NOW_MS - 86_400_000},
+      "last_failure": {"time": NOW_MS - 3_600_000, "details": "repository_verification_exception"}},
+     Status.FAIL, "repository_verification_exception"),
+    ({"last_success": {"snapshot_name": "logs-1", "time": NOW_MS - 3_600_000}}, Status.PASS, "logs-1: 1.0h old"),
+])
+def test_elasticsearch_snapshot_age_and_failures(dev_settings, policy, status, saw):
+    [result] = checks_backups.check_elasticsearch_snapshots(_slm_target(dev_settings, policy))
+    assert result.status is status and saw in result.saw, result

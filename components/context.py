@@ -21,6 +21,9 @@ class StackContext:
     secrets: Mapping[str, pulumi.Output[str]]
     # The stack's own network: its services talk to each other here, and nothing else joins it.
     network_name: pulumi.Input[str]
+    # The host's address on the stack network (its bridge gateway): where containers reach a
+    # service that runs in the host's network namespace (node-exporter).
+    network_gateway: pulumi.Input[str] = "172.17.0.1"
     # The network the platform's services join to be scraped: Prometheus (and postgres-exporter,
     # which must reach the database) are the stack's only members.
     targets_network_name: pulumi.Input[str] = ""

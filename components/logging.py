@@ -18,11 +18,13 @@ from components.service import (
     Service,
     Upload,
     VolumeMount,
+    http_healthcheck,
     secret_file,
     secret_uploads,
 )
 from render import elastic_setup as setup
 from render import elasticsearch as es
+from render import elasticsearch_exporter as ee
 from render import fluent_bit as fb
 from render import kibana as kb
 
@@ -39,6 +41,7 @@ class Logging(pulumi.ComponentResource):
         self.kibana = self._kibana(ctx)
         self.kibana_setup = self._kibana_setup(ctx)
         self.fluent_bit = self._fluent_bit(ctx)
+        self.elasticsearch_exporter = self._elasticsearch_exporter(ctx)
         # Grafana's logs datasource needs Elasticsearch up and the logs_reader user created.
         self.ready = [self.elasticsearch.container, self.elastic_setup.container]
         self.kibana_url = ctx.settings.logging.kibana_public_base_url
@@ -91,7 +94,10 @@ class Logging(pulumi.ComponentResource):
             "kibana", container_port=kb.PORT,
             uploads=[secret_file(kb.CONFIG_PATH, config, owner=kb.UID)],
             healthcheck=Healthcheck(test=["CMD-SHELL", health], interval="15s", timeout="10s",
-                                    retries=10, start_period="90s"),
+                                    # Kibana's first start (saved-object migrations, on one CPU) can take
+                                    # minutes; a failed check in the start period does not count, and
+                                    # `pulumi up` waits as long as Docker would (components/service.py).
+                                    retries=10, start_period="300s"),
             # kibana_system's password is set by the setup job before Kibana starts.
             depends_on=[self.elastic_setup.container],
         ), opts=self._child())
@@ -144,3 +150,21 @@ class Logging(pulumi.ComponentResource):
             depends_on=[self.elastic_setup.container],
         ), opts=self._child())
 
+    def _elasticsearch_exporter(self, ctx: StackContext) -> Service:
+        """Cluster health, disk and the log streams' indexing counters for Prometheus.
+
+        It reads as logs_reader (cluster `monitor`; `read`, `monitor` on the log streams only),
+        from a 0400 password file its start reads (render/elasticsearch_exporter.py).
+        """
+        password = ctx.require_secret("elasticReaderPassword")
+        return Service("elasticsearch-exporter", ctx.service_args(
+            "elasticsearch-exporter",
+            entrypoint=ee.entrypoint(),
+            command=ee.flags(),
+            uploads=[secret_file(ee.PASSWORD_FILE, password, owner=ee.UID)],
+            healthcheck=http_healthcheck(ctx.port("elasticsearch-exporter"), "/healthz"),
+            # Docker refuses uploads into a read-only root filesystem (ServiceArgs); it writes nothing.
+            user=ee.UID,
+            # logs_reader must exist before the first scrape.
+            depends_on=[self.elastic_setup.container],
+        ), opts=self._child())

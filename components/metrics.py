@@ -10,6 +10,7 @@ from components.auth import authenticated_healthcheck, password_upload, web_conf
 from components.context import StackContext
 from components.service import (
     TYPE_PREFIX,
+    Healthcheck,
     HostMount,
     NetworkAttachment,
     Service,
@@ -18,10 +19,16 @@ from components.service import (
     http_healthcheck,
     secret_uploads,
 )
+from render import blackbox
 from render import postgres_exporter as pg
 from render import prometheus as prom
 from render.web_config import PROMETHEUS_WEB_CONFIG
 from settings.catalog import SERVICE_LABEL, STACK_LABEL
+
+# cAdvisor metric kinds (container/factory.go): cpu, memory (working set, limit), network (in/out),
+# oom_event (container_oom_events_total). Spec series (start time, limits, last seen) are always on.
+CADVISOR_METRICS: tuple[str, ...] = ("cpu", "memory", "network", "oom_event")
+NODE_EXPORTER_ADDRESS_ENV = "NODE_EXPORTER_ADDRESS"
 
 
 class Metrics(pulumi.ComponentResource):
@@ -37,6 +44,7 @@ class Metrics(pulumi.ComponentResource):
         self.node_exporter = self._node_exporter(ctx)
         self.cadvisor = self._cadvisor(ctx)
         self.postgres_exporter = self._postgres_exporter(ctx)
+        self.blackbox_exporter = self._blackbox_exporter(ctx)
         self.prometheus = self._prometheus(ctx, depends_on)
         self.prometheus_url = s.url_of("prometheus")
         self.register_outputs({"prometheus_url": self.prometheus_url})
@@ -45,7 +53,9 @@ class Metrics(pulumi.ComponentResource):
         s = ctx.settings
         p = s.prometheus
         volume = ctx.data_volume("prometheus", parent=self)
-        uploads = [Upload(prom.CONFIG_PATH, prom.render_prometheus_yml(s))]
+        config: pulumi.Output[str] = pulumi.Output.from_input(ctx.network_gateway).apply(
+            lambda gateway: prom.render_prometheus_yml(s, gateway))
+        uploads = [Upload(prom.CONFIG_PATH, config)]
         uploads += [Upload(f"{prom.RULES_DIR}/{file}", text) for file, text in prom.render_rule_files(s).items()]
         uploads += [
             # Its own basic auth, and the passwords it sends (self-scrape; Alertmanager).
@@ -78,15 +88,29 @@ class Metrics(pulumi.ComponentResource):
         ), opts=pulumi.ResourceOptions(parent=self))
 
     def _node_exporter(self, ctx: StackContext) -> Service:
+        # Listens only on the host's address on the stack network: reachable by Prometheus, not
+        # from outside the host, and the dev and prod stacks (two networks) do not collide.
+        address: pulumi.Output[str] = pulumi.Output.from_input(ctx.network_gateway).apply(prom.node_exporter_target)
         return Service("node-exporter", ctx.service_args(
             "node-exporter",
-            command=["--path.rootfs=/host", "--collector.filesystem.mount-points-exclude="
-                     "^/(dev|proc|sys|run|var/lib/docker/.+)($|/)"],
-            healthcheck=http_healthcheck(ctx.port("node-exporter"), "/metrics"),
-            # The host's filesystems, read-only, so disk and filesystem metrics are the host's.
-            host_mounts=[HostMount("/", "/host", why="host CPU, memory, disk and filesystem metrics")],
-            # The host's PID namespace so process and CPU counters are the host's, not the container's.
+            command=address.apply(lambda where: [
+                "--path.rootfs=/host", f"--web.listen-address={where}",
+                "--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|run|var/lib/docker/.+)($|/)"]),
+            # The address is known once Docker made the network: the healthcheck (busybox sh and
+            # wget) reads it from the environment, which holds nothing else.
+            envs=address.apply(lambda where: [f"{NODE_EXPORTER_ADDRESS_ENV}={where}"]),
+            healthcheck=Healthcheck(test=["CMD-SHELL",
+                                          f'wget -q --spider "http://${NODE_EXPORTER_ADDRESS_ENV}/metrics"']),
+            # The host's filesystems, read-only; rslave so a disk mounted later is seen too
+            # (node_exporter README, "Docker").
+            host_mounts=[HostMount("/", "/host", propagation="rslave",
+                                   why="host CPU, memory, disk and filesystem metrics")],
+            # The host's PID and network namespaces: process counters and network interfaces are
+            # the host's, not this container's (on the bridge, the Network panel showed only
+            # node-exporter's own traffic).
             pid_mode="host",
+            network_mode="host",
+            container_port=ctx.port("node-exporter"),
             read_only_rootfs=True,
             user="65534:65534",
         ), opts=pulumi.ResourceOptions(parent=self))
@@ -97,17 +121,25 @@ class Metrics(pulumi.ComponentResource):
             "cadvisor",
             command=["--docker_only=true", "--housekeeping_interval=15s", "--store_container_labels=false",
                      f"--whitelisted_container_labels={SERVICE_LABEL},{STACK_LABEL}",
-                     "--disable_metrics=percpu,sched,tcp,udp,disk,hugetlb,referenced_memory,cpu_topology,resctrl"],
+                     # The metric kinds the dashboards and alerts read, and no others: --enable_metrics
+                     # overrides --disable_metrics, whose value *replaces* the default list
+                     # (cmd/cadvisor.go, container/factory.go MetricSet.Set).
+                     f"--enable_metrics={','.join(CADVISOR_METRICS)}"],
             healthcheck=http_healthcheck(ctx.port("cadvisor"), "/healthz"),
             # Read-only views of the host that cAdvisor needs instead of `privileged`:
-            # cgroups (/sys), the Docker socket directory (container names) and Docker's state.
+            # cgroups (/sys), the Docker and containerd sockets (/var/run), Docker's state.
             host_mounts=[
                 HostMount("/", "/rootfs", why=why),
-                HostMount("/var/run", "/var/run", why="Docker socket, to name containers"),
+                HostMount("/var/run", "/var/run", why="Docker socket (container names), containerd socket "
+                          "(containerd image store)"),
                 HostMount("/sys", "/sys", why="cgroup statistics"),
                 HostMount("/var/lib/docker", "/var/lib/docker", why="container layers and metadata"),
             ],
+            # OOM kills are read from the kernel log; where kernel.dmesg_restrict=1 (Debian, Ubuntu)
+            # opening /dev/kmsg needs CAP_SYSLOG, and without it cAdvisor only logs "Could not configure
+            # a source for OOM detection, disabling OOM events" (manager/manager.go).
             devices=["/dev/kmsg"],
+            cap_add=["SYSLOG"],
             read_only_rootfs=True,
         ), opts=pulumi.ResourceOptions(parent=self))
 
@@ -131,3 +163,13 @@ class Metrics(pulumi.ComponentResource):
             user=pg.UID,
         ), opts=pulumi.ResourceOptions(parent=self))
 
+    def _blackbox_exporter(self, ctx: StackContext) -> Service:
+        """Probes the public HTTPS endpoints: certificate expiry (render/blackbox.py)."""
+        return Service("blackbox-exporter", ctx.service_args(
+            "blackbox-exporter",
+            command=[f"--config.file={blackbox.CONFIG_PATH}"],
+            uploads=[Upload(blackbox.CONFIG_PATH, blackbox.render_blackbox_yml())],
+            healthcheck=http_healthcheck(ctx.port("blackbox-exporter"), "/-/healthy"),
+            # The image has no USER (root, Dockerfile at v0.28.0); the HTTP prober needs no privilege.
+            user="65534:65534",
+        ), opts=pulumi.ResourceOptions(parent=self))

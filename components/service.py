@@ -85,6 +85,8 @@ class HostMount:
     container_path: str
     why: str
     read_only: bool = True
+    # "rslave": mounts the host adds later (a new disk) appear in the container too.
+    propagation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -113,10 +115,31 @@ class Healthcheck:
     retries: int = 5
     start_period: str = "20s"
 
+    def seconds_until_unhealthy(self) -> int:
+        """The longest Docker may take to call the container unhealthy: start period + every retry."""
+        return _seconds(self.start_period) + (self.retries + 1) * (_seconds(self.interval) + _seconds(self.timeout))
+
+
+def _seconds(duration: str) -> int:
+    units = {"s": 1, "m": 60, "h": 3600}
+    return int(float(duration[:-1]) * units[duration[-1]])
+
+
+def _input_list(value: pulumi.Input[Sequence[str]] | None) -> pulumi.Input[Sequence[str]] | None:
+    """A list of strings, or the Output of one (a flag that holds an address Docker assigns)."""
+    if value is None or isinstance(value, (list, tuple)):
+        return list(value) if value else None
+    return pulumi.Output.from_input(value).apply(list)
+
+
+# `pulumi up` waits at least this long for a container to turn healthy.
+MIN_WAIT_SECONDS = 180
+
 
 def http_healthcheck(port: int, path: str, **timing: Any) -> Healthcheck:
     """A GET on the service's own health endpoint with the busybox wget its image ships."""
     return Healthcheck(test=["CMD", "wget", "-q", "--spider", f"http://localhost:{port}{path}"], **timing)
+
 
 
 @dataclass(frozen=True)
@@ -129,7 +152,10 @@ class ServiceArgs:
     healthcheck: Healthcheck
     stack: str
     project: str
-    command: Sequence[str] | None = None
+    command: pulumi.Input[Sequence[str]] | None = None
+    # Replaces the image's ENTRYPOINT (a shell that reads a secret file first, for a consumer
+    # that has no file option).
+    entrypoint: Sequence[str] | None = None
     envs: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
     uploads: Sequence[Upload] = ()
     volumes: Sequence[VolumeMount] = ()
@@ -140,6 +166,8 @@ class ServiceArgs:
     tmpfs: Mapping[str, str] = field(default_factory=dict)
     user: str | None = None
     pid_mode: str | None = None
+    # "host": the container shares the host's network stack (node-exporter: the host's interfaces).
+    network_mode: str | None = None
     devices: Sequence[str] = ()
     cap_add: Sequence[str] = ()
     networks: Sequence[NetworkAttachment] = ()
@@ -154,8 +182,10 @@ def _labels(args: ServiceArgs) -> list[docker.ContainerLabelArgs]:
     return [docker.ContainerLabelArgs(label=k, value=v) for k, v in labels.items()]
 
 
-def _networks(args: ServiceArgs) -> list[docker.ContainerNetworksAdvancedArgs]:
-    """The stack network (reached by the service's name), then any other it joins."""
+def _networks(args: ServiceArgs) -> list[docker.ContainerNetworksAdvancedArgs] | None:
+    """The stack network (reached by the service's name), then any other it joins; none on the host's."""
+    if args.network_mode:
+        return None
     return [docker.ContainerNetworksAdvancedArgs(name=args.network_name, aliases=[args.service])] + [
         docker.ContainerNetworksAdvancedArgs(name=n.name, aliases=[args.service], ipv4_address=n.ipv4_address)
         for n in args.networks]
@@ -175,8 +205,17 @@ def _volumes(args: ServiceArgs) -> list[docker.ContainerVolumeArgs] | None:
     volumes = [docker.ContainerVolumeArgs(volume_name=v.volume_name, container_path=v.container_path,
                                           read_only=v.read_only) for v in args.volumes]
     volumes += [docker.ContainerVolumeArgs(host_path=m.host_path, container_path=m.container_path,
-                                           read_only=m.read_only) for m in args.host_mounts]
+                                           read_only=m.read_only) for m in args.host_mounts if m.propagation is None]
     return volumes or None
+
+
+def _propagated_mounts(args: ServiceArgs) -> list[docker.ContainerMountArgs] | None:
+    """Host paths with a mount propagation (`rslave`): `volumes` cannot say it, `mounts` can."""
+    mounts = [docker.ContainerMountArgs(type="bind", source=m.host_path, target=m.container_path,
+                                        read_only=m.read_only,
+                                        bind_options=docker.ContainerMountBindOptionsArgs(propagation=m.propagation))
+              for m in args.host_mounts if m.propagation is not None]
+    return mounts or None
 
 
 class Service(pulumi.ComponentResource):
@@ -209,13 +248,16 @@ class Service(pulumi.ComponentResource):
         return docker.ContainerArgs(
             name=args.container_name,
             image=self.image.image_id,
-            command=list(args.command) if args.command else None,
+            command=_input_list(args.command),
+            entrypoints=list(args.entrypoint) if args.entrypoint else None,
             envs=args.envs,
             restart="no" if args.one_shot else "unless-stopped",
             must_run=not args.one_shot,
             # `pulumi up` waits until the healthcheck passes, so dependents start on a healthy service.
             wait=not args.one_shot,
-            wait_timeout=180,
+            # Never give up before Docker itself could have called the container unhealthy: a slow
+            # first start (Kibana on one CPU) must not fail `pulumi up`.
+            wait_timeout=max(MIN_WAIT_SECONDS, hc.seconds_until_unhealthy()),
             attach=args.one_shot,
             logs=args.one_shot,
             healthcheck=docker.ContainerHealthcheckArgs(
@@ -239,10 +281,12 @@ class Service(pulumi.ComponentResource):
             log_driver="json-file",
             log_opts=LOG_OPTS,
             labels=_labels(args),
+            network_mode=args.network_mode,
             networks_advanced=_networks(args),
             ports=_ports(args),
             uploads=[self._upload(u) for u in args.uploads] or None,
             volumes=_volumes(args),
+            mounts=_propagated_mounts(args),
             # Give a service time to flush (TSDB head, Elasticsearch translog) before it is killed.
             stop_timeout=30,
             destroy_grace_seconds=30,

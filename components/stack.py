@@ -8,6 +8,7 @@ gossip has a network of its own (components/alerting.py). The edge publishes the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -32,6 +33,15 @@ class MonitoringStackArgs:
     secrets: StackSecrets
 
 
+def _gateway(configs: Sequence[docker.outputs.NetworkIpamConfig]) -> str:
+    """Docker assigns the bridge's subnet and gateway; the provider reads them back."""
+    # IPv4 only: node-exporter listens there and Prometheus' target is host:port without brackets.
+    gateways = [c.gateway for c in configs or [] if c.gateway and ":" not in c.gateway]
+    if not gateways:
+        raise ValueError("the stack network has no IPv4 gateway (docker network inspect shows IPAM.Config)")
+    return gateways[0]
+
+
 class MonitoringStack(pulumi.ComponentResource):
     def __init__(self, name: str, args: MonitoringStackArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{TYPE_PREFIX}:MonitoringStack", name, None, opts)
@@ -42,6 +52,7 @@ class MonitoringStack(pulumi.ComponentResource):
                                              child)
         self.secrets = GeneratedSecrets("secrets", s, args.secrets.values, opts=child)
         ctx = StackContext(settings=s, secrets=self.secrets.all, network_name=self.network.name,
+                           network_gateway=self.network.ipam_configs.apply(_gateway),
                            targets_network_name=self.targets_network.name)
         self.alerting = Alerting("alerting", ctx, opts=child)
         # Prometheus starts once Alertmanager is healthy, so no alert is sent into the void.

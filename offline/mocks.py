@@ -154,6 +154,9 @@ class _Mocks(pulumi.runtime.Mocks):
             value = generated_placeholder(args.name)
             self.run.generated_secret_values.append(value)
             outputs["result"] = value
+        elif args.typ == "docker:index/network:Network":
+            # Docker assigns a bridge network's subnet and gateway; a fixed stand-in here.
+            outputs.setdefault("ipamConfigs", [{"subnet": "172.30.0.0/16", "gateway": "172.30.0.1"}])
         elif args.typ == "docker:index/remoteImage:RemoteImage":
             outputs["imageId"] = f"sha256:mock-{args.name}"
             outputs["repoDigest"] = f"{args.inputs.get('name')}@sha256:mock"

@@ -1,10 +1,15 @@
 """No privileged container and no host namespace, but for the documented exceptions.
 
-The one exception: node-exporter shares the host's PID namespace, so that process and CPU
-counters are the host's (docs: components/metrics.py). It is recognised by its service label.
+The exceptions: node-exporter shares the host's PID and network namespaces, so that process,
+CPU and network counters are the host's (docs/images.md, the node_exporter README's "Docker"
+section). It is recognised by its service label, and on the host network it must listen on
+one address (the stack network's gateway), never on every interface of the host.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -16,7 +21,8 @@ from pulumi_policy import (
 from policy.values import CONTAINER, describe, prop, service_of
 
 # (namespace property, service) pairs allowed to be "host".
-HOST_NAMESPACE_EXCEPTIONS = frozenset({("pidMode", "node-exporter")})
+HOST_NAMESPACE_EXCEPTIONS = frozenset({("pidMode", "node-exporter"), ("networkMode", "node-exporter")})
+LISTEN_FLAG = "--web.listen-address="
 NAMESPACES = {"pidMode": "pid_mode", "networkMode": "network_mode", "ipcMode": "ipc_mode"}
 
 
@@ -32,13 +38,26 @@ def check_isolation(args: ResourceValidationArgs, report: ReportViolation) -> No
     for key, arg in NAMESPACES.items():
         if prop(args.props, key) != "host" or (key, service) in HOST_NAMESPACE_EXCEPTIONS:
             continue
-        report(f"{what} uses the host's namespace ({arg}='host'), which only node-exporter may do (pid_mode); "
-               f"remove {arg} from its ServiceArgs.", None)
+        report(f"{what} uses the host's namespace ({arg}='host'), which only node-exporter may do "
+               f"(pid_mode, network_mode); remove {arg} from its ServiceArgs.", None)
+    on_host_network = prop(args.props, "networkMode") == "host"
+    if on_host_network and ("networkMode", service) in HOST_NAMESPACE_EXCEPTIONS \
+            and not _listens_on_one_address(args.props):
+        report(f"{what} shares the host's network and listens on every interface of the host: pass "
+               f"{LISTEN_FLAG}<address>:<port> with the stack network's gateway (components/metrics.py).", None)
+
+
+def _listens_on_one_address(props: Mapping[str, Any]) -> bool:
+    command = prop(props, "command") or []
+    flags = [str(a)[len(LISTEN_FLAG):] for a in command if str(a).startswith(LISTEN_FLAG)]
+    hosts = [flag.rpartition(":")[0] for flag in flags]
+    return bool(hosts) and all(host not in ("", "0.0.0.0", "[::]", "::") for host in hosts)
 
 
 isolation = ResourceValidationPolicy(
     name="no-privileged-no-host-namespace",
-    description="No privileged container and no host PID/network/IPC namespace, except node-exporter's PID.",
+    description="No privileged container and no host PID/network/IPC namespace, except node-exporter's PID "
+                "and network (listening on one address).",
     validate=check_isolation,
     enforcement_level=EnforcementLevel.MANDATORY,
 )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mixin.guide import GUIDE_ROUTE
 from render.yamlout import dump_yaml
 from settings.model import StackSettings
 
@@ -132,12 +133,14 @@ def render_alertmanager_config(settings: StackSettings, slack_webhook_url: str |
         "global": global_,
         "route": {
             "receiver": warning,
+            # The guide's timers; grouped by job too (docs/departures.md): one notification names one
+            # job, and TargetDown's inhibition (equal: job) works on whole groups.
             "group_by": ["alertname", "job"],
-            "group_wait": "30s",
-            "group_interval": "5m",
-            "repeat_interval": "4h",
+            "group_wait": GUIDE_ROUTE["group_wait"],
+            "group_interval": GUIDE_ROUTE["group_interval"],
+            "repeat_interval": GUIDE_ROUTE["repeat_interval"],
             "routes": [
-                # The heartbeat wants a steady beat, not the 4h repeat of real alerts.
+                # The heartbeat wants a steady beat every minute.
                 {"receiver": HEARTBEAT, "matchers": ['alertname="Watchdog"'], "group_wait": "0s",
                  "group_interval": "1m", "repeat_interval": "1m"},
                 {"receiver": critical, "matchers": ['severity="critical"']},

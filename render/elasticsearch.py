@@ -7,6 +7,7 @@ receives. The log indices are one data stream per stack, `logs-christmas-<stack>
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from render.curlrc import user_config
@@ -169,11 +170,12 @@ def roles() -> dict[str, dict[str, Any]]:
             }],
         },
         READER_ROLE: {
-            # `monitor` lets Grafana read the cluster's version and health, nothing more.
+            # `monitor` lets Grafana and the exporter read the cluster's version, health and node
+            # statistics, nothing more; `monitor` on the streams: their index statistics.
             "cluster": ["monitor"],
             "indices": [{
                 "names": [INDEX_PATTERN],
-                "privileges": ["read", "view_index_metadata"],
+                "privileges": ["read", "view_index_metadata", "monitor"],
             }],
         },
     }
@@ -194,7 +196,6 @@ def users(writer_password: str, reader_password: str, operator_password: str) ->
     }
 
 
-
 def healthcheck_command() -> list[str]:
     """Cluster health as the superuser, the credentials read by curl from its config file."""
     return ["CMD", "curl", "-K", HEALTHCHECK_CURLRC, "-fsS", "-o", "/dev/null", "--max-time", "8",
@@ -204,3 +205,8 @@ def healthcheck_command() -> list[str]:
 def secret_files(elastic_password: str) -> dict[str, str]:
     """Path -> content of the node's secret files (the entrypoint's `$(cat)` drops a final newline)."""
     return {PASSWORD_FILE: elastic_password, HEALTHCHECK_CURLRC: user_config(SUPERUSER, elastic_password)}
+
+
+def backing_index_regex(s: StackSettings) -> str:
+    """The backing indices of the stack's data stream (.ds-<stream>-<date>-<generation>): a regex (RE2)."""
+    return re.escape(f".ds-{data_stream_name(s)}-") + ".+"

@@ -46,9 +46,23 @@ PASSWORD_INCLUDE = "/run/secrets/fluent-bit/es-writer-password.conf"
 # The -debug image has no USER: Fluent Bit runs as root, who owns the password file.
 UID = "0:0"
 HTTP_PORT = CONTAINER_PORTS["fluent-bit"]
-METRICS_PATH = "/api/v1/metrics/prometheus"
+# v2 (cmetrics) has the v1 counters plus the buffer's fill level
+# (fluentbit_output_chunk_available_capacity_percent): src/flb_output.c, src/http_server/api/v2/metrics.c.
+METRICS_PATH = "/api/v2/metrics/prometheus"
 HEALTH_PATH = "/api/v1/health"
 TAG_PREFIX = "docker"
+# Retries of one chunk: waits drawn from [SCHEDULER_BASE, min(SCHEDULER_CAP, base * 2^n)] s
+# (src/flb_scheduler.c, backoff_full_jitter), so about 2.5 minutes each once capped: 96 retries
+# ride out an Elasticsearch outage of about 4 hours. Then the chunk is dropped and counted
+# (retries_failed, dropped_records): the alerts see it. `no_limits` would never count anything.
+RETRY_LIMIT = 96
+SCHEDULER_BASE = 5
+SCHEDULER_CAP = 300
+# Fluent Bit calls itself unhealthy when more than this many flushes failed (or chunks exhausted
+# their retries) within HC_PERIOD seconds (src/http_server/api/v1/health.c).
+HC_ERRORS = 5
+HC_RETRY_FAILURES = 5
+HC_PERIOD = 60
 
 # Which environment a container's logs belong to: this stack's containers carry it (components/
 # service.py), and so must the platform's (README, "Which logs a stack ships"). Docker copies a
@@ -95,17 +109,23 @@ def service_section(s: StackSettings) -> Section:
         ("Daemon", "Off"),
         ("Log_Level", "info"),
         ("Parsers_File", PARSERS_PATH),
-        # The HTTP server: Prometheus scrapes /api/v1/metrics/prometheus, the healthcheck /api/v1/health.
+        # The HTTP server: Prometheus scrapes METRICS_PATH, the healthcheck HEALTH_PATH.
         ("HTTP_Server", "On"),
         ("HTTP_Listen", "0.0.0.0"),
         ("HTTP_Port", str(HTTP_PORT)),
-        # Unhealthy after 5 failed flushes or exhausted retries in a minute (Elasticsearch unreachable).
+        # /api/v1/health answers 500 once more than HC_ERRORS flushes failed (FLB_ERROR) or more than
+        # HC_RETRY_FAILURES chunks exhausted their retries in HC_PERIOD seconds. A *retry* counts for
+        # neither: while Elasticsearch is down and chunks are being retried, the endpoint stays 200
+        # (restarting Fluent Bit would not help); the FluentBit* alerts report that case.
         ("Health_Check", "On"),
-        ("HC_Errors_Count", "5"),
-        ("HC_Retry_Failure_Count", "5"),
-        ("HC_Period", "60"),
-        # Chunks live on the data volume until Elasticsearch acknowledges them: a restart of
-        # Fluent Bit or an Elasticsearch outage loses nothing.
+        ("HC_Errors_Count", str(HC_ERRORS)),
+        ("HC_Retry_Failure_Count", str(HC_RETRY_FAILURES)),
+        ("HC_Period", str(HC_PERIOD)),
+        ("scheduler.base", str(SCHEDULER_BASE)),
+        ("scheduler.cap", str(SCHEDULER_CAP)),
+        # Chunks live on the data volume until Elasticsearch acknowledges them: a restart of Fluent
+        # Bit loses nothing; an Elasticsearch outage loses nothing until the buffer is full
+        # (storage.total_limit_size: the oldest chunks are dropped) or a chunk's retries run out.
         ("storage.path", BUFFER_DIR),
         ("storage.sync", "full"),
         ("storage.checksum", "On"),
@@ -197,14 +217,19 @@ def output_sections(s: StackSettings) -> list[Section]:
         ("Index", data_stream_name(s)),
         ("Write_Operation", "create"),
         ("Suppress_Type_Name", "On"),
-        # A retried chunk is not indexed twice: the id is a hash of the record (a 409 is not an error).
-        ("Generate_ID", "On"),
+        # No Generate_ID: the id would be a hash of the record, so two identical lines were one
+        # document (the second a 409), and a chunk whose every record answers 409 (a resend of an
+        # indexed chunk) counts as neither success nor error in plugins/out_es/es.c
+        # (elasticsearch_error_check) and is retried until its limit.
         ("Replace_Dots", "On"),
         ("Time_Key", "@timestamp"),
         ("Trace_Error", "On"),
-        ("Buffer_Size", "1M"),
-        # Retry for ever while Elasticsearch is down; the chunks wait on disk, up to the limit.
-        ("Retry_Limit", "no_limits"),
+        # Read the whole bulk reply: a reply larger than Buffer_Size is an HTTP client error
+        # (src/flb_http_client.c) and the chunk is retried, however it was indexed.
+        ("Buffer_Size", "False"),
+        ("Retry_Limit", str(RETRY_LIMIT)),
+        # When the buffer of this output is full, the oldest chunks are dropped and counted in
+        # fluentbit_output_dropped_records_total (src/flb_input_chunk.c): the alerts see it.
         ("storage.total_limit_size", f"{size_in_megabytes(s.logging.buffer_max_size)}M"),
     ])]
 

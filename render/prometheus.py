@@ -6,11 +6,15 @@ from typing import Any
 
 from mixin.alerts import render_alert_files
 from mixin.rules import RECORDING_FILE, render_recording_rules
+from render import blackbox, fluent_bit
 from render.yamlout import dump_yaml
 from settings.model import CONTAINER_PORTS, StackSettings
 
 RULES_DIR = "/etc/prometheus/rules"
 CONFIG_PATH = "/etc/prometheus/prometheus.yml"
+# node-exporter runs in the host's network namespace (the host's interfaces, not a container's):
+# Prometheus reaches it at the stack network's gateway, the host's address on that bridge.
+NODE_EXPORTER_GATEWAY_PLACEHOLDER = "172.17.0.1"
 # Basic auth (render/web_config.py): the user each server accepts, and where Prometheus reads the
 # passwords it sends (files uploaded from secret Outputs; never in prometheus.yml itself).
 PROMETHEUS_USER = "prometheus"
@@ -38,7 +42,13 @@ def _job(name: str, targets: list[str], **extra: Any) -> dict[str, Any]:
     return {"job_name": name, **extra, "static_configs": [{"targets": targets}]}
 
 
-def render_prometheus_config(settings: StackSettings) -> dict[str, Any]:
+def node_exporter_target(gateway: str) -> str:
+    return f"{gateway}:{CONTAINER_PORTS['node-exporter']}"
+
+
+def render_prometheus_config(settings: StackSettings,
+                             gateway: str = NODE_EXPORTER_GATEWAY_PLACEHOLDER) -> dict[str, Any]:
+    """`gateway`: the host's address on the stack network (known once Docker created the network)."""
     p = settings.prometheus
     return {
         "global": {
@@ -54,7 +64,9 @@ def render_prometheus_config(settings: StackSettings) -> dict[str, Any]:
         "scrape_configs": [
             _job("prometheus", [f"localhost:{CONTAINER_PORTS['prometheus']}"],
                  basic_auth=basic_auth(PROMETHEUS_USER, PROMETHEUS_PASSWORD_FILE)),
-            _job("node-exporter", [f"node-exporter:{CONTAINER_PORTS['node-exporter']}"]),
+            # The instance label stays "node-exporter:9100" whatever the gateway: stable series.
+            _job("node-exporter", [node_exporter_target(gateway)], relabel_configs=[
+                {"target_label": "instance", "replacement": f"node-exporter:{CONTAINER_PORTS['node-exporter']}"}]),
             _job("cadvisor", [f"cadvisor:{CONTAINER_PORTS['cadvisor']}"]),
             _job("api", list(p.app_targets)),
             _job("trading-engine", list(p.trading_targets)),
@@ -63,13 +75,17 @@ def render_prometheus_config(settings: StackSettings) -> dict[str, Any]:
                  basic_auth=basic_auth(ALERTMANAGER_USER, ALERTMANAGER_PASSWORD_FILE)),
             _job("grafana", [f"grafana:{CONTAINER_PORTS['grafana']}"]),
             _job("fluent-bit", [f"fluent-bit:{CONTAINER_PORTS['fluent-bit']}"],
-                 metrics_path="/api/v1/metrics/prometheus"),
+                 metrics_path=fluent_bit.METRICS_PATH),
+            _job("elasticsearch-exporter",
+                 [f"elasticsearch-exporter:{CONTAINER_PORTS['elasticsearch-exporter']}"]),
+            _job("blackbox-exporter", [blackbox.ADDRESS]),
+            *([probes] if (probes := blackbox.scrape_job(settings)) else []),
         ],
     }
 
 
-def render_prometheus_yml(settings: StackSettings) -> str:
-    return dump_yaml(render_prometheus_config(settings))
+def render_prometheus_yml(settings: StackSettings, gateway: str = NODE_EXPORTER_GATEWAY_PLACEHOLDER) -> str:
+    return dump_yaml(render_prometheus_config(settings, gateway))
 
 
 def render_rule_files(settings: StackSettings) -> dict[str, str]:

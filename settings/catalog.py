@@ -40,7 +40,10 @@ CATALOG: dict[str, ServiceSpec] = {
     "alertmanager": ServiceSpec("prom/alertmanager:v0.28.1", 9093, 128, 0.25, "/-/healthy", "65534:65534",
                                 "/alertmanager"),
     "node-exporter": ServiceSpec("prom/node-exporter:v1.9.1", 9100, 64, 0.25, "/metrics", "65534:65534"),
-    "cadvisor": ServiceSpec("gcr.io/cadvisor/cadvisor:v0.52.1", 8080, 256, 0.5, "/healthz"),
+    # 0.56.2: reads containers on Docker's containerd image store (fixed in v0.54.0) and needs the
+    # containerd socket only there (fixed in v0.56.0); published on ghcr.io since v0.53.0, tags
+    # without the leading v (docs/images.md).
+    "cadvisor": ServiceSpec("ghcr.io/google/cadvisor:0.56.2", 8080, 256, 0.5, "/healthz"),
     "postgres-exporter": ServiceSpec("quay.io/prometheuscommunity/postgres-exporter:v0.17.1", 9187, 64, 0.25,
                                      "/metrics", "65534:65534"),
     "grafana": ServiceSpec("grafana/grafana:11.6.3", 3000, 512, 0.5, "/api/health", "472:0", "/var/lib/grafana"),
@@ -51,6 +54,13 @@ CATALOG: dict[str, ServiceSpec] = {
     # so a healthcheck could not run in it.
     "fluent-bit": ServiceSpec("cr.fluentbit.io/fluent/fluent-bit:3.2.10-debug", 2020, 128, 0.5,
                               "/api/v1/health", "0:0", "/fluent-bit/data"),
+    # Elasticsearch's cluster health, disk and indexing counters for Prometheus (docs/images.md).
+    "elasticsearch-exporter": ServiceSpec("quay.io/prometheuscommunity/elasticsearch-exporter:v1.11.0", 9114, 64,
+                                          0.25, "/healthz", "65534:65534"),
+    # Probes the public HTTPS endpoints for their certificates' expiry (docs/images.md). The image
+    # has no USER (root): the program runs it as nobody.
+    "blackbox-exporter": ServiceSpec("prom/blackbox-exporter:v0.28.0", 9115, 64, 0.25, "/-/healthy",
+                                     "65534:65534"),
     # One-shot jobs that set the Elasticsearch users' passwords, the index lifecycle and Kibana's
     # saved objects (the image's user is curl_user, uid 100).
     "elastic-setup": ServiceSpec("curlimages/curl:8.13.0", None, 64, 0.25, "", "100:101"),

@@ -67,10 +67,14 @@ def build(settings: StackSettings) -> dash.Dashboard:
                              Query(f"sum by (name) ({rec.CONTAINER_NETWORK_TRANSMIT}{{{service}}})", "out {{name}}")],
                             width=24, min_interval=ev))
         .with_panel(c.states("Container states", "s",
-                             [Query(f"max by (name) (time() - container_last_seen{{{service}}})", "{{name}}")],
+                             # last_over_time: cAdvisor stops exporting a container that is gone, so its
+                             # own series would just end (no band, never red); its last value stays an hour.
+                             [Query(f"max by (name) (time() - last_over_time(container_last_seen{{{service}}}[1h]))",
+                                    "{{name}}")],
                              c.thresholds((60, "red")),
                              description="Seconds since cAdvisor last saw each container: green while it "
-                                         "runs, red once it has been gone for a minute.",
+                                         "runs, red once it has been gone for a minute (for an hour after it "
+                                         "went; the ContainerAbsent alert keeps watching).",
                              width=12))
         .with_panel(c.states("Scrape targets", "none",
                              [Query("up", "{{job}} {{instance}}")],

@@ -8,30 +8,12 @@ value is known exactly (e.g. usage half-way between the threshold and 100%).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
+from mixin.alerts import REPLICATION_LAG_BYTES, expected_containers
 from settings.model import StackSettings
-
-Series = list[dict[str, str]]
-
-
-def s(metric: str, values: str) -> dict[str, str]:
-    return {"series": metric, "values": values}
-
-
-@dataclass
-class AlertCase:
-    alert: str
-    series: Series
-    fire_at: str
-    labels: dict[str, str]
-    summary: str
-    description: str
-    # Eval times (same input) at which nothing may fire: `for` not elapsed, outside market hours.
-    silent_at: list[str] = field(default_factory=list)
-    # (input, eval time) pairs below the threshold: nothing may fire.
-    quiet: list[tuple[Series, str]] = field(default_factory=list)
+from tests.config.alert_case import AlertCase, Series, s
+from tests.config.rule_cases_logs import certificate_cases, logging_cases
 
 
 def _m(minutes: float) -> str:
@@ -110,21 +92,44 @@ def alert_cases(settings: StackSettings) -> list[AlertCase]:
                  s(f"node_filesystem_readonly{{{fs}}}", "0+0x400")], _m(fire))]))
 
     grafana = settings.name("grafana")
-    ctr = f'name="{grafana}",instance="cadvisor:8080",job="cadvisor"'
-    ctr_labels = {"name": grafana, "instance": "cadvisor:8080", "job": "cadvisor"}
+    # As cAdvisor 0.56 labels a Docker container's series: id (its cgroup), image, name.
+    ctr_labels = {"name": grafana, "instance": "cadvisor:8080", "job": "cadvisor",
+                  "id": "/system.slice/docker-0123.scope", "image": "grafana/grafana:11.6.3"}
+    ctr = ",".join(f'{k}="{v}"' for k, v in ctr_labels.items())
+    # A restart: the new cgroup's CPU counter starts again near zero (cAdvisor keeps the labels).
+    usage = f'{ctr},cpu="total"'
+    cpu_labels = {**ctr_labels, "cpu": "total"}
     cases.append(AlertCase(
-        "ContainerRestarting", [s(f"container_start_time_seconds{{{ctr}}}", "1000+60x20")], "5m",
-        {"severity": "warning", "component": "containers", **ctr_labels}, "Container restarting",
-        f"Restarts of {grafana} in the last 15 minutes: 5.",
-        # Two restarts are tolerated.
-        quiet=[([s(f"container_start_time_seconds{{{ctr}}}", "1000 1000 1060 1120 1120 1120 1120 1120")], "6m")]))
+        "ContainerRestarting", [s(f"container_cpu_usage_seconds_total{{{usage}}}", "50 60 1 2 1 2 1 2 3 4")], "8m",
+        {"severity": "warning", "component": "containers", **cpu_labels}, "Container restarting",
+        f"Restarts of {grafana} in the last 15 minutes: 3.",
+        # Two restarts are tolerated; a counter that only grows is no restart.
+        quiet=[([s(f"container_cpu_usage_seconds_total{{{usage}}}", "50 60 1 2 1 2 3 4 5 6")], "8m"),
+               ([s(f"container_cpu_usage_seconds_total{{{usage}}}", "0+5x20")], "10m")]))
+    names = expected_containers(settings)
+    present = [s(f'container_last_seen{{name="{n}",instance="cadvisor:8080",job="cadvisor"}}', "1000+60x20")
+               for n in names]
+    cases.append(AlertCase(
+        "ContainerAbsent", present[1:], "10m",
+        {"severity": "critical", "component": "containers", "job": "cadvisor", "name": names[0]},
+        "Container of the stack not running",
+        f"cAdvisor has not seen {names[0]} for 5 minutes (value 1): it is stopped, removed or was never created.",
+        silent_at=["3m"], quiet=[(present, "10m")]))
     cases.append(AlertCase(
         "ContainerOomKilled", [s(f"container_oom_events_total{{{ctr}}}", "0 0 0 1 1 1 1 1")], "5m",
         {"severity": "warning", "component": "containers", **ctr_labels}, "Container OOM-killed",
         f"OOM kills of {grafana} in the last 10 minutes: 1.",
         quiet=[([s(f"container_oom_events_total{{{ctr}}}", "0+0x10")], "5m")]))
+    # The restarted container's new series starts at 1 (its first sample already counts the kill).
+    cases.append(AlertCase(
+        "ContainerOomKilled", [s(f"container_oom_events_total{{{ctr}}}", "_ _ _ 1 1 1 1 1")], "5m",
+        {"severity": "warning", "component": "containers", **ctr_labels}, "Container OOM-killed",
+        f"OOM kills of {grafana} in the last 10 minutes: 1.",
+        # A series that has counted the same old kill for more than 10 minutes: nothing new.
+        quiet=[([s(f"container_oom_events_total{{{ctr}}}", "1+0x20")], "15m")]))
     near = (t.container_memory_percent + 100) / 2
-    other = f'name="{settings.name("kibana")}",instance="cadvisor:8080",job="cadvisor"'
+    other = (f'name="{settings.name("kibana")}",instance="cadvisor:8080",job="cadvisor",'
+             'id="/system.slice/docker-4567.scope",image="docker.elastic.co/kibana/kibana:8.18.2"')
     cases.append(AlertCase(
         "ContainerMemoryNearLimit",
         [s(f"container_memory_working_set_bytes{{{ctr}}}", f"{10 * near:g}+0x20"),
@@ -173,9 +178,11 @@ def alert_cases(settings: StackSettings) -> list[AlertCase]:
     conn = (t.db_connections_percent + 100) / 2
 
     def connections(percent: float) -> Series:
-        return [s(f'pg_stat_database_numbackends{{{pg},datname="christmas"}}', f"{percent:g}+0x20"),
-                s(f'pg_stat_database_numbackends{{{pg},datname="postgres"}}', "0+0x20"),
-                s(f"pg_settings_max_connections{{{pg}}}", "100+0x20")]
+        # As v0.17.1 emits them: numbackends per database (datid, datname), the setting with the
+        # `server` label (cmd/postgres_exporter/server.go), so the two never match one-to-one.
+        return [s(f'pg_stat_database_numbackends{{{pg},datid="16384",datname="christmas"}}', f"{percent:g}+0x20"),
+                s(f'pg_stat_database_numbackends{{{pg},datid="5",datname="postgres"}}', "0+0x20"),
+                s(f'pg_settings_max_connections{{{pg},server="postgres:5432"}}', "100+0x20")]
 
     cases.append(AlertCase(
         "LowDbConnections", connections(conn), "10m", pg_labels, "Database connections nearly exhausted",
@@ -183,16 +190,34 @@ def alert_cases(settings: StackSettings) -> list[AlertCase]:
         f"(threshold {t.db_connections_percent:g}%).", silent_at=["2m"],
         quiet=[(connections(t.db_connections_percent / 2), "10m")]))
     lag = t.db_replication_lag_seconds
+
+    def replica(lag_seconds: float, is_replica: int) -> Series:
+        return [s(f"pg_replication_lag_seconds{{{pg}}}", f"{lag_seconds:g}+0x20"),
+                s(f"pg_replication_is_replica{{{pg}}}", f"{is_replica}+0x20")]
+
     cases.append(AlertCase(
-        "PostgresReplicationLag", [s(f"pg_replication_lag_seconds{{{pg}}}", f"{2 * lag:g}+0x20")], "10m",
+        "PostgresReplicationLag", replica(2 * lag, 1), "10m",
         pg_labels, "PostgreSQL replication lag",
         f"The replica behind postgres-exporter:9187 lags {2 * lag:.2f}s behind the primary (threshold {lag:g}s).",
-        silent_at=["2m"], quiet=[([s(f"pg_replication_lag_seconds{{{pg}}}", f"{lag / 2:g}+0x20")], "10m")]))
+        silent_at=["2m"], quiet=[(replica(lag / 2, 1), "10m"), (replica(2 * lag, 0), "10m")]))
+    standby = f'{pg},application_name="walreceiver",client_addr="10.0.0.5",slot_name="replica_1",state="streaming"'
+    mib = 1024 * 1024
+    behind = 2 * REPLICATION_LAG_BYTES
+    cases.append(AlertCase(
+        "PostgresReplicaBehind", [s(f"pg_stat_replication_pg_wal_lsn_diff{{{standby}}}", f"{behind}+0x20")], "10m",
+        {**pg_labels, "application_name": "walreceiver", "client_addr": "10.0.0.5", "slot_name": "replica_1",
+         "state": "streaming"}, "PostgreSQL replica falling behind",
+        f"Standby walreceiver (10.0.0.5) of the primary behind postgres-exporter:9187 has not replayed "
+        f"{behind // mib}MiB of WAL (threshold {REPLICATION_LAG_BYTES // mib} MiB).", silent_at=["2m"],
+        quiet=[([s(f"pg_stat_replication_pg_wal_lsn_diff{{{standby}}}", f"{mib}+0x20")], "10m")]))
     slow = t.db_slow_query_seconds
-    tx = f'{pg},datname="christmas"'
+    # v0.17.1's pg_stat_activity query labels every session group (cmd/postgres_exporter/queries.go).
+    session = {"datname": "christmas", "usename": "api", "application_name": "api",
+               "backend_type": "client backend", "server": "postgres:5432"}
+    tx = pg + "," + ",".join(f'{k}="{v}"' for k, v in session.items())
     cases.append(AlertCase(
         "PostgresSlowQueries", [s(f'pg_stat_activity_max_tx_duration{{{tx},state="active"}}', f"{2 * slow:g}+0x20")],
-        "5m", {**pg_labels, "datname": "christmas", "state": "active"}, "PostgreSQL slow queries",
+        "5m", {**pg_labels, **session, "state": "active"}, "PostgreSQL slow queries",
         f"The longest active transaction in christmas has been running for {2 * slow:.2f}s "
         f"(threshold {slow:g}s).", silent_at=["1m"],
         quiet=[([s(f'pg_stat_activity_max_tx_duration{{{tx},state="active"}}', f"{slow / 2:g}+0x20"),
@@ -288,14 +313,8 @@ def alert_cases(settings: StackSettings) -> list[AlertCase]:
         "Alertmanager alertmanager:9093 failed 5 slack notifications in the last 5 minutes.", silent_at=["3m"],
         quiet=[([s(f'alertmanager_notifications_failed_total{{{am},integration="slack"}}', "2+0x20")], "12m")]))
 
-    fb = 'instance="fluent-bit:2020",job="fluent-bit",name="es.0"'
-    cases.append(AlertCase(
-        "FluentBitOutputRetriesFailing", [s(f"fluentbit_output_retries_failed_total{{{fb}}}", "0+1x20")], "12m",
-        {"severity": "warning", "component": "logging", "instance": "fluent-bit:2020", "job": "fluent-bit",
-         "name": "es.0"}, "Fluent Bit is dropping log records",
-        "Fluent Bit output es.0 gave up 5 retries in the last 5 minutes: those log chunks are lost.",
-        silent_at=["3m"], quiet=[([s(f"fluentbit_output_retries_failed_total{{{fb}}}", "7+0x20")], "12m")]))
-
+    cases += logging_cases(settings)
+    cases += certificate_cases()
     cases.append(AlertCase(
         "Watchdog", [], "10m", {"severity": "none", "component": "monitoring"}, "Alerting pipeline heartbeat",
         "Always firing (value 1) so the heartbeat receiver notices when alerting stops."))

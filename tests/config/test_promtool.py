@@ -14,7 +14,8 @@ from mixin.alerts import alert_groups, alert_names
 from render.prometheus import RULES_DIR, render_prometheus_config, render_rule_files
 from render.yamlout import dump_yaml
 from settings.model import StackSettings
-from tests.config.rule_cases import alert_cases, promtool_tests, s
+from tests.config.alert_case import s
+from tests.config.rule_cases import alert_cases, promtool_tests
 from tests.conftest import stack_settings
 
 STACKS = ("dev", "prod")

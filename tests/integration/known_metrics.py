@@ -13,7 +13,7 @@ CADVISOR = frozenset({
     "container_spec_memory_limit_bytes", "container_start_time_seconds", "container_oom_events_total",
     "container_network_receive_bytes_total", "container_network_transmit_bytes_total", "container_last_seen",
 })
-# Fluent Bit 3.x /api/v1/metrics/prometheus.
+# Fluent Bit 3.2 /api/v2/metrics/prometheus (played by tests/integration/log_pipeline.py in the alert tests).
 FLUENT_BIT = frozenset({
     "fluentbit_input_records_total", "fluentbit_input_bytes_total", "fluentbit_output_proc_records_total",
     "fluentbit_output_proc_bytes_total", "fluentbit_output_errors_total", "fluentbit_output_retries_total",

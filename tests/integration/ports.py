@@ -24,10 +24,14 @@ class Ports:
     cluster: tuple[int, ...]
     # Where the jobs of NOT_RUNNABLE_JOBS point: a port nothing listens on.
     closed: int
+    # The stand-ins of Fluent Bit and the Elasticsearch exporter, and the Blackbox exporter.
+    fluent_bit: int
+    es_exporter: int
+    blackbox: int
 
     @staticmethod
     def allocate() -> Ports:
-        p = free_ports(9 + 2 * PEERS)
+        p = free_ports(12 + 2 * PEERS)
         return Ports(prometheus=p[0], node_exporter=p[1], postgres=p[2], postgres_exporter=p[3], api=p[4],
-                     trading=p[5], webhook=p[6], smtp=p[7], closed=p[8],
-                     alertmanager=tuple(p[9:9 + PEERS]), cluster=tuple(p[9 + PEERS:]))
+                     trading=p[5], webhook=p[6], smtp=p[7], closed=p[8], fluent_bit=p[9], es_exporter=p[10],
+                     blackbox=p[11], alertmanager=tuple(p[12:12 + PEERS]), cluster=tuple(p[12 + PEERS:]))

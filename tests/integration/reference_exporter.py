@@ -138,9 +138,10 @@ class Registry:
 
 class _Handler(BaseHTTPRequestHandler):
     registry: Registry
+    metrics_path: str = "/metrics"
 
     def do_GET(self) -> None:
-        if self.path != "/metrics" or self.registry.failing:
+        if self.path != self.metrics_path or self.registry.failing:
             self.send_error(503 if self.registry.failing else 404)
             return
         body = self.registry.exposition().encode()
@@ -155,17 +156,18 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class JobServer:
-    """One job's /metrics on 127.0.0.1:port."""
+    """One job's metrics on 127.0.0.1:port, at `path` (/metrics unless the exporter plays one that differs)."""
 
-    def __init__(self, registry: Registry, port: int) -> None:
+    def __init__(self, registry: Registry, port: int, path: str = "/metrics") -> None:
         self.registry = registry
-        handler = type("Handler", (_Handler,), {"registry": registry})
+        self.path = path
+        handler = type("Handler", (_Handler,), {"registry": registry, "metrics_path": path})
         self.server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/metrics"
+        return f"http://127.0.0.1:{self.server.server_address[1]}{self.path}"
 
     def start(self) -> None:
         self.thread.start()

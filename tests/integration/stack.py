@@ -28,10 +28,18 @@ import yaml
 
 from offline.mocks import PLACEHOLDERS, stack_file_config
 from render import alertmanager as alertmanager_yml
-from render.prometheus import alertmanager_host, render_prometheus_config, render_rule_files
+from render.blackbox import render_blackbox_yml
+from render.prometheus import (
+    NODE_EXPORTER_GATEWAY_PLACEHOLDER,
+    alertmanager_host,
+    node_exporter_target,
+    render_prometheus_config,
+    render_rule_files,
+)
 from render.yamlout import dump_yaml
 from settings.model import CONTAINER_PORTS, PROJECT, StackSettings, parse_settings
 from tests.integration.credentials import Credentials
+from tests.integration.log_pipeline import LogPipelineStandIn
 from tests.integration.ports import PEERS as PEERS  # re-exported: the tests read it.PEERS, it.Ports
 from tests.integration.ports import Ports as Ports
 from tests.integration.postgres import Postgres, postgres_exporter_files, remove_data_dir, start_postgres
@@ -54,14 +62,16 @@ FOR_EXCEPTIONS = {
 # The root route's timers (production: 30s / 5m, see test_configuration_copy.py).
 GROUP_WAIT = "1s"
 GROUP_INTERVAL = "2s"
-# Exporters that cannot run here (no Docker engine, no Grafana server, no Fluent Bit): their jobs stay down.
-NOT_RUNNABLE_JOBS = frozenset({"cadvisor", "grafana", "fluent-bit"})
+# Exporters that cannot run here (no Docker engine, no Grafana server): their jobs stay down. Fluent
+# Bit and the Elasticsearch exporter are played by stand-ins (tests/integration/log_pipeline.py).
+NOT_RUNNABLE_JOBS = frozenset({"cadvisor", "grafana"})
 BUILD_DIR = Path(__file__).resolve().parents[2] / "build" / "integration"
 
 PROMETHEUS = "/usr/bin/prometheus"
 ALERTMANAGER = "/usr/bin/prometheus-alertmanager"
 NODE_EXPORTER = "/usr/bin/prometheus-node-exporter"
 POSTGRES_EXPORTER = "/usr/bin/prometheus-postgres-exporter"
+BLACKBOX_EXPORTER = "/usr/bin/prometheus-blackbox-exporter"
 
 
 def integration_settings(ports: Ports) -> StackSettings:
@@ -91,13 +101,16 @@ def loopback_addresses(ports: Ports) -> dict[str, str]:
     closed = f"127.0.0.1:{ports.closed}"
     addresses = {
         f"localhost:{CONTAINER_PORTS['prometheus']}": f"127.0.0.1:{ports.prometheus}",
-        f"node-exporter:{CONTAINER_PORTS['node-exporter']}": f"127.0.0.1:{ports.node_exporter}",
+        # The stack scrapes node-exporter at its network's gateway (known once Docker made the network).
+        node_exporter_target(NODE_EXPORTER_GATEWAY_PLACEHOLDER): f"127.0.0.1:{ports.node_exporter}",
         f"postgres-exporter:{CONTAINER_PORTS['postgres-exporter']}": f"127.0.0.1:{ports.postgres_exporter}",
         "api:8000": f"127.0.0.1:{ports.api}",
         "trading-engine:8001": f"127.0.0.1:{ports.trading}",
         f"cadvisor:{CONTAINER_PORTS['cadvisor']}": closed,
         f"grafana:{CONTAINER_PORTS['grafana']}": closed,
-        f"fluent-bit:{CONTAINER_PORTS['fluent-bit']}": closed,
+        f"fluent-bit:{CONTAINER_PORTS['fluent-bit']}": f"127.0.0.1:{ports.fluent_bit}",
+        f"elasticsearch-exporter:{CONTAINER_PORTS['elasticsearch-exporter']}": f"127.0.0.1:{ports.es_exporter}",
+        f"blackbox-exporter:{CONTAINER_PORTS['blackbox-exporter']}": f"127.0.0.1:{ports.blackbox}",
     }
     for i, port in enumerate(ports.alertmanager):
         addresses[f"{alertmanager_host(i)}:{CONTAINER_PORTS['alertmanager']}"] = f"127.0.0.1:{port}"
@@ -151,6 +164,7 @@ class Stack:
     work: Path
     processes: Processes
     exporter: ReferenceExporter
+    log_pipeline: LogPipelineStandIn
     webhook: WebhookRecorder
     smtp: SmtpRecorder
     prometheus_config: dict[str, Any]
@@ -199,6 +213,7 @@ class Stack:
             self.processes.stop_all()
         finally:
             self.exporter.stop()
+            self.log_pipeline.stop()
             self.webhook.stop()
             self.smtp.stop()
             if self.postgres is not None:
@@ -223,7 +238,7 @@ def start_stack(prometheus_flags: tuple[str, ...] = (), logs: str = "") -> Stack
     `logs`: a subdirectory for the processes' logs, for a second stack running beside the first."""
     programs = {name: require_program(path) for name, path in (
         ("prometheus", PROMETHEUS), ("alertmanager", ALERTMANAGER), ("node-exporter", NODE_EXPORTER),
-        ("postgres-exporter", POSTGRES_EXPORTER))}
+        ("postgres-exporter", POSTGRES_EXPORTER), ("blackbox-exporter", BLACKBOX_EXPORTER))}
     ports = Ports.allocate()
     settings = integration_settings(ports)
     work = Path(tempfile.mkdtemp(prefix="christmas-it-"))
@@ -237,6 +252,7 @@ def start_stack(prometheus_flags: tuple[str, ...] = (), logs: str = "") -> Stack
         settings=settings, ports=ports, work=work,
         processes=Processes(BUILD_DIR / "logs" / str(os.getpid()) / logs),  # one directory per run
         exporter=ReferenceExporter(ports.api, ports.trading),
+        log_pipeline=LogPipelineStandIn(settings, ports.fluent_bit, ports.es_exporter),
         webhook=webhook, smtp=SmtpRecorder(ports.smtp),
         prometheus_config=loopback_prometheus_config(render_prometheus_config(settings), loopback_addresses(ports),
                                                      work / "rules", work / "secrets"),
@@ -256,6 +272,7 @@ def _start(stack: Stack, programs: dict[str, str], prometheus_flags: tuple[str, 
     stack.webhook.start()
     stack.smtp.start()
     stack.exporter.start()
+    stack.log_pipeline.start()
     stack.postgres = start_postgres(procs, ports.postgres, s.database.name, s.database.exporter_user)
 
     pg_exporter = procs.start("postgres-exporter", [
@@ -263,6 +280,10 @@ def _start(stack: Stack, programs: dict[str, str], prometheus_flags: tuple[str, 
     ], env=postgres_exporter_files(s, work / "postgres-exporter-secrets"))
     node = procs.start("node-exporter", [programs["node-exporter"],
                                          f"--web.listen-address=127.0.0.1:{ports.node_exporter}"])
+    # The rendered configuration, run by the real program (it refuses a configuration it cannot parse).
+    blackbox_file = _write(work / "blackbox.yml", render_blackbox_yml())
+    blackbox = procs.start("blackbox-exporter", [programs["blackbox-exporter"], f"--config.file={blackbox_file}",
+                                                 f"--web.listen-address=127.0.0.1:{ports.blackbox}"])
 
     prometheus_web, alertmanager_web = stack.credentials.write(work / "secrets")
     am_file = _write(work / "alertmanager.yml", dump_yaml(stack.alertmanager_config))
@@ -292,6 +313,7 @@ def _start(stack: Stack, programs: dict[str, str], prometheus_flags: tuple[str, 
 
     procs.wait_http(pg_exporter, f"http://127.0.0.1:{ports.postgres_exporter}/metrics")
     procs.wait_http(node, f"http://127.0.0.1:{ports.node_exporter}/metrics")
+    procs.wait_http(blackbox, f"http://127.0.0.1:{ports.blackbox}/-/healthy")
     procs.wait_http(prometheus, f"{stack.prometheus_url}/-/ready", auth=creds.prometheus_auth)
     # The peers gossip: each sees the whole cluster before any test relies on deduplication.
     for i in range(len(stack.alertmanagers)):

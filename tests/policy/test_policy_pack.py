@@ -142,10 +142,19 @@ def test_only_node_exporter_may_share_the_host_pid_namespace(dev_run):
     assert "pid_mode='host'" in v.message and "cadvisor-container" in v.message
 
 
-@pytest.mark.parametrize("key", ["networkMode", "ipcMode"])
-def test_no_container_may_share_the_host_network_or_ipc(dev_run, key):
-    c = container(dev_run, "node-exporter")
+@pytest.mark.parametrize(("service", "key"), [("cadvisor", "networkMode"), ("node-exporter", "ipcMode")])
+def test_no_container_may_share_the_host_network_or_ipc(dev_run, service, key):
+    c = container(dev_run, service)
     only(analyze([variant(c, **{key: "host"})]), "no-privileged-no-host-namespace", c.urn)
+
+
+@pytest.mark.parametrize("listen", [None, "--web.listen-address=:9100", "--web.listen-address=0.0.0.0:9100"])
+def test_node_exporter_on_the_host_network_must_listen_on_one_address(dev_run, listen):
+    c = container(dev_run, "node-exporter")
+    command = [a for a in unwrap(c.inputs)["command"] if not a.startswith("--web.listen-address=")]
+    v = only(analyze([variant(c, command=command + ([listen] if listen else []))]),
+             "no-privileged-no-host-namespace", c.urn)
+    assert "listens on every interface" in v.message
 
 
 def test_prometheus_on_every_interface_in_prod_is_caught(prod_run):

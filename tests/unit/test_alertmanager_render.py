@@ -32,7 +32,8 @@ def receivers(config: dict[str, object]) -> dict[str, dict[str, object]]:
 def test_route_uses_the_guide_timings_and_grouping() -> None:
     route = render_alertmanager_config(settings_for("prod"), WEBHOOK, PASSWORD)["route"]
     assert route["group_by"] == ["alertname", "job"]
-    assert (route["group_wait"], route["group_interval"], route["repeat_interval"]) == ("30s", "5m", "4h")
+    # The monitoring guide's timers, exactly.
+    assert (route["group_wait"], route["group_interval"], route["repeat_interval"]) == ("10s", "10s", "1h")
 
 
 def test_slack_message_names_severity_and_links_runbook_and_grafana() -> None:

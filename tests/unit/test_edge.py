@@ -37,7 +37,8 @@ def uploads(c: DeclaredResource) -> dict[str, Any]:
 
 
 def networks(run: ProgramRun, c: DeclaredResource) -> set[str]:
-    return {n["name"] for n in unwrap(c.inputs)["networksAdvanced"]}
+    # node-exporter shares the host's network (network_mode host): it joins no Docker network.
+    return {n["name"] for n in unwrap(c.inputs).get("networksAdvanced") or []}
 
 
 def test_the_edge_runs_caddy_with_only_net_bind_service_and_its_storage_on_a_volume(run):

@@ -81,7 +81,8 @@ def test_service_loads_our_parsers_and_serves_prometheus_metrics(conf):
     assert value(service, "HTTP_Listen") == "0.0.0.0"
     # /api/v1/health only reports failures when Health_Check is on (the container's healthcheck).
     assert value(service, "Health_Check") == "On"
-    assert fb.METRICS_PATH == "/api/v1/metrics/prometheus"
+    # v2 has the buffer's fill level (fluentbit_output_chunk_available_capacity_percent), v1 does not.
+    assert fb.METRICS_PATH == "/api/v2/metrics/prometheus"
 
 
 def test_input_tails_docker_json_logs_with_offsets_on_the_volume(conf):
@@ -100,11 +101,19 @@ def test_a_custom_docker_log_dir_is_tailed(dev_settings):
     assert value(tail, "Path") == "/srv/docker/containers/*/*-json.log"
 
 
-def test_buffering_on_disk_and_retries_for_ever(conf, dev_settings):
+def test_buffering_on_disk_and_retries_that_end_and_are_counted(conf, dev_settings):
     [service] = of(conf, "SERVICE")
     [output] = of(conf, "OUTPUT")
     assert value(service, "storage.path").startswith(fb.DATA_DIR + "/")
-    assert value(output, "Retry_Limit") == "no_limits"
+    # A finite limit: a chunk that never gets through is counted in retries_failed (the alert's
+    # metric), which `no_limits` never increments.
+    assert value(output, "Retry_Limit") == str(fb.RETRY_LIMIT) and fb.RETRY_LIMIT > 0
+    # Waits capped at 5 minutes: once Elasticsearch is back every chunk is sent within minutes,
+    # and RETRY_LIMIT capped waits (mean (base + cap) / 2 each) cover an outage of hours.
+    assert (value(service, "scheduler.base"), value(service, "scheduler.cap")) == ("5", "300")
+    assert fb.RETRY_LIMIT * (fb.SCHEDULER_BASE + fb.SCHEDULER_CAP) / 2 >= 3 * 3600
+    # The whole bulk reply is read: a reply over the buffer would be retried however it was indexed.
+    assert value(output, "Buffer_Size") == "False"
     assert dev_settings.logging.buffer_max_size == "1G"
     assert value(output, "storage.total_limit_size") == "1024M"
 
@@ -127,7 +136,9 @@ def test_output_writes_to_the_stacks_data_stream_as_the_writer(conf, dev_setting
     # Data streams accept only `create`; ES 8 refuses a type name.
     assert value(output, "Write_Operation") == "create"
     assert value(output, "Suppress_Type_Name") == "On"
-    assert value(output, "Generate_ID") == "On"
+    # No Generate_ID: identical lines stay distinct documents, and no chunk can be answered
+    # only with 409s (retried for nothing by out_es).
+    assert values(output, "Generate_ID") == []
 
 
 def test_every_filter_and_output_matches_the_input_tag(conf):

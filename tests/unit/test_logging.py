@@ -10,6 +10,7 @@ import pytest
 
 from components.context import StackContext
 from components.logging import Logging
+from mixin.guide import GUIDE_LOG_QUERIES
 from offline.mocks import PLACEHOLDERS, DeclaredResource, ProgramRun, redact, run_under_mocks, unwrap
 from render import elasticsearch as es
 from render import fluent_bit as fb
@@ -251,7 +252,8 @@ def test_writer_can_only_append_and_reader_only_read():
     assert writer["names"] == reader["names"] == ["logs-christmas-*"]
     assert set(writer["privileges"]) == {"create_doc", "auto_configure"}
     assert roles[es.WRITER_ROLE]["cluster"] == []
-    assert set(reader["privileges"]) == {"read", "view_index_metadata"}
+    # `monitor`: the exporter's index statistics (the log-freshness alert), read-only like the rest.
+    assert set(reader["privileges"]) == {"read", "view_index_metadata", "monitor"}
     users = es.users("writer-password-1", "reader-password-1", "operator-password-1")
     assert users["fluent_bit_writer"]["roles"] == [es.WRITER_ROLE]
     assert users["kibana_operator"]["roles"] == [es.OPERATOR_ROLE]
@@ -284,7 +286,6 @@ def searches_by_query(settings) -> dict[str, dict[str, Any]]:
     for obj in objects:
         if obj["type"] == "search":
             source = json.loads(obj["attributes"]["kibanaSavedObjectMeta"]["searchSourceJSON"])
-            assert source["query"]["language"] == "kuery"
             assert obj["references"] == [{"name": source["indexRefName"], "type": "index-pattern",
                                           "id": kb.DATA_VIEW_ID}]
             result[source["query"]["query"]] = obj
@@ -299,14 +300,53 @@ def test_data_view_covers_the_log_indices(dev_settings):
 
 
 def test_saved_searches_for_the_guides_queries(dev_settings):
-    queries = set(searches_by_query(dev_settings))
-    assert queries == {
+    searches = searches_by_query(dev_settings)
+
+    def language(query: str) -> str:
+        source = json.loads(searches[query]["attributes"]["kibanaSavedObjectMeta"]["searchSourceJSON"])
+        return str(source["query"]["language"])
+
+    assert set(searches) == {
         "level:ERROR OR level:FATAL",
-        'service:"api" and (level:ERROR OR level:FATAL)',
-        'service:"trading-engine" and (level:ERROR OR level:FATAL)',
-        "user_id:* and (path:*order* or path:*trade*)",
+        'service:"api"',
+        'service:"trading-engine"',
+        'service:"api" AND (level:ERROR OR level:FATAL)',
+        'service:"trading-engine" AND (level:ERROR OR level:FATAL)',
+        "user_id:* AND (path:*order* OR path:*trade*)",
+        "message:*latency* AND latency_ms:>500",
         "latency_ms > 500",
     }
+    # The guide's queries as the guide writes them, in the language they are written in: Lucene
+    # (`latency_ms:>500` is a Lucene range; KQL would read it as the text ">500").
+    for query in GUIDE_LOG_QUERIES:
+        assert language(query) == "lucene"
+    assert language("latency_ms > 500") == "kuery"
+
+
+def test_the_logs_dashboard_references_its_visualizations_and_they_the_data_view(dev_settings):
+    objects = [json.loads(line) for line in kb.render_saved_objects_ndjson(dev_settings).splitlines()]
+    by_id = {o["id"]: o for o in objects}
+    dashboard = by_id["christmas-logs-dashboard"]
+    panels = json.loads(dashboard["attributes"]["panelsJSON"])
+    refs = {r["name"]: r for r in dashboard["references"]}
+    titles = []
+    for panel in panels:
+        ref = refs[panel["panelRefName"]]
+        vis = by_id[ref["id"]]
+        # Imported before the dashboard, so the reference resolves during the same import.
+        assert objects.index(vis) < objects.index(dashboard)
+        assert vis["references"] == [{"name": "kibanaSavedObjectMeta.searchSourceJSON.index",
+                                      "type": "index-pattern", "id": kb.DATA_VIEW_ID}]
+        state = json.loads(vis["attributes"]["visState"])
+        fields = {a["params"].get("field") for a in state["aggs"]}
+        titles.append((state["title"], fields))
+        assert panel["version"] == "8.18.2"
+    assert titles == [("Errors over time per service", {None, "@timestamp", "service"}),
+                      ("latency_ms distribution", {None, "latency_ms"}),
+                      ("Top paths", {None, "path"})]
+    # Every field a panel aggregates on is mapped by the index template (aggregatable types).
+    mapped = es.mappings()["properties"]
+    assert all(mapped[f]["type"] in ("date", "keyword", "float") for _, fs in titles for f in fs if f)
 
 
 def test_saved_object_ids_are_fixed_so_overwrite_is_idempotent(dev_settings):

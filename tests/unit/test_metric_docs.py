@@ -16,7 +16,8 @@ from tests.conftest import stack_settings
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "metrics.md").read_text()
 # A raw series name: not part of a recording rule's `level:metric:operations` name.
-METRIC = re.compile(r"(?<![:\w])((?:node|container|pg|http|backend|trading|prometheus|alertmanager|fluentbit)"
+METRIC = re.compile(r"(?<![:\w])((?:node|container|pg|http|backend|trading|prometheus|alertmanager|fluentbit|"
+                    r"elasticsearch|probe)"
                     r"_[a-z_]+)(?![:\w])")
 HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
 

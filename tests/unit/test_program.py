@@ -227,3 +227,13 @@ def test_outputs_are_urls_and_generated_passwords_are_secret(dev_run, prod_run):
     # prod generates nothing: every secret comes from `pulumi config set --secret`.
     assert {k for k in prod_run.exports if not k.endswith("_url")} == set()
     assert not prod_run.of_type("random:index/randomPassword:RandomPassword")
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_container_absent_alert_expects_exactly_the_long_running_containers(stack, dev_run, prod_run):
+    from mixin.alerts import expected_containers
+    from tests.conftest import stack_settings
+
+    run = dev_run if stack == "dev" else prod_run
+    created = sorted(unwrap(c.inputs)["name"] for c in long_running(run))
+    assert sorted(expected_containers(stack_settings(stack))) == created

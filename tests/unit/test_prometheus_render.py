@@ -11,7 +11,7 @@ import yaml
 
 from mixin import rules as rec
 from mixin.alerts import alert_groups
-from render.prometheus import RULES_DIR, render_prometheus_yml, render_rule_files
+from render.prometheus import RULES_DIR, render_prometheus_config, render_prometheus_yml, render_rule_files
 from settings.model import StackSettings, parse_settings
 from tests.conftest import stack_config, stack_settings
 
@@ -62,10 +62,20 @@ def targets(job: dict[str, object]) -> list[str]:
 def test_every_service_of_the_stack_is_scraped(stack: str) -> None:
     scraped = jobs(stack_settings(stack))
     assert sorted(scraped) == sorted(["prometheus", "node-exporter", "cadvisor", "api", "trading-engine",
-                                      "postgres-exporter", "alertmanager", "grafana", "fluent-bit"])
+                                      "postgres-exporter", "alertmanager", "grafana", "fluent-bit",
+                                      "elasticsearch-exporter", "blackbox-exporter"]
+                                     + (["blackbox-https"] if stack == "prod" else []))
     assert targets(scraped["api"]) == ["api:8000"]
     assert targets(scraped["fluent-bit"]) == ["fluent-bit:2020"]
-    assert scraped["fluent-bit"]["metrics_path"] == "/api/v1/metrics/prometheus"
+    assert scraped["fluent-bit"]["metrics_path"] == "/api/v2/metrics/prometheus"
+    assert targets(scraped["elasticsearch-exporter"]) == ["elasticsearch-exporter:9114"]
+
+
+def test_node_exporter_is_scraped_at_the_stack_networks_gateway_under_a_stable_instance_name() -> None:
+    config = render_prometheus_config(stack_settings("dev"), gateway="172.30.0.1")
+    [job] = [j for j in config["scrape_configs"] if j["job_name"] == "node-exporter"]
+    assert targets(job) == ["172.30.0.1:9100"]
+    assert job["relabel_configs"] == [{"target_label": "instance", "replacement": "node-exporter:9100"}]
 
 
 def test_prod_sends_alerts_to_and_scrapes_every_alertmanager_peer() -> None:
@@ -118,7 +128,7 @@ def test_guide_alerts_keep_the_guide_expressions_with_the_stack_thresholds() -> 
     assert rules["HighCpuUsage"].expr == \
         '100 - (avg by(instance) (rate(node_cpu_seconds_total{mode="idle"}[5m])) * 100) > 70'
     assert rules["HighMemoryUsage"].expr == \
-        "(1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes) * 100 > 90"
+        "(node_memory_MemTotal_bytes - node_memory_MemAvailable_bytes) / node_memory_MemTotal_bytes * 100 > 90"
     assert rules["HighErrorRate"].expr.endswith("* 100 > 2.5")
     assert 'status=~"5.."' in rules["HighErrorRate"].expr
     assert rules["LowDbConnections"].expr == ("sum by(instance)(pg_stat_database_numbackends) / "
@@ -149,3 +159,16 @@ def test_every_alert_has_its_runbook_section() -> None:
     headings = {line[3:].strip() for line in runbook.splitlines() if line.startswith("## ")}
     names = {r.alert for g in alert_groups(stack_settings("prod")) for r in g.rules}
     assert names <= headings, sorted(names - headings)
+
+
+def test_public_https_endpoints_are_probed_through_the_blackbox_exporter() -> None:
+    prod = jobs(stack_settings("prod"))["blackbox-https"]
+    assert targets(prod) == ["https://grafana.christmas-trading.com", "https://kibana.christmas-trading.com"]
+    assert prod["metrics_path"] == "/probe" and prod["params"] == {"module": ["https_cert"]}
+    relabel = prod["relabel_configs"]
+    assert isinstance(relabel, list)
+    assert relabel[-1] == {"target_label": "__address__", "replacement": "blackbox-exporter:9115"}
+    # dev's edge uses Caddy's internal CA (edge.tls internal): nothing to probe, so the certificate
+    # alerts cannot fire there (runbook).
+    assert stack_settings("dev").edge.tls == "internal"
+    assert "blackbox-https" not in jobs(stack_settings("dev"))

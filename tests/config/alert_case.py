@@ -1,0 +1,25 @@
+"""One alert's promtool case: input series, when it fires (labels, annotations), when it stays silent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+Series = list[dict[str, str]]
+
+
+def s(metric: str, values: str) -> dict[str, str]:
+    return {"series": metric, "values": values}
+
+
+@dataclass
+class AlertCase:
+    alert: str
+    series: Series
+    fire_at: str
+    labels: dict[str, str]
+    summary: str
+    description: str
+    # Eval times (same input) at which nothing may fire: `for` not elapsed, outside market hours.
+    silent_at: list[str] = field(default_factory=list)
+    # (input, eval time) pairs below the threshold: nothing may fire.
+    quiet: list[tuple[Series, str]] = field(default_factory=list)

@@ -1,0 +1,80 @@
+"""Where the project departs from the guide because the guide's expression is wrong: promtool shows it.
+
+Each test evaluates the guide's expression (mixin/guide.py, word for word) and the project's on
+the same series, shaped as the exporters emit them, and asserts what each returns. The project's
+rule must page where the guide's cannot (or pages on nothing); docs/departures.md cites these.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mixin.alerts import alert_groups
+from mixin.guide import GUIDE_ALERTS
+from render.yamlout import dump_yaml
+from tests.config.alert_case import s
+from tests.config.test_promtool import promtool
+from tests.conftest import stack_settings
+
+API = 'job="api",instance="api:8000",method="GET",path="/orders"'
+PG = 'job="postgres-exporter",instance="postgres-exporter:9187"'
+
+
+def guide(name: str) -> str:
+    return next(a.expr for a in GUIDE_ALERTS if a.name == name)
+
+
+def ours(name: str) -> str:
+    return next(r.expr for g in alert_groups(stack_settings("prod")) for r in g.rules if r.alert == name)
+
+
+def expr_test(tmp_path: Path, series: list[dict[str, str]],
+              checks: list[tuple[str, list[dict[str, object]]]], interval: str = "1m") -> None:
+    """promtool test rules with `promql_expr_test`: each expression's exact result at 10m."""
+    rules = tmp_path / "none.yml"
+    rules.write_text(dump_yaml({"groups": []}))
+    test = tmp_path / "proof.yml"
+    test.write_text(dump_yaml({
+        "rule_files": [str(rules)], "evaluation_interval": "1m",
+        "tests": [{"interval": interval, "input_series": series,
+                   "promql_expr_test": [{"expr": e, "eval_time": "10m", "exp_samples": exp} for e, exp in checks]}],
+    }))
+    result = promtool("test", "rules", str(test))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_guides_error_rate_is_100_percent_as_soon_as_one_request_fails(tmp_path: Path) -> None:
+    # 1 % of the API's requests fail: below the 5 % threshold.
+    series = [s(f'http_requests_total{{{API},status="500"}}', "0+6x20"),
+              s(f'http_requests_total{{{API},status="200"}}', "0+594x20")]
+    expr_test(tmp_path, series, [
+        # The guide divides each 5xx series by itself (one-to-one matching on every label): 100 %.
+        (guide("HighErrorRate"), [{"labels": f'{{{API},status="500"}}', "value": 100}]),
+        # The project's compares the job's 5xx with all of its requests: 1 % is no alert.
+        (ours("HighErrorRate"), []),
+    ])
+
+
+def test_the_guides_connection_alert_never_matches_a_series(tmp_path: Path) -> None:
+    # 95 of 100 connections in use: the guide's threshold (80 %) is crossed.
+    series = [s(f'pg_stat_database_numbackends{{{PG},datid="16384",datname="christmas"}}', "95+0x20"),
+              s(f'pg_settings_max_connections{{{PG},server="postgres:5432"}}', "100+0x20")]
+    expr_test(tmp_path, series, [
+        # numbackends carries datid/datname, max_connections carries server: no one-to-one match.
+        (guide("LowDbConnections"), []),
+        (ours("LowDbConnections"), [{"labels": '{instance="postgres-exporter:9187"}', "value": 95}]),
+    ])
+
+
+def test_the_guides_irate_loses_its_for_clause_on_one_idle_scrape(tmp_path: Path) -> None:
+    # Scraped every 15 s; the CPU is 95 % busy for 10 minutes except the last 15 s, spent idle.
+    idle = [0.75 * i for i in range(40)]
+    idle.append(idle[-1] + 15)
+    series = [s('node_cpu_seconds_total{instance="host-a",job="node-exporter",cpu="0",mode="idle"}',
+                " ".join(f"{v:g}" for v in idle))]
+    expr_test(tmp_path, series, [
+        # irate sees only the last two samples (15 s idle of 15 s): 0 % busy; `for: 5m` starts again.
+        (f'count({guide("HighCpuUsage")}) or vector(0)', [{"labels": "{}", "value": 0}]),
+        # The 5-minute average still says busy (about 90 %): the project's rule stays pending.
+        (f'count({ours("HighCpuUsage")}) or vector(0)', [{"labels": "{}", "value": 1}]),
+    ], interval="15s")

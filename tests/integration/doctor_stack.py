@@ -17,6 +17,7 @@ from pathlib import Path
 
 from doctor.docker_api import DockerClient
 from doctor.stack import Endpoints, StackCredentials, Target
+from mixin.alerts import expected_containers
 from mixin.dashboards.common import ALERTMANAGER_UID, ELASTICSEARCH_UID, PROMETHEUS_UID
 from render import backups as bk
 from render import elasticsearch as es
@@ -114,7 +115,11 @@ def _containers(stack: Stack, scratch: Path, services_url: str) -> list[FakeCont
         FakeContainer(s.name("node-exporter"), "node-exporter", dev, process=_process(stack, "node-exporter")),
         FakeContainer(s.name("postgres-exporter"), "postgres-exporter", dev,
                       process=_process(stack, "postgres-exporter")),
+        FakeContainer(s.name("blackbox-exporter"), "blackbox-exporter", dev,
+                      process=_process(stack, "blackbox-exporter")),
         FakeContainer(s.name("cadvisor"), "cadvisor", dev),
+        FakeContainer(s.name("elasticsearch-exporter"), "elasticsearch-exporter", dev),
+        FakeContainer(s.name("edge"), "edge", dev),
         FakeContainer(s.name("kibana"), "kibana", dev),
         FakeContainer(s.name("grafana"), "grafana", dev, volumes=volume("grafana", "/var/lib/grafana",
                                                                           scratch / "grafana")),
@@ -138,7 +143,8 @@ def _containers(stack: Stack, scratch: Path, services_url: str) -> list[FakeCont
 
 
 def start_doctor_stack() -> DoctorStack:
-    stack = start_stack(BACKUP_FLAGS, logs="doctor")  # its own log files: it runs beside the session stack
+    # Its own log files (it runs beside the session stack), and a log pipeline that delivers.
+    stack = start_stack(BACKUP_FLAGS, logs="doctor", healthy_logs=True)
     scratch = Path(tempfile.mkdtemp(prefix="christmas-doctor-"))
     try:
         s = stack.settings
@@ -160,7 +166,9 @@ def start_doctor_stack() -> DoctorStack:
                 ALERTMANAGER_UID: (f"{stack.alertmanager_url(first)}/api/v2/status",
                                    stack.credentials.alertmanager_auth),
                 ELASTICSEARCH_UID: (f"http://127.0.0.1:{stack.ports.closed}/metrics", None)},
-            stream=es.data_stream_name(s), slm_policy=bk.SLM_POLICY)
+            stream=es.data_stream_name(s), slm_policy=bk.SLM_POLICY,
+            # What cAdvisor reports of a healthy stack: every container it should run, seen now.
+            containers=[*expected_containers(s), s.name("backups")])
         services.start()
         docker = DockerStandIn(free_ports(1)[0], _containers(stack, scratch, services.url))
         docker.start()

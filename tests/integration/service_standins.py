@@ -19,7 +19,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -32,7 +32,8 @@ SCRAPE = "# HELP standin_up A stand-in answering the scrape.\n# TYPE standin_up 
 class ServiceStandIns:
     def __init__(self, port: int, *, grafana_auth: tuple[str, str], elastic_auth: tuple[str, str],
                  datasource_backends: Mapping[str, tuple[str, tuple[str, str] | None]], stream: str,
-                 slm_policy: str) -> None:
+                 slm_policy: str, containers: Sequence[str] = ()) -> None:
+        self.containers = list(containers)
         self.grafana_auth = grafana_auth
         self.elastic_auth = elastic_auth
         self.datasource_backends = dict(datasource_backends)
@@ -80,7 +81,7 @@ class ServiceStandIns:
     def answer(self, path: str, auth: str) -> tuple[int, Any, str]:
         text, js = "text/plain; version=0.0.4", "application/json"
         if path == "/metrics":
-            return 200, SCRAPE, text
+            return 200, self.scrape(), text
         if path == "/api/v1/metrics/prometheus":
             return 200, FLUENT_BIT_PROMETHEUS, text
         if path == "/api/v1/metrics":
@@ -94,6 +95,13 @@ class ServiceStandIns:
         if not self._authorised(auth, self.elastic_auth):
             return 401, {"error": {"type": "security_exception"}, "status": 401}, js
         return self.elasticsearch(path)
+
+    def scrape(self) -> str:
+        """cAdvisor's and Grafana's /metrics: cAdvisor's last sighting of each container (name label)."""
+        now = time.time()
+        seen = "".join(f'container_last_seen{{name="{name}"}} {now:.3f}\n' for name in self.containers)
+        return SCRAPE + "# HELP container_last_seen Last time a container was seen by the exporter\n" \
+            "# TYPE container_last_seen gauge\n" + seen
 
     def datasource_health(self, uid: str) -> tuple[int, Any, str]:
         found = self.datasource_backends.get(uid)

@@ -231,11 +231,12 @@ def _sees_all_peers(status_url: str, auth: Auth) -> bool:
     return len(http_json(status_url, auth=auth)["cluster"]["peers"]) == PEERS
 
 
-def start_stack(prometheus_flags: tuple[str, ...] = (), logs: str = "") -> Stack:
+def start_stack(prometheus_flags: tuple[str, ...] = (), logs: str = "", healthy_logs: bool = False) -> Stack:
     """Start everything; on any failure, stop what was started before re-raising.
 
     `prometheus_flags`: more command-line flags for Prometheus (e.g. the admin API the backups use);
-    `logs`: a subdirectory for the processes' logs, for a second stack running beside the first."""
+    `logs`: a subdirectory for the processes' logs, for a second stack running beside the first;
+    `healthy_logs`: the log pipeline's stand-ins deliver everything (by default Elasticsearch refuses writes)."""
     programs = {name: require_program(path) for name, path in (
         ("prometheus", PROMETHEUS), ("alertmanager", ALERTMANAGER), ("node-exporter", NODE_EXPORTER),
         ("postgres-exporter", POSTGRES_EXPORTER), ("blackbox-exporter", BLACKBOX_EXPORTER))}
@@ -259,6 +260,8 @@ def start_stack(prometheus_flags: tuple[str, ...] = (), logs: str = "") -> Stack
         alertmanager_config=shortened_alertmanager(rendered_am),
         rule_files=shortened_rules(render_rule_files(settings)),
     )
+    if healthy_logs:
+        stack.log_pipeline.heal()
     try:
         _start(stack, programs, prometheus_flags)
     except BaseException:

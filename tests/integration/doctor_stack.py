@@ -168,7 +168,7 @@ def start_doctor_stack() -> DoctorStack:
                 ELASTICSEARCH_UID: (f"http://127.0.0.1:{stack.ports.closed}/metrics", None)},
             stream=es.data_stream_name(s), slm_policy=bk.SLM_POLICY,
             # What cAdvisor reports of a healthy stack: every container it should run, seen now.
-            containers=[*expected_containers(s), s.name("backups")])
+            containers=expected_containers(s))
         services.start()
         docker = DockerStandIn(free_ports(1)[0], _containers(stack, scratch, services.url))
         docker.start()

@@ -16,7 +16,8 @@ from typing import Any
 import pulumi
 import pulumi_docker as docker
 
-from settings.catalog import PROJECT_LABEL, SERVICE_LABEL, STACK_LABEL
+from components import docker_args
+from settings.catalog import SERVICE_LABEL, STACK_LABEL
 from settings.model import ServiceSettings
 
 TYPE_PREFIX = "christmas:monitoring"
@@ -177,47 +178,6 @@ class ServiceArgs:
     depends_on: Sequence[pulumi.Resource] = ()
 
 
-def _labels(args: ServiceArgs) -> list[docker.ContainerLabelArgs]:
-    labels = {PROJECT_LABEL: args.project, STACK_LABEL: args.stack, SERVICE_LABEL: args.service}
-    return [docker.ContainerLabelArgs(label=k, value=v) for k, v in labels.items()]
-
-
-def _networks(args: ServiceArgs) -> list[docker.ContainerNetworksAdvancedArgs] | None:
-    """The stack network (reached by the service's name), then any other it joins; none on the host's."""
-    if args.network_mode:
-        return None
-    return [docker.ContainerNetworksAdvancedArgs(name=args.network_name, aliases=[args.service])] + [
-        docker.ContainerNetworksAdvancedArgs(name=n.name, aliases=[args.service], ipv4_address=n.ipv4_address)
-        for n in args.networks]
-
-
-def _ports(args: ServiceArgs) -> list[docker.ContainerPortArgs] | None:
-    publish = args.settings.publish
-    ports = []
-    if publish is not None and args.container_port is not None:
-        ports.append(docker.ContainerPortArgs(internal=args.container_port, external=publish.host_port,
-                                              ip=publish.bind_address))
-    ports += [docker.ContainerPortArgs(internal=p.internal, external=p.external, ip=p.address) for p in args.ports]
-    return ports or None
-
-
-def _volumes(args: ServiceArgs) -> list[docker.ContainerVolumeArgs] | None:
-    volumes = [docker.ContainerVolumeArgs(volume_name=v.volume_name, container_path=v.container_path,
-                                          read_only=v.read_only) for v in args.volumes]
-    volumes += [docker.ContainerVolumeArgs(host_path=m.host_path, container_path=m.container_path,
-                                           read_only=m.read_only) for m in args.host_mounts if m.propagation is None]
-    return volumes or None
-
-
-def _propagated_mounts(args: ServiceArgs) -> list[docker.ContainerMountArgs] | None:
-    """Host paths with a mount propagation (`rslave`): `volumes` cannot say it, `mounts` can."""
-    mounts = [docker.ContainerMountArgs(type="bind", source=m.host_path, target=m.container_path,
-                                        read_only=m.read_only,
-                                        bind_options=docker.ContainerMountBindOptionsArgs(propagation=m.propagation))
-              for m in args.host_mounts if m.propagation is not None]
-    return mounts or None
-
-
 class Service(pulumi.ComponentResource):
     """A container with the stack's hardening defaults, and the image it runs."""
 
@@ -280,13 +240,13 @@ class Service(pulumi.ComponentResource):
             or None,
             log_driver="json-file",
             log_opts=LOG_OPTS,
-            labels=_labels(args),
+            labels=docker_args.labels(args),
             network_mode=args.network_mode,
-            networks_advanced=_networks(args),
-            ports=_ports(args),
+            networks_advanced=docker_args.networks(args),
+            ports=docker_args.ports(args),
             uploads=[self._upload(u) for u in args.uploads] or None,
-            volumes=_volumes(args),
-            mounts=_propagated_mounts(args),
+            volumes=docker_args.volumes(args),
+            mounts=docker_args.propagated_mounts(args),
             # Give a service time to flush (TSDB head, Elasticsearch translog) before it is killed.
             stop_timeout=30,
             destroy_grace_seconds=30,

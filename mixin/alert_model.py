@@ -13,7 +13,7 @@ NUM = '{{ $value | printf "%.0f" }}'
 SEC = '{{ $value | printf "%.2f" }}s'
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AlertRule:
     alert: str
     expr: str

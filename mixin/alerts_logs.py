@@ -20,67 +20,89 @@ CERTIFICATE_DAYS = 14
 
 
 def logging_group(settings: StackSettings) -> AlertGroup:
-    backing = es.backing_index_regex(settings).replace("\\", "\\\\")
-    fb_out = 'name=~"es.*"'
-    return AlertGroup("logging", (
-        AlertRule("FluentBitOutputRetriesFailing",
-                  f"increase(fluentbit_output_retries_failed_total{{{fb_out}}}[5m]) > 0",
-                  "warning", "Fluent Bit gave up on log chunks",
-                  f"Fluent Bit output {{{{ $labels.name }}}} gave up {NUM} chunks after {fb.RETRY_LIMIT} retries "
-                  "in the last 5 minutes: those log lines are lost.", "5m"),
-        AlertRule("FluentBitRecordsDropped", f"increase(fluentbit_output_dropped_records_total{{{fb_out}}}[5m]) > 0",
-                  "critical", "Fluent Bit dropped log records",
-                  f"Fluent Bit output {{{{ $labels.name }}}} dropped {NUM} log records in the last 5 minutes "
+    return AlertGroup("logging", (*_fluent_bit_alerts(), *_elasticsearch_alerts(settings)))
+
+
+# Fluent Bit's Elasticsearch outputs (es.0, ...), as /api/v2/metrics/prometheus names them.
+_FB_OUT = 'name=~"es.*"'
+
+
+def _fluent_bit_alerts() -> tuple[AlertRule, ...]:
+    fb_out = _FB_OUT
+    return (
+        AlertRule(alert="FluentBitOutputRetriesFailing",
+                  expr=f"increase(fluentbit_output_retries_failed_total{{{fb_out}}}[5m]) > 0",
+                  severity="warning", summary="Fluent Bit gave up on log chunks",
+                  description=
+                      f"Fluent Bit output {{{{ $labels.name }}}} gave up {NUM} chunks after {fb.RETRY_LIMIT} retries "
+                  "in the last 5 minutes: those log lines are lost.", for_="5m"),
+        AlertRule(alert="FluentBitRecordsDropped",
+                  expr=f"increase(fluentbit_output_dropped_records_total{{{fb_out}}}[5m]) > 0",
+                  severity="critical", summary="Fluent Bit dropped log records",
+                  description=
+                      f"Fluent Bit output {{{{ $labels.name }}}} dropped {NUM} log records in the last 5 minutes "
                   "(buffer full or retries exhausted): they will never reach Elasticsearch."),
-        AlertRule("FluentBitOutputStalled",
-                  f"sum by(instance, name) (rate(fluentbit_output_retries_total{{{fb_out}}}[5m])) > 0"
+        AlertRule(alert="FluentBitOutputStalled",
+                  expr=f"sum by(instance, name) (rate(fluentbit_output_retries_total{{{fb_out}}}[5m])) > 0"
                   f" unless sum by(instance, name) (rate(fluentbit_output_proc_records_total{{{fb_out}}}[5m])) > 0",
-                  "warning", "Fluent Bit cannot deliver logs",
-                  f"Fluent Bit output {{{{ $labels.name }}}} retries {PCT} times a second and has delivered "
+                  severity="warning", summary="Fluent Bit cannot deliver logs",
+                  description=
+                      f"Fluent Bit output {{{{ $labels.name }}}} retries {PCT} times a second and has delivered "
                   "no record for 10 minutes: Elasticsearch is down or refuses writes; logs wait in the buffer.",
-                  "10m"),
-        AlertRule("FluentBitBufferFilling",
-                  f"fluentbit_output_chunk_available_capacity_percent{{{fb_out}}} < {FLUENT_BIT_BUFFER_FREE_PERCENT}",
-                  "warning", "Fluent Bit's log buffer is filling",
-                  f"Only {PCT}% of the buffer of Fluent Bit output {{{{ $labels.name }}}} is free "
+                  for_="10m"),
+        AlertRule(alert="FluentBitBufferFilling",
+                  expr=(f"fluentbit_output_chunk_available_capacity_percent{{{fb_out}}}"
+                        f" < {FLUENT_BIT_BUFFER_FREE_PERCENT}"),
+                  severity="warning", summary="Fluent Bit's log buffer is filling",
+                  description=f"Only {PCT}% of the buffer of Fluent Bit output {{{{ $labels.name }}}} is free "
                   f"(threshold {FLUENT_BIT_BUFFER_FREE_PERCENT}%): when it is full the oldest logs are dropped.",
-                  "5m"),
+                  for_="5m"),
         # Containers write log lines (Fluent Bit reads them) but no document reaches the stack's
         # data stream: the pipeline is broken somewhere between the two, whatever the cause.
-        AlertRule("LogsNotReachingElasticsearch",
-                  "sum(increase(fluentbit_input_records_total[10m])) > 0 unless on() "
+    )
+
+
+def _elasticsearch_alerts(settings: StackSettings) -> tuple[AlertRule, ...]:
+    backing = es.backing_index_regex(settings).replace("\\", "\\\\")
+    return (
+        AlertRule(alert="LogsNotReachingElasticsearch",
+                  expr="sum(increase(fluentbit_input_records_total[10m])) > 0 unless on() "
                   f'sum(increase(elasticsearch_index_stats_indexing_index_total{{index=~"{backing}"}}[10m])) > 0',
-                  "critical", "Logs are not reaching Elasticsearch",
-                  f"Containers wrote {NUM} log lines in the last 10 minutes and no new document reached "
-                  f"{es.data_stream_name(settings)}.", "5m"),
-        AlertRule("ElasticsearchClusterRed", 'elasticsearch_cluster_health_status{color="red"} == 1',
-                  "critical", "Elasticsearch cluster red",
-                  "Cluster {{ $labels.cluster }} is red (value {{ $value }}): a primary shard is unassigned, "
-                  "writes to it fail.", "5m"),
-        AlertRule("ElasticsearchClusterYellow", 'elasticsearch_cluster_health_status{color="yellow"} == 1',
-                  "warning", "Elasticsearch cluster yellow",
-                  "Cluster {{ $labels.cluster }} is yellow (value {{ $value }}): a replica shard is unassigned.",
-                  "15m"),
-        AlertRule("ElasticsearchDiskLow",
-                  "elasticsearch_filesystem_data_available_bytes / elasticsearch_filesystem_data_size_bytes * 100"
+                  severity="critical", summary="Logs are not reaching Elasticsearch",
+                  description=f"Containers wrote {NUM} log lines in the last 10 minutes and no new document reached "
+                  f"{es.data_stream_name(settings)}.", for_="5m"),
+        AlertRule(alert="ElasticsearchClusterRed", expr='elasticsearch_cluster_health_status{color="red"} == 1',
+                  severity="critical", summary="Elasticsearch cluster red",
+                  description=
+                      "Cluster {{ $labels.cluster }} is red (value {{ $value }}): a primary shard is unassigned, "
+                  "writes to it fail.", for_="5m"),
+        AlertRule(alert="ElasticsearchClusterYellow", expr='elasticsearch_cluster_health_status{color="yellow"} == 1',
+                  severity="warning", summary="Elasticsearch cluster yellow",
+                  description=
+                      "Cluster {{ $labels.cluster }} is yellow (value {{ $value }}): a replica shard is unassigned.",
+                  for_="15m"),
+        AlertRule(alert="ElasticsearchDiskLow",
+                  expr="elasticsearch_filesystem_data_available_bytes / elasticsearch_filesystem_data_size_bytes * 100"
                   f" < {ES_DISK_FREE_PERCENT}",
-                  "warning", "Elasticsearch disk nearly full",
-                  f"The data path of Elasticsearch node {{{{ $labels.name }}}} has {PCT}% free (threshold "
+                  severity="warning", summary="Elasticsearch disk nearly full",
+                  description=f"The data path of Elasticsearch node {{{{ $labels.name }}}} has {PCT}% free (threshold "
                   f"{ES_DISK_FREE_PERCENT}%, Elasticsearch's low watermark): new shards are no longer allocated, "
-                  "and at 5% free every index turns read-only.", "5m"),
-    ))
+                  "and at 5% free every index turns read-only.", for_="5m"),
+    )
 
 
 def certificates_group() -> AlertGroup:
     # Series exist only for the endpoints served over https:// (render/blackbox.py): none in dev.
     return AlertGroup("certificates", (
-        AlertRule("CertificateExpiringSoon",
-                  f"(probe_ssl_earliest_cert_expiry - time()) / 86400 < {CERTIFICATE_DAYS}",
-                  "warning", "TLS certificate expiring soon",
-                  "The certificate of {{ $labels.instance }} expires in {{ $value | printf \"%.1f\" }} days "
-                  f"(threshold {CERTIFICATE_DAYS} days).", "10m"),
-        AlertRule("PublicEndpointDown", "probe_success == 0",
-                  "warning", "Public endpoint failing",
-                  "{{ $labels.instance }} has failed its HTTPS probe for 5 minutes (probe_success = {{ $value }}): "
-                  "unreachable, an error status, or a certificate the probe does not trust.", "5m"),
+        AlertRule(alert="CertificateExpiringSoon",
+                  expr=f"(probe_ssl_earliest_cert_expiry - time()) / 86400 < {CERTIFICATE_DAYS}",
+                  severity="warning", summary="TLS certificate expiring soon",
+                  description=
+                      "The certificate of {{ $labels.instance }} expires in {{ $value | printf \"%.1f\" }} days "
+                  f"(threshold {CERTIFICATE_DAYS} days).", for_="10m"),
+        AlertRule(alert="PublicEndpointDown", expr="probe_success == 0",
+                  severity="warning", summary="Public endpoint failing",
+                  description=
+                      "{{ $labels.instance }} has failed its HTTPS probe for 5 minutes (probe_success = {{ $value }}): "
+                  "unreachable, an error status, or a certificate the probe does not trust.", for_="5m"),
     ))

@@ -23,3 +23,8 @@ class AlertCase:
     silent_at: list[str] = field(default_factory=list)
     # (input, eval time) pairs below the threshold: nothing may fire.
     quiet: list[tuple[Series, str]] = field(default_factory=list)
+
+
+def at_minute(minutes: float) -> str:
+    """A promtool eval_time for a whole number of minutes."""
+    return f"{int(minutes)}m"

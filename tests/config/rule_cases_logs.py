@@ -8,13 +8,20 @@ from render.fluent_bit import RETRY_LIMIT
 from settings.model import StackSettings
 from tests.config.alert_case import AlertCase, Series, s
 
+# Fluent Bit's Elasticsearch output, as Fluent Bit 3.2 (/api/v2/metrics/prometheus) labels it.
+FB = 'instance="fluent-bit:2020",job="fluent-bit",name="es.0"'
+FB_LABELS = {"instance": "fluent-bit:2020", "job": "fluent-bit", "name": "es.0"}
+LOGGING = {"component": "logging"}
+
 
 def logging_cases(settings: StackSettings) -> list[AlertCase]:
-    """Series as Fluent Bit 3.2 (/api/v2/metrics/prometheus) and elasticsearch_exporter v1.11 emit them."""
+    """Series as Fluent Bit 3.2 and elasticsearch_exporter v1.11 emit them."""
+    return fluent_bit_cases() + elasticsearch_cases(settings)
+
+
+def fluent_bit_cases() -> list[AlertCase]:
     cases: list[AlertCase] = []
-    fb = 'instance="fluent-bit:2020",job="fluent-bit",name="es.0"'
-    fb_labels = {"instance": "fluent-bit:2020", "job": "fluent-bit", "name": "es.0"}
-    logging = {"component": "logging"}
+    fb, fb_labels, logging = FB, FB_LABELS, LOGGING
     cases.append(AlertCase(
         "FluentBitOutputRetriesFailing", [s(f"fluentbit_output_retries_failed_total{{{fb}}}", "0+1x20")], "12m",
         {"severity": "warning", **logging, **fb_labels}, "Fluent Bit gave up on log chunks",
@@ -47,8 +54,21 @@ def logging_cases(settings: StackSettings) -> list[AlertCase]:
         "when it is full the oldest logs are dropped.", silent_at=["2m"],
         quiet=[([s(f"fluentbit_output_chunk_available_capacity_percent{{{fb}}}", "60+0x20")], "10m")]))
 
+    return cases
+
+
+# elasticsearch_exporter v1.11's labels on the cluster it watches.
+EXPORTER = 'instance="elasticsearch-exporter:9114",job="elasticsearch-exporter"'
+
+
+def elasticsearch_cases(settings: StackSettings) -> list[AlertCase]:
+    return log_freshness_cases(settings) + cluster_cases(settings)
+
+
+def log_freshness_cases(settings: StackSettings) -> list[AlertCase]:
+    cases: list[AlertCase] = []
+    logging, exporter = LOGGING, EXPORTER
     stream = data_stream_name(settings)
-    exporter = 'instance="elasticsearch-exporter:9114",job="elasticsearch-exporter"'
     cluster = f'cluster="{settings.name("logs")}"'
     index = f'{exporter},{cluster},index=".ds-{stream}-2026.11.28-000001"'
     tail = 'instance="fluent-bit:2020",job="fluent-bit",name="tail.0"'
@@ -69,6 +89,13 @@ def logging_cases(settings: StackSettings) -> list[AlertCase]:
                # Nobody logs: nothing to deliver.
                (pipeline("100+0x30", "5000+0x30"), "20m")]))
 
+    return cases
+
+
+def cluster_cases(settings: StackSettings) -> list[AlertCase]:
+    cases: list[AlertCase] = []
+    logging, exporter = LOGGING, EXPORTER
+    cluster = f'cluster="{settings.name("logs")}"'
     es_labels = {"instance": "elasticsearch-exporter:9114", "job": "elasticsearch-exporter",
                  "cluster": settings.name("logs")}
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from mixin.alerts import alert_groups
 from mixin.guide import GUIDE_ALERTS
+from mixin.rules import RECORDING_FILE
+from render.prometheus import render_rule_files
 from render.yamlout import dump_yaml
 from tests.config.alert_case import s
 from tests.config.test_promtool import promtool
@@ -30,9 +32,11 @@ def ours(name: str) -> str:
 
 def expr_test(tmp_path: Path, series: list[dict[str, str]],
               checks: list[tuple[str, list[dict[str, object]]]], interval: str = "1m") -> None:
-    """promtool test rules with `promql_expr_test`: each expression's exact result at 10m."""
-    rules = tmp_path / "none.yml"
-    rules.write_text(dump_yaml({"groups": []}))
+    """promtool test rules with `promql_expr_test`: each expression's exact result at 10m.
+
+    The project's recording rules are loaded: its alerts read what they record."""
+    rules = tmp_path / RECORDING_FILE
+    rules.write_text(render_rule_files(stack_settings("prod"))[RECORDING_FILE])
     test = tmp_path / "proof.yml"
     test.write_text(dump_yaml({
         "rule_files": [str(rules)], "evaluation_interval": "1m",

@@ -106,7 +106,8 @@ def expected_containers(settings: StackSettings) -> list[str]:
     """The Docker names of the stack's long-running containers (not the one-shot setup jobs)."""
     peers = ["alertmanager" if i == 0 else f"alertmanager-{i}" for i in range(settings.alerting.alertmanager_peers)]
     services = [s for s in settings.services if s not in ("alertmanager", "elastic-setup")]
-    return [settings.name(s) for s in [*services, *peers]]
+    # The backups scheduler runs the setup jobs' image (components/backups.py): no catalog row of its own.
+    return [settings.name(s) for s in [*services, *peers, "backups"]]
 
 
 def _targets() -> AlertGroup:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pulumi
 
+from components.backups import elasticsearch_snapshot_volume
 from components.context import StackContext
 from components.service import (
     TYPE_PREFIX,
@@ -51,6 +52,7 @@ class Logging(pulumi.ComponentResource):
     def _elasticsearch(self, ctx: StackContext) -> Workload:
         s = ctx.settings
         volume = ctx.data_volume("elasticsearch", parent=self)
+        snapshots, snapshots_owner = elasticsearch_snapshot_volume(ctx, parent=self)
         files = ctx.require_secret("elasticPassword").apply(es.secret_files)
         return workload(ctx.settings.target, "elasticsearch", ctx.service_args(
             "elasticsearch", container_port=es.PORT,
@@ -60,7 +62,8 @@ class Logging(pulumi.ComponentResource):
             # curl reads the credentials from its config file: no password in the healthcheck.
             healthcheck=Healthcheck(test=es.healthcheck_command(), interval="15s", timeout="10s",
                                     retries=10, start_period="60s"),
-            volumes=[VolumeMount(volume.name, es.DATA_DIR)],
+            volumes=[VolumeMount(volume.name, es.DATA_DIR), snapshots],
+            depends_on=[snapshots_owner.container],
         ), opts=self._child())
 
     def _elastic_setup(self, ctx: StackContext) -> Workload:

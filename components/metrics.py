@@ -76,6 +76,9 @@ class Metrics(pulumi.ComponentResource):
                 f"--storage.tsdb.retention.size={p.retention_size}",
                 f"--web.external-url={external_url}",
                 f"--web.config.file={PROMETHEUS_WEB_CONFIG}",
+                # For the backups scheduler's TSDB snapshots (components/backups.py); who can reach
+                # the admin API: docs/operations.md, section 6.
+                "--web.enable-admin-api",
             ],
             healthcheck=authenticated_healthcheck(ctx.port("prometheus"), ctx.health_path("prometheus"),
                                                   prom.PROMETHEUS_USER, prom.PROMETHEUS_PASSWORD_FILE),

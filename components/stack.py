@@ -15,6 +15,7 @@ import pulumi
 import pulumi_docker as docker
 
 from components.alerting import Alerting
+from components.backups import Backups
 from components.context import StackContext
 from components.edge import Edge
 from components.grafana import Grafana
@@ -62,6 +63,9 @@ class MonitoringStack(pulumi.ComponentResource):
         # The entry point starts once what it serves is healthy.
         self.edge = Edge("edge", ctx, depends_on=[self.grafana.service.container, self.logging.kibana.container],
                          opts=child)
+        # Snapshots of Prometheus and copies of Grafana's database, from their volumes.
+        self.backups = Backups("backups", ctx, depends_on=[self.metrics.prometheus.container,
+                                                           self.grafana.service.container], opts=child)
         self.urls: dict[str, str | None] = {
             "grafana_url": s.grafana.root_url,
             "prometheus_url": s.edge.prometheus_url or self.metrics.prometheus_url,

@@ -71,6 +71,11 @@ PLACEMENTS: dict[str, SwarmPlacement] = {
     "postgres-exporter": SwarmPlacement(),
     # The Engine API is served by managers only.
     "docker-api": SwarmPlacement(manager_only=True),
+    # They mount other services' volumes by name, which exist on those services' nodes only: the
+    # backups scheduler with Prometheus (label Grafana's node the same for its copy), the snapshot
+    # repository's first mount with Elasticsearch.
+    "backups": SwarmPlacement(node_label="prometheus", update_order=_STATEFUL),
+    "elasticsearch-snapshots-init": SwarmPlacement(node_label="elasticsearch"),
 }
 
 

@@ -110,7 +110,8 @@ def expected_containers(settings: StackSettings) -> list[str]:
     Engine API proxy runs on a Swarm only)."""
     peers = ["alertmanager" if i == 0 else f"alertmanager-{i}" for i in range(settings.alerting.alertmanager_peers)]
     services = [s for s in settings.services if s not in ("alertmanager", "elastic-setup", *SWARM_ONLY_SERVICES)]
-    return [settings.name(s) for s in [*services, *peers]]
+    # The backups scheduler runs the setup jobs' image (components/backups.py): no catalog row of its own.
+    return [settings.name(s) for s in [*services, *peers, "backups"]]
 
 
 def expected_container_selectors(settings: StackSettings) -> list[str]:

@@ -231,8 +231,12 @@ def _sees_all_peers(status_url: str, auth: Auth) -> bool:
     return len(http_json(status_url, auth=auth)["cluster"]["peers"]) == PEERS
 
 
-def start_stack() -> Stack:
-    """Start everything; on any failure, stop what was started before re-raising."""
+def start_stack(prometheus_flags: tuple[str, ...] = (), logs: str = "", healthy_logs: bool = False) -> Stack:
+    """Start everything; on any failure, stop what was started before re-raising.
+
+    `prometheus_flags`: more command-line flags for Prometheus (e.g. the admin API the backups use);
+    `logs`: a subdirectory for the processes' logs, for a second stack running beside the first;
+    `healthy_logs`: the log pipeline's stand-ins deliver everything (by default Elasticsearch refuses writes)."""
     programs = {name: require_program(path) for name, path in (
         ("prometheus", PROMETHEUS), ("alertmanager", ALERTMANAGER), ("node-exporter", NODE_EXPORTER),
         ("postgres-exporter", POSTGRES_EXPORTER), ("blackbox-exporter", BLACKBOX_EXPORTER))}
@@ -247,7 +251,7 @@ def start_stack() -> Stack:
         settings, webhook.url("/slack"), None, webhook.url("/heartbeat"), str(am_secrets))
     stack = Stack(
         settings=settings, ports=ports, work=work,
-        processes=Processes(BUILD_DIR / "logs" / str(os.getpid())),  # one directory per run
+        processes=Processes(BUILD_DIR / "logs" / str(os.getpid()) / logs),  # one directory per run
         exporter=ReferenceExporter(ports.api, ports.trading),
         log_pipeline=LogPipelineStandIn(settings, ports.fluent_bit, ports.es_exporter),
         webhook=webhook, smtp=SmtpRecorder(ports.smtp),
@@ -256,15 +260,17 @@ def start_stack() -> Stack:
         alertmanager_config=shortened_alertmanager(rendered_am),
         rule_files=shortened_rules(render_rule_files(settings)),
     )
+    if healthy_logs:
+        stack.log_pipeline.heal()
     try:
-        _start(stack, programs)
+        _start(stack, programs, prometheus_flags)
     except BaseException:
         stack.stop()
         raise
     return stack
 
 
-def _start(stack: Stack, programs: dict[str, str]) -> None:
+def _start(stack: Stack, programs: dict[str, str], prometheus_flags: tuple[str, ...] = ()) -> None:
     s, ports, work, procs = stack.settings, stack.ports, stack.work, stack.processes
     stack.webhook.start()
     stack.smtp.start()
@@ -293,6 +299,11 @@ def _start(stack: Stack, programs: dict[str, str]) -> None:
                 f"--cluster.listen-address={cluster[i]}", f"--cluster.advertise-address={cluster[i]}"]
         argv += [f"--cluster.peer={other}" for other in cluster if other != cluster[i]]
         stack.alertmanagers.append(procs.start(f"alertmanager-{i}", argv))
+    # As components/stack.py orders them: Prometheus starts once Alertmanager answers, so its first
+    # alerts (the Watchdog at the first evaluation) are not refused ("Error sending alert" in its log).
+    creds = stack.credentials
+    for i, am in enumerate(stack.alertmanagers):
+        procs.wait_http(am, f"{stack.alertmanager_url(i)}/-/ready", auth=creds.alertmanager_auth)
 
     for name, text in stack.rule_files.items():
         _write(work / "rules" / name, text)
@@ -300,14 +311,12 @@ def _start(stack: Stack, programs: dict[str, str]) -> None:
     prometheus = procs.start("prometheus", [
         programs["prometheus"], f"--config.file={prom_file}", f"--storage.tsdb.path={work / 'tsdb'}",
         f"--web.listen-address=127.0.0.1:{ports.prometheus}", f"--web.config.file={prometheus_web}",
+        *prometheus_flags,
     ])
 
     procs.wait_http(pg_exporter, f"http://127.0.0.1:{ports.postgres_exporter}/metrics")
     procs.wait_http(node, f"http://127.0.0.1:{ports.node_exporter}/metrics")
     procs.wait_http(blackbox, f"http://127.0.0.1:{ports.blackbox}/-/healthy")
-    creds = stack.credentials
-    for i, am in enumerate(stack.alertmanagers):
-        procs.wait_http(am, f"{stack.alertmanager_url(i)}/-/ready", auth=creds.alertmanager_auth)
     procs.wait_http(prometheus, f"{stack.prometheus_url}/-/ready", auth=creds.prometheus_auth)
     # The peers gossip: each sees the whole cluster before any test relies on deduplication.
     for i in range(len(stack.alertmanagers)):

@@ -104,7 +104,8 @@ def test_the_operations_guide_port_table_matches_the_stack_files():
                                  flags=re.MULTILINE)}
     for index, stack in enumerate(("dev", "prod")):
         settings = stack_settings(stack)
-        for service, published in ((n, s.publish) for n, s in settings.services.items() if n in rows and n != "edge"):
+        published_ports = {n: s.publish for n, s in settings.services.items() if n in rows and n != "edge"}
+        for service, published in published_ports.items():
             shown = rows[service][index]
             expected = f"{published.bind_address}:{published.host_port}" if published else None
             assert (shown == expected) if expected else shown in ("–", "not published"), (stack, service, shown)

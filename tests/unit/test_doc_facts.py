@@ -108,6 +108,6 @@ def test_the_operations_guide_port_table_matches_the_stack_files():
         for service, published in published_ports.items():
             shown = rows[service][index]
             expected = f"{published.bind_address}:{published.host_port}" if published else None
-            assert (shown == expected) if expected else shown in ("–", "not published"), (stack, service, shown)
+            assert (shown == expected) if expected else shown in ("\u2013", "not published"), (stack, service, shown)
         edge = settings.edge
         assert rows["edge"][index] == f"{edge.address}:{edge.http_port}, {edge.address}:{edge.https_port}"

@@ -13,11 +13,12 @@ from doctor.stack import Target
 from render.alertmanager import CONFIG_PATH as ALERTMANAGER_CONFIG
 from render.prometheus import CONFIG_PATH as PROMETHEUS_CONFIG
 from render.prometheus import alertmanager_host
-from settings.catalog import CATALOG
+from settings.catalog import CATALOG, SWARM_ONLY_SERVICES
 
 # Long-running services of every stack; the one-shot setup jobs must have exited 0.
 # Every long-running service of the catalog (Alertmanager once per peer, below), and the backups scheduler.
-SERVICES = (*(name for name in CATALOG if name not in ("elastic-setup", "alertmanager")), "backups")
+SERVICES = (*(name for name in CATALOG if name not in ("elastic-setup", "alertmanager", *SWARM_ONLY_SERVICES)),
+            "backups")
 ONE_SHOT = ("elastic-setup", "kibana-setup", "elasticsearch-snapshots-init")
 # A few restarts (a host reboot, an upgrade) are normal; more means a crash loop.
 MAX_RESTARTS = 3

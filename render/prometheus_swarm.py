@@ -34,8 +34,8 @@ from render.prometheus import (
     ALERTMANAGER_USER,
     PROMETHEUS_PASSWORD_FILE,
     PROMETHEUS_USER,
-    RULES_DIR,
     basic_auth,
+    global_and_rules,
 )
 from render.yamlout import dump_yaml
 from settings.catalog import LABEL_PREFIX
@@ -206,14 +206,8 @@ def _alertmanagers(settings: StackSettings, discovery: SwarmDiscovery) -> dict[s
 def render_swarm_prometheus_config(settings: StackSettings, discovery: SwarmDiscovery | None = None
                                    ) -> dict[str, Any]:
     d = discovery or SwarmDiscovery()
-    p = settings.prometheus
     return {
-        "global": {
-            "scrape_interval": p.scrape_interval,
-            "evaluation_interval": p.evaluation_interval,
-            "external_labels": {"stack": settings.stack, "project": settings.project},
-        },
-        "rule_files": [f"{RULES_DIR}/*.yml"],
+        **global_and_rules(settings),
         "alerting": {"alertmanagers": [_alertmanagers(settings, d)]},
         "scrape_configs": [
             {"job_name": "prometheus", "basic_auth": basic_auth(PROMETHEUS_USER, PROMETHEUS_PASSWORD_FILE),

@@ -114,6 +114,6 @@ def _slm_target(dev_settings: StackSettings, policy: dict[str, object]) -> Targe
 ])
 def test_elasticsearch_snapshot_age_and_failures(dev_settings, policy, status, saw, monkeypatch):
     # The check's clock is the clock the cases were written against (not minutes later in a long run).
-    monkeypatch.setattr(checks_backups.time, "time", lambda: NOW_MS / 1000)
+    monkeypatch.setattr(time, "time", lambda: NOW_MS / 1000)
     [result] = checks_backups.check_elasticsearch_snapshots(_slm_target(dev_settings, policy))
     assert result.status is status and saw in result.saw, result

@@ -7,6 +7,7 @@ and the stack files beside the program, and attaches the secrets as secret `Outp
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -166,7 +167,14 @@ def stack_file(project_dir: Path, stack: str) -> dict[str, Any]:
     path = project_dir / f"Pulumi.{stack}.yaml"
     if not path.exists():
         return {}
-    return dict((yaml.safe_load(path.read_text()) or {}).get("config") or {})
+    return dict(_read_yaml(path.read_text()).get("config") or {})
+
+
+@functools.lru_cache(maxsize=16)
+def _read_yaml(text: str) -> dict[str, Any]:
+    # libyaml's loader where PyYAML has it; cached: every stack file is read for the port check.
+    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return dict(yaml.load(text, Loader=loader) or {})
 
 
 def neighbour_ports(project: str, stack: str, project_dir: Path) -> dict[str, dict[str, PublishedPort]]:

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STACK ?= dev
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 
-.PHONY: plan plans plan-cost test lint typecheck unit tools clean bench
+.PHONY: plan plans plan-cost test lint typecheck unit tools clean bench doctor test-alert
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,14 @@ plans: $(STAMP)
 plan-cost: $(STAMP)
 	@for i in 1 2 3; do /usr/bin/time -f "prod plan %e s" $(BIN)/python -m offline.plan prod --out build/plan-cost >/dev/null; \
 	  /usr/bin/time -f "one resource %e s" $(BIN)/python -m offline.baseline; done
+
+## Day-2 (docs/operations.md §9-10): check a deployed stack; send a test alert through its Alertmanager.
+doctor: $(STAMP)
+	$(BIN)/python -m doctor $(STACK)
+
+SEVERITY ?= critical
+test-alert: $(STAMP)
+	$(BIN)/python -m doctor.test_alert $(STACK) --severity $(SEVERITY)
 
 ## Debian packages the tests run for real (promtool, amtool, exporters, PostgreSQL, shellcheck).
 tools:

@@ -9,8 +9,10 @@ import pulumi_docker as docker
 
 from components.auth import authenticated_healthcheck, password_upload, web_config_upload
 from components.context import StackContext
-from components.service import TYPE_PREFIX, NetworkAttachment, Service, Upload, VolumeMount, secret_file, secret_uploads
+from components.service import TYPE_PREFIX, NetworkAttachment, Upload, VolumeMount, secret_file, secret_uploads
+from components.swarm_service import Workload, workload
 from render import alertmanager as am
+from render.alertmanager_swarm import ENTRYPOINT_PATH, render_swarm_entrypoint
 from render.prometheus import ALERTMANAGER_USER, alertmanager_host
 from render.web_config import ALERTMANAGER_WEB_CONFIG
 from settings.catalog import PURPOSE_LABEL, STACK_LABEL
@@ -30,13 +32,19 @@ class Alerting(pulumi.ComponentResource):
         uploads = self._config_uploads(ctx)
         peers = s.alerting.alertmanager_peers
         hosts = [alertmanager_host(i) for i in range(peers)]
-        gossip = gossip_addresses(s.alerting.gossip_subnet, peers) if peers > 1 else []
-        self.gossip_network = self._gossip_network(ctx) if peers > 1 else None
         uploads += [
             web_config_upload(ctx, "alertmanager", ALERTMANAGER_USER, "alertmanagerPassword", ALERTMANAGER_WEB_CONFIG),
             password_upload(ctx, "alertmanagerPassword", PASSWORD_FILE),
         ]
-        self.peers: list[Service] = []
+        self.peers: list[Workload] = []
+        self.gossip_network: docker.Network | None = None
+        if s.swarm:
+            self.peers.append(self._swarm_peers(ctx, uploads))
+            self.alertmanager_url = s.url_of("alertmanager")
+            self.register_outputs({"alertmanager_url": self.alertmanager_url})
+            return
+        gossip = gossip_addresses(s.alerting.gossip_subnet, peers) if peers > 1 else []
+        self.gossip_network = self._gossip_network(ctx) if peers > 1 else None
         for index, host in enumerate(hosts):
             volume = ctx.data_volume(host, parent=self)
             base = s.service("alertmanager")
@@ -49,7 +57,7 @@ class Alerting(pulumi.ComponentResource):
                        f"--web.config.file={ALERTMANAGER_WEB_CONFIG}", *self._cluster_flags(gossip, index)]
             networks = ([NetworkAttachment(self.gossip_network.name, ipv4_address=gossip[index])]
                         if self.gossip_network is not None else [])
-            self.peers.append(Service(host, ctx.service_args(
+            self.peers.append(workload(s.target, host, ctx.service_args(
                 host,
                 settings=settings,
                 container_port=ctx.port("alertmanager"),
@@ -62,6 +70,28 @@ class Alerting(pulumi.ComponentResource):
             ), opts=pulumi.ResourceOptions(parent=self)))
         self.alertmanager_url = s.url_of("alertmanager")
         self.register_outputs({"alertmanager_url": self.alertmanager_url})
+
+    def _swarm_peers(self, ctx: StackContext, uploads: list[Upload]) -> Workload:
+        """One Swarm service, one replica per node, gossiping over the stack's overlay network (a task has
+        no fixed address for the single-host gossip network): each peer finds the others through Swarm's
+        DNS name `tasks.<service>` (Alertmanager resolves a peer name to all its addresses and re-resolves
+        it: alertmanager v0.28.1 cluster/cluster.go resolvePeers) and advertises its own overlay address
+        (render/alertmanager_swarm.py)."""
+        s = ctx.settings
+        volume = ctx.data_volume("alertmanager", parent=self)
+        peers_name = f"tasks.{s.name('alertmanager')}:{CLUSTER_PORT}"
+        external_url = self._external_url(s.service("alertmanager").publish, "alertmanager", ctx)
+        return workload(s.target, "alertmanager", ctx.service_args(
+            "alertmanager",
+            command=[f"--config.file={am.CONFIG_PATH}", "--storage.path=/alertmanager",
+                     f"--web.external-url={external_url}", f"--web.config.file={ALERTMANAGER_WEB_CONFIG}",
+                     f"--cluster.listen-address=0.0.0.0:{CLUSTER_PORT}", f"--cluster.peer={peers_name}"],
+            healthcheck=authenticated_healthcheck(ctx.port("alertmanager"), "/-/healthy", ALERTMANAGER_USER,
+                                                  PASSWORD_FILE),
+            uploads=[*uploads, Upload(ENTRYPOINT_PATH, render_swarm_entrypoint(s.name("alertmanager"), CLUSTER_PORT))],
+            volumes=[VolumeMount(volume.name, "/alertmanager")],
+        ), opts=pulumi.ResourceOptions(parent=self), replicas=s.alerting.alertmanager_peers,
+            entrypoint=["/bin/sh", ENTRYPOINT_PATH])
 
     @staticmethod
     def _config_uploads(ctx: StackContext) -> list[Upload]:

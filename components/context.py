@@ -15,6 +15,13 @@ from settings.model import CONTAINER_PORTS, ServiceSettings, StackSettings
 
 
 @dataclass(frozen=True)
+class NodeVolume:
+    """A Swarm task's named volume: created by Docker on the node where the task runs."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class StackContext:
     settings: StackSettings
     # Every secret the stack uses, each a secret Output (set in config or generated in dev).
@@ -76,13 +83,17 @@ class StackContext:
             **fields,
         )
 
-    def data_volume(self, service: str, parent: pulumi.Resource, suffix: str = "data") -> docker.Volume:
+    def data_volume(self, service: str, parent: pulumi.Resource, suffix: str = "data") -> docker.Volume | NodeVolume:
         """A named volume for a service's data.
 
         It outlives container replacement (a new container mounts the same volume). With
         `protectData` (prod) it is also protected and retained on delete, so neither
         `pulumi destroy` nor a replacement can remove it.
+        On a Swarm the provider would create it on the manager only: the node that runs the task
+        creates it on first mount instead, and removing a service never removes a volume.
         """
+        if self.settings.swarm:
+            return NodeVolume(f"{self.settings.name(service)}-{suffix}")
         protect = self.settings.protect_data
         return docker.Volume(
             f"{service}-{suffix}",

@@ -20,7 +20,8 @@ import pulumi
 
 from components.auth import password_hash
 from components.context import StackContext
-from components.service import TYPE_PREFIX, Healthcheck, PortMapping, Service, Upload, VolumeMount
+from components.service import TYPE_PREFIX, Healthcheck, PortMapping, Upload, VolumeMount
+from components.swarm_service import Workload, workload
 from render import caddy
 from render.prometheus import ALERTMANAGER_USER, PROMETHEUS_USER
 
@@ -37,7 +38,7 @@ _PASSWORD_OF = {PROMETHEUS_USER: ("prometheus", "prometheusPassword"),
 class Edge(pulumi.ComponentResource):
     """The Caddy container: the only one published beyond loopback in prod."""
 
-    service: Service
+    service: Workload
 
     def __init__(self, name: str, ctx: StackContext, depends_on: Sequence[pulumi.Resource] = (),
                  opts: pulumi.ResourceOptions | None = None) -> None:
@@ -45,7 +46,7 @@ class Edge(pulumi.ComponentResource):
         s = ctx.settings
         volume = ctx.data_volume("edge", parent=self)
         e = s.edge
-        self.service = Service("edge", ctx.service_args(
+        self.service = workload(s.target, "edge", ctx.service_args(
             "edge",
             container_port=None,
             command=["caddy", "run", "--config", caddy.CONFIG_PATH, "--adapter", "caddyfile"],

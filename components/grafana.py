@@ -14,7 +14,8 @@ import pulumi
 import pulumiverse_grafana as grafana
 
 from components.context import StackContext
-from components.service import TYPE_PREFIX, Service, VolumeMount, secret_file
+from components.service import TYPE_PREFIX, VolumeMount, secret_file
+from components.swarm_service import Workload, workload
 from mixin.dashboards import render_dashboards
 from mixin.dashboards.common import ALERTMANAGER_UID, ELASTICSEARCH_UID, FOLDERS, PROMETHEUS_UID
 from render import elasticsearch as es
@@ -25,7 +26,7 @@ from render.prometheus import ALERTMANAGER_USER, PROMETHEUS_USER
 class Grafana(pulumi.ComponentResource):
     """The Grafana container, and an explicit provider bound to it for every Grafana resource."""
 
-    service: Service
+    service: Workload
     provider: grafana.Provider
 
     def __init__(self, name: str, ctx: StackContext, depends_on: Sequence[pulumi.Resource] = (),
@@ -60,7 +61,7 @@ class Grafana(pulumi.ComponentResource):
         self.url = s.grafana.root_url
         self.register_outputs({"grafana_url": self.url})
 
-    def _container(self, ctx: StackContext, depends_on: Sequence[pulumi.Resource]) -> Service:
+    def _container(self, ctx: StackContext, depends_on: Sequence[pulumi.Resource]) -> Workload:
         s = ctx.settings
         volume = ctx.data_volume("grafana", parent=self)
 
@@ -71,7 +72,7 @@ class Grafana(pulumi.ComponentResource):
         # File names only: the passwords are read from the uploads (mode 0400, Grafana's uid).
         envs = gf.as_env_list(gf.grafana_env(s, smtp_password=smtp_password is not None))
         port = ctx.port("grafana")
-        return Service("grafana", ctx.service_args(
+        return workload(ctx.settings.target, "grafana", ctx.service_args(
             "grafana",
             container_port=port,
             envs=envs,

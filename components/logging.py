@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import pulumi
 
+from components.backups import elasticsearch_snapshot_volume
 from components.context import StackContext
 from components.service import (
     TYPE_PREFIX,
     Healthcheck,
     HostMount,
-    Service,
     Upload,
     VolumeMount,
     secret_file,
     secret_uploads,
 )
+from components.swarm_service import Workload, workload
 from render import elastic_setup as setup
 from render import elasticsearch as es
 from render import elasticsearch_exporter as ee
@@ -48,11 +49,12 @@ class Logging(pulumi.ComponentResource):
     def _child(self) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self)
 
-    def _elasticsearch(self, ctx: StackContext) -> Service:
+    def _elasticsearch(self, ctx: StackContext) -> Workload:
         s = ctx.settings
         volume = ctx.data_volume("elasticsearch", parent=self)
+        snapshots, snapshots_owner = elasticsearch_snapshot_volume(ctx, parent=self)
         files = ctx.require_secret("elasticPassword").apply(es.secret_files)
-        return Service("elasticsearch", ctx.service_args(
+        return workload(ctx.settings.target, "elasticsearch", ctx.service_args(
             "elasticsearch", container_port=es.PORT,
             # ELASTIC_PASSWORD_FILE names the uploaded password: no secret in the environment.
             envs=[f"{k}={v}" for k, v in es.environment(s).items()],
@@ -60,10 +62,11 @@ class Logging(pulumi.ComponentResource):
             # curl reads the credentials from its config file: no password in the healthcheck.
             healthcheck=Healthcheck(test=es.healthcheck_command(), interval="15s", timeout="10s",
                                     retries=10, start_period="60s"),
-            volumes=[VolumeMount(volume.name, es.DATA_DIR)],
+            volumes=[VolumeMount(volume.name, es.DATA_DIR), snapshots],
+            depends_on=[snapshots_owner.container],
         ), opts=self._child())
 
-    def _elastic_setup(self, ctx: StackContext) -> Service:
+    def _elastic_setup(self, ctx: StackContext) -> Workload:
         keys = ("elasticPassword", "kibanaSystemPassword", "elasticWriterPassword", "elasticReaderPassword",
                 "kibanaOperatorPassword")
 
@@ -75,7 +78,7 @@ class Logging(pulumi.ComponentResource):
                                 setup.render_elastic_setup_script(ctx.settings), files, setup.ELASTIC_SETUP_FILES,
                                 after=self.elasticsearch.container)
 
-    def _kibana(self, ctx: StackContext) -> Service:
+    def _kibana(self, ctx: StackContext) -> Workload:
         s = ctx.settings
 
         def render(values: list[str]) -> str:
@@ -86,7 +89,7 @@ class Logging(pulumi.ComponentResource):
             ctx.require_secret("kibanaSystemPassword"), ctx.require_secret("kibanaEncryptionKey")).apply(render)
         # Ready when it answers `/` with its redirect to the app (503 "not ready yet" before).
         health = f"curl -s -I --max-time 8 http://localhost:{kb.PORT} | grep -q 'HTTP/1.1 302 Found'"
-        return Service("kibana", ctx.service_args(
+        return workload(ctx.settings.target, "kibana", ctx.service_args(
             "kibana", container_port=kb.PORT,
             uploads=[secret_file(kb.CONFIG_PATH, config, owner=kb.UID)],
             healthcheck=Healthcheck(test=["CMD-SHELL", health], interval="15s", timeout="10s",
@@ -98,20 +101,20 @@ class Logging(pulumi.ComponentResource):
             depends_on=[self.elastic_setup.container],
         ), opts=self._child())
 
-    def _kibana_setup(self, ctx: StackContext) -> Service:
+    def _kibana_setup(self, ctx: StackContext) -> Workload:
         files = ctx.require_secret("elasticPassword").apply(setup.kibana_setup_files)
         return self._script_job(ctx, "kibana-setup", setup.KIBANA_SCRIPT_PATH,
                                 setup.render_kibana_setup_script(ctx.settings), files, setup.KIBANA_SETUP_FILES,
                                 after=self.kibana.container)
 
     def _script_job(self, ctx: StackContext, name: str, path: str, script: str,
-                    files: pulumi.Output[dict[str, str]], names: tuple[str, ...], after: pulumi.Resource) -> Service:
+                    files: pulumi.Output[dict[str, str]], names: tuple[str, ...], after: pulumi.Resource) -> Workload:
         """A one-shot job running `script` once `after` is healthy (image and limits of elastic-setup).
 
         The script holds no secret; its secret files go to /tmp as the job's user, which the
         script removes on exit.
         """
-        return Service(name, ctx.service_args(
+        return workload(ctx.settings.target, name, ctx.service_args(
             name, settings_of="elastic-setup",
             command=["sh", path],
             uploads=[Upload(path, script),
@@ -122,11 +125,11 @@ class Logging(pulumi.ComponentResource):
             depends_on=[after],
         ), opts=self._child())
 
-    def _fluent_bit(self, ctx: StackContext) -> Service:
+    def _fluent_bit(self, ctx: StackContext) -> Workload:
         s = ctx.settings
         volume = ctx.data_volume("fluent-bit", parent=self)
         password = ctx.require_secret("elasticWriterPassword").apply(fb.render_password_include)
-        return Service("fluent-bit", ctx.service_args(
+        return workload(ctx.settings.target, "fluent-bit", ctx.service_args(
             "fluent-bit", container_port=fb.HTTP_PORT,
             # The -debug image has no entrypoint: the full command line.
             command=["/fluent-bit/bin/fluent-bit", "-c", fb.CONFIG_PATH],
@@ -146,14 +149,14 @@ class Logging(pulumi.ComponentResource):
             depends_on=[self.elastic_setup.container],
         ), opts=self._child())
 
-    def _elasticsearch_exporter(self, ctx: StackContext) -> Service:
+    def _elasticsearch_exporter(self, ctx: StackContext) -> Workload:
         """Cluster health, disk and the log streams' indexing counters for Prometheus.
 
         It reads as logs_reader (cluster `monitor`; `read`, `monitor` on the log streams only),
         from a 0400 password file its start reads (render/elasticsearch_exporter.py).
         """
         password = ctx.require_secret("elasticReaderPassword")
-        return Service("elasticsearch-exporter", ctx.service_args(
+        return workload(ctx.settings.target, "elasticsearch-exporter", ctx.service_args(
             "elasticsearch-exporter",
             entrypoint=ee.entrypoint(),
             command=ee.flags(),

@@ -13,14 +13,15 @@ from components.service import (
     Healthcheck,
     HostMount,
     NetworkAttachment,
-    Service,
     Upload,
     VolumeMount,
     secret_uploads,
 )
+from components.swarm_service import Workload, workload
 from render import blackbox
 from render import postgres_exporter as pg
 from render import prometheus as prom
+from render.prometheus_swarm import render_swarm_prometheus_yml
 from render.web_config import PROMETHEUS_WEB_CONFIG
 from settings.catalog import SERVICE_LABEL, STACK_LABEL
 
@@ -33,7 +34,7 @@ NODE_EXPORTER_ADDRESS_ENV = "NODE_EXPORTER_ADDRESS"
 class Metrics(pulumi.ComponentResource):
     """Prometheus with its rule files, its TSDB volume, and the exporters of the host and the database."""
 
-    prometheus: Service
+    prometheus: Workload
     prometheus_url: str | None
 
     def __init__(self, name: str, ctx: StackContext, depends_on: Sequence[pulumi.Resource] = (),
@@ -44,16 +45,18 @@ class Metrics(pulumi.ComponentResource):
         self.cadvisor = self._cadvisor(ctx)
         self.postgres_exporter = self._postgres_exporter(ctx)
         self.blackbox_exporter = self._blackbox_exporter(ctx)
+        self.docker_api = self._docker_api(ctx) if s.swarm else None
         self.prometheus = self._prometheus(ctx, depends_on)
         self.prometheus_url = s.url_of("prometheus")
         self.register_outputs({"prometheus_url": self.prometheus_url})
 
-    def _prometheus(self, ctx: StackContext, depends_on: Sequence[pulumi.Resource]) -> Service:
+    def _prometheus(self, ctx: StackContext, depends_on: Sequence[pulumi.Resource]) -> Workload:
         s = ctx.settings
         p = s.prometheus
         volume = ctx.data_volume("prometheus", parent=self)
-        config: pulumi.Output[str] = pulumi.Output.from_input(ctx.network_gateway).apply(
-            lambda gateway: prom.render_prometheus_yml(s, gateway))
+        # On a Swarm, targets are discovered through the Engine API instead of listed.
+        config: pulumi.Input[str] = render_swarm_prometheus_yml(s) if s.swarm else pulumi.Output.from_input(
+            ctx.network_gateway).apply(lambda gateway: prom.render_prometheus_yml(s, gateway))
         uploads = [Upload(prom.CONFIG_PATH, config)]
         uploads += [Upload(f"{prom.RULES_DIR}/{file}", text) for file, text in prom.render_rule_files(s).items()]
         uploads += [
@@ -64,7 +67,7 @@ class Metrics(pulumi.ComponentResource):
         ]
         external_url = (s.edge.prometheus_url or s.url_of("prometheus")
                         or f"http://prometheus:{ctx.port('prometheus')}")
-        return Service("prometheus", ctx.service_args(
+        return workload(ctx.settings.target, "prometheus", ctx.service_args(
             "prometheus",
             command=[
                 f"--config.file={prom.CONFIG_PATH}",
@@ -73,6 +76,9 @@ class Metrics(pulumi.ComponentResource):
                 f"--storage.tsdb.retention.size={p.retention_size}",
                 f"--web.external-url={external_url}",
                 f"--web.config.file={PROMETHEUS_WEB_CONFIG}",
+                # For the backups scheduler's TSDB snapshots (components/backups.py); who can reach
+                # the admin API: docs/operations.md, section 6.
+                "--web.enable-admin-api",
             ],
             healthcheck=authenticated_healthcheck(ctx.port("prometheus"), ctx.health_path("prometheus"),
                                                   prom.PROMETHEUS_USER, prom.PROMETHEUS_PASSWORD_FILE),
@@ -83,11 +89,41 @@ class Metrics(pulumi.ComponentResource):
             depends_on=list(depends_on),
         ), opts=pulumi.ResourceOptions(parent=self))
 
-    def _node_exporter(self, ctx: StackContext) -> Service:
+    def _docker_api(self, ctx: StackContext) -> Workload:
+        """Swarm only: the Engine API, read-only and limited to what discovery reads, for Prometheus
+        (docker-socket-proxy v0.4.1: every API section is off unless enabled, POST is off)."""
+        sections = ("NODES", "SERVICES", "TASKS", "NETWORKS", "VERSION", "PING")
+        return workload(ctx.settings.target, "docker-api", ctx.service_args(
+            "docker-api",
+            envs=[*(f"{section}=1" for section in sections), "EVENTS=0", "POST=0"],
+            healthcheck=ctx.http_health("docker-api"),
+            host_mounts=[HostMount("/var/run/docker.sock", "/var/run/docker.sock",
+                                   why="the manager's Engine API, proxied read-only to Prometheus' discovery")],
+        ), opts=pulumi.ResourceOptions(parent=self))
+
+    def _swarm_node_exporter(self, ctx: StackContext) -> Workload:
+        """One task per node on the host network, found by Prometheus at `<node address>:9100`
+        (render/prometheus_swarm.py). A Swarm service cannot join the host PID namespace: it reads
+        the host's own /proc and /sys through the read-only host mount instead (the same counters)."""
+        return workload(ctx.settings.target, "node-exporter", ctx.service_args(
+            "node-exporter",
+            command=["--path.rootfs=/host", "--path.procfs=/host/proc", "--path.sysfs=/host/sys",
+                     "--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|run|var/lib/docker/.+)($|/)"],
+            healthcheck=ctx.http_health("node-exporter"),
+            host_mounts=[HostMount("/", "/host", propagation="rslave",
+                                   why="host CPU, memory, disk and filesystem metrics")],
+            network_mode="host",
+            read_only_rootfs=True,
+            user="65534:65534",
+        ), opts=pulumi.ResourceOptions(parent=self))
+
+    def _node_exporter(self, ctx: StackContext) -> Workload:
+        if ctx.settings.swarm:
+            return self._swarm_node_exporter(ctx)
         # Listens only on the host's address on the stack network: reachable by Prometheus, not
         # from outside the host, and the dev and prod stacks (two networks) do not collide.
         address: pulumi.Output[str] = pulumi.Output.from_input(ctx.network_gateway).apply(prom.node_exporter_target)
-        return Service("node-exporter", ctx.service_args(
+        return workload(ctx.settings.target, "node-exporter", ctx.service_args(
             "node-exporter",
             command=address.apply(lambda where: [
                 "--path.rootfs=/host", f"--web.listen-address={where}",
@@ -111,9 +147,9 @@ class Metrics(pulumi.ComponentResource):
             user=ctx.user("node-exporter"),
         ), opts=pulumi.ResourceOptions(parent=self))
 
-    def _cadvisor(self, ctx: StackContext) -> Service:
+    def _cadvisor(self, ctx: StackContext) -> Workload:
         why = "per-container CPU, memory, network and restarts"
-        return Service("cadvisor", ctx.service_args(
+        return workload(ctx.settings.target, "cadvisor", ctx.service_args(
             "cadvisor",
             command=["--docker_only=true", "--housekeeping_interval=15s", "--store_container_labels=false",
                      f"--whitelisted_container_labels={SERVICE_LABEL},{STACK_LABEL}",
@@ -139,10 +175,10 @@ class Metrics(pulumi.ComponentResource):
             read_only_rootfs=True,
         ), opts=pulumi.ResourceOptions(parent=self))
 
-    def _postgres_exporter(self, ctx: StackContext) -> Service:
+    def _postgres_exporter(self, ctx: StackContext) -> Workload:
         dsn = ctx.secret("postgresExporterDsn") or pulumi.Output.secret(pg.postgres_exporter_dsn(ctx.settings.database))
         files: pulumi.Output[dict[str, str]] = dsn.apply(pg.connection_files)
-        return Service("postgres-exporter", ctx.service_args(
+        return workload(ctx.settings.target, "postgres-exporter", ctx.service_args(
             "postgres-exporter",
             # The DSN holds the database password: the exporter reads it from files (mode 0400),
             # its environment only names them.
@@ -159,9 +195,9 @@ class Metrics(pulumi.ComponentResource):
             user=pg.UID,
         ), opts=pulumi.ResourceOptions(parent=self))
 
-    def _blackbox_exporter(self, ctx: StackContext) -> Service:
+    def _blackbox_exporter(self, ctx: StackContext) -> Workload:
         """Probes the public HTTPS endpoints: certificate expiry (render/blackbox.py)."""
-        return Service("blackbox-exporter", ctx.service_args(
+        return workload(ctx.settings.target, "blackbox-exporter", ctx.service_args(
             "blackbox-exporter",
             command=[f"--config.file={blackbox.CONFIG_PATH}"],
             uploads=[Upload(blackbox.CONFIG_PATH, blackbox.render_blackbox_yml())],

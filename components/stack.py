@@ -15,6 +15,7 @@ import pulumi
 import pulumi_docker as docker
 
 from components.alerting import Alerting
+from components.backups import Backups
 from components.context import StackContext
 from components.edge import Edge
 from components.grafana import Grafana
@@ -62,6 +63,9 @@ class MonitoringStack(pulumi.ComponentResource):
         # The entry point starts once what it serves is healthy.
         self.edge = Edge("edge", ctx, depends_on=[self.grafana.service.container, self.logging.kibana.container],
                          opts=child)
+        # Snapshots of Prometheus and copies of Grafana's database, from their volumes.
+        self.backups = Backups("backups", ctx, depends_on=[self.metrics.prometheus.container,
+                                                           self.grafana.service.container], opts=child)
         self.urls: dict[str, str | None] = {
             "grafana_url": s.grafana.root_url,
             "prometheus_url": s.edge.prometheus_url or self.metrics.prometheus_url,
@@ -77,7 +81,10 @@ def stack_network(name: str, s: StackSettings, docker_name: str, purpose: str,
     return docker.Network(
         name,
         name=docker_name,
-        driver="bridge",
+        # On a Swarm: overlays spanning the nodes, attachable so the platform's services (and a
+        # debugging `docker run`) can join them.
+        driver="overlay" if s.swarm else "bridge",
+        attachable=True if s.swarm else None,
         labels=[docker.NetworkLabelArgs(label=STACK_LABEL, value=s.stack),
                 docker.NetworkLabelArgs(label=PURPOSE_LABEL, value=purpose)],
         opts=opts,

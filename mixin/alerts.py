@@ -7,11 +7,14 @@ annotations. Each alert has a section in docs/runbook.md whose anchor is its nam
 
 from __future__ import annotations
 
+import re
+
 from mixin import rules as rec
 from mixin.alert_model import NUM, PCT, SEC, AlertGroup, AlertRule
 from mixin.alert_model import runbook_url as runbook_url  # the dashboards link alerts the same way
 from mixin.alerts_logs import certificates_group, logging_group
 from render.yamlout import dump_yaml
+from settings.catalog import SERVICE_LABEL, STACK_LABEL, SWARM_ONLY_SERVICES
 from settings.model import StackSettings
 
 # Real filesystems only: tmpfs, overlay layers and the like fill and empty by design.
@@ -75,8 +78,8 @@ def _containers(settings: StackSettings) -> AlertGroup:
         # cAdvisor stops reporting a container that is stopped or removed: its series vanish, so no
         # threshold on them can fire. Each container the stack runs is expected by name.
         AlertRule(alert="ContainerAbsent",
-                  expr=" or ".join(f'absent_over_time(container_last_seen{{name="{name}"}}[5m])'
-                              for name in expected_containers(settings)),
+                  expr=" or ".join(f'absent_over_time(container_last_seen{{{selector}}}[5m])'
+                              for selector in expected_container_selectors(settings)),
                   severity="critical", summary="Container of the stack not running",
                   description=
                       "cAdvisor has not seen {{ $labels.name }} for 5 minutes (value {{ $value }}): it is stopped, "
@@ -103,10 +106,28 @@ def _containers(settings: StackSettings) -> AlertGroup:
 
 
 def expected_containers(settings: StackSettings) -> list[str]:
-    """The Docker names of the stack's long-running containers (not the one-shot setup jobs)."""
+    """The Docker names of the stack's long-running containers (not the one-shot setup jobs; the
+    Engine API proxy runs on a Swarm only)."""
     peers = ["alertmanager" if i == 0 else f"alertmanager-{i}" for i in range(settings.alerting.alertmanager_peers)]
-    services = [s for s in settings.services if s not in ("alertmanager", "elastic-setup")]
-    return [settings.name(s) for s in [*services, *peers]]
+    services = [s for s in settings.services if s not in ("alertmanager", "elastic-setup", *SWARM_ONLY_SERVICES)]
+    # The backups scheduler runs the setup jobs' image (components/backups.py): no catalog row of its own.
+    return [settings.name(s) for s in [*services, *peers, "backups"]]
+
+
+def expected_container_selectors(settings: StackSettings) -> list[str]:
+    """cAdvisor selectors, one per expected container. A Swarm task's container is named
+    `<service>.<slot>.<task id>`: there the service's label (kept by cAdvisor's
+    --whitelisted_container_labels) names it instead; a global service is absent only when no node runs it."""
+    if not settings.swarm:
+        return [f'name="{name}"' for name in expected_containers(settings)]
+    services = [s for s in settings.services if s != "elastic-setup"]
+    return [f'{cadvisor_label(SERVICE_LABEL)}="{s}", {cadvisor_label(STACK_LABEL)}="{settings.stack}"'
+            for s in services]
+
+
+def cadvisor_label(docker_label: str) -> str:
+    """The Prometheus label cAdvisor makes of a whitelisted Docker label."""
+    return "container_label_" + re.sub(r"[^a-zA-Z0-9_]", "_", docker_label)
 
 
 def _targets() -> AlertGroup:

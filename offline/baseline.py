@@ -6,7 +6,7 @@ from __future__ import annotations
 import bcrypt  # noqa: F401  (imported by render/web_config.py)
 import pulumi_docker as docker
 import pulumi_random  # noqa: F401
-import pulumiverse_grafana  # noqa: F401
+import pulumiverse_grafana.oss  # noqa: F401  (the Grafana resources the stack declares live here)
 import yaml  # noqa: F401
 from grafana_foundation_sdk.builders import (  # noqa: F401
     common,

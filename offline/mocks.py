@@ -6,6 +6,7 @@ check is exactly what the plan shows.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import runpy
@@ -154,6 +155,10 @@ class _Mocks(pulumi.runtime.Mocks):
             value = generated_placeholder(args.name)
             self.run.generated_secret_values.append(value)
             outputs["result"] = value
+        elif args.typ == "random:index/randomId:RandomId":
+            # A new id when a keeper changes, as the provider replaces it; derived here only to be repeatable.
+            keepers = json.dumps(args.inputs.get("keepers", {}), sort_keys=True, default=str)
+            outputs["hex"] = hashlib.sha256(f"{args.name}{keepers}".encode()).hexdigest()[:12]
         elif args.typ == "docker:index/network:Network":
             # Docker assigns a bridge network's subnet and gateway; a fixed stand-in here.
             outputs.setdefault("ipamConfigs", [{"subnet": "172.30.0.0/16", "gateway": "172.30.0.1"}])

@@ -13,6 +13,7 @@ is one its consumer's checker accepts.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import shutil
 import sys
@@ -38,6 +39,7 @@ from offline.mocks import (
 from settings.catalog import SERVICE_LABEL
 
 CONTAINER = "docker:index/container:Container"
+SWARM_SERVICE = "docker:index/service:Service"
 
 
 def plan_config(stack: str) -> tuple[dict[str, str], set[str]]:
@@ -140,12 +142,13 @@ def write_plan(stack: str, run: ProgramRun, out: Path) -> list[Path]:
     document = {"stack": stack, "resources": resources, "outputs": exports}
     written = [out / "resources.json"]
     written[0].write_text(json.dumps(document, indent=2, sort_keys=False) + "\n")
-    for container in run.containers():
-        for upload in unwrap(container.inputs.get("uploads", [])):
-            path = out / service_of(container) / str(upload["file"]).lstrip("/")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(str(upload.get("content", "")))
-            written.append(path)
+    files = [(service_of(c), str(u["file"]), str(u.get("content", "")))
+             for c in run.containers() for u in unwrap(c.inputs.get("uploads", []))]
+    for service, file, content in files + swarm_files(run):
+        path = out / service / file.lstrip("/")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+        written.append(path)
     return written
 
 
@@ -154,6 +157,35 @@ def plan(stack: str, config: dict[str, str], secret_keys: set[str], out: Path) -
     # The program never sees a secret value, so no file it writes can hold one.
     run = run_program(stack, placeholder_config(config, secret_keys), secret_keys)
     return run, write_plan(stack, run, out)
+
+
+def swarm_summary(run: ProgramRun) -> list[str]:
+    """One line per Swarm service: image, mode, placement, published ports."""
+    lines = []
+    for service in sorted(run.of_type(SWARM_SERVICE), key=service_of):
+        inputs = unwrap(service.inputs)
+        task = inputs["taskSpec"]
+        mode = "global" if inputs.get("mode", {}).get("global") else \
+            f"{inputs.get('mode', {}).get('replicated', {}).get('replicas', 1)} replica(s)"
+        placement = " ".join(task.get("placement", {}).get("constraints") or []) or "any node"
+        ports = ", ".join(f"*:{p['publishedPort']}->{p['targetPort']}"
+                          for p in (inputs.get("endpointSpec") or {}).get("ports") or [])
+        lines.append(f"  {service_of(service):20s} {task['containerSpec']['image']}")
+        lines.append(f"  {'':20s} {mode}; {placement}; ports: {ports or '(not published)'}")
+    return lines
+
+
+def swarm_files(run: ProgramRun) -> list[tuple[str, str, str]]:
+    """(service, path in the container, content) of every Swarm config and secret a service mounts."""
+    by_id = {f"{r.name}-id": r for r in run.resources}  # the mocks' resource ids
+    found = []
+    for service in run.of_type(SWARM_SERVICE):
+        spec = unwrap(service.inputs).get("taskSpec", {}).get("containerSpec", {})
+        for mount, id_key in [*((c, "configId") for c in spec.get("configs") or []),
+                              *((s, "secretId") for s in spec.get("secrets") or [])]:
+            data = unwrap(by_id[mount[id_key]].inputs.get("data", ""))
+            found.append((service_of(service), str(mount["fileName"]), base64.b64decode(data).decode()))
+    return found
 
 
 def _shown(path: Path) -> str:
@@ -178,6 +210,7 @@ def summary(stack: str, run: ProgramRun, written: list[Path], out: Path, seconds
         lines.append(f"  {service_of(c):20s} {image}")
         lines.append(f"  {'':20s} ports: {ports or '(not published)'}; volumes: {volumes or '-'}; "
                      f"memory: {inputs.get('memory')} MB")
+    lines += swarm_summary(run)
     protected = [r.name for r in tree_order(run.resources) if r.protect]
     lines.append(f"protected (retained on delete): {', '.join(protected) or 'none'}")
     lines.append("outputs: " + ", ".join(

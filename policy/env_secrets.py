@@ -14,15 +14,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pulumi_policy import (
-    EnforcementLevel,
     ReportViolation,
     ResourceValidationArgs,
-    ResourceValidationPolicy,
 )
 from pulumi_policy.proxy import UnknownValueError
 from pulumi_policy.secret import _DictSecretsProxy, _ListSecretsProxy
 
-from policy.values import CONTAINER, describe, is_secret, plain
+from policy.values import CONTAINER, describe, is_secret, mandatory, plain
 
 # DATA_SOURCE_NAME / _URI / _PASS: postgres-exporter's DSN and password variables.
 SENSITIVE_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|KEY|DSN|WEBHOOK|CREDENTIAL|DATA_SOURCE_(NAME|URI|PASS)",
@@ -78,10 +76,9 @@ def check_env_secrets(args: ResourceValidationArgs, report: ReportViolation) -> 
                    f"file (mode 0400) that the consumer reads instead.", None)
 
 
-env_secrets = ResourceValidationPolicy(
-    name="no-plaintext-secret-env",
-    description="No password, token, key, DSN or webhook in a container's environment, command, labels or "
+env_secrets = mandatory(
+    "no-plaintext-secret-env",
+    "No password, token, key, DSN or webhook in a container's environment, command, labels or "
                 "healthcheck: files instead.",
-    validate=check_env_secrets,
-    enforcement_level=EnforcementLevel.MANDATORY,
+    check_env_secrets,
 )

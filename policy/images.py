@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from pulumi_policy import (
-    EnforcementLevel,
     ReportViolation,
     ResourceValidationArgs,
-    ResourceValidationPolicy,
 )
 from pulumi_policy.proxy import UnknownValueError
 
-from policy.values import CONTAINER, REMOTE_IMAGE, describe, prop, service_of
+from policy.values import CONTAINER, REMOTE_IMAGE, describe, mandatory, prop, service_of
 
 
 def pin_problem(image: str) -> str | None:
@@ -57,9 +55,8 @@ def check_images_pinned(args: ResourceValidationArgs, report: ReportViolation) -
         report(f"{what}: image '{image}' {problem}; {_fix(service)}.", None)
 
 
-images_pinned = ResourceValidationPolicy(
-    name="images-pinned",
-    description="Every image is pinned to an exact version (no `latest`, no missing tag).",
-    validate=check_images_pinned,
-    enforcement_level=EnforcementLevel.MANDATORY,
+images_pinned = mandatory(
+    "images-pinned",
+    "Every image is pinned to an exact version (no `latest`, no missing tag).",
+    check_images_pinned,
 )

@@ -12,13 +12,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from pulumi_policy import (
-    EnforcementLevel,
     ReportViolation,
     ResourceValidationArgs,
-    ResourceValidationPolicy,
 )
 
-from policy.values import CONTAINER, describe, prop, service_of
+from policy.values import CONTAINER, describe, mandatory, prop, service_of
 
 # (namespace property, service) pairs allowed to be "host".
 HOST_NAMESPACE_EXCEPTIONS = frozenset({("pidMode", "node-exporter"), ("networkMode", "node-exporter")})
@@ -54,10 +52,9 @@ def _listens_on_one_address(props: Mapping[str, Any]) -> bool:
     return bool(hosts) and all(host not in ("", "0.0.0.0", "[::]", "::") for host in hosts)
 
 
-isolation = ResourceValidationPolicy(
-    name="no-privileged-no-host-namespace",
-    description="No privileged container and no host PID/network/IPC namespace, except node-exporter's PID "
+isolation = mandatory(
+    "no-privileged-no-host-namespace",
+    "No privileged container and no host PID/network/IPC namespace, except node-exporter's PID "
                 "and network (listening on one address).",
-    validate=check_isolation,
-    enforcement_level=EnforcementLevel.MANDATORY,
+    check_isolation,
 )

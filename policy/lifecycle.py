@@ -8,13 +8,11 @@ attaches and waits for them to exit instead); they still need a memory limit.
 from __future__ import annotations
 
 from pulumi_policy import (
-    EnforcementLevel,
     ReportViolation,
     ResourceValidationArgs,
-    ResourceValidationPolicy,
 )
 
-from policy.values import CONTAINER, describe, prop, service_of
+from policy.values import CONTAINER, describe, mandatory, prop, service_of
 
 RESTARTING = frozenset({"always", "unless-stopped", "on-failure"})
 
@@ -49,9 +47,8 @@ def check_lifecycle(args: ResourceValidationArgs, report: ReportViolation) -> No
                f"set `pulumi config set --path memoryMb.{key} <MiB>`.", None)
 
 
-lifecycle = ResourceValidationPolicy(
-    name="container-restart-healthcheck-memory",
-    description="Every long-running container has a restart policy, a healthcheck and a memory limit.",
-    validate=check_lifecycle,
-    enforcement_level=EnforcementLevel.MANDATORY,
+lifecycle = mandatory(
+    "container-restart-healthcheck-memory",
+    "Every long-running container has a restart policy, a healthcheck and a memory limit.",
+    check_lifecycle,
 )

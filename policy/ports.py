@@ -9,13 +9,11 @@ from __future__ import annotations
 import ipaddress
 
 from pulumi_policy import (
-    EnforcementLevel,
     ReportViolation,
     ResourceValidationArgs,
-    ResourceValidationPolicy,
 )
 
-from policy.values import CONTAINER, PROD_STACK, describe, prop, service_of, stack_of
+from policy.values import CONTAINER, PROD_STACK, describe, mandatory, prop, service_of, stack_of
 
 PUBLIC_IN_PROD = frozenset({"edge"})
 
@@ -45,9 +43,8 @@ def check_ports(args: ResourceValidationArgs, report: ReportViolation) -> None:
                f"`pulumi config set --path {key} 127.0.0.1` (or remove the publish entry).", None)
 
 
-ports_on_loopback = ResourceValidationPolicy(
-    name="ports-on-loopback",
-    description="No port published beyond loopback, except the edge's (Caddy) in prod.",
-    validate=check_ports,
-    enforcement_level=EnforcementLevel.MANDATORY,
+ports_on_loopback = mandatory(
+    "ports-on-loopback",
+    "No port published beyond loopback, except the edge's (Caddy) in prod.",
+    check_ports,
 )

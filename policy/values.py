@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
-from pulumi_policy import Secret
+from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, Secret
 
 LABEL_PREFIX = "com.christmas.monitoring"
 SERVICE_LABEL = f"{LABEL_PREFIX}.service"
@@ -69,3 +69,9 @@ def describe(resource_type: str, name: str, props: Mapping[str, Any]) -> str:
     context = ", ".join(f"{key} {found[label]}" for key, label in (("service", SERVICE_LABEL), ("stack", STACK_LABEL))
                         if label in found)
     return f"docker {kind} {name}" + (f" ({context})" if context else "")
+
+
+def mandatory(name: str, description: str, validate: Any) -> ResourceValidationPolicy:
+    """A policy every resource must pass: `pulumi preview --policy-pack policy` fails on a violation."""
+    return ResourceValidationPolicy(name=name, description=description, validate=validate,
+                                    enforcement_level=EnforcementLevel.MANDATORY)

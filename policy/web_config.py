@@ -8,13 +8,11 @@ that path (components/auth.py renders it from the password secret).
 from __future__ import annotations
 
 from pulumi_policy import (
-    EnforcementLevel,
     ReportViolation,
     ResourceValidationArgs,
-    ResourceValidationPolicy,
 )
 
-from policy.values import CONTAINER, describe, prop, service_of
+from policy.values import CONTAINER, describe, mandatory, prop, service_of
 
 FLAG = "--web.config.file="
 
@@ -37,9 +35,8 @@ def check_web_config(args: ResourceValidationArgs, report: ReportViolation) -> N
         report(f"{what} reads its web configuration from {paths[-1]}, which is not among its uploads.", None)
 
 
-web_config = ResourceValidationPolicy(
-    name="prometheus-alertmanager-web-config",
-    description="Prometheus and Alertmanager always run with a basic-auth web configuration.",
-    validate=check_web_config,
-    enforcement_level=EnforcementLevel.MANDATORY,
+web_config = mandatory(
+    "prometheus-alertmanager-web-config",
+    "Prometheus and Alertmanager always run with a basic-auth web configuration.",
+    check_web_config,
 )

@@ -20,6 +20,7 @@ import json
 import shlex
 from typing import Any
 
+from render import backups as bk
 from render import elasticsearch as es
 from render import kibana as kb
 from render.curlrc import user_config
@@ -133,6 +134,9 @@ def render_elastic_setup_script(s: StackSettings) -> str:
         "\n# Lifecycle: rollover and deletion after the retention, then the template that applies it.\n",
         _request("PUT", f"/_ilm/policy/{es.ILM_POLICY_NAME}", es.ilm_policy(s)),
         _request("PUT", f"/_index_template/{es.TEMPLATE_NAME}", es.index_template(s)),
+        "\n# Backups: the snapshot repository (a volume listed in path.repo) and the nightly snapshot policy.\n",
+        _request("PUT", f"/_snapshot/{bk.ES_REPOSITORY}", bk.snapshot_repository()),
+        _request("PUT", f"/_slm/policy/{bk.SLM_POLICY}", bk.slm_policy(s)),
         "\n# An existing stream takes the new template (mappings, policy) at its next write.\n",
         f"if curl -K \"$CURLRC\" -fsS -o /dev/null \"$ES\"{shlex.quote('/_data_stream/' + stream)}; then\n",
         "  " + _request("POST", f"/{stream}/_rollover?lazy=true", None),

@@ -15,6 +15,8 @@ from settings.catalog import CATALOG
 from settings.model import CONTAINER_PORTS, StackSettings
 
 DATA_DIR = "/usr/share/elasticsearch/data"
+# The snapshot repository's directory (its own volume; render/backups.py registers the repository).
+SNAPSHOT_DIR = "/usr/share/elasticsearch/snapshots"
 # The image's user (uid 1000, group root): its entrypoint reads ELASTIC_PASSWORD_FILE as that user
 # (distribution/docker/src/docker/bin/docker-entrypoint.sh), the healthcheck runs as it.
 UID = CATALOG["elasticsearch"].user
@@ -81,6 +83,8 @@ def environment(s: StackSettings) -> dict[str, str]:
         # No internet from the host: do not try to download GeoIP databases.
         "ingest.geoip.downloader.enabled": "false",
         "action.destructive_requires_name": "true",
+        # Where a file system snapshot repository may live (render/backups.py).
+        "path.repo": SNAPSHOT_DIR,
     }
 
 

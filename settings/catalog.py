@@ -68,9 +68,14 @@ CATALOG: dict[str, ServiceSpec] = {
     # The TLS entry point in front of Grafana and Kibana (components/edge.py; docs/edge.md). It
     # listens on edge.httpPort/httpsPort, published by the edge itself (not `publish.<service>`).
     "edge": ServiceSpec("caddy:2.11.2", None, 128, 0.5, "", "0:0", "/data"),
+    # Swarm only: the Engine API for Prometheus' discovery, read-only (GET of nodes, services, tasks,
+    # networks), so Prometheus never holds the Docker socket. HAProxy on Alpine, runs as root to read the socket.
+    "docker-api": ServiceSpec("ghcr.io/tecnativa/docker-socket-proxy:0.4.1", 2375, 64, 0.25, "/_ping"),
 }
 
 SERVICES: tuple[str, ...] = tuple(CATALOG)
+# Services that exist only with `target: swarm` (components/swarm_service.py).
+SWARM_ONLY_SERVICES: tuple[str, ...] = ("docker-api",)
 DEFAULT_IMAGES: dict[str, str] = {name: spec.image for name, spec in CATALOG.items()}
 DEFAULT_MEMORY_MB: dict[str, int] = {name: spec.memory_mb for name, spec in CATALOG.items()}
 DEFAULT_CPUS: dict[str, float] = {name: spec.cpus for name, spec in CATALOG.items()}

@@ -7,6 +7,7 @@ and the stack files beside the program, and attaches the secrets as secret `Outp
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -95,10 +96,29 @@ def _edge_checks(s: model.StackSettings, raw: Mapping[str, str], problems: Probl
         for key, pem in (("tlsCertificate", "fullchain.pem"), ("tlsKey", "privkey.pem")):
             if not raw.get(key):
                 problems.add(key, "is required when edge.tls is files", f"pulumi config set --secret {key} < {pem}")
-    if s.alerting.alertmanager_peers > 1 and not s.alerting.gossip_subnet \
+    # On a Swarm the peers gossip over the stack's overlay (components/alerting.py): no subnet to choose.
+    if s.alerting.alertmanager_peers > 1 and not s.alerting.gossip_subnet and not s.swarm \
             and not problems.about("alerting.gossipSubnet", "alerting.alertmanagerPeers"):
         problems.add("alerting.gossipSubnet", "is required with 2 or more Alertmanager peers (their gossip network)",
                      fix_command("alerting.gossipSubnet", "172.30.94.0/28"))
+
+
+def _swarm_checks(s: model.StackSettings, problems: Problems) -> None:
+    """What Swarm cannot do the way one Docker host does it (docs/scale-out.md)."""
+    if not s.swarm:
+        return
+    if s.alerting.alertmanager_peers < 2 and not problems.about("alerting.alertmanagerPeers"):
+        problems.add("alerting.alertmanagerPeers", "must be at least 2 with target swarm (one peer per node, so "
+                     "alerts are still sent when a node is lost)", fix_command("alerting.alertmanagerPeers", "2"))
+    if s.edge.address != "0.0.0.0" and not problems.about("edge.address"):
+        problems.add("edge.address", "must be 0.0.0.0 with target swarm (the routing mesh publishes the edge's "
+                     "ports on every node)", fix_command("edge.address", "0.0.0.0"))
+    for service, entry in s.services.items():
+        # The routing mesh publishes on every interface of every node: a bind address cannot be honoured.
+        if entry.publish is not None and entry.publish.bind_address != "0.0.0.0":
+            problems.add(f"publish.{service}.address", "must be 0.0.0.0 with target swarm (Swarm publishes on "
+                         "every node; keep a service private by not publishing it)",
+                         f"pulumi config rm --path publish.{service}")
 
 
 def parse_settings(project: str, stack: str, raw: Mapping[str, str],
@@ -117,7 +137,7 @@ def parse_settings(project: str, stack: str, raw: Mapping[str, str],
                          f"pulumi config rm {key}  (known settings are listed in the README)")
     if wrong := g.es_name_part(stack):
         problems.add("(stack name)", f"'{stack}' {wrong}", f"pulumi stack rename {stack.lower()}")
-    options = parse_section(StackOptions, "", {k: raw[k] for k in ("protectData", "generateMissingSecrets")
+    options = parse_section(StackOptions, "", {k: raw[k] for k in ("protectData", "generateMissingSecrets", "target")
                                                if k in raw}, problems)
     sections: dict[str, Any] = {key: parse_section(cls, key, read_object(raw, key, problems), problems, f"{key}.")
                                 for key, cls in SECTIONS.items()}
@@ -129,11 +149,12 @@ def parse_settings(project: str, stack: str, raw: Mapping[str, str],
         project=project, stack=stack, services=services,
         alerting=AlertingSettings(**{**alerting.__dict__, "slack_enabled": bool(raw.get("slackWebhookUrl"))}),
         protect_data=options.protect_data, generate_missing_secrets=options.generate_missing_secrets,
-        secrets_set=frozenset(k for k in SECRET_KEYS if raw.get(k)), **sections,
+        secrets_set=frozenset(k for k in SECRET_KEYS if raw.get(k)), target=options.target, **sections,
     )
     _cross_checks(settings, raw, problems)
     _edge_checks(settings, raw, problems)
     _edge_port_clashes(settings, neighbours or {}, problems)
+    _swarm_checks(settings, problems)
     problems.raise_if_any(stack)
     return settings
 
@@ -146,7 +167,14 @@ def stack_file(project_dir: Path, stack: str) -> dict[str, Any]:
     path = project_dir / f"Pulumi.{stack}.yaml"
     if not path.exists():
         return {}
-    return dict((yaml.safe_load(path.read_text()) or {}).get("config") or {})
+    return dict(_read_yaml(path.read_text()).get("config") or {})
+
+
+@functools.lru_cache(maxsize=16)
+def _read_yaml(text: str) -> dict[str, Any]:
+    # libyaml's loader where PyYAML has it; cached: every stack file is read for the port check.
+    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return dict(yaml.load(text, Loader=loader) or {})
 
 
 def neighbour_ports(project: str, stack: str, project_dir: Path) -> dict[str, dict[str, PublishedPort]]:

@@ -30,6 +30,9 @@ class StackOptions:
                                  doc="data volumes are `protect`ed and `retainOnDelete`")
     generate_missing_secrets: bool = setting("generateMissingSecrets", False, example="true",
                                              doc="generate missing passwords with pulumi-random")
+    target: str = setting("target", "docker", example="swarm", check=g.one_of("docker", "swarm"),
+                          doc="`docker`: one Docker host; `swarm`: `docker:host` is a Swarm manager "
+                              "(docs/scale-out.md)")
 
 
 @dataclass(frozen=True)

@@ -13,22 +13,14 @@ from dataclasses import dataclass, field
 
 import pulumi
 
+from settings import sections as sec
 from settings.secrets import SECRET_KEYS
-from settings.sections import (
-    SECTIONS,
-    AlertingSettings,
-    AlertThresholds,
-    DatabaseSettings,
-    EdgeSettings,
-    GrafanaSettings,
-    LoggingSettings,
-    PrometheusSettings,
-)
 from settings.services import MAP_SETTINGS, ServiceSettings
 
 PROJECT = "christmas-monitoring"
 TOP_LEVEL_KEYS: tuple[str, ...] = (
-    *(s.key for s in MAP_SETTINGS), "publish", *SECTIONS, "protectData", "generateMissingSecrets", *SECRET_KEYS,
+    *(s.key for s in MAP_SETTINGS), "publish", *sec.SECTIONS, "protectData", "generateMissingSecrets", "target",
+    *SECRET_KEYS,
 )
 
 @dataclass(frozen=True)
@@ -36,17 +28,23 @@ class StackSettings:
     project: str
     stack: str
     services: Mapping[str, ServiceSettings]
-    prometheus: PrometheusSettings
-    thresholds: AlertThresholds
-    alerting: AlertingSettings
-    grafana: GrafanaSettings
-    logging: LoggingSettings
-    database: DatabaseSettings
-    edge: EdgeSettings
+    prometheus: sec.PrometheusSettings
+    thresholds: sec.AlertThresholds
+    alerting: sec.AlertingSettings
+    grafana: sec.GrafanaSettings
+    logging: sec.LoggingSettings
+    database: sec.DatabaseSettings
+    edge: sec.EdgeSettings
     protect_data: bool
     generate_missing_secrets: bool
     # Secret keys that were set in the stack configuration (their values are never held here).
     secrets_set: frozenset[str] = field(default_factory=frozenset)
+    # "docker" (one Docker host) or "swarm" (`docker:host` is a Swarm manager).
+    target: str = "docker"
+
+    @property
+    def swarm(self) -> bool:
+        return self.target == "swarm"
 
     def name(self, service: str) -> str:
         """Docker object name `<project>-<stack>-<service>` (dev and prod share one host)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 from render.elasticsearch import data_stream_name
 from render.fluent_bit import METRICS_PATH
 from settings.model import StackSettings
-from tests.integration.reference_exporter import Family, JobServer, Registry
+from tests.integration.reference_exporter import Family, JobServer, JobServers, Registry
 
 FLUENT_BIT_FAMILIES: tuple[Family, ...] = (
     Family("fluentbit_input_records_total", "counter", "Number of input records.", ("name",)),
@@ -38,7 +38,7 @@ LINES_PER_SECOND = 40
 CAPACITY_LEFT_PERCENT = 8
 
 
-class LogPipelineStandIn:
+class LogPipelineStandIn(JobServers):
     def __init__(self, settings: StackSettings, fluent_bit_port: int, es_exporter_port: int) -> None:
         self.fluent_bit = Registry(FLUENT_BIT_FAMILIES)
         self.es_exporter = Registry(ES_EXPORTER_FAMILIES)
@@ -59,10 +59,13 @@ class LogPipelineStandIn:
                          float(color == "green"))
         self.servers = [JobServer(fb, fluent_bit_port, METRICS_PATH), JobServer(es, es_exporter_port)]
 
-    def start(self) -> None:
-        for server in self.servers:
-            server.start()
-
-    def stop(self) -> None:
-        for server in self.servers:
-            server.stop()
+    def heal(self) -> None:
+        """Elasticsearch accepts every write (before `start`: no drop or retry is ever scraped)."""
+        fb, es = self.fluent_bit, self.es_exporter
+        fb.set_rate("fluentbit_output_proc_records_total", OUTPUT, LINES_PER_SECOND)
+        for counter in ("fluentbit_output_retries_total", "fluentbit_output_retries_failed_total",
+                        "fluentbit_output_dropped_records_total"):
+            fb.set_rate(counter, OUTPUT, 0)
+        fb.set_gauge("fluentbit_output_chunk_available_capacity_percent", OUTPUT, 100)
+        for labels in list(es.series["elasticsearch_index_stats_indexing_index_total"]):
+            es.set_rate("elasticsearch_index_stats_indexing_index_total", dict(labels), LINES_PER_SECOND)

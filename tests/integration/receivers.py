@@ -36,6 +36,8 @@ class WebhookRecorder:
     def __init__(self, port: int) -> None:
         self.received: list[Received] = []
         self.lock = threading.Lock()
+        # A test sets 500 to play a broken receiver (the request is still recorded).
+        self.status = 200
         recorder = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -44,10 +46,11 @@ class WebhookRecorder:
                 body = json.loads(self.rfile.read(length) or b"{}")
                 with recorder.lock:
                     recorder.received.append(Received(time.monotonic(), self.path, body))
-                self.send_response(200)
-                self.send_header("Content-Length", "2")
+                body = b"ok" if recorder.status == 200 else b"internal_error"
+                self.send_response(recorder.status)
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(body)
 
             def log_message(self, format: str, *args: object) -> None:
                 pass

@@ -177,6 +177,20 @@ class JobServer:
         self.server.server_close()
 
 
+class JobServers:
+    """Stand-in exporters served together: started and stopped as one."""
+
+    servers: list[JobServer]
+
+    def start(self) -> None:
+        for server in self.servers:
+            server.start()
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+
 STRATEGIES = ("momentum", "mean_reversion")
 API_ROUTES = (("GET", "/orders"), ("POST", "/orders"), ("GET", "/positions"))
 BASE_LATENCY_SECONDS = 0.04
@@ -213,7 +227,7 @@ def healthy_trading(registry: Registry) -> None:
         registry.set_gauge("trading_return_ratio", {"strategy": strategy}, 0.012)
 
 
-class ReferenceExporter:
+class ReferenceExporter(JobServers):
     """The API (`api` job) and the trading engine (`trading-engine` job), healthy until told otherwise."""
 
     def __init__(self, api_port: int, trading_port: int) -> None:
@@ -223,10 +237,3 @@ class ReferenceExporter:
         healthy_trading(self.trading)
         self.servers = [JobServer(self.api, api_port), JobServer(self.trading, trading_port)]
 
-    def start(self) -> None:
-        for server in self.servers:
-            server.start()
-
-    def stop(self) -> None:
-        for server in self.servers:
-            server.stop()

@@ -7,16 +7,13 @@ What the test copy changes, and nothing else:
 - the rendered prometheus.yml: target addresses remapped to loopback ports, rule_files and the
   basic-auth `password_file`s to a temp dir (passwords: random per run, hashed by render/web_config.py);
 - alert rules: `for:` shortened (SHORT_FOR, FOR_EXCEPTIONS); the 5-minute recording groups' `interval`
-  dropped (they run at the test's 1s, or the first evaluation could be 5 minutes away);
-  alertmanager.yml: the root route's group_wait / group_interval shortened. `test_configuration_copy.py`
-  proves these are the only changes.
+  dropped (they run at the test's 1s); alertmanager.yml: the root route's group_wait / group_interval
+  shortened. `test_configuration_copy.py` proves these are the only changes.
 """
 
 from __future__ import annotations
 
-import copy
 import functools
-import json
 import os
 import shutil
 import tempfile
@@ -26,20 +23,50 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from offline.mocks import PLACEHOLDERS, stack_file_config
 from render import alertmanager as alertmanager_yml
 from render.blackbox import render_blackbox_yml
 from render.prometheus import (
-    NODE_EXPORTER_GATEWAY_PLACEHOLDER,
-    alertmanager_host,
-    node_exporter_target,
     render_prometheus_config,
     render_rule_files,
 )
 from render.yamlout import dump_yaml
-from settings.model import CONTAINER_PORTS, PROJECT, StackSettings, parse_settings
+from settings.model import StackSettings
+from tests.integration.config_copy import (  # re-exported: the tests read them as it.<name>
+    FOR_EXCEPTIONS as FOR_EXCEPTIONS,
+)
+from tests.integration.config_copy import (
+    GROUP_INTERVAL as GROUP_INTERVAL,
+)
+from tests.integration.config_copy import (
+    GROUP_WAIT as GROUP_WAIT,
+)
+from tests.integration.config_copy import (
+    INTERVAL as INTERVAL,
+)
+from tests.integration.config_copy import (
+    SHORT_FOR as SHORT_FOR,
+)
+from tests.integration.config_copy import (
+    STACK as STACK,
+)
+from tests.integration.config_copy import (
+    integration_raw as integration_raw,
+)
+from tests.integration.config_copy import (
+    integration_settings as integration_settings,
+)
+from tests.integration.config_copy import (
+    loopback_addresses as loopback_addresses,
+)
+from tests.integration.config_copy import (
+    loopback_prometheus_config as loopback_prometheus_config,
+)
+from tests.integration.config_copy import (
+    shortened_alertmanager as shortened_alertmanager,
+)
+from tests.integration.config_copy import (
+    shortened_rules as shortened_rules,
+)
 from tests.integration.credentials import Credentials
 from tests.integration.log_pipeline import LogPipelineStandIn
 from tests.integration.ports import PEERS as PEERS  # re-exported: the tests read it.PEERS, it.Ports
@@ -49,21 +76,6 @@ from tests.integration.processes import Auth, Process, Processes, http_json, req
 from tests.integration.receivers import SmtpRecorder, WebhookRecorder
 from tests.integration.reference_exporter import ReferenceExporter
 
-STACK = "dev"
-INTERVAL = "1s"
-# Shortened `for:` of every alert rule (production: 1m-30m, checked by promtool test rules).
-SHORT_FOR = "5s"
-FOR_EXCEPTIONS = {
-    # TargetDown fires before the alerts it inhibits, as it does in production (2m against 5m).
-    "TargetDown": "1s",
-    # These read "no data yet" as "no activity": true from Prometheus' first evaluation until two
-    # scrapes have landed (target discovery alone takes 5s). Production's 5m covers that; 5s does not.
-    "NoTradingSignals": "20s",
-    "NoTradesExecuted": "20s",
-}
-# The root route's timers (production: 30s / 5m, see test_configuration_copy.py).
-GROUP_WAIT = "1s"
-GROUP_INTERVAL = "2s"
 # Exporters that cannot run here (no Docker engine, no Grafana server): their jobs stay down. Fluent
 # Bit and the Elasticsearch exporter are played by stand-ins (tests/integration/log_pipeline.py).
 NOT_RUNNABLE_JOBS = frozenset({"cadvisor", "grafana"})
@@ -74,90 +86,6 @@ ALERTMANAGER = "/usr/bin/prometheus-alertmanager"
 NODE_EXPORTER = "/usr/bin/prometheus-node-exporter"
 POSTGRES_EXPORTER = "/usr/bin/prometheus-postgres-exporter"
 BLACKBOX_EXPORTER = "/usr/bin/prometheus-blackbox-exporter"
-
-
-def integration_settings(ports: Ports) -> StackSettings:
-    """The dev stack file's settings with the test's overrides, validated by the real parser."""
-    raw, secret_keys = integration_raw(ports)
-    return parse_settings(PROJECT, STACK, raw, frozenset(secret_keys))
-
-
-def integration_raw(ports: Ports) -> tuple[dict[str, str], set[str]]:
-    """The raw settings behind `integration_settings` (the edge test adds its own overrides)."""
-    raw, secret_keys = stack_file_config(STACK)
-    prometheus = {**json.loads(raw.get("prometheus", "{}")), "scrapeInterval": INTERVAL,
-                  "evaluationInterval": INTERVAL}
-    alerting = {**json.loads(raw.get("alerting", "{}")), "alertmanagerPeers": PEERS,
-                "smtpSmarthost": f"127.0.0.1:{ports.smtp}", "smtpRequireTls": False,
-                # Required with two peers; the test's peers gossip on loopback instead.
-                "gossipSubnet": "172.30.94.0/28"}
-    database = {**json.loads(raw.get("database", "{}")), "host": "127.0.0.1", "port": ports.postgres}
-    raw.update(prometheus=json.dumps(prometheus), alerting=json.dumps(alerting), database=json.dumps(database))
-    # Slack on: the renderer receives the local receiver's URL in place of this placeholder.
-    raw["slackWebhookUrl"] = PLACEHOLDERS["slackWebhookUrl"]
-    return raw, {*secret_keys, "slackWebhookUrl"}
-
-
-def loopback_addresses(ports: Ports) -> dict[str, str]:
-    """The stack's target addresses (Docker DNS names) -> where the test runs them."""
-    closed = f"127.0.0.1:{ports.closed}"
-    addresses = {
-        f"localhost:{CONTAINER_PORTS['prometheus']}": f"127.0.0.1:{ports.prometheus}",
-        # The stack scrapes node-exporter at its network's gateway (known once Docker made the network).
-        node_exporter_target(NODE_EXPORTER_GATEWAY_PLACEHOLDER): f"127.0.0.1:{ports.node_exporter}",
-        f"postgres-exporter:{CONTAINER_PORTS['postgres-exporter']}": f"127.0.0.1:{ports.postgres_exporter}",
-        "api:8000": f"127.0.0.1:{ports.api}",
-        "trading-engine:8001": f"127.0.0.1:{ports.trading}",
-        f"cadvisor:{CONTAINER_PORTS['cadvisor']}": closed,
-        f"grafana:{CONTAINER_PORTS['grafana']}": closed,
-        f"fluent-bit:{CONTAINER_PORTS['fluent-bit']}": f"127.0.0.1:{ports.fluent_bit}",
-        f"elasticsearch-exporter:{CONTAINER_PORTS['elasticsearch-exporter']}": f"127.0.0.1:{ports.es_exporter}",
-        f"blackbox-exporter:{CONTAINER_PORTS['blackbox-exporter']}": f"127.0.0.1:{ports.blackbox}",
-    }
-    for i, port in enumerate(ports.alertmanager):
-        addresses[f"{alertmanager_host(i)}:{CONTAINER_PORTS['alertmanager']}"] = f"127.0.0.1:{port}"
-    return addresses
-
-
-def _remap(targets: list[str], addresses: dict[str, str]) -> list[str]:
-    unknown = [t for t in targets if t not in addresses]
-    if unknown:
-        raise AssertionError(f"prometheus.yml has targets the integration test does not know how to run: {unknown}")
-    return [addresses[t] for t in targets]
-
-
-def loopback_prometheus_config(rendered: dict[str, Any], addresses: dict[str, str], rules_dir: Path,
-                               secrets_dir: Path | None = None) -> dict[str, Any]:
-    config = copy.deepcopy(rendered)
-    config["rule_files"] = [f"{rules_dir}/{Path(pattern).name}" for pattern in rendered["rule_files"]]
-    for section in [*config["alerting"]["alertmanagers"], *config["scrape_configs"]]:
-        for static in section["static_configs"]:
-            static["targets"] = _remap(static["targets"], addresses)
-        if "basic_auth" in section:
-            section["basic_auth"]["password_file"] = str((secrets_dir or rules_dir) / Path(
-                section["basic_auth"]["password_file"]).name)
-    return config
-
-
-def shortened_rules(rule_files: dict[str, str]) -> dict[str, str]:
-    """The rule files with every alert's `for:` shortened and no group `interval` (otherwise the same data)."""
-    out: dict[str, str] = {}
-    for name, text in rule_files.items():
-        data = yaml.safe_load(text)
-        for group in data["groups"]:
-            group.pop("interval", None)
-            for rule in group["rules"]:
-                if "for" in rule:
-                    rule["for"] = FOR_EXCEPTIONS.get(rule.get("alert", ""), SHORT_FOR)
-        out[name] = dump_yaml(data)
-    return out
-
-
-def shortened_alertmanager(config: dict[str, Any]) -> dict[str, Any]:
-    short = copy.deepcopy(config)
-    short["route"]["group_wait"] = GROUP_WAIT
-    short["route"]["group_interval"] = GROUP_INTERVAL
-    return short
 
 
 @dataclass
@@ -234,8 +162,12 @@ def _sees_all_peers(status_url: str, auth: Auth) -> bool:
     return len(http_json(status_url, auth=auth)["cluster"]["peers"]) == PEERS
 
 
-def start_stack() -> Stack:
-    """Start everything; on any failure, stop what was started before re-raising."""
+def start_stack(prometheus_flags: tuple[str, ...] = (), logs: str = "", healthy_logs: bool = False) -> Stack:
+    """Start everything; on any failure, stop what was started before re-raising.
+
+    `prometheus_flags`: more command-line flags for Prometheus (e.g. the admin API the backups use);
+    `logs`: a subdirectory for the processes' logs, for a second stack running beside the first;
+    `healthy_logs`: the log pipeline's stand-ins deliver everything (by default Elasticsearch refuses writes)."""
     programs = {name: require_program(path) for name, path in (
         ("prometheus", PROMETHEUS), ("alertmanager", ALERTMANAGER), ("node-exporter", NODE_EXPORTER),
         ("postgres-exporter", POSTGRES_EXPORTER), ("blackbox-exporter", BLACKBOX_EXPORTER))}
@@ -250,7 +182,7 @@ def start_stack() -> Stack:
         settings, webhook.url("/slack"), None, webhook.url("/heartbeat"), str(am_secrets))
     stack = Stack(
         settings=settings, ports=ports, work=work,
-        processes=Processes(BUILD_DIR / "logs" / str(os.getpid())),  # one directory per run
+        processes=Processes(BUILD_DIR / "logs" / str(os.getpid()) / logs),  # one directory per run
         exporter=ReferenceExporter(ports.api, ports.trading),
         log_pipeline=LogPipelineStandIn(settings, ports.fluent_bit, ports.es_exporter),
         webhook=webhook, smtp=SmtpRecorder(ports.smtp),
@@ -259,15 +191,39 @@ def start_stack() -> Stack:
         alertmanager_config=shortened_alertmanager(rendered_am),
         rule_files=shortened_rules(render_rule_files(settings)),
     )
+    if healthy_logs:
+        stack.log_pipeline.heal()
     try:
-        _start(stack, programs)
+        _start(stack, programs, prometheus_flags)
     except BaseException:
         stack.stop()
         raise
     return stack
 
 
-def _start(stack: Stack, programs: dict[str, str]) -> None:
+def _start_alertmanagers(stack: Stack, programs: dict[str, str]) -> Path:
+    """The peers as components/alerting.py starts them, ready; returns Prometheus' web config."""
+    ports, work, procs = stack.ports, stack.work, stack.processes
+    prometheus_web, alertmanager_web = stack.credentials.write(work / "secrets")
+    am_file = _write(work / "alertmanager.yml", dump_yaml(stack.alertmanager_config))
+    cluster = [f"127.0.0.1:{p}" for p in ports.cluster]
+    for i, port in enumerate(ports.alertmanager):
+        # As components/alerting.py starts the peers: gossip on the cluster port, every other peer listed.
+        argv = [programs["alertmanager"], f"--config.file={am_file}", f"--storage.path={work / f'am{i}'}",
+                f"--web.listen-address=127.0.0.1:{port}", f"--web.external-url=http://127.0.0.1:{port}",
+                f"--web.config.file={alertmanager_web}",
+                f"--cluster.listen-address={cluster[i]}", f"--cluster.advertise-address={cluster[i]}"]
+        argv += [f"--cluster.peer={other}" for other in cluster if other != cluster[i]]
+        stack.alertmanagers.append(procs.start(f"alertmanager-{i}", argv))
+    # As components/stack.py orders them: Prometheus starts once Alertmanager answers, so its first
+    # alerts (the Watchdog at the first evaluation) are not refused ("Error sending alert" in its log).
+    creds = stack.credentials
+    for i, am in enumerate(stack.alertmanagers):
+        procs.wait_http(am, f"{stack.alertmanager_url(i)}/-/ready", auth=creds.alertmanager_auth)
+    return prometheus_web
+
+
+def _start(stack: Stack, programs: dict[str, str], prometheus_flags: tuple[str, ...] = ()) -> None:
     s, ports, work, procs = stack.settings, stack.ports, stack.work, stack.processes
     stack.webhook.start()
     stack.smtp.start()
@@ -285,17 +241,7 @@ def _start(stack: Stack, programs: dict[str, str]) -> None:
     blackbox = procs.start("blackbox-exporter", [programs["blackbox-exporter"], f"--config.file={blackbox_file}",
                                                  f"--web.listen-address=127.0.0.1:{ports.blackbox}"])
 
-    prometheus_web, alertmanager_web = stack.credentials.write(work / "secrets")
-    am_file = _write(work / "alertmanager.yml", dump_yaml(stack.alertmanager_config))
-    cluster = [f"127.0.0.1:{p}" for p in ports.cluster]
-    for i, port in enumerate(ports.alertmanager):
-        # As components/alerting.py starts the peers: gossip on the cluster port, every other peer listed.
-        argv = [programs["alertmanager"], f"--config.file={am_file}", f"--storage.path={work / f'am{i}'}",
-                f"--web.listen-address=127.0.0.1:{port}", f"--web.external-url=http://127.0.0.1:{port}",
-                f"--web.config.file={alertmanager_web}",
-                f"--cluster.listen-address={cluster[i]}", f"--cluster.advertise-address={cluster[i]}"]
-        argv += [f"--cluster.peer={other}" for other in cluster if other != cluster[i]]
-        stack.alertmanagers.append(procs.start(f"alertmanager-{i}", argv))
+    prometheus_web = _start_alertmanagers(stack, programs)
 
     for name, text in stack.rule_files.items():
         _write(work / "rules" / name, text)
@@ -303,14 +249,13 @@ def _start(stack: Stack, programs: dict[str, str]) -> None:
     prometheus = procs.start("prometheus", [
         programs["prometheus"], f"--config.file={prom_file}", f"--storage.tsdb.path={work / 'tsdb'}",
         f"--web.listen-address=127.0.0.1:{ports.prometheus}", f"--web.config.file={prometheus_web}",
+        *prometheus_flags,
     ])
 
     procs.wait_http(pg_exporter, f"http://127.0.0.1:{ports.postgres_exporter}/metrics")
     procs.wait_http(node, f"http://127.0.0.1:{ports.node_exporter}/metrics")
     procs.wait_http(blackbox, f"http://127.0.0.1:{ports.blackbox}/-/healthy")
     creds = stack.credentials
-    for i, am in enumerate(stack.alertmanagers):
-        procs.wait_http(am, f"{stack.alertmanager_url(i)}/-/ready", auth=creds.alertmanager_auth)
     procs.wait_http(prometheus, f"{stack.prometheus_url}/-/ready", auth=creds.prometheus_auth)
     # The peers gossip: each sees the whole cluster before any test relies on deduplication.
     for i in range(len(stack.alertmanagers)):

@@ -47,7 +47,8 @@ def test_the_pack_announces_its_mandatory_policies(served_pack):
         name: proto.MANDATORY for name in ("images-pinned", "container-restart-healthcheck-memory",
                                            "no-privileged-no-host-namespace", "ports-on-loopback",
                                            "prod-data-volumes-protected", "no-plaintext-secret-env",
-                                               "prometheus-alertmanager-web-config")}
+                                               "prometheus-alertmanager-web-config",
+                                               "swarm-service-hardening")}
 
 
 def test_the_served_pack_passes_prod_and_catches_a_plain_dsn(served_pack, prod_run):

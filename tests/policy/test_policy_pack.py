@@ -55,7 +55,7 @@ def run(request, dev_run, prod_run):
 
 
 def test_every_policy_is_mandatory():
-    assert len(POLICIES) == 7
+    assert len(POLICIES) == 8
     assert all(p.enforcement_level == EnforcementLevel.MANDATORY for p in POLICIES)
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from render import backups as bk
 from render import elastic_setup as setup
 from render import elasticsearch as es
 from render import kibana as kb
@@ -148,6 +149,8 @@ def test_elastic_setup_sends_each_object_in_order_as_the_superuser(dev_settings,
         ("PUT", "/_security/user/kibana_operator"),
         ("PUT", "/_ilm/policy/logs-christmas"),
         ("PUT", "/_index_template/logs-christmas"),
+        ("PUT", f"/_snapshot/{bk.ES_REPOSITORY}"),
+        ("PUT", f"/_slm/policy/{bk.SLM_POLICY}"),
         ("GET", "/_data_stream/logs-christmas-dev"),
     ]
     assert all(r.user == f"elastic:{ELASTIC}" for r in stand_in.requests)
@@ -161,6 +164,8 @@ def test_elastic_setup_sends_each_object_in_order_as_the_superuser(dev_settings,
     assert bodies["/_ilm/policy/logs-christmas"].json() == es.ilm_policy(dev_settings)
     assert bodies["/_index_template/logs-christmas"].json() == es.index_template(dev_settings)
     assert bodies["/_index_template/logs-christmas"].headers["Content-Type"] == "application/json"
+    assert bodies[f"/_snapshot/{bk.ES_REPOSITORY}"].json() == bk.snapshot_repository()
+    assert bodies[f"/_slm/policy/{bk.SLM_POLICY}"].json() == bk.slm_policy(dev_settings)
 
 
 def test_the_scripts_hold_no_secret_and_the_secret_files_are_gone_after_the_run(dev_settings, stand_in,

@@ -1,0 +1,74 @@
+"""Backups: the scheduler that snapshots Prometheus' TSDB and copies Grafana's database, and the volume
+of Elasticsearch's snapshot repository (its snapshots are taken by Elasticsearch itself, on the lifecycle
+policy the elastic-setup job declares: render/backups.py).
+
+Restore procedures: docs/operations.md, section 6. `doctor` reports the newest backup of each kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pulumi
+
+from components.context import StackContext
+from components.service import TYPE_PREFIX, Healthcheck, Upload, VolumeMount, secret_file
+from components.swarm_service import Workload, workload
+from render import backups as bk
+from render import elasticsearch as es
+
+# nobody (Prometheus' user, who owns its snapshots) in group root (Grafana's files are 472:0).
+USER = "65534:0"
+
+
+def elasticsearch_snapshot_volume(ctx: StackContext, parent: pulumi.Resource) -> tuple[VolumeMount, Workload]:
+    """The repository's volume for the Elasticsearch container, and the job that must run before it mounts.
+
+    A new named volume takes the owner of the directory it is first mounted on, when the image has
+    that directory: mounted once on the image's own data directory (1000:0, group-writable), the
+    volume is writable by Elasticsearch without any privilege; its own mount point does not exist in
+    the image and would otherwise be created root-owned.
+    """
+    volume = ctx.data_volume("elasticsearch", parent=parent, suffix="snapshots")
+    owner = workload(ctx.settings.target, "elasticsearch-snapshots-init", ctx.service_args(
+        "elasticsearch-snapshots-init", settings_of="elasticsearch", container_port=None,
+        command=["true"],
+        # The image's own user: nothing here needs more.
+        user=es.UID,
+        volumes=[VolumeMount(volume.name, es.DATA_DIR)],
+        healthcheck=Healthcheck(test=["NONE"]),
+        one_shot=True,
+    ), opts=pulumi.ResourceOptions(parent=parent))
+    return VolumeMount(volume.name, es.SNAPSHOT_DIR), owner
+
+
+class Backups(pulumi.ComponentResource):
+    """One long-running scheduler (the setup jobs' curl image): Prometheus snapshot + Grafana copy each day."""
+
+    scheduler: Workload
+
+    def __init__(self, name: str, ctx: StackContext, depends_on: Sequence[pulumi.Resource] = (),
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(f"{TYPE_PREFIX}:Backups", name, None, opts)
+        s = ctx.settings
+        volume = ctx.data_volume("backups", parent=self)
+        self.scheduler = workload(s.target, "backups", ctx.service_args(
+            "backups", settings_of="elastic-setup", container_port=None,
+            command=["sh", bk.SCRIPT_PATH],
+            uploads=[Upload(bk.SCRIPT_PATH, bk.render_backup_script()),
+                     secret_file(bk.PROMETHEUS_CURLRC,
+                                 ctx.require_secret("prometheusPassword").apply(bk.prometheus_curlrc), USER)],
+            volumes=[
+                VolumeMount(volume.name, bk.BACKUP_DIR),
+                # Read-write: the snapshot Prometheus writes there is removed once archived.
+                VolumeMount(f"{s.name('prometheus')}-data", bk.TSDB_MOUNT),
+                VolumeMount(f"{s.name('grafana')}-data", bk.GRAFANA_MOUNT, read_only=True),
+            ],
+            user=USER,
+            # `pulumi up` waits for the first probe (after `interval`): healthy at once while the first run goes.
+            healthcheck=Healthcheck(test=bk.healthcheck_command(), interval="30s", timeout="10s", retries=3,
+                                    start_period="1m"),
+            # The volumes it mounts by name exist once their services do.
+            depends_on=list(depends_on),
+        ), opts=pulumi.ResourceOptions(parent=self))
+        self.register_outputs({"backup_volume": volume.name})

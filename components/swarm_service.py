@@ -1,0 +1,289 @@
+"""The Swarm sibling of components/service.py: the same `ServiceArgs` in, a `docker.Service` out.
+
+With `target: swarm` (`docker:host` is a Swarm manager) every service of the stack is a Swarm
+service, hardened as the containers are: an image by exact tag, memory and CPU limits, a
+healthcheck Swarm acts on, every capability dropped, json-file logs with rotation, labels. What
+differs, and why:
+- configuration files are `docker.ServiceConfig`s named `<service>-<file>-<hash of the content>`, and
+  files holding a secret are `docker.Secret`s named `<service>-<file>-<random id>` (a RandomId drawn
+  again when the content changes: a hash of a password must not be public). A change makes a new
+  object, so the service rolls to it (configs and secrets are immutable in Swarm). Each is mounted
+  at the path the container's upload would have used, with its owner and mode (Docker honours an
+  absolute target for both: moby v20.10.23 container/container.go getSecretTargetPath,
+  getConfigTargetPath), so the components' paths work unchanged;
+- `placement` per service (PLACEMENTS): global agents, stateful services on operator-labelled
+  nodes (`docker node update --label-add christmas-monitoring.<service>=true <node>`), Alertmanager
+  peers one per node; update order stop-first where a task holds data, start-first elsewhere;
+- not available on a Swarm service through the provider (docker.ServiceTaskSpecContainerSpecArgs):
+  `pid_mode`, `devices`, `no-new-privileges` (docs/scale-out.md lists what that costs).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import posixpath
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_docker as docker
+import pulumi_random as random
+
+from components.service import LOG_OPTS, SECRET_FILE_MODE, TYPE_PREFIX, Service, ServiceArgs, Upload
+from settings.catalog import CATALOG, LABEL_PREFIX, PROJECT_LABEL, SERVICE_LABEL, STACK_LABEL
+
+# Node labels the operator sets to place the stateful services (README, docs/scale-out.md).
+NODE_LABEL_PREFIX = "christmas-monitoring"
+# A secret file is owned by the user its image runs as (settings/catalog.py); the setup jobs run
+# the elastic-setup image.
+OWNER_OF: dict[str, str] = {"kibana-setup": "elastic-setup"}
+
+
+@dataclass(frozen=True)
+class SwarmPlacement:
+    global_mode: bool = False
+    replicas: int = 1
+    # The service runs only on nodes labelled `christmas-monitoring.<node_label>=true`.
+    node_label: str | None = None
+    manager_only: bool = False
+    max_replicas_per_node: int = 0
+    host_network: bool = False
+    # stop-first where a task holds data (two tasks never open the same volume), start-first elsewhere.
+    update_order: str = "start-first"
+
+
+_STATEFUL = "stop-first"
+PLACEMENTS: dict[str, SwarmPlacement] = {
+    # node-exporter's docs: host network (and PID; a Swarm service cannot share the host PID namespace).
+    "node-exporter": SwarmPlacement(global_mode=True, host_network=True),
+    "cadvisor": SwarmPlacement(global_mode=True),
+    # Its buffer and tail offsets are on the node's volume: the old task stops before the new one reads them.
+    "fluent-bit": SwarmPlacement(global_mode=True, update_order=_STATEFUL),
+    "prometheus": SwarmPlacement(node_label="prometheus", update_order=_STATEFUL),
+    "grafana": SwarmPlacement(node_label="grafana", update_order=_STATEFUL),
+    "elasticsearch": SwarmPlacement(node_label="elasticsearch", update_order=_STATEFUL),
+    "kibana": SwarmPlacement(node_label="kibana"),
+    # The entry point: its certificates (ACME account and issued ones) are on its node's volume.
+    "edge": SwarmPlacement(node_label="edge", update_order=_STATEFUL),
+    # replicas = alerting.alertmanagerPeers, set by components/alerting.py.
+    "alertmanager": SwarmPlacement(max_replicas_per_node=1, update_order=_STATEFUL),
+    "postgres-exporter": SwarmPlacement(),
+    # The Engine API is served by managers only.
+    "docker-api": SwarmPlacement(manager_only=True),
+    # They mount other services' volumes by name, which exist on those services' nodes only: the
+    # backups scheduler with Prometheus (label Grafana's node the same for its copy), the snapshot
+    # repository's first mount with Elasticsearch.
+    "backups": SwarmPlacement(node_label="prometheus", update_order=_STATEFUL),
+    "elasticsearch-snapshots-init": SwarmPlacement(node_label="elasticsearch"),
+}
+
+
+def placement_of(service: str, replicas: int | None = None) -> SwarmPlacement:
+    base = PLACEMENTS.get(service, SwarmPlacement())
+    if replicas is None:
+        return base
+    return SwarmPlacement(**{**base.__dict__, "replicas": replicas})
+
+
+def content_name(prefix: str, path: str, content: str) -> str:
+    """`<prefix>-<file>-<12 hex of sha256>`: Swarm configs and secrets are immutable, so a new content
+    is a new object; cut to Swarm's 64 characters (swarmkit validateAnnotations) before the hash."""
+    base = f"{prefix}-{posixpath.basename(path).replace('.', '-')}"
+    digest = hashlib.sha256(content.encode()).hexdigest()[:12]
+    return f"{base[:64 - 13].rstrip('-')}-{digest}"
+
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+class SwarmService(pulumi.ComponentResource):
+    """A Swarm service with the stack's hardening, its configs and secrets."""
+
+    service: docker.Service
+
+    def __init__(self, name: str, args: ServiceArgs, placement: SwarmPlacement,
+                 opts: pulumi.ResourceOptions | None = None, entrypoint: Sequence[str] | None = None) -> None:
+        super().__init__(f"{TYPE_PREFIX}:SwarmService", name, None, opts)
+        self.configs: list[docker.ServiceConfig] = []
+        self.secrets: list[docker.Secret] = []
+        configs = [self._config(args, u) for u in args.uploads if not u.secret]
+        secrets = [self._secret(args, u) for u in args.uploads if u.secret]
+        self.service = docker.Service(
+            f"{name}-service",
+            name=args.container_name,
+            labels=[docker.ServiceLabelArgs(label=k, value=v) for k, v in _labels(args).items()],
+            mode=docker.ServiceModeArgs(global_=True) if placement.global_mode else docker.ServiceModeArgs(
+                replicated=docker.ServiceModeReplicatedArgs(replicas=placement.replicas)),
+            task_spec=self._task_spec(args, placement, configs, secrets, entrypoint),
+            endpoint_spec=_endpoint(args, placement),
+            update_config=docker.ServiceUpdateConfigArgs(
+                parallelism=1, order=placement.update_order, failure_action="rollback", monitor="30s", delay="10s"),
+            rollback_config=docker.ServiceRollbackConfigArgs(
+                parallelism=1, order=placement.update_order, monitor="30s"),
+            # `pulumi up` waits until every task runs healthy (as `wait` does for a container).
+            converge_config=None if args.one_shot else docker.ServiceConvergeConfigArgs(delay="7s", timeout="3m"),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
+        )
+        # The resource dependents wait for: the same attribute name as Service's.
+        self.container = self.service
+        self.container_name = self.service.name
+        self.register_outputs({"service_name": self.service.name})
+
+    def _config(self, args: ServiceArgs, upload: Upload) -> docker.ServiceTaskSpecContainerSpecConfigArgs:
+        content = pulumi.Output.from_input(upload.content)
+        name = content.apply(lambda text: content_name(args.container_name, upload.path, text))
+        config = docker.ServiceConfig(
+            f"{args.service}-{posixpath.basename(upload.path)}", name=name, data=content.apply(_b64),
+            opts=pulumi.ResourceOptions(parent=self))
+        self.configs.append(config)
+        uid, gid = _owner(args, upload)
+        return docker.ServiceTaskSpecContainerSpecConfigArgs(
+            config_id=config.id, config_name=config.name, file_name=upload.path,
+            file_mode=int(upload.mode or "0444", 8), file_uid=uid, file_gid=gid)
+
+    def _secret(self, args: ServiceArgs, upload: Upload) -> docker.ServiceTaskSpecContainerSpecSecretArgs:
+        content = pulumi.Output.secret(upload.content)
+        resource_name = f"{args.service}-{posixpath.basename(upload.path)}"
+        # The name is public (`docker secret ls`), so it must not be derived from the content (a hash of
+        # a password can be guessed): a random suffix, drawn again whenever the content changes.
+        suffix = random.RandomId(f"{resource_name}-version", byte_length=6, keepers={"content": content},
+                                 opts=pulumi.ResourceOptions(parent=self))
+        base = f"{args.container_name}-{posixpath.basename(upload.path).replace('.', '-')}"[:64 - 13].rstrip("-")
+        name = pulumi.Output.unsecret(suffix.hex.apply(lambda hex_: f"{base}-{hex_}"))
+        secret = docker.Secret(resource_name, name=name, data=content.apply(_b64),
+                               opts=pulumi.ResourceOptions(parent=self))
+        self.secrets.append(secret)
+        uid, gid = _owner(args, upload)
+        return docker.ServiceTaskSpecContainerSpecSecretArgs(
+            secret_id=secret.id, secret_name=secret.name, file_name=upload.path,
+            file_uid=uid, file_gid=gid, file_mode=int(upload.mode or SECRET_FILE_MODE, 8))
+
+    def _task_spec(self, args: ServiceArgs, placement: SwarmPlacement,
+                   configs: Sequence[docker.ServiceTaskSpecContainerSpecConfigArgs],
+                   secrets: Sequence[docker.ServiceTaskSpecContainerSpecSecretArgs],
+                   entrypoint: Sequence[str] | None) -> docker.ServiceTaskSpecArgs:
+        s, hc = args.settings, args.healthcheck
+        return docker.ServiceTaskSpecArgs(
+            container_spec=docker.ServiceTaskSpecContainerSpecArgs(
+                image=s.image,
+                # Replaces the image's ENTRYPOINT (only where a service needs one); `args` stay its arguments.
+                commands=list(entrypoint or args.entrypoint or []) or None,
+                args=args.command,
+                env=_env_map(args.envs),
+                labels=[docker.ServiceTaskSpecContainerSpecLabelArgs(label=k, value=v)
+                        for k, v in _labels(args).items()],
+                healthcheck=docker.ServiceTaskSpecContainerSpecHealthcheckArgs(
+                    tests=list(hc.test), interval=hc.interval, timeout=hc.timeout,
+                    retries=hc.retries, start_period=hc.start_period),
+                cap_drops=["ALL"], cap_adds=list(args.cap_add) or None,
+                read_only=args.read_only_rootfs, user=args.user,
+                mounts=_mounts(args), configs=list(configs) or None, secrets=list(secrets) or None,
+                stop_grace_period="30s",
+            ),
+            resources=docker.ServiceTaskSpecResourcesArgs(
+                limits=docker.ServiceTaskSpecResourcesLimitsArgs(
+                    memory_bytes=s.memory_mb * 1024 * 1024, nano_cpus=int(s.cpus * 1_000_000_000)),
+                # Reserved as much as the limit: Swarm places a task only where its memory really is.
+                reservation=docker.ServiceTaskSpecResourcesReservationArgs(memory_bytes=s.memory_mb * 1024 * 1024)),
+            restart_policy=docker.ServiceTaskSpecRestartPolicyArgs(
+                condition="none" if args.one_shot else "any", delay="5s", window="60s"),
+            placement=docker.ServiceTaskSpecPlacementArgs(
+                constraints=_constraints(placement) or None,
+                max_replicas=placement.max_replicas_per_node or None),
+            networks_advanceds=_networks(args, placement),
+            log_driver=docker.ServiceTaskSpecLogDriverArgs(name="json-file", options=LOG_OPTS),
+        )
+
+
+def _labels(args: ServiceArgs) -> dict[str, str]:
+    return {PROJECT_LABEL: args.project, STACK_LABEL: args.stack, SERVICE_LABEL: args.service}
+
+
+def _constraints(placement: SwarmPlacement) -> list[str]:
+    found = ["node.role==manager"] if placement.manager_only else []
+    if placement.node_label:
+        found.append(f"node.labels.{NODE_LABEL_PREFIX}.{placement.node_label}==true")
+    return found
+
+
+def _owner(args: ServiceArgs, upload: Upload) -> tuple[str, str]:
+    """uid and gid of a mounted file: the upload's owner, else the user the service runs as."""
+    uid, _, gid = (upload.owner or args.user or CATALOG[OWNER_OF.get(args.service, args.service)].user).partition(":")
+    return uid, gid or uid
+
+
+def _networks(args: ServiceArgs, placement: SwarmPlacement) -> list[docker.ServiceTaskSpecNetworksAdvancedArgs]:
+    """The stack network (aliased by the service's name) and the other networks it joins; `id` takes a
+    network's name or id (the provider deprecates `name`). Fixed addresses do not exist for tasks."""
+    if placement.host_network or args.network_mode == "host":
+        return [docker.ServiceTaskSpecNetworksAdvancedArgs(id="host")]
+    return [docker.ServiceTaskSpecNetworksAdvancedArgs(id=args.network_name, aliases=[args.service]),
+            *(docker.ServiceTaskSpecNetworksAdvancedArgs(id=n.name) for n in args.networks)]
+
+
+def _env_map(envs: pulumi.Input[Sequence[pulumi.Input[str]]] | None) -> pulumi.Output[dict[str, str]] | None:
+    """`KEY=value` entries as Swarm's map; a secret list stays a secret map."""
+    if envs is None:
+        return None
+
+    def as_map(entries: Sequence[str]) -> dict[str, str]:
+        return dict(entry.split("=", 1) for entry in entries)
+
+    return pulumi.Output.from_input(envs).apply(as_map)  # type: ignore[arg-type]
+
+
+def _mounts(args: ServiceArgs) -> list[docker.ServiceTaskSpecContainerSpecMountArgs] | None:
+    # The node creates the volume on first mount, labelled like the single-host stack's volumes.
+    volume_labels = docker.ServiceTaskSpecContainerSpecMountVolumeOptionsArgs(labels=[
+        docker.ServiceTaskSpecContainerSpecMountVolumeOptionsLabelArgs(label=f"{LABEL_PREFIX}.{k}", value=v)
+        for k, v in (("stack", args.stack), ("service", args.service))])
+    mounts = [docker.ServiceTaskSpecContainerSpecMountArgs(type="volume", source=v.volume_name, target=v.container_path,
+                                                          read_only=v.read_only, volume_options=volume_labels)
+              for v in args.volumes]
+    mounts += [docker.ServiceTaskSpecContainerSpecMountArgs(
+        type="bind", source=m.host_path, target=m.container_path, read_only=m.read_only,
+        bind_options=docker.ServiceTaskSpecContainerSpecMountBindOptionsArgs(propagation=m.propagation)
+        if m.propagation else None) for m in args.host_mounts]
+    mounts += [docker.ServiceTaskSpecContainerSpecMountArgs(
+        type="tmpfs", target=path, tmpfs_options=docker.ServiceTaskSpecContainerSpecMountTmpfsOptionsArgs(
+            size_bytes=_tmpfs_size(options))) for path, options in args.tmpfs.items()]
+    return mounts or None
+
+
+def _tmpfs_size(options: str) -> int | None:
+    """`size=64m` of a container's tmpfs options, in bytes (a Swarm tmpfs mount takes only a size and a
+    mode: ServiceTaskSpecContainerSpecMountTmpfsOptionsArgs)."""
+    units = {"k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
+    for option in options.split(","):
+        if option.startswith("size="):
+            value = option.removeprefix("size=")
+            return int(value[:-1]) * units[value[-1].lower()] if value[-1].isalpha() else int(value)
+    return None
+
+
+def _endpoint(args: ServiceArgs, placement: SwarmPlacement) -> docker.ServiceEndpointSpecArgs | None:
+    """Published ports, through the routing mesh (every node; a bind address cannot be honoured)."""
+    publish = args.settings.publish
+    pairs = [(p.internal, p.external) for p in args.ports]
+    if publish is not None and args.container_port is not None:
+        pairs.insert(0, (args.container_port, publish.host_port))
+    if not pairs or placement.host_network or args.network_mode == "host":
+        return None
+    return docker.ServiceEndpointSpecArgs(mode="vip", ports=[docker.ServiceEndpointSpecPortArgs(
+        target_port=internal, published_port=external, publish_mode="ingress") for internal, external in pairs])
+
+
+# What a component declares for a service: a container, or a Swarm service.
+Workload = Service | SwarmService
+
+
+def workload(target: str, name: str, args: ServiceArgs, opts: pulumi.ResourceOptions | None = None,
+             replicas: int | None = None, entrypoint: Sequence[str] | None = None) -> Workload:
+    """A container on one Docker host, or a Swarm service: what `target` asks for (`replicas` and
+    `entrypoint` apply to a Swarm service only)."""
+    if target == "swarm":
+        return SwarmService(name, args, placement_of(args.service, replicas), opts, entrypoint)
+    return Service(name, args, opts)

@@ -1,0 +1,163 @@
+"""A small Docker Engine API client: the endpoints `doctor` needs, over unix://, tcp:// or ssh://.
+
+Reference: Docker Engine API v1.43 (https://docs.docker.com/reference/api/engine/version/v1.43/):
+GET /containers/json, GET /containers/{id}/json, GET /containers/{id}/logs,
+POST /containers/{id}/exec, POST /exec/{id}/start, GET /exec/{id}/json.
+ssh:// works as the docker CLI does it: `ssh <host> docker system dial-stdio` carries the HTTP.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import struct
+import subprocess
+import threading
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from settings.catalog import SERVICE_LABEL, STACK_LABEL
+
+API_VERSION = "v1.43"
+
+
+class DockerError(Exception):
+    pass
+
+
+class _SocketConnection(http.client.HTTPConnection):
+    """HTTP over an already connected socket (a unix socket, or one end of the ssh pipe)."""
+
+    def __init__(self, sock_factory: SocketFactory, timeout: float) -> None:
+        super().__init__("docker", timeout=timeout)
+        self._factory = sock_factory
+
+    def connect(self) -> None:
+        self.sock = self._factory()
+        self.sock.settimeout(self.timeout)
+
+
+SocketFactory = Callable[[], socket.socket]
+
+
+def _unix_socket(path: str) -> SocketFactory:
+    def connect() -> socket.socket:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(path)
+        return sock
+    return connect
+
+
+def _ssh_socket(destination: str) -> SocketFactory:
+    def connect() -> socket.socket:
+        ours, theirs = socket.socketpair()
+        # The remote docker CLI bridges stdin/stdout to its daemon's socket (what `docker -H ssh://` does).
+        # One ssh connection per request: ControlMaster/ControlPersist in ~/.ssh/config makes them cheap.
+        bridge = subprocess.Popen(["ssh", "-o", "BatchMode=yes", "--", destination, "docker", "system", "dial-stdio"],
+                                  stdin=theirs.fileno(), stdout=theirs.fileno(), stderr=subprocess.DEVNULL,
+                                  start_new_session=True)
+        theirs.close()
+        # Reaped when the connection ends (no zombie per request).
+        threading.Thread(target=bridge.wait, daemon=True).start()
+        return ours
+    return connect
+
+
+def demultiplex(raw: bytes, streams: tuple[int, ...] = (1, 2)) -> str:
+    """The stdout (1) / stderr (2) stream of a non-TTY exec or log: 8-byte frame headers (stream, 0, 0, 0, size)."""
+    out: list[bytes] = []
+    offset = 0
+    while offset + 8 <= len(raw):
+        stream, size = struct.unpack(">BxxxL", raw[offset:offset + 8])
+        if stream in streams:
+            out.append(raw[offset + 8:offset + 8 + size])
+        offset += 8 + size
+    return b"".join(out).decode(errors="replace")
+
+
+@dataclass(frozen=True)
+class Container:
+    id: str
+    name: str
+    service: str
+    state: str  # running, exited, restarting, ...
+    labels: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    exit_code: int
+    # stdout and stderr in the order they came.
+    output: str
+    stdout: str
+
+
+class DockerClient:
+    def __init__(self, host: str, timeout: float = 30) -> None:
+        self.host = host
+        self.timeout = timeout
+        self._connection = self._connector(urllib.parse.urlparse(host), timeout)
+
+    def _connector(self, parsed: urllib.parse.ParseResult,
+                   timeout: float) -> Callable[[], http.client.HTTPConnection]:
+        if parsed.scheme == "unix":
+            factory = _unix_socket(parsed.path)
+            return lambda: _SocketConnection(factory, timeout)
+        if parsed.scheme == "tcp":
+            return lambda: http.client.HTTPConnection(parsed.hostname or "", parsed.port or 2375, timeout=timeout)
+        if parsed.scheme == "ssh":
+            ssh = _ssh_socket(parsed.netloc)
+            return lambda: _SocketConnection(ssh, timeout)
+        raise DockerError(f"unsupported docker host {self.host!r} (unix://, tcp:// or ssh://)")
+
+    def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, bytes]:
+        connection = self._connection()
+        try:
+            payload = None if body is None else json.dumps(body).encode()
+            headers = {"Content-Type": "application/json"} if payload is not None else {}
+            connection.request(method, f"/{API_VERSION}{path}", body=payload, headers=headers)
+            response = connection.getresponse()
+            return response.status, response.read()
+        except OSError as error:
+            raise DockerError(f"cannot reach the Docker Engine at {self.host}: {error}") from error
+        finally:
+            connection.close()
+
+    def _json(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        status, data = self._request(method, path, body)
+        if status >= 300:
+            raise DockerError(f"{method} {path}: HTTP {status} {data[:200].decode(errors='replace')}")
+        return json.loads(data) if data else None
+
+    def containers(self, stack: str) -> list[Container]:
+        """Every container (running or not) labelled with the stack."""
+        filters = urllib.parse.quote(json.dumps({"label": [f"{STACK_LABEL}={stack}"]}))
+        found = self._json("GET", f"/containers/json?all=1&filters={filters}")
+        return [Container(id=c["Id"], name=c["Names"][0].lstrip("/"),
+                          service=c.get("Labels", {}).get(SERVICE_LABEL, ""), state=c["State"],
+                          labels=c.get("Labels", {})) for c in found]
+
+    def inspect(self, container_id: str) -> dict[str, Any]:
+        found: dict[str, Any] = self._json("GET", f"/containers/{container_id}/json")
+        return found
+
+    def exec(self, container_id: str, argv: list[str]) -> ExecResult:
+        """Run `argv` in the container (no TTY, no stdin) and return its exit code and output."""
+        created = self._json("POST", f"/containers/{container_id}/exec",
+                             {"Cmd": argv, "AttachStdout": True, "AttachStderr": True, "Tty": False})
+        status, raw = self._request("POST", f"/exec/{created['Id']}/start", {"Detach": False, "Tty": False})
+        if status >= 300:
+            raise DockerError(f"exec {argv[0]}: HTTP {status} {raw[:200].decode(errors='replace')}")
+        state = self._json("GET", f"/exec/{created['Id']}/json")
+        return ExecResult(exit_code=int(state.get("ExitCode") or 0), output=demultiplex(raw),
+                          stdout=demultiplex(raw, streams=(1,)))
+
+    def logs(self, container_id: str, since: int = 0, tail: int = 500) -> str:
+        status, raw = self._request(
+            "GET", f"/containers/{container_id}/logs?stdout=1&stderr=1&since={since}&tail={tail}")
+        if status >= 300:
+            raise DockerError(f"logs: HTTP {status}")
+        return demultiplex(raw)

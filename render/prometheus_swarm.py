@@ -1,0 +1,225 @@
+"""Renders prometheus.yml for a Docker Swarm stack (pure): targets found by `dockerswarm_sd_configs`.
+
+Nothing is listed by address: Prometheus asks the Swarm manager's Engine API for the cluster's
+nodes and tasks every `refresh_interval`, so a node that joins, a task that moves, or a
+platform service scaled from 2 to 4 replicas needs no change here.
+
+- node-exporter runs on the host network of every node (its docs require host network and PID),
+  so a Swarm task of it has no overlay address: it is found with `role: nodes`, at
+  `<node address>:9100`. A node that goes down stays a target, so `up == 0` names the lost node.
+- Every other service is found with `role: tasks`, at the task's address on the stack's overlay
+  network; a task is a target while Docker both wants it and reports it running.
+- The platform's services opt in with service labels (`deploy.labels` in a compose file):
+  SCRAPE_LABEL=true, PORT_LABEL=<port>, and optionally PATH_LABEL and JOB_LABEL; they are scraped
+  on the targets overlay (`<project>-<stack>-targets`), the stack's own services on its own one.
+
+Labels every target gets: `node` (the node's hostname), `service` (the Swarm service),
+`task` (`<service>.<slot>` for a replicated service, `<service>.<node>` for a global one:
+stable when Swarm replaces a task) and `instance` (the node for a per-node agent, else the task).
+
+Reference: Prometheus v2.42.0 discovery/moby/{nodes,tasks,services,network}.go (the `__meta_dockerswarm_*`
+labels and how `__address__` is built); docs/configuration/configuration.md#dockerswarm_sd_config.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from render import blackbox
+from render.prometheus import (
+    ALERTMANAGER_PASSWORD_FILE,
+    ALERTMANAGER_USER,
+    PROMETHEUS_PASSWORD_FILE,
+    PROMETHEUS_USER,
+    basic_auth,
+    global_and_rules,
+)
+from render.yamlout import dump_yaml
+from settings.catalog import LABEL_PREFIX
+from settings.model import CONTAINER_PORTS, StackSettings
+
+# The service labels a platform service sets to be scraped (documented in the README).
+SCRAPE_LABEL = f"{LABEL_PREFIX}.scrape"
+PORT_LABEL = f"{LABEL_PREFIX}.port"
+PATH_LABEL = f"{LABEL_PREFIX}.path"
+JOB_LABEL = f"{LABEL_PREFIX}.job"
+
+# The Engine API, read-only, through the socket proxy on a manager node (components/swarm_service.py):
+# Prometheus never holds the Docker socket itself.
+DOCKER_API_URL = "http://docker-api:2375"
+FLUENT_BIT_METRICS_PATH = "/api/v1/metrics/prometheus"
+# The stack's own services found as tasks, and the path of their metrics.
+TASK_JOBS: dict[str, str] = {
+    "cadvisor": "/metrics",
+    "fluent-bit": FLUENT_BIT_METRICS_PATH,
+    "postgres-exporter": "/metrics",
+    "alertmanager": "/metrics",
+    "grafana": "/metrics",
+    "elasticsearch-exporter": "/metrics",
+    "blackbox-exporter": "/metrics",
+}
+PLATFORM_JOB = "platform"
+
+
+@dataclass(frozen=True)
+class SwarmDiscovery:
+    """Where and how often Prometheus asks the Engine API, and the ports of the stack's services."""
+
+    docker_api_url: str = DOCKER_API_URL
+    refresh_interval: str = "15s"
+    ports: Mapping[str, int] = field(default_factory=lambda: dict(CONTAINER_PORTS))
+
+
+def overlay_network_name(settings: StackSettings) -> str:
+    """The stack's own overlay network: its services are scraped there."""
+    return f"{settings.project}-{settings.stack}"
+
+
+def targets_network_name(settings: StackSettings) -> str:
+    """The overlay the platform's services join to be scraped (components/stack.py)."""
+    return f"{settings.project}-{settings.stack}-targets"
+
+
+def meta(name: str) -> str:
+    return f"__meta_dockerswarm_{name}"
+
+
+def service_label_meta(label: str) -> str:
+    """The meta label Prometheus makes of a service label (strutil.SanitizeLabelName)."""
+    return meta("service_label_" + re.sub(r"[^a-zA-Z0-9_]", "_", label))
+
+
+def _exactly(value: str) -> str:
+    # Relabel regexes are anchored; escape so a stack name with '.' matches only itself
+    # ('-' needs no escape outside a character class; leaving it keeps the file readable).
+    return re.escape(value).replace("\\-", "-")
+
+
+def _sd(discovery: SwarmDiscovery, role: str) -> list[dict[str, Any]]:
+    # Identical blocks across jobs: Prometheus runs one discoverer for all of them.
+    return [{"host": discovery.docker_api_url, "role": role, "refresh_interval": discovery.refresh_interval}]
+
+
+def _with_port(port: int) -> dict[str, Any]:
+    """`__address__` is `<task address>:80` (no published port): the service's own port instead."""
+    return {"source_labels": ["__address__"], "regex": "(.+):\\d+", "replacement": f"${{1}}:{port}",
+            "target_label": "__address__"}
+
+
+def _running_tasks_on(network: str) -> list[dict[str, Any]]:
+    return [
+        # Docker wants it running and it is running: a stopped, failed or replaced task is no target.
+        {"source_labels": [meta("task_desired_state"), meta("task_state")], "regex": "running;running",
+         "action": "keep"},
+        # One target per network a task is attached to: keep only the address Prometheus can reach.
+        {"source_labels": [meta("network_name")], "regex": _exactly(network), "action": "keep"},
+    ]
+
+
+def _task_identity() -> list[dict[str, Any]]:
+    return [
+        {"source_labels": [meta("node_hostname")], "target_label": "node"},
+        {"source_labels": [meta("service_name")], "target_label": "service"},
+        {"source_labels": [meta("service_mode"), meta("service_name"), meta("task_slot")],
+         "regex": "replicated;(.+);(\\d+)", "replacement": "${1}.${2}", "target_label": "task"},
+        {"source_labels": [meta("service_mode"), meta("service_name"), meta("node_hostname")],
+         "regex": "global;(.+);(.+)", "replacement": "${1}.${2}", "target_label": "task"},
+        # One per node: the node names it (as node-exporter's does); a replica: its task.
+        {"source_labels": [meta("service_mode"), "task"], "regex": "replicated;(.+)", "target_label": "instance"},
+        {"source_labels": [meta("service_mode"), "node"], "regex": "global;(.+)", "target_label": "instance"},
+    ]
+
+
+def _node_exporter_job(settings: StackSettings, discovery: SwarmDiscovery) -> dict[str, Any]:
+    service = settings.name("node-exporter")
+    return {
+        "job_name": "node-exporter",
+        "dockerswarm_sd_configs": _sd(discovery, "nodes"),
+        "relabel_configs": [
+            # A drained node runs no task, not even a global one: nothing to scrape there.
+            {"source_labels": [meta("node_availability")], "regex": "drain", "action": "drop"},
+            {"source_labels": [meta("node_address")], "replacement": f"${{1}}:{discovery.ports['node-exporter']}",
+             "target_label": "__address__"},
+            {"source_labels": [meta("node_hostname")], "target_label": "node"},
+            {"source_labels": [meta("node_hostname")], "target_label": "instance"},
+            {"target_label": "service", "replacement": service},
+            {"source_labels": [meta("node_hostname")], "replacement": f"{service}.${{1}}", "target_label": "task"},
+        ],
+    }
+
+
+def _task_job(job: str, settings: StackSettings, discovery: SwarmDiscovery, path: str) -> dict[str, Any]:
+    auth = {"basic_auth": basic_auth(ALERTMANAGER_USER, ALERTMANAGER_PASSWORD_FILE)} if job == "alertmanager" else {}
+    return {
+        "job_name": job,
+        "metrics_path": path,
+        **auth,
+        "dockerswarm_sd_configs": _sd(discovery, "tasks"),
+        "relabel_configs": [
+            {"source_labels": [meta("service_name")], "regex": _exactly(settings.name(job)), "action": "keep"},
+            *_running_tasks_on(overlay_network_name(settings)),
+            _with_port(discovery.ports[job]),
+            *_task_identity(),
+        ],
+    }
+
+
+def _platform_job(settings: StackSettings, discovery: SwarmDiscovery) -> dict[str, Any]:
+    """Every task of a service labelled SCRAPE_LABEL=true, at PORT_LABEL, PATH_LABEL (default /metrics)."""
+    port, path, job = (service_label_meta(label) for label in (PORT_LABEL, PATH_LABEL, JOB_LABEL))
+    return {
+        "job_name": PLATFORM_JOB,
+        "dockerswarm_sd_configs": _sd(discovery, "tasks"),
+        "relabel_configs": [
+            {"source_labels": [service_label_meta(SCRAPE_LABEL)], "regex": "true", "action": "keep"},
+            # Without a valid port label there is nothing to scrape (port 80 would be a guess).
+            {"source_labels": [port], "regex": "[1-9][0-9]{0,4}", "action": "keep"},
+            *_running_tasks_on(targets_network_name(settings)),
+            {"source_labels": ["__address__", port], "regex": "(.+):\\d+;(\\d+)", "replacement": "${1}:${2}",
+             "target_label": "__address__"},
+            {"source_labels": [path], "regex": "(/.*)", "target_label": "__metrics_path__"},
+            # The job the rules and dashboards know (api, trading-engine), else the service's name.
+            {"source_labels": [meta("service_name")], "target_label": "job"},
+            {"source_labels": [job], "regex": "(.+)", "target_label": "job"},
+            *_task_identity(),
+        ],
+    }
+
+
+def _alertmanagers(settings: StackSettings, discovery: SwarmDiscovery) -> dict[str, Any]:
+    """Every running Alertmanager peer: Prometheus sends each alert to all of them."""
+    return {
+        "basic_auth": basic_auth(ALERTMANAGER_USER, ALERTMANAGER_PASSWORD_FILE),
+        "dockerswarm_sd_configs": _sd(discovery, "tasks"),
+        "relabel_configs": [
+            {"source_labels": [meta("service_name")], "regex": _exactly(settings.name("alertmanager")),
+             "action": "keep"},
+            *_running_tasks_on(overlay_network_name(settings)),
+            _with_port(discovery.ports["alertmanager"]),
+        ],
+    }
+
+
+def render_swarm_prometheus_config(settings: StackSettings, discovery: SwarmDiscovery | None = None
+                                   ) -> dict[str, Any]:
+    d = discovery or SwarmDiscovery()
+    return {
+        **global_and_rules(settings),
+        "alerting": {"alertmanagers": [_alertmanagers(settings, d)]},
+        "scrape_configs": [
+            {"job_name": "prometheus", "basic_auth": basic_auth(PROMETHEUS_USER, PROMETHEUS_PASSWORD_FILE),
+             "static_configs": [{"targets": [f"localhost:{d.ports['prometheus']}"]}]},
+            _node_exporter_job(settings, d),
+            *(_task_job(job, settings, d, path) for job, path in TASK_JOBS.items()),
+            _platform_job(settings, d),
+            # The public endpoints, probed through the exporter by name, as on one host.
+            *([probes] if (probes := blackbox.scrape_job(settings)) else []),
+        ],
+    }
+
+
+def render_swarm_prometheus_yml(settings: StackSettings, discovery: SwarmDiscovery | None = None) -> str:
+    return dump_yaml(render_swarm_prometheus_config(settings, discovery))

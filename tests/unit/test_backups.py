@@ -1,0 +1,108 @@
+"""Backups under mocks and as rendered: what Elasticsearch, Prometheus and the scheduler receive.
+
+The Elasticsearch bodies are checked against the 8.x reference (cited in render/backups.py):
+- fs repository: `type: "fs"`, `settings.location` required and inside `path.repo`, `compress` a boolean;
+- SLM policy: `schedule`, `name`, `repository`, `config` required; `config.indices` a list;
+  `retention.expire_after` a time value, `min_count` <= `max_count`; snapshot names lowercase.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+
+from components.service import TYPE_PREFIX
+from offline.mocks import ProgramRun
+from render import backups as bk
+from render import elasticsearch as es
+from settings.model import StackSettings
+from tests.conftest import stack_settings
+from tests.unit.test_logging import container, env, inputs, uploads
+
+# Elasticsearch's cron: seconds minutes hours day-of-month month day-of-week [year]; `?` in one day field.
+ES_CRON = re.compile(r"^\S+ \S+ \S+ \S+ \S+ \S+( \S+)?$")
+
+
+@pytest.fixture(params=["dev", "prod"])
+def run(request, dev_run, prod_run):
+    return dev_run if request.param == "dev" else prod_run
+
+
+def volumes(run: ProgramRun, service: str) -> dict[str, tuple[str, bool]]:
+    return {v["containerPath"]: (v["volumeName"], bool(v.get("readOnly"))) for v in inputs(run, service)["volumes"]}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_slm_policy_keeps_snapshots_as_long_as_the_logs(stack: str):
+    s: StackSettings = stack_settings(stack)
+    policy = bk.slm_policy(s)
+    assert {"schedule", "name", "repository", "config"} <= set(policy)
+    assert ES_CRON.match(policy["schedule"]) and "?" in policy["schedule"].split()[3:6]
+    assert policy["repository"] == bk.ES_REPOSITORY
+    # Date math in angle brackets; snapshot names must be lowercase.
+    assert re.fullmatch(r"<[a-z0-9-]+\{now/d\}>", policy["name"]), policy["name"]
+    assert policy["config"]["indices"] == [es.data_stream_name(s)]
+    assert policy["config"]["include_global_state"] is False
+    retention = policy["retention"]
+    assert retention["expire_after"] == f"{s.logging.retention_days}d"
+    assert 1 <= retention["min_count"] <= retention["max_count"]
+
+
+def test_repository_is_a_file_system_repository_inside_path_repo(dev_settings):
+    repository = bk.snapshot_repository()
+    assert repository["type"] == "fs"
+    assert isinstance(repository["settings"]["compress"], bool)
+    assert repository["settings"]["location"] == es.environment(dev_settings)["path.repo"]
+
+
+def test_elasticsearch_mounts_its_repository_volume_made_writable_before_it_starts(run):
+    mounted = volumes(run, "elasticsearch")
+    snapshots_volume, read_only = mounted[es.SNAPSHOT_DIR]
+    assert snapshots_volume.endswith("-elasticsearch-snapshots") and not read_only
+    assert env(run, "elasticsearch")["path.repo"] == es.SNAPSHOT_DIR
+    init = inputs(run, "elasticsearch-snapshots-init")
+    # First mounted on the image's own data directory (owned 1000:0): the new volume takes its owner.
+    assert volumes(run, "elasticsearch-snapshots-init") == {es.DATA_DIR: (snapshots_volume, False)}
+    assert init["command"] == ["true"] and init["restart"] == "no" and not init.get("ports")
+    assert container(run, "elasticsearch-snapshots-init").urn in container(run, "elasticsearch").dependencies
+
+
+def test_prometheus_admin_api_is_on_and_published_only_where_the_stack_says(run):
+    command = inputs(run, "prometheus")["command"]
+    assert "--web.enable-admin-api" in command
+    # Reachable on the stack network, and on the host only at the loopback address (docs/operations.md §6).
+    assert all(p["ip"] == "127.0.0.1" for p in inputs(run, "prometheus").get("ports", []))
+
+
+def test_the_scheduler_reads_prometheus_and_grafana_volumes_and_writes_its_own(run):
+    mounted = volumes(run, "backups")
+    assert mounted[bk.BACKUP_DIR][0].endswith("-backups-data")
+    assert mounted[bk.TSDB_MOUNT] == (volumes(run, "prometheus")["/prometheus"][0], False)
+    assert mounted[bk.GRAFANA_MOUNT] == (volumes(run, "grafana")["/var/lib/grafana"][0], True)
+    scheduler = inputs(run, "backups")
+    assert scheduler["user"] == "65534:0" and scheduler["command"] == ["sh", bk.SCRIPT_PATH]
+    files = uploads(run, "backups")
+    assert files[bk.SCRIPT_PATH] == bk.render_backup_script()
+    # Prometheus' basic auth for the admin API: a secret file, never in the script or on a command line.
+    assert set(files) == {bk.SCRIPT_PATH, bk.PROMETHEUS_CURLRC}
+    assert files[bk.PROMETHEUS_CURLRC].startswith('user = "prometheus:')
+    assert scheduler["healthcheck"]["tests"] == bk.healthcheck_command()
+    # It starts once the volumes it mounts by name exist.
+    waits_for = set(container(run, "backups").dependencies)
+    assert {container(run, "prometheus").urn, container(run, "grafana").urn} <= waits_for
+
+
+def test_backups_is_a_component_with_its_children_parented(run):
+    [component] = run.of_type(f"{TYPE_PREFIX}:Backups")
+    children = [r for r in run.resources if r.parent == component.urn]
+    assert {r.name for r in children} == {"backups-data", "backups"}
+
+
+@pytest.mark.parametrize("tool", [["sh", "-n"], ["shellcheck", "--shell=sh", "--severity=style"]])
+def test_scheduler_script_is_valid_posix_sh(tmp_path, tool):
+    path = tmp_path / "backup.sh"
+    path.write_text(bk.render_backup_script())
+    check = subprocess.run([*tool, str(path)], capture_output=True, text=True, check=False)
+    assert check.returncode == 0, check.stdout + check.stderr

@@ -1,0 +1,119 @@
+"""doctor's pieces that need no stack: where it reads a stack's endpoints and credentials, and the
+certificate check against a real TLS server on loopback (openssl makes the certificates)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from doctor import checks_backups, checks_edge
+from doctor.report import Status
+from doctor.stack import DEFAULT_DOCKER_HOST, Endpoints, StackCredentials, Target, load_target
+from render import backups as bk
+from settings.model import StackSettings
+
+NOW_MS = time.time() * 1000
+
+
+class FakePulumi:
+    def __init__(self, outputs: dict[str, str], config: dict[str, str]) -> None:
+        self.outputs, self.config = outputs, config
+        self.calls: list[list[str]] = []
+
+    def __call__(self, args):
+        self.calls.append(list(args))
+        if args[:2] == ["stack", "output"]:
+            return json.dumps(self.outputs)
+        if args[:2] == ["config", "get"] and args[2] in self.config:
+            return self.config[args[2]] + "\n"
+        raise subprocess.CalledProcessError(255, ["pulumi", *args])
+
+
+def test_endpoints_come_from_the_stack_outputs_and_passwords_from_outputs_then_config(monkeypatch):
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    pulumi = FakePulumi({"prometheus_url": "http://localhost:19090", "alertmanager_url": "http://localhost:19093",
+                         "grafanaAdminPassword": "generated-admin-pw"}, {"elasticPassword": "configured-elastic-pw"})
+    target = load_target("dev", runner=pulumi)
+    assert target.endpoints.prometheus == "http://localhost:19090"
+    assert target.endpoints.elasticsearch == "http://localhost:19200"  # dev publishes it (Pulumi.dev.yaml)
+    assert target.docker.host == DEFAULT_DOCKER_HOST
+    assert target.credentials.get("grafanaAdminPassword") == "generated-admin-pw"
+    assert target.credentials.get("elasticPassword") == "configured-elastic-pw"
+    assert target.credentials.get("smtpPassword") is None
+    # Read once, asked for by name with --show-secrets; never part of what the objects print.
+    assert pulumi.calls[0] == ["stack", "output", "--json", "--show-secrets", "--stack", "dev"]
+    assert "pw" not in repr(target) and "pw" not in repr(target.grafana_auth())
+
+
+def test_prod_reaches_elasticsearch_inside_its_container_and_checks_its_public_certificates():
+    target = load_target("prod", runner=FakePulumi({}, {}))
+    assert target.endpoints.elasticsearch is None
+    assert set(target.endpoints.entry_points) == {"https://grafana.christmas-trading.com",
+                                                  "https://kibana.christmas-trading.com"}
+
+
+def _tls_server(tmp_path: Path, days: int) -> tuple[int, str, threading.Thread]:
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", str(days), "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost"], check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve_one() -> None:
+        conn, _ = listener.accept()
+        try:
+            with context.wrap_socket(conn, server_side=True):
+                pass
+        except (ssl.SSLError, OSError):
+            pass
+        listener.close()
+
+    thread = threading.Thread(target=serve_one, daemon=True)
+    thread.start()
+    return port, str(cert), thread
+
+
+@pytest.mark.parametrize(("days", "status"), [(90, Status.PASS), (5, Status.FAIL)])
+def test_certificate_expiry_is_read_from_a_real_handshake(tmp_path, dev_settings, days, status):
+    port, cafile, thread = _tls_server(tmp_path, days)
+    endpoints = Endpoints("http://x", "http://x", "http://x", None, entry_points=(f"https://localhost:{port}",))
+    target = Target(dev_settings, endpoints, docker=None, credentials=StackCredentials("dev"))  # type: ignore[arg-type]
+    [result] = checks_edge.check_certificates(target, cafile=cafile)
+    thread.join(5)
+    assert result.status is status, result
+    assert f"{days - 1} days left" in result.saw or f"{days} days left" in result.saw
+
+
+def _slm_target(dev_settings: StackSettings, policy: dict[str, object]) -> Target:
+    endpoints = Endpoints("http://x", "http://x", "http://x", "http://es")
+    target = Target(dev_settings, endpoints, docker=None, credentials=StackCredentials("dev"))  # type: ignore[arg-type]
+    target.elastic = lambda path: {bk.SLM_POLICY: policy}  # type: ignore[method-assign]
+    return target
+
+
+@pytest.mark.parametrize(("policy", "status", "saw"), [
+    # A policy set an hour ago has not run yet: not a failure.
+    ({"modified_date_millis": NOW_MS - 3_600_000}, Status.PASS, "no snapshot yet"),
+    # Three days without any snapshot is.
+    ({"modified_date_millis": NOW_MS - 3 * 86_400_000}, Status.FAIL, "no snapshot yet"),
+    # The last run failed after the last success: its reason is shown.
+    ({"last_success": {"snapshot_name": "a", "time": NOW_MS - 86_400_000},
+      "last_failure": {"time": NOW_MS - 3_600_000, "details": "repository_verification_exception"}},
+     Status.FAIL, "repository_verification_exception"),
+    ({"last_success": {"snapshot_name": "logs-1", "time": NOW_MS - 3_600_000}}, Status.PASS, "logs-1: 1.0h old"),
+])
+def test_elasticsearch_snapshot_age_and_failures(dev_settings, policy, status, saw, monkeypatch):
+    # The check's clock is the clock the cases were written against (not minutes later in a long run).
+    monkeypatch.setattr(time, "time", lambda: NOW_MS / 1000)
+    [result] = checks_backups.check_elasticsearch_snapshots(_slm_target(dev_settings, policy))
+    assert result.status is status and saw in result.saw, result

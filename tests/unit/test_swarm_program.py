@@ -1,0 +1,168 @@
+"""The whole program under mocks for the swarm example stack: what `pulumi up` on a Swarm manager creates."""
+
+from __future__ import annotations
+
+import base64
+import re
+from typing import Any
+
+import pytest
+
+from components.swarm_service import content_name
+from offline.mocks import DeclaredResource, ProgramRun, is_secret, plain_strings, run_program, unwrap
+from settings.catalog import SERVICES
+from tests.conftest import stack_config
+
+SERVICE = "docker:index/service:Service"
+LABEL = "com.christmas.monitoring.service"
+ONE_SHOT = {"elastic-setup", "kibana-setup", "elasticsearch-snapshots-init"}
+
+
+@pytest.fixture(scope="module")
+def swarm_run() -> ProgramRun:
+    config, secret_keys = stack_config("swarm")
+    return run_program("swarm", config, secret_keys)
+
+
+def _service(resource: DeclaredResource) -> str:
+    return next(str(label["value"]) for label in unwrap(resource.inputs["labels"]) if label["label"] == LABEL)
+
+
+def services(run: ProgramRun) -> dict[str, dict[str, Any]]:
+    return {_service(r): unwrap(r.inputs) for r in run.of_type(SERVICE)}
+
+
+def spec(run: ProgramRun, name: str) -> dict[str, Any]:
+    found: dict[str, Any] = services(run)[name]["taskSpec"]
+    return found
+
+
+def test_every_service_of_the_stack_is_a_swarm_service_and_nothing_a_container(swarm_run):
+    assert set(services(swarm_run)) == {*SERVICES, "kibana-setup", "backups", "elasticsearch-snapshots-init"}
+    assert swarm_run.containers() == []
+    # Each node pulls the pinned tag itself: an image pulled on the manager would serve one node only.
+    assert swarm_run.of_type("docker:index/remoteImage:RemoteImage") == []
+    for name, svc in services(swarm_run).items():
+        assert svc["name"] == f"christmas-monitoring-swarm-{name}"
+
+
+def test_agents_run_on_every_node_and_node_exporter_on_the_host_network(swarm_run):
+    for agent in ("node-exporter", "cadvisor", "fluent-bit"):
+        assert services(swarm_run)[agent]["mode"] == {"global": True}, agent
+    assert spec(swarm_run, "node-exporter")["networksAdvanceds"] == [{"id": "host"}]
+    assert spec(swarm_run, "cadvisor")["networksAdvanceds"][0]["id"] == "christmas-monitoring-swarm"
+
+
+def test_stateful_services_are_placed_on_operator_labelled_nodes_and_stop_first(swarm_run):
+    for name in ("prometheus", "grafana", "elasticsearch", "kibana"):
+        constraints = spec(swarm_run, name)["placement"]["constraints"]
+        assert constraints == [f"node.labels.christmas-monitoring.{name}==true"], name
+    for name in ("prometheus", "grafana", "elasticsearch", "alertmanager", "fluent-bit"):
+        assert services(swarm_run)[name]["updateConfig"]["order"] == "stop-first", name
+    for name in ("kibana", "cadvisor", "postgres-exporter"):
+        assert services(swarm_run)[name]["updateConfig"]["order"] == "start-first", name
+    assert spec(swarm_run, "docker-api")["placement"]["constraints"] == ["node.role==manager"]
+    # They mount Prometheus' and Elasticsearch's volumes by name: on those services' nodes.
+    assert spec(swarm_run, "backups")["placement"]["constraints"] == [
+        "node.labels.christmas-monitoring.prometheus==true"]
+    assert spec(swarm_run, "elasticsearch-snapshots-init")["placement"]["constraints"] == [
+        "node.labels.christmas-monitoring.elasticsearch==true"]
+
+
+def test_alertmanager_peers_one_per_node_gossip_through_swarm_dns(swarm_run):
+    alertmanager = services(swarm_run)["alertmanager"]
+    assert alertmanager["mode"] == {"replicated": {"replicas": 2}}
+    assert alertmanager["taskSpec"]["placement"]["maxReplicas"] == 1
+    container = alertmanager["taskSpec"]["containerSpec"]
+    assert "--cluster.peer=tasks.christmas-monitoring-swarm-alertmanager:9094" in container["args"]
+    # Started through the entrypoint that advertises the task's overlay address (a Swarm config).
+    assert container["commands"] == ["/bin/sh", "/etc/alertmanager/swarm-entrypoint.sh"]
+    assert "/etc/alertmanager/swarm-entrypoint.sh" in {c["fileName"] for c in container["configs"]}
+
+
+def test_every_service_has_limits_a_healthcheck_no_capabilities_and_a_pinned_image(swarm_run):
+    for name, svc in services(swarm_run).items():
+        task = svc["taskSpec"]
+        container = task["containerSpec"]
+        assert task["resources"]["limits"]["memoryBytes"] > 0 and task["resources"]["limits"]["nanoCpus"] > 0
+        assert container["capDrops"] == ["ALL"]
+        assert ":" in container["image"] and not container["image"].endswith(":latest")
+        if name in ONE_SHOT:
+            assert task["restartPolicy"]["condition"] == "none"
+        else:
+            assert container["healthcheck"]["tests"][0] in ("CMD", "CMD-SHELL"), name
+            assert "convergeConfig" in svc, name
+
+
+def _data_of(run: ProgramRun, mount_id: str) -> Any:
+    return next(r for r in run.resources if f"{r.name}-id" == mount_id).inputs["data"]
+
+
+def test_files_are_configs_named_by_their_content(swarm_run):
+    prometheus = spec(swarm_run, "prometheus")["containerSpec"]
+    config = next(c for c in prometheus["configs"] if c["fileName"] == "/etc/prometheus/prometheus.yml")
+    text = base64.b64decode(unwrap(_data_of(swarm_run, config["configId"]))).decode()
+    assert "dockerswarm_sd_configs" in text
+    assert config["configName"] == content_name("christmas-monitoring-swarm-prometheus", config["fileName"], text)
+    # A different content would be a different object: the service rolls to it.
+    assert content_name("x", "/a.yml", text + "#") != content_name("x", "/a.yml", text)
+
+
+def _secret_files_of_containers(run: ProgramRun) -> dict[str, set[tuple[str, str]]]:
+    """service -> {(path, owner)} of every secret file a single-host container receives."""
+    found: dict[str, set[tuple[str, str]]] = {}
+    for container in run.containers():
+        labels = {item["label"]: item["value"] for item in unwrap(container.inputs["labels"])}
+        service = re.sub(r"-\d+$", "", labels["com.christmas.monitoring.service"])
+        for upload in unwrap(container.inputs.get("uploads", [])):
+            if upload.get("permissions") == "0400":
+                found.setdefault(service, set()).add((upload["file"], f"{upload['owner']}:{upload['group']}"))
+    return found
+
+
+def test_every_secret_file_of_one_host_is_a_swarm_secret_at_the_same_path_owner_and_mode(swarm_run, prod_run):
+    expected = _secret_files_of_containers(prod_run)
+    assert expected, "the single-host stack delivers its secrets as files"
+    for name, files in expected.items():
+        if name not in services(swarm_run):
+            continue
+        container = spec(swarm_run, name)["containerSpec"]
+        mounted = {(s["fileName"], f"{s['fileUid']}:{s['fileGid']}") for s in container.get("secrets") or []}
+        assert files <= mounted, name
+        for secret in container.get("secrets") or []:
+            assert secret["fileMode"] == 0o400, (name, secret["fileName"])
+            assert is_secret(_data_of(swarm_run, secret["secretId"])), (name, secret["fileName"])
+
+
+def test_no_service_spec_holds_a_secret_so_the_plan_shows_every_one(swarm_run):
+    assert [r.name for r in swarm_run.of_type(SERVICE) if is_secret(r.inputs["taskSpec"])] == []
+
+
+def test_a_secret_name_carries_a_random_id_not_a_hash_of_the_content(swarm_run):
+    versions = swarm_run.of_type("random:index/randomId:RandomId")
+    assert len(versions) == len(swarm_run.of_type("docker:index/secret:Secret"))
+    for version in versions:
+        # The id is drawn again when the content changes: the content is its keeper, kept secret.
+        assert is_secret(version.inputs["keepers"]) or is_secret(version.inputs["keepers"]["content"])
+    secret = swarm_run.of_type("docker:index/secret:Secret")[0]
+    content = base64.b64decode(unwrap(secret.inputs["data"])).decode()
+    assert not unwrap(secret.inputs["name"]).endswith(content_name("x", "/f", content)[-12:])
+
+
+def test_stack_networks_are_attachable_overlays_and_prometheus_joins_the_targets_one(swarm_run):
+    networks = {unwrap(n.inputs)["name"]: unwrap(n.inputs) for n in swarm_run.of_type("docker:index/network:Network")}
+    assert set(networks) == {"christmas-monitoring-swarm", "christmas-monitoring-swarm-targets"}
+    assert all(n["driver"] == "overlay" and n["attachable"] is True for n in networks.values())
+    for name in ("prometheus", "postgres-exporter"):
+        joined = [n["id"] for n in spec(swarm_run, name)["networksAdvanceds"]]
+        assert joined == ["christmas-monitoring-swarm", "christmas-monitoring-swarm-targets"], name
+    assert [n["id"] for n in spec(swarm_run, "grafana")["networksAdvanceds"]] == ["christmas-monitoring-swarm"]
+
+
+def test_known_secret_values_never_appear_in_plain_text(swarm_run):
+    config, secret_keys = stack_config("swarm")
+    values = [config[k] for k in secret_keys]
+    assert values
+    for resource in swarm_run.resources:
+        for text in plain_strings(resource.inputs):
+            assert not [v for v in values if v in text], f"{resource.type} {resource.name}"

@@ -16,6 +16,7 @@ from components.service import TYPE_PREFIX, Healthcheck, Upload, VolumeMount, se
 from components.swarm_service import Workload, workload
 from render import backups as bk
 from render import elasticsearch as es
+from settings.model import ServiceSettings
 
 # nobody (Prometheus' user, who owns its snapshots) in group root (Grafana's files are 472:0).
 USER = "65534:0"
@@ -30,8 +31,11 @@ def elasticsearch_snapshot_volume(ctx: StackContext, parent: pulumi.Resource) ->
     the image and would otherwise be created root-owned.
     """
     volume = ctx.data_volume("elasticsearch", parent=parent, suffix="snapshots")
+    # Elasticsearch's image (its data directory gives the volume its owner), a one-shot job's limits.
+    image, job = ctx.settings.service("elasticsearch").image, ctx.settings.service("elastic-setup")
+    limits = ServiceSettings(image=image, memory_mb=job.memory_mb, cpus=job.cpus, publish=None)
     owner = workload(ctx.settings.target, "elasticsearch-snapshots-init", ctx.service_args(
-        "elasticsearch-snapshots-init", settings_of="elasticsearch", container_port=None,
+        "elasticsearch-snapshots-init", settings=limits, container_port=None,
         command=["true"],
         # The image's own user: nothing here needs more.
         user=es.UID,

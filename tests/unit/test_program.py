@@ -238,3 +238,14 @@ def test_container_absent_alert_expects_exactly_the_long_running_containers(stac
     run = dev_run if stack == "dev" else prod_run
     created = sorted(unwrap(c.inputs)["name"] for c in long_running(run))
     assert sorted(expected_containers(stack_settings(stack))) == created
+
+
+def test_the_snapshot_volume_job_runs_elasticsearchs_image_with_a_one_shot_jobs_limits(prod_run):
+    """It only runs `true` so the new volume takes the data directory's owner: no 8 GB limit for that."""
+    from offline.mocks import unwrap
+
+    [job] = [c for c in prod_run.containers() if unwrap(c.inputs)["name"].endswith("-elasticsearch-snapshots-init")]
+    [es] = [c for c in prod_run.containers() if unwrap(c.inputs)["name"].endswith("-elasticsearch")]
+    assert unwrap(job.inputs)["memory"] == 64 < unwrap(es.inputs)["memory"]
+    images = {r.parent: r.inputs["name"] for r in prod_run.of_type("docker:index/remoteImage:RemoteImage")}
+    assert images[job.parent] == images[es.parent]

@@ -37,9 +37,8 @@ def _cross_checks(s: model.StackSettings, raw: Mapping[str, str], problems: Prob
         if broken and not problems.about(*keys):
             problems.add(key, what, fix)
 
-    grafana_publish_given = "grafana" in read_object(raw, "publish", Problems())
-    rule(("publish.grafana", "grafana.apiUrl"),
-         s.services["grafana"].publish is None and not s.grafana.api_url and not grafana_publish_given,
+    # A publish.grafana entry that was given but is wrong is already reported under its own key.
+    rule(("publish.grafana", "grafana.apiUrl"), s.services["grafana"].publish is None and not s.grafana.api_url,
          "publish.grafana", "Grafana must be published, or grafana.apiUrl set, for the Grafana provider",
          fix_command("publish.grafana.port", "3000"))
     es_memory, heap = s.services["elasticsearch"].memory_mb, s.logging.elasticsearch_heap_mb

@@ -78,9 +78,6 @@ class SecretSpec:
     example: str = "<value>"
 
 
-_URL_CHECK = g.http_url
-
-
 def bcrypt_password(value: str) -> str | None:
     """A basic-auth password: hashed with bcrypt (render/web_config.py), which reads 72 bytes at most."""
     if len(value.encode()) > 72:
@@ -117,7 +114,7 @@ SECRETS: tuple[SecretSpec, ...] = (
     SecretSpec("postgresExporterDsn", "postgres-exporter (a postgresql:// URL)", check=postgres_dsn,
                example="'postgresql://postgres_exporter:...@postgres:5432/christmas?sslmode=require'"),
     # Dead man's switch receiving the always-firing Watchdog (its URL usually carries a token).
-    SecretSpec("heartbeatUrl", "the dead man's switch pinged by Watchdog", optional=True, check=_URL_CHECK,
+    SecretSpec("heartbeatUrl", "the dead man's switch pinged by Watchdog", optional=True, check=g.http_url,
                example="https://hc-ping.com/<uuid>"),
     # Basic auth of Prometheus and Alertmanager: their web config holds its bcrypt hash, every
     # client of theirs (Grafana, Prometheus, healthchecks, the edge) sends it.

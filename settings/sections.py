@@ -17,8 +17,6 @@ def url_origin(value: str) -> str | None:
     """Kibana's server.publicBaseUrl: protocol, host and port (no path without a basePath)."""
     return g.http_url(value, path=False)
 
-
-_ORIGIN = url_origin
 _RUNBOOK = "https://github.com/christmas-trading/christmas-monitoring/blob/main/docs/runbook.md"
 
 
@@ -140,7 +138,7 @@ class LoggingSettings:
     rollover_max_size: str = setting("rolloverMaxSize", "5gb", example="5gb", check=g.es_size,
                                      doc="ILM rollover by primary shard size")
     kibana_public_base_url: str = setting("kibanaPublicBaseUrl", "http://localhost:5601",
-                                          example="https://kibana.example.com", check=_ORIGIN,
+                                          example="https://kibana.example.com", check=url_origin,
                                           doc="Kibana's `server.publicBaseUrl` (protocol, host, port only)")
     buffer_max_size: str = setting("bufferMaxSize", "1G", example="1G", check=g.fluent_bit_size,
                                    doc="Fluent Bit's filesystem buffer limit while Elasticsearch is unreachable")

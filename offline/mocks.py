@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import pulumi
 from google.protobuf.json_format import MessageToDict  # type: ignore[import-untyped]
@@ -222,9 +223,9 @@ def run_under_mocks(body: Callable[[], object], stack: str = "dev", config: Mapp
     full_config = {f"{project}:{k}": v for k, v in (config or {}).items()}
     secret_names = [f"{project}:{k}" for k in secret_keys]
     pulumi.runtime.set_all_config(full_config, secret_names)
-    # As Pulumi's language host hands a program its configuration: the whole bag in PULUMI_CONFIG.
-    os.environ["PULUMI_CONFIG"] = json.dumps(full_config)
-    os.environ["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(secret_names)
+    # As Pulumi's language host hands a program its configuration: the whole bag in PULUMI_CONFIG
+    # (restored afterwards, so one run's configuration never reaches the next).
+    handed_over = {"PULUMI_CONFIG": json.dumps(full_config), "PULUMI_CONFIG_SECRET_KEYS": json.dumps(secret_names)}
 
     async def exports(outputs: dict[str, Any]) -> None:
         for name, value in outputs.items():
@@ -235,8 +236,9 @@ def run_under_mocks(body: Callable[[], object], stack: str = "dev", config: Mapp
         body()
         return pulumi.Output.from_input(exports(getattr(pulumi.runtime.get_root_resource(), "outputs", {})))
 
-    # pulumi.runtime.test runs a function under the configured mocks and awaits what it returns.
-    pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
+    with patch.dict(os.environ, handed_over):
+        # pulumi.runtime.test runs a function under the configured mocks and awaits what it returns.
+        pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
     return run
 
 

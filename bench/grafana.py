@@ -7,14 +7,19 @@ rangeutil.calculateInterval):
 - step = max(interval, round(range / 11000)), and start and end are rounded down to a multiple of step;
 - `$__rate_interval` = max(interval + scrape interval, 4 x scrape interval); `$__interval` = step;
   `$__range` = the range in whole seconds;
-- a variable at "All" with an all value becomes that value (`.*` for every variable of the dashboards).
+- a variable at "All" with an all value becomes that value (`.*` for every variable of the dashboards);
+- a variable without "All" (`resolution`) takes, per time range, the value its query gives then
+  (bench/variables.py), in the expression and in the panel's min interval (Grafana interpolates
+  both: @grafana/scenes SceneQueryRunner.prepareRequests `interpolate(this, minInterval)`).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
+
+from bench.variables import RangeVariable, range_variables
 
 PANEL_WIDTH_PX = 1920
 SAFE_RESOLUTION = 11000
@@ -53,6 +58,7 @@ class PanelQuery:
     instant: bool
     min_interval: str  # panel's min interval ("" = the datasource's scrape interval)
     max_data_points: int
+    variables: tuple[RangeVariable, ...] = ()  # the dashboard's variables resolved per time range
 
     @property
     def name(self) -> str:
@@ -73,7 +79,9 @@ class Request:
 def panel_queries(dashboard: dict[str, Any]) -> list[PanelQuery]:
     """Every Prometheus query of the dashboard's panels (logs and other datasources skipped)."""
     found: list[PanelQuery] = []
-    all_values = {v["name"]: v.get("allValue") or ".*" for v in dashboard.get("templating", {}).get("list", [])}
+    all_values = {v["name"]: v.get("allValue") or ".*" for v in dashboard.get("templating", {}).get("list", [])
+                  if v.get("includeAll")}
+    per_range = range_variables(dashboard)
     for panel in dashboard.get("panels", []):
         for target in panel.get("targets", []):
             if "expr" not in target:
@@ -81,8 +89,15 @@ def panel_queries(dashboard: dict[str, Any]) -> list[PanelQuery]:
             expr = substitute_variables(target["expr"], all_values)
             found.append(PanelQuery(dashboard["title"], panel["title"], target.get("refId", "A"), expr,
                                     bool(target.get("instant")) and not target.get("range"),
-                                    panel.get("interval") or "", int(panel.get("maxDataPoints") or PANEL_WIDTH_PX)))
+                                    panel.get("interval") or "", int(panel.get("maxDataPoints") or PANEL_WIDTH_PX),
+                                    per_range))
     return found
+
+
+def with_values(query: PanelQuery, values: dict[str, str]) -> PanelQuery:
+    """The query with its time-range variables at the given values (expression and min interval)."""
+    return replace(query, expr=substitute_variables(query.expr, values),
+                   min_interval=substitute_variables(query.min_interval, values))
 
 
 def substitute_variables(expr: str, values: dict[str, str]) -> str:

@@ -7,12 +7,13 @@ import json
 import statistics
 import time
 import urllib.parse
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bench.grafana import PanelQuery, Request, request
+from bench.grafana import PanelQuery, Request, request, with_values
 from bench.prometheus import Server
 from bench.promql import metric_names
+from bench.variables import resolve
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Result:
     series: int
     recorded: list[str]
     raw: list[str]
+    variables: dict[str, str] = field(default_factory=dict)  # time-range variables' values (`resolution`)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -51,6 +53,10 @@ class Connection:
         self._http.request("POST", path, body, {"Content-Type": "application/x-www-form-urlencoded"})
         data = self._http.getresponse().read()
         return time.perf_counter() - began, json.loads(data)
+
+    def instant(self, expr: str, at_seconds: float) -> dict[str, Any]:
+        """An instant query's answer (what a query_result() variable sends); not timed."""
+        return self.post("/api/v1/query", {"query": expr, "time": f"{at_seconds:g}"})[1]
 
     def close(self) -> None:
         self._http.close()
@@ -77,18 +83,24 @@ def measure(server: Server, queries: list[PanelQuery], ranges: dict[str, tuple[i
     results: list[Result] = []
     connection = Connection(server)
     for range_name, (start_ms, end_ms) in ranges.items():
+        resolved: dict[str, dict[str, str]] = {}  # dashboard -> its time-range variables' values
         for query in queries:
-            req = request(query, start_ms, end_ms, scrape_interval)
+            if query.dashboard not in resolved:
+                resolved[query.dashboard] = {v.name: resolve(v, start_ms, end_ms, connection.instant)
+                                             for v in query.variables}
+            values = resolved[query.dashboard]
+            req = request(with_values(query, values), start_ms, end_ms, scrape_interval)
             send(connection, req)
             timings = []
             answer: dict[str, Any] = {}
             for _ in range(repeats):
                 elapsed, answer = send(connection, req)
                 timings.append(elapsed)
-            names = metric_names(query.expr)
+            names = metric_names(req.expr)
             results.append(Result(
                 query.dashboard, query.panel, query.ref, range_name, req.expr, req.step_ms / 1000,
                 round(statistics.median(timings), 1), int(answer["data"]["stats"]["samples"]["totalQueryableSamples"]),
-                len(answer["data"]["result"]), sorted(names & recorded_names), sorted(names - recorded_names)))
+                len(answer["data"]["result"]), sorted(names & recorded_names), sorted(names - recorded_names),
+                dict(values)))
     connection.close()
     return results

@@ -31,6 +31,7 @@ from bench.prometheus import running, wait_compacted, write_config
 from bench.series import Size
 from bench.sources import Sources
 
+RANGES = {"7d": 7 * 24, "24h": 24, "2d": 48}  # measured time ranges, hours
 RULE_BLOCK_SECONDS = 54 * 3600  # the block length a 30-day Prometheus compacts to (10% of retention)
 
 
@@ -124,7 +125,8 @@ def measure_queries(settings: Settings, sources: Sources, data: Path) -> list[Re
     config = write_config(base / "measure.yml", sources.evaluation_interval, [])
     queries = [q for d in sources.dashboards for q in panel_queries(d)]
     end_ms = settings.end * 1000
-    ranges = {"7d": (end_ms - 7 * 86400_000, end_ms), "24h": (end_ms - 86400_000, end_ms)}
+    # 2d: the shortest range on the hourly copies (`resolution` above 36 hours).
+    ranges = {name: (end_ms - hours * 3600_000, end_ms) for name, hours in RANGES.items()}
     with running(data, config, cpus=settings.cpus, log=base / "prometheus-measure.log") as server:
         print(f"  {sources.label}: measuring {len(queries)} panel queries over {list(ranges)} "
               f"(load average {os.getloadavg()[0]:.1f})", flush=True)

@@ -8,6 +8,7 @@ line it draws, not every raw series behind it (`make bench` measures what each p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,13 +58,17 @@ VOLUME_RATE = "strategy:trading_trade_volume_usd:rate5m"
 INSTANCE_FILESYSTEM_FREE = "instance:node_filesystem_avail:ratio_min"
 
 # Coarser copies for the graphs that draw a line per container, strategy or host (issue 14): the
-# same quantity over each 5 minutes, evaluated every 5 minutes, so the samples tile time and a
-# 7-day panel reads a fifth of what the copy evaluated at the stack's interval holds (the bench
-# backfills at 1 minute; at the stack's 15 s it is a twentieth). See `coarse`.
+# same quantity over each 5 minutes (or each hour), evaluated every 5 minutes (or every hour), so
+# the samples tile time. A panel picks the copy by its zoom (mixin.dashboards.common.RESOLUTION):
+# the 5-minute copy up to 36 hours, the hourly one beyond, so no panel reads more than ~100k
+# samples over 7 days (`make bench`). See `copy_name` and COPIED.
 COARSE_INTERVAL = "5m"
-CONTAINER_UNSEEN = "name:container_last_seen:age_seconds_every5m"
-TARGET_UP_WORST = "job_instance:up:min5m_every5m"  # 0 when any scrape of the target failed in the 5 minutes
-RETURN_RATIO = "strategy:trading_return_ratio:avg5m_every5m"
+HOURLY_INTERVAL = "1h"
+COPY_INTERVALS = (COARSE_INTERVAL, HOURLY_INTERVAL)
+# Copied quantities that have no record at the stack's interval (their copies' base names).
+CONTAINER_UNSEEN = "name:container_last_seen:age_seconds"
+TARGET_UP_WORST = "job_instance:up:min5m"  # 0 when any scrape of the target failed in the copy's interval
+RETURN_RATIO = "strategy:trading_return_ratio:avg5m"
 
 # Network devices that are Docker plumbing, not the host's traffic.
 VIRTUAL_DEVICES = 'device!~"lo|veth.*|docker.*|br-.*"'
@@ -92,9 +97,14 @@ class RecordingGroup:
             {"name": self.name, "rules": rules}
 
 
+def copy_name(record: str, interval: str) -> str:
+    """Name of the copy of `record` with one sample every `interval` (same labels), e.g. `..._every1h`."""
+    return f"{record}_every{interval}"
+
+
 def coarse(record: str) -> str:
-    """Name of the 5-minute copy of a recorded series (same labels, one sample every COARSE_INTERVAL)."""
-    return f"{record}_every{COARSE_INTERVAL}"
+    """Name of the 5-minute copy of a recorded series."""
+    return copy_name(record, COARSE_INTERVAL)
 
 
 def _ratio_or_zero(numerator: str, denominator: str) -> str:
@@ -112,9 +122,9 @@ def pg_database_rate(counter: str) -> str:
     return f"instance_datname:pg_stat_database_{counter}:rate5m"
 
 
-def _rate(by: str, metric: str, selector: str = "") -> str:
-    return f"sum by ({by}) (rate({metric}{{{selector}}}[5m]))" if selector else \
-        f"sum by ({by}) (rate({metric}[5m]))"
+def _rate(by: str, metric: str, selector: str = "", window: str = "5m") -> str:
+    return f"sum by ({by}) (rate({metric}{{{selector}}}[{window}]))" if selector else \
+        f"sum by ({by}) (rate({metric}[{window}]))"
 
 
 FILESYSTEMS = 'fstype!~"tmpfs|overlay"'
@@ -181,47 +191,65 @@ FINE_GROUPS: tuple[RecordingGroup, ...] = (
 )
 
 
-_FINE = {rule.record: rule.expr for group in FINE_GROUPS for rule in group.rules}
+# A copied quantity over a window ("5m", "1h"). Every copy is computed from the raw series, never
+# from another recorded series: a group then depends on no other group's evaluation time, and
+# `promtool tsdb create-blocks-from rules` backfills all of them in one pass. Over an hour, a rate
+# is the mean of the hour's twelve 5-minute rates, a mean of means the mean, a worst the worst.
+Window = Callable[[str], str]
 
 
-def _copy(record: str, expr: str = "") -> RecordingRule:
-    # A rate over 5m evaluated every 5m is already the mean of its 5 minutes; gauges take avg_over_time.
-    return RecordingRule(coarse(record), expr or _FINE[record])
+def _rated(by: str, metric: str, selector: str = "") -> Window:
+    return lambda window: _rate(by, metric, selector, window)
 
 
-def _avg5m(metric: str, selector: str = "") -> str:
-    return f"avg_over_time({metric}{{{selector}}}[5m])" if selector else f"avg_over_time({metric}[5m])"
+def _worst_p95(window: str) -> str:
+    # The worst 5-minute p95 in the window (a p95 over the whole hour would hide a bad 5 minutes).
+    p95 = _quantile(0.95, "strategy", "trading_order_latency_seconds_bucket")
+    return p95 if window == COARSE_INTERVAL else f"max_over_time({p95}[{window}:{COARSE_INTERVAL}])"
 
 
-COARSE_GROUPS: tuple[RecordingGroup, ...] = (
-    RecordingGroup("host.5m.rules", (
-        _copy(INSTANCE_CPU_UTILISATION),
-        _copy(INSTANCE_MEMORY_UTILISATION, f"1 - sum by (instance) ({_avg5m('node_memory_MemAvailable_bytes')})"
-                                           f" / sum by (instance) ({_avg5m('node_memory_MemTotal_bytes')})"),
-        *[_copy(r) for r in (INSTANCE_DISK_READ, INSTANCE_DISK_WRITTEN, INSTANCE_NETWORK_RECEIVE,
-                             INSTANCE_NETWORK_TRANSMIT)],
-    ), COARSE_INTERVAL),
-    RecordingGroup("containers.5m.rules", (
-        _copy(CONTAINER_CPU),
-        _copy(CONTAINER_MEMORY, f"sum by (name) ({_avg5m('container_memory_working_set_bytes', NAMED)})"),
-        _copy(CONTAINER_NETWORK_RECEIVE),
-        _copy(CONTAINER_NETWORK_TRANSMIT),
-        # The longest a container went unseen by cAdvisor in the 5 minutes, checked each minute (an
+COPIED: dict[str, tuple[tuple[str, Window], ...]] = {
+    "host": (
+        (INSTANCE_CPU_UTILISATION,
+         lambda w: f'1 - avg by (instance) (rate(node_cpu_seconds_total{{mode="idle"}}[{w}]))'),
+        (INSTANCE_MEMORY_UTILISATION,
+         lambda w: f"1 - sum by (instance) (avg_over_time(node_memory_MemAvailable_bytes[{w}]))"
+                   f" / sum by (instance) (avg_over_time(node_memory_MemTotal_bytes[{w}]))"),
+        (INSTANCE_DISK_READ, _rated("instance", "node_disk_read_bytes_total")),
+        (INSTANCE_DISK_WRITTEN, _rated("instance", "node_disk_written_bytes_total")),
+        (INSTANCE_NETWORK_RECEIVE, _rated("instance", "node_network_receive_bytes_total", VIRTUAL_DEVICES)),
+        (INSTANCE_NETWORK_TRANSMIT, _rated("instance", "node_network_transmit_bytes_total", VIRTUAL_DEVICES)),
+    ),
+    "containers": (
+        (CONTAINER_CPU, _rated("name", "container_cpu_usage_seconds_total", NAMED)),
+        (CONTAINER_MEMORY,
+         lambda w: f"sum by (name) (avg_over_time(container_memory_working_set_bytes{{{NAMED}}}[{w}]))"),
+        (CONTAINER_NETWORK_RECEIVE, _rated("name", "container_network_receive_bytes_total", NAMED)),
+        (CONTAINER_NETWORK_TRANSMIT, _rated("name", "container_network_transmit_bytes_total", NAMED)),
+        # The longest a container went unseen by cAdvisor in the window, checked each minute (an
         # absence of a minute or more between two evaluations counts); last_over_time keeps a
         # container that is gone (its series ends) for an hour, so its age grows instead of ending.
-        RecordingRule(CONTAINER_UNSEEN, "max by (name) (max_over_time((time() - last_over_time("
-                                        'container_last_seen{name!=""}[1h]))[5m:1m]))'),
-    ), COARSE_INTERVAL),
-    RecordingGroup("targets.5m.rules", (
-        RecordingRule(TARGET_UP_WORST, "min by (job, instance) (min_over_time(up[5m]))"),
-    ), COARSE_INTERVAL),
-    RecordingGroup("trading.5m.rules", (
-        *[_copy(r) for r in (ORDERS_RATE, SIGNALS_RATE, SIGNALS_RATE_BY_SIGNAL, TRADES_RATE, VOLUME_RATE,
-                             ORDER_LATENCY_P95)],
-        RecordingRule(RETURN_RATIO, f"max by (strategy) ({_avg5m('trading_return_ratio')})"),
-    ), COARSE_INTERVAL),
-)
-RECORDING_GROUPS: tuple[RecordingGroup, ...] = FINE_GROUPS + COARSE_GROUPS
+        (CONTAINER_UNSEEN, lambda w: "max by (name) (max_over_time((time() - last_over_time("
+                                     f"container_last_seen{{{NAMED}}}[1h]))[{w}:1m]))"),
+    ),
+    "targets": ((TARGET_UP_WORST, lambda w: f"min by (job, instance) (min_over_time(up[{w}]))"),),
+    "trading": (
+        (ORDERS_RATE, _rated("strategy, status", "trading_orders_total")),
+        (SIGNALS_RATE, _rated("strategy", "trading_signals_total")),
+        (SIGNALS_RATE_BY_SIGNAL, _rated("strategy, signal", "trading_signals_total")),
+        (TRADES_RATE, _rated("strategy", "trading_trades_total")),
+        (VOLUME_RATE, _rated("strategy", "trading_trade_volume_usd_total")),
+        (ORDER_LATENCY_P95, _worst_p95),
+        (RETURN_RATIO, lambda w: f"max by (strategy) (avg_over_time(trading_return_ratio[{w}]))"),
+    ),
+}
+
+COPY_GROUPS: tuple[RecordingGroup, ...] = tuple(
+    RecordingGroup(f"{area}.{interval}.rules",
+                   tuple(RecordingRule(copy_name(record, interval), window(interval)) for record, window in copied),
+                   interval)
+    for interval in COPY_INTERVALS for area, copied in COPIED.items())
+RECORDING_GROUPS: tuple[RecordingGroup, ...] = FINE_GROUPS + COPY_GROUPS
 
 
 def recording_rule_names() -> list[str]:

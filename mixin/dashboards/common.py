@@ -22,7 +22,7 @@ from grafana_foundation_sdk.models import common as cm
 from grafana_foundation_sdk.models import dashboard as dm
 
 from mixin.alerts import runbook_url
-from mixin.rules import COARSE_INTERVAL
+from mixin.rules import COARSE_INTERVAL, HOURLY_INTERVAL, copy_name
 
 # Stable datasource uids: dashboards reference these, so they never change between stacks.
 PROMETHEUS_UID = "prometheus"
@@ -38,10 +38,19 @@ TAG = "christmas"
 # panel): about one point per two pixels of a half-width panel. Over 7 days that is a 20-minute
 # step, so a panel reads ~500 samples per series it draws (issue 14; `make bench` measures it).
 MAX_DATA_POINTS = 500
-# Panels on the 5-minute copies: a point per 5 minutes up to ~17 hours, then fewer, wider steps
-# (each the mean or worst of its samples): over 7 days one point an hour, 168 a line. A graph of
-# 60-180 lines is drawn from series x points, so this is most of what such a panel costs over days.
+# Panels on the copies: a point per 5 minutes up to ~17 hours, then fewer, wider steps (each the
+# mean or worst of its samples): over 7 days one point an hour, 168 a line. A graph of 60-180
+# lines is drawn from series x points, so this is most of what such a panel costs over days.
 COARSE_MAX_DATA_POINTS = 200
+# The copy such a panel reads, chosen by the dashboard's time range: a hidden query variable,
+# refreshed on every time range change, is the 5-minute copy's interval up to 36 hours and the
+# hourly copy's beyond (`resolution_variable`). The panels read `<record>_every${resolution}` with
+# `${resolution}` as their min interval, so a step is never shorter than the copy's sampling.
+# 36 hours: the 5-minute copy of a panel of 180 lines (Signals per strategy) reads 180 x 433
+# samples = 78k there (under issue 14's 100k); the hourly copy reads 180 x 169 = 30k over 7 days.
+RESOLUTION = "resolution"
+RESOLUTION_REF = "${resolution}"
+HOURLY_FROM_SECONDS = 36 * 3600
 # Elasticsearch query for the error-log panels (the `level` field Fluent Bit ships).
 ERROR_LOG_QUERY = "level:(error OR ERROR OR fatal OR FATAL OR critical OR CRITICAL)"
 
@@ -116,11 +125,12 @@ def _prom_target(query: Query, ref: str) -> prometheus.Dataquery:
 def _decorate(panel: P, title: str, unit: str, queries: Sequence[Query],
                                  limits: dash.ThresholdsConfig, description: str, width: int, height: int,
                                  links: Sequence[dash.DashboardLink], min_interval: str = "") -> P:
-    points = COARSE_MAX_DATA_POINTS if min_interval == COARSE_INTERVAL else MAX_DATA_POINTS
+    points = COARSE_MAX_DATA_POINTS if min_interval in (COARSE_INTERVAL, RESOLUTION_REF) else MAX_DATA_POINTS
     panel = (panel.title(title).description(description).unit(unit).datasource(PROMETHEUS)
              .thresholds(limits).span(width).height(height).max_data_points(points))
     if min_interval:
         # Recorded series have one sample per rule evaluation: a finer step only repeats them.
+        # Grafana interpolates variables in it (`${resolution}`; see resolution_variable).
         panel = panel.interval(min_interval)
     for index, query in enumerate(queries):
         panel = panel.with_target(_prom_target(query, chr(ord("A") + index)))
@@ -168,13 +178,18 @@ def states(title: str, unit: str, queries: Sequence[Query], limits: dash.Thresho
 
 
 def per_step(function: str, selector: str) -> str:
-    """`function(selector[$__interval])`: every sample of a 5-minute copy inside each point's step.
+    """`function(selector[$__interval])`: every sample of a copy inside each point's step.
 
-    Panels reading a coarse copy (mixin.rules.coarse) set the copy's interval as their min
-    interval, so a step is one sample at short zooms and the mean (or worst) of all samples in it
-    over days: a spike between two points is never skipped (issue 14: no aliasing).
+    Panels reading a copy (`at_resolution`) set the copy's interval as their min interval, so a
+    step is one sample at short zooms and the mean (or worst) of all samples in it over days: a
+    spike between two points is never skipped (issue 14: no aliasing).
     """
     return f"{function}({selector}[$__interval])"
+
+
+def at_resolution(record: str) -> str:
+    """The copy of `record` the dashboard's zoom picks: `<record>_every${resolution}` (5m or 1h)."""
+    return copy_name(record, RESOLUTION_REF)
 
 
 def value_names(names: dict[str, tuple[str, str]]) -> dm.ValueMap:
@@ -200,6 +215,25 @@ def variable(name: str, label: str, query: str, include_all: bool = True) -> das
     return (dash.QueryVariable(name).label(label).datasource(PROMETHEUS).query(query)
             .refresh(dm.VariableRefresh.ON_TIME_RANGE_CHANGED).sort(dm.VariableSort.ALPHABETICAL_ASC)
             .multi(True).include_all(include_all).all_value(".*"))
+
+
+def resolution_variable() -> dash.QueryVariable:
+    """Hidden: the copy interval for the time range, `1h` above HOURLY_FROM_SECONDS, else `5m`.
+
+    Grafana 11.6 runs a Prometheus variable's query again on each time range change, with
+    `$__range_s` set to the range in seconds (@grafana/prometheus variables.ts,
+    datasource.ts `getRangeScopedVars`); `query_result(...)` is an instant query whose answer is
+    one line per series, `{r="1h"} <value> <timestamp>` (metric_find_query.ts), and the regex's
+    first group is the value (@grafana/scenes variants/query/utils.ts
+    `metricNamesToVariableValues`). Sources cited in README "Benchmark".
+    """
+    above, below = (f'label_replace(vector($__range_s) {op} {HOURLY_FROM_SECONDS}, "r", "{value}", "", "")'
+                    for op, value in ((">", HOURLY_INTERVAL), ("<=", COARSE_INTERVAL)))
+    return (dash.QueryVariable(RESOLUTION).label("Resolution")
+            .description("Copies the graphs read: 5-minute up to 36 hours, hourly beyond (issue 14).")
+            .datasource(PROMETHEUS).query(f"query_result({above} or {below})").regex('/r="(\\w+)"/')
+            .refresh(dm.VariableRefresh.ON_TIME_RANGE_CHANGED).hide(dm.VariableHide.HIDE_VARIABLE)
+            .current(dm.VariableOption(text=COARSE_INTERVAL, value=COARSE_INTERVAL, selected=True)))
 
 
 def new_dashboard(ref: DashboardRef, description: str, runbook_base_url: str) -> dash.Dashboard:

@@ -1,8 +1,9 @@
 """System Overview: the host and every container of the stack (node-exporter, cAdvisor, scrape health).
 
 One function per panel; `build` composes them. The graphs that draw a line per container or host
-read the 5-minute copies of their recorded series (mixin.rules.coarse) with the copy's interval
-as their min interval: over 7 days a panel reads a fifth of the samples (issue 14, `make bench`).
+read copies of their recorded series, the 5-minute one up to 36 hours and the hourly one beyond
+(`c.at_resolution`, the hidden `resolution` variable), with the copy's interval as their min
+interval: over 7 days a panel reads a sixtieth of the samples (issue 14, `make bench`).
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from settings.model import StackSettings
 
 HOST = 'instance=~"$instance"'
 SERVICE = 'name=~"$service"'
-COARSE = rec.COARSE_INTERVAL
+COARSE = c.RESOLUTION_REF  # min interval: the copy's interval the zoom picks
+RES = "5-minute resolution up to 36 hours, hourly beyond"
 
 
 def _mean(record: str, selector: str) -> str:
-    return per_step("avg_over_time", f"{rec.coarse(record)}{{{selector}}}")
+    return per_step("avg_over_time", f"{c.at_resolution(record)}{{{selector}}}")
 
 
 def host_cpu(*, threshold: float, runbook: str, interval: str) -> stat.Panel:
@@ -52,13 +54,13 @@ def targets_down(*, runbook: str) -> stat.Panel:
 def cpu_per_service() -> timeseries.Panel:
     return c.graph("CPU per service", "percentunit", [Query(_mean(rec.CONTAINER_CPU, SERVICE), "{{name}}")],
                    c.warn_crit(0.8, 1.0), "CPU of each container; 100% is one full core (mean of each "
-                   "point's step, 5-minute resolution).", min_interval=COARSE)
+                   f"point's step, {RES}).", min_interval=COARSE)
 
 
 def memory_per_service(*, runbook: str) -> timeseries.Panel:
     return c.graph("Memory per service", "bytes", [Query(_mean(rec.CONTAINER_MEMORY, SERVICE), "{{name}}")],
                    description="Working set of each container (what the OOM killer counts); mean of each "
-                               "point's step, 5-minute resolution.",
+                               f"point's step, {RES}.",
                    links=[c.runbook_link(runbook, "ContainerMemoryNearLimit")], min_interval=COARSE)
 
 
@@ -66,7 +68,7 @@ def host_cpu_and_memory(*, threshold: float) -> timeseries.Panel:
     return c.graph("Host CPU and memory", "percentunit",
                    [Query(_mean(rec.INSTANCE_CPU_UTILISATION, HOST), "CPU {{instance}}"),
                     Query(_mean(rec.INSTANCE_MEMORY_UTILISATION, HOST), "memory {{instance}}")],
-                   c.warn_crit(threshold * 0.8, threshold), "Mean of each point's step, 5-minute resolution.",
+                   c.warn_crit(threshold * 0.8, threshold), f"Mean of each point's step, {RES}.",
                    width=24, min_interval=COARSE)
 
 
@@ -91,10 +93,11 @@ def network_per_service() -> timeseries.Panel:
 
 def container_states() -> statetimeline.Panel:
     return c.states("Container states", "s",
-                    [Query(per_step("max_over_time", f"{rec.CONTAINER_UNSEEN}{{{SERVICE}}}"), "{{name}}")],
+                    [Query(per_step("max_over_time", f"{c.at_resolution(rec.CONTAINER_UNSEEN)}{{{SERVICE}}}"),
+                           "{{name}}")],
                     c.thresholds((60, "red")),
                     description="The longest each container went unseen by cAdvisor in each step (checked "
-                                "every minute, 5-minute resolution): green while it runs, red once it has "
+                                f"every minute, {RES}): green while it runs, red once it has "
                                 "been gone for a minute (for an hour after it went; the ContainerAbsent "
                                 "alert keeps watching).",
                     width=12, min_interval=COARSE)
@@ -102,11 +105,11 @@ def container_states() -> statetimeline.Panel:
 
 def scrape_targets() -> statetimeline.Panel:
     return c.states("Scrape targets", "none",
-                    [Query(per_step("min_over_time", rec.TARGET_UP_WORST), "{{job}} {{instance}}")],
+                    [Query(per_step("min_over_time", c.at_resolution(rec.TARGET_UP_WORST)), "{{job}} {{instance}}")],
                     c.thresholds((1, "green"), base="red"),
                     [c.value_names({"1": ("up", "green"), "0": ("down", "red")})],
                     "Whether Prometheus reaches each exporter and service: down when any scrape in the "
-                    "step failed (5-minute resolution).", width=12, min_interval=COARSE)
+                    f"step failed ({RES}).", width=12, min_interval=COARSE)
 
 
 def build(settings: StackSettings) -> dash.Dashboard:
@@ -118,6 +121,7 @@ def build(settings: StackSettings) -> dash.Dashboard:
         c.new_dashboard(c.SYSTEM_OVERVIEW, "Host and container resources of the Christmas platform.", runbook)
         .with_variable(c.variable("instance", "Host", "label_values(node_uname_info, instance)"))
         .with_variable(c.variable("service", "Service (container)", "label_values(container_last_seen, name)"))
+        .with_variable(c.resolution_variable())
         .with_panel(host_cpu(threshold=cpu, runbook=runbook, interval=ev))
         .with_panel(host_memory(threshold=t.memory_percent / 100, runbook=runbook, interval=ev))
         .with_panel(lowest_free_disk(free_percent=t.disk_free_percent, runbook=runbook, interval=ev))

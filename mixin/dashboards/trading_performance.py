@@ -2,7 +2,8 @@
 
 One function per panel; `build` composes them. The single numbers read the recorded series at
 the stack's interval (their last value is the current one); the graphs that draw a line per
-strategy read the 5-minute copies (mixin.rules.coarse) with that interval as their min interval.
+strategy read copies, the 5-minute one up to 36 hours and the hourly one beyond (`c.at_resolution`,
+the hidden `resolution` variable), with the copy's interval as their min interval.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from mixin.dashboards.common import Query, per_step
 from settings.model import StackSettings
 
 STRATEGY = 'strategy=~"$strategy"'
-COARSE = rec.COARSE_INTERVAL
+COARSE = c.RESOLUTION_REF  # min interval: the copy's interval the zoom picks
+RES = "5-minute resolution up to 36 hours, hourly beyond"
 RETURNS = c.thresholds((0, "green"), base="red")
 
 
 def _mean(record: str, selector: str = STRATEGY) -> str:
-    return per_step("avg_over_time", f"{rec.coarse(record)}{{{selector}}}")
+    return per_step("avg_over_time", f"{c.at_resolution(record)}{{{selector}}}")
 
 
 def order_failure_ratio(*, limits: dash.ThresholdsConfig, runbook: str, interval: str) -> stat.Panel:
@@ -54,7 +56,7 @@ def signals(*, runbook: str) -> timeseries.Panel:
                    [Query(f"sum by (signal) ({_mean(rec.SIGNALS_RATE_BY_SIGNAL)})", "{{signal}}"),
                     Query(f"sum by (strategy) ({_mean(rec.SIGNALS_RATE)})", "{{strategy}} all")],
                    description="Buy, sell and hold signals per second of the selected strategies, and all "
-                               "signals of each strategy (mean of each point's step, 5-minute resolution).",
+                               f"signals of each strategy (mean of each point's step, {RES}).",
                    links=[c.runbook_link(runbook, "NoTradingSignals")], min_interval=COARSE)
 
 
@@ -65,7 +67,7 @@ def orders(*, runbook: str) -> timeseries.Panel:
                     Query(f"sum by (strategy, status) ({_mean(rec.ORDERS_RATE, failed)})",
                           "failed {{strategy}}")],
                    description="Filled, failed and pending orders per second (mean of each point's step, "
-                               "5-minute resolution).",
+                               f"{RES}).",
                    links=[c.runbook_link(runbook, "HighOrderFailureRate")], min_interval=COARSE)
 
 
@@ -84,13 +86,13 @@ def trades(*, runbook: str) -> timeseries.Panel:
 
 def returns() -> timeseries.Panel:
     return c.graph("Return per strategy", "percentunit",
-                   [Query(f"max by (strategy) ({per_step('avg_over_time', f'{rec.RETURN_RATIO}{{{STRATEGY}}}')})",
+                   [Query(f"max by (strategy) ({_mean(rec.RETURN_RATIO)})",
                           "{{strategy}}")],
                    RETURNS, "Return of each strategy (0.01 = 1%), mean of each point's step.", min_interval=COARSE)
 
 
 def order_latency(*, limits: dash.ThresholdsConfig, runbook: str) -> timeseries.Panel:
-    worst = per_step("max_over_time", f"{rec.coarse(rec.ORDER_LATENCY_P95)}{{{STRATEGY}}}")
+    worst = per_step("max_over_time", f"{c.at_resolution(rec.ORDER_LATENCY_P95)}{{{STRATEGY}}}")
     return c.graph("Order latency (p95)", "s", [Query(f"max by (strategy) ({worst})", "{{strategy}}")], limits,
                    "p95 of each 5 minutes, the worst in each point's step.",
                    links=[c.runbook_link(runbook, "HighOrderLatency")], min_interval=COARSE)
@@ -106,6 +108,7 @@ def build(settings: StackSettings) -> dash.Dashboard:
         c.new_dashboard(c.TRADING_PERFORMANCE, "Signals, orders, trades and returns of the trading engine.",
                         runbook)
         .with_variable(c.variable("strategy", "Strategy", "label_values(trading_orders_total, strategy)"))
+        .with_variable(c.resolution_variable())
         .with_panel(order_failure_ratio(limits=failures, runbook=runbook, interval=ev))
         .with_panel(order_latency_now(limits=latency, runbook=runbook, interval=ev))
         .with_panel(realised_pnl())

@@ -41,7 +41,7 @@ def test_every_panel_query_reads_data_over_both_ranges(bench_run, prod_run):
     expected = {q.name for d in dashboards for q in panel_queries(d)}
     assert len(expected) >= 50
     [outcome] = report["outcomes"]
-    for range_name in ("7d", "24h"):
+    for range_name in ("7d", "24h", "2d"):
         measured = {f"{r['dashboard']} / {r['panel']} / {r['ref']}": r for r in outcome["results"]
                     if r["range_name"] == range_name}
         assert set(measured) == expected
@@ -57,8 +57,22 @@ def test_rule_groups_cost_is_reported_for_every_recording_group(bench_run):
     groups = report["outcomes"][0]["rule_groups"]
     recording = [g for g in groups if g.startswith("recording")]
     assert recording, groups
-    # Every group is watched at the run's 1s; the 5-minute copies' share is of their own 5 minutes.
-    assert all(seconds > 0 and interval == (300 if ".5m." in group else 1)
+    # Every group is watched at the run's 1s; the copies' share is of their own 5 minutes or hour.
+    assert all(seconds > 0 and interval == (300 if ".5m." in group else 3600 if ".1h." in group else 1)
                for group, (seconds, interval) in groups.items()), groups
-    assert any(".5m." in group for group in groups)
+    assert any(".5m." in group for group in groups) and any(".1h." in group for group in groups)
     assert "### Targets (issue 14)" in markdown and "| Dashboard | current 7d ms" in markdown
+
+
+def test_the_resolution_variable_is_resolved_per_time_range_by_the_bench_prometheus(bench_run):
+    """Grafana runs the variable's query for each range: the graphs read the hourly copies over 7
+    and 2 days, the 5-minute ones over 24 hours, with the copy's interval as the step's floor."""
+    report, _, _ = bench_run
+    [outcome] = report["outcomes"]
+    on_copies = [r for r in outcome["results"] if r["variables"]]
+    assert {r["dashboard"] for r in on_copies} == {"System Overview", "Trading Performance"}
+    for r in on_copies:
+        copy = {"7d": "1h", "2d": "1h", "24h": "5m"}[r["range_name"]]
+        assert r["variables"] == {"resolution": copy}, r
+        if "_every" in r["expr"]:
+            assert f"_every{copy}" in r["expr"] and r["step_seconds"] >= {"1h": 3600, "5m": 300}[copy], r

@@ -132,7 +132,7 @@ def expected_traffic_and_database() -> Expected:
         (rec.PG_STATEMENT_SECONDS, [(pg, 0.5)]),
         (rec.PG_STATEMENT_CALLS, [(pg, 10.0)]),
         (rec.INSTANCE_FILESYSTEM_FREE, [({"instance": "host-a"}, 0.25)]),
-        # Gone since 5m, evaluated at 10m: unseen for 300 s.
+        # Gone since 5m, evaluated at 10m: unseen for 300 s (the copies: no record at the stack's interval).
         (rec.CONTAINER_UNSEEN, [({"name": "grafana"}, 300), ({"name": "redis"}, 180)]),
         (rec.RETURN_RATIO, [({"strategy": "momentum"}, 0.01)]),
         (rec.TARGET_UP_WORST, [({"job": "api", "instance": "api:8000"}, 0)]),

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.grafana import substitute_variables
+from bench.variables import QUERY_RESULT, each_combination
 from offline.mocks import ProgramRun, unwrap
 from render.yamlout import dump_yaml
 
@@ -38,17 +40,20 @@ def substitute(expr: str) -> str:
 
 
 def expressions(run: ProgramRun) -> dict[str, str]:
-    """Location -> PromQL, for every panel query and every variable's series selector."""
+    """Location -> PromQL, for every panel query (once per value of the time-range variables) and
+    every variable's series selector or query."""
     found: dict[str, str] = {}
     for resource in run.of_type("grafana:oss/dashboard:Dashboard"):
         model = json.loads(unwrap(resource.inputs)["configJson"])
-        for panel in model["panels"]:
-            for target in panel["targets"]:
-                if "expr" in target:
-                    found[f"{model['uid']} / {panel['title']} / {target['refId']}"] = target["expr"]
+        for values in each_combination(model):
+            for panel in model["panels"]:
+                for target in panel["targets"]:
+                    if "expr" in target:
+                        found[f"{model['uid']} / {panel['title']} / {target['refId']} {values}"] = \
+                            substitute_variables(target["expr"], values)
         for variable in model["templating"]["list"]:
-            match = LABEL_VALUES.match(variable["query"])
-            assert match, f"{model['uid']}: variable {variable['name']} query is not label_values(...)"
+            match = LABEL_VALUES.match(variable["query"]) or QUERY_RESULT.match(variable["query"])
+            assert match, f"{model['uid']}: variable {variable['name']} is not label_values(...) or query_result(...)"
             if match.group(1):
                 found[f"{model['uid']} / variable {variable['name']}"] = match.group(1)
     return found

@@ -5,6 +5,9 @@ to a raw counter or histogram then reads every raw sample of the week (millions 
 platform's size, measured by `make bench`). Such a panel must read a recording rule that keeps
 exactly the labels it shows. Panels also cap their points (maxDataPoints) and never ask for a step
 finer than the rule evaluation interval when they read recorded series.
+
+A panel on the copies reads `<record>_every${resolution}`, a variable Grafana sets per time range
+(5m or 1h): every check runs on each value the variable can take (bench.variables).
 """
 
 from __future__ import annotations
@@ -15,9 +18,11 @@ from typing import Any
 
 import pytest
 
+from bench.grafana import substitute_variables
 from bench.promql import metric_names
-from mixin.dashboards.common import COARSE_MAX_DATA_POINTS, MAX_DATA_POINTS
-from mixin.rules import COARSE_INTERVAL, recording_rule_intervals, recording_rule_names
+from bench.variables import each_combination
+from mixin.dashboards.common import COARSE_MAX_DATA_POINTS, MAX_DATA_POINTS, RESOLUTION_REF
+from mixin.rules import COARSE_INTERVAL, COPY_INTERVALS, HOURLY_INTERVAL, recording_rule_intervals, recording_rule_names
 from offline.mocks import ProgramRun, unwrap
 from tests.conftest import stack_settings
 
@@ -34,12 +39,23 @@ def raw_counter_reads(expr: str, recorded: set[str]) -> set[str]:
 
 
 def prometheus_panels(run: ProgramRun) -> list[tuple[str, dict[str, Any]]]:
+    """(dashboard / panel, panel) for every panel with a Prometheus query, once per value of the
+    dashboard's time-range variables, substituted in its queries and min interval."""
     panels = []
     for resource in run.of_type("grafana:oss/dashboard:Dashboard"):
         model = json.loads(unwrap(resource.inputs)["configJson"])
-        panels += [(f"{model['title']} / {p['title']}", p) for p in model["panels"]
-                   if any("expr" in t for t in p.get("targets", []))]
+        for values in each_combination(model):
+            panels += [(f"{model['title']} / {p['title']}{''.join(f' ({k}={v})' for k, v in values.items())}",
+                        expand(p, values)) for p in model["panels"] if any("expr" in t for t in p.get("targets", []))]
     return panels
+
+
+def expand(panel: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
+    targets = [{**t, "expr": substitute_variables(t["expr"], values)} for t in panel["targets"]]
+    expanded = {**panel, "targets": targets, "interval": substitute_variables(panel.get("interval") or "", values)}
+    # A variable left in a metric name would hide what the panel reads from every check below.
+    assert not any(re.search(r"\w\$|\$\{\w+\}[\w:{]", t["expr"]) for t in targets), targets
+    return {**expanded, "unexpanded_interval": panel.get("interval") or ""}
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -77,16 +93,29 @@ def test_panels_cap_points_and_step_at_the_rule_interval(stack, dev_run, prod_ru
         assert len(read) <= 1, f"{name}: reads recorded series of several resolutions {read}"
         if read:
             assert panel.get("interval") == read.pop(), name
-        # The 5-minute copies' panels draw fewer, wider points over days (each the mean of its step).
-        coarse = panel.get("interval") == COARSE_INTERVAL
+        # The copies' panels draw fewer, wider points over days (each the mean of its step).
+        coarse = panel["unexpanded_interval"] in (COARSE_INTERVAL, RESOLUTION_REF)
         assert panel["maxDataPoints"] == (COARSE_MAX_DATA_POINTS if coarse else MAX_DATA_POINTS), name
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_panels_on_5_minute_copies_take_every_sample_of_their_step(stack, dev_run, prod_run):
-    """Over days a step spans several 5-minute samples: the panel averages (or takes the worst of) them
+def test_graphs_with_a_line_per_container_or_strategy_read_the_copy_the_zoom_picks(stack, dev_run, prod_run):
+    """Over 7 days such a graph reads the hourly copy (issue 14: at most 100k samples a panel), at
+    short zooms the 5-minute one: both copies exist for every record a panel reads this way."""
+    read: dict[str, set[str]] = {}
+    for name, panel in prometheus_panels(dev_run if stack == "dev" else prod_run):
+        if panel["unexpanded_interval"] == RESOLUTION_REF:
+            read.setdefault(name.rsplit(" (", 1)[0], set()).add(panel["interval"])
+    assert len(read) >= 14, read
+    assert all(intervals == set(COPY_INTERVALS) for intervals in read.values()), read
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_panels_on_copies_take_every_sample_of_their_step(stack, dev_run, prod_run):
+    """Over days a step spans several samples of a copy: the panel averages (or takes the worst of) them
     all with `..._over_time(...[$__interval])`, so nothing between two points is skipped."""
-    coarse = {name for name, interval in recording_rule_intervals().items() if interval == COARSE_INTERVAL}
+    coarse = {name for name, interval in recording_rule_intervals().items()
+              if interval in (COARSE_INTERVAL, HOURLY_INTERVAL)}
     assert coarse
     read = 0
     for name, panel in prometheus_panels(dev_run if stack == "dev" else prod_run):
@@ -95,4 +124,4 @@ def test_panels_on_5_minute_copies_take_every_sample_of_their_step(stack, dev_ru
                 read += 1
                 every_sample = rf"_over_time\({re.escape(metric)}(?:\{{[^}}]*\}})?\[\$__interval\]\)"
                 assert re.search(every_sample, target["expr"]), f"{name} / {target['refId']}: {target['expr']}"
-    assert read >= 10
+    assert read >= 40

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from bench.grafana import substitute_variables
+from bench.variables import each_combination
 from mixin.alerts import alert_names
 from mixin.dashboards.common import (
     ALL_DASHBOARDS,
@@ -153,9 +155,11 @@ def test_error_log_panel_reads_elasticsearch(deployed):
 
 def test_panels_use_recording_rules_that_exist(deployed):
     known = set(recording_rule_names())
-    used = {name for m in deployed.values() for p in m["panels"] for t in p["targets"]
-            for name in RECORDED.findall(t.get("expr", ""))}
+    # `<record>_every${resolution}`: the name for each value Grafana can give the variable.
+    used = {name for m in deployed.values() for values in each_combination(m) for p in m["panels"]
+            for t in p["targets"] for name in RECORDED.findall(substitute_variables(t.get("expr", ""), values))}
     assert len(used) >= 12, used
+    assert {name for name in used if name.endswith("_every1h")}, used
     assert used <= known, f"unknown recording rules: {used - known}"
 
 

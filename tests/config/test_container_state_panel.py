@@ -2,7 +2,8 @@
 
 cAdvisor stops exporting a container once its cgroup is gone; a panel on the raw series shows no
 band at all for it. promtool evaluates the panel's own query, with the recording rules it reads
-(the 5-minute copy `name:container_last_seen:age_seconds_every5m`), on such series.
+(the 5-minute copy `name:container_last_seen:age_seconds_every5m`, and the hourly one over days),
+on such series.
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ def test_a_container_gone_for_ten_minutes_is_shown_red(tmp_path: Path) -> None:
     name = stack_settings("dev").name("grafana")
     # Seen every minute (value = the time it was seen) for 10 minutes, then gone.
     seen = " ".join([str(60 * i) for i in range(11)] + ["_"] * 10)
-    # The panel's step at a short zoom is its min interval, 5m.
-    query = panel_query().replace("$service", ".*").replace("$__interval", "5m")
+    # At a short zoom the panel reads the 5-minute copy, its step the min interval 5m; over days the
+    # hourly copy (`${resolution}` = 1h), one step an hour.
+    query = panel_query().replace("$service", ".*").replace("$__interval", "5m").replace("${resolution}", "5m")
+    hourly = panel_query().replace("$service", ".*").replace("$__interval", "1h").replace("${resolution}", "1h")
     rules = tmp_path / "recording.yml"
     rules.write_text(render_recording_rules())
     test = tmp_path / "panel.yml"
@@ -43,6 +46,8 @@ def test_a_container_gone_for_ten_minutes_is_shown_red(tmp_path: Path) -> None:
             {"expr": query, "eval_time": "5m", "exp_samples": [{"labels": f'{{name="{name}"}}', "value": 0}]},
             # Gone for 10 minutes: 600 s since it was last seen (red, threshold 60 s), not "no data".
             {"expr": query, "eval_time": "20m", "exp_samples": [{"labels": f'{{name="{name}"}}', "value": 600}]},
+            # Over days: the hour's worst, 50 minutes gone at the hour's end (red).
+            {"expr": hourly, "eval_time": "60m", "exp_samples": [{"labels": f'{{name="{name}"}}', "value": 3000}]},
         ],
     }]}))
     result = promtool("test", "rules", str(test))

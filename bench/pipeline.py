@@ -15,6 +15,7 @@ Prometheus on a core of its own.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -67,13 +68,32 @@ def _hardlink_blocks(raw: Path, data: Path) -> None:
             shutil.copytree(block, data / block.name, copy_function=os.link)
 
 
-def _recording_group_files(sources: Sources, out: Path) -> list[Path]:
+def inline_recorded(expr: str, recorded: dict[str, str], step: int) -> str:
+    """`record[1h]` -> `(its expression)[1h:<step>s]`, the same values (the record is evaluated every
+    `step` in the backfill too).
+
+    promtool backfills a rule from the Prometheus it queries, which does not hold the recorded series
+    being backfilled (Prometheus's storage docs: rules that depend on other rules are not backfilled
+    in one pass); the hourly p95 copy reads the p95 record.
+    """
+    for name, body in recorded.items():
+        def subquery(match: re.Match[str], body: str = body) -> str:
+            return f"({body})[{match.group(1)}:{step}s]"
+
+        expr = re.sub(rf"(?<![\w:]){re.escape(name)}\[(\w+)\]", subquery, expr)
+    return expr
+
+
+def _recording_group_files(sources: Sources, out: Path, step: int) -> list[Path]:
     """Each rule group with recording rules in a file of its own (alerts dropped), for parallel backfill."""
     out.mkdir(parents=True, exist_ok=True)
     files: list[Path] = []
+    groups = [g for path in sources.rule_files for g in (yaml.safe_load(path.read_text()) or {}).get("groups", [])]
+    recorded = {r["record"]: r["expr"] for g in groups for r in g.get("rules", []) if "record" in r}
     for path in sources.rule_files:
         for group in (yaml.safe_load(path.read_text()) or {}).get("groups", []):
-            rules = [r for r in group.get("rules", []) if "record" in r]
+            rules = [{**r, "expr": inline_recorded(r["expr"], recorded, step)}
+                     for r in group.get("rules", []) if "record" in r]
             if rules:
                 target = out / f"{len(files):02d}-{group['name']}.yml"
                 target.write_text(yaml.safe_dump({"groups": [{**group, "rules": rules}]}, sort_keys=False))
@@ -109,7 +129,7 @@ def prepare(settings: Settings, sources: Sources, raw: Path) -> Path:
     config = write_config(base / "setup.yml", sources.evaluation_interval, [])
     rule_blocks = base / "rule-blocks"
     shutil.rmtree(rule_blocks, ignore_errors=True)
-    files = _recording_group_files(sources, base / "rule-groups")
+    files = _recording_group_files(sources, base / "rule-groups", settings.step)
     with running(data, config, cpus=os.cpu_count() or 2, log=base / "prometheus-setup.log") as server:
         backfill_rules(server.url, files, settings.end - settings.days * 86400, settings.end, settings.step,
                        rule_blocks)

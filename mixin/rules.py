@@ -191,10 +191,10 @@ FINE_GROUPS: tuple[RecordingGroup, ...] = (
 )
 
 
-# A copied quantity over a window ("5m", "1h"). Every copy is computed from the raw series, never
-# from another recorded series: a group then depends on no other group's evaluation time, and
-# `promtool tsdb create-blocks-from rules` backfills all of them in one pass. Over an hour, a rate
-# is the mean of the hour's twelve 5-minute rates, a mean of means the mean, a worst the worst.
+# A copied quantity over a window ("5m", "1h"). Copies are computed from the raw series (but the
+# hourly p95, see _worst_p95): a group then depends on no other group's evaluation time. Over an
+# hour, a rate is the mean of the hour's twelve 5-minute rates, a mean of means the mean, a worst
+# the worst.
 Window = Callable[[str], str]
 
 
@@ -203,9 +203,12 @@ def _rated(by: str, metric: str, selector: str = "") -> Window:
 
 
 def _worst_p95(window: str) -> str:
-    # The worst 5-minute p95 in the window (a p95 over the whole hour would hide a bad 5 minutes).
+    # The worst 5-minute p95 in the window (a p95 over the whole hour would hide a bad 5 minutes):
+    # the one copy read from a recorded series, the p95 at the stack's interval. A quantile cannot be
+    # re-aggregated from raw buckets without a subquery, whose steps the clock aligns (no value until
+    # a step boundary passes) and which costs a quantile per step and strategy.
     p95 = _quantile(0.95, "strategy", "trading_order_latency_seconds_bucket")
-    return p95 if window == COARSE_INTERVAL else f"max_over_time({p95}[{window}:{COARSE_INTERVAL}])"
+    return p95 if window == COARSE_INTERVAL else f"max_over_time({ORDER_LATENCY_P95}[{window}])"
 
 
 COPIED: dict[str, tuple[tuple[str, Window], ...]] = {

@@ -7,6 +7,8 @@ import re
 
 import pytest
 
+from bench.grafana import substitute_variables
+from bench.variables import each_combination
 from mixin.dashboards import render_dashboards
 from mixin.rules import RECORDING_GROUPS, recording_rule_names
 from tests.integration.known_metrics import NOT_RUNNABLE_SOURCES
@@ -74,10 +76,14 @@ def test_every_recording_rule_produces_series(stack: Stack):
 def panel_queries(stack: Stack) -> dict[str, str]:
     found = {}
     for ref, text in render_dashboards(stack.settings).items():
-        for panel in json.loads(text)["panels"]:
-            for target in panel.get("targets", []):
-                if "expr" in target:  # Prometheus targets; Elasticsearch log panels have `query`
-                    found[f"{ref.title} / {panel['title']} (panel {panel['id']}) / {target['refId']}"] = target["expr"]
+        model = json.loads(text)
+        # Once per value of the time-range variables (`resolution`: the 5-minute and hourly copies).
+        for values in each_combination(model):
+            for panel in model["panels"]:
+                for target in panel.get("targets", []):
+                    if "expr" in target:  # Prometheus targets; Elasticsearch log panels have `query`
+                        where = f"{ref.title} / {panel['title']} (panel {panel['id']}) / {target['refId']}"
+                        found[f"{where} {values or ''}".rstrip()] = substitute_variables(target["expr"], values)
     return found
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pulumi
 
-from components.backups import elasticsearch_snapshot_volume
+from components.backups import elasticsearch_s3_keystore, elasticsearch_snapshot_volume
 from components.context import StackContext
 from components.service import (
     TYPE_PREFIX,
@@ -24,6 +24,7 @@ from components.swarm_service import Workload, workload
 from render import elastic_setup as setup
 from render import elasticsearch as es
 from render import elasticsearch_exporter as ee
+from render import elasticsearch_s3 as s3
 from render import fluent_bit as fb
 from render import kibana as kb
 
@@ -54,11 +55,14 @@ class Logging(pulumi.ComponentResource):
         volume = ctx.data_volume("elasticsearch", parent=self)
         snapshots, snapshots_owner = elasticsearch_snapshot_volume(ctx, parent=self)
         files = ctx.require_secret("elasticPassword").apply(es.secret_files)
+        # With an S3 bucket for snapshots: its keys go to the keystore before the image's entrypoint runs.
+        keystore_uploads, command = elasticsearch_s3_keystore(ctx)
         return workload(ctx.settings.target, "elasticsearch", ctx.service_args(
             "elasticsearch", container_port=es.PORT,
             # ELASTIC_PASSWORD_FILE names the uploaded password: no secret in the environment.
-            envs=[f"{k}={v}" for k, v in es.environment(s).items()],
-            uploads=secret_uploads(files, es.SECRET_FILES, es.UID),
+            envs=[f"{k}={v}" for k, v in {**es.environment(s), **s3.client_environment(s)}.items()],
+            command=command,
+            uploads=[*secret_uploads(files, es.SECRET_FILES, es.UID), *keystore_uploads],
             # curl reads the credentials from its config file: no password in the healthcheck.
             healthcheck=Healthcheck(test=es.healthcheck_command(), interval="15s", timeout="10s",
                                     retries=10, start_period="60s"),

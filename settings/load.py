@@ -23,6 +23,7 @@ from settings.problems import Problems, fix_command
 from settings.secrets import SECRET_KEYS, check_secrets
 from settings.sections import SECTIONS, AlertingSettings, EdgeSettings, StackOptions
 from settings.services import PublishedPort, ServiceSettings, parse_services, port_clashes
+from settings.snapshot_s3 import snapshot_s3_checks
 
 # The shortest rate() window of the rules (mixin/alerts.py, mixin/rules.py): rate() needs at least
 # two samples in it, and four keep it stable when one scrape fails.
@@ -154,6 +155,7 @@ def parse_settings(project: str, stack: str, raw: Mapping[str, str],
     _edge_checks(settings, raw, problems)
     _edge_port_clashes(settings, neighbours or {}, problems)
     _swarm_checks(settings, problems)
+    snapshot_s3_checks(settings, raw, problems)
     problems.raise_if_any(stack)
     return settings
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from settings import grammar as g
+from settings import snapshot_s3 as s3
 from settings.declare import setting
 
 _URL = g.http_url
@@ -133,6 +134,26 @@ class LoggingSettings:
                                          doc="JVM heap; at most half of `memoryMb.elasticsearch`")
     retention_days: int = setting("retentionDays", 7, example="30", check=g.between(1, 3650),
                                   doc="ILM deletes log indices this many days after rollover")
+    # Snapshots (render/backups.py): a volume on the host, or an S3 bucket when one is set.
+    snapshot_s3_bucket: str = setting("snapshotS3Bucket", "", example="christmas-es-snapshots",
+                                      check=g.optional(s3.bucket_name),
+                                      doc="snapshots go to this S3 bucket (keys: `snapshotS3AccessKey`, "
+                                          "`snapshotS3SecretKey`); empty = a volume on the host")
+    snapshot_s3_base_path: str = setting("snapshotS3BasePath", "", example="elasticsearch",
+                                         check=g.optional(s3.base_path),
+                                         doc="folder in the bucket; the stack's name is appended (stacks can "
+                                             "share a bucket)")
+    snapshot_s3_endpoint: str = setting("snapshotS3Endpoint", "", example="minio.example.com:9000",
+                                        check=g.optional(s3.endpoint),
+                                        doc="an S3-compatible service's host or host:port; empty = AWS")
+    snapshot_s3_protocol: str = setting("snapshotS3Protocol", "https", example="https",
+                                        check=g.one_of("https", "http"),
+                                        doc="`https` (certificate checked against the JVM's truststore) or `http`")
+    snapshot_s3_region: str = setting("snapshotS3Region", "", example="eu-west-1", check=g.optional(s3.region),
+                                      doc="signing region, for an S3-compatible service; empty = the SDK's guess")
+    snapshot_s3_path_style_access: bool = setting("snapshotS3PathStyleAccess", False, example="true",
+                                                  doc="requests as `<endpoint>/<bucket>` (most S3-compatible "
+                                                      "services, e.g. MinIO, need it)")
     rollover_max_age: str = setting("rolloverMaxAge", "1d", example="1d", check=g.es_time,
                                     doc="ILM rollover by age (one number and unit)")
     rollover_max_size: str = setting("rolloverMaxSize", "5gb", example="5gb", check=g.es_size,

@@ -51,7 +51,7 @@ def test_slm_policy_keeps_snapshots_as_long_as_the_logs(stack: str):
 
 
 def test_repository_is_a_file_system_repository_inside_path_repo(dev_settings):
-    repository = bk.snapshot_repository()
+    repository = bk.snapshot_repository(dev_settings)
     assert repository["type"] == "fs"
     assert isinstance(repository["settings"]["compress"], bool)
     assert repository["settings"]["location"] == es.environment(dev_settings)["path.repo"]

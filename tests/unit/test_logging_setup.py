@@ -164,7 +164,7 @@ def test_elastic_setup_sends_each_object_in_order_as_the_superuser(dev_settings,
     assert bodies["/_ilm/policy/logs-christmas"].json() == es.ilm_policy(dev_settings)
     assert bodies["/_index_template/logs-christmas"].json() == es.index_template(dev_settings)
     assert bodies["/_index_template/logs-christmas"].headers["Content-Type"] == "application/json"
-    assert bodies[f"/_snapshot/{bk.ES_REPOSITORY}"].json() == bk.snapshot_repository()
+    assert bodies[f"/_snapshot/{bk.ES_REPOSITORY}"].json() == bk.snapshot_repository(dev_settings)
     assert bodies[f"/_slm/policy/{bk.SLM_POLICY}"].json() == bk.slm_policy(dev_settings)
 
 

@@ -287,6 +287,9 @@ PLACEHOLDERS: dict[str, str] = {
     "kibanaOperatorPassword": "REDACTED-kibana-operator-password",
     "postgresExporterDsn": "postgresql://postgres_exporter:REDACTED-db-password@postgres:5432/christmas"
                            "?sslmode=require",
+    # AWS's shapes (an IAM user's key id, a 40-character secret key): set only with logging.snapshotS3Bucket.
+    "snapshotS3AccessKey": "AKIAREDACTEDREDACTED",
+    "snapshotS3SecretKey": "REDACTED/s3/secret/access/key/REDACTED00",
 }
 # A secret key without its own placeholder (added to settings, not here yet): a password shape.
 DEFAULT_PLACEHOLDER = "REDACTED-secret-value"

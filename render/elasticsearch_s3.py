@@ -99,7 +99,9 @@ exec {entrypoint} {cmd} "$@"
 """
 
 
-def render_entrypoint_script() -> str:
-    adds = "".join(f"keystore_add {shlex.quote(setting)} {shlex.quote(path)}\n" for setting, path in KEYSTORE_ENTRIES)
-    return _SCRIPT.format(tool=shlex.quote(KEYSTORE_TOOL), adds=adds.rstrip("\n"),
-                          entrypoint=shlex.quote(IMAGE_ENTRYPOINT), cmd=IMAGE_CMD)
+def render_entrypoint_script(entries: tuple[tuple[str, str], ...] = KEYSTORE_ENTRIES, tool: str = KEYSTORE_TOOL,
+                             entrypoint: str = IMAGE_ENTRYPOINT) -> str:
+    """The script; the paths are parameters only so that a test can run it with stand-in programs."""
+    adds = "".join(f"keystore_add {shlex.quote(setting)} {shlex.quote(path)}\n" for setting, path in entries)
+    return _SCRIPT.format(tool=shlex.quote(tool), adds=adds.rstrip("\n"), entrypoint=shlex.quote(entrypoint),
+                          cmd=IMAGE_CMD)

@@ -6,7 +6,7 @@ Metric names and labels as the pinned exporters emit them (docs/images.md): Flue
 
 from __future__ import annotations
 
-from mixin.alert_model import NUM, PCT, AlertGroup, AlertRule
+from mixin.alert_model import NUM, PCT, AlertGroup, AlertRule, Severity
 from render import elasticsearch as es
 from render import fluent_bit as fb
 from settings.model import StackSettings
@@ -62,7 +62,7 @@ def _fluent_bit_alerts() -> tuple[AlertRule, ...]:
     )
 
 
-def _cluster_health(color: str, severity: str, meaning: str, for_: str) -> AlertRule:
+def _cluster_health(color: str, severity: Severity, meaning: str, for_: str) -> AlertRule:
     """The exporter's health gauge is 1 for the cluster's current colour (and 0 for the others)."""
     return AlertRule(alert=f"ElasticsearchCluster{color.capitalize()}",
                      expr=f'elasticsearch_cluster_health_status{{color="{color}"}} == 1',

@@ -146,16 +146,21 @@ def container_memory_cases(settings: StackSettings) -> list[AlertCase]:
     return cases
 
 
+def _config_reload_case(program: str, selector: str, labels: dict[str, str]) -> AlertCase:
+    """Fires after 10 minutes of a refused reload (gauge 0); a successful one (1) stays quiet."""
+    metric = f"{program.lower()}_config_last_reload_successful"
+    return AlertCase(
+        f"{program}ConfigReloadFailed", [s(f"{metric}{{{selector}}}", "0+0x20")], "15m",
+        {"severity": "warning", **labels}, f"{program} configuration reload failed",
+        f"{program} {labels['instance']} failed to reload its configuration (last reload successful = 0); "
+        "it runs the previous one.", silent_at=["5m"], quiet=[([s(f"{metric}{{{selector}}}", "1+0x20")], "15m")])
+
+
 def monitoring_cases(settings: StackSettings) -> list[AlertCase]:
     cases: list[AlertCase] = []
     prom = 'instance="localhost:9090",job="prometheus"'
     prom_labels = {"component": "monitoring", "instance": "localhost:9090", "job": "prometheus"}
-    cases.append(AlertCase(
-        "PrometheusConfigReloadFailed", [s(f"prometheus_config_last_reload_successful{{{prom}}}", "0+0x20")], "15m",
-        {"severity": "warning", **prom_labels}, "Prometheus configuration reload failed",
-        "Prometheus localhost:9090 failed to reload its configuration (last reload successful = 0); "
-        "it runs the previous one.", silent_at=["5m"],
-        quiet=[([s(f"prometheus_config_last_reload_successful{{{prom}}}", "1+0x20")], "15m")]))
+    cases.append(_config_reload_case("Prometheus", prom, prom_labels))
     group = "/etc/prometheus/rules/alerts-api.yml;api.alerts"
     cases.append(AlertCase(
         "PrometheusRuleEvaluationFailures",
@@ -184,12 +189,7 @@ def alertmanager_cases(settings: StackSettings) -> list[AlertCase]:
     cases: list[AlertCase] = []
     am = 'instance="alertmanager:9093",job="alertmanager"'
     am_labels = {"component": "monitoring", "instance": "alertmanager:9093", "job": "alertmanager"}
-    cases.append(AlertCase(
-        "AlertmanagerConfigReloadFailed", [s(f"alertmanager_config_last_reload_successful{{{am}}}", "0+0x20")],
-        "15m", {"severity": "warning", **am_labels}, "Alertmanager configuration reload failed",
-        "Alertmanager alertmanager:9093 failed to reload its configuration (last reload successful = 0); "
-        "it runs the previous one.", silent_at=["5m"],
-        quiet=[([s(f"alertmanager_config_last_reload_successful{{{am}}}", "1+0x20")], "15m")]))
+    cases.append(_config_reload_case("Alertmanager", am, am_labels))
     cases.append(AlertCase(
         "AlertmanagerNotificationsFailing",
         [s(f'alertmanager_notifications_failed_total{{{am},integration="slack"}}', "0+1x20")], "12m",

@@ -23,6 +23,9 @@ def _es_nodes(value: int) -> str | None:
         "when either dies)"
 
 
+_es_nodes.__name__ = "1 or 3"
+
+
 _RUNBOOK = "https://github.com/christmas-trading/christmas-monitoring/blob/main/docs/runbook.md"
 
 
@@ -151,7 +154,7 @@ class LoggingSettings:
     docker_log_dir: str = setting("dockerLogDir", "/var/lib/docker/containers", example="/var/lib/docker/containers",
                                   check=g.absolute_path, doc="Docker's log directory on the host, tailed read-only")
     # 1 or 3: a cluster elects its master by majority, so 2 nodes stop when either dies (no better than 1).
-    elasticsearch_nodes: int = setting("elasticsearchNodes", 1, example="3", check=_es_nodes,
+    elasticsearch_nodes: int = setting("elasticsearchNodes", 1, example="1", check=_es_nodes,
                                        doc="1, or 3 with target swarm: a cluster across three labelled nodes, "
                                            "replicas 1 (docs/scale-out.md)")
     elasticsearch_bootstrap: bool = setting("elasticsearchBootstrap", False, example="true",

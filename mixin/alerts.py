@@ -227,12 +227,18 @@ def _trading(settings: StackSettings) -> AlertGroup:
     ))
 
 
+def _config_reload_failed(program: str) -> AlertRule:
+    """Prometheus and Alertmanager export the same gauge: 0 after a reload they refused."""
+    return AlertRule(alert=f"{program}ConfigReloadFailed",
+                     expr=f"{program.lower()}_config_last_reload_successful == 0",
+                     severity="warning", summary=f"{program} configuration reload failed",
+                     description=f"{program} {{{{ $labels.instance }}}} failed to reload its configuration "
+                     "(last reload successful = {{ $value }}); it runs the previous one.", for_="10m")
+
+
 def _monitoring() -> AlertGroup:
     return AlertGroup("monitoring", (
-        AlertRule(alert="PrometheusConfigReloadFailed", expr="prometheus_config_last_reload_successful == 0",
-                  severity="warning", summary="Prometheus configuration reload failed",
-                  description="Prometheus {{ $labels.instance }} failed to reload its configuration "
-                  "(last reload successful = {{ $value }}); it runs the previous one.", for_="10m"),
+        _config_reload_failed("Prometheus"),
         AlertRule(alert="PrometheusRuleEvaluationFailures",
                   expr="increase(prometheus_rule_evaluation_failures_total[5m]) > 0",
                   severity="critical", summary="Prometheus rule evaluations failing",
@@ -250,10 +256,7 @@ def _monitoring() -> AlertGroup:
                   severity="warning", summary="Prometheus TSDB compactions failing",
                   description=
                       f"Failed TSDB compactions of Prometheus {{{{ $labels.instance }}}} in the last 3 hours: {NUM}."),
-        AlertRule(alert="AlertmanagerConfigReloadFailed", expr="alertmanager_config_last_reload_successful == 0",
-                  severity="warning", summary="Alertmanager configuration reload failed",
-                  description="Alertmanager {{ $labels.instance }} failed to reload its configuration "
-                  "(last reload successful = {{ $value }}); it runs the previous one.", for_="10m"),
+        _config_reload_failed("Alertmanager"),
         AlertRule(alert="AlertmanagerNotificationsFailing",
                   expr="increase(alertmanager_notifications_failed_total[5m]) > 0",
                   severity="critical", summary="Alertmanager notifications failing",

@@ -16,40 +16,9 @@ from urllib.parse import urlsplit
 
 Check = Callable[[object], str | None]
 
+
 # Control characters (C0, DEL, C1) and Unicode line/paragraph separators: no consumer wants them.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-# Prometheus model.ParseDuration (prometheus/common model/time.go): units in this order, each once.
-_PROM_DURATION = re.compile(r"(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?")
-# alecthomas/units ParseBase2Bytes, as --storage.tsdb.retention.size reads it (one component).
-_PROM_SIZE = re.compile(r"(\d+)(\.\d+)?(B|KB|MB|GB|TB|PB|KiB|MiB|GiB|TiB|PiB)")
-# Elasticsearch TimeValue (ILM max_age) and ByteSizeValue (max_primary_shard_size): one unit.
-_ES_TIME = re.compile(r"[1-9]\d*(d|h|m|s)")
-_ES_SIZE = re.compile(r"[1-9]\d*(b|kb|mb|gb|tb|pb)", re.IGNORECASE)
-# Fluent Bit flb_utils_size_to_bytes (storage.total_limit_size): number and K/M/G, B optional.
-_FLB_SIZE = re.compile(r"[1-9]\d*(K|M|G)B?")
-# RFC 1123 host name label, plus `_`: Docker's DNS resolves container names such as
-# `christmas_api_1`; a name may be a single label (a container name such as `api`).
-_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?")
-# E-mail as Alertmanager and Grafana send it: a dot-atom local part without the characters a Go
-# template or a shell would read ({ } $ ` | and quotes), and a domain of host name labels.
-_EMAIL_LOCAL = re.compile(r"[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*")
-# Slack channel names: lower-case letters, digits, - and _, at most 80 (Slack's naming rules).
-_SLACK_CHANNEL = re.compile(r"#[a-z0-9_-][a-z0-9._-]{0,79}")
-# A URL path as RFC 3986 allows it, without `$` (Grafana's and Kibana's variable expansion) and
-# without `{ }` (Go templates), `'` and `"` (quoting in the files that carry it).
-_URL_PATH = re.compile(r"(/[A-Za-z0-9._~!&()*+,;=:@%-]*)*")
-_PCT_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
-# Docker image reference (distribution/reference) with an exact version tag or a digest.
-_IMAGE_NAME = re.compile(r"[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(/[a-z0-9]+([._-]{1,2}[a-z0-9]+)*)*")
-_EXACT_TAG = re.compile(r"v?\d+\.\d+\.\d+([.+_-][A-Za-z0-9._-]*)?")
-_DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
-# PostgreSQL identifiers as the platform names them (unquoted, at most 63 bytes).
-_PG_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
-_SAFE_PATH = re.compile(r"(/[A-Za-z0-9._-]+)+")
-# Elasticsearch index names: lower case, none of \ / * ? " < > | space , # : (Elasticsearch's
-# MetadataCreateIndexService.validateIndexOrAliasName); a Pulumi stack name lands in one.
-_ES_NAME_PART = re.compile(r"[a-z0-9][a-z0-9_.-]{0,99}")
-
 
 def control_characters(value: str) -> str | None:
     return "must not contain control characters (newline, tab, ...)" if _CONTROL.search(value) else None
@@ -68,6 +37,9 @@ def duration_seconds(value: str) -> float:
     return total
 
 
+# Prometheus model.ParseDuration (prometheus/common model/time.go): units in this order, each once.
+_PROM_DURATION = re.compile(r"(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?")
+
 def prometheus_duration(value: str) -> str | None:
     if not value or value == "0" or not _PROM_DURATION.fullmatch(value) or not re.search(r"[1-9]", value):
         return ("must be a Prometheus duration such as 15s, 1m30s or 15d (units y w d h m s ms, "
@@ -77,23 +49,38 @@ def prometheus_duration(value: str) -> str | None:
     return None
 
 
+# alecthomas/units ParseBase2Bytes, as --storage.tsdb.retention.size reads it (one component).
+_PROM_SIZE = re.compile(r"(\d+)(\.\d+)?(B|KB|MB|GB|TB|PB|KiB|MiB|GiB|TiB|PiB)")
+
 def prometheus_size(value: str) -> str | None:
     if not _PROM_SIZE.fullmatch(value) or not re.search(r"[1-9]", value):
         return "must be a Prometheus size such as 512MB, 50GB or 1TB (units B KB MB GB TB PB, or KiB ... PiB)"
     return None
 
 
+# Elasticsearch TimeValue (ILM max_age) and ByteSizeValue (max_primary_shard_size): one unit.
+_ES_TIME = re.compile(r"[1-9]\d*(d|h|m|s)")
+
 def es_time(value: str) -> str | None:
     return None if _ES_TIME.fullmatch(value) else "must be an Elasticsearch time such as 1d or 12h (one unit)"
 
+
+_ES_SIZE = re.compile(r"[1-9]\d*(b|kb|mb|gb|tb|pb)", re.IGNORECASE)
 
 def es_size(value: str) -> str | None:
     return None if _ES_SIZE.fullmatch(value) else "must be an Elasticsearch size such as 5gb or 500mb"
 
 
+# Fluent Bit flb_utils_size_to_bytes (storage.total_limit_size): number and K/M/G, B optional.
+_FLB_SIZE = re.compile(r"[1-9]\d*(K|M|G)B?")
+
 def fluent_bit_size(value: str) -> str | None:
     return None if _FLB_SIZE.fullmatch(value) else "must be a Fluent Bit size such as 512M or 1G"
 
+
+# RFC 1123 host name label, plus `_`: Docker's DNS resolves container names such as
+# `christmas_api_1`; a name may be a single label (a container name such as `api`).
+_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?")
 
 def hostname(value: str) -> str | None:
     labels = value.split(".")
@@ -139,6 +126,12 @@ def ipv4(value: str) -> str | None:
     return None
 
 
+# A URL path as RFC 3986 allows it, without `$` (Grafana's and Kibana's variable expansion) and
+# without `{ }` (Go templates), `'` and `"` (quoting in the files that carry it).
+_URL_PATH = re.compile(r"(/[A-Za-z0-9._~!&()*+,;=:@%-]*)*")
+
+_PCT_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
 def http_url(value: str, *, https_only: bool = False, path: bool = True) -> str | None:
     """An http(s) URL with a host, no credentials, query or fragment, nothing a template reads."""
     scheme = "https" if https_only else "http or https"
@@ -167,6 +160,10 @@ def http_url(value: str, *, https_only: bool = False, path: bool = True) -> str 
     return None
 
 
+# E-mail as Alertmanager and Grafana send it: a dot-atom local part without the characters a Go
+# template or a shell would read ({ } $ ` | and quotes), and a domain of host name labels.
+_EMAIL_LOCAL = re.compile(r"[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*")
+
 def email(value: str) -> str | None:
     local, at, domain = value.rpartition("@")
     if not at or len(value) > 254 or not _EMAIL_LOCAL.fullmatch(local) or len(local) > 64 \
@@ -175,10 +172,20 @@ def email(value: str) -> str | None:
     return None
 
 
+# Slack channel names: lower-case letters, digits, - and _, at most 80 (Slack's naming rules).
+_SLACK_CHANNEL = re.compile(r"#[a-z0-9_-][a-z0-9._-]{0,79}")
+
 def slack_channel(value: str) -> str | None:
     return None if _SLACK_CHANNEL.fullmatch(value) else \
         "must be a Slack channel such as #alerts (lower-case letters, digits, - _ .; at most 80)"
 
+
+# Docker image reference (distribution/reference) with an exact version tag or a digest.
+_IMAGE_NAME = re.compile(r"[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(/[a-z0-9]+([._-]{1,2}[a-z0-9]+)*)*")
+
+_EXACT_TAG = re.compile(r"v?\d+\.\d+\.\d+([.+_-][A-Za-z0-9._-]*)?")
+
+_DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
 
 def pinned_image(value: str) -> str | None:
     wanted = "must be an image with an exact version tag such as grafana/grafana:11.6.3 (or @sha256:<digest>)"
@@ -191,10 +198,15 @@ def pinned_image(value: str) -> str | None:
     return None
 
 
+# PostgreSQL identifiers as the platform names them (unquoted, at most 63 bytes).
+_PG_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
 def pg_identifier(value: str) -> str | None:
     return None if _PG_IDENTIFIER.fullmatch(value) else \
         "must be a PostgreSQL name of lower-case letters, digits and _ (at most 63)"
 
+
+_SAFE_PATH = re.compile(r"(/[A-Za-z0-9._-]+)+")
 
 def absolute_path(value: str) -> str | None:
     if not _SAFE_PATH.fullmatch(value) or any(part in (".", "..") for part in value.split("/")):
@@ -208,6 +220,10 @@ def user_name(value: str) -> str | None:
         return "must be a user name of letters, digits and . _ @ - (no ':' or spaces; at most 64)"
     return None
 
+
+# Elasticsearch index names: lower case, none of \ / * ? " < > | space , # : (Elasticsearch's
+# MetadataCreateIndexService.validateIndexOrAliasName); a Pulumi stack name lands in one.
+_ES_NAME_PART = re.compile(r"[a-z0-9][a-z0-9_.-]{0,99}")
 
 def es_name_part(value: str) -> str | None:
     return None if _ES_NAME_PART.fullmatch(value) else \
@@ -251,9 +267,6 @@ def one_of(*choices: str) -> Callable[[str], str | None]:
 # Caddy's site addresses (render/caddy.py): a DNS name of letters, digits and hyphens (no `_`,
 # which public CAs refuse), labels of 1-63, not all-numeric at the end.
 _DNS_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
-# A token the Caddyfile renderer writes as is (no quotes, braces, spaces: render/caddy.py _PLAIN).
-_CADDY_TOKEN = re.compile(r"[A-Za-z0-9._:/@+=-]+")
-
 
 def dns_name(value: str) -> str | None:
     labels = value.split(".")
@@ -278,6 +291,9 @@ def edge_host(url: str) -> str:
 def edge_port(url: str) -> int:
     return urlsplit(url).port or 443
 
+
+# A token the Caddyfile renderer writes as is (no quotes, braces, spaces: render/caddy.py _PLAIN).
+_CADDY_TOKEN = re.compile(r"[A-Za-z0-9._:/@+=-]+")
 
 def acme_directory(value: str) -> str | None:
     """An ACME directory URL, written into the Caddyfile as one plain token."""

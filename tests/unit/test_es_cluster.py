@@ -67,7 +67,8 @@ def test_three_node_services_replace_the_single_node_and_its_file_system_snapsho
     for node in NODES:
         assert found[node]["name"] == f"christmas-monitoring-swarm-{node}"
         assert found[node]["mode"] == {"replicated": {"replicas": 1}}
-        assert found[node]["taskSpec"]["containerSpec"]["image"] == "docker.elastic.co/elasticsearch/elasticsearch:8.18.2"
+        image = found[node]["taskSpec"]["containerSpec"]["image"]
+        assert image == "docker.elastic.co/elasticsearch/elasticsearch:8.18.2"
 
 
 def test_each_node_keeps_to_its_labelled_host_never_with_another_node_and_stops_first(run):

@@ -11,6 +11,7 @@ import pulumi
 
 from components.backups import elasticsearch_s3_keystore, elasticsearch_snapshot_volume
 from components.context import StackContext
+from components.elasticsearch_cluster import ElasticsearchCluster
 from components.service import (
     TYPE_PREFIX,
     Healthcheck,
@@ -23,6 +24,7 @@ from components.service import (
 from components.swarm_service import Workload, workload
 from render import elastic_setup as setup
 from render import elasticsearch as es
+from render import elasticsearch_cluster as esc
 from render import elasticsearch_exporter as ee
 from render import elasticsearch_s3 as s3
 from render import fluent_bit as fb
@@ -50,8 +52,10 @@ class Logging(pulumi.ComponentResource):
     def _child(self) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self)
 
-    def _elasticsearch(self, ctx: StackContext) -> Workload:
+    def _elasticsearch(self, ctx: StackContext) -> Workload | ElasticsearchCluster:
         s = ctx.settings
+        if esc.is_cluster(s):
+            return ElasticsearchCluster("elasticsearch", ctx, opts=self._child())
         volume = ctx.data_volume("elasticsearch", parent=self)
         snapshots, snapshots_owner = elasticsearch_snapshot_volume(ctx, parent=self)
         files = ctx.require_secret("elasticPassword").apply(es.secret_files)
@@ -163,7 +167,7 @@ class Logging(pulumi.ComponentResource):
         return workload(ctx.settings.target, "elasticsearch-exporter", ctx.service_args(
             "elasticsearch-exporter",
             entrypoint=ee.entrypoint(),
-            command=ee.flags(),
+            command=ee.flags(all_nodes=esc.is_cluster(ctx.settings)),
             uploads=[secret_file(ee.PASSWORD_FILE, password, owner=ee.UID)],
             healthcheck=ctx.http_health("elasticsearch-exporter"),
             # Docker refuses uploads into a read-only root filesystem (ServiceArgs); it writes nothing.

@@ -13,6 +13,7 @@ from mixin import rules as rec
 from mixin.alert_model import NUM, PCT, SEC, AlertGroup, AlertRule
 from mixin.alert_model import runbook_url as runbook_url  # the dashboards link alerts the same way
 from mixin.alerts_logs import certificates_group, logging_group
+from render import elasticsearch_cluster as esc
 from render.yamlout import dump_yaml
 from settings.catalog import SERVICE_LABEL, STACK_LABEL, SWARM_ONLY_SERVICES
 from settings.model import StackSettings
@@ -120,7 +121,9 @@ def expected_container_selectors(settings: StackSettings) -> list[str]:
     --whitelisted_container_labels) names it instead; a global service is absent only when no node runs it."""
     if not settings.swarm:
         return [f'name="{name}"' for name in expected_containers(settings)]
-    services = [s for s in settings.services if s != "elastic-setup"]
+    # A 3-node Elasticsearch is three services, each expected (a lost node is a lost copy of every shard).
+    nodes = esc.node_services() if esc.is_cluster(settings) else ["elasticsearch"]
+    services = [n for s in settings.services if s != "elastic-setup" for n in (nodes if s == "elasticsearch" else [s])]
     return [f'{cadvisor_label(SERVICE_LABEL)}="{s}", {cadvisor_label(STACK_LABEL)}="{settings.stack}"'
             for s in services]
 

@@ -121,6 +121,28 @@ def _swarm_checks(s: model.StackSettings, problems: Problems) -> None:
                          f"pulumi config rm --path publish.{service}")
 
 
+def _elasticsearch_cluster_checks(s: model.StackSettings, problems: Problems) -> None:
+    """A 3-node Elasticsearch: only on a Swarm (one node per host), reached by its nodes' names only."""
+    lg = s.logging
+    if lg.elasticsearch_nodes == 3 and not s.swarm and not problems.about("logging.elasticsearchNodes", "target"):
+        problems.add("logging.elasticsearchNodes", "3 needs target swarm (three nodes on three hosts; on one Docker "
+                     "host a cluster adds no safety)", fix_command("logging.elasticsearchNodes", "1"))
+    if lg.elasticsearch_bootstrap and lg.elasticsearch_nodes == 1 and not problems.about("logging.elasticsearchNodes"):
+        problems.add("logging.elasticsearchBootstrap", "applies to a 3-node cluster only (logging.elasticsearchNodes "
+                     "is 1)", "pulumi config rm --path logging.elasticsearchBootstrap")
+    if lg.elasticsearch_nodes == 3 and s.services["elasticsearch"].publish is not None and s.swarm \
+            and not problems.about("publish.elasticsearch"):
+        # The nodes' tasks are found by DNS (endpoint mode dnsrr), which the routing mesh cannot publish.
+        problems.add("publish.elasticsearch", "cannot be published with 3 Elasticsearch nodes (reach it through "
+                     "Kibana)", "pulumi config rm --path publish.elasticsearch")
+    if lg.elasticsearch_nodes == 3 and s.swarm and not lg.snapshot_s3_bucket \
+            and not problems.about("logging.snapshotS3Bucket"):
+        # The fs repository needs one directory every node shares; each node has its own volume.
+        problems.add("logging.snapshotS3Bucket", "is required with 3 Elasticsearch nodes: a cluster keeps its "
+                     "snapshots in S3 (each node's volume is its own, so no file system repository)",
+                     fix_command("logging.snapshotS3Bucket", "<bucket>"))
+
+
 def parse_settings(project: str, stack: str, raw: Mapping[str, str],
                    secret_keys: frozenset[str] | None = None,
                    neighbours: Mapping[str, Mapping[str, PublishedPort]] | None = None) -> model.StackSettings:
@@ -156,6 +178,7 @@ def parse_settings(project: str, stack: str, raw: Mapping[str, str],
     _edge_port_clashes(settings, neighbours or {}, problems)
     _swarm_checks(settings, problems)
     snapshot_s3_checks(settings, raw, problems)
+    _elasticsearch_cluster_checks(settings, problems)
     problems.raise_if_any(stack)
     return settings
 

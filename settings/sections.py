@@ -18,6 +18,15 @@ def url_origin(value: str) -> str | None:
     """Kibana's server.publicBaseUrl: protocol, host and port (no path without a basePath)."""
     return g.http_url(value, path=False)
 
+
+def _es_nodes(value: int) -> str | None:
+    return None if value in (1, 3) else "must be 1 or 3 (a cluster needs a majority of its master nodes: 2 stop " \
+        "when either dies)"
+
+
+_es_nodes.__name__ = "1 or 3"
+
+
 _RUNBOOK = "https://github.com/christmas-trading/christmas-monitoring/blob/main/docs/runbook.md"
 
 
@@ -165,6 +174,13 @@ class LoggingSettings:
                                    doc="Fluent Bit's filesystem buffer limit while Elasticsearch is unreachable")
     docker_log_dir: str = setting("dockerLogDir", "/var/lib/docker/containers", example="/var/lib/docker/containers",
                                   check=g.absolute_path, doc="Docker's log directory on the host, tailed read-only")
+    # 1 or 3: a cluster elects its master by majority, so 2 nodes stop when either dies (no better than 1).
+    elasticsearch_nodes: int = setting("elasticsearchNodes", 1, example="1", check=_es_nodes,
+                                       doc="1, or 3 with target swarm: a cluster across three labelled nodes, "
+                                           "replicas 1 (docs/scale-out.md)")
+    elasticsearch_bootstrap: bool = setting("elasticsearchBootstrap", False, example="true",
+                                            doc="with 3 nodes: true for the cluster's first start only "
+                                                "(`cluster.initial_master_nodes`), then remove it")
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,9 @@ CASES: list[Case] = [
     *_each("logging.rolloverMaxSize", "5", "5 gb", "0gb", "5g"),
     *_each("logging.retentionDays", 0, "7", 4000),
     *_each("logging.elasticsearchHeapMb", 64, 40000, "512"),
+    # 2 nodes stop when either dies (a majority of 2 is 2); 3 needs three hosts (target swarm; prod is docker).
+    *_each("logging.elasticsearchNodes", 2, 0, 5, "3", 3),
+    *_each("logging.elasticsearchBootstrap", True, "yes"),
     # Fluent Bit size.
     *_each("logging.bufferMaxSize", "1T", "1 G", "-1G", "0G", "1.5G"),
     *_each("logging.dockerLogDir", "relative/path", "/var/lib/../x", "/var/lib/docker containers", "/var/$x",

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Literal, NamedTuple, cast
 
 from render.prometheus import ALERTMANAGER_USER, PROMETHEUS_USER
-from settings.grammar import dns_name, edge_host
+from settings.grammar_edge import dns_name, edge_host
 from settings.model import CONTAINER_PORTS, StackSettings
 
 TlsMode = Literal["acme", "internal", "files"]

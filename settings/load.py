@@ -16,6 +16,7 @@ import pulumi
 import yaml
 
 from settings import grammar as g
+from settings import grammar_edge as ge
 from settings import stack as model
 from settings.declare import parse_section, read_object
 from settings.grammar import duration_seconds
@@ -81,11 +82,11 @@ def _edge_checks(s: model.StackSettings, raw: Mapping[str, str], problems: Probl
     for key, url in urls.items():
         if not url or problems.about(key, "edge.httpsPort"):
             continue
-        if g.edge_url(url) or g.edge_port(url) != e.https_port:
+        if ge.edge_url(url) or ge.edge_port(url) != e.https_port:
             problems.add(key, f"must be an https URL on a DNS name at the edge's HTTPS port ({e.https_port}), "
                          f"got {url!r}", fix_command(key, f"https://<name>.example.com{port}"))
             continue
-        host = g.edge_host(url)
+        host = ge.edge_host(url)
         if host in hosts:
             problems.add(key, f"uses the host {host} of {hosts[host]}: each service needs its own host name",
                          fix_command(key, f"https://<another name>.example.com{port}"))

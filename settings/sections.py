@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from settings import grammar as g
+from settings import grammar_edge as ge
 from settings import snapshot_s3 as s3
 from settings.declare import setting
 
@@ -108,7 +109,7 @@ class AlertingSettings:
     smtp_require_tls: bool = setting("smtpRequireTls", True, example="true", doc="STARTTLS required")
     alertmanager_peers: int = setting("alertmanagerPeers", 1, example="2", check=g.between(1, 5),
                                       doc="Alertmanager peers (gossip cluster; Prometheus sends to all)")
-    gossip_subnet: str = setting("gossipSubnet", "", example="172.30.94.0/28", check=g.optional(g.ipv4_subnet),
+    gossip_subnet: str = setting("gossipSubnet", "", example="172.30.94.0/28", check=g.optional(ge.ipv4_subnet),
                                  doc="with 2+ peers: the gossip network's subnet (unused elsewhere on the host); "
                                      "each peer gossips on its own address in it, reachable by the peers only")
     market_open_hour_utc: int = setting("marketOpenHourUtc", 0, example="13", check=g.between(0, 23),
@@ -192,7 +193,7 @@ class EdgeSettings:
     acme_email: str = setting("acmeEmail", "", example="ops@example.com", check=g.optional(g.email),
                               doc="ACME account e-mail (expiry notices)")
     acme_ca: str = setting("acmeCa", "", example="https://acme-staging-v02.api.letsencrypt.org/directory",
-                           check=g.optional(g.acme_directory), doc="another ACME directory; empty = Caddy's")
+                           check=g.optional(ge.acme_directory), doc="another ACME directory; empty = Caddy's")
     address: str = setting("address", "127.0.0.1", example="0.0.0.0", check=g.ipv4,
                            doc="host address the edge's two ports are published on")
     http_port: int = setting("httpPort", 80, example="80", check=g.between(1, 65535),
@@ -200,10 +201,10 @@ class EdgeSettings:
     https_port: int = setting("httpsPort", 443, example="443", check=g.between(1, 65535),
                               doc="HTTPS; every public URL uses it")
     prometheus_url: str = setting("prometheusUrl", "", example="https://prometheus.example.com",
-                                  check=g.optional(g.edge_url),
+                                  check=g.optional(ge.edge_url),
                                   doc="Prometheus through the edge, behind basic auth; empty = not exposed")
     alertmanager_url: str = setting("alertmanagerUrl", "", example="https://alertmanager.example.com",
-                                    check=g.optional(g.edge_url),
+                                    check=g.optional(ge.edge_url),
                                     doc="Alertmanager through the edge, behind basic auth; empty = not exposed")
 
 

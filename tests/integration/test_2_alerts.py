@@ -5,9 +5,8 @@ One incident drives three alerts at once (the waits overlap, keeping the suite s
 - LowDbConnections (warning): real connections fill PostgreSQL's max_connections -> Slack only;
 - HighOrderLatency (warning) while the trading engine stops answering scrapes: TargetDown for the
   `trading-engine` job is delivered and inhibits HighOrderLatency (inhibit rule `equal: [job]`).
-With both peers alive each notification arrives once (counted after the second peer's
---cluster.peer-timeout). Then peer 0 is killed, the incident resolves and a new alert fires: the
-survivor delivers each of those once.
+With both peers alive each notification arrives once (counted after the second peer's --cluster.peer-timeout).
+Then peer 0 is killed, the incident resolves and a new alert fires: the survivor delivers each of those once.
 """
 
 from __future__ import annotations
@@ -281,11 +280,9 @@ def test_two_peers_deliver_each_notification_once(stack: Stack, failover: Failov
 
 
 def test_after_a_peer_is_killed_notifications_still_arrive_once(stack: Stack, failover: Failover):
-    counts = {("HighErrorRate", "FIRING"): _count(stack, "HighErrorRate", "FIRING"),
-              ("HighErrorRate", "RESOLVED"): _count(stack, "HighErrorRate", "RESOLVED"),
-              ("LowDbConnections", "FIRING"): _count(stack, "LowDbConnections", "FIRING"),
-              ("LowDbConnections", "RESOLVED"): _count(stack, "LowDbConnections", "RESOLVED"),
-              ("ApiHighLatency", "FIRING"): _count(stack, "ApiHighLatency", "FIRING")}
+    counts = {(name, status): _count(stack, name, status) for name, status in (
+        ("HighErrorRate", "FIRING"), ("HighErrorRate", "RESOLVED"), ("LowDbConnections", "FIRING"),
+        ("LowDbConnections", "RESOLVED"), ("ApiHighLatency", "FIRING"))}
     assert counts == dict.fromkeys(counts, 1), timeline(stack)
     # Sent by the survivor: its own external URL is in the message.
     assert stack.alertmanager_url(1) in failover.latency.text

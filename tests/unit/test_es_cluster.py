@@ -13,14 +13,13 @@ import yaml
 from offline.mocks import ProgramRun, is_secret, plain_strings, run_program, unwrap
 from render import backups as bk
 from render import elastic_setup as setup
-from render import elasticsearch_s3 as s3
 from render import elasticsearch as es
 from render import elasticsearch_cluster as esc
+from render import elasticsearch_s3 as s3
 from render import kibana as kb
 from settings.model import SettingsError, StackSettings, parse_settings
-from tests.conftest import stack_config
-from tests.unit.test_snapshot_s3 import ACCESS, BUCKET, SECRET, config_with
 from tests.policy.harness import analyze
+from tests.unit.test_snapshot_s3 import ACCESS, BUCKET, SECRET, config_with
 
 SERVICE = "docker:index/service:Service"
 LABEL = "com.christmas.monitoring.service"

@@ -24,6 +24,17 @@ def control_characters(value: str) -> str | None:
     return "must not contain control characters (newline, tab, ...)" if _CONTROL.search(value) else None
 
 
+def _fullmatch(name: str, pattern: str, message: str, flags: int = 0) -> Callable[[str], str | None]:
+    """A check that is one pattern over the whole value, named for the README's tables."""
+    compiled = re.compile(pattern, flags)
+
+    def check(value: str) -> str | None:
+        return None if compiled.fullmatch(value) else message
+
+    check.__name__ = name
+    return check
+
+
 _UNIT_SECONDS = {"y": 31536000, "w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 # Prometheus holds a duration as int64 nanoseconds (about 292 years); 100y is plenty.
 _MAX_DURATION_SECONDS = 100 * 31536000
@@ -59,23 +70,15 @@ def prometheus_size(value: str) -> str | None:
 
 
 # Elasticsearch TimeValue (ILM max_age) and ByteSizeValue (max_primary_shard_size): one unit.
-_ES_TIME = re.compile(r"[1-9]\d*(d|h|m|s)")
-
-def es_time(value: str) -> str | None:
-    return None if _ES_TIME.fullmatch(value) else "must be an Elasticsearch time such as 1d or 12h (one unit)"
+es_time = _fullmatch("es_time", r"[1-9]\d*(d|h|m|s)", "must be an Elasticsearch time such as 1d or 12h (one unit)")
 
 
-_ES_SIZE = re.compile(r"[1-9]\d*(b|kb|mb|gb|tb|pb)", re.IGNORECASE)
-
-def es_size(value: str) -> str | None:
-    return None if _ES_SIZE.fullmatch(value) else "must be an Elasticsearch size such as 5gb or 500mb"
+es_size = _fullmatch("es_size", r"[1-9]\d*(b|kb|mb|gb|tb|pb)",
+                     "must be an Elasticsearch size such as 5gb or 500mb", re.IGNORECASE)
 
 
 # Fluent Bit flb_utils_size_to_bytes (storage.total_limit_size): number and K/M/G, B optional.
-_FLB_SIZE = re.compile(r"[1-9]\d*(K|M|G)B?")
-
-def fluent_bit_size(value: str) -> str | None:
-    return None if _FLB_SIZE.fullmatch(value) else "must be a Fluent Bit size such as 512M or 1G"
+fluent_bit_size = _fullmatch("fluent_bit_size", r"[1-9]\d*(K|M|G)B?", "must be a Fluent Bit size such as 512M or 1G")
 
 
 # RFC 1123 host name label, plus `_`: Docker's DNS resolves container names such as
@@ -173,11 +176,8 @@ def email(value: str) -> str | None:
 
 
 # Slack channel names: lower-case letters, digits, - and _, at most 80 (Slack's naming rules).
-_SLACK_CHANNEL = re.compile(r"#[a-z0-9_-][a-z0-9._-]{0,79}")
-
-def slack_channel(value: str) -> str | None:
-    return None if _SLACK_CHANNEL.fullmatch(value) else \
-        "must be a Slack channel such as #alerts (lower-case letters, digits, - _ .; at most 80)"
+slack_channel = _fullmatch("slack_channel", r"#[a-z0-9_-][a-z0-9._-]{0,79}",
+                           "must be a Slack channel such as #alerts (lower-case letters, digits, - _ .; at most 80)")
 
 
 # Docker image reference (distribution/reference) with an exact version tag or a digest.
@@ -199,11 +199,8 @@ def pinned_image(value: str) -> str | None:
 
 
 # PostgreSQL identifiers as the platform names them (unquoted, at most 63 bytes).
-_PG_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
-
-def pg_identifier(value: str) -> str | None:
-    return None if _PG_IDENTIFIER.fullmatch(value) else \
-        "must be a PostgreSQL name of lower-case letters, digits and _ (at most 63)"
+pg_identifier = _fullmatch("pg_identifier", r"[a-z_][a-z0-9_]{0,62}",
+                           "must be a PostgreSQL name of lower-case letters, digits and _ (at most 63)")
 
 
 _SAFE_PATH = re.compile(r"(/[A-Za-z0-9._-]+)+")
@@ -223,11 +220,8 @@ def user_name(value: str) -> str | None:
 
 # Elasticsearch index names: lower case, none of \ / * ? " < > | space , # : (Elasticsearch's
 # MetadataCreateIndexService.validateIndexOrAliasName); a Pulumi stack name lands in one.
-_ES_NAME_PART = re.compile(r"[a-z0-9][a-z0-9_.-]{0,99}")
-
-def es_name_part(value: str) -> str | None:
-    return None if _ES_NAME_PART.fullmatch(value) else \
-        "must be lower case (letters, digits, - _ .): Elasticsearch builds index names from it"
+es_name_part = _fullmatch("es_name_part", r"[a-z0-9][a-z0-9_.-]{0,99}",
+                          "must be lower case (letters, digits, - _ .): Elasticsearch builds index names from it")
 
 
 def between(low: float, high: float, *, low_open: bool = False,

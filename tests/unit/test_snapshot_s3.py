@@ -23,6 +23,7 @@ from render import elasticsearch as es
 from render import elasticsearch_s3 as s3
 from settings.model import SettingsError, StackSettings, parse_settings
 from tests.conftest import stack_config
+from tests.shell import BASH, assert_script_passes
 from tests.unit.test_logging import container, env, inputs, uploads
 
 ACCESS = "AKIAABCDEFGHIJKLMNOP"
@@ -171,12 +172,9 @@ def test_the_script_stops_before_elasticsearch_when_a_key_file_is_missing(tmp_pa
     assert "entrypoint" not in (tmp_path / "log").read_text()
 
 
-@pytest.mark.parametrize("tool", [["bash", "-n"], ["shellcheck", "--shell=bash", "--severity=style"]])
+@pytest.mark.parametrize("tool", BASH)
 def test_the_keystore_script_is_valid_bash(tmp_path, tool):
-    path = tmp_path / "entrypoint.sh"
-    path.write_text(s3.render_entrypoint_script())
-    check = subprocess.run([*tool, str(path)], capture_output=True, text=True, check=False)
-    assert check.returncode == 0, check.stdout + check.stderr
+    assert_script_passes(tool, s3.render_entrypoint_script(), tmp_path)
 
 
 def test_on_a_swarm_the_keys_are_docker_secrets_mounted_for_elasticsearch():

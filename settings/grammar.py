@@ -241,6 +241,10 @@ def between(low: float, high: float, *, low_open: bool = False,
     return check
 
 
+# A TCP port as Docker publishes it and every client dials it.
+tcp_port = between(1, 65535)
+
+
 def optional(check: Callable[[str], str | None]) -> Callable[[str], str | None]:
     """`check`, or the empty string (the setting is off)."""
     def empty_or(value: str) -> str | None:

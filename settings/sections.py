@@ -196,9 +196,9 @@ class EdgeSettings:
                            check=g.optional(ge.acme_directory), doc="another ACME directory; empty = Caddy's")
     address: str = setting("address", "127.0.0.1", example="0.0.0.0", check=g.ipv4,
                            doc="host address the edge's two ports are published on")
-    http_port: int = setting("httpPort", 80, example="80", check=g.between(1, 65535),
+    http_port: int = setting("httpPort", 80, example="80", check=g.tcp_port,
                              doc="plain HTTP: redirects to HTTPS, ACME's HTTP challenge")
-    https_port: int = setting("httpsPort", 443, example="443", check=g.between(1, 65535),
+    https_port: int = setting("httpsPort", 443, example="443", check=g.tcp_port,
                               doc="HTTPS; every public URL uses it")
     prometheus_url: str = setting("prometheusUrl", "", example="https://prometheus.example.com",
                                   check=g.optional(ge.edge_url),
@@ -216,7 +216,7 @@ class DatabaseSettings:
     """The platform's PostgreSQL, watched through postgres-exporter."""
 
     host: str = setting("host", "postgres", example="postgres", check=g.host, doc="host name or address")
-    port: int = setting("port", 5432, example="5432", check=g.between(1, 65535), doc="port")
+    port: int = setting("port", 5432, example="5432", check=g.tcp_port, doc="port")
     name: str = setting("name", "christmas", example="christmas", check=g.pg_identifier, doc="database")
     exporter_user: str = setting("exporterUser", "postgres_exporter", example="postgres_exporter",
                                  check=g.pg_identifier, doc="the exporter's login (pg_monitor role)")

@@ -67,15 +67,21 @@ def _host(settings: StackSettings) -> AlertGroup:
     ))
 
 
+def _on_node(settings: StackSettings) -> str:
+    """On a Swarm every target carries the node it runs on (render/prometheus_swarm.py): the alert says which."""
+    return " on node {{ $labels.node }}" if settings.swarm else ""
+
+
 def _containers(settings: StackSettings) -> AlertGroup:
     t = settings.thresholds
+    on_node = _on_node(settings)
     return AlertGroup("containers", (
         # Not container_start_time_seconds: for a Docker container cAdvisor reports its *creation*
         # time (container/docker/handler.go), which a restart keeps. A restart gives the container a
         # new cgroup whose CPU counter starts from zero: a counter reset.
         AlertRule(alert="ContainerRestarting", expr='resets(container_cpu_usage_seconds_total{name!=""}[15m]) > 2',
                   severity="warning", summary="Container restarting",
-                  description=f"Restarts of {{{{ $labels.name }}}} in the last 15 minutes: {NUM}."),
+                  description=f"Restarts of {{{{ $labels.name }}}}{on_node} in the last 15 minutes: {NUM}."),
         # cAdvisor stops reporting a container that is stopped or removed: its series vanish, so no
         # threshold on them can fire. Each container the stack runs is expected by name.
         AlertRule(alert="ContainerAbsent",
@@ -95,13 +101,13 @@ def _containers(settings: StackSettings) -> AlertGroup:
                   expr='increase(container_oom_events_total{name!=""}[10m]) > 0 or '
                   '(container_oom_events_total{name!=""} > 0 unless container_oom_events_total{name!=""} offset 10m)',
                   severity="warning", summary="Container OOM-killed",
-                  description=f"OOM kills of {{{{ $labels.name }}}} in the last 10 minutes: {NUM}."),
+                  description=f"OOM kills of {{{{ $labels.name }}}}{on_node} in the last 10 minutes: {NUM}."),
         AlertRule(alert="ContainerMemoryNearLimit",
                   expr=
                       'container_memory_working_set_bytes{name!=""} / (container_spec_memory_limit_bytes{name!=""} > 0)'
                   f" * 100 > {t.container_memory_percent:g}",
                   severity="warning", summary="Container near its memory limit",
-                  description=f"{{{{ $labels.name }}}} uses {PCT}% of its memory limit "
+                  description=f"{{{{ $labels.name }}}}{on_node} uses {PCT}% of its memory limit "
                   f"(threshold {t.container_memory_percent:g}%).", for_="5m"),
     ))
 
@@ -133,11 +139,11 @@ def cadvisor_label(docker_label: str) -> str:
     return "container_label_" + re.sub(r"[^a-zA-Z0-9_]", "_", docker_label)
 
 
-def _targets() -> AlertGroup:
+def _targets(settings: StackSettings) -> AlertGroup:
     return AlertGroup("targets", (
         AlertRule(alert="TargetDown", expr="up == 0", severity="critical", summary="Scrape target down",
-                  description="{{ $labels.job }} target {{ $labels.instance }} has been unreachable for 2 minutes "
-                  "(up = {{ $value }}).", for_="2m"),
+                  description=f"{{{{ $labels.job }}}} target {{{{ $labels.instance }}}}{_on_node(settings)} has been "
+                  "unreachable for 2 minutes (up = {{ $value }}).", for_="2m"),
     ))
 
 
@@ -269,7 +275,7 @@ def _monitoring() -> AlertGroup:
 
 
 def alert_groups(settings: StackSettings) -> tuple[AlertGroup, ...]:
-    return (_host(settings), _containers(settings), _targets(), _api(settings), _database(settings),
+    return (_host(settings), _containers(settings), _targets(settings), _api(settings), _database(settings),
             _trading(settings), _monitoring(), logging_group(settings), certificates_group())
 
 

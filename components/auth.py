@@ -8,6 +8,8 @@ the plan in clear.
 
 from __future__ import annotations
 
+import asyncio
+
 import pulumi
 
 from components.context import StackContext
@@ -28,7 +30,10 @@ def hash_context(ctx: StackContext, service: str, user: str) -> str:
 
 def password_hash(ctx: StackContext, service: str, user: str, secret_key: str) -> pulumi.Output[str]:
     context = hash_context(ctx, service, user)
-    hashed: pulumi.Output[str] = ctx.require_secret(secret_key).apply(lambda p: bcrypt_hash(p, context))
+    # bcrypt (~50 ms a hash) runs in a worker thread: it releases the GIL, so Prometheus' and
+    # Alertmanager's hashes are computed at once instead of one after the other.
+    hashed: pulumi.Output[str] = ctx.require_secret(secret_key).apply(
+        lambda p: asyncio.to_thread(bcrypt_hash, p, context))
     return pulumi.Output.secret(hashed)
 
 

@@ -12,11 +12,14 @@ from collections.abc import Sequence
 import pulumi
 
 from components.context import StackContext
-from components.service import TYPE_PREFIX, Healthcheck, Upload, VolumeMount, secret_file
+from components.service import TYPE_PREFIX, Healthcheck, Upload, VolumeMount, secret_file, secret_uploads
 from components.swarm_service import Workload, workload
 from render import backups as bk
 from render import elasticsearch as es
+from render import elasticsearch_s3 as s3
 from settings.model import ServiceSettings
+from settings.snapshot_s3 import ACCESS_KEY as S3_ACCESS_KEY
+from settings.snapshot_s3 import SECRET_KEY as S3_SECRET_KEY
 
 # nobody (Prometheus' user, who owns its snapshots) in group root (Grafana's files are 472:0).
 USER = "65534:0"
@@ -44,6 +47,22 @@ def elasticsearch_snapshot_volume(ctx: StackContext, parent: pulumi.Resource) ->
         one_shot=True,
     ), opts=pulumi.ResourceOptions(parent=parent))
     return VolumeMount(volume.name, es.SNAPSHOT_DIR), owner
+
+
+def elasticsearch_s3_keystore(ctx: StackContext) -> tuple[list[Upload], list[str] | None]:
+    """With logging.snapshotS3Bucket: the uploads and command that put the S3 keys in Elasticsearch's keystore.
+
+    The keys are secret files (0400, the image's user); the uploaded script (no secret in it) adds each to
+    the keystore on every start, then runs the image's entrypoint (render/elasticsearch_s3.py). Without a
+    bucket: nothing, and the image's own command.
+    """
+    if not s3.enabled(ctx.settings):
+        return [], None
+    files = pulumi.Output.all(ctx.require_secret(S3_ACCESS_KEY), ctx.require_secret(S3_SECRET_KEY)).apply(
+        lambda keys: s3.secret_files(keys[0], keys[1]))
+    uploads = [Upload(s3.ENTRYPOINT_SCRIPT, s3.render_entrypoint_script()),
+               *secret_uploads(files, s3.SECRET_FILES, es.UID)]
+    return uploads, list(s3.COMMAND)
 
 
 class Backups(pulumi.ComponentResource):

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import pulumi
 
-from components.backups import elasticsearch_snapshot_volume
+from components.backups import elasticsearch_s3_keystore, elasticsearch_snapshot_volume
 from components.context import StackContext
+from components.elasticsearch_cluster import ElasticsearchCluster
 from components.service import (
     TYPE_PREFIX,
     Healthcheck,
@@ -23,7 +24,9 @@ from components.service import (
 from components.swarm_service import Workload, workload
 from render import elastic_setup as setup
 from render import elasticsearch as es
+from render import elasticsearch_cluster as esc
 from render import elasticsearch_exporter as ee
+from render import elasticsearch_s3 as s3
 from render import fluent_bit as fb
 from render import kibana as kb
 
@@ -49,16 +52,21 @@ class Logging(pulumi.ComponentResource):
     def _child(self) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self)
 
-    def _elasticsearch(self, ctx: StackContext) -> Workload:
+    def _elasticsearch(self, ctx: StackContext) -> Workload | ElasticsearchCluster:
         s = ctx.settings
+        if esc.is_cluster(s):
+            return ElasticsearchCluster("elasticsearch", ctx, opts=self._child())
         volume = ctx.data_volume("elasticsearch", parent=self)
         snapshots, snapshots_owner = elasticsearch_snapshot_volume(ctx, parent=self)
         files = ctx.require_secret("elasticPassword").apply(es.secret_files)
+        # With an S3 bucket for snapshots: its keys go to the keystore before the image's entrypoint runs.
+        keystore_uploads, command = elasticsearch_s3_keystore(ctx)
         return workload(ctx.settings.target, "elasticsearch", ctx.service_args(
             "elasticsearch", container_port=es.PORT,
             # ELASTIC_PASSWORD_FILE names the uploaded password: no secret in the environment.
-            envs=[f"{k}={v}" for k, v in es.environment(s).items()],
-            uploads=secret_uploads(files, es.SECRET_FILES, es.UID),
+            envs=[f"{k}={v}" for k, v in {**es.environment(s), **s3.client_environment(s)}.items()],
+            command=command,
+            uploads=[*secret_uploads(files, es.SECRET_FILES, es.UID), *keystore_uploads],
             # curl reads the credentials from its config file: no password in the healthcheck.
             healthcheck=Healthcheck(test=es.healthcheck_command(), interval="15s", timeout="10s",
                                     retries=10, start_period="60s"),
@@ -159,7 +167,7 @@ class Logging(pulumi.ComponentResource):
         return workload(ctx.settings.target, "elasticsearch-exporter", ctx.service_args(
             "elasticsearch-exporter",
             entrypoint=ee.entrypoint(),
-            command=ee.flags(),
+            command=ee.flags(all_nodes=esc.is_cluster(ctx.settings)),
             uploads=[secret_file(ee.PASSWORD_FILE, password, owner=ee.UID)],
             healthcheck=ctx.http_health("elasticsearch-exporter"),
             # Docker refuses uploads into a read-only root filesystem (ServiceArgs); it writes nothing.

@@ -51,6 +51,12 @@ class SwarmPlacement:
     host_network: bool = False
     # stop-first where a task holds data (two tasks never open the same volume), start-first elsewhere.
     update_order: str = "start-first"
+    # Never on a node labelled for one of these (the Elasticsearch nodes keep to distinct hosts).
+    avoid_labels: tuple[str, ...] = ()
+    # "dnsrr": the name resolves to the running tasks themselves (no virtual IP, nothing published).
+    endpoint_mode: str = "vip"
+    # Names the tasks answer on the stack network besides the service's own.
+    aliases: tuple[str, ...] = ()
 
 
 _STATEFUL = "stop-first"
@@ -92,7 +98,6 @@ def content_name(prefix: str, path: str, content: str) -> str:
     base = f"{prefix}-{posixpath.basename(path).replace('.', '-')}"
     digest = hashlib.sha256(content.encode()).hexdigest()[:12]
     return f"{base[:64 - 13].rstrip('-')}-{digest}"
-
 
 
 def _b64(text: str) -> str:
@@ -206,7 +211,7 @@ def _constraints(placement: SwarmPlacement) -> list[str]:
     found = ["node.role==manager"] if placement.manager_only else []
     if placement.node_label:
         found.append(f"node.labels.{NODE_LABEL_PREFIX}.{placement.node_label}==true")
-    return found
+    return found + [f"node.labels.{NODE_LABEL_PREFIX}.{label}!=true" for label in placement.avoid_labels]
 
 
 def _owner(args: ServiceArgs, upload: Upload) -> tuple[str, str]:
@@ -220,7 +225,8 @@ def _networks(args: ServiceArgs, placement: SwarmPlacement) -> list[docker.Servi
     network's name or id (the provider deprecates `name`). Fixed addresses do not exist for tasks."""
     if placement.host_network or args.network_mode == "host":
         return [docker.ServiceTaskSpecNetworksAdvancedArgs(id="host")]
-    return [docker.ServiceTaskSpecNetworksAdvancedArgs(id=args.network_name, aliases=[args.service]),
+    aliases = [args.service, *placement.aliases]
+    return [docker.ServiceTaskSpecNetworksAdvancedArgs(id=args.network_name, aliases=aliases),
             *(docker.ServiceTaskSpecNetworksAdvancedArgs(id=n.name) for n in args.networks)]
 
 
@@ -266,6 +272,8 @@ def _tmpfs_size(options: str) -> int | None:
 
 def _endpoint(args: ServiceArgs, placement: SwarmPlacement) -> docker.ServiceEndpointSpecArgs | None:
     """Published ports, through the routing mesh (every node; a bind address cannot be honoured)."""
+    if placement.endpoint_mode == "dnsrr":  # settings refuse a published port here
+        return docker.ServiceEndpointSpecArgs(mode="dnsrr")
     publish = args.settings.publish
     pairs = [(p.internal, p.external) for p in args.ports]
     if publish is not None and args.container_port is not None:
@@ -281,9 +289,10 @@ Workload = Service | SwarmService
 
 
 def workload(target: str, name: str, args: ServiceArgs, opts: pulumi.ResourceOptions | None = None,
-             replicas: int | None = None, entrypoint: Sequence[str] | None = None) -> Workload:
-    """A container on one Docker host, or a Swarm service: what `target` asks for (`replicas` and
-    `entrypoint` apply to a Swarm service only)."""
+             replicas: int | None = None, entrypoint: Sequence[str] | None = None,
+             placement: SwarmPlacement | None = None) -> Workload:
+    """A container on one Docker host, or a Swarm service: what `target` asks for (`replicas`,
+    `entrypoint` and `placement` apply to a Swarm service only)."""
     if target == "swarm":
-        return SwarmService(name, args, placement_of(args.service, replicas), opts, entrypoint)
+        return SwarmService(name, args, placement or placement_of(args.service, replicas), opts, entrypoint)
     return Service(name, args, opts)

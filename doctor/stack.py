@@ -150,8 +150,17 @@ def load_settings(stack: str) -> StackSettings:
     return parse_settings(PROJECT, stack, raw, frozenset(secret_keys))
 
 
+# doctor and test-alert read one Docker host's containers and each Alertmanager peer directly; on a
+# Swarm the tasks are spread over nodes and the peers sit behind the routing mesh (docs/scale-out.md).
+SWARM_UNSUPPORTED = ("stack '{stack}' runs on a Docker Swarm (target swarm): doctor and test-alert check a "
+                     "single Docker host only; on a Swarm use the runbook's manual steps (docs/scale-out.md, "
+                     "\"Day-2 on a Swarm\")")
+
+
 def load_target(stack: str, runner: PulumiRunner = run_pulumi) -> Target:
     settings = load_settings(stack)
+    if settings.swarm:
+        raise SystemExit(f"error: {SWARM_UNSUPPORTED.format(stack=stack)}")
     credentials = StackCredentials(stack, runner)
     outputs = credentials.outputs
 

@@ -13,6 +13,7 @@ from mixin import rules as rec
 from mixin.alert_model import NUM, PCT, SEC, AlertGroup, AlertRule
 from mixin.alert_model import runbook_url as runbook_url  # the dashboards link alerts the same way
 from mixin.alerts_logs import certificates_group, logging_group
+from render import elasticsearch_cluster as esc
 from render.yamlout import dump_yaml
 from settings.catalog import SERVICE_LABEL, STACK_LABEL, SWARM_ONLY_SERVICES
 from settings.model import StackSettings
@@ -66,15 +67,21 @@ def _host(settings: StackSettings) -> AlertGroup:
     ))
 
 
+def _on_node(settings: StackSettings) -> str:
+    """On a Swarm every target carries the node it runs on (render/prometheus_swarm.py): the alert says which."""
+    return " on node {{ $labels.node }}" if settings.swarm else ""
+
+
 def _containers(settings: StackSettings) -> AlertGroup:
     t = settings.thresholds
+    on_node = _on_node(settings)
     return AlertGroup("containers", (
         # Not container_start_time_seconds: for a Docker container cAdvisor reports its *creation*
         # time (container/docker/handler.go), which a restart keeps. A restart gives the container a
         # new cgroup whose CPU counter starts from zero: a counter reset.
         AlertRule(alert="ContainerRestarting", expr='resets(container_cpu_usage_seconds_total{name!=""}[15m]) > 2',
                   severity="warning", summary="Container restarting",
-                  description=f"Restarts of {{{{ $labels.name }}}} in the last 15 minutes: {NUM}."),
+                  description=f"Restarts of {{{{ $labels.name }}}}{on_node} in the last 15 minutes: {NUM}."),
         # cAdvisor stops reporting a container that is stopped or removed: its series vanish, so no
         # threshold on them can fire. Each container the stack runs is expected by name.
         AlertRule(alert="ContainerAbsent",
@@ -94,13 +101,13 @@ def _containers(settings: StackSettings) -> AlertGroup:
                   expr='increase(container_oom_events_total{name!=""}[10m]) > 0 or '
                   '(container_oom_events_total{name!=""} > 0 unless container_oom_events_total{name!=""} offset 10m)',
                   severity="warning", summary="Container OOM-killed",
-                  description=f"OOM kills of {{{{ $labels.name }}}} in the last 10 minutes: {NUM}."),
+                  description=f"OOM kills of {{{{ $labels.name }}}}{on_node} in the last 10 minutes: {NUM}."),
         AlertRule(alert="ContainerMemoryNearLimit",
                   expr=
                       'container_memory_working_set_bytes{name!=""} / (container_spec_memory_limit_bytes{name!=""} > 0)'
                   f" * 100 > {t.container_memory_percent:g}",
                   severity="warning", summary="Container near its memory limit",
-                  description=f"{{{{ $labels.name }}}} uses {PCT}% of its memory limit "
+                  description=f"{{{{ $labels.name }}}}{on_node} uses {PCT}% of its memory limit "
                   f"(threshold {t.container_memory_percent:g}%).", for_="5m"),
     ))
 
@@ -120,7 +127,9 @@ def expected_container_selectors(settings: StackSettings) -> list[str]:
     --whitelisted_container_labels) names it instead; a global service is absent only when no node runs it."""
     if not settings.swarm:
         return [f'name="{name}"' for name in expected_containers(settings)]
-    services = [s for s in settings.services if s != "elastic-setup"]
+    # A 3-node Elasticsearch is three services, each expected (a lost node is a lost copy of every shard).
+    nodes = esc.node_services() if esc.is_cluster(settings) else ["elasticsearch"]
+    services = [n for s in settings.services if s != "elastic-setup" for n in (nodes if s == "elasticsearch" else [s])]
     return [f'{cadvisor_label(SERVICE_LABEL)}="{s}", {cadvisor_label(STACK_LABEL)}="{settings.stack}"'
             for s in services]
 
@@ -130,11 +139,11 @@ def cadvisor_label(docker_label: str) -> str:
     return "container_label_" + re.sub(r"[^a-zA-Z0-9_]", "_", docker_label)
 
 
-def _targets() -> AlertGroup:
+def _targets(settings: StackSettings) -> AlertGroup:
     return AlertGroup("targets", (
         AlertRule(alert="TargetDown", expr="up == 0", severity="critical", summary="Scrape target down",
-                  description="{{ $labels.job }} target {{ $labels.instance }} has been unreachable for 2 minutes "
-                  "(up = {{ $value }}).", for_="2m"),
+                  description=f"{{{{ $labels.job }}}} target {{{{ $labels.instance }}}}{_on_node(settings)} has been "
+                  "unreachable for 2 minutes (up = {{ $value }}).", for_="2m"),
     ))
 
 
@@ -224,12 +233,18 @@ def _trading(settings: StackSettings) -> AlertGroup:
     ))
 
 
+def _config_reload_failed(program: str) -> AlertRule:
+    """Prometheus and Alertmanager export the same gauge: 0 after a reload they refused."""
+    return AlertRule(alert=f"{program}ConfigReloadFailed",
+                     expr=f"{program.lower()}_config_last_reload_successful == 0",
+                     severity="warning", summary=f"{program} configuration reload failed",
+                     description=f"{program} {{{{ $labels.instance }}}} failed to reload its configuration "
+                     "(last reload successful = {{ $value }}); it runs the previous one.", for_="10m")
+
+
 def _monitoring() -> AlertGroup:
     return AlertGroup("monitoring", (
-        AlertRule(alert="PrometheusConfigReloadFailed", expr="prometheus_config_last_reload_successful == 0",
-                  severity="warning", summary="Prometheus configuration reload failed",
-                  description="Prometheus {{ $labels.instance }} failed to reload its configuration "
-                  "(last reload successful = {{ $value }}); it runs the previous one.", for_="10m"),
+        _config_reload_failed("Prometheus"),
         AlertRule(alert="PrometheusRuleEvaluationFailures",
                   expr="increase(prometheus_rule_evaluation_failures_total[5m]) > 0",
                   severity="critical", summary="Prometheus rule evaluations failing",
@@ -247,10 +262,7 @@ def _monitoring() -> AlertGroup:
                   severity="warning", summary="Prometheus TSDB compactions failing",
                   description=
                       f"Failed TSDB compactions of Prometheus {{{{ $labels.instance }}}} in the last 3 hours: {NUM}."),
-        AlertRule(alert="AlertmanagerConfigReloadFailed", expr="alertmanager_config_last_reload_successful == 0",
-                  severity="warning", summary="Alertmanager configuration reload failed",
-                  description="Alertmanager {{ $labels.instance }} failed to reload its configuration "
-                  "(last reload successful = {{ $value }}); it runs the previous one.", for_="10m"),
+        _config_reload_failed("Alertmanager"),
         AlertRule(alert="AlertmanagerNotificationsFailing",
                   expr="increase(alertmanager_notifications_failed_total[5m]) > 0",
                   severity="critical", summary="Alertmanager notifications failing",
@@ -263,7 +275,7 @@ def _monitoring() -> AlertGroup:
 
 
 def alert_groups(settings: StackSettings) -> tuple[AlertGroup, ...]:
-    return (_host(settings), _containers(settings), _targets(), _api(settings), _database(settings),
+    return (_host(settings), _containers(settings), _targets(settings), _api(settings), _database(settings),
             _trading(settings), _monitoring(), logging_group(settings), certificates_group())
 
 

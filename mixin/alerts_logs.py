@@ -6,7 +6,7 @@ Metric names and labels as the pinned exporters emit them (docs/images.md): Flue
 
 from __future__ import annotations
 
-from mixin.alert_model import NUM, PCT, AlertGroup, AlertRule
+from mixin.alert_model import NUM, PCT, AlertGroup, AlertRule, Severity
 from render import elasticsearch as es
 from render import fluent_bit as fb
 from settings.model import StackSettings
@@ -62,6 +62,15 @@ def _fluent_bit_alerts() -> tuple[AlertRule, ...]:
     )
 
 
+def _cluster_health(color: str, severity: Severity, meaning: str, for_: str) -> AlertRule:
+    """The exporter's health gauge is 1 for the cluster's current colour (and 0 for the others)."""
+    return AlertRule(alert=f"ElasticsearchCluster{color.capitalize()}",
+                     expr=f'elasticsearch_cluster_health_status{{color="{color}"}} == 1',
+                     severity=severity, summary=f"Elasticsearch cluster {color}",
+                     description=f"Cluster {{{{ $labels.cluster }}}} is {color} (value {{{{ $value }}}}): {meaning}",
+                     for_=for_)
+
+
 def _elasticsearch_alerts(settings: StackSettings) -> tuple[AlertRule, ...]:
     backing = es.backing_index_regex(settings).replace("\\", "\\\\")
     return (
@@ -71,16 +80,8 @@ def _elasticsearch_alerts(settings: StackSettings) -> tuple[AlertRule, ...]:
                   severity="critical", summary="Logs are not reaching Elasticsearch",
                   description=f"Containers wrote {NUM} log lines in the last 10 minutes and no new document reached "
                   f"{es.data_stream_name(settings)}.", for_="5m"),
-        AlertRule(alert="ElasticsearchClusterRed", expr='elasticsearch_cluster_health_status{color="red"} == 1',
-                  severity="critical", summary="Elasticsearch cluster red",
-                  description=
-                      "Cluster {{ $labels.cluster }} is red (value {{ $value }}): a primary shard is unassigned, "
-                  "writes to it fail.", for_="5m"),
-        AlertRule(alert="ElasticsearchClusterYellow", expr='elasticsearch_cluster_health_status{color="yellow"} == 1',
-                  severity="warning", summary="Elasticsearch cluster yellow",
-                  description=
-                      "Cluster {{ $labels.cluster }} is yellow (value {{ $value }}): a replica shard is unassigned.",
-                  for_="15m"),
+        _cluster_health("red", "critical", "a primary shard is unassigned, writes to it fail.", for_="5m"),
+        _cluster_health("yellow", "warning", "a replica shard is unassigned.", for_="15m"),
         AlertRule(alert="ElasticsearchDiskLow",
                   expr="elasticsearch_filesystem_data_available_bytes / elasticsearch_filesystem_data_size_bytes * 100"
                   f" < {ES_DISK_FREE_PERCENT}",

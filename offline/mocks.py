@@ -20,6 +20,12 @@ from unittest.mock import patch
 import pulumi
 from google.protobuf.json_format import MessageToDict  # type: ignore[import-untyped]
 
+# The placeholders are part of this module's interface (offline/plan.py, the tests).
+from offline.placeholders import DEFAULT_PLACEHOLDER as DEFAULT_PLACEHOLDER
+from offline.placeholders import PLACEHOLDERS as PLACEHOLDERS
+from offline.placeholders import generated_placeholder as generated_placeholder
+from offline.placeholders import tls_placeholders
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROGRAM = PROJECT_DIR / "__main__.py"
 SECRET_MARK = "[secret]"
@@ -163,6 +169,8 @@ class _Mocks(pulumi.runtime.Mocks):
         elif args.typ == "docker:index/network:Network":
             # Docker assigns a bridge network's subnet and gateway; a fixed stand-in here.
             outputs.setdefault("ipamConfigs", [{"subnet": "172.30.0.0/16", "gateway": "172.30.0.1"}])
+        elif args.typ.startswith("tls:index/"):
+            outputs.update(tls_placeholders(args.typ, args.name))
         elif args.typ == "docker:index/remoteImage:RemoteImage":
             outputs["imageId"] = f"sha256:mock-{args.name}"
             outputs["repoDigest"] = f"{args.inputs.get('name')}@sha256:mock"
@@ -267,31 +275,3 @@ def stack_file_config(stack: str, project: str = "christmas-monitoring") -> tupl
         else:
             config[name] = str(value)
     return config, secret_keys
-
-
-# Stand-ins for the secrets in an offline plan, each of the shape its consumer expects (a URL for
-# a URL, a DSN for a DSN, a password long enough for its rule), so every file the plan writes
-# passes its checker; and each says REDACTED, so nobody mistakes it for a real value.
-PLACEHOLDERS: dict[str, str] = {
-    "grafanaAdminPassword": "REDACTED-grafana-admin-password",
-    "elasticPassword": "REDACTED-elastic-password",
-    "kibanaSystemPassword": "REDACTED-kibana-system-password",
-    "elasticReaderPassword": "REDACTED-elastic-reader-password",
-    "elasticWriterPassword": "REDACTED-elastic-writer-password",
-    "kibanaEncryptionKey": "REDACTED-kibana-encryption-key-0123456789abcdef",
-    "smtpPassword": "REDACTED-smtp-password",
-    "slackWebhookUrl": "https://hooks.slack.com/services/TREDACTED/BREDACTED/REDACTED",
-    "heartbeatUrl": "https://hc-ping.com/REDACTED",
-    "prometheusPassword": "REDACTED-prometheus-password",
-    "alertmanagerPassword": "REDACTED-alertmanager-password",
-    "kibanaOperatorPassword": "REDACTED-kibana-operator-password",
-    "postgresExporterDsn": "postgresql://postgres_exporter:REDACTED-db-password@postgres:5432/christmas"
-                           "?sslmode=require",
-}
-# A secret key without its own placeholder (added to settings, not here yet): a password shape.
-DEFAULT_PLACEHOLDER = "REDACTED-secret-value"
-
-
-def generated_placeholder(name: str) -> str:
-    """What the mocks answer for a generated password (RandomPassword `name`)."""
-    return f"REDACTED-generated-{name}"

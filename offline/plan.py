@@ -37,6 +37,9 @@ from offline.mocks import (
     unwrap,
 )
 from settings.catalog import SERVICE_LABEL
+from settings.snapshot_s3 import ACCESS_KEY, SECRET_KEY
+
+S3_KEYS = (ACCESS_KEY, SECRET_KEY)
 
 CONTAINER = "docker:index/container:Container"
 SWARM_SERVICE = "docker:index/service:Service"
@@ -53,9 +56,12 @@ def plan_config(stack: str) -> tuple[dict[str, str], set[str]]:
     from settings.model import GENERATABLE_SECRETS
 
     smtp_auth = "smtpUsername" in json.loads(config.get("alerting", "{}"))
+    s3_bucket = bool(json.loads(config.get("logging", "{}")).get("snapshotS3Bucket"))
     for key, value in PLACEHOLDERS.items():
-        if key in config or (generates and key in GENERATABLE_SECRETS) or (key == "smtpPassword" and not smtp_auth):
-            # An SMTP password without alerting.smtpUsername is refused (SMTP AUTH needs both).
+        if key in config or (generates and key in GENERATABLE_SECRETS) or (key == "smtpPassword" and not smtp_auth) \
+                or (key in S3_KEYS and not s3_bucket):
+            # An SMTP password without alerting.smtpUsername is refused (SMTP AUTH needs both), S3 keys
+            # without a bucket too.
             continue
         config[key] = value
         secret_keys.add(key)

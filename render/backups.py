@@ -2,7 +2,8 @@
 scheduler script that snapshots Prometheus' TSDB and copies Grafana's database.
 
 Elasticsearch (8.x reference):
-- the repository, a shared file system repository whose location is listed in `path.repo`
+- the repository, an S3 bucket when `logging.snapshotS3Bucket` is set (render/elasticsearch_s3.py), else
+  a shared file system repository whose location is listed in `path.repo`
   (https://www.elastic.co/guide/en/elasticsearch/reference/8.18/snapshots-filesystem-repository.html:
   `type: fs`, settings `location` (required), `compress`);
 - the snapshot lifecycle policy (PUT _slm/policy/<id>,
@@ -20,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from render import elasticsearch as es
+from render import elasticsearch_s3 as s3
 from render.curlrc import user_config
 from render.prometheus import PROMETHEUS_USER
 from settings.model import StackSettings
@@ -46,8 +48,15 @@ GRAFANA_KEEP_DAYS = 7
 MAX_AGE_HOURS = 2 * INTERVAL_HOURS + 2
 
 
-def snapshot_repository() -> dict[str, Any]:
+def snapshot_repository(s: StackSettings) -> dict[str, Any]:
+    """The S3 bucket when the stack sets one (render/elasticsearch_s3.py), else the volume."""
+    if s3.enabled(s):
+        return s3.repository(s)
     return {"type": "fs", "settings": {"location": ES_SNAPSHOT_DIR, "compress": True}}
+
+
+def snapshot_repository_where(s: StackSettings) -> str:
+    return f"the S3 bucket {s.logging.snapshot_s3_bucket}" if s3.enabled(s) else "a volume listed in path.repo"
 
 
 def slm_policy(s: StackSettings) -> dict[str, Any]:

@@ -21,10 +21,10 @@ import base64
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import Literal, NamedTuple, cast
 
 from render.prometheus import ALERTMANAGER_USER, PROMETHEUS_USER
-from settings.grammar import dns_name, edge_host
+from settings.grammar_edge import dns_name, edge_host
 from settings.model import CONTAINER_PORTS, StackSettings
 
 TlsMode = Literal["acme", "internal", "files"]
@@ -56,8 +56,9 @@ def is_site_host(host: str) -> bool:
     return dns_name(host) is None
 
 
-@dataclass(frozen=True)
-class BasicAuth:
+class BasicAuth(NamedTuple):
+    """Who may pass the edge: Caddy's basic_auth takes the user and a bcrypt hash."""
+
     user: str
     bcrypt_hash: str
 

@@ -117,6 +117,25 @@ def kibana_setup_files(elastic_password: str) -> dict[str, str]:
     return {CURLRC: user_config(es.SUPERUSER, elastic_password)}
 
 
+def _snapshot_requests(s: StackSettings) -> list[str]:
+    """The repository and the nightly policy. A cluster keeps its snapshots in S3 (settings require
+    the bucket): the file system repository needs one directory shared by every node, and a
+    cluster's nodes each have their own volume (docs/scale-out.md)."""
+    where = bk.snapshot_repository_where(s)
+    return [f"\n# Backups: the snapshot repository ({where}) and the nightly snapshot policy.\n",
+            _request("PUT", f"/_snapshot/{bk.ES_REPOSITORY}", bk.snapshot_repository(s)),
+            _request("PUT", f"/_slm/policy/{bk.SLM_POLICY}", bk.slm_policy(s))]
+
+
+def _existing_replicas(s: StackSettings) -> list[str]:
+    """A cluster: the stream's existing backing indices get their replica too (the template only
+    shapes new ones)."""
+    if s.logging.elasticsearch_nodes == 1:
+        return []
+    body = {"index": {"number_of_replicas": es.replicas(s)}}
+    return ["  " + _request("PUT", f"/{es.data_stream_name(s)}/_settings", body)]
+
+
 def render_elastic_setup_script(s: StackSettings) -> str:
     stream = es.data_stream_name(s)
     parts = [
@@ -134,12 +153,11 @@ def render_elastic_setup_script(s: StackSettings) -> str:
         "\n# Lifecycle: rollover and deletion after the retention, then the template that applies it.\n",
         _request("PUT", f"/_ilm/policy/{es.ILM_POLICY_NAME}", es.ilm_policy(s)),
         _request("PUT", f"/_index_template/{es.TEMPLATE_NAME}", es.index_template(s)),
-        "\n# Backups: the snapshot repository (a volume listed in path.repo) and the nightly snapshot policy.\n",
-        _request("PUT", f"/_snapshot/{bk.ES_REPOSITORY}", bk.snapshot_repository()),
-        _request("PUT", f"/_slm/policy/{bk.SLM_POLICY}", bk.slm_policy(s)),
+        *_snapshot_requests(s),
         "\n# An existing stream takes the new template (mappings, policy) at its next write.\n",
         f"if curl -K \"$CURLRC\" -fsS -o /dev/null \"$ES\"{shlex.quote('/_data_stream/' + stream)}; then\n",
         "  " + _request("POST", f"/{stream}/_rollover?lazy=true", None),
+        *_existing_replicas(s),
         "fi\n",
         "echo 'setup: Elasticsearch is configured'\n",
     ]

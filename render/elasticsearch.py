@@ -134,6 +134,12 @@ def mappings() -> dict[str, Any]:
     }
 
 
+def replicas(s: StackSettings) -> int:
+    """One node: a replica could never be assigned (the cluster would stay yellow). Three nodes: one
+    replica, so losing any one node loses no log and leaves every shard with a copy (yellow, writable)."""
+    return 1 if s.logging.elasticsearch_nodes > 1 else 0
+
+
 def index_template(s: StackSettings) -> dict[str, Any]:
     return {
         "index_patterns": [INDEX_PATTERN],
@@ -144,8 +150,7 @@ def index_template(s: StackSettings) -> dict[str, Any]:
             "settings": {
                 "index.lifecycle.name": ILM_POLICY_NAME,
                 "index.number_of_shards": 1,
-                # One node: a replica could never be assigned and the cluster would stay yellow.
-                "index.number_of_replicas": 0,
+                "index.number_of_replicas": replicas(s),
                 "index.refresh_interval": "5s",
                 "index.mapping.ignore_malformed": True,
                 "analysis": {

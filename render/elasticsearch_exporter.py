@@ -16,9 +16,11 @@ UID = CATALOG["elasticsearch-exporter"].user
 PASSWORD_FILE = "/etc/elasticsearch-exporter/reader-password"
 
 
-def flags() -> list[str]:
+def flags(all_nodes: bool = False) -> list[str]:
+    """`all_nodes`: a cluster's every node (disk, JVM) rather than the one answering (collector/nodes.go)."""
     return [
         f"--es.uri={URL}",
+        *(["--es.all"] if all_nodes else []),
         # Per-index statistics: elasticsearch_index_stats_indexing_index_total of the log streams'
         # backing indices is how the log-freshness alert knows documents still arrive. The reader
         # sees only logs-christmas-* (security filters /_all/_stats), which bounds the series.

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from render import elasticsearch as es
+from render import elasticsearch_cluster as esc
 from render.kibana_dashboard import dashboard_objects
 from render.yamlout import dump_yaml
 from settings.catalog import CATALOG
@@ -40,7 +41,8 @@ def render_kibana_yml(s: StackSettings, kibana_system_password: str, encryption_
         "server.host": "0.0.0.0",
         # Links Kibana generates (and its redirects) use the address operators open.
         "server.publicBaseUrl": s.logging.kibana_public_base_url,
-        "elasticsearch.hosts": [es.URL],
+        # Every node of a cluster: Kibana's client turns to another when one fails.
+        "elasticsearch.hosts": esc.http_hosts(s),
         # Kibana's own system user, never the `elastic` superuser.
         "elasticsearch.username": es.KIBANA_SYSTEM_USER,
         "elasticsearch.password": kibana_system_password,

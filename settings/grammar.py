@@ -16,43 +16,23 @@ from urllib.parse import urlsplit
 
 Check = Callable[[object], str | None]
 
+
 # Control characters (C0, DEL, C1) and Unicode line/paragraph separators: no consumer wants them.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-# Prometheus model.ParseDuration (prometheus/common model/time.go): units in this order, each once.
-_PROM_DURATION = re.compile(r"(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?")
-# alecthomas/units ParseBase2Bytes, as --storage.tsdb.retention.size reads it (one component).
-_PROM_SIZE = re.compile(r"(\d+)(\.\d+)?(B|KB|MB|GB|TB|PB|KiB|MiB|GiB|TiB|PiB)")
-# Elasticsearch TimeValue (ILM max_age) and ByteSizeValue (max_primary_shard_size): one unit.
-_ES_TIME = re.compile(r"[1-9]\d*(d|h|m|s)")
-_ES_SIZE = re.compile(r"[1-9]\d*(b|kb|mb|gb|tb|pb)", re.IGNORECASE)
-# Fluent Bit flb_utils_size_to_bytes (storage.total_limit_size): number and K/M/G, B optional.
-_FLB_SIZE = re.compile(r"[1-9]\d*(K|M|G)B?")
-# RFC 1123 host name label, plus `_`: Docker's DNS resolves container names such as
-# `christmas_api_1`; a name may be a single label (a container name such as `api`).
-_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?")
-# E-mail as Alertmanager and Grafana send it: a dot-atom local part without the characters a Go
-# template or a shell would read ({ } $ ` | and quotes), and a domain of host name labels.
-_EMAIL_LOCAL = re.compile(r"[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*")
-# Slack channel names: lower-case letters, digits, - and _, at most 80 (Slack's naming rules).
-_SLACK_CHANNEL = re.compile(r"#[a-z0-9_-][a-z0-9._-]{0,79}")
-# A URL path as RFC 3986 allows it, without `$` (Grafana's and Kibana's variable expansion) and
-# without `{ }` (Go templates), `'` and `"` (quoting in the files that carry it).
-_URL_PATH = re.compile(r"(/[A-Za-z0-9._~!&()*+,;=:@%-]*)*")
-_PCT_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
-# Docker image reference (distribution/reference) with an exact version tag or a digest.
-_IMAGE_NAME = re.compile(r"[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(/[a-z0-9]+([._-]{1,2}[a-z0-9]+)*)*")
-_EXACT_TAG = re.compile(r"v?\d+\.\d+\.\d+([.+_-][A-Za-z0-9._-]*)?")
-_DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
-# PostgreSQL identifiers as the platform names them (unquoted, at most 63 bytes).
-_PG_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
-_SAFE_PATH = re.compile(r"(/[A-Za-z0-9._-]+)+")
-# Elasticsearch index names: lower case, none of \ / * ? " < > | space , # : (Elasticsearch's
-# MetadataCreateIndexService.validateIndexOrAliasName); a Pulumi stack name lands in one.
-_ES_NAME_PART = re.compile(r"[a-z0-9][a-z0-9_.-]{0,99}")
-
 
 def control_characters(value: str) -> str | None:
     return "must not contain control characters (newline, tab, ...)" if _CONTROL.search(value) else None
+
+
+def _fullmatch(name: str, pattern: str, message: str, flags: int = 0) -> Callable[[str], str | None]:
+    """A check that is one pattern over the whole value, named for the README's tables."""
+    compiled = re.compile(pattern, flags)
+
+    def check(value: str) -> str | None:
+        return None if compiled.fullmatch(value) else message
+
+    check.__name__ = name
+    return check
 
 
 _UNIT_SECONDS = {"y": 31536000, "w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
@@ -68,6 +48,9 @@ def duration_seconds(value: str) -> float:
     return total
 
 
+# Prometheus model.ParseDuration (prometheus/common model/time.go): units in this order, each once.
+_PROM_DURATION = re.compile(r"(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?")
+
 def prometheus_duration(value: str) -> str | None:
     if not value or value == "0" or not _PROM_DURATION.fullmatch(value) or not re.search(r"[1-9]", value):
         return ("must be a Prometheus duration such as 15s, 1m30s or 15d (units y w d h m s ms, "
@@ -77,23 +60,30 @@ def prometheus_duration(value: str) -> str | None:
     return None
 
 
+# alecthomas/units ParseBase2Bytes, as --storage.tsdb.retention.size reads it (one component).
+_PROM_SIZE = re.compile(r"(\d+)(\.\d+)?(B|KB|MB|GB|TB|PB|KiB|MiB|GiB|TiB|PiB)")
+
 def prometheus_size(value: str) -> str | None:
     if not _PROM_SIZE.fullmatch(value) or not re.search(r"[1-9]", value):
         return "must be a Prometheus size such as 512MB, 50GB or 1TB (units B KB MB GB TB PB, or KiB ... PiB)"
     return None
 
 
-def es_time(value: str) -> str | None:
-    return None if _ES_TIME.fullmatch(value) else "must be an Elasticsearch time such as 1d or 12h (one unit)"
+# Elasticsearch TimeValue (ILM max_age) and ByteSizeValue (max_primary_shard_size): one unit.
+es_time = _fullmatch("es_time", r"[1-9]\d*(d|h|m|s)", "must be an Elasticsearch time such as 1d or 12h (one unit)")
 
 
-def es_size(value: str) -> str | None:
-    return None if _ES_SIZE.fullmatch(value) else "must be an Elasticsearch size such as 5gb or 500mb"
+es_size = _fullmatch("es_size", r"[1-9]\d*(b|kb|mb|gb|tb|pb)",
+                     "must be an Elasticsearch size such as 5gb or 500mb", re.IGNORECASE)
 
 
-def fluent_bit_size(value: str) -> str | None:
-    return None if _FLB_SIZE.fullmatch(value) else "must be a Fluent Bit size such as 512M or 1G"
+# Fluent Bit flb_utils_size_to_bytes (storage.total_limit_size): number and K/M/G, B optional.
+fluent_bit_size = _fullmatch("fluent_bit_size", r"[1-9]\d*(K|M|G)B?", "must be a Fluent Bit size such as 512M or 1G")
 
+
+# RFC 1123 host name label, plus `_`: Docker's DNS resolves container names such as
+# `christmas_api_1`; a name may be a single label (a container name such as `api`).
+_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?")
 
 def hostname(value: str) -> str | None:
     labels = value.split(".")
@@ -139,6 +129,12 @@ def ipv4(value: str) -> str | None:
     return None
 
 
+# A URL path as RFC 3986 allows it, without `$` (Grafana's and Kibana's variable expansion) and
+# without `{ }` (Go templates), `'` and `"` (quoting in the files that carry it).
+_URL_PATH = re.compile(r"(/[A-Za-z0-9._~!&()*+,;=:@%-]*)*")
+
+_PCT_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
 def http_url(value: str, *, https_only: bool = False, path: bool = True) -> str | None:
     """An http(s) URL with a host, no credentials, query or fragment, nothing a template reads."""
     scheme = "https" if https_only else "http or https"
@@ -167,6 +163,10 @@ def http_url(value: str, *, https_only: bool = False, path: bool = True) -> str 
     return None
 
 
+# E-mail as Alertmanager and Grafana send it: a dot-atom local part without the characters a Go
+# template or a shell would read ({ } $ ` | and quotes), and a domain of host name labels.
+_EMAIL_LOCAL = re.compile(r"[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*")
+
 def email(value: str) -> str | None:
     local, at, domain = value.rpartition("@")
     if not at or len(value) > 254 or not _EMAIL_LOCAL.fullmatch(local) or len(local) > 64 \
@@ -175,10 +175,17 @@ def email(value: str) -> str | None:
     return None
 
 
-def slack_channel(value: str) -> str | None:
-    return None if _SLACK_CHANNEL.fullmatch(value) else \
-        "must be a Slack channel such as #alerts (lower-case letters, digits, - _ .; at most 80)"
+# Slack channel names: lower-case letters, digits, - and _, at most 80 (Slack's naming rules).
+slack_channel = _fullmatch("slack_channel", r"#[a-z0-9_-][a-z0-9._-]{0,79}",
+                           "must be a Slack channel such as #alerts (lower-case letters, digits, - _ .; at most 80)")
 
+
+# Docker image reference (distribution/reference) with an exact version tag or a digest.
+_IMAGE_NAME = re.compile(r"[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(/[a-z0-9]+([._-]{1,2}[a-z0-9]+)*)*")
+
+_EXACT_TAG = re.compile(r"v?\d+\.\d+\.\d+([.+_-][A-Za-z0-9._-]*)?")
+
+_DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
 
 def pinned_image(value: str) -> str | None:
     wanted = "must be an image with an exact version tag such as grafana/grafana:11.6.3 (or @sha256:<digest>)"
@@ -191,10 +198,12 @@ def pinned_image(value: str) -> str | None:
     return None
 
 
-def pg_identifier(value: str) -> str | None:
-    return None if _PG_IDENTIFIER.fullmatch(value) else \
-        "must be a PostgreSQL name of lower-case letters, digits and _ (at most 63)"
+# PostgreSQL identifiers as the platform names them (unquoted, at most 63 bytes).
+pg_identifier = _fullmatch("pg_identifier", r"[a-z_][a-z0-9_]{0,62}",
+                           "must be a PostgreSQL name of lower-case letters, digits and _ (at most 63)")
 
+
+_SAFE_PATH = re.compile(r"(/[A-Za-z0-9._-]+)+")
 
 def absolute_path(value: str) -> str | None:
     if not _SAFE_PATH.fullmatch(value) or any(part in (".", "..") for part in value.split("/")):
@@ -209,9 +218,10 @@ def user_name(value: str) -> str | None:
     return None
 
 
-def es_name_part(value: str) -> str | None:
-    return None if _ES_NAME_PART.fullmatch(value) else \
-        "must be lower case (letters, digits, - _ .): Elasticsearch builds index names from it"
+# Elasticsearch index names: lower case, none of \ / * ? " < > | space , # : (Elasticsearch's
+# MetadataCreateIndexService.validateIndexOrAliasName); a Pulumi stack name lands in one.
+es_name_part = _fullmatch("es_name_part", r"[a-z0-9][a-z0-9_.-]{0,99}",
+                          "must be lower case (letters, digits, - _ .): Elasticsearch builds index names from it")
 
 
 def between(low: float, high: float, *, low_open: bool = False,
@@ -231,6 +241,10 @@ def between(low: float, high: float, *, low_open: bool = False,
     return check
 
 
+# A TCP port as Docker publishes it and every client dials it.
+tcp_port = between(1, 65535)
+
+
 def optional(check: Callable[[str], str | None]) -> Callable[[str], str | None]:
     """`check`, or the empty string (the setting is off)."""
     def empty_or(value: str) -> str | None:
@@ -246,52 +260,3 @@ def one_of(*choices: str) -> Callable[[str], str | None]:
 
     member.__name__ = f"one of {'/'.join(choices)}"
     return member
-
-
-# Caddy's site addresses (render/caddy.py): a DNS name of letters, digits and hyphens (no `_`,
-# which public CAs refuse), labels of 1-63, not all-numeric at the end.
-_DNS_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
-# A token the Caddyfile renderer writes as is (no quotes, braces, spaces: render/caddy.py _PLAIN).
-_CADDY_TOKEN = re.compile(r"[A-Za-z0-9._:/@+=-]+")
-
-
-def dns_name(value: str) -> str | None:
-    labels = value.split(".")
-    if len(value) > 253 or not all(_DNS_LABEL.fullmatch(label) for label in labels) or labels[-1].isdigit():
-        return "must be a DNS name such as grafana.example.com (letters, digits, -)"
-    return None
-
-
-def edge_url(value: str) -> str | None:
-    """A URL the edge (Caddy) serves: https, a DNS name, an optional port, no path."""
-    wanted = "must be an https URL on a DNS name, such as https://grafana.example.com (no path)"
-    if http_url(value, https_only=True, path=False):
-        return wanted
-    parts = urlsplit(value)
-    return wanted if dns_name(parts.hostname or "") else None
-
-
-def edge_host(url: str) -> str:
-    return urlsplit(url).hostname or ""
-
-
-def edge_port(url: str) -> int:
-    return urlsplit(url).port or 443
-
-
-def acme_directory(value: str) -> str | None:
-    """An ACME directory URL, written into the Caddyfile as one plain token."""
-    if http_url(value, https_only=True) or not _CADDY_TOKEN.fullmatch(value):
-        return "must be an https ACME directory URL such as https://acme-staging-v02.api.letsencrypt.org/directory"
-    return None
-
-
-def ipv4_subnet(value: str) -> str | None:
-    """A Docker network subnet (CIDR) with room for the gateway and five Alertmanager peers."""
-    try:
-        network = ipaddress.IPv4Network(value, strict=True)
-    except ValueError:
-        network = None
-    if network is None or "/" not in value or network.num_addresses - 2 < 6:
-        return "must be an IPv4 subnet in CIDR form with room for 6 hosts, such as 172.30.94.0/28"
-    return None

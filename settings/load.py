@@ -16,6 +16,7 @@ import pulumi
 import yaml
 
 from settings import grammar as g
+from settings import grammar_edge as ge
 from settings import stack as model
 from settings.declare import parse_section, read_object
 from settings.grammar import duration_seconds
@@ -23,6 +24,7 @@ from settings.problems import Problems, fix_command
 from settings.secrets import SECRET_KEYS, check_secrets
 from settings.sections import SECTIONS, AlertingSettings, EdgeSettings, StackOptions
 from settings.services import PublishedPort, ServiceSettings, parse_services, port_clashes
+from settings.snapshot_s3 import snapshot_s3_checks
 
 # The shortest rate() window of the rules (mixin/alerts.py, mixin/rules.py): rate() needs at least
 # two samples in it, and four keep it stable when one scrape fails.
@@ -80,11 +82,11 @@ def _edge_checks(s: model.StackSettings, raw: Mapping[str, str], problems: Probl
     for key, url in urls.items():
         if not url or problems.about(key, "edge.httpsPort"):
             continue
-        if g.edge_url(url) or g.edge_port(url) != e.https_port:
+        if ge.edge_url(url) or ge.edge_port(url) != e.https_port:
             problems.add(key, f"must be an https URL on a DNS name at the edge's HTTPS port ({e.https_port}), "
                          f"got {url!r}", fix_command(key, f"https://<name>.example.com{port}"))
             continue
-        host = g.edge_host(url)
+        host = ge.edge_host(url)
         if host in hosts:
             problems.add(key, f"uses the host {host} of {hosts[host]}: each service needs its own host name",
                          fix_command(key, f"https://<another name>.example.com{port}"))
@@ -118,6 +120,28 @@ def _swarm_checks(s: model.StackSettings, problems: Problems) -> None:
             problems.add(f"publish.{service}.address", "must be 0.0.0.0 with target swarm (Swarm publishes on "
                          "every node; keep a service private by not publishing it)",
                          f"pulumi config rm --path publish.{service}")
+
+
+def _elasticsearch_cluster_checks(s: model.StackSettings, problems: Problems) -> None:
+    """A 3-node Elasticsearch: only on a Swarm (one node per host), reached by its nodes' names only."""
+    lg = s.logging
+    if lg.elasticsearch_nodes == 3 and not s.swarm and not problems.about("logging.elasticsearchNodes", "target"):
+        problems.add("logging.elasticsearchNodes", "3 needs target swarm (three nodes on three hosts; on one Docker "
+                     "host a cluster adds no safety)", fix_command("logging.elasticsearchNodes", "1"))
+    if lg.elasticsearch_bootstrap and lg.elasticsearch_nodes == 1 and not problems.about("logging.elasticsearchNodes"):
+        problems.add("logging.elasticsearchBootstrap", "applies to a 3-node cluster only (logging.elasticsearchNodes "
+                     "is 1)", "pulumi config rm --path logging.elasticsearchBootstrap")
+    if lg.elasticsearch_nodes == 3 and s.services["elasticsearch"].publish is not None and s.swarm \
+            and not problems.about("publish.elasticsearch"):
+        # The nodes' tasks are found by DNS (endpoint mode dnsrr), which the routing mesh cannot publish.
+        problems.add("publish.elasticsearch", "cannot be published with 3 Elasticsearch nodes (reach it through "
+                     "Kibana)", "pulumi config rm --path publish.elasticsearch")
+    if lg.elasticsearch_nodes == 3 and s.swarm and not lg.snapshot_s3_bucket \
+            and not problems.about("logging.snapshotS3Bucket"):
+        # The fs repository needs one directory every node shares; each node has its own volume.
+        problems.add("logging.snapshotS3Bucket", "is required with 3 Elasticsearch nodes: a cluster keeps its "
+                     "snapshots in S3 (each node's volume is its own, so no file system repository)",
+                     fix_command("logging.snapshotS3Bucket", "<bucket>"))
 
 
 def parse_settings(project: str, stack: str, raw: Mapping[str, str],
@@ -154,6 +178,8 @@ def parse_settings(project: str, stack: str, raw: Mapping[str, str],
     _edge_checks(settings, raw, problems)
     _edge_port_clashes(settings, neighbours or {}, problems)
     _swarm_checks(settings, problems)
+    snapshot_s3_checks(settings, raw, problems)
+    _elasticsearch_cluster_checks(settings, problems)
     problems.raise_if_any(stack)
     return settings
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from settings import grammar as g
+from settings import snapshot_s3 as s3
 from settings.problems import Problems, fix_command
 
 
@@ -129,6 +130,11 @@ SECRETS: tuple[SecretSpec, ...] = (
                check=pem_certificate, example="<PEM text (or pipe it: < fullchain.pem)>"),
     SecretSpec("tlsKey", "the edge's private key (PEM), with edge.tls files", optional=True, check=pem_key,
                example="<PEM text (or pipe it: < privkey.pem)>"),
+    # Elasticsearch's S3 client, with logging.snapshotS3Bucket (settings.snapshot_s3 requires them then).
+    SecretSpec(s3.ACCESS_KEY, "Elasticsearch's S3 snapshot repository (keystore: s3.client.default.access_key)",
+               optional=True, check=s3.s3_key, example="<access key id>"),
+    SecretSpec(s3.SECRET_KEY, "Elasticsearch's S3 snapshot repository (keystore: s3.client.default.secret_key)",
+               optional=True, check=s3.s3_key, example="<secret access key>"),
 )
 SECRET_KEYS: tuple[str, ...] = tuple(spec.key for spec in SECRETS)
 OPTIONAL_SECRETS: tuple[str, ...] = tuple(spec.key for spec in SECRETS if spec.optional)

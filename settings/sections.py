@@ -10,12 +10,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from settings import grammar as g
+from settings import grammar_edge as ge
+from settings import snapshot_s3 as s3
 from settings.declare import setting
 
 _URL = g.http_url
 def url_origin(value: str) -> str | None:
     """Kibana's server.publicBaseUrl: protocol, host and port (no path without a basePath)."""
     return g.http_url(value, path=False)
+
+
+def _es_nodes(value: int) -> str | None:
+    return None if value in (1, 3) else "must be 1 or 3 (a cluster needs a majority of its master nodes: 2 stop " \
+        "when either dies)"
+
+
+_es_nodes.__name__ = "1 or 3"
+
 
 _RUNBOOK = "https://github.com/christmas-trading/christmas-monitoring/blob/main/docs/runbook.md"
 
@@ -98,7 +109,7 @@ class AlertingSettings:
     smtp_require_tls: bool = setting("smtpRequireTls", True, example="true", doc="STARTTLS required")
     alertmanager_peers: int = setting("alertmanagerPeers", 1, example="2", check=g.between(1, 5),
                                       doc="Alertmanager peers (gossip cluster; Prometheus sends to all)")
-    gossip_subnet: str = setting("gossipSubnet", "", example="172.30.94.0/28", check=g.optional(g.ipv4_subnet),
+    gossip_subnet: str = setting("gossipSubnet", "", example="172.30.94.0/28", check=g.optional(ge.ipv4_subnet),
                                  doc="with 2+ peers: the gossip network's subnet (unused elsewhere on the host); "
                                      "each peer gossips on its own address in it, reachable by the peers only")
     market_open_hour_utc: int = setting("marketOpenHourUtc", 0, example="13", check=g.between(0, 23),
@@ -133,6 +144,26 @@ class LoggingSettings:
                                          doc="JVM heap; at most half of `memoryMb.elasticsearch`")
     retention_days: int = setting("retentionDays", 7, example="30", check=g.between(1, 3650),
                                   doc="ILM deletes log indices this many days after rollover")
+    # Snapshots (render/backups.py): a volume on the host, or an S3 bucket when one is set.
+    snapshot_s3_bucket: str = setting("snapshotS3Bucket", "", example="christmas-es-snapshots",
+                                      check=g.optional(s3.bucket_name),
+                                      doc="snapshots go to this S3 bucket (keys: `snapshotS3AccessKey`, "
+                                          "`snapshotS3SecretKey`); empty = a volume on the host")
+    snapshot_s3_base_path: str = setting("snapshotS3BasePath", "", example="elasticsearch",
+                                         check=g.optional(s3.base_path),
+                                         doc="folder in the bucket; the stack's name is appended (stacks can "
+                                             "share a bucket)")
+    snapshot_s3_endpoint: str = setting("snapshotS3Endpoint", "", example="minio.example.com:9000",
+                                        check=g.optional(s3.endpoint),
+                                        doc="an S3-compatible service's host or host:port; empty = AWS")
+    snapshot_s3_protocol: str = setting("snapshotS3Protocol", "https", example="https",
+                                        check=g.one_of("https", "http"),
+                                        doc="`https` (certificate checked against the JVM's truststore) or `http`")
+    snapshot_s3_region: str = setting("snapshotS3Region", "", example="eu-west-1", check=g.optional(s3.region),
+                                      doc="signing region, for an S3-compatible service; empty = the SDK's guess")
+    snapshot_s3_path_style_access: bool = setting("snapshotS3PathStyleAccess", False, example="true",
+                                                  doc="requests as `<endpoint>/<bucket>` (most S3-compatible "
+                                                      "services, e.g. MinIO, need it)")
     rollover_max_age: str = setting("rolloverMaxAge", "1d", example="1d", check=g.es_time,
                                     doc="ILM rollover by age (one number and unit)")
     rollover_max_size: str = setting("rolloverMaxSize", "5gb", example="5gb", check=g.es_size,
@@ -144,6 +175,13 @@ class LoggingSettings:
                                    doc="Fluent Bit's filesystem buffer limit while Elasticsearch is unreachable")
     docker_log_dir: str = setting("dockerLogDir", "/var/lib/docker/containers", example="/var/lib/docker/containers",
                                   check=g.absolute_path, doc="Docker's log directory on the host, tailed read-only")
+    # 1 or 3: a cluster elects its master by majority, so 2 nodes stop when either dies (no better than 1).
+    elasticsearch_nodes: int = setting("elasticsearchNodes", 1, example="1", check=_es_nodes,
+                                       doc="1, or 3 with target swarm: a cluster across three labelled nodes, "
+                                           "replicas 1 (docs/scale-out.md)")
+    elasticsearch_bootstrap: bool = setting("elasticsearchBootstrap", False, example="true",
+                                            doc="with 3 nodes: true for the cluster's first start only "
+                                                "(`cluster.initial_master_nodes`), then remove it")
 
 
 @dataclass(frozen=True)
@@ -155,18 +193,18 @@ class EdgeSettings:
     acme_email: str = setting("acmeEmail", "", example="ops@example.com", check=g.optional(g.email),
                               doc="ACME account e-mail (expiry notices)")
     acme_ca: str = setting("acmeCa", "", example="https://acme-staging-v02.api.letsencrypt.org/directory",
-                           check=g.optional(g.acme_directory), doc="another ACME directory; empty = Caddy's")
+                           check=g.optional(ge.acme_directory), doc="another ACME directory; empty = Caddy's")
     address: str = setting("address", "127.0.0.1", example="0.0.0.0", check=g.ipv4,
                            doc="host address the edge's two ports are published on")
-    http_port: int = setting("httpPort", 80, example="80", check=g.between(1, 65535),
+    http_port: int = setting("httpPort", 80, example="80", check=g.tcp_port,
                              doc="plain HTTP: redirects to HTTPS, ACME's HTTP challenge")
-    https_port: int = setting("httpsPort", 443, example="443", check=g.between(1, 65535),
+    https_port: int = setting("httpsPort", 443, example="443", check=g.tcp_port,
                               doc="HTTPS; every public URL uses it")
     prometheus_url: str = setting("prometheusUrl", "", example="https://prometheus.example.com",
-                                  check=g.optional(g.edge_url),
+                                  check=g.optional(ge.edge_url),
                                   doc="Prometheus through the edge, behind basic auth; empty = not exposed")
     alertmanager_url: str = setting("alertmanagerUrl", "", example="https://alertmanager.example.com",
-                                    check=g.optional(g.edge_url),
+                                    check=g.optional(ge.edge_url),
                                     doc="Alertmanager through the edge, behind basic auth; empty = not exposed")
 
 
@@ -178,7 +216,7 @@ class DatabaseSettings:
     """The platform's PostgreSQL, watched through postgres-exporter."""
 
     host: str = setting("host", "postgres", example="postgres", check=g.host, doc="host name or address")
-    port: int = setting("port", 5432, example="5432", check=g.between(1, 65535), doc="port")
+    port: int = setting("port", 5432, example="5432", check=g.tcp_port, doc="port")
     name: str = setting("name", "christmas", example="christmas", check=g.pg_identifier, doc="database")
     exporter_user: str = setting("exporterUser", "postgres_exporter", example="postgres_exporter",
                                  check=g.pg_identifier, doc="the exporter's login (pg_monitor role)")

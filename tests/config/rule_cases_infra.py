@@ -22,68 +22,62 @@ def _grafana_container(settings: StackSettings) -> tuple[str, dict[str, str], st
 
 def host_cases(settings: StackSettings) -> list[AlertCase]:
     t = settings.thresholds
-    host = HOST
-    fs = FS
-    boot = BOOT
-    fs_labels = FS_LABELS
     cases: list[AlertCase] = []
     cpu = (t.cpu_percent + 100) / 2
     cases.append(AlertCase(
         "HighCpuUsage",
-        [s(f'node_cpu_seconds_total{{{host},cpu="0",mode="idle"}}', f"0+{60 * (100 - cpu) / 100:g}x20")],
+        [s(f'node_cpu_seconds_total{{{HOST},cpu="0",mode="idle"}}', f"0+{60 * (100 - cpu) / 100:g}x20")],
         "10m", {"severity": "warning", "component": "host", "instance": "host-a"}, "High CPU usage",
         f"CPU usage on host-a is {cpu:.2f}% (threshold {t.cpu_percent:g}%).", silent_at=["3m"],
-        quiet=[([s(f'node_cpu_seconds_total{{{host},cpu="0",mode="idle"}}',
+        quiet=[([s(f'node_cpu_seconds_total{{{HOST},cpu="0",mode="idle"}}',
                    f"0+{60 * (100 - t.cpu_percent / 2) / 100:g}x20")], "10m")]))
 
     mem = (t.memory_percent + 100) / 2
     cases.append(AlertCase(
         "HighMemoryUsage",
-        [s(f"node_memory_MemTotal_bytes{{{host}}}", "1000+0x20"),
-         s(f"node_memory_MemAvailable_bytes{{{host}}}", f"{1000 - 10 * mem:g}+0x20")],
+        [s(f"node_memory_MemTotal_bytes{{{HOST}}}", "1000+0x20"),
+         s(f"node_memory_MemAvailable_bytes{{{HOST}}}", f"{1000 - 10 * mem:g}+0x20")],
         "10m", {"severity": "warning", "component": "host", "instance": "host-a", "job": "node-exporter"},
         "High memory usage", f"Memory usage on host-a is {mem:.2f}% (threshold {t.memory_percent:g}%).",
         silent_at=["2m"],
-        quiet=[([s(f"node_memory_MemTotal_bytes{{{host}}}", "1000+0x20"),
-                 s(f"node_memory_MemAvailable_bytes{{{host}}}", f"{1000 - 5 * t.memory_percent:g}+0x20")], "10m")]))
+        quiet=[([s(f"node_memory_MemTotal_bytes{{{HOST}}}", "1000+0x20"),
+                 s(f"node_memory_MemAvailable_bytes{{{HOST}}}", f"{1000 - 5 * t.memory_percent:g}+0x20")], "10m")]))
 
     free = t.disk_free_percent / 2
     cases.append(AlertCase(
         "DiskSpaceLow",
-        [s(f"node_filesystem_size_bytes{{{fs}}}", "1000+0x20"),
-         s(f"node_filesystem_avail_bytes{{{fs}}}", f"{10 * free:g}+0x20"),
-         s(f"node_filesystem_readonly{{{fs}}}", "0+0x20")],
-        "10m", {"severity": "warning", "component": "host", **fs_labels}, "Disk space low",
+        [s(f"node_filesystem_size_bytes{{{FS}}}", "1000+0x20"),
+         s(f"node_filesystem_avail_bytes{{{FS}}}", f"{10 * free:g}+0x20"),
+         s(f"node_filesystem_readonly{{{FS}}}", "0+0x20")],
+        "10m", {"severity": "warning", "component": "host", **FS_LABELS}, "Disk space low",
         f"/ on host-a has {free:.2f}% free (threshold {t.disk_free_percent:g}%).", silent_at=["2m"],
-        quiet=[([s(f"node_filesystem_size_bytes{{{fs}}}", "1000+0x20"),
-                 s(f"node_filesystem_avail_bytes{{{fs}}}", f"{5 * (t.disk_free_percent + 100):g}+0x20"),
-                 s(f"node_filesystem_readonly{{{fs}}}", "0+0x20"),
+        quiet=[([s(f"node_filesystem_size_bytes{{{FS}}}", "1000+0x20"),
+                 s(f"node_filesystem_avail_bytes{{{FS}}}", f"{5 * (t.disk_free_percent + 100):g}+0x20"),
+                 s(f"node_filesystem_readonly{{{FS}}}", "0+0x20"),
                  # A read-only filesystem is full by design.
-                 s(f"node_filesystem_size_bytes{{{boot}}}", "1000+0x20"),
-                 s(f"node_filesystem_avail_bytes{{{boot}}}", f"{10 * free:g}+0x20"),
-                 s(f"node_filesystem_readonly{{{boot}}}", "1+0x20")], "10m")]))
+                 s(f"node_filesystem_size_bytes{{{BOOT}}}", "1000+0x20"),
+                 s(f"node_filesystem_avail_bytes{{{BOOT}}}", f"{10 * free:g}+0x20"),
+                 s(f"node_filesystem_readonly{{{BOOT}}}", "1+0x20")], "10m")]))
     return cases
 
 
 def disk_fill_cases(settings: StackSettings) -> list[AlertCase]:
     t = settings.thresholds
-    fs = FS
-    fs_labels = FS_LABELS
     cases: list[AlertCase] = []
     # Free space falls 1/1000 per minute from 39%: predicted empty within the horizon from t0 on.
     start = max(390 - 60 * t.disk_fill_hours, 0) + 1
     fire = start + 35
     cases.append(AlertCase(
         "DiskWillFillSoon",
-        [s(f"node_filesystem_size_bytes{{{fs}}}", "1000+0x400"),
-         s(f"node_filesystem_avail_bytes{{{fs}}}", "390-1x400"),
-         s(f"node_filesystem_readonly{{{fs}}}", "0+0x400")],
-        at_minute(fire), {"severity": "critical", "component": "host", **fs_labels}, "Disk predicted to fill up",
+        [s(f"node_filesystem_size_bytes{{{FS}}}", "1000+0x400"),
+         s(f"node_filesystem_avail_bytes{{{FS}}}", "390-1x400"),
+         s(f"node_filesystem_readonly{{{FS}}}", "0+0x400")],
+        at_minute(fire), {"severity": "critical", "component": "host", **FS_LABELS}, "Disk predicted to fill up",
         f"/ on host-a has {(390 - fire) / 10:.2f}% free and at the rate of the last 6 hours will be full "
         f"within {t.disk_fill_hours:g} hours.", silent_at=[at_minute(start + 10)],
-        quiet=[([s(f"node_filesystem_size_bytes{{{fs}}}", "1000+0x400"),
-                 s(f"node_filesystem_avail_bytes{{{fs}}}", "300+0x400"),
-                 s(f"node_filesystem_readonly{{{fs}}}", "0+0x400")], at_minute(fire))]))
+        quiet=[([s(f"node_filesystem_size_bytes{{{FS}}}", "1000+0x400"),
+                 s(f"node_filesystem_avail_bytes{{{FS}}}", "300+0x400"),
+                 s(f"node_filesystem_readonly{{{FS}}}", "0+0x400")], at_minute(fire))]))
     return cases
 
 
@@ -152,16 +146,21 @@ def container_memory_cases(settings: StackSettings) -> list[AlertCase]:
     return cases
 
 
+def _config_reload_case(program: str, selector: str, labels: dict[str, str]) -> AlertCase:
+    """Fires after 10 minutes of a refused reload (gauge 0); a successful one (1) stays quiet."""
+    metric = f"{program.lower()}_config_last_reload_successful"
+    return AlertCase(
+        f"{program}ConfigReloadFailed", [s(f"{metric}{{{selector}}}", "0+0x20")], "15m",
+        {"severity": "warning", **labels}, f"{program} configuration reload failed",
+        f"{program} {labels['instance']} failed to reload its configuration (last reload successful = 0); "
+        "it runs the previous one.", silent_at=["5m"], quiet=[([s(f"{metric}{{{selector}}}", "1+0x20")], "15m")])
+
+
 def monitoring_cases(settings: StackSettings) -> list[AlertCase]:
     cases: list[AlertCase] = []
     prom = 'instance="localhost:9090",job="prometheus"'
     prom_labels = {"component": "monitoring", "instance": "localhost:9090", "job": "prometheus"}
-    cases.append(AlertCase(
-        "PrometheusConfigReloadFailed", [s(f"prometheus_config_last_reload_successful{{{prom}}}", "0+0x20")], "15m",
-        {"severity": "warning", **prom_labels}, "Prometheus configuration reload failed",
-        "Prometheus localhost:9090 failed to reload its configuration (last reload successful = 0); "
-        "it runs the previous one.", silent_at=["5m"],
-        quiet=[([s(f"prometheus_config_last_reload_successful{{{prom}}}", "1+0x20")], "15m")]))
+    cases.append(_config_reload_case("Prometheus", prom, prom_labels))
     group = "/etc/prometheus/rules/alerts-api.yml;api.alerts"
     cases.append(AlertCase(
         "PrometheusRuleEvaluationFailures",
@@ -190,12 +189,7 @@ def alertmanager_cases(settings: StackSettings) -> list[AlertCase]:
     cases: list[AlertCase] = []
     am = 'instance="alertmanager:9093",job="alertmanager"'
     am_labels = {"component": "monitoring", "instance": "alertmanager:9093", "job": "alertmanager"}
-    cases.append(AlertCase(
-        "AlertmanagerConfigReloadFailed", [s(f"alertmanager_config_last_reload_successful{{{am}}}", "0+0x20")],
-        "15m", {"severity": "warning", **am_labels}, "Alertmanager configuration reload failed",
-        "Alertmanager alertmanager:9093 failed to reload its configuration (last reload successful = 0); "
-        "it runs the previous one.", silent_at=["5m"],
-        quiet=[([s(f"alertmanager_config_last_reload_successful{{{am}}}", "1+0x20")], "15m")]))
+    cases.append(_config_reload_case("Alertmanager", am, am_labels))
     cases.append(AlertCase(
         "AlertmanagerNotificationsFailing",
         [s(f'alertmanager_notifications_failed_total{{{am},integration="slack"}}', "0+1x20")], "12m",

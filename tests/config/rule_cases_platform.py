@@ -49,44 +49,42 @@ def api_cases(settings: StackSettings) -> list[AlertCase]:
 
 def database_cases(settings: StackSettings) -> list[AlertCase]:
     t = settings.thresholds
-    pg = PG
-    pg_labels = PG_LABELS
     cases: list[AlertCase] = []
     cases.append(AlertCase(
-        "PostgresDown", [s(f"pg_up{{{pg}}}", "0+0x10")], "3m", {**pg_labels, "severity": "critical"},
+        "PostgresDown", [s(f"pg_up{{{PG}}}", "0+0x10")], "3m", {**PG_LABELS, "severity": "critical"},
         "PostgreSQL down", "postgres-exporter postgres-exporter:9187 cannot reach PostgreSQL (pg_up = 0).",
-        silent_at=["0m"], quiet=[([s(f"pg_up{{{pg}}}", "1+0x10")], "3m")]))
+        silent_at=["0m"], quiet=[([s(f"pg_up{{{PG}}}", "1+0x10")], "3m")]))
     conn = (t.db_connections_percent + 100) / 2
 
     def connections(percent: float) -> Series:
         # As v0.17.1 emits them: numbackends per database (datid, datname), the setting with the
         # `server` label (cmd/postgres_exporter/server.go), so the two never match one-to-one.
-        return [s(f'pg_stat_database_numbackends{{{pg},datid="16384",datname="christmas"}}', f"{percent:g}+0x20"),
-                s(f'pg_stat_database_numbackends{{{pg},datid="5",datname="postgres"}}', "0+0x20"),
-                s(f'pg_settings_max_connections{{{pg},server="postgres:5432"}}', "100+0x20")]
+        return [s(f'pg_stat_database_numbackends{{{PG},datid="16384",datname="christmas"}}', f"{percent:g}+0x20"),
+                s(f'pg_stat_database_numbackends{{{PG},datid="5",datname="postgres"}}', "0+0x20"),
+                s(f'pg_settings_max_connections{{{PG},server="postgres:5432"}}', "100+0x20")]
 
     cases.append(AlertCase(
-        "LowDbConnections", connections(conn), "10m", pg_labels, "Database connections nearly exhausted",
+        "LowDbConnections", connections(conn), "10m", PG_LABELS, "Database connections nearly exhausted",
         f"PostgreSQL behind postgres-exporter:9187 uses {conn:.2f}% of max_connections "
         f"(threshold {t.db_connections_percent:g}%).", silent_at=["2m"],
         quiet=[(connections(t.db_connections_percent / 2), "10m")]))
     lag = t.db_replication_lag_seconds
 
     def replica(lag_seconds: float, is_replica: int) -> Series:
-        return [s(f"pg_replication_lag_seconds{{{pg}}}", f"{lag_seconds:g}+0x20"),
-                s(f"pg_replication_is_replica{{{pg}}}", f"{is_replica}+0x20")]
+        return [s(f"pg_replication_lag_seconds{{{PG}}}", f"{lag_seconds:g}+0x20"),
+                s(f"pg_replication_is_replica{{{PG}}}", f"{is_replica}+0x20")]
 
     cases.append(AlertCase(
         "PostgresReplicationLag", replica(2 * lag, 1), "10m",
-        pg_labels, "PostgreSQL replication lag",
+        PG_LABELS, "PostgreSQL replication lag",
         f"The replica behind postgres-exporter:9187 lags {2 * lag:.2f}s behind the primary (threshold {lag:g}s).",
         silent_at=["2m"], quiet=[(replica(lag / 2, 1), "10m"), (replica(2 * lag, 0), "10m")]))
-    standby = f'{pg},application_name="walreceiver",client_addr="10.0.0.5",slot_name="replica_1",state="streaming"'
+    standby = f'{PG},application_name="walreceiver",client_addr="10.0.0.5",slot_name="replica_1",state="streaming"'
     mib = 1024 * 1024
     behind = 2 * REPLICATION_LAG_BYTES
     cases.append(AlertCase(
         "PostgresReplicaBehind", [s(f"pg_stat_replication_pg_wal_lsn_diff{{{standby}}}", f"{behind}+0x20")], "10m",
-        {**pg_labels, "application_name": "walreceiver", "client_addr": "10.0.0.5", "slot_name": "replica_1",
+        {**PG_LABELS, "application_name": "walreceiver", "client_addr": "10.0.0.5", "slot_name": "replica_1",
          "state": "streaming"}, "PostgreSQL replica falling behind",
         f"Standby walreceiver (10.0.0.5) of the primary behind postgres-exporter:9187 has not replayed "
         f"{behind // mib}MiB of WAL (threshold {REPLICATION_LAG_BYTES // mib} MiB).", silent_at=["2m"],
@@ -96,17 +94,15 @@ def database_cases(settings: StackSettings) -> list[AlertCase]:
 
 def slow_query_cases(settings: StackSettings) -> list[AlertCase]:
     t = settings.thresholds
-    pg = PG
-    pg_labels = PG_LABELS
     cases: list[AlertCase] = []
     slow = t.db_slow_query_seconds
     # v0.17.1's pg_stat_activity query labels every session group (cmd/postgres_exporter/queries.go).
     session = {"datname": "christmas", "usename": "api", "application_name": "api",
                "backend_type": "client backend", "server": "postgres:5432"}
-    tx = pg + "," + ",".join(f'{k}="{v}"' for k, v in session.items())
+    tx = PG + "," + ",".join(f'{k}="{v}"' for k, v in session.items())
     cases.append(AlertCase(
         "PostgresSlowQueries", [s(f'pg_stat_activity_max_tx_duration{{{tx},state="active"}}', f"{2 * slow:g}+0x20")],
-        "5m", {**pg_labels, **session, "state": "active"}, "PostgreSQL slow queries",
+        "5m", {**PG_LABELS, **session, "state": "active"}, "PostgreSQL slow queries",
         f"The longest active transaction in christmas has been running for {2 * slow:.2f}s "
         f"(threshold {slow:g}s).", silent_at=["1m"],
         quiet=[([s(f'pg_stat_activity_max_tx_duration{{{tx},state="active"}}', f"{slow / 2:g}+0x20"),
@@ -116,32 +112,29 @@ def slow_query_cases(settings: StackSettings) -> list[AlertCase]:
 
 def trading_order_cases(settings: StackSettings) -> list[AlertCase]:
     t = settings.thresholds
-    te = TE
-    tr_labels = TR_LABELS
     cases: list[AlertCase] = []
     fail = min(2 * t.order_failure_percent, (t.order_failure_percent + 100) / 2)
 
     def orders(percent: float) -> Series:
-        return [s(f'trading_orders_total{{{te},side="buy",status="failed"}}', f"0+{6 * percent:g}x20"),
-                s(f'trading_orders_total{{{te},side="buy",status="filled"}}', f"0+{600 - 6 * percent:g}x20")]
+        return [s(f'trading_orders_total{{{TE},side="buy",status="failed"}}', f"0+{6 * percent:g}x20"),
+                s(f'trading_orders_total{{{TE},side="buy",status="filled"}}', f"0+{600 - 6 * percent:g}x20")]
 
     cases.append(AlertCase(
-        "HighOrderFailureRate", orders(fail), "10m", tr_labels, "Order failure rate high",
+        "HighOrderFailureRate", orders(fail), "10m", TR_LABELS, "Order failure rate high",
         f"{fail:.2f}% of the orders of strategy momentum fail (threshold {t.order_failure_percent:g}%).",
         silent_at=["3m"], quiet=[(orders(t.order_failure_percent / 2), "10m")]))
     olat = t.order_latency_p95_seconds
     cases.append(AlertCase(
-        "HighOrderLatency", _histogram("trading_order_latency_seconds", te, olat, slow=True), "10m",
-        {**tr_labels, "severity": "warning"}, "Order latency high",
+        "HighOrderLatency", _histogram("trading_order_latency_seconds", TE, olat, slow=True), "10m",
+        {**TR_LABELS, "severity": "warning"}, "Order latency high",
         f"95th percentile order latency of strategy momentum is {3.9 * olat:.2f}s (threshold {olat:g}s).",
-        silent_at=["3m"], quiet=[(_histogram("trading_order_latency_seconds", te, olat, slow=False), "10m")]))
+        silent_at=["3m"], quiet=[(_histogram("trading_order_latency_seconds", TE, olat, slow=False), "10m")]))
     return cases
 
 
 def trading_idle_cases(settings: StackSettings) -> list[AlertCase]:
     t = settings.thresholds
     a = settings.alerting
-    te = TE
     cases: list[AlertCase] = []
     open_m, close_m = a.market_open_hour_utc * 60, a.market_close_hour_utc * 60
     idle = f"{t.trading_idle_minutes:g}m"
@@ -151,21 +144,21 @@ def trading_idle_cases(settings: StackSettings) -> list[AlertCase]:
     outside = ([at_minute(open_m - 30)] if open_m else []) + ([at_minute(close_m + 20)] if close_m < 24 * 60 else [])
     only_job = {"severity": "critical", "component": "trading", "job": "trading-engine"}
     cases.append(AlertCase(
-        "NoTradingSignals", [s(f'trading_signals_total{{{te},signal="hold"}}', f"5+0x{length}")],
+        "NoTradingSignals", [s(f'trading_signals_total{{{TE},signal="hold"}}', f"5+0x{length}")],
         at_minute(open_m + 20), only_job, "No trading signals during market hours",
         f"The trading engine produced 0 signals in the last {idle} of market hours ({hours}).",
         silent_at=[*outside, at_minute(open_m + 2)],
-        quiet=[([s(f'trading_signals_total{{{te},signal="hold"}}', f"0+1x{length}")], at_minute(open_m + 20))]))
+        quiet=[([s(f'trading_signals_total{{{TE},signal="hold"}}', f"0+1x{length}")], at_minute(open_m + 20))]))
     trade_fire = open_m + max(20, int(t.trading_idle_minutes) + 5)
     cases.append(AlertCase(
         "NoTradesExecuted",
-        [s(f'trading_signals_total{{{te},signal="buy"}}', f"0+1x{length}"),
-         s(f'trading_trades_total{{{te},side="buy"}}', f"3+0x{length}")],
+        [s(f'trading_signals_total{{{TE},signal="buy"}}', f"0+1x{length}"),
+         s(f'trading_trades_total{{{TE},side="buy"}}', f"3+0x{length}")],
         at_minute(trade_fire), only_job, "Buy/sell signals but no trades executed",
         f"The trading engine produced {t.trading_idle_minutes:.0f} buy/sell signals in the last {idle} of market "
         f"hours ({hours}) and executed no trade.", silent_at=[*outside, at_minute(open_m + 3)],
-        quiet=[([s(f'trading_signals_total{{{te},signal="buy"}}', f"0+1x{length}"),
-                 s(f'trading_trades_total{{{te},side="buy"}}', f"0+1x{length}")], at_minute(trade_fire)),
+        quiet=[([s(f'trading_signals_total{{{TE},signal="buy"}}', f"0+1x{length}"),
+                 s(f'trading_trades_total{{{TE},side="buy"}}', f"0+1x{length}")], at_minute(trade_fire)),
                # Only "hold" signals: nothing to execute.
-               ([s(f'trading_signals_total{{{te},signal="hold"}}', f"0+1x{length}")], at_minute(trade_fire))]))
+               ([s(f'trading_signals_total{{{TE},signal="hold"}}', f"0+1x{length}")], at_minute(trade_fire))]))
     return cases

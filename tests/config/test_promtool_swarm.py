@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mixin import rules as rec
+from mixin.alerts import alert_groups
 from render.prometheus import render_rule_files
 from render.prometheus_swarm import render_swarm_prometheus_config
 from render.yamlout import dump_yaml
-from tests.config.test_promtool import promtool, write_rules
+from settings.model import StackSettings
+from tests.config.alert_case import s
+from tests.config.test_promtool import promtool, write_rules, write_test
 from tests.conftest import stack_settings
 
 
@@ -33,3 +37,45 @@ def test_promtool_rejects_a_swarm_discovery_without_a_role(tmp_path: Path) -> No
     result = promtool("check", "config", str(path))
     assert result.returncode != 0
     assert "role missing" in result.stdout + result.stderr
+
+
+# A task of the platform's API on node worker-2, as cAdvisor and the Swarm discovery label it.
+_TASK = {"name": "christmas_api.2.kx3", "node": "worker-2", "instance": "worker-2"}
+_NODE_EXPORTER = {"job": "node-exporter", "instance": "worker-2", "node": "worker-2"}
+
+
+def _selector(metric: str, labels: dict[str, str]) -> str:
+    return metric + "{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}"
+
+
+def _swarm_test(settings: StackSettings, alert: str, inputs: list[tuple[str, str]], labels: dict[str, str],
+                at: str, description: str) -> tuple[str, dict[str, object]]:
+    """(rule file, promtool test): the alert fires at `at` with the series' labels and this description."""
+    group, rule = next((g, r) for g in alert_groups(settings) for r in g.rules if r.alert == alert)
+    rendered = rule.render(group.component, settings.alerting.runbook_base_url)
+    expected = {"exp_labels": {**labels, **rendered["labels"]},
+                "exp_annotations": {**rendered["annotations"], "description": description}}
+    return group.file, {"name": alert, "interval": "1m",
+                        "input_series": [s(_selector(m, labels), v) for m, v in inputs],
+                        "alert_rule_test": [{"eval_time": at, "alertname": alert, "exp_alerts": [expected]}]}
+
+
+def test_on_a_swarm_container_and_target_alerts_name_the_node(tmp_path: Path) -> None:
+    """promtool runs the swarm stack's rules: the notification says on which node the container or target is."""
+    settings = stack_settings("swarm")
+    write_rules(settings, tmp_path)
+    cases = [
+        _swarm_test(settings, "ContainerRestarting", [("container_cpu_usage_seconds_total", "5 0 5 0 5 0 5")],
+                    _TASK, "6m", "Restarts of christmas_api.2.kx3 on node worker-2 in the last 15 minutes: 3."),
+        _swarm_test(settings, "ContainerMemoryNearLimit", [("container_memory_working_set_bytes", "95+0x10"),
+                                                            ("container_spec_memory_limit_bytes", "100+0x10")],
+                    _TASK, "6m",
+                    "christmas_api.2.kx3 on node worker-2 uses 95.00% of its memory limit (threshold 90%)."),
+        _swarm_test(settings, "TargetDown", [("up", "0+0x5")], _NODE_EXPORTER, "3m",
+                    "node-exporter target worker-2 on node worker-2 has been unreachable for 2 minutes (up = 0)."),
+    ]
+    paths = [write_test(tmp_path, f"{i}.yml", [rec.RECORDING_FILE, file], [test])
+             for i, (file, test) in enumerate(cases)]
+    result = promtool("test", "rules", *paths)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    assert result.stdout.count("SUCCESS") == 3

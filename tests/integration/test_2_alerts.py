@@ -5,9 +5,8 @@ One incident drives three alerts at once (the waits overlap, keeping the suite s
 - LowDbConnections (warning): real connections fill PostgreSQL's max_connections -> Slack only;
 - HighOrderLatency (warning) while the trading engine stops answering scrapes: TargetDown for the
   `trading-engine` job is delivered and inhibits HighOrderLatency (inhibit rule `equal: [job]`).
-With both peers alive each notification arrives once (counted after the second peer's
---cluster.peer-timeout). Then peer 0 is killed, the incident resolves and a new alert fires: the
-survivor delivers each of those once.
+With both peers alive each notification arrives once (counted after the second peer's --cluster.peer-timeout).
+Then peer 0 is killed, the incident resolves and a new alert fires: the survivor delivers each of those once.
 """
 
 from __future__ import annotations
@@ -163,12 +162,19 @@ def incident(stack: Stack, report: Report) -> Iterator[Incident]:
         stack.exporter.trading.failing = False
 
 
-def test_critical_alert_reaches_slack_with_its_title_and_description(stack: Stack, incident: Incident):
-    message = incident.firing["HighErrorRate"]
-    assert message.received.attachment["title"] == "[FIRING:1] CRITICAL HighErrorRate (dev)"
-    assert message.color == "danger"
-    match = description_pattern(stack.settings, "HighErrorRate").search(message.text)
+def _slack_message(stack: Stack, incident: Incident, alert: str, severity: str,
+                   color: str) -> tuple[SlackMessage, re.Match[str]]:
+    """The alert's Slack message: its title, colour, and a description as the rule renders it."""
+    message = incident.firing[alert]
+    assert message.received.attachment["title"] == f"[FIRING:1] {severity} {alert} (dev)"
+    assert message.color == color
+    match = description_pattern(stack.settings, alert).search(message.text)
     assert match, message.text
+    return message, match
+
+
+def test_critical_alert_reaches_slack_with_its_title_and_description(stack: Stack, incident: Incident):
+    message, match = _slack_message(stack, incident, "HighErrorRate", "CRITICAL", "danger")
     job, percent = match.groups()
     # Over the threshold (5%) and at most the 50% now failing (the 5m window still holds healthy minutes).
     assert job == "api" and stack.settings.thresholds.error_rate_percent < float(percent) <= 50.5
@@ -187,11 +193,7 @@ def test_critical_alert_is_also_emailed(stack: Stack, incident: Incident):
 
 
 def test_warning_from_the_real_database_reaches_slack_only(stack: Stack, incident: Incident):
-    message = incident.firing["LowDbConnections"]
-    assert message.received.attachment["title"] == "[FIRING:1] WARNING LowDbConnections (dev)"
-    assert message.color == "warning"
-    match = description_pattern(stack.settings, "LowDbConnections").search(message.text)
-    assert match, message.text
+    _, match = _slack_message(stack, incident, "LowDbConnections", "WARNING", "warning")
     assert float(match.groups()[-1]) >= 85  # 18 of 20 connections
     # Warnings go to Slack only: no e-mail (the critical one above proves mail works).
     time.sleep(1)
@@ -278,11 +280,9 @@ def test_two_peers_deliver_each_notification_once(stack: Stack, failover: Failov
 
 
 def test_after_a_peer_is_killed_notifications_still_arrive_once(stack: Stack, failover: Failover):
-    counts = {("HighErrorRate", "FIRING"): _count(stack, "HighErrorRate", "FIRING"),
-              ("HighErrorRate", "RESOLVED"): _count(stack, "HighErrorRate", "RESOLVED"),
-              ("LowDbConnections", "FIRING"): _count(stack, "LowDbConnections", "FIRING"),
-              ("LowDbConnections", "RESOLVED"): _count(stack, "LowDbConnections", "RESOLVED"),
-              ("ApiHighLatency", "FIRING"): _count(stack, "ApiHighLatency", "FIRING")}
+    counts = {(name, status): _count(stack, name, status) for name, status in (
+        ("HighErrorRate", "FIRING"), ("HighErrorRate", "RESOLVED"), ("LowDbConnections", "FIRING"),
+        ("LowDbConnections", "RESOLVED"), ("ApiHighLatency", "FIRING"))}
     assert counts == dict.fromkeys(counts, 1), timeline(stack)
     # Sent by the survivor: its own external URL is in the message.
     assert stack.alertmanager_url(1) in failover.latency.text

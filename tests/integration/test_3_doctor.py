@@ -101,7 +101,7 @@ def test_healthy_stack_passes_every_check(doctor: DoctorStack, backup: BackupRun
 
 
 def test_test_alert_is_delivered_timed_and_resolved(doctor: DoctorStack):
-    code, printed = run_test_alert(doctor, "--severity", "critical", "--timeout", "20", "--wait-resolved")
+    code, printed = run_test_alert(doctor, "--severity", "critical", "--timeout", "45", "--wait-resolved")
     print(f"\n{printed}")
     assert code == 0, printed
     # critical -> Slack and e-mail (the rendered route), each reported with its time.
@@ -171,7 +171,7 @@ def test_a_broken_rule_file_fails_the_configuration_check(doctor: DoctorStack):
 def test_a_target_down_is_named(doctor: DoctorStack):
     doctor.stack.exporter.trading.failing = True
     try:
-        wait_until(lambda: "scrape targets up" in failing(doctor), 10, "the target to be down")
+        wait_until(lambda: "scrape targets up" in failing(doctor), 30, "the target to be down")
         result = failing(doctor)["scrape targets up"]
         # TargetDown (critical; `for` 1s in the test copy) fires in Prometheus: the alerts check fails too.
         # (Other critical alerts may fire before it: the Slack stand-in still answers 500, see above.)
@@ -188,7 +188,7 @@ def test_a_target_down_is_named(doctor: DoctorStack):
 def test_alertmanager_gives_up_on_the_failing_receiver(doctor: DoctorStack):
     try:
         # Alertmanager counts the notification failed once its retries time out; doctor reads that through Prometheus.
-        result = wait_until(lambda: failing(doctor).get("Alertmanager notifications"), 15,
+        result = wait_until(lambda: failing(doctor).get("Alertmanager notifications"), 45,
                             "doctor to see the failed notifications")
         logs = failing(doctor)["errors in the logs (15 min)"]
     finally:
@@ -204,7 +204,7 @@ def test_a_killed_peer_fails_the_cluster_and_container_checks(doctor: DoctorStac
     [peer] = [c.process for c in doctor.docker.containers if c.service == "alertmanager-1"]
     assert peer is not None
     doctor.stack.processes.stop(peer)
-    wait_until(lambda: "Alertmanager cluster" in failing(doctor), 20, "the cluster to shrink")
+    wait_until(lambda: "Alertmanager cluster" in failing(doctor), 40, "the cluster to shrink")
     failed = failing(doctor)
     assert "1 of 2 peers" in failed["Alertmanager cluster"].saw
     assert failed["Alertmanager cluster"].link.endswith("operations.md#4-alerts-not-arriving")

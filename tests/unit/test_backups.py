@@ -9,7 +9,6 @@ The Elasticsearch bodies are checked against the 8.x reference (cited in render/
 from __future__ import annotations
 
 import re
-import subprocess
 
 import pytest
 
@@ -19,6 +18,7 @@ from render import backups as bk
 from render import elasticsearch as es
 from settings.model import StackSettings
 from tests.conftest import stack_settings
+from tests.shell import POSIX_SH, assert_script_passes
 from tests.unit.test_logging import container, env, inputs, uploads
 
 # Elasticsearch's cron: seconds minutes hours day-of-month month day-of-week [year]; `?` in one day field.
@@ -51,7 +51,7 @@ def test_slm_policy_keeps_snapshots_as_long_as_the_logs(stack: str):
 
 
 def test_repository_is_a_file_system_repository_inside_path_repo(dev_settings):
-    repository = bk.snapshot_repository()
+    repository = bk.snapshot_repository(dev_settings)
     assert repository["type"] == "fs"
     assert isinstance(repository["settings"]["compress"], bool)
     assert repository["settings"]["location"] == es.environment(dev_settings)["path.repo"]
@@ -100,9 +100,6 @@ def test_backups_is_a_component_with_its_children_parented(run):
     assert {r.name for r in children} == {"backups-data", "backups"}
 
 
-@pytest.mark.parametrize("tool", [["sh", "-n"], ["shellcheck", "--shell=sh", "--severity=style"]])
+@pytest.mark.parametrize("tool", POSIX_SH)
 def test_scheduler_script_is_valid_posix_sh(tmp_path, tool):
-    path = tmp_path / "backup.sh"
-    path.write_text(bk.render_backup_script())
-    check = subprocess.run([*tool, str(path)], capture_output=True, text=True, check=False)
-    assert check.returncode == 0, check.stdout + check.stderr
+    assert_script_passes(tool, bk.render_backup_script(), tmp_path)

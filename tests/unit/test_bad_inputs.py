@@ -21,7 +21,7 @@ from tests.conftest import stack_config
 
 SECRETS = {"grafanaAdminPassword", "elasticPassword", "kibanaSystemPassword", "elasticReaderPassword",
            "elasticWriterPassword", "kibanaEncryptionKey", "smtpPassword", "slackWebhookUrl",
-           "postgresExporterDsn", "heartbeatUrl"}
+           "postgresExporterDsn", "heartbeatUrl", "snapshotS3AccessKey", "snapshotS3SecretKey"}
 
 # (key whose value is replaced, the value, the key the message must name)
 Case = tuple[str, Any, str]
@@ -83,10 +83,22 @@ CASES: list[Case] = [
     *_each("logging.rolloverMaxSize", "5", "5 gb", "0gb", "5g"),
     *_each("logging.retentionDays", 0, "7", 4000),
     *_each("logging.elasticsearchHeapMb", 64, 40000, "512"),
+    # 2 nodes stop when either dies (a majority of 2 is 2); 3 needs three hosts (target swarm; prod is docker).
+    *_each("logging.elasticsearchNodes", 2, 0, 5, "3", 3),
+    *_each("logging.elasticsearchBootstrap", True, "yes"),
     # Fluent Bit size.
     *_each("logging.bufferMaxSize", "1T", "1 G", "-1G", "0G", "1.5G"),
     *_each("logging.dockerLogDir", "relative/path", "/var/lib/../x", "/var/lib/docker containers", "/var/$x",
            "/"),
+    # Elasticsearch's S3 snapshot repository: Amazon's bucket naming rules, the S3 client's endpoint (host[:port],
+    # the scheme is the protocol setting), the repository's base_path (no / at either end).
+    *_each("logging.snapshotS3Bucket", "My-Bucket", "ab", "a" * 64, "bucket_name", "-bucket", "bucket-",
+           "bucket..name", "192.168.1.1", "xn--bucket", "bucket-s3alias", "s3://bucket", "bucket name", "bucket\n"),
+    *_each("logging.snapshotS3Endpoint", "https://minio:9000", "minio:0", "minio/path", "min io", "minio:9000/"),
+    *_each("logging.snapshotS3Protocol", "HTTPS", "ftp", ""),
+    *_each("logging.snapshotS3BasePath", "/backups", "backups/", "a//b", "a b", "$x", "../x"),
+    *_each("logging.snapshotS3Region", "US-EAST-1", "us east 1", "-x"),
+    *_each("logging.snapshotS3PathStyleAccess", "yes", 1),
     # PostgreSQL.
     *_each("database.host", "db host", "-db", "db:5432", "", "db\n"),
     *_each("database.port", 0, 65536, "5432"),
@@ -120,6 +132,9 @@ CASES: list[Case] = [
            "postgresql://u:p@db/Christmas", "postgresql://u:p@db/christmas?foo=bar",
            "postgresql://u:p@db/christmas?sslmode=maybe", "mysql://u:p@db/christmas",
            "postgresql://u:%20pw@db/christmas"),
+    # S3 keys as the keystore reads them (one line of stdin): printable ASCII, no white space.
+    *_each("snapshotS3AccessKey", "AKIA ABCDEFGHIJKLMNOP", "AKIAABCDEFGHIJKLMNOP\n", "clé-d-accès", "ab", ""),
+    *_each("snapshotS3SecretKey", " leading-space-secret", "tab\tinside-secret-key", "ünïcode-secret-key"),
     *_each("heartbeatUrl", "ftp://hc-ping.com/x", "https://hc-ping.com/$x", "hc-ping.com/uuid", "https://hc ping.com"),
 ]
 

@@ -33,7 +33,12 @@ AWKWARD: dict[str, str] = {
     "slackWebhookUrl": "https://hooks.slack.com/services/T0AWKWARD/B0AWKWARD/tok~en.-_",
     "heartbeatUrl": "https://hc-ping.com/awkward-heart-beat-token",
     "postgresExporterDsn": f"postgresql://exporter:{quote(DB_PASSWORD, safe='')}@db:5432/christmas?sslmode=require",
+    # Elasticsearch's S3 keys (prod sends snapshots to an S3-compatible service, whose keys take any printable ASCII).
+    "snapshotS3AccessKey": "AK'\"\\$HOME{{x}}`id`",
+    "snapshotS3SecretKey": "se\"cr'et\\$(id)}}{{CHRISTMAS_SETUP_EOF",
 }
+# prod's snapshots go to an S3 bucket on an S3-compatible service (dev's to a volume): both paths are held to the rules.
+S3_LOGGING = {"snapshotS3Bucket": "christmas-es-snapshots", "snapshotS3Endpoint": "minio.internal:9000"}
 
 
 def awkward_run(stack: str) -> tuple[ProgramRun, list[str]]:
@@ -43,6 +48,7 @@ def awkward_run(stack: str) -> tuple[ProgramRun, list[str]]:
                                               "postgresExporterDsn")})
     else:
         config.update(AWKWARD)
+        config["logging"] = json.dumps({**json.loads(config.get("logging", "{}")), **S3_LOGGING})
     secret_keys |= set(AWKWARD) & set(config)
     # The values are ones the settings accept (else this would test nothing the program deploys).
     parse_settings("christmas-monitoring", stack, config, frozenset(secret_keys))

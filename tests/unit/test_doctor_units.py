@@ -52,6 +52,14 @@ def test_endpoints_come_from_the_stack_outputs_and_passwords_from_outputs_then_c
     assert "pw" not in repr(target) and "pw" not in repr(target.grafana_auth())
 
 
+def test_a_swarm_stack_is_refused_with_where_to_look_instead_before_any_pulumi_call():
+    pulumi = FakePulumi({}, {})
+    with pytest.raises(SystemExit) as refused:
+        load_target("swarm", runner=pulumi)
+    assert "runs on a Docker Swarm" in str(refused.value) and "docs/scale-out.md" in str(refused.value)
+    assert pulumi.calls == []
+
+
 def test_prod_reaches_elasticsearch_inside_its_container_and_checks_its_public_certificates():
     target = load_target("prod", runner=FakePulumi({}, {}))
     assert target.endpoints.elasticsearch is None

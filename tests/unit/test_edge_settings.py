@@ -8,7 +8,7 @@ import pytest
 
 from offline.mocks import PROJECT_DIR
 from render.caddy import is_site_host
-from settings import grammar as g
+from settings import grammar_edge as ge
 from settings.load import neighbour_ports
 from settings.model import PROJECT, SettingsError, parse_settings
 from settings.services import PublishedPort
@@ -85,7 +85,7 @@ def test_a_basic_auth_password_longer_than_bcrypt_reads_is_refused():
                                   "a b.example.com", "a" * 64 + ".example.com", ""])
 def test_the_settings_grammar_and_the_caddyfile_renderer_agree_on_host_names(host):
     # What settings accept, the renderer writes (and caddy validate accepts: tests/config/test_caddy.py).
-    assert (g.dns_name(host) is None) == is_site_host(host)
+    assert (ge.dns_name(host) is None) == is_site_host(host)
     assert is_site_host(host) == (host in ("grafana.example.com", "a-b.c", "xn--bcher-kva.example",
                                            "grafana.localhost"))
 

@@ -1,0 +1,59 @@
+"""The grammars of what the edge (Caddy) and Docker's networks read: site names, public URLs, the
+ACME directory, a subnet. Same conventions as settings/grammar.py (None when valid, fullmatch only).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from urllib.parse import urlsplit
+
+from settings.grammar import http_url
+
+# Caddy's site addresses (render/caddy.py): a DNS name of letters, digits and hyphens (no `_`,
+# which public CAs refuse), labels of 1-63, not all-numeric at the end.
+_DNS_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+
+def dns_name(value: str) -> str | None:
+    labels = value.split(".")
+    if len(value) > 253 or not all(_DNS_LABEL.fullmatch(label) for label in labels) or labels[-1].isdigit():
+        return "must be a DNS name such as grafana.example.com (letters, digits, -)"
+    return None
+
+
+def edge_url(value: str) -> str | None:
+    """A URL the edge (Caddy) serves: https, a DNS name, an optional port, no path."""
+    wanted = "must be an https URL on a DNS name, such as https://grafana.example.com (no path)"
+    if http_url(value, https_only=True, path=False):
+        return wanted
+    parts = urlsplit(value)
+    return wanted if dns_name(parts.hostname or "") else None
+
+
+def edge_host(url: str) -> str:
+    return urlsplit(url).hostname or ""
+
+
+def edge_port(url: str) -> int:
+    return urlsplit(url).port or 443
+
+
+# A token the Caddyfile renderer writes as is (no quotes, braces, spaces: render/caddy.py _PLAIN).
+_CADDY_TOKEN = re.compile(r"[A-Za-z0-9._:/@+=-]+")
+
+def acme_directory(value: str) -> str | None:
+    """An ACME directory URL, written into the Caddyfile as one plain token."""
+    if http_url(value, https_only=True) or not _CADDY_TOKEN.fullmatch(value):
+        return "must be an https ACME directory URL such as https://acme-staging-v02.api.letsencrypt.org/directory"
+    return None
+
+
+def ipv4_subnet(value: str) -> str | None:
+    """A Docker network subnet (CIDR) with room for the gateway and five Alertmanager peers."""
+    try:
+        network = ipaddress.IPv4Network(value, strict=True)
+    except ValueError:
+        network = None
+    if network is None or "/" not in value or network.num_addresses - 2 < 6:
+        return "must be an IPv4 subnet in CIDR form with room for 6 hosts, such as 172.30.94.0/28"
+    return None

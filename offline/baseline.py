@@ -10,6 +10,7 @@ from __future__ import annotations
 import bcrypt  # noqa: F401  (imported by render/web_config.py)
 import pulumi_docker as docker
 import pulumi_random  # noqa: F401
+import pulumi_tls  # noqa: F401  (the 3-node Elasticsearch's transport certificates)
 import pulumiverse_grafana.oss
 import yaml  # noqa: F401
 from grafana_foundation_sdk.builders import (  # noqa: F401

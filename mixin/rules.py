@@ -129,6 +129,10 @@ def _rate(by: str, metric: str, selector: str = "", window: str = "5m") -> str:
 
 FILESYSTEMS = 'fstype!~"tmpfs|overlay"'
 NAMED = 'name!=""'  # cAdvisor's cgroups that are containers
+# A container by name, and on a Swarm by the node it runs on (render/prometheus_swarm.py sets `node`
+# on every target; on one host there is no `node` label and the series are the same as by name).
+# The records keep their `name:` level prefix: `node` is only the Swarm's placement of that name.
+CONTAINER = "node, name"
 
 FINE_GROUPS: tuple[RecordingGroup, ...] = (
     RecordingGroup("host.rules", (
@@ -146,10 +150,10 @@ FINE_GROUPS: tuple[RecordingGroup, ...] = (
                                                 f" / node_filesystem_size_bytes{{{FILESYSTEMS}}})"),
     )),
     RecordingGroup("containers.rules", (
-        RecordingRule(CONTAINER_CPU, 'sum by (name) (rate(container_cpu_usage_seconds_total{name!=""}[5m]))'),
-        RecordingRule(CONTAINER_MEMORY, 'sum by (name) (container_memory_working_set_bytes{name!=""})'),
-        RecordingRule(CONTAINER_NETWORK_RECEIVE, _rate("name", "container_network_receive_bytes_total", 'name!=""')),
-        RecordingRule(CONTAINER_NETWORK_TRANSMIT, _rate("name", "container_network_transmit_bytes_total", 'name!=""')),
+        RecordingRule(CONTAINER_CPU, f'sum by ({CONTAINER}) (rate(container_cpu_usage_seconds_total{{name!=""}}[5m]))'),
+        RecordingRule(CONTAINER_MEMORY, f'sum by ({CONTAINER}) (container_memory_working_set_bytes{{name!=""}})'),
+        RecordingRule(CONTAINER_NETWORK_RECEIVE, _rate(CONTAINER, "container_network_receive_bytes_total", NAMED)),
+        RecordingRule(CONTAINER_NETWORK_TRANSMIT, _rate(CONTAINER, "container_network_transmit_bytes_total", NAMED)),
     )),
     RecordingGroup("api.rules", (
         RecordingRule(HTTP_REQUESTS_RATE, "sum by (job) (rate(http_requests_total[5m]))"),
@@ -224,15 +228,15 @@ COPIED: dict[str, tuple[tuple[str, Window], ...]] = {
         (INSTANCE_NETWORK_TRANSMIT, _rated("instance", "node_network_transmit_bytes_total", VIRTUAL_DEVICES)),
     ),
     "containers": (
-        (CONTAINER_CPU, _rated("name", "container_cpu_usage_seconds_total", NAMED)),
+        (CONTAINER_CPU, _rated(CONTAINER, "container_cpu_usage_seconds_total", NAMED)),
         (CONTAINER_MEMORY,
-         lambda w: f"sum by (name) (avg_over_time(container_memory_working_set_bytes{{{NAMED}}}[{w}]))"),
-        (CONTAINER_NETWORK_RECEIVE, _rated("name", "container_network_receive_bytes_total", NAMED)),
-        (CONTAINER_NETWORK_TRANSMIT, _rated("name", "container_network_transmit_bytes_total", NAMED)),
+         lambda w: f"sum by ({CONTAINER}) (avg_over_time(container_memory_working_set_bytes{{{NAMED}}}[{w}]))"),
+        (CONTAINER_NETWORK_RECEIVE, _rated(CONTAINER, "container_network_receive_bytes_total", NAMED)),
+        (CONTAINER_NETWORK_TRANSMIT, _rated(CONTAINER, "container_network_transmit_bytes_total", NAMED)),
         # The longest a container went unseen by cAdvisor in the window, checked each minute (an
         # absence of a minute or more between two evaluations counts); last_over_time keeps a
         # container that is gone (its series ends) for an hour, so its age grows instead of ending.
-        (CONTAINER_UNSEEN, lambda w: "max by (name) (max_over_time((time() - last_over_time("
+        (CONTAINER_UNSEEN, lambda w: f"max by ({CONTAINER}) (max_over_time((time() - last_over_time("
                                      f"container_last_seen{{{NAMED}}}[1h]))[{w}:1m]))"),
     ),
     "targets": ((TARGET_UP_WORST, lambda w: f"min by (job, instance) (min_over_time(up[{w}]))"),),

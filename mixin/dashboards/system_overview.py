@@ -8,6 +8,8 @@ interval: over 7 days a panel reads a sixtieth of the samples (issue 14, `make b
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from grafana_foundation_sdk.builders import dashboard as dash
 from grafana_foundation_sdk.builders import stat, statetimeline, timeseries
 
@@ -18,6 +20,19 @@ from settings.model import StackSettings
 
 HOST = 'instance=~"$instance"'
 SERVICE = 'name=~"$service"'
+
+
+@dataclass(frozen=True)
+class Containers:
+    """How the container panels select and name a container. On a Swarm every series also carries
+    the node it runs on (render/prometheus_swarm.py): a `node` variable filters, legends name it."""
+
+    selector: str = SERVICE
+    legend: str = "{{name}}"
+
+
+ONE_HOST = Containers()
+SWARM = Containers(f'{SERVICE},node=~"$node"', "{{name}} on {{node}}")
 COARSE = c.RESOLUTION_REF  # min interval: the copy's interval the zoom picks
 RES = "5-minute resolution up to 36 hours, hourly beyond"
 
@@ -51,14 +66,14 @@ def targets_down(*, runbook: str) -> stat.Panel:
                     "Targets Prometheus cannot scrape right now.", links=[c.runbook_link(runbook, "TargetDown")])
 
 
-def cpu_per_service() -> timeseries.Panel:
-    return c.graph("CPU per service", "percentunit", [Query(_mean(rec.CONTAINER_CPU, SERVICE), "{{name}}")],
+def cpu_per_service(k: Containers) -> timeseries.Panel:
+    return c.graph("CPU per service", "percentunit", [Query(_mean(rec.CONTAINER_CPU, k.selector), k.legend)],
                    c.warn_crit(0.8, 1.0), "CPU of each container; 100% is one full core (mean of each "
                    f"point's step, {RES}).", min_interval=COARSE)
 
 
-def memory_per_service(*, runbook: str) -> timeseries.Panel:
-    return c.graph("Memory per service", "bytes", [Query(_mean(rec.CONTAINER_MEMORY, SERVICE), "{{name}}")],
+def memory_per_service(k: Containers, *, runbook: str) -> timeseries.Panel:
+    return c.graph("Memory per service", "bytes", [Query(_mean(rec.CONTAINER_MEMORY, k.selector), k.legend)],
                    description="Working set of each container (what the OOM killer counts); mean of each "
                                f"point's step, {RES}.",
                    links=[c.runbook_link(runbook, "ContainerMemoryNearLimit")], min_interval=COARSE)
@@ -84,17 +99,17 @@ def network() -> timeseries.Panel:
                    description="Traffic in and out of the host's physical interfaces.", min_interval=COARSE)
 
 
-def network_per_service() -> timeseries.Panel:
+def network_per_service(k: Containers) -> timeseries.Panel:
     return c.graph("Network per service", "Bps",
-                   [Query(_mean(rec.CONTAINER_NETWORK_RECEIVE, SERVICE), "in {{name}}"),
-                    Query(_mean(rec.CONTAINER_NETWORK_TRANSMIT, SERVICE), "out {{name}}")],
+                   [Query(_mean(rec.CONTAINER_NETWORK_RECEIVE, k.selector), f"in {k.legend}"),
+                    Query(_mean(rec.CONTAINER_NETWORK_TRANSMIT, k.selector), f"out {k.legend}")],
                    width=24, min_interval=COARSE)
 
 
-def container_states() -> statetimeline.Panel:
+def container_states(k: Containers) -> statetimeline.Panel:
     return c.states("Container states", "s",
-                    [Query(per_step("max_over_time", f"{c.at_resolution(rec.CONTAINER_UNSEEN)}{{{SERVICE}}}"),
-                           "{{name}}")],
+                    [Query(per_step("max_over_time", f"{c.at_resolution(rec.CONTAINER_UNSEEN)}{{{k.selector}}}"),
+                           k.legend)],
                     c.thresholds((60, "red")),
                     description="The longest each container went unseen by cAdvisor in each step (checked "
                                 f"every minute, {RES}): green while it runs, red once it has "
@@ -117,8 +132,13 @@ def build(settings: StackSettings) -> dash.Dashboard:
     runbook = settings.alerting.runbook_base_url
     ev = settings.prometheus.evaluation_interval
     cpu = t.cpu_percent / 100
+    k = SWARM if settings.swarm else ONE_HOST
+    board = c.new_dashboard(c.SYSTEM_OVERVIEW, "Host and container resources of the Christmas platform.", runbook)
+    if settings.swarm:
+        # node-exporter's `instance` is already the node; the containers are filtered by it too.
+        board = board.with_variable(c.variable("node", "Node", "label_values(up, node)"))
     return (
-        c.new_dashboard(c.SYSTEM_OVERVIEW, "Host and container resources of the Christmas platform.", runbook)
+        board
         .with_variable(c.variable("instance", "Host", "label_values(node_uname_info, instance)"))
         .with_variable(c.variable("service", "Service (container)", "label_values(container_last_seen, name)"))
         .with_variable(c.resolution_variable())
@@ -126,13 +146,13 @@ def build(settings: StackSettings) -> dash.Dashboard:
         .with_panel(host_memory(threshold=t.memory_percent / 100, runbook=runbook, interval=ev))
         .with_panel(lowest_free_disk(free_percent=t.disk_free_percent, runbook=runbook, interval=ev))
         .with_panel(targets_down(runbook=runbook))
-        .with_panel(cpu_per_service())
-        .with_panel(memory_per_service(runbook=runbook))
+        .with_panel(cpu_per_service(k))
+        .with_panel(memory_per_service(k, runbook=runbook))
         .with_panel(host_cpu_and_memory(threshold=cpu))
         .with_panel(disk_io())
         .with_panel(network())
-        .with_panel(network_per_service())
-        .with_panel(container_states())
+        .with_panel(network_per_service(k))
+        .with_panel(container_states(k))
         .with_panel(scrape_targets())
         .with_panel(c.error_logs())
     )

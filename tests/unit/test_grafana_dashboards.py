@@ -19,7 +19,8 @@ from mixin.dashboards.common import (
     TRADING_PERFORMANCE,
 )
 from mixin.rules import recording_rule_names
-from offline.mocks import ProgramRun, unwrap
+from offline.mocks import ProgramRun, run_program, unwrap
+from tests.conftest import stack_config
 
 # Panels operators expect on each dashboard (issue 4), by title; with legends a panel must show.
 REQUIRED: dict[str, dict[str, set[str]]] = {
@@ -180,3 +181,18 @@ def test_thresholds_follow_the_stack_settings():
     models = dashboards(run_program("dev", config, secret_keys))
     latency = by_title(models[API_PERFORMANCE.uid])["p95 latency"]["fieldConfig"]["defaults"]["thresholds"]
     assert latency["steps"][-1] == {"color": "red", "value": 2.5}
+
+
+def test_on_a_swarm_the_container_panels_filter_and_name_the_node(dev_run):
+    config, secret_keys = stack_config("swarm")
+    model = dashboards(run_program("swarm", config, secret_keys))[SYSTEM_OVERVIEW.uid]
+    node = next(v for v in model["templating"]["list"] if v["name"] == "node")
+    assert node["query"] == "label_values(up, node)" and node["includeAll"]
+    panels = by_title(model)
+    for title in ("CPU per service", "Memory per service", "Network per service", "Container states"):
+        for target in panels[title]["targets"]:
+            assert 'node=~"$node"' in target["expr"] and "on {{node}}" in target["legendFormat"], title
+    # One host: no node variable, the legend is the container's name alone.
+    one_host = dashboards(dev_run)[SYSTEM_OVERVIEW.uid]
+    assert "node" not in {v["name"] for v in one_host["templating"]["list"]}
+    assert by_title(one_host)["CPU per service"]["targets"][0]["legendFormat"] == "{{name}}"

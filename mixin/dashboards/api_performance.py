@@ -91,7 +91,7 @@ def build(settings: StackSettings) -> dash.Dashboard:
     errors = c.warn_crit(t.error_rate_percent / 200, t.error_rate_percent / 100)
     ev = settings.prometheus.evaluation_interval
     return (
-        c.new_dashboard(c.API_PERFORMANCE, "Requests, latency and errors of the Christmas API.", runbook)
+        c.new_dashboard(c.API_PERFORMANCE, runbook)
         .with_variable(c.variable("job", "Job", "label_values(http_requests_total, job)"))
         .with_variable(c.variable("instance", "Instance", 'label_values(http_requests_total{job=~"$job"}, instance)'))
         .with_variable(c.variable("endpoint", "Endpoint", 'label_values(http_requests_total{job=~"$job"}, path)'))

@@ -60,12 +60,18 @@ class DashboardRef:
     uid: str
     title: str
     folder: str
+    description: str
 
 
-SYSTEM_OVERVIEW = DashboardRef("christmas-system-overview", "System Overview", "infrastructure")
-API_PERFORMANCE = DashboardRef("christmas-api-performance", "API Performance", "platform")
-DATABASE_PERFORMANCE = DashboardRef("christmas-database-performance", "Database Performance", "infrastructure")
-TRADING_PERFORMANCE = DashboardRef("christmas-trading-performance", "Trading Performance", "platform")
+# The four dashboards of the guide: uid (links survive a rebuild), title, folder, what each shows.
+SYSTEM_OVERVIEW = DashboardRef("christmas-system-overview", "System Overview", "infrastructure",
+                               "Host and container resources of the Christmas platform.")
+API_PERFORMANCE = DashboardRef("christmas-api-performance", "API Performance", "platform",
+                               "Requests, latency and errors of the Christmas API.")
+DATABASE_PERFORMANCE = DashboardRef("christmas-database-performance", "Database Performance", "infrastructure",
+                                    "PostgreSQL of the Christmas platform (postgres-exporter).")
+TRADING_PERFORMANCE = DashboardRef("christmas-trading-performance", "Trading Performance", "platform",
+                                   "Signals, orders, trades and returns of the trading engine.")
 ALL_DASHBOARDS = (SYSTEM_OVERVIEW, API_PERFORMANCE, DATABASE_PERFORMANCE, TRADING_PERFORMANCE)
 # Folder uid -> title.
 FOLDERS: dict[str, str] = {"infrastructure": "Christmas - Infrastructure", "platform": "Christmas - Platform"}
@@ -236,9 +242,9 @@ def resolution_variable() -> dash.QueryVariable:
             .current(dm.VariableOption(text=COARSE_INTERVAL, value=COARSE_INTERVAL, selected=True)))
 
 
-def new_dashboard(ref: DashboardRef, description: str, runbook_base_url: str) -> dash.Dashboard:
+def new_dashboard(ref: DashboardRef, runbook_base_url: str) -> dash.Dashboard:
     """A dashboard with the shared header: uid, tags, refresh, and links to the others and the runbook."""
-    return (dash.Dashboard(ref.title).uid(ref.uid).description(description).tags([TAG])
+    return (dash.Dashboard(ref.title).uid(ref.uid).description(ref.description).tags([TAG])
             .time("now-6h", "now").refresh("30s").timezone("utc").tooltip(dm.DashboardCursorSync.CROSSHAIR)
             .link(dash.DashboardLink("Dashboards").type(dm.DashboardLinkType.DASHBOARDS).tags([TAG])
                   .as_dropdown(True).include_vars(False).keep_time(True))

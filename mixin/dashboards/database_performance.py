@@ -110,8 +110,7 @@ def build(settings: StackSettings) -> dash.Dashboard:
     lag = c.warn_crit(t.db_replication_lag_seconds / 2, t.db_replication_lag_seconds)
     ev = settings.prometheus.evaluation_interval
     return (
-        c.new_dashboard(c.DATABASE_PERFORMANCE, "PostgreSQL of the Christmas platform (postgres-exporter).",
-                        runbook)
+        c.new_dashboard(c.DATABASE_PERFORMANCE, runbook)
         .with_variable(c.variable("instance", "Exporter", "label_values(pg_up, instance)"))
         .with_variable(c.variable("database", "Database",
                                   'label_values(pg_stat_database_numbackends{instance=~"$instance"}, datname)'))

@@ -133,7 +133,7 @@ def build(settings: StackSettings) -> dash.Dashboard:
     ev = settings.prometheus.evaluation_interval
     cpu = t.cpu_percent / 100
     k = SWARM if settings.swarm else ONE_HOST
-    board = c.new_dashboard(c.SYSTEM_OVERVIEW, "Host and container resources of the Christmas platform.", runbook)
+    board = c.new_dashboard(c.SYSTEM_OVERVIEW, runbook)
     if settings.swarm:
         # node-exporter's `instance` is already the node; the containers are filtered by it too.
         board = board.with_variable(c.variable("node", "Node", "label_values(up, node)"))

@@ -105,8 +105,7 @@ def build(settings: StackSettings) -> dash.Dashboard:
     latency = c.warn_crit(t.order_latency_p95_seconds / 2, t.order_latency_p95_seconds)
     ev = settings.prometheus.evaluation_interval
     return (
-        c.new_dashboard(c.TRADING_PERFORMANCE, "Signals, orders, trades and returns of the trading engine.",
-                        runbook)
+        c.new_dashboard(c.TRADING_PERFORMANCE, runbook)
         .with_variable(c.variable("strategy", "Strategy", "label_values(trading_orders_total, strategy)"))
         .with_variable(c.resolution_variable())
         .with_panel(order_failure_ratio(limits=failures, runbook=runbook, interval=ev))

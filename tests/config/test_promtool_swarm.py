@@ -87,7 +87,7 @@ def test_on_a_swarm_the_container_records_keep_the_node(tmp_path: Path) -> None:
     write_rules(settings, tmp_path)
     series = [s(f'container_cpu_usage_seconds_total{{name="christmas_api.1.ab",node="{node}",id="/d/{node}"}}',
                 f"0+{per_minute}x20") for node, per_minute in (("worker-1", 30), ("worker-2", 60))]
-    test = {"name": "node kept", "interval": "1m", "input_series": series, "promql_expr_test": [
+    test: dict[str, object] = {"name": "node kept", "interval": "1m", "input_series": series, "promql_expr_test": [
         {"expr": rec.CONTAINER_CPU, "eval_time": "10m", "exp_samples": [
             {"labels": f'{rec.CONTAINER_CPU}{{name="christmas_api.1.ab",node="{node}"}}', "value": value}
             for node, value in (("worker-1", 0.5), ("worker-2", 1.0))]}]}

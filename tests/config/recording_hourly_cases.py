@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from mixin import rules as rec
 from tests.config.alert_case import Series, s
-from tests.config.recording_cases import TE, Expected
+from tests.config.recording_cases import Expected
 
 # A counter idle for 30 minutes, then counting 1 a second: 0.5/s over the hour, 1/s over its last 5 minutes.
 HALF = "0+0x29 0+60x30"
@@ -21,7 +21,7 @@ def gauge(a: float, b: float) -> str:
 
 
 def hourly_series() -> Series:
-    te = TE
+    te = 'job="trading-engine",instance="trading-engine:8001",strategy="momentum"'
     return [
         s(f'node_cpu_seconds_total{{{HOST},cpu="0",mode="idle"}}', HALF),
         s(f"node_memory_MemAvailable_bytes{{{HOST}}}", gauge(250, 750)),

@@ -70,7 +70,7 @@ def test_every_alert_has_a_firing_and_a_quiet_case() -> None:
 
 def recording_tests() -> list[dict[str, object]]:
     """Known inputs -> the value of every recording rule the dashboards read (tests/config/recording_cases.py)."""
-    series = [*recording_cases.platform_series(), *recording_cases.traffic_and_database_series()]
+    series = recording_cases.input_series()
     known = dict([*recording_cases.expected_platform(), *recording_cases.expected_traffic_and_database()])
     # Every 5-minute copy: with steady inputs, the value of the quantity it copies. The hourly copies
     # need an hour of input: tests/config/test_hourly_copies.py.

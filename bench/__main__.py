@@ -37,7 +37,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     for field in dataclasses.fields(Size):
-        parser.add_argument(f"--{field.name.replace('_', '-')}", type=int, default=field.default)
+        parser.add_argument(f"--{field.name.replace('_', '-')}", type=int, default=field.default,
+                            help=f"{field.metadata['help']} (default {field.default})")
     parser.add_argument("--days", type=int, default=7, help="days of data (queries cover 7d and 24h)")
     parser.add_argument("--step", type=int, default=60, help="seconds between samples")
     parser.add_argument("--cpus", type=int, default=1, help="cores of the measured Prometheus (the stack's `cpus`)")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 DAY = 86400.0
 PHASES = 17  # series are spread over this many phases of the daily swing
@@ -27,22 +28,28 @@ ORDER_STATUSES = {"filled": 0.9, "pending": 0.05, "rejected": 0.04, "failed": 0.
 PG_STATES = ("active", "idle", "idle in transaction", "disabled")
 
 
+def _size(default: int, meaning: str) -> Any:
+    """A size field with its `--help` text (bench/__main__.py builds the flags from the fields)."""
+    return field(default=default, metadata={"help": meaning})
+
+
 @dataclass(frozen=True)
 class Size:
     """How big the platform is; the defaults are issue 14's mid-size deployment (about 18-19k series)."""
 
-    hosts: int = 24
-    cpus_per_host: int = 16
-    containers: int = 120
-    api_instances: int = 12
-    api_routes: int = 39
-    backend_operations: int = 12
-    engines: int = 6
-    strategies: int = 60
-    pg_instances: int = 2
-    pg_databases: int = 3
-    pg_tables: int = 120
-    pg_statements: int = 100
+    hosts: int = _size(24, "hosts running node-exporter")
+    cpus_per_host: int = _size(16, "CPUs of each host (node_cpu_seconds_total per CPU and mode)")
+    containers: int = _size(120, "containers cAdvisor reports, spread over the hosts")
+    api_instances: int = _size(12, "instances of the platform API")
+    api_routes: int = _size(39, "method/path pairs each API instance serves, each with a 12-bucket latency "
+                                "histogram")
+    backend_operations: int = _size(12, "backend operations timed by backend_processing_seconds")
+    engines: int = _size(6, "trading engines")
+    strategies: int = _size(60, "strategies over all engines (signals, orders, trades, P&L per strategy)")
+    pg_instances: int = _size(2, "PostgreSQL instances behind postgres-exporter")
+    pg_databases: int = _size(3, "databases per instance")
+    pg_tables: int = _size(120, "user tables per instance (pg_statio_user_tables)")
+    pg_statements: int = _size(100, "pg_stat_statements entries per instance")
 
 
 Curve = Callable[[int, list[int]], list[float]]

@@ -33,6 +33,11 @@ KEY_ALGORITHM = "RSA"
 KEY_BITS = 3072
 
 
+def elasticsearch_healthcheck() -> Healthcheck:
+    """Every Elasticsearch node's: curl with the credentials from its config file (render/elasticsearch.py)."""
+    return Healthcheck(test=es.healthcheck_command(), interval="15s", timeout="10s", retries=10, start_period="60s")
+
+
 class ElasticsearchCluster(pulumi.ComponentResource):
     """The cluster's CA and its three nodes; `container` is what dependents wait for (all of it)."""
 
@@ -49,7 +54,12 @@ class ElasticsearchCluster(pulumi.ComponentResource):
                                                   organization=ctx.settings.project),
             validity_period_hours=VALIDITY_HOURS, early_renewal_hours=EARLY_RENEWAL_HOURS,
             allowed_uses=["cert_signing", "crl_signing", "digital_signature"], opts=child)
-        self.nodes = [self._node(ctx, node) for node in esc.node_services()]
+        # What every node receives alike, made once: the bootstrap password's files and the S3 keystore
+        # uploads and command (secure settings must match on every node).
+        passwords = ctx.require_secret("elasticPassword").apply(es.secret_files)
+        shared = secret_uploads(passwords, es.SECRET_FILES, es.UID)
+        keystore_uploads, command = elasticsearch_s3_keystore(ctx)
+        self.nodes = [self._node(ctx, node, [*shared, *keystore_uploads], command) for node in esc.node_services()]
         # A dependent of the component waits for every resource in it (the three services included).
         self.container: pulumi.Resource = self
         self.register_outputs({"nodes": [n.container_name for n in self.nodes]})
@@ -68,24 +78,19 @@ class ElasticsearchCluster(pulumi.ComponentResource):
             allowed_uses=["digital_signature", "key_encipherment", "server_auth", "client_auth"], opts=child)
         return key, cert
 
-    def _node(self, ctx: StackContext, node: str) -> Workload:
+    def _node(self, ctx: StackContext, node: str, shared: list[Upload], command: list[str] | None) -> Workload:
         s = ctx.settings
         key, cert = self._certificate(node)
         volume = ctx.data_volume(node, parent=self)
-        passwords = ctx.require_secret("elasticPassword").apply(es.secret_files)
         others = tuple(other for other in esc.node_services() if other != node)
-        # The S3 snapshot keys go to each node's keystore (secure settings must match on every node).
-        keystore_uploads, command = elasticsearch_s3_keystore(ctx)
         return workload(s.target, node, ctx.service_args(
             node, settings=s.service("elasticsearch"), container_port=es.PORT,
             envs=[f"{k}={v}" for k, v in esc.environment(s).items()],
             command=command,
             uploads=[Upload(esc.CONFIG_PATH, esc.render_node_yml(s, node)),
                      Upload(esc.CA_CERT, self.ca.cert_pem), Upload(esc.NODE_CERT, cert.cert_pem),
-                     secret_file(esc.NODE_KEY, key.private_key_pem_pkcs8, owner=es.UID),
-                     *secret_uploads(passwords, es.SECRET_FILES, es.UID), *keystore_uploads],
-            healthcheck=Healthcheck(test=es.healthcheck_command(), interval="15s", timeout="10s",
-                                    retries=10, start_period="60s"),
+                     secret_file(esc.NODE_KEY, key.private_key_pem_pkcs8, owner=es.UID), *shared],
+            healthcheck=elasticsearch_healthcheck(),
             volumes=[VolumeMount(volume.name, es.DATA_DIR)],
             # The image's user, stated: it owns the mounted configs as well as the secrets.
             user=es.UID,

@@ -11,7 +11,7 @@ import pulumi
 
 from components.backups import elasticsearch_s3_keystore, elasticsearch_snapshot_volume
 from components.context import StackContext
-from components.elasticsearch_cluster import ElasticsearchCluster
+from components.elasticsearch_cluster import ElasticsearchCluster, elasticsearch_healthcheck
 from components.service import (
     TYPE_PREFIX,
     Healthcheck,
@@ -68,8 +68,7 @@ class Logging(pulumi.ComponentResource):
             command=command,
             uploads=[*secret_uploads(files, es.SECRET_FILES, es.UID), *keystore_uploads],
             # curl reads the credentials from its config file: no password in the healthcheck.
-            healthcheck=Healthcheck(test=es.healthcheck_command(), interval="15s", timeout="10s",
-                                    retries=10, start_period="60s"),
+            healthcheck=elasticsearch_healthcheck(),
             volumes=[VolumeMount(volume.name, es.DATA_DIR), snapshots],
             depends_on=[snapshots_owner.container],
         ), opts=self._child())

@@ -62,9 +62,28 @@ def es_size(size: str) -> str:
     return text if text.endswith("b") else f"{text}b"
 
 
+# Settings every node takes, alone or in a cluster (render/elasticsearch_cluster.py).
+SHARED_NODE_SETTINGS: dict[str, str | bool] = {
+    "xpack.license.self_generated.type": "basic",
+    "xpack.ml.enabled": False,
+    # No internet from the host: do not try to download GeoIP databases.
+    "ingest.geoip.downloader.enabled": False,
+    "action.destructive_requires_name": True,
+}
+
+
+def java_options(s: StackSettings) -> str:
+    """ES_JAVA_OPTS: the heap, fixed (minimum = maximum)."""
+    heap = s.logging.elasticsearch_heap_mb
+    return f"-Xms{heap}m -Xmx{heap}m"
+
+
+def _env_value(value: str | bool) -> str:
+    return str(value).lower() if isinstance(value, bool) else value
+
+
 def environment(s: StackSettings) -> dict[str, str]:
     """The node's settings as environment variables; the bootstrap password by file name."""
-    heap = s.logging.elasticsearch_heap_mb
     return {
         # The entrypoint reads the file into ELASTIC_PASSWORD (the `elastic` user's bootstrap
         # password) and unsets this variable; `docker inspect` shows only the file name.
@@ -72,17 +91,13 @@ def environment(s: StackSettings) -> dict[str, str]:
         "discovery.type": "single-node",
         "cluster.name": s.name("logs"),
         "node.name": "elasticsearch",
-        "ES_JAVA_OPTS": f"-Xms{heap}m -Xmx{heap}m",
+        "ES_JAVA_OPTS": java_options(s),
         # Authentication on for every request; no anonymous access is configured.
         "xpack.security.enabled": "true",
         # Traffic stays on the stack's private bridge network (and loopback when published).
         "xpack.security.http.ssl.enabled": "false",
         "xpack.security.transport.ssl.enabled": "false",
-        "xpack.license.self_generated.type": "basic",
-        "xpack.ml.enabled": "false",
-        # No internet from the host: do not try to download GeoIP databases.
-        "ingest.geoip.downloader.enabled": "false",
-        "action.destructive_requires_name": "true",
+        **{key: _env_value(value) for key, value in SHARED_NODE_SETTINGS.items()},
         # Where a file system snapshot repository may live (render/backups.py).
         "path.repo": SNAPSHOT_DIR,
     }

@@ -58,8 +58,7 @@ def http_hosts(s: StackSettings) -> list[str]:
 def environment(s: StackSettings) -> dict[str, str]:
     """Only what elasticsearch.yml cannot say: the bootstrap password's file (read by the image's
     entrypoint) and the heap of the JVM."""
-    heap = s.logging.elasticsearch_heap_mb
-    return {"ELASTIC_PASSWORD_FILE": es.PASSWORD_FILE, "ES_JAVA_OPTS": f"-Xms{heap}m -Xmx{heap}m"}
+    return {"ELASTIC_PASSWORD_FILE": es.PASSWORD_FILE, "ES_JAVA_OPTS": es.java_options(s)}
 
 
 def _relative(path: str) -> str:
@@ -89,10 +88,7 @@ def node_settings(s: StackSettings, node: str) -> dict[str, Any]:
         "xpack.security.transport.ssl.key": _relative(NODE_KEY),
         "xpack.security.transport.ssl.certificate": _relative(NODE_CERT),
         "xpack.security.transport.ssl.certificate_authorities": [_relative(CA_CERT)],
-        "xpack.license.self_generated.type": "basic",
-        "xpack.ml.enabled": False,
-        "ingest.geoip.downloader.enabled": False,
-        "action.destructive_requires_name": True,
+        **es.SHARED_NODE_SETTINGS,
     })
     # The snapshot repository's S3 client (its keys are in each node's keystore, components/backups.py).
     settings.update(elasticsearch_s3.client_environment(s))

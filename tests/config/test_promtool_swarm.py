@@ -11,7 +11,7 @@ from render.prometheus_swarm import render_swarm_prometheus_config
 from render.yamlout import dump_yaml
 from settings.model import StackSettings
 from tests.config.alert_case import s
-from tests.config.test_promtool import promtool, write_rules, write_test
+from tests.config.test_promtool import dump_labels, promtool, write_rules, write_test
 from tests.conftest import stack_settings
 
 
@@ -44,10 +44,6 @@ _TASK = {"name": "christmas_api.2.kx3", "node": "worker-2", "instance": "worker-
 _NODE_EXPORTER = {"job": "node-exporter", "instance": "worker-2", "node": "worker-2"}
 
 
-def _selector(metric: str, labels: dict[str, str]) -> str:
-    return metric + "{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}"
-
-
 def _swarm_test(settings: StackSettings, alert: str, inputs: list[tuple[str, str]], labels: dict[str, str],
                 at: str, description: str) -> tuple[str, dict[str, object]]:
     """(rule file, promtool test): the alert fires at `at` with the series' labels and this description."""
@@ -56,7 +52,7 @@ def _swarm_test(settings: StackSettings, alert: str, inputs: list[tuple[str, str
     expected = {"exp_labels": {**labels, **rendered["labels"]},
                 "exp_annotations": {**rendered["annotations"], "description": description}}
     return group.file, {"name": alert, "interval": "1m",
-                        "input_series": [s(_selector(m, labels), v) for m, v in inputs],
+                        "input_series": [s(dump_labels(m, labels), v) for m, v in inputs],
                         "alert_rule_test": [{"eval_time": at, "alertname": alert, "exp_alerts": [expected]}]}
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from render.alertmanager_swarm import render_swarm_entrypoint
+from tests.shell import POSIX_SH, assert_script_passes
 
 SERVICE = "christmas-monitoring-swarm-alertmanager"
 # busybox 1.35's nslookup, as in the image: the server line carries a port, the answers do not.
@@ -44,12 +45,9 @@ def run(tmp_path: Path, nslookup_output: str, wait: int = 2) -> subprocess.Compl
                           env={"PATH": str(bin_dir)}, check=False)
 
 
-def test_shellcheck_accepts_the_entrypoint(tmp_path):
-    script = tmp_path / "entrypoint.sh"
-    script.write_text(render_swarm_entrypoint(SERVICE, 9094))
-    result = subprocess.run([_tool("shellcheck"), "--shell=sh", str(script)], capture_output=True, text=True,
-                            check=False)
-    assert result.returncode == 0, result.stdout
+@pytest.mark.parametrize("tool", POSIX_SH)
+def test_shell_and_shellcheck_accept_the_entrypoint(tmp_path, tool):
+    assert_script_passes(tool, render_swarm_entrypoint(SERVICE, 9094), tmp_path)
 
 
 @pytest.mark.parametrize("template", [NEW_FORMAT, OLD_FORMAT])

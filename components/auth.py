@@ -29,12 +29,16 @@ def hash_context(ctx: StackContext, service: str, user: str) -> str:
 
 
 def password_hash(ctx: StackContext, service: str, user: str, secret_key: str) -> pulumi.Output[str]:
-    context = hash_context(ctx, service, user)
-    # bcrypt (~50 ms a hash) runs in a worker thread: it releases the GIL, so Prometheus' and
-    # Alertmanager's hashes are computed at once instead of one after the other.
-    hashed: pulumi.Output[str] = ctx.require_secret(secret_key).apply(
-        lambda p: asyncio.to_thread(bcrypt_hash, p, context))
-    return pulumi.Output.secret(hashed)
+    """The user's bcrypt hash, made once per run (the salt is derived, so a second would be equal)."""
+    key = (service, user, secret_key)
+    if key not in ctx.password_hashes:
+        context = hash_context(ctx, service, user)
+        # bcrypt (~50 ms a hash) runs in a worker thread: it releases the GIL, so Prometheus' and
+        # Alertmanager's hashes are computed at once instead of one after the other.
+        hashed: pulumi.Output[str] = ctx.require_secret(secret_key).apply(
+            lambda p: asyncio.to_thread(bcrypt_hash, p, context))
+        ctx.password_hashes[key] = pulumi.Output.secret(hashed)
+    return ctx.password_hashes[key]
 
 
 def web_config_upload(ctx: StackContext, service: str, user: str, secret_key: str, path: str) -> Upload:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -34,6 +34,9 @@ class StackContext:
     # The network the platform's services join to be scraped: Prometheus (and postgres-exporter,
     # which must reach the database) are the stack's only members.
     targets_network_name: pulumi.Input[str] = ""
+    # bcrypt hashes already made in this run, by (service, user, secret key): the server's web
+    # configuration and the edge ask for the same one (components/auth.py).
+    password_hashes: dict[tuple[str, str, str], pulumi.Output[str]] = field(default_factory=dict)
 
     def secret(self, key: str) -> pulumi.Output[str] | None:
         return self.secrets.get(key)

@@ -130,9 +130,10 @@ def _snapshot_requests(s: StackSettings) -> list[str]:
 def _existing_replicas(s: StackSettings) -> list[str]:
     """A cluster: the stream's existing backing indices get their replica too (the template only
     shapes new ones)."""
-    if s.logging.elasticsearch_nodes == 1:
+    replicas = es.replicas(s)
+    if not replicas:
         return []
-    body = {"index": {"number_of_replicas": es.replicas(s)}}
+    body = {"index": {"number_of_replicas": replicas}}
     return ["  " + _request("PUT", f"/{es.data_stream_name(s)}/_settings", body)]
 
 

@@ -77,6 +77,9 @@ class SecretSpec:
     min_length: int = 0
     check: Callable[[str], str | None] = password
     example: str = "<value>"
+    # A PEM file's text: lines end in \n (or \r\n, which Go's encoding/pem also reads); every other
+    # control character is still refused.
+    multiline: bool = False
 
 
 def bcrypt_password(value: str) -> str | None:
@@ -127,9 +130,9 @@ SECRETS: tuple[SecretSpec, ...] = (
                generated=True, min_length=12),
     # The edge's own certificate and key, when edge.tls is `files` (settings.load requires them then).
     SecretSpec("tlsCertificate", "the edge's certificate chain (PEM), with edge.tls files", optional=True,
-               check=pem_certificate, example="<PEM text (or pipe it: < fullchain.pem)>"),
+               check=pem_certificate, example="<PEM text (or pipe it: < fullchain.pem)>", multiline=True),
     SecretSpec("tlsKey", "the edge's private key (PEM), with edge.tls files", optional=True, check=pem_key,
-               example="<PEM text (or pipe it: < privkey.pem)>"),
+               example="<PEM text (or pipe it: < privkey.pem)>", multiline=True),
     # Elasticsearch's S3 client, with logging.snapshotS3Bucket (settings.snapshot_s3 requires them then).
     SecretSpec(s3.ACCESS_KEY, "Elasticsearch's S3 snapshot repository (keystore: s3.client.default.access_key)",
                optional=True, check=s3.s3_key, example="<access key id>"),
@@ -158,7 +161,8 @@ def check_secrets(raw: Mapping[str, str], problems: Problems, generate: bool,
         if value == "":
             problems.add(spec.key, "is empty", fix)
             continue
-        wrong = g.control_characters(value) or (
+        one_line = value.replace("\r\n", "").replace("\n", "") if spec.multiline else value
+        wrong = g.control_characters(one_line) or (
             f"must be at least {spec.min_length} characters long" if len(value) < spec.min_length else None
         ) or spec.check(value)
         if wrong:

@@ -22,6 +22,8 @@ from render.caddy import (
     render_caddyfile,
 )
 from render.web_config import bcrypt_hash
+from settings.model import PROJECT, SettingsError, parse_settings
+from tests.unit.test_edge_settings import raw
 
 PASSWORD = "Zq8xW2vN5kT7-a-long-random-password"
 SITES = (
@@ -226,3 +228,22 @@ def test_the_caddyfile_the_program_uploads_is_valid(stack: str, request: pytest.
     expected = {"dev": {"grafana.localhost", "kibana.localhost"},
                 "prod": {"grafana.christmas-trading.com", "kibana.christmas-trading.com"}}
     assert hosts == expected[stack]
+
+
+def test_the_operators_own_pem_files_pass_the_settings_and_caddy_loads_them(tmp_path: Path) -> None:
+    """`pulumi config set --secret tlsCertificate < cert.pem` stores the file's text, line breaks and all:
+    settings accept it (CRLF too, as Go's encoding/pem reads it), and Caddy loads exactly that text."""
+    tls_dir = self_signed(tmp_path)
+    pem = {"tlsCertificate": (tls_dir / "cert.pem").read_text(), "tlsKey": (tls_dir / "key.pem").read_text()}
+    for text in (pem, {k: v.replace("\n", "\r\n") for k, v in pem.items()}):
+        config, secret_keys = raw("prod", edge={"tls": "files"})
+        parse_settings(PROJECT, "prod", {**config, **text}, secret_keys | set(text))
+    caddy_config = CaddyConfig(sites=SITES, tls="files", tls_dir=str(tls_dir))
+    assert validate(caddy_config, tmp_path).returncode == 0
+    # Any other control character is still refused, and the message never shows the value.
+    config_text, secret_keys = raw("prod", edge={"tls": "files"})
+    broken = {**pem, "tlsKey": pem["tlsKey"].replace("\n", "\x00", 1)}
+    with pytest.raises(SettingsError) as caught:
+        parse_settings(PROJECT, "prod", {**config_text, **broken}, secret_keys | set(broken))
+    assert "tlsKey: must not contain control characters" in str(caught.value)
+    assert "PRIVATE KEY" not in str(caught.value)

@@ -51,6 +51,12 @@ def _unix_socket(path: str) -> SocketFactory:
     return connect
 
 
+def ssh_destination(netloc: str) -> str:
+    """What ssh is given for `ssh://[user@]host[:port]`: the URI itself (OpenSSH >= 7.7 reads it, port
+    included); the bare `user@host:port` would be taken as a host name with a colon, on port 22."""
+    return f"ssh://{netloc}"
+
+
 def _ssh_socket(destination: str) -> SocketFactory:
     def connect() -> socket.socket:
         ours, theirs = socket.socketpair()
@@ -109,7 +115,7 @@ class DockerClient:
         if parsed.scheme == "tcp":
             return lambda: http.client.HTTPConnection(parsed.hostname or "", parsed.port or 2375, timeout=timeout)
         if parsed.scheme == "ssh":
-            ssh = _ssh_socket(parsed.netloc)
+            ssh = _ssh_socket(ssh_destination(parsed.netloc))
             return lambda: _SocketConnection(ssh, timeout)
         raise DockerError(f"unsupported docker host {self.host!r} (unix://, tcp:// or ssh://)")
 

@@ -10,10 +10,12 @@ import subprocess
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from doctor import checks_backups, checks_edge
+from doctor.docker_api import ssh_destination
 from doctor.report import Status
 from doctor.stack import DEFAULT_DOCKER_HOST, Endpoints, StackCredentials, Target, load_target
 from render import backups as bk
@@ -125,3 +127,13 @@ def test_elasticsearch_snapshot_age_and_failures(dev_settings, policy, status, s
     monkeypatch.setattr(time, "time", lambda: NOW_MS / 1000)
     [result] = checks_backups.check_elasticsearch_snapshots(_slm_target(dev_settings, policy))
     assert result.status is status and saw in result.saw, result
+
+
+@pytest.mark.parametrize(("host", "user", "port"), [("ssh://deploy@swarm-manager-1:2222", "deploy", "2222"),
+                                                    ("ssh://deploy@swarm-manager-1", "deploy", "22")])
+def test_an_ssh_docker_host_reaches_ssh_with_its_user_and_port(host, user, port):
+    """The destination doctor hands ssh, read back by ssh itself (`ssh -G` prints what it would use)."""
+    destination = ssh_destination(urlsplit(host).netloc)
+    shown = subprocess.run(["ssh", "-G", destination], capture_output=True, text=True, check=True, timeout=10).stdout
+    settings = dict(line.split(" ", 1) for line in shown.splitlines() if " " in line)
+    assert (settings["hostname"], settings["user"], settings["port"]) == ("swarm-manager-1", user, port)

@@ -38,14 +38,6 @@ class Server:
             body = response.read()
         return json.loads(body) if path.startswith("/api/") else body.decode()
 
-    def post(self, path: str, params: dict[str, str], timeout: float = 300) -> tuple[float, Any]:
-        """Seconds from sending the request to the last byte of the answer (parsing not counted), and the answer."""
-        data = urllib.parse.urlencode(params).encode()
-        began = time.perf_counter()
-        with urllib.request.urlopen(urllib.request.Request(f"{self.url}{path}", data=data), timeout=timeout) as r:
-            body = r.read()
-        return time.perf_counter() - began, json.loads(body)
-
     def metric(self, name: str) -> dict[str, float]:
         """Labels text -> value of each sample of `name` on Prometheus's own /metrics."""
         found: dict[str, float] = {}

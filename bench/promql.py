@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 
-from bench.grafana import duration_ms
-
 _STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
 _MATCHERS = re.compile(r"\{[^{}]*\}")
 _GROUPING = re.compile(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^()]*\)")
@@ -25,13 +23,3 @@ def metric_names(expr: str) -> set[str]:
     text = _OFFSET.sub(" ", _RANGES.sub(" ", _GROUPING.sub(" ", _MATCHERS.sub(" ", _STRINGS.sub('""', expr)))))
     return {m.group(1) for m in _IDENT.finditer(text)
             if not m.group(2) and m.group(1).lower() not in _KEYWORDS}
-
-
-def longest_range_ms(expr: str) -> int:
-    """The longest range selector or subquery range (`[7d]`, `[1h:5m]`), 0 when there is none."""
-    longest = 0
-    for body in _RANGES.findall(_STRINGS.sub('""', expr)):
-        head = body.split(":")[0].strip()
-        if head:
-            longest = max(longest, duration_ms(head))
-    return longest

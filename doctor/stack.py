@@ -18,13 +18,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from doctor.docker_api import Container, DockerClient
 from doctor.web import BasicAuth, get_json
 from offline.plan import plan_config
 from render import elasticsearch as es
 from render.prometheus import ALERTMANAGER_USER, PROMETHEUS_USER
+from settings.load import stack_file
 from settings.model import PROJECT, StackSettings, parse_settings
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -138,11 +137,6 @@ class Target:
         return json.loads(result.output)
 
 
-def _stack_file(stack: str) -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text()) or {}
-    return data.get("config") or {}
-
-
 def load_settings(stack: str) -> StackSettings:
     """The stack file's settings. Secrets are validated by `pulumi up`, not here: the plan's placeholders
     stand in for them (doctor reads the real ones from Pulumi only when it needs them)."""
@@ -167,7 +161,8 @@ def load_target(stack: str, runner: PulumiRunner = run_pulumi) -> Target:
     def url(key: str, service: str) -> str:
         return str(outputs.get(key) or settings.url_of(service) or "")
 
-    docker_host = str(_stack_file(stack).get("docker:host") or os.environ.get("DOCKER_HOST") or DEFAULT_DOCKER_HOST)
+    docker_host = str(stack_file(PROJECT_DIR, stack).get("docker:host") or os.environ.get("DOCKER_HOST")
+                      or DEFAULT_DOCKER_HOST)
     # Every host name the edge serves (Grafana, Kibana; Prometheus and Alertmanager when set).
     public = (settings.grafana.root_url, settings.logging.kibana_public_base_url, settings.edge.prometheus_url,
               settings.edge.alertmanager_url)

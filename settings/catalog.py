@@ -77,7 +77,5 @@ SERVICES: tuple[str, ...] = tuple(CATALOG)
 # Services that exist only with `target: swarm` (components/swarm_service.py).
 SWARM_ONLY_SERVICES: tuple[str, ...] = ("docker-api",)
 DEFAULT_IMAGES: dict[str, str] = {name: spec.image for name, spec in CATALOG.items()}
-DEFAULT_MEMORY_MB: dict[str, int] = {name: spec.memory_mb for name, spec in CATALOG.items()}
-DEFAULT_CPUS: dict[str, float] = {name: spec.cpus for name, spec in CATALOG.items()}
 # Ports inside the containers, for the services that serve one (the ones that can be published).
 CONTAINER_PORTS: dict[str, int] = {name: spec.port for name, spec in CATALOG.items() if spec.port is not None}

@@ -198,6 +198,9 @@ def pinned_image(value: str) -> str | None:
     return None
 
 
+# libpq's sslmode values (postgres-exporter connects with libpq's rules).
+PG_SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
 # PostgreSQL identifiers as the platform names them (unquoted, at most 63 bytes).
 pg_identifier = _fullmatch("pg_identifier", r"[a-z_][a-z0-9_]{0,62}",
                            "must be a PostgreSQL name of lower-case letters, digits and _ (at most 63)")

@@ -29,7 +29,7 @@ from settings.snapshot_s3 import snapshot_s3_checks
 # The shortest rate() window of the rules (mixin/alerts.py, mixin/rules.py): rate() needs at least
 # two samples in it, and four keep it stable when one scrape fails.
 SHORTEST_RATE_WINDOW_SECONDS = 300
-def _cross_checks(s: model.StackSettings, raw: Mapping[str, str], problems: Problems) -> None:
+def _cross_checks(s: model.StackSettings, problems: Problems) -> None:
     """Rules between settings, each naming the key to change.
 
     A rule is skipped when one of the keys it reads is already reported: its value would be the
@@ -174,7 +174,7 @@ def parse_settings(project: str, stack: str, raw: Mapping[str, str],
         protect_data=options.protect_data, generate_missing_secrets=options.generate_missing_secrets,
         secrets_set=frozenset(k for k in SECRET_KEYS if raw.get(k)), target=options.target, **sections,
     )
-    _cross_checks(settings, raw, problems)
+    _cross_checks(settings, problems)
     _edge_checks(settings, raw, problems)
     _edge_port_clashes(settings, neighbours or {}, problems)
     _swarm_checks(settings, problems)

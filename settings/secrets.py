@@ -33,7 +33,6 @@ def password(value: str) -> str | None:
 # The connection parameters libpq accepts in a URI that make sense for the exporter.
 _LIBPQ_PARAMS = frozenset({"sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout",
                            "application_name", "target_session_attrs"})
-_SSLMODES = frozenset({"disable", "allow", "prefer", "require", "verify-ca", "verify-full"})
 
 
 def postgres_dsn(value: str) -> str | None:
@@ -59,8 +58,8 @@ def postgres_dsn(value: str) -> str | None:
     unknown = sorted({k for k, _ in params} - _LIBPQ_PARAMS)
     if unknown:
         return f"has parameters libpq does not take here: {', '.join(unknown)}"
-    if any(k == "sslmode" and v not in _SSLMODES for k, v in params):
-        return f"sslmode must be one of {', '.join(sorted(_SSLMODES))}"
+    if any(k == "sslmode" and v not in g.PG_SSLMODES for k, v in params):
+        return f"sslmode must be one of {', '.join(sorted(g.PG_SSLMODES))}"
     return None
 
 

@@ -208,9 +208,6 @@ class EdgeSettings:
                                     doc="Alertmanager through the edge, behind basic auth; empty = not exposed")
 
 
-_SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
-
-
 @dataclass(frozen=True)
 class DatabaseSettings:
     """The platform's PostgreSQL, watched through postgres-exporter."""
@@ -221,7 +218,7 @@ class DatabaseSettings:
     exporter_user: str = setting("exporterUser", "postgres_exporter", example="postgres_exporter",
                                  check=g.pg_identifier, doc="the exporter's login (pg_monitor role)")
     sslmode: str = setting("sslmode", "disable", example="require",
-                           check=g.one_of(*_SSLMODES),
+                           check=g.one_of(*g.PG_SSLMODES),
                            doc="libpq sslmode")
 
 

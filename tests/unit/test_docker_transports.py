@@ -65,7 +65,8 @@ def test_ssh_runs_docker_dial_stdio_on_the_host(unix_engine, tmp_path, monkeypat
     ssh.parent.mkdir()
     ssh.write_text(f"""#!{sys.executable}
 import socket, sys, threading
-assert sys.argv[1:] == ["-o", "BatchMode=yes", "--", "ssh://ops@docker-host", "docker", "system", "dial-stdio"], sys.argv
+expected = ["-o", "BatchMode=yes", "--", "ssh://ops@docker-host", "docker", "system", "dial-stdio"]
+assert sys.argv[1:] == expected, sys.argv
 s = socket.socket(socket.AF_UNIX); s.connect({unix_engine!r})
 def up():
     while data := sys.stdin.buffer.read1(65536):

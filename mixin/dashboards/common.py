@@ -131,7 +131,8 @@ def _prom_target(query: Query, ref: str) -> prometheus.Dataquery:
 def _decorate(panel: P, title: str, unit: str, queries: Sequence[Query],
                                  limits: dash.ThresholdsConfig, description: str, width: int, height: int,
                                  links: Sequence[dash.DashboardLink], min_interval: str = "") -> P:
-    points = COARSE_MAX_DATA_POINTS if min_interval in (COARSE_INTERVAL, RESOLUTION_REF) else MAX_DATA_POINTS
+    # A stack's evaluation interval is never mistaken for a copy's, whatever its value.
+    points = COARSE_MAX_DATA_POINTS if min_interval == RESOLUTION_REF else MAX_DATA_POINTS
     panel = (panel.title(title).description(description).unit(unit).datasource(PROMETHEUS)
              .thresholds(limits).span(width).height(height).max_data_points(points))
     if min_interval:
@@ -191,6 +192,15 @@ def per_step(function: str, selector: str) -> str:
     spike between two points is never skipped (issue 14: no aliasing).
     """
     return f"{function}({selector}[$__interval])"
+
+
+# What a graph on the copies says of its resolution (its description).
+COPY_RESOLUTION = "5-minute resolution up to 36 hours, hourly beyond"
+
+
+def mean_of_copy(record: str, selector: str) -> str:
+    """The mean of each step over the copy of `record` the zoom picks (`at_resolution`)."""
+    return per_step("avg_over_time", f"{at_resolution(record)}{{{selector}}}")
 
 
 def at_resolution(record: str) -> str:

@@ -34,11 +34,8 @@ class Containers:
 ONE_HOST = Containers()
 SWARM = Containers(f'{SERVICE},node=~"$node"', "{{name}} on {{node}}")
 COARSE = c.RESOLUTION_REF  # min interval: the copy's interval the zoom picks
-RES = "5-minute resolution up to 36 hours, hourly beyond"
-
-
-def _mean(record: str, selector: str) -> str:
-    return per_step("avg_over_time", f"{c.at_resolution(record)}{{{selector}}}")
+RES = c.COPY_RESOLUTION
+_mean = c.mean_of_copy
 
 
 def host_cpu(*, threshold: float, runbook: str, interval: str) -> stat.Panel:

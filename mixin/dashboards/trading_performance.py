@@ -18,12 +18,12 @@ from settings.model import StackSettings
 
 STRATEGY = 'strategy=~"$strategy"'
 COARSE = c.RESOLUTION_REF  # min interval: the copy's interval the zoom picks
-RES = "5-minute resolution up to 36 hours, hourly beyond"
+RES = c.COPY_RESOLUTION
 RETURNS = c.thresholds((0, "green"), base="red")
 
 
 def _mean(record: str, selector: str = STRATEGY) -> str:
-    return per_step("avg_over_time", f"{c.at_resolution(record)}{{{selector}}}")
+    return c.mean_of_copy(record, selector)
 
 
 def order_failure_ratio(*, limits: dash.ThresholdsConfig, runbook: str, interval: str) -> stat.Panel:

@@ -94,7 +94,7 @@ def test_panels_cap_points_and_step_at_the_rule_interval(stack, dev_run, prod_ru
         if read:
             assert panel.get("interval") == read.pop(), name
         # The copies' panels draw fewer, wider points over days (each the mean of its step).
-        coarse = panel["unexpanded_interval"] in (COARSE_INTERVAL, RESOLUTION_REF)
+        coarse = panel["unexpanded_interval"] == RESOLUTION_REF
         assert panel["maxDataPoints"] == (COARSE_MAX_DATA_POINTS if coarse else MAX_DATA_POINTS), name
 
 

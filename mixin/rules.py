@@ -134,26 +134,69 @@ NAMED = 'name!=""'  # cAdvisor's cgroups that are containers
 # The records keep their `name:` level prefix: `node` is only the Swarm's placement of that name.
 CONTAINER = "node, name"
 
+# A copied quantity over a window ("5m", "1h"). Copies are computed from the raw series (but the
+# hourly p95, see _worst_p95): a group then depends on no other group's evaluation time. Over an
+# hour, a rate is the mean of the hour's twelve 5-minute rates, a mean of means the mean, a worst
+# the worst.
+Window = Callable[[str], str]
+
+
+def _rated(by: str, metric: str, selector: str = "") -> Window:
+    return lambda window: _rate(by, metric, selector, window)
+
+
+def _worst_p95(window: str) -> str:
+    # The worst 5-minute p95 in the window (a p95 over the whole hour would hide a bad 5 minutes):
+    # the one copy read from a recorded series, the p95 at the stack's interval. A quantile cannot be
+    # re-aggregated from raw buckets without a subquery, whose steps the clock aligns (no value until
+    # a step boundary passes) and which costs a quantile per step and strategy.
+    p95 = _quantile(0.95, "strategy", "trading_order_latency_seconds_bucket")
+    return p95 if window == COARSE_INTERVAL else f"max_over_time({ORDER_LATENCY_P95}[{window}])"
+
+
+# The quantities recorded both at the stack's interval (over 5m) and in the copies: one expression
+# each, for any window.
+_WINDOWED: dict[str, Window] = {
+    INSTANCE_CPU_UTILISATION: lambda w: f'1 - avg by (instance) (rate(node_cpu_seconds_total{{mode="idle"}}[{w}]))',
+    INSTANCE_DISK_READ: _rated("instance", "node_disk_read_bytes_total"),
+    INSTANCE_DISK_WRITTEN: _rated("instance", "node_disk_written_bytes_total"),
+    INSTANCE_NETWORK_RECEIVE: _rated("instance", "node_network_receive_bytes_total", VIRTUAL_DEVICES),
+    INSTANCE_NETWORK_TRANSMIT: _rated("instance", "node_network_transmit_bytes_total", VIRTUAL_DEVICES),
+    CONTAINER_CPU: _rated(CONTAINER, "container_cpu_usage_seconds_total", NAMED),
+    CONTAINER_NETWORK_RECEIVE: _rated(CONTAINER, "container_network_receive_bytes_total", NAMED),
+    CONTAINER_NETWORK_TRANSMIT: _rated(CONTAINER, "container_network_transmit_bytes_total", NAMED),
+    ORDERS_RATE: _rated("strategy, status", "trading_orders_total"),
+    SIGNALS_RATE: _rated("strategy", "trading_signals_total"),
+    SIGNALS_RATE_BY_SIGNAL: _rated("strategy, signal", "trading_signals_total"),
+    TRADES_RATE: _rated("strategy", "trading_trades_total"),
+    VOLUME_RATE: _rated("strategy", "trading_trade_volume_usd_total"),
+    ORDER_LATENCY_P95: _worst_p95,
+}
+
+
+def _over_5m(record: str) -> RecordingRule:
+    """The record at the stack's interval: its quantity over the last 5 minutes."""
+    return RecordingRule(record, _WINDOWED[record](COARSE_INTERVAL))
+
+
 FINE_GROUPS: tuple[RecordingGroup, ...] = (
     RecordingGroup("host.rules", (
-        RecordingRule(INSTANCE_CPU_UTILISATION,
-                      '1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m]))'),
+        _over_5m(INSTANCE_CPU_UTILISATION),
         RecordingRule(INSTANCE_MEMORY_UTILISATION,
                       "1 - sum by (instance) (node_memory_MemAvailable_bytes)"
                       " / sum by (instance) (node_memory_MemTotal_bytes)"),
-        RecordingRule(INSTANCE_DISK_READ, _rate("instance", "node_disk_read_bytes_total")),
-        RecordingRule(INSTANCE_DISK_WRITTEN, _rate("instance", "node_disk_written_bytes_total")),
-        RecordingRule(INSTANCE_NETWORK_RECEIVE, _rate("instance", "node_network_receive_bytes_total", VIRTUAL_DEVICES)),
-        RecordingRule(INSTANCE_NETWORK_TRANSMIT,
-                      _rate("instance", "node_network_transmit_bytes_total", VIRTUAL_DEVICES)),
+        _over_5m(INSTANCE_DISK_READ),
+        _over_5m(INSTANCE_DISK_WRITTEN),
+        _over_5m(INSTANCE_NETWORK_RECEIVE),
+        _over_5m(INSTANCE_NETWORK_TRANSMIT),
         RecordingRule(INSTANCE_FILESYSTEM_FREE, f"min by (instance) (node_filesystem_avail_bytes{{{FILESYSTEMS}}}"
                                                 f" / node_filesystem_size_bytes{{{FILESYSTEMS}}})"),
     )),
     RecordingGroup("containers.rules", (
-        RecordingRule(CONTAINER_CPU, f'sum by ({CONTAINER}) (rate(container_cpu_usage_seconds_total{{name!=""}}[5m]))'),
+        _over_5m(CONTAINER_CPU),
         RecordingRule(CONTAINER_MEMORY, f'sum by ({CONTAINER}) (container_memory_working_set_bytes{{name!=""}})'),
-        RecordingRule(CONTAINER_NETWORK_RECEIVE, _rate(CONTAINER, "container_network_receive_bytes_total", NAMED)),
-        RecordingRule(CONTAINER_NETWORK_TRANSMIT, _rate(CONTAINER, "container_network_transmit_bytes_total", NAMED)),
+        _over_5m(CONTAINER_NETWORK_RECEIVE),
+        _over_5m(CONTAINER_NETWORK_TRANSMIT),
     )),
     RecordingGroup("api.rules", (
         RecordingRule(HTTP_REQUESTS_RATE, "sum by (job) (rate(http_requests_total[5m]))"),
@@ -181,58 +224,34 @@ FINE_GROUPS: tuple[RecordingGroup, ...] = (
         RecordingRule(PG_STATEMENT_CALLS, _rate("instance, datname", "pg_stat_statements_calls_total")),
     )),
     RecordingGroup("trading.rules", (
-        RecordingRule(ORDERS_RATE, "sum by (strategy, status) (rate(trading_orders_total[5m]))"),
-        RecordingRule(SIGNALS_RATE, "sum by (strategy) (rate(trading_signals_total[5m]))"),
-        RecordingRule(TRADES_RATE, "sum by (strategy) (rate(trading_trades_total[5m]))"),
-        RecordingRule(ORDER_LATENCY_P95, _quantile(0.95, "strategy", "trading_order_latency_seconds_bucket")),
+        _over_5m(ORDERS_RATE),
+        _over_5m(SIGNALS_RATE),
+        _over_5m(TRADES_RATE),
+        _over_5m(ORDER_LATENCY_P95),
         # Failed orders only: `rejected` is the risk limits doing their job, not a fault.
         RecordingRule(ORDER_FAILURE_RATIO, _ratio_or_zero(
             'sum by (strategy) (rate(trading_orders_total{status="failed"}[5m]))',
             "sum by (strategy) (rate(trading_orders_total[5m]))")),
-        RecordingRule(SIGNALS_RATE_BY_SIGNAL, _rate("strategy, signal", "trading_signals_total")),
-        RecordingRule(VOLUME_RATE, _rate("strategy", "trading_trade_volume_usd_total")),
+        _over_5m(SIGNALS_RATE_BY_SIGNAL),
+        _over_5m(VOLUME_RATE),
     )),
 )
 
 
-# A copied quantity over a window ("5m", "1h"). Copies are computed from the raw series (but the
-# hourly p95, see _worst_p95): a group then depends on no other group's evaluation time. Over an
-# hour, a rate is the mean of the hour's twelve 5-minute rates, a mean of means the mean, a worst
-# the worst.
-Window = Callable[[str], str]
-
-
-def _rated(by: str, metric: str, selector: str = "") -> Window:
-    return lambda window: _rate(by, metric, selector, window)
-
-
-def _worst_p95(window: str) -> str:
-    # The worst 5-minute p95 in the window (a p95 over the whole hour would hide a bad 5 minutes):
-    # the one copy read from a recorded series, the p95 at the stack's interval. A quantile cannot be
-    # re-aggregated from raw buckets without a subquery, whose steps the clock aligns (no value until
-    # a step boundary passes) and which costs a quantile per step and strategy.
-    p95 = _quantile(0.95, "strategy", "trading_order_latency_seconds_bucket")
-    return p95 if window == COARSE_INTERVAL else f"max_over_time({ORDER_LATENCY_P95}[{window}])"
-
-
 COPIED: dict[str, tuple[tuple[str, Window], ...]] = {
     "host": (
-        (INSTANCE_CPU_UTILISATION,
-         lambda w: f'1 - avg by (instance) (rate(node_cpu_seconds_total{{mode="idle"}}[{w}]))'),
+        (INSTANCE_CPU_UTILISATION, _WINDOWED[INSTANCE_CPU_UTILISATION]),
         (INSTANCE_MEMORY_UTILISATION,
          lambda w: f"1 - sum by (instance) (avg_over_time(node_memory_MemAvailable_bytes[{w}]))"
                    f" / sum by (instance) (avg_over_time(node_memory_MemTotal_bytes[{w}]))"),
-        (INSTANCE_DISK_READ, _rated("instance", "node_disk_read_bytes_total")),
-        (INSTANCE_DISK_WRITTEN, _rated("instance", "node_disk_written_bytes_total")),
-        (INSTANCE_NETWORK_RECEIVE, _rated("instance", "node_network_receive_bytes_total", VIRTUAL_DEVICES)),
-        (INSTANCE_NETWORK_TRANSMIT, _rated("instance", "node_network_transmit_bytes_total", VIRTUAL_DEVICES)),
+        *((r, _WINDOWED[r]) for r in (INSTANCE_DISK_READ, INSTANCE_DISK_WRITTEN, INSTANCE_NETWORK_RECEIVE,
+                                      INSTANCE_NETWORK_TRANSMIT)),
     ),
     "containers": (
-        (CONTAINER_CPU, _rated(CONTAINER, "container_cpu_usage_seconds_total", NAMED)),
+        (CONTAINER_CPU, _WINDOWED[CONTAINER_CPU]),
         (CONTAINER_MEMORY,
          lambda w: f"sum by ({CONTAINER}) (avg_over_time(container_memory_working_set_bytes{{{NAMED}}}[{w}]))"),
-        (CONTAINER_NETWORK_RECEIVE, _rated(CONTAINER, "container_network_receive_bytes_total", NAMED)),
-        (CONTAINER_NETWORK_TRANSMIT, _rated(CONTAINER, "container_network_transmit_bytes_total", NAMED)),
+        *((r, _WINDOWED[r]) for r in (CONTAINER_NETWORK_RECEIVE, CONTAINER_NETWORK_TRANSMIT)),
         # The longest a container went unseen by cAdvisor in the window, checked each minute (an
         # absence of a minute or more between two evaluations counts); last_over_time keeps a
         # container that is gone (its series ends) for an hour, so its age grows instead of ending.
@@ -241,12 +260,8 @@ COPIED: dict[str, tuple[tuple[str, Window], ...]] = {
     ),
     "targets": ((TARGET_UP_WORST, lambda w: f"min by (job, instance) (min_over_time(up[{w}]))"),),
     "trading": (
-        (ORDERS_RATE, _rated("strategy, status", "trading_orders_total")),
-        (SIGNALS_RATE, _rated("strategy", "trading_signals_total")),
-        (SIGNALS_RATE_BY_SIGNAL, _rated("strategy, signal", "trading_signals_total")),
-        (TRADES_RATE, _rated("strategy", "trading_trades_total")),
-        (VOLUME_RATE, _rated("strategy", "trading_trade_volume_usd_total")),
-        (ORDER_LATENCY_P95, _worst_p95),
+        *((r, _WINDOWED[r]) for r in (ORDERS_RATE, SIGNALS_RATE, SIGNALS_RATE_BY_SIGNAL, TRADES_RATE, VOLUME_RATE,
+                                      ORDER_LATENCY_P95)),
         (RETURN_RATIO, lambda w: f"max by (strategy) (avg_over_time(trading_return_ratio[{w}]))"),
     ),
 }

@@ -23,7 +23,14 @@ from settings.grammar import duration_seconds
 from settings.problems import Problems, fix_command
 from settings.secrets import SECRET_KEYS, check_secrets
 from settings.sections import SECTIONS, AlertingSettings, EdgeSettings, StackOptions
-from settings.services import PublishedPort, ServiceSettings, parse_services, port_clashes
+from settings.services import (
+    PublishedPort,
+    ServiceSettings,
+    neighbour_holder,
+    parse_services,
+    port_clashes,
+    same_binding,
+)
 from settings.snapshot_s3 import snapshot_s3_checks
 
 # The shortest rate() window of the rules (mixin/alerts.py, mixin/rules.py): rate() needs at least
@@ -233,7 +240,7 @@ def _edge_ports_of(edge: Any) -> dict[str, PublishedPort]:
 def _edge_port_clashes(s: model.StackSettings, neighbours: Mapping[str, Mapping[str, PublishedPort]],
                        problems: Problems) -> None:
     """The edge's two ports against every other port on the Docker host (as services.port_clashes)."""
-    holders = [(f"stack '{other}' " + (name if name.startswith("edge.") else f"publish.{name}"), port)
+    holders = [(neighbour_holder(other, name), port)
                for other, published in neighbours.items() for name, port in published.items()]
     holders += [(f"publish.{name}", v.publish) for name, v in s.services.items() if v.publish is not None]
     e = s.edge
@@ -242,8 +249,7 @@ def _edge_port_clashes(s: model.StackSettings, neighbours: Mapping[str, Mapping[
         if problems.about(key, "edge.address"):
             continue
         for holder, other in holders:
-            if other.host_port == port.host_port and (
-                    "0.0.0.0" in (port.bind_address, other.bind_address) or port.bind_address == other.bind_address):
+            if same_binding(port, other):
                 problems.add(key, f"{port.bind_address}:{port.host_port} is already published by {holder} "
                              "on the same Docker host", fix_command(key, "<a free port>"))
 

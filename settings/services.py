@@ -100,6 +100,18 @@ def parse_services(raw: Mapping[str, str], problems: Problems) -> dict[str, Serv
     return services
 
 
+def same_binding(a: PublishedPort, b: PublishedPort) -> bool:
+    """Docker refuses the second of two bindings of one port on the same address, or on any address
+    once 0.0.0.0 holds it."""
+    return a.host_port == b.host_port and ("0.0.0.0" in (a.bind_address, b.bind_address)
+                                           or a.bind_address == b.bind_address)
+
+
+def neighbour_holder(other_stack: str, key: str) -> str:
+    """Who holds a port in another stack: its edge (`edge.httpsPort`) or a published service."""
+    return f"stack '{other_stack}' " + (key if key.startswith("edge.") else f"publish.{key}")
+
+
 def port_clashes(stack: str, services: Mapping[str, ServiceSettings],
                  neighbours: Mapping[str, Mapping[str, PublishedPort]], problems: Problems) -> None:
     """One host port per published service, in this stack and in the stacks sharing its Docker host.
@@ -110,13 +122,13 @@ def port_clashes(stack: str, services: Mapping[str, ServiceSettings],
     taken: dict[int, list[tuple[str, PublishedPort]]] = {}
     for other_stack, published in neighbours.items():
         for service, port in published.items():
-            taken.setdefault(port.host_port, []).append((f"stack '{other_stack}' publish.{service}", port))
+            taken.setdefault(port.host_port, []).append((neighbour_holder(other_stack, service), port))
     for service, settings in services.items():
         if settings.publish is None:
             continue
         port = settings.publish
         for holder, other in taken.get(port.host_port, []):
-            if "0.0.0.0" in (port.bind_address, other.bind_address) or port.bind_address == other.bind_address:
+            if same_binding(port, other):
                 problems.add(f"publish.{service}.port",
                              f"{port.bind_address}:{port.host_port} is already published by {holder} "
                              "on the same Docker host",

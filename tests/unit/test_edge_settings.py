@@ -109,6 +109,14 @@ def test_an_edge_port_taken_by_the_other_stacks_edge_is_refused():
     assert "edge.httpsPort: 127.0.0.1:443 is already published by stack 'prod' edge.httpsPort" in str(caught.value)
 
 
+def test_a_service_published_on_the_other_stacks_edge_port_names_that_edge():
+    config, secret_keys = raw("dev", publish={"grafana": {"port": 443, "address": "127.0.0.1"}})
+    with pytest.raises(SettingsError) as caught:
+        parse_settings(PROJECT, "dev", config, secret_keys, neighbour_ports(PROJECT, "dev", PROJECT_DIR))
+    assert "publish.grafana.port: 127.0.0.1:443 is already published by stack 'prod' edge.httpsPort" \
+        in str(caught.value)
+
+
 def test_an_edge_port_taken_by_a_published_service_is_refused():
     message = error("dev", edge={"httpPort": 13000})
     assert "edge.httpPort: 127.0.0.1:13000 is already published by publish.grafana" in message

@@ -11,16 +11,19 @@ from doctor.report import Result, verdict
 from doctor.stack import Target
 
 WINDOW_SECONDS = 15 * 60
-SERVICES = ("prometheus", "alertmanager", "alertmanager-1", "fluent-bit", "grafana")
+# Alertmanager once per peer (alertmanager, alertmanager-1, ... as many as alerting.alertmanagerPeers).
+SERVICES = ("prometheus", "fluent-bit", "grafana")
 # logfmt (Prometheus, Alertmanager, Grafana) and Fluent Bit's `[time] [error]`.
 _ERROR = re.compile(r"level=(error|crit)|\[ ?error\]|permission denied", re.IGNORECASE)
 _TS = re.compile(r"(?:ts|t)=(\S+)")
 
 
-def _recent(line: str, since: float) -> bool:
+def logged_since(line: str, since: float) -> bool:
+    """The line's own timestamp (`ts=` or `t=`) is not older than `since`; a line without one, or
+    with one it cannot read, counts (Docker's `since` already filtered it)."""
     match = _TS.search(line)
     if not match:
-        return True  # Docker's `since` already filtered it
+        return True
     try:
         return datetime.fromisoformat(match[1].strip('"').replace("Z", "+00:00")).timestamp() >= since
     except ValueError:
@@ -31,10 +34,10 @@ def check_logs(t: Target) -> list[Result]:
     since = time.time() - WINDOW_SECONDS
     found: dict[str, list[str]] = {}
     for container in t.containers():
-        if container.service not in SERVICES:
+        if container.service not in SERVICES and not container.service.startswith("alertmanager"):
             continue
         lines = t.docker.logs(container.id, since=int(since), tail=5000).splitlines()
-        errors = [line for line in lines if _ERROR.search(line) and _recent(line, since)]
+        errors = [line for line in lines if _ERROR.search(line) and logged_since(line, since)]
         if errors:
             found[container.service] = errors
     denied = [s for s, lines in found.items() if any("permission denied" in x.lower() for x in lines)]

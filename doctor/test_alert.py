@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 import yaml
 
 from doctor.am_peers import Counters, counters, post_alert
+from doctor.checks_logs import logged_since
 from doctor.stack import Target, load_target
 from doctor.web import get_json
 from render.alertmanager import CONFIG_PATH
@@ -102,18 +103,8 @@ def alertmanager_errors(t: Target, since: float) -> list[str]:
     for container in t.containers():
         if container.service.startswith("alertmanager"):
             lines += t.docker.logs(container.id, since=int(since) - 1, tail=2000).splitlines()
-    found = [line for line in lines if "otify" in line and "err=" in line and _logged_after(line, since)]
+    found = [line for line in lines if "otify" in line and "err=" in line and logged_since(line, since - 1)]
     return [_URL.sub(r"\1/<redacted>", line) for line in found]
-
-
-def _logged_after(line: str, since: float) -> bool:
-    match = re.search(r"ts=(\S+)", line)
-    if not match:
-        return True
-    try:
-        return datetime.fromisoformat(match[1].replace("Z", "+00:00")).timestamp() >= since - 1
-    except ValueError:
-        return True
 
 
 ANNOTATIONS = {

@@ -9,13 +9,14 @@ import ssl
 import subprocess
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from doctor import checks_backups, checks_edge
-from doctor.docker_api import ssh_destination
+from doctor import checks_backups, checks_edge, checks_logs
+from doctor.docker_api import Container, ssh_destination
 from doctor.report import Status
 from doctor.stack import DEFAULT_DOCKER_HOST, Endpoints, StackCredentials, Target, load_target
 from render import backups as bk
@@ -137,3 +138,38 @@ def test_an_ssh_docker_host_reaches_ssh_with_its_user_and_port(host, user, port)
     shown = subprocess.run(["ssh", "-G", destination], capture_output=True, text=True, check=True, timeout=10).stdout
     settings = dict(line.split(" ", 1) for line in shown.splitlines() if " " in line)
     assert (settings["hostname"], settings["user"], settings["port"]) == ("swarm-manager-1", user, port)
+
+
+class _LogsHost:
+    """What check_logs reads of a Docker host: containers, and each one's log lines."""
+
+    def __init__(self, logs: dict[str, str]) -> None:
+        self.logs_of = logs
+
+    def logs(self, container_id: str, since: int, tail: int) -> str:
+        return self.logs_of[container_id]
+
+
+class _LogsTarget:
+    def __init__(self, logs: dict[str, str]) -> None:
+        self.docker = _LogsHost(logs)
+
+    def containers(self) -> list[Container]:
+        return [Container(service, service, service, "running", {}) for service in self.docker.logs_of]
+
+    @staticmethod
+    def link(document: str, anchor: str) -> str:
+        return f"{document}#{anchor}"
+
+
+def test_the_log_check_reads_every_alertmanager_peer_and_skips_old_lines():
+    now = datetime.now(UTC)
+    old = (now - timedelta(hours=1)).isoformat().replace("+00:00", "Z")
+    fresh = now.isoformat().replace("+00:00", "Z")
+    target = _LogsTarget({"prometheus": f"ts={old} level=error msg=gone\n",
+                          "alertmanager-3": f"ts={fresh} level=error msg=\"Notify for alerts failed\"\n",
+                          "node-exporter": f"ts={fresh} level=error msg=not-a-guide-service\n"})
+    [result] = checks_logs.check_logs(target)  # type: ignore[arg-type]
+    assert result.status is Status.FAIL
+    assert "alertmanager-3: 1 error lines" in result.saw
+    assert "prometheus" not in result.saw and "node-exporter" not in result.saw

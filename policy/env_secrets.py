@@ -52,6 +52,13 @@ def is_sensitive(name: str) -> bool:
     return bool(SENSITIVE_NAME.search(name)) and not name.upper().endswith("_FILE")
 
 
+def sensitive_env_problem(name: str, inspected_by: str) -> str:
+    """Why a password-like variable must not be in an environment, and what to do instead."""
+    return (f"sets {name} in its environment, which `{inspected_by}` shows (a secret Output only hides it in "
+            f"the state): upload the value as a file, mode 0400, and point the consumer at it ({name}_FILE, "
+            f"or its own file option)")
+
+
 def check_env_secrets(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if args.resource_type != CONTAINER:
         return
@@ -61,9 +68,7 @@ def check_env_secrets(args: ResourceValidationArgs, report: ReportViolation) -> 
         name = str(entry).split("=", 1)[0]
         if is_sensitive(name):
             named = True
-            report(f"{what} sets {name} in its environment, which `docker inspect` shows (a secret Output "
-                   f"only hides it in the state): upload the value as a file, mode 0400, and point the "
-                   f"consumer at it ({name}_FILE, or its own file option).", None)
+            report(f"{what} {sensitive_env_problem(name, 'docker inspect')}.", None)
     for field in INSPECTED:
         if field not in args.props or (field == "envs" and named):
             continue

@@ -13,26 +13,25 @@ from collections.abc import Mapping
 from typing import Any
 
 from pulumi_policy import (
-    EnforcementLevel,
     ReportViolation,
     ResourceValidationArgs,
-    ResourceValidationPolicy,
 )
 
-from policy.env_secrets import holds_secret, is_sensitive
+from policy.env_secrets import holds_secret, is_sensitive, sensitive_env_problem
 from policy.images import pin_problem
-from policy.values import describe, is_secret, plain, service_of
+from policy.isolation import HOST_NAMESPACE_EXCEPTIONS
+from policy.values import describe, is_secret, mandatory, plain, service_of
 
 SERVICE = "docker:index/service:Service"
 SECRET = "docker:index/secret:Secret"
-HOST_NETWORK_ALLOWED = frozenset({"node-exporter"})
+HOST_NETWORK_ALLOWED = frozenset(service for key, service in HOST_NAMESPACE_EXCEPTIONS if key == "networkMode")
 
 
-def _env_problems(container: Mapping[str, Any]) -> list[str]:
+def _sensitive_env_names(container: Mapping[str, Any]) -> list[str]:
     env = container.get("env")
     if env is None or is_secret(env):
         return []
-    return [name for name, value in dict(env).items() if not is_secret(value) and is_sensitive(str(name))]
+    return [str(name) for name in dict(env) if is_sensitive(str(name))]
 
 
 def _problems(props: Mapping[str, Any], service: str | None) -> list[str]:
@@ -40,7 +39,7 @@ def _problems(props: Mapping[str, Any], service: str | None) -> list[str]:
     # A secret in the task spec (an environment, a command line) is shown by `docker service inspect`
     # on every manager: secrets reach a Swarm service only as Swarm secret files.
     hidden = holds_secret(task_raw) or holds_secret(props.get("labels"))
-    plaintext_env = [] if is_secret(task_raw) else _env_problems(task_raw.get("containerSpec") or {})
+    sensitive_env = [] if is_secret(task_raw) else _sensitive_env_names(task_raw.get("containerSpec") or {})
     task: dict[str, Any] = plain(task_raw) or {}
     container = task.get("containerSpec") or {}
     key = service or "<service>"
@@ -58,8 +57,7 @@ def _problems(props: Mapping[str, Any], service: str | None) -> list[str]:
     if hidden:
         found.append("holds a secret where `docker service inspect` shows it: deliver it as a file "
                      "(a secret Upload becomes a Swarm secret)")
-    for name in plaintext_env:
-        found.append(f"sets {name} in plain text: build the environment from a secret Output")
+    found += [sensitive_env_problem(name, "docker service inspect") for name in sensitive_env]
     networks = [n.get("id") or n.get("name") for n in task.get("networksAdvanceds") or []]
     if "host" in networks and service not in HOST_NETWORK_ALLOWED:
         found.append("uses the host network, which only node-exporter may do")
@@ -78,9 +76,8 @@ def check_swarm_service(args: ResourceValidationArgs, report: ReportViolation) -
         report(f"{what} {problem}.", None)
 
 
-swarm_services = ResourceValidationPolicy(
-    name="swarm-service-hardening",
-    description="Swarm services: pinned image, memory and CPU limits, healthcheck, no plain secret; secrets secret.",
-    validate=check_swarm_service,
-    enforcement_level=EnforcementLevel.MANDATORY,
+swarm_services = mandatory(
+    "swarm-service-hardening",
+    "Swarm services: pinned image, memory and CPU limits, healthcheck, no plain secret; secrets secret.",
+    check_swarm_service,
 )

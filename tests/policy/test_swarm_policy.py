@@ -78,6 +78,8 @@ def test_a_plain_password_in_env_is_caught(swarm_run):
     message = only(analyze([broken(s, lambda t: t["containerSpec"].update(env={"DB_PASSWORD": "hunter2-hunter2"}))]),
                    s.urn)
     assert "DB_PASSWORD" in message and "hunter2" not in message
+    # The same advice as for a container: a file, since `docker service inspect` shows the environment.
+    assert "`docker service inspect` shows" in message and "upload the value as a file" in message
 
 
 def test_only_node_exporter_may_use_the_host_network(swarm_run):

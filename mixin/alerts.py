@@ -19,7 +19,7 @@ from settings.catalog import SERVICE_LABEL, STACK_LABEL, SWARM_ONLY_SERVICES
 from settings.model import StackSettings
 
 # Real filesystems only: tmpfs, overlay layers and the like fill and empty by design.
-_FS = '{fstype!~"tmpfs|ramfs|overlay|squashfs|nsfs|fuse.lxcfs"}'
+_FS = f"{{{rec.FILESYSTEMS}}}"
 # A replica more than this many bytes of WAL behind, seen from the primary (pg_stat_replication).
 REPLICATION_LAG_BYTES = 256 * 1024 * 1024
 

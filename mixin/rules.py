@@ -127,7 +127,9 @@ def _rate(by: str, metric: str, selector: str = "", window: str = "5m") -> str:
         f"sum by ({by}) (rate({metric}[{window}]))"
 
 
-FILESYSTEMS = 'fstype!~"tmpfs|overlay"'
+# Filesystems that hold no data of their own (memory, container layers, snaps, namespaces, lxcfs):
+# the DiskSpaceLow alerts and the "Lowest free disk" panel leave out the same ones.
+FILESYSTEMS = 'fstype!~"tmpfs|ramfs|overlay|squashfs|nsfs|fuse.lxcfs"'
 NAMED = 'name!=""'  # cAdvisor's cgroups that are containers
 # A container by name, and on a Swarm by the node it runs on (render/prometheus_swarm.py sets `node`
 # on every target; on one host there is no `node` label and the series are the same as by name).

@@ -54,7 +54,8 @@ def host_memory(*, threshold: float, runbook: str, interval: str) -> stat.Panel:
 def lowest_free_disk(*, free_percent: float, runbook: str, interval: str) -> stat.Panel:
     return c.single("Lowest free disk", "percent", Query(f"min({rec.INSTANCE_FILESYSTEM_FREE}{{{HOST}}}) * 100"),
                     c.thresholds((free_percent, "yellow"), (free_percent * 2, "green"), base="red"),
-                    "Free space on the fullest real filesystem (tmpfs and overlay not counted).",
+                    "Free space on the fullest real filesystem (tmpfs, overlay, squashfs and the like not counted, as "
+                    "in the DiskSpaceLow alert).",
                     links=[c.runbook_link(runbook, "DiskSpaceLow")], min_interval=interval)
 
 

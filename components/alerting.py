@@ -90,8 +90,8 @@ class Alerting(pulumi.ComponentResource):
                                                   PASSWORD_FILE),
             uploads=[*uploads, Upload(ENTRYPOINT_PATH, render_swarm_entrypoint(s.name("alertmanager"), CLUSTER_PORT))],
             volumes=[VolumeMount(volume.name, "/alertmanager")],
-        ), opts=pulumi.ResourceOptions(parent=self), replicas=s.alerting.alertmanager_peers,
-            entrypoint=["/bin/sh", ENTRYPOINT_PATH])
+            entrypoint=["/bin/sh", ENTRYPOINT_PATH],
+        ), opts=pulumi.ResourceOptions(parent=self), replicas=s.alerting.alertmanager_peers)
 
     @staticmethod
     def _config_uploads(ctx: StackContext) -> list[Upload]:

@@ -48,7 +48,6 @@ class SwarmPlacement:
     node_label: str | None = None
     manager_only: bool = False
     max_replicas_per_node: int = 0
-    host_network: bool = False
     # stop-first where a task holds data (two tasks never open the same volume), start-first elsewhere.
     update_order: str = "start-first"
     # Never on a node labelled for one of these (the Elasticsearch nodes keep to distinct hosts).
@@ -62,7 +61,7 @@ class SwarmPlacement:
 _STATEFUL = "stop-first"
 PLACEMENTS: dict[str, SwarmPlacement] = {
     # node-exporter's docs: host network (and PID; a Swarm service cannot share the host PID namespace).
-    "node-exporter": SwarmPlacement(global_mode=True, host_network=True),
+    "node-exporter": SwarmPlacement(global_mode=True),
     "cadvisor": SwarmPlacement(global_mode=True),
     # Its buffer and tail offsets are on the node's volume: the old task stops before the new one reads them.
     "fluent-bit": SwarmPlacement(global_mode=True, update_order=_STATEFUL),
@@ -110,7 +109,7 @@ class SwarmService(pulumi.ComponentResource):
     service: docker.Service
 
     def __init__(self, name: str, args: ServiceArgs, placement: SwarmPlacement,
-                 opts: pulumi.ResourceOptions | None = None, entrypoint: Sequence[str] | None = None) -> None:
+                 opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{TYPE_PREFIX}:SwarmService", name, None, opts)
         self.configs: list[docker.ServiceConfig] = []
         self.secrets: list[docker.Secret] = []
@@ -122,7 +121,7 @@ class SwarmService(pulumi.ComponentResource):
             labels=[docker.ServiceLabelArgs(label=k, value=v) for k, v in _labels(args).items()],
             mode=docker.ServiceModeArgs(global_=True) if placement.global_mode else docker.ServiceModeArgs(
                 replicated=docker.ServiceModeReplicatedArgs(replicas=placement.replicas)),
-            task_spec=self._task_spec(args, placement, configs, secrets, entrypoint),
+            task_spec=self._task_spec(args, placement, configs, secrets),
             endpoint_spec=_endpoint(args, placement),
             update_config=docker.ServiceUpdateConfigArgs(
                 parallelism=1, order=placement.update_order, failure_action="rollback", monitor="30s", delay="10s"),
@@ -168,14 +167,13 @@ class SwarmService(pulumi.ComponentResource):
 
     def _task_spec(self, args: ServiceArgs, placement: SwarmPlacement,
                    configs: Sequence[docker.ServiceTaskSpecContainerSpecConfigArgs],
-                   secrets: Sequence[docker.ServiceTaskSpecContainerSpecSecretArgs],
-                   entrypoint: Sequence[str] | None) -> docker.ServiceTaskSpecArgs:
+                   secrets: Sequence[docker.ServiceTaskSpecContainerSpecSecretArgs]) -> docker.ServiceTaskSpecArgs:
         s, hc = args.settings, args.healthcheck
         return docker.ServiceTaskSpecArgs(
             container_spec=docker.ServiceTaskSpecContainerSpecArgs(
                 image=s.image,
                 # Replaces the image's ENTRYPOINT (only where a service needs one); `args` stay its arguments.
-                commands=list(entrypoint or args.entrypoint or []) or None,
+                commands=list(args.entrypoint or []) or None,
                 args=args.command,
                 env=_env_map(args.envs),
                 labels=[docker.ServiceTaskSpecContainerSpecLabelArgs(label=k, value=v)
@@ -223,7 +221,7 @@ def _owner(args: ServiceArgs, upload: Upload) -> tuple[str, str]:
 def _networks(args: ServiceArgs, placement: SwarmPlacement) -> list[docker.ServiceTaskSpecNetworksAdvancedArgs]:
     """The stack network (aliased by the service's name) and the other networks it joins; `id` takes a
     network's name or id (the provider deprecates `name`). Fixed addresses do not exist for tasks."""
-    if placement.host_network or args.network_mode == "host":
+    if args.network_mode == "host":
         return [docker.ServiceTaskSpecNetworksAdvancedArgs(id="host")]
     aliases = [args.service, *placement.aliases]
     return [docker.ServiceTaskSpecNetworksAdvancedArgs(id=args.network_name, aliases=aliases),
@@ -278,7 +276,7 @@ def _endpoint(args: ServiceArgs, placement: SwarmPlacement) -> docker.ServiceEnd
     pairs = [(p.internal, p.external) for p in args.ports]
     if publish is not None and args.container_port is not None:
         pairs.insert(0, (args.container_port, publish.host_port))
-    if not pairs or placement.host_network or args.network_mode == "host":
+    if not pairs or args.network_mode == "host":
         return None
     return docker.ServiceEndpointSpecArgs(mode="vip", ports=[docker.ServiceEndpointSpecPortArgs(
         target_port=internal, published_port=external, publish_mode="ingress") for internal, external in pairs])
@@ -289,10 +287,9 @@ Workload = Service | SwarmService
 
 
 def workload(target: str, name: str, args: ServiceArgs, opts: pulumi.ResourceOptions | None = None,
-             replicas: int | None = None, entrypoint: Sequence[str] | None = None,
-             placement: SwarmPlacement | None = None) -> Workload:
-    """A container on one Docker host, or a Swarm service: what `target` asks for (`replicas`,
-    `entrypoint` and `placement` apply to a Swarm service only)."""
+             replicas: int | None = None, placement: SwarmPlacement | None = None) -> Workload:
+    """A container on one Docker host, or a Swarm service: what `target` asks for (`replicas`
+    and `placement` apply to a Swarm service only)."""
     if target == "swarm":
-        return SwarmService(name, args, placement or placement_of(args.service, replicas), opts, entrypoint)
+        return SwarmService(name, args, placement or placement_of(args.service, replicas), opts)
     return Service(name, args, opts)

@@ -82,8 +82,10 @@ def wait_for(t: Target, deliveries: list[Delivery], before: dict[str, Counters],
     """Poll the counters until every delivery has `field` set (sent: total - failed rose) or the timeout."""
     start = time.monotonic()
     while time.monotonic() - start < timeout:
+        # One read of Alertmanager's counters per receiver and round (a receiver may have two integrations).
+        current = {receiver: counters(t, receiver) for receiver in {d.receiver for d in deliveries}}
         for d in deliveries:
-            now = counters(t, d.receiver)
+            now = current[d.receiver]
             attempts = _delta(now, before[d.receiver], "", d.integration)
             failed = _delta(now, before[d.receiver], "_failed", d.integration)
             d.failures = int(failed)

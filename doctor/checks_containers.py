@@ -39,7 +39,7 @@ def check_containers(t: Target) -> list[Result]:
         if container is None:
             problems.append(f"{service}: missing")
             continue
-        details = t.docker.inspect(container.id)
+        details = t.inspect(container.id)
         state = details["State"]
         health = (state.get("Health") or {}).get("Status", "none")
         restarts[service] = int(details.get("RestartCount", 0))
@@ -47,7 +47,7 @@ def check_containers(t: Target) -> list[Result]:
             problems.append(f"{service}: {state.get('Status')}, {health}")
     for job in ONE_SHOT:
         container = by_service.get(job)
-        code = None if container is None else t.docker.inspect(container.id)["State"].get("ExitCode")
+        code = None if container is None else t.inspect(container.id)["State"].get("ExitCode")
         if container is None or code != 0 or container.state == "running":
             problems.append(f"{job}: " + ("missing" if container is None else f"{container.state}, exit {code}"))
     looping = {s: n for s, n in restarts.items() if n > MAX_RESTARTS}
@@ -100,7 +100,7 @@ def check_disk_free(t: Target) -> list[Result]:
     for container in t.containers():
         if container.state != "running":
             continue
-        mounts = [m for m in t.docker.inspect(container.id).get("Mounts", []) if m.get("Type") == "volume"]
+        mounts = [m for m in t.inspect(container.id).get("Mounts", []) if m.get("Type") == "volume"]
         for mount in mounts:
             result = t.docker.exec(container.id, ["df", "-Pk", mount["Destination"]])
             match = next((m for m in map(_DF_LINE.match, result.output.splitlines()) if m), None)

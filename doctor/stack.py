@@ -89,10 +89,19 @@ class Target:
     docker: DockerClient
     credentials: StackCredentials
     _containers: list[Container] | None = field(default=None, repr=False)
+    _inspected: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     def refresh(self) -> None:
-        """Forget the container list: the next check lists them again (a new run sees the stack as it is now)."""
+        """Forget what was read of the containers: the next check lists them again (a new run sees
+        the stack as it is now)."""
         self._containers = None
+        self._inspected = {}
+
+    def inspect(self, container_id: str) -> dict[str, Any]:
+        """`docker inspect` of a container, once per run (over ssh:// each request is an ssh session)."""
+        if container_id not in self._inspected:
+            self._inspected[container_id] = self.docker.inspect(container_id)
+        return self._inspected[container_id]
 
     def containers(self) -> list[Container]:
         if self._containers is None:

@@ -12,9 +12,13 @@ if TYPE_CHECKING:
     from components.service import ServiceArgs
 
 
+def label_map(args: ServiceArgs) -> dict[str, str]:
+    """Which project, stack and service a container or Swarm service belongs to (doctor, cAdvisor, Fluent Bit)."""
+    return {PROJECT_LABEL: args.project, STACK_LABEL: args.stack, SERVICE_LABEL: args.service}
+
+
 def labels(args: ServiceArgs) -> list[docker.ContainerLabelArgs]:
-    labels = {PROJECT_LABEL: args.project, STACK_LABEL: args.stack, SERVICE_LABEL: args.service}
-    return [docker.ContainerLabelArgs(label=k, value=v) for k, v in labels.items()]
+    return [docker.ContainerLabelArgs(label=k, value=v) for k, v in label_map(args).items()]
 
 
 def networks(args: ServiceArgs) -> list[docker.ContainerNetworksAdvancedArgs] | None:

@@ -30,8 +30,9 @@ import pulumi
 import pulumi_docker as docker
 import pulumi_random as random
 
+from components.docker_args import label_map
 from components.service import LOG_OPTS, SECRET_FILE_MODE, TYPE_PREFIX, Service, ServiceArgs, Upload
-from settings.catalog import CATALOG, LABEL_PREFIX, PROJECT_LABEL, SERVICE_LABEL, STACK_LABEL
+from settings.catalog import CATALOG, LABEL_PREFIX
 
 # Node labels the operator sets to place the stateful services (README, docs/scale-out.md).
 NODE_LABEL_PREFIX = "christmas-monitoring"
@@ -91,12 +92,16 @@ def placement_of(service: str, replicas: int | None = None) -> SwarmPlacement:
     return SwarmPlacement(**{**base.__dict__, "replicas": replicas})
 
 
+def _object_base(prefix: str, path: str) -> str:
+    """`<prefix>-<file>`, cut to leave room for `-<12 hex>` within Swarm's 64 characters
+    (swarmkit validateAnnotations)."""
+    return f"{prefix}-{posixpath.basename(path).replace('.', '-')}"[:64 - 13].rstrip("-")
+
+
 def content_name(prefix: str, path: str, content: str) -> str:
     """`<prefix>-<file>-<12 hex of sha256>`: Swarm configs and secrets are immutable, so a new content
-    is a new object; cut to Swarm's 64 characters (swarmkit validateAnnotations) before the hash."""
-    base = f"{prefix}-{posixpath.basename(path).replace('.', '-')}"
-    digest = hashlib.sha256(content.encode()).hexdigest()[:12]
-    return f"{base[:64 - 13].rstrip('-')}-{digest}"
+    is a new object."""
+    return f"{_object_base(prefix, path)}-{hashlib.sha256(content.encode()).hexdigest()[:12]}"
 
 
 def _b64(text: str) -> str:
@@ -118,7 +123,7 @@ class SwarmService(pulumi.ComponentResource):
         self.service = docker.Service(
             f"{name}-service",
             name=args.container_name,
-            labels=[docker.ServiceLabelArgs(label=k, value=v) for k, v in _labels(args).items()],
+            labels=[docker.ServiceLabelArgs(label=k, value=v) for k, v in label_map(args).items()],
             mode=docker.ServiceModeArgs(global_=True) if placement.global_mode else docker.ServiceModeArgs(
                 replicated=docker.ServiceModeReplicatedArgs(replicas=placement.replicas)),
             task_spec=self._task_spec(args, placement, configs, secrets),
@@ -155,7 +160,7 @@ class SwarmService(pulumi.ComponentResource):
         # a password can be guessed): a random suffix, drawn again whenever the content changes.
         suffix = random.RandomId(f"{resource_name}-version", byte_length=6, keepers={"content": content},
                                  opts=pulumi.ResourceOptions(parent=self))
-        base = f"{args.container_name}-{posixpath.basename(upload.path).replace('.', '-')}"[:64 - 13].rstrip("-")
+        base = _object_base(args.container_name, upload.path)
         name = pulumi.Output.unsecret(suffix.hex.apply(lambda hex_: f"{base}-{hex_}"))
         secret = docker.Secret(resource_name, name=name, data=content.apply(_b64),
                                opts=pulumi.ResourceOptions(parent=self))
@@ -177,7 +182,7 @@ class SwarmService(pulumi.ComponentResource):
                 args=args.command,
                 env=_env_map(args.envs),
                 labels=[docker.ServiceTaskSpecContainerSpecLabelArgs(label=k, value=v)
-                        for k, v in _labels(args).items()],
+                        for k, v in label_map(args).items()],
                 healthcheck=docker.ServiceTaskSpecContainerSpecHealthcheckArgs(
                     tests=list(hc.test), interval=hc.interval, timeout=hc.timeout,
                     retries=hc.retries, start_period=hc.start_period),
@@ -199,10 +204,6 @@ class SwarmService(pulumi.ComponentResource):
             networks_advanceds=_networks(args, placement),
             log_driver=docker.ServiceTaskSpecLogDriverArgs(name="json-file", options=LOG_OPTS),
         )
-
-
-def _labels(args: ServiceArgs) -> dict[str, str]:
-    return {PROJECT_LABEL: args.project, STACK_LABEL: args.stack, SERVICE_LABEL: args.service}
 
 
 def _constraints(placement: SwarmPlacement) -> list[str]:

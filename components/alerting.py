@@ -9,7 +9,15 @@ import pulumi_docker as docker
 
 from components.auth import authenticated_healthcheck, password_upload, web_config_upload
 from components.context import StackContext
-from components.service import TYPE_PREFIX, NetworkAttachment, Upload, VolumeMount, secret_file, secret_uploads
+from components.service import (
+    TYPE_PREFIX,
+    Healthcheck,
+    NetworkAttachment,
+    Upload,
+    VolumeMount,
+    secret_file,
+    secret_uploads,
+)
 from components.swarm_service import Workload, workload
 from render import alertmanager as am
 from render.alertmanager_swarm import ENTRYPOINT_PATH, render_swarm_entrypoint
@@ -21,6 +29,17 @@ from settings.model import PublishedPort, ServiceSettings
 CLUSTER_PORT = 9094
 # Its own password, for its healthcheck (the web config holds only the hash).
 PASSWORD_FILE = "/etc/alertmanager/secrets/alertmanager-password"
+
+
+def _server_flags(external_url: str) -> list[str]:
+    """Every peer's own flags, on one host or a Swarm (the cluster flags follow)."""
+    return [f"--config.file={am.CONFIG_PATH}", "--storage.path=/alertmanager",
+            f"--web.external-url={external_url}", f"--web.config.file={ALERTMANAGER_WEB_CONFIG}"]
+
+
+def _healthcheck(ctx: StackContext) -> Healthcheck:
+    return authenticated_healthcheck(ctx.port("alertmanager"), ctx.health_path("alertmanager"), ALERTMANAGER_USER,
+                                     PASSWORD_FILE)
 
 
 class Alerting(pulumi.ComponentResource):
@@ -52,9 +71,7 @@ class Alerting(pulumi.ComponentResource):
             publish = base.publish if index == 0 else None
             settings = ServiceSettings(image=base.image, memory_mb=base.memory_mb, cpus=base.cpus,
                                        publish=publish)
-            command = [f"--config.file={am.CONFIG_PATH}", "--storage.path=/alertmanager",
-                       f"--web.external-url={self._external_url(publish, host, ctx)}",
-                       f"--web.config.file={ALERTMANAGER_WEB_CONFIG}", *self._cluster_flags(gossip, index)]
+            command = [*_server_flags(self._external_url(publish, host, ctx)), *self._cluster_flags(gossip, index)]
             networks = ([NetworkAttachment(self.gossip_network.name, ipv4_address=gossip[index])]
                         if self.gossip_network is not None else [])
             self.peers.append(workload(s.target, host, ctx.service_args(
@@ -62,8 +79,7 @@ class Alerting(pulumi.ComponentResource):
                 settings=settings,
                 container_port=ctx.port("alertmanager"),
                 command=command,
-                healthcheck=authenticated_healthcheck(ctx.port("alertmanager"), ctx.health_path("alertmanager"),
-                                                      ALERTMANAGER_USER, PASSWORD_FILE),
+                healthcheck=_healthcheck(ctx),
                 uploads=uploads,
                 networks=networks,
                 volumes=[VolumeMount(volume.name, "/alertmanager")],
@@ -83,11 +99,9 @@ class Alerting(pulumi.ComponentResource):
         external_url = self._external_url(s.service("alertmanager").publish, "alertmanager", ctx)
         return workload(s.target, "alertmanager", ctx.service_args(
             "alertmanager",
-            command=[f"--config.file={am.CONFIG_PATH}", "--storage.path=/alertmanager",
-                     f"--web.external-url={external_url}", f"--web.config.file={ALERTMANAGER_WEB_CONFIG}",
+            command=[*_server_flags(external_url),
                      f"--cluster.listen-address=0.0.0.0:{CLUSTER_PORT}", f"--cluster.peer={peers_name}"],
-            healthcheck=authenticated_healthcheck(ctx.port("alertmanager"), "/-/healthy", ALERTMANAGER_USER,
-                                                  PASSWORD_FILE),
+            healthcheck=_healthcheck(ctx),
             uploads=[*uploads, Upload(ENTRYPOINT_PATH, render_swarm_entrypoint(s.name("alertmanager"), CLUSTER_PORT))],
             volumes=[VolumeMount(volume.name, "/alertmanager")],
             entrypoint=["/bin/sh", ENTRYPOINT_PATH],

@@ -11,7 +11,6 @@ import re
 
 from mixin import rules as rec
 from mixin.alert_model import NUM, PCT, SEC, AlertGroup, AlertRule
-from mixin.alert_model import runbook_url as runbook_url  # the dashboards link alerts the same way
 from mixin.alerts_logs import certificates_group, logging_group
 from render import elasticsearch_cluster as esc
 from render.yamlout import dump_yaml

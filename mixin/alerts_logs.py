@@ -28,37 +28,34 @@ _FB_OUT = 'name=~"es.*"'
 
 
 def _fluent_bit_alerts() -> tuple[AlertRule, ...]:
-    fb_out = _FB_OUT
     return (
         AlertRule(alert="FluentBitOutputRetriesFailing",
-                  expr=f"increase(fluentbit_output_retries_failed_total{{{fb_out}}}[5m]) > 0",
+                  expr=f"increase(fluentbit_output_retries_failed_total{{{_FB_OUT}}}[5m]) > 0",
                   severity="warning", summary="Fluent Bit gave up on log chunks",
                   description=
                       f"Fluent Bit output {{{{ $labels.name }}}} gave up {NUM} chunks after {fb.RETRY_LIMIT} retries "
                   "in the last 5 minutes: those log lines are lost.", for_="5m"),
         AlertRule(alert="FluentBitRecordsDropped",
-                  expr=f"increase(fluentbit_output_dropped_records_total{{{fb_out}}}[5m]) > 0",
+                  expr=f"increase(fluentbit_output_dropped_records_total{{{_FB_OUT}}}[5m]) > 0",
                   severity="critical", summary="Fluent Bit dropped log records",
                   description=
                       f"Fluent Bit output {{{{ $labels.name }}}} dropped {NUM} log records in the last 5 minutes "
                   "(buffer full or retries exhausted): they will never reach Elasticsearch."),
         AlertRule(alert="FluentBitOutputStalled",
-                  expr=f"sum by(instance, name) (rate(fluentbit_output_retries_total{{{fb_out}}}[5m])) > 0"
-                  f" unless sum by(instance, name) (rate(fluentbit_output_proc_records_total{{{fb_out}}}[5m])) > 0",
+                  expr=f"sum by(instance, name) (rate(fluentbit_output_retries_total{{{_FB_OUT}}}[5m])) > 0"
+                  f" unless sum by(instance, name) (rate(fluentbit_output_proc_records_total{{{_FB_OUT}}}[5m])) > 0",
                   severity="warning", summary="Fluent Bit cannot deliver logs",
                   description=
                       f"Fluent Bit output {{{{ $labels.name }}}} retries {PCT} times a second and has delivered "
                   "no record for 10 minutes: Elasticsearch is down or refuses writes; logs wait in the buffer.",
                   for_="10m"),
         AlertRule(alert="FluentBitBufferFilling",
-                  expr=(f"fluentbit_output_chunk_available_capacity_percent{{{fb_out}}}"
+                  expr=(f"fluentbit_output_chunk_available_capacity_percent{{{_FB_OUT}}}"
                         f" < {FLUENT_BIT_BUFFER_FREE_PERCENT}"),
                   severity="warning", summary="Fluent Bit's log buffer is filling",
                   description=f"Only {PCT}% of the buffer of Fluent Bit output {{{{ $labels.name }}}} is free "
                   f"(threshold {FLUENT_BIT_BUFFER_FREE_PERCENT}%): when it is full the oldest logs are dropped.",
                   for_="5m"),
-        # Containers write log lines (Fluent Bit reads them) but no document reaches the stack's
-        # data stream: the pipeline is broken somewhere between the two, whatever the cause.
     )
 
 
@@ -74,6 +71,8 @@ def _cluster_health(color: str, severity: Severity, meaning: str, for_: str) -> 
 def _elasticsearch_alerts(settings: StackSettings) -> tuple[AlertRule, ...]:
     backing = es.backing_index_regex(settings).replace("\\", "\\\\")
     return (
+        # Containers write log lines (Fluent Bit reads them) but no document reaches the stack's
+        # data stream: the pipeline is broken somewhere between the two, whatever the cause.
         AlertRule(alert="LogsNotReachingElasticsearch",
                   expr="sum(increase(fluentbit_input_records_total[10m])) > 0 unless on() "
                   f'sum(increase(elasticsearch_index_stats_indexing_index_total{{index=~"{backing}"}}[10m])) > 0',

@@ -21,7 +21,7 @@ from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import common as cm
 from grafana_foundation_sdk.models import dashboard as dm
 
-from mixin.alerts import runbook_url
+from mixin.alert_model import runbook_url
 from mixin.rules import COARSE_INTERVAL, HOURLY_INTERVAL, copy_name
 
 # Stable datasource uids: dashboards reference these, so they never change between stacks.

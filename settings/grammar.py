@@ -85,11 +85,14 @@ fluent_bit_size = _fullmatch("fluent_bit_size", r"[1-9]\d*(K|M|G)B?", "must be a
 # `christmas_api_1`; a name may be a single label (a container name such as `api`).
 _LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?")
 
-def hostname(value: str) -> str | None:
+def dotted_name(label: re.Pattern[str], value: str) -> bool:
+    """At most 253 characters of `label`s joined by dots, the last not all digits (not an address)."""
     labels = value.split(".")
-    if len(value) > 253 or not all(_LABEL.fullmatch(label) for label in labels) or labels[-1].isdigit():
-        return "must be a host name such as postgres or db.example.com"
-    return None
+    return len(value) <= 253 and all(label.fullmatch(part) for part in labels) and not labels[-1].isdigit()
+
+
+def hostname(value: str) -> str | None:
+    return None if dotted_name(_LABEL, value) else "must be a host name such as postgres or db.example.com"
 
 
 def _host(value: str) -> bool:

@@ -8,17 +8,15 @@ import ipaddress
 import re
 from urllib.parse import urlsplit
 
-from settings.grammar import http_url
+from settings.grammar import dotted_name, http_url
 
 # Caddy's site addresses (render/caddy.py): a DNS name of letters, digits and hyphens (no `_`,
 # which public CAs refuse), labels of 1-63, not all-numeric at the end.
 _DNS_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 
 def dns_name(value: str) -> str | None:
-    labels = value.split(".")
-    if len(value) > 253 or not all(_DNS_LABEL.fullmatch(label) for label in labels) or labels[-1].isdigit():
-        return "must be a DNS name such as grafana.example.com (letters, digits, -)"
-    return None
+    return None if dotted_name(_DNS_LABEL, value) else \
+        "must be a DNS name such as grafana.example.com (letters, digits, -)"
 
 
 def edge_url(value: str) -> str | None:

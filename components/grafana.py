@@ -1,8 +1,9 @@
 """Grafana: the container, and every Grafana object managed through the Grafana provider.
 
 Datasources, folders and the four dashboards are Pulumi resources, so `pulumi preview` shows
-every dashboard change. Alerting is not copied here: every alert is a Prometheus rule routed by
-Alertmanager (render/alertmanager.py), which Grafana shows through its Alertmanager datasource.
+every dashboard change. Prometheus' alerts are routed by Alertmanager (render/alertmanager.py),
+which Grafana shows through its Alertmanager datasource; the alerts on the logs, the Slack contact
+point and the notification policy are Grafana's own (components/grafana_alerting.py).
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ import pulumi
 import pulumiverse_grafana as grafana
 
 from components.context import StackContext
+from components.grafana_alerting import GrafanaAlerting
 from components.service import TYPE_PREFIX, VolumeMount, secret_file
 from components.swarm_service import Workload, workload
+from mixin import log_alerts
 from mixin.dashboards import render_dashboards
 from mixin.dashboards.common import ALERTMANAGER_UID, ELASTICSEARCH_UID, FOLDERS, PROMETHEUS_UID
 from render import elasticsearch as es
@@ -58,6 +61,9 @@ class Grafana(pulumi.ComponentResource):
                                             depends_on=list(self.datasources.values())))
             for ref, model in render_dashboards(s).items()
         ]
+        # Alerts on the logs (which Prometheus cannot see), sent through Grafana's Slack contact point.
+        self.alerting = GrafanaAlerting("grafana-alerting", ctx, self.provider, self.folders[log_alerts.FOLDER],
+                                        self.datasources["elasticsearch"], opts=pulumi.ResourceOptions(parent=self))
         self.url = s.grafana.root_url
         self.register_outputs({"grafana_url": self.url})
 

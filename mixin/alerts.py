@@ -1,8 +1,7 @@
 """Alert rules as typed data, rendered to Prometheus rule files (one file per area).
 
-Thresholds come from `settings.thresholds` (per stack); every rule carries a `severity` and a
-`component` label and `summary`, `description` (with the current value) and `runbook_url`
-annotations. Each alert has a section in docs/runbook.md whose anchor is its name lower-cased.
+Thresholds come from `settings.thresholds`; every rule has `severity` and `component` labels and `summary`,
+`description` and `runbook_url` annotations; docs/runbook.md has a section per alert (its name lower-cased).
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ import re
 from mixin import rules as rec
 from mixin.alert_model import NUM, PCT, SEC, AlertGroup, AlertRule
 from mixin.alerts_logs import certificates_group, logging_group
+from mixin.guide import guide_alert
 from render import elasticsearch_cluster as esc
 from render.yamlout import dump_yaml
 from settings.catalog import SERVICE_LABEL, STACK_LABEL, SWARM_ONLY_SERVICES
@@ -37,22 +37,19 @@ def _host(settings: StackSettings) -> AlertGroup:
     t = settings.thresholds
     free = f"node_filesystem_avail_bytes{_FS} / node_filesystem_size_bytes{_FS} * 100"
     writable = f"node_filesystem_readonly{_FS} == 0"
+    cpu, memory = guide_alert("HighCpuUsage"), guide_alert("HighMemoryUsage")  # severity, summary, `for`
     return AlertGroup("host", (
-        AlertRule(alert="HighCpuUsage",
-                  # The recording rule is the guide's expression (with rate, docs/departures.md) / 100.
-                  expr=f"{rec.INSTANCE_CPU_UTILISATION} * 100 > {t.cpu_percent:g}",
-                  severity="warning", summary="High CPU usage",
-                  description=f"CPU usage on {{{{ $labels.instance }}}} is {PCT}% (threshold {t.cpu_percent:g}%).",
-                  for_="5m"),
-        AlertRule(alert="HighMemoryUsage",
-                  # Raw, not instance:node_memory_utilisation:ratio: that sums by instance and drops
-                  # `job`, which grouping and the TargetDown inhibition read.
+        # The guide's expressions; rate for irate (docs/departures.md), thresholds are settings.
+        AlertRule(alert=cpu.name,
+                  expr='100 - (avg by(instance) (rate(node_cpu_seconds_total{mode="idle"}[5m])) * 100)'
+                       f" > {t.cpu_percent:g}",
+                  severity=cpu.severity, summary=cpu.summary, for_=cpu.for_,
+                  description=f"CPU usage on {{{{ $labels.instance }}}} is {PCT}% (threshold {t.cpu_percent:g}%)."),
+        AlertRule(alert=memory.name,
                   expr="(node_memory_MemTotal_bytes - node_memory_MemAvailable_bytes)"
                        f" / node_memory_MemTotal_bytes * 100 > {t.memory_percent:g}",
-                  severity="warning", summary="High memory usage",
-                  description=
-                      f"Memory usage on {{{{ $labels.instance }}}} is {PCT}% (threshold {t.memory_percent:g}%).",
-                  for_="5m"),
+                  severity=memory.severity, summary=memory.summary, for_=memory.for_, description=
+                      f"Memory usage on {{{{ $labels.instance }}}} is {PCT}% (threshold {t.memory_percent:g}%)."),
         AlertRule(alert="DiskSpaceLow", expr=f"{free} < {t.disk_free_percent:g} and {writable}",
                   severity="warning", summary="Disk space low",
                   description=f"{{{{ $labels.mountpoint }}}} on {{{{ $labels.instance }}}} has {PCT}% free "
@@ -148,12 +145,16 @@ def _targets(settings: StackSettings) -> AlertGroup:
 
 def _api(settings: StackSettings) -> AlertGroup:
     t = settings.thresholds
+    errors = guide_alert("HighErrorRate")
     return AlertGroup("api", (
-        AlertRule(alert="HighErrorRate",
-                  expr=f"{rec.HTTP_ERROR_RATIO} * 100 > {t.error_rate_percent:g}",
-                  severity="critical", summary="High HTTP 5xx error rate",
+        # The guide's ratio per job: it pages whenever the guide's total does (docs/departures.md).
+        AlertRule(alert=errors.name,
+                  expr='sum by(job) (rate(http_requests_total{status=~"5.."}[5m]))'
+                       " / sum by(job) (rate(http_requests_total[5m]))"
+                       f" * 100 > {t.error_rate_percent:g}",
+                  severity=errors.severity, summary=errors.summary,
                   description=f"{{{{ $labels.job }}}} answers {PCT}% of requests with a 5xx error "
-                  f"(threshold {t.error_rate_percent:g}%).", for_="5m"),
+                  f"(threshold {t.error_rate_percent:g}%).", for_=errors.for_),
         AlertRule(alert="ApiHighLatency", expr=f'{rec.HTTP_LATENCY_P95}{{job="api"}} > {t.api_p95_latency_seconds:g}',
                   severity="warning", summary="API p95 latency high",
                   description=f"95th percentile latency of {{{{ $labels.job }}}} is {SEC} "
@@ -164,17 +165,21 @@ def _api(settings: StackSettings) -> AlertGroup:
 def _database(settings: StackSettings) -> AlertGroup:
     t = settings.thresholds
     job = (("job", "postgres-exporter"),)
+    connections = guide_alert("LowDbConnections")
     return AlertGroup("database", (
         AlertRule(alert="PostgresDown", expr="pg_up == 0", severity="critical", summary="PostgreSQL down",
                   description=
                       "postgres-exporter {{ $labels.instance }} cannot reach PostgreSQL (pg_up = {{ $value }}).",
                   for_="1m", labels=job),
-        AlertRule(alert="LowDbConnections",
-                  expr="sum by(instance)(pg_stat_database_numbackends) / max by(instance)(pg_settings_max_connections)"
+        # The guide's, summed per instance: its one-to-one division matches nothing (docs/departures.md).
+        AlertRule(alert=connections.name,
+                  expr=f'sum by(instance) (pg_stat_activity_count{{datname="{settings.database.name}"}})'
+                  " / max by(instance) (pg_settings_max_connections)"
                   f" * 100 > {t.db_connections_percent:g}",
-                  severity="warning", summary="Database connections nearly exhausted",
-                  description=f"PostgreSQL behind {{{{ $labels.instance }}}} uses {PCT}% of max_connections "
-                  f"(threshold {t.db_connections_percent:g}%).", for_="5m", labels=job),
+                  severity=connections.severity, summary=connections.summary,
+                  description=f"Database {settings.database.name} behind {{{{ $labels.instance }}}} holds {PCT}% "
+                  f"of max_connections (threshold {t.db_connections_percent:g}%).", for_=connections.for_,
+                  labels=job),
         # pg_replication_lag_seconds is 0 by definition on a primary (collector/pg_replication.go):
         # this one can fire only where the exporter watches a replica.
         AlertRule(alert="PostgresReplicationLag",

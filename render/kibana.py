@@ -62,7 +62,11 @@ def render_kibana_yml(s: StackSettings, kibana_system_password: str, encryption_
 
 
 def operator_role() -> dict[str, Any]:
-    """PUT /api/security/role/<OPERATOR_ROLE>: read the log streams, in Discover and dashboards only.
+    """PUT /api/security/role/<OPERATOR_ROLE>: read the log streams; the guide's §6.1 steps in Kibana.
+
+    Data views (feature `indexPatterns`, Stack Management > Data Views: the guide's "create index
+    pattern"), Discover (search, filter, save searches) and Visualize (build visualizations) in full,
+    dashboards read-only. Elasticsearch access stays read-only on the log streams, whatever Kibana allows.
 
     Kibana's role API rather than Elasticsearch's: it maps feature privileges to its application
     privileges itself (and replaces deprecated feature ids), so the role survives Kibana upgrades.
@@ -73,7 +77,8 @@ def operator_role() -> dict[str, Any]:
             "cluster": [],
             "indices": [{"names": [es.INDEX_PATTERN], "privileges": ["read", "view_index_metadata"]}],
         },
-        "kibana": [{"base": [], "feature": {"discover": ["read"], "dashboard": ["read"]}, "spaces": ["default"]}],
+        "kibana": [{"base": [], "spaces": ["default"], "feature": {
+            "indexPatterns": ["all"], "discover": ["all"], "visualize": ["all"], "dashboard": ["read"]}}],
     }
 
 

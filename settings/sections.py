@@ -95,7 +95,7 @@ class AlertThresholds:
 
 @dataclass(frozen=True)
 class AlertingSettings:
-    slack_channel: str = setting("slackChannel", "#christmas-alerts", example="#alerts", check=g.slack_channel,
+    slack_channel: str = setting("slackChannel", "#alerts", example="#alerts", check=g.slack_channel,
                                  doc="Slack channel (webhook: `slackWebhookUrl`)")
     email_to: tuple[str, ...] = setting("emailTo", (), example="oncall@example.com", item_check=g.email,
                                         doc="e-mail recipients (Slack or e-mail is required)")
@@ -214,7 +214,8 @@ class DatabaseSettings:
 
     host: str = setting("host", "postgres", example="postgres", check=g.host, doc="host name or address")
     port: int = setting("port", 5432, example="5432", check=g.tcp_port, doc="port")
-    name: str = setting("name", "christmas", example="christmas", check=g.pg_identifier, doc="database")
+    name: str = setting("name", "christmas_db", example="christmas_db", check=g.pg_identifier,
+                        doc="the platform's database (LowDbConnections counts its connections)")
     exporter_user: str = setting("exporterUser", "postgres_exporter", example="postgres_exporter",
                                  check=g.pg_identifier, doc="the exporter's login (pg_monitor role)")
     sslmode: str = setting("sslmode", "disable", example="require",

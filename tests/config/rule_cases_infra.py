@@ -27,8 +27,9 @@ def host_cases(settings: StackSettings) -> list[AlertCase]:
     cases.append(AlertCase(
         "HighCpuUsage",
         [s(f'node_cpu_seconds_total{{{HOST},cpu="0",mode="idle"}}', f"0+{60 * (100 - cpu) / 100:g}x20")],
-        "10m", {"severity": "warning", "component": "host", "instance": "host-a"}, "High CPU usage",
-        f"CPU usage on host-a is {cpu:.2f}% (threshold {t.cpu_percent:g}%).", silent_at=["3m"],
+        # The 5m rate has two samples at 1m, so `for: 5m` ends at 6m: silent a minute before.
+        "6m", {"severity": "warning", "component": "host", "instance": "host-a"}, "High CPU usage detected",
+        f"CPU usage on host-a is {cpu:.2f}% (threshold {t.cpu_percent:g}%).", silent_at=["5m"],
         quiet=[([s(f'node_cpu_seconds_total{{{HOST},cpu="0",mode="idle"}}',
                    f"0+{60 * (100 - t.cpu_percent / 2) / 100:g}x20")], "10m")]))
 
@@ -37,9 +38,10 @@ def host_cases(settings: StackSettings) -> list[AlertCase]:
         "HighMemoryUsage",
         [s(f"node_memory_MemTotal_bytes{{{HOST}}}", "1000+0x20"),
          s(f"node_memory_MemAvailable_bytes{{{HOST}}}", f"{1000 - 10 * mem:g}+0x20")],
-        "10m", {"severity": "warning", "component": "host", "instance": "host-a", "job": "node-exporter"},
-        "High memory usage", f"Memory usage on host-a is {mem:.2f}% (threshold {t.memory_percent:g}%).",
-        silent_at=["2m"],
+        # Over the threshold from 0m: `for: 5m` fires at 5m, not at 4m.
+        "5m", {"severity": "warning", "component": "host", "instance": "host-a", "job": "node-exporter"},
+        "High memory usage detected", f"Memory usage on host-a is {mem:.2f}% (threshold {t.memory_percent:g}%).",
+        silent_at=["4m"],
         quiet=[([s(f"node_memory_MemTotal_bytes{{{HOST}}}", "1000+0x20"),
                  s(f"node_memory_MemAvailable_bytes{{{HOST}}}", f"{1000 - 5 * t.memory_percent:g}+0x20")], "10m")]))
 

@@ -109,8 +109,8 @@ def test_test_alert_is_delivered_timed_and_resolved(doctor: DoctorStack):
     print(f"\n{printed}")
     assert code == 0, printed
     # critical -> Slack and e-mail (the rendered route), each reported with its time.
-    assert "[PASS] slack-and-email / slack: sent in" in printed
-    assert "[PASS] slack-and-email / email: sent in" in printed
+    assert "[PASS] slack-and-email-notifications / slack: sent in" in printed
+    assert "[PASS] slack-and-email-notifications / email: sent in" in printed
     assert printed.count("resolved notice sent after") == 2
     firing = wait_for_slack(doctor.stack, "ChristmasTestAlert", "FIRING", 5)
     resolved = wait_for_slack(doctor.stack, "ChristmasTestAlert", "RESOLVED", 5)

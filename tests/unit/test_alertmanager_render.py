@@ -30,19 +30,23 @@ def receivers(config: dict[str, object]) -> dict[str, dict[str, object]]:
 
 
 def test_route_uses_the_guide_timings_and_grouping() -> None:
-    route = render_alertmanager_config(settings_for("prod"), WEBHOOK, PASSWORD)["route"]
+    config = render_alertmanager_config(settings_for("prod"), WEBHOOK, PASSWORD)
+    route = config["route"]
+    # The monitoring guide's §4.4.2, as literals: grouping, timers, receiver, channel.
     assert route["group_by"] == ["alertname", "job"]
-    # The monitoring guide's timers, exactly.
-    assert (route["group_wait"], route["group_interval"], route["repeat_interval"]) == ("10s", "10s", "1h")
+    assert (route["group_wait"], route["group_interval"], route["repeat_interval"]) == ("30s", "5m", "4h")
+    assert route["receiver"] == "slack-notifications"
+    assert receivers(config)["slack-notifications"]["slack_configs"][0]["channel"] == "#alerts"  # type: ignore[index]
+    assert config["global"]["resolve_timeout"] == "5m"
 
 
 def test_slack_message_names_severity_and_links_runbook_and_grafana() -> None:
     config = render_alertmanager_config(settings_for("prod"), WEBHOOK, PASSWORD)
-    slack = receivers(config)["slack"]["slack_configs"][0]  # type: ignore[index]
+    slack = receivers(config)["slack-notifications"]["slack_configs"][0]  # type: ignore[index]
     # The webhook is a file the configuration names (api_url_file), never the URL itself.
     assert slack["api_url_file"] == "/etc/alertmanager/secrets/slack-api-url"
     assert "api_url" not in slack
-    assert slack["channel"] == "#christmas-alerts"
+    assert slack["channel"] == "#alerts"
     assert slack["send_resolved"] is True
     assert "severity" in slack["title"]
     assert "{{ .Annotations.runbook_url }}" in slack["text"]
@@ -57,7 +61,7 @@ def test_email_goes_over_tls_with_auth_and_sends_resolved() -> None:
     assert g["smtp_auth_username"] == "alertmanager@christmas-trading.com"
     assert g["smtp_auth_password_file"] == "/etc/alertmanager/secrets/smtp-password"
     assert "smtp_auth_password" not in g
-    email = receivers(config)["slack-and-email"]["email_configs"][0]  # type: ignore[index]
+    email = receivers(config)["slack-and-email-notifications"]["email_configs"][0]  # type: ignore[index]
     assert email["to"] == "oncall@christmas-trading.com"
     assert email["send_resolved"] is True
 
@@ -65,7 +69,7 @@ def test_email_goes_over_tls_with_auth_and_sends_resolved() -> None:
 def test_without_email_nothing_mentions_smtp() -> None:
     config = render_alertmanager_config(settings_for("prod", emailTo=[]), WEBHOOK, PASSWORD)
     assert not any(k.startswith("smtp") for k in config["global"])
-    assert sorted(receivers(config)) == ["heartbeat", "slack"]
+    assert sorted(receivers(config)) == ["heartbeat", "slack-notifications"]
 
 
 def test_watchdog_has_a_null_receiver_until_a_heartbeat_url_is_set() -> None:

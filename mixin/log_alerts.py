@@ -3,8 +3,10 @@
 Each rule counts log lines per service over the last five minutes with an Elasticsearch query (the
 guide's §6.2 queries, in the Lucene syntax the Grafana Elasticsearch datasource sends), reduces the
 count per service and compares it with a threshold: the three stages of Grafana 11.6's rule model
-(a datasource query, then the server-side expressions `reduce` and `threshold`). Rules route to
-Slack through the contact point in components/grafana_alerting.py, grouped like the guide's route.
+(a datasource query, then the server-side expressions `reduce` and `threshold`), each built with
+grafana-foundation-sdk 11.6 (its models are generated from Grafana's own schemas), so a field name
+Grafana does not know cannot be written. Rules route to Slack through the contact point in
+components/grafana_alerting.py, grouped like the guide's route.
 """
 
 from __future__ import annotations
@@ -13,10 +15,18 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from grafana_foundation_sdk.builders import elasticsearch as es
+from grafana_foundation_sdk.builders import expr as ex
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models import elasticsearch as esm
+from grafana_foundation_sdk.models.dashboard import DataSourceRef
+
+from mixin.dashboards.common import ELASTICSEARCH
 from mixin.guide import GUIDE_LOG_QUERIES
 
 # Grafana's server-side expressions "datasource" (pkg/expr: DatasourceUID = "__expr__").
 EXPRESSION_UID = "__expr__"
+EXPRESSIONS = DataSourceRef(type_val="__expr__", uid=EXPRESSION_UID)
 WINDOW_SECONDS = 300
 GROUP = "logs"
 FOLDER = "platform"
@@ -48,32 +58,34 @@ LOG_ALERTS: tuple[LogAlert, ...] = (
 )
 
 
+def _json(builder: Any) -> dict[str, Any]:
+    """A foundation-SDK model (generated from Grafana 11.6's schemas) as the JSON Grafana stores."""
+    return dict(json.loads(json.dumps(builder.build(), cls=JSONEncoder)))
+
+
 def query_model(alert: LogAlert, ref_id: str = "A") -> dict[str, Any]:
-    """The Elasticsearch datasource's query (Grafana 11.6 `ElasticsearchQuery`): count per service."""
-    return {
-        "refId": ref_id,
-        "query": alert.query,
-        "queryType": "lucene",
-        "alias": "",
-        "timeField": "@timestamp",
-        "metrics": [{"id": "1", "type": "count"}],
-        "bucketAggs": [
-            {"id": "2", "type": "terms", "field": "service",
-             "settings": {"size": str(SERVICES), "order": "desc", "orderBy": "_count", "min_doc_count": "1"}},
-            {"id": "3", "type": "date_histogram", "field": "@timestamp", "settings": {"interval": "1m"}},
-        ],
-    }
+    """The Elasticsearch datasource's query (`elasticsearch.Dataquery`): count per service, per minute.
+
+    Grafana's alerting needs a date histogram as the last bucket aggregation (it makes time series)."""
+    return _json(es.Dataquery().ref_id(ref_id).datasource(ELASTICSEARCH).query(alert.query)
+                 .time_field("@timestamp").alias("").metrics([es.Count().id("1")]).bucket_aggs([
+                     es.Terms().id("2").field("service").settings(
+                         es.ElasticsearchTermsSettings().size(str(SERVICES)).order(esm.TermsOrder.DESC)
+                         .order_by("_count").min_doc_count("1")),
+                     es.DateHistogram().id("3").field("@timestamp").settings(
+                         es.ElasticsearchDateHistogramSettings().interval("1m"))]))
 
 
 def reduce_model(ref_id: str = "B", source: str = "A") -> dict[str, Any]:
-    return {"refId": ref_id, "type": "reduce", "expression": source, "reducer": "sum",
-            "datasource": {"type": "__expr__", "uid": EXPRESSION_UID}}
+    """Server-side expression `reduce` (`expr.TypeReduce`): the window's counts summed per service."""
+    return _json(ex.TypeReduce().ref_id(ref_id).expression(source).reducer("sum").datasource(EXPRESSIONS))
 
 
 def threshold_model(threshold: float, ref_id: str = "C", source: str = "B") -> dict[str, Any]:
-    return {"refId": ref_id, "type": "threshold", "expression": source,
-            "conditions": [{"evaluator": {"type": "gt", "params": [threshold]}}],
-            "datasource": {"type": "__expr__", "uid": EXPRESSION_UID}}
+    """Server-side expression `threshold` (`expr.TypeThreshold`, pkg/expr/threshold.go `gt`)."""
+    return _json(ex.TypeThreshold().ref_id(ref_id).expression(source).datasource(EXPRESSIONS).conditions([
+        ex.ExprTypeThresholdConditions().evaluator(
+            ex.ExprTypeThresholdConditionsEvaluator().type("gt").params([threshold]))]))
 
 
 def stages(alert: LogAlert, elasticsearch_uid: str) -> list[tuple[str, str, str, int]]:

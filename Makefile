@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STACK ?= dev
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 
-.PHONY: plan plans plan-cost test lint typecheck unit tools clean bench doctor test-alert
+.PHONY: plan plans plan-cost test test-slow lint typecheck unit tools clean bench doctor test-alert
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,6 +58,10 @@ test: $(STAMP) tools
 	$(BIN)/mypy
 	$(BIN)/mypy policy
 	$(BIN)/pytest
+
+## The guide's unshortened timing on real Prometheus and Alertmanager (minutes of real time).
+test-slow: $(STAMP) tools
+	$(BIN)/pytest -m slow
 
 ## The dashboards' query cost over a week at a platform's size (issue 14): minutes, so not in `make test`.
 ## Flags after BENCH_ARGS=, e.g. `make bench BENCH_ARGS="--hosts 8 --baseline-rev ''"` (python -m bench --help).

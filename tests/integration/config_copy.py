@@ -39,17 +39,20 @@ GROUP_WAIT = "1s"
 GROUP_INTERVAL = "2s"
 
 
-def integration_settings(ports: Ports) -> StackSettings:
-    """The dev stack file's settings with the test's overrides, validated by the real parser."""
-    raw, secret_keys = integration_raw(ports)
+def integration_settings(ports: Ports, production_timing: bool = False) -> StackSettings:
+    """The dev stack file's settings with the test's overrides, validated by the real parser.
+
+    `production_timing`: keep the stack's scrape and evaluation intervals (the guide's 15s)."""
+    raw, secret_keys = integration_raw(ports, production_timing)
     return parse_settings(PROJECT, STACK, raw, frozenset(secret_keys))
 
 
-def integration_raw(ports: Ports) -> tuple[dict[str, str], set[str]]:
+def integration_raw(ports: Ports, production_timing: bool = False) -> tuple[dict[str, str], set[str]]:
     """The raw settings behind `integration_settings` (the edge test adds its own overrides)."""
     raw, secret_keys = stack_file_config(STACK)
-    prometheus = {**json.loads(raw.get("prometheus", "{}")), "scrapeInterval": INTERVAL,
-                  "evaluationInterval": INTERVAL}
+    prometheus = json.loads(raw.get("prometheus", "{}"))
+    if not production_timing:
+        prometheus.update(scrapeInterval=INTERVAL, evaluationInterval=INTERVAL)
     alerting = {**json.loads(raw.get("alerting", "{}")), "alertmanagerPeers": PEERS,
                 "smtpSmarthost": f"127.0.0.1:{ports.smtp}", "smtpRequireTls": False,
                 # Required with two peers; the test's peers gossip on loopback instead.

@@ -178,7 +178,7 @@ def test_critical_alert_reaches_slack_with_its_title_and_description(stack: Stac
     job, percent = match.groups()
     # Over the threshold (5%) and at most the 50% now failing (the 5m window still holds healthy minutes).
     assert job == "api" and stack.settings.thresholds.error_rate_percent < float(percent) <= 50.5
-    assert "*High HTTP 5xx error rate* (critical)" in message.text
+    assert "*High API error rate* (critical)" in message.text
     assert f"{stack.settings.alerting.runbook_base_url}#higherrorrate" in message.text
     assert message.received.body["channel"] == stack.settings.alerting.slack_channel
 
@@ -189,7 +189,7 @@ def test_critical_alert_is_also_emailed(stack: Stack, incident: Incident):
     assert mail.rcpt_tos == stack.settings.alerting.email_to
     assert mail.mail_from == stack.settings.alerting.email_from
     body = mail.message.get_body(("html", "plain"))
-    assert body is not None and "High HTTP 5xx error rate" in body.get_content()
+    assert body is not None and "High API error rate" in body.get_content()
 
 
 def test_warning_from_the_real_database_reaches_slack_only(stack: Stack, incident: Incident):

@@ -125,7 +125,7 @@ def test_a_failing_receiver_is_reported_with_alertmanagers_error(doctor: DoctorS
     code, printed = run_test_alert(doctor, "--severity", "warning", "--timeout", "3")
     print(f"\n{printed}")
     assert code == 1
-    assert "[FAIL] slack / slack: NOT sent" in printed
+    assert "[FAIL] slack-notifications / slack: NOT sent" in printed
     assert "500" in printed and "Alertmanager:" in printed  # its own log line, e.g. "unexpected status code 500"
     assert "/slack" not in printed  # the webhook's path (its token, in a real stack) is redacted
 

@@ -68,18 +68,16 @@ class StackContext:
         """The uid:gid the image runs as (settings/catalog.py)."""
         return CATALOG[service].user
 
-    def service_args(self, service: str, *, settings: ServiceSettings | None = None,
-                     settings_of: str | None = None, **fields: Any) -> ServiceArgs:
-        """ServiceArgs with what every container of the stack shares filled in.
-
-        `settings_of` borrows another service's image and limits (e.g. a second Alertmanager
-        peer, a setup job); `container_port` defaults to the service's well-known port.
+    def service_args(self, service: str, *, settings: ServiceSettings | None = None, **fields: Any) -> ServiceArgs:
+        """ServiceArgs with what every container of the stack shares filled in: the catalog row's
+        image and limits (`settings` overrides them, e.g. for a second Alertmanager peer), and its
+        well-known port as `container_port`.
         """
         fields.setdefault("container_port", CONTAINER_PORTS.get(service))
         return ServiceArgs(
             service=service,
             container_name=self.container_name(service),
-            settings=settings or self.settings.service(settings_of or service),
+            settings=settings or self.settings.service(service),
             network_name=self.network_name,
             stack=self.settings.stack,
             project=self.settings.project,

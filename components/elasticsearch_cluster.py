@@ -21,9 +21,10 @@ import pulumi_tls as tls
 from components.backups import elasticsearch_s3_keystore
 from components.context import StackContext
 from components.service import TYPE_PREFIX, Healthcheck, Upload, VolumeMount, secret_file, secret_uploads
-from components.swarm_service import SwarmPlacement, Workload, workload
+from components.swarm_service import Workload, workload
 from render import elasticsearch as es
 from render import elasticsearch_cluster as esc
+from settings.workload import Placement
 
 # Certificates last five years; `pulumi up` renews one in its last 90 days (the provider then plans a
 # replacement), which rolls the nodes onto it.
@@ -94,6 +95,6 @@ class ElasticsearchCluster(pulumi.ComponentResource):
             volumes=[VolumeMount(volume.name, es.DATA_DIR)],
             # The image's user, stated: it owns the mounted configs as well as the secrets.
             user=es.UID,
-        ), opts=pulumi.ResourceOptions(parent=self), placement=SwarmPlacement(
+        ), opts=pulumi.ResourceOptions(parent=self), placement=Placement(
             node_label=node, avoid_labels=others, update_order="stop-first", endpoint_mode="dnsrr",
             aliases=(esc.SHARED_NAME,)))

@@ -122,13 +122,13 @@ class Logging(pulumi.ComponentResource):
         script removes on exit.
         """
         return workload(ctx.settings.target, name, ctx.service_args(
-            name, settings_of="elastic-setup",
+            name,
             command=["sh", path],
             uploads=[Upload(path, script),
                      *secret_uploads(files, names, setup.UID, directory=setup.SECRETS_DIR)],
             healthcheck=Healthcheck(test=["NONE"]),
             one_shot=True,
-            user=setup.UID,
+            user=ctx.user(name),
             depends_on=[after],
         ), opts=self._child())
 

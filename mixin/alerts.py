@@ -14,8 +14,9 @@ from mixin.alert_model import NUM, PCT, SEC, AlertGroup, AlertRule
 from mixin.alerts_logs import certificates_group, logging_group
 from render import elasticsearch_cluster as esc
 from render.yamlout import dump_yaml
-from settings.catalog import SERVICE_LABEL, STACK_LABEL, SWARM_ONLY_SERVICES
+from settings.catalog import CATALOG, LONG_RUNNING, SERVICE_LABEL, STACK_LABEL
 from settings.model import StackSettings
+from settings.names import alertmanager_hosts
 
 # Real filesystems only: tmpfs, overlay layers and the like fill and empty by design.
 _FS = f"{{{rec.FILESYSTEMS}}}"
@@ -114,10 +115,11 @@ def _containers(settings: StackSettings) -> AlertGroup:
 def expected_containers(settings: StackSettings) -> list[str]:
     """The Docker names of the stack's long-running containers (not the one-shot setup jobs; the
     Engine API proxy runs on a Swarm only)."""
-    peers = ["alertmanager" if i == 0 else f"alertmanager-{i}" for i in range(settings.alerting.alertmanager_peers)]
-    services = [s for s in settings.services if s not in ("alertmanager", "elastic-setup", *SWARM_ONLY_SERVICES)]
-    # The backups scheduler runs the setup jobs' image (components/backups.py): no catalog row of its own.
-    return [settings.name(s) for s in [*services, *peers, "backups"]]
+    peers = alertmanager_hosts(settings.alerting.alertmanager_peers)
+    rows = [s for s in LONG_RUNNING if s != "alertmanager" and not CATALOG[s].swarm_only]
+    # Alertmanager once per peer, after the services with settings of their own (the rule's order).
+    return [settings.name(s) for s in [*(s for s in rows if CATALOG[s].own_settings), *peers,
+                                         *(s for s in rows if not CATALOG[s].own_settings)]]
 
 
 def expected_container_selectors(settings: StackSettings) -> list[str]:
@@ -128,7 +130,8 @@ def expected_container_selectors(settings: StackSettings) -> list[str]:
         return [f'name="{name}"' for name in expected_containers(settings)]
     # A 3-node Elasticsearch is three services, each expected (a lost node is a lost copy of every shard).
     nodes = esc.node_services() if esc.is_cluster(settings) else ["elasticsearch"]
-    services = [n for s in settings.services if s != "elastic-setup" for n in (nodes if s == "elasticsearch" else [s])]
+    services = [n for s in settings.services if not CATALOG[s].one_shot
+                for n in (nodes if s == "elasticsearch" else [s])]
     return [f'{cadvisor_label(SERVICE_LABEL)}="{s}", {cadvisor_label(STACK_LABEL)}="{settings.stack}"'
             for s in services]
 

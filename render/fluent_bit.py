@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from render.elasticsearch import WRITER_USER, data_stream_name
-from settings.catalog import CATALOG, SERVICE_LABEL, STACK_LABEL
+from settings.catalog import CATALOG, SERVICE_LABEL, STACK_LABEL, scrape_of
 from settings.model import CONTAINER_PORTS, StackSettings
 
 CONFIG_DIR = "/fluent-bit/etc"
@@ -46,9 +46,8 @@ PASSWORD_INCLUDE = "/run/secrets/fluent-bit/es-writer-password.conf"
 # The -debug image has no USER: Fluent Bit runs as root, who owns the password file.
 UID = CATALOG["fluent-bit"].user
 HTTP_PORT = CONTAINER_PORTS["fluent-bit"]
-# v2 (cmetrics) has the v1 counters plus the buffer's fill level
-# (fluentbit_output_chunk_available_capacity_percent): src/flb_output.c, src/http_server/api/v2/metrics.c.
-METRICS_PATH = "/api/v2/metrics/prometheus"
+# Where Prometheus scrapes it, on one host and on a Swarm (v2: settings/catalog.py says why).
+METRICS_PATH = scrape_of("fluent-bit").metrics_path
 HEALTH_PATH = CATALOG["fluent-bit"].health_path
 TAG_PREFIX = "docker"
 # Retries of one chunk: waits drawn from [SCHEDULER_BASE, min(SCHEDULER_CAP, base * 2^n)] s

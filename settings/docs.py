@@ -13,7 +13,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from settings.catalog import CATALOG
+from settings.catalog import CATALOG, SERVICES
 from settings.declare import declarations
 from settings.load import stack_file
 from settings.secrets import SECRETS
@@ -71,7 +71,9 @@ def _services_table() -> list[str]:
              "1-65535, one port per service across the stacks sharing a Docker host); unset = stack network only",
              "", "| service | image | port | memoryMb default (dev / prod) | cpus default (dev / prod) | "
              "published dev / prod |", "|---|---|---|---|---|---|"]
-    for name, spec in CATALOG.items():
+    for name in SERVICES:
+        spec = CATALOG[name]
+
         def per(key: str, name: str = name) -> str:
             return " / ".join(str(per_stack[key][s].get(name, "=")) for s in STACKS)
         published = " / ".join(

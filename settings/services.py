@@ -91,7 +91,8 @@ def parse_services(raw: Mapping[str, str], problems: Problems) -> dict[str, Serv
         unknown_keys(setting.key, given[setting.key], list(SERVICES), problems)
     unknown_keys("publish", publish, list(CONTAINER_PORTS), problems)
     services: dict[str, ServiceSettings] = {}
-    for service, spec in CATALOG.items():
+    for service in SERVICES:
+        spec = CATALOG[service]
         image, memory, cpus = (
             _value(setting, service, given[setting.key], default, problems)
             for setting, default in zip(MAP_SETTINGS, (spec.image, spec.memory_mb, spec.cpus), strict=True))

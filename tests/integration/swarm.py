@@ -24,7 +24,6 @@ from typing import Any
 
 from offline.plan import plan_config
 from render.prometheus_swarm import (
-    FLUENT_BIT_METRICS_PATH,
     JOB_LABEL,
     PATH_LABEL,
     PORT_LABEL,
@@ -35,6 +34,7 @@ from render.prometheus_swarm import (
     targets_network_name,
 )
 from render.yamlout import dump_yaml
+from settings.catalog import scrape_of
 from settings.model import CONTAINER_PORTS, PROJECT, StackSettings, parse_settings
 from tests.integration.processes import Process, Processes, free_ports, http_json, require_program
 from tests.integration.swarm_api import Cluster, EngineApi, Network, Node, Service, Task
@@ -49,7 +49,8 @@ STACK_SERVICES: dict[str, tuple[str, int]] = {
     "alertmanager": ("replicated", 2), "grafana": ("replicated", 1), "elasticsearch-exporter": ("replicated", 1),
     "blackbox-exporter": ("replicated", 1),
 }
-METRICS_PATHS = {"fluent-bit": FLUENT_BIT_METRICS_PATH}
+# Where each serves its metrics (settings/catalog.py): the stand-in tasks answer there.
+METRICS_PATHS = {service: scrape_of(service).metrics_path for service in STACK_SERVICES}
 
 
 @dataclass(frozen=True)
@@ -208,7 +209,7 @@ def build_cluster(stack: SwarmStack) -> dict[str, Service]:
         swarm_service = stack.add_service(name(service), mode)
         on = nodes if mode == "global" else nodes[:replicas]
         for node in on:
-            stack.add_task(swarm_service, node, service, p[service], METRICS_PATHS.get(service, "/metrics"))
+            stack.add_task(swarm_service, node, service, p[service], METRICS_PATHS[service])
     services = {
         "api": stack.add_service("christmas_api", "replicated", _platform_labels(p["api"], "api"), published=(8000,)),
         "trading": stack.add_service("christmas_trading-engine", "replicated",

@@ -18,6 +18,7 @@ from render import backups as bk
 from render import elasticsearch as es
 from render import elasticsearch_s3 as s3
 from settings.catalog import CATALOG
+from settings.names import volume_name
 from settings.snapshot_s3 import ACCESS_KEY as S3_ACCESS_KEY
 from settings.snapshot_s3 import SECRET_KEY as S3_SECRET_KEY
 
@@ -83,8 +84,8 @@ class Backups(pulumi.ComponentResource):
             volumes=[
                 VolumeMount(volume.name, bk.BACKUP_DIR),
                 # Read-write: the snapshot Prometheus writes there is removed once archived.
-                VolumeMount(f"{s.name('prometheus')}-data", bk.TSDB_MOUNT),
-                VolumeMount(f"{s.name('grafana')}-data", bk.GRAFANA_MOUNT, read_only=True),
+                VolumeMount(volume_name(s, "prometheus"), bk.TSDB_MOUNT),
+                VolumeMount(volume_name(s, "grafana"), bk.GRAFANA_MOUNT, read_only=True),
             ],
             user=USER,
             # `pulumi up` waits for the first probe (after `interval`): healthy at once while the first run goes.

@@ -12,6 +12,7 @@ import pulumi_docker as docker
 from components.service import Healthcheck, ServiceArgs, http_healthcheck
 from settings.catalog import CATALOG, SERVICE_LABEL, STACK_LABEL
 from settings.model import CONTAINER_PORTS, ServiceSettings, StackSettings
+from settings.names import volume_name
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,11 @@ class StackContext:
         return http_healthcheck(CONTAINER_PORTS[service], CATALOG[service].health_path, **timing)
 
     @staticmethod
+    def data_path(service: str) -> str:
+        """Where the service keeps the data its named volume holds (settings/catalog.py)."""
+        return CATALOG[service].data_path
+
+    @staticmethod
     def user(service: str) -> str:
         """The uid:gid the image runs as (settings/catalog.py)."""
         return CATALOG[service].user
@@ -94,11 +100,11 @@ class StackContext:
         creates it on first mount instead, and removing a service never removes a volume.
         """
         if self.settings.swarm:
-            return NodeVolume(f"{self.settings.name(service)}-{suffix}")
+            return NodeVolume(volume_name(self.settings, service, suffix))
         protect = self.settings.protect_data
         return docker.Volume(
             f"{service}-{suffix}",
-            name=f"{self.settings.name(service)}-{suffix}",
+            name=volume_name(self.settings, service, suffix),
             labels=[
                 docker.VolumeLabelArgs(label=STACK_LABEL, value=self.settings.stack),
                 docker.VolumeLabelArgs(label=SERVICE_LABEL, value=service),

@@ -23,7 +23,7 @@ from components.context import StackContext
 from components.service import TYPE_PREFIX, Healthcheck, PortMapping, Upload, VolumeMount
 from components.swarm_service import Workload, workload
 from render import caddy
-from render.prometheus import ALERTMANAGER_USER, PROMETHEUS_USER
+from settings.names import ALERTMANAGER_USER, PROMETHEUS_USER
 
 
 def edge_healthcheck(port: int) -> Healthcheck:
@@ -51,7 +51,7 @@ class Edge(pulumi.ComponentResource):
             container_port=None,
             command=["caddy", "run", "--config", caddy.CONFIG_PATH, "--adapter", "caddyfile"],
             uploads=[self._caddyfile(ctx), *self._certificate(ctx)],
-            volumes=[VolumeMount(volume.name, "/data")],
+            volumes=[VolumeMount(volume.name, ctx.data_path("edge"))],
             # /config only holds Caddy's autosave of the loaded configuration: scratch.
             tmpfs={"/config": "rw,noexec,nosuid,size=16m"},
             ports=[PortMapping(port, port, e.address) for port in (e.http_port, e.https_port)],

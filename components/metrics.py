@@ -71,7 +71,7 @@ class Metrics(pulumi.ComponentResource):
             "prometheus",
             command=[
                 f"--config.file={prom.CONFIG_PATH}",
-                "--storage.tsdb.path=/prometheus",
+                f"--storage.tsdb.path={ctx.data_path('prometheus')}",
                 f"--storage.tsdb.retention.time={p.retention_time}",
                 f"--storage.tsdb.retention.size={p.retention_size}",
                 f"--web.external-url={external_url}",
@@ -85,7 +85,7 @@ class Metrics(pulumi.ComponentResource):
             uploads=uploads,
             # The only service of the stack on the platform's network: it scrapes the platform there.
             networks=[NetworkAttachment(ctx.targets_network_name)],
-            volumes=[VolumeMount(volume.name, "/prometheus")],
+            volumes=[VolumeMount(volume.name, ctx.data_path("prometheus"))],
             depends_on=list(depends_on),
         ), opts=pulumi.ResourceOptions(parent=self))
 

@@ -22,9 +22,9 @@ from doctor.docker_api import Container, DockerClient
 from doctor.web import BasicAuth, get_json
 from offline.plan import plan_config
 from render import elasticsearch as es
-from render.prometheus import ALERTMANAGER_USER, PROMETHEUS_USER
 from settings.load import stack_file
 from settings.model import PROJECT, StackSettings, parse_settings
+from settings.names import ALERTMANAGER_USER, PROMETHEUS_USER
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"

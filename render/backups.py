@@ -23,8 +23,9 @@ from typing import Any
 from render import elasticsearch as es
 from render import elasticsearch_s3 as s3
 from render.curlrc import user_config
-from render.prometheus import PROMETHEUS_USER
+from settings.catalog import CATALOG
 from settings.model import StackSettings
+from settings.names import PROMETHEUS_USER
 
 # Elasticsearch: the repository's directory (its own volume, listed in path.repo) and the policy.
 ES_SNAPSHOT_DIR = es.SNAPSHOT_DIR
@@ -37,7 +38,7 @@ SLM_SCHEDULE = "0 30 1 * * ?"
 SCRIPT_PATH = "/backup/backup.sh"
 # Prometheus answers only with its basic auth: curl reads the credentials from this file (0400, secret).
 PROMETHEUS_CURLRC = "/run/secrets/backups/prometheus.curlrc"
-BACKUP_DIR = "/backups"
+BACKUP_DIR = CATALOG["backups"].data_path
 TSDB_MOUNT = "/prometheus"
 GRAFANA_MOUNT = "/grafana"
 INTERVAL_HOURS = 24

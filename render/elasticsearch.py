@@ -14,7 +14,7 @@ from render.curlrc import user_config
 from settings.catalog import CATALOG
 from settings.model import CONTAINER_PORTS, StackSettings
 
-DATA_DIR = "/usr/share/elasticsearch/data"
+DATA_DIR = CATALOG["elasticsearch"].data_path
 # The snapshot repository's directory (its own volume; render/backups.py registers the repository).
 SNAPSHOT_DIR = "/usr/share/elasticsearch/snapshots"
 # The image's user (uid 1000, group root): its entrypoint reads ELASTIC_PASSWORD_FILE as that user

@@ -38,7 +38,7 @@ CONFIG_DIR = "/fluent-bit/etc"
 CONFIG_PATH = f"{CONFIG_DIR}/fluent-bit.conf"
 PARSERS_PATH = f"{CONFIG_DIR}/christmas-parsers.conf"
 # The data volume: filesystem buffer (chunks not yet in Elasticsearch) and the tail offsets.
-DATA_DIR = "/fluent-bit/data"
+DATA_DIR = CATALOG["fluent-bit"].data_path
 BUFFER_DIR = f"{DATA_DIR}/buffer/"
 TAIL_DB = f"{DATA_DIR}/tail-docker.db"
 PASSWORD_VARIABLE = "ES_WRITER_PASSWORD"

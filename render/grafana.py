@@ -12,7 +12,7 @@ from render import elasticsearch as es
 from settings.catalog import CATALOG
 from settings.model import StackSettings
 
-DATA_PATH = "/var/lib/grafana"
+DATA_PATH = CATALOG["grafana"].data_path
 SECRETS_DIR = "/run/secrets/grafana"
 ADMIN_PASSWORD_FILE = f"{SECRETS_DIR}/admin-password"
 SMTP_PASSWORD_FILE = f"{SECRETS_DIR}/smtp-password"

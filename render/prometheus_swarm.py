@@ -31,6 +31,7 @@ from typing import Any
 from render import scrape
 from render.prometheus import global_and_rules
 from render.yamlout import dump_yaml
+from settings import names
 from settings.catalog import LABEL_PREFIX, scrape_of
 from settings.model import CONTAINER_PORTS, StackSettings
 
@@ -55,14 +56,9 @@ class SwarmDiscovery:
     ports: Mapping[str, int] = field(default_factory=lambda: dict(CONTAINER_PORTS))
 
 
-def overlay_network_name(settings: StackSettings) -> str:
-    """The stack's own overlay network: its services are scraped there."""
-    return f"{settings.project}-{settings.stack}"
-
-
-def targets_network_name(settings: StackSettings) -> str:
-    """The overlay the platform's services join to be scraped (components/stack.py)."""
-    return f"{settings.project}-{settings.stack}-targets"
+# The stack's own overlay (its services are scraped there) and the platform's (settings/names.py).
+overlay_network_name = names.stack_network_name
+targets_network_name = names.targets_network_name
 
 
 def meta(name: str) -> str:

@@ -4,6 +4,28 @@ tests read them here (the Docker object names are `StackSettings.name`)."""
 from __future__ import annotations
 
 from settings.catalog import CATALOG
+from settings.stack import StackSettings
+
+
+def volume_name(settings: StackSettings, service: str, suffix: str = "data") -> str:
+    """The named volume holding a service's data (`<project>-<stack>-<service>-<suffix>`): created by
+    its component, mounted by name by the backups and the snapshot job."""
+    return f"{settings.name(service)}-{suffix}"
+
+
+def stack_network_name(settings: StackSettings) -> str:
+    """The stack's own network (an overlay on a Swarm): its services talk to each other there."""
+    return f"{settings.project}-{settings.stack}"
+
+
+def targets_network_name(settings: StackSettings) -> str:
+    """The network the platform's services join to be scraped (components/stack.py)."""
+    return f"{settings.project}-{settings.stack}-targets"
+
+
+def gossip_network_name(settings: StackSettings) -> str:
+    """The Alertmanager peers' own network on one host (fixed addresses for gossip: components/alerting.py)."""
+    return f"{settings.project}-{settings.stack}-alertmanager-gossip"
 
 
 def alertmanager_host(index: int) -> str:

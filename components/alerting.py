@@ -9,15 +9,8 @@ import pulumi_docker as docker
 
 from components.auth import authenticated_healthcheck, password_upload, web_config_upload
 from components.context import StackContext
-from components.service import (
-    TYPE_PREFIX,
-    Healthcheck,
-    NetworkAttachment,
-    Upload,
-    VolumeMount,
-    secret_file,
-    secret_uploads,
-)
+from components.service import TYPE_PREFIX
+from components.service_args import Healthcheck, NetworkAttachment, Upload, VolumeMount, secret_file, secret_uploads
 from components.swarm_service import Workload, workload
 from render import alertmanager as am
 from render.alertmanager_swarm import ENTRYPOINT_PATH, render_swarm_entrypoint

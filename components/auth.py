@@ -13,7 +13,7 @@ import asyncio
 import pulumi
 
 from components.context import StackContext
-from components.service import Healthcheck, Upload
+from components.service_args import Healthcheck, Upload
 from render.web_config import bcrypt_hash, render_web_config
 
 # Prometheus and Alertmanager run as `nobody` (USER nobody in both images' Dockerfiles at the

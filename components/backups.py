@@ -12,7 +12,8 @@ from collections.abc import Sequence
 import pulumi
 
 from components.context import StackContext
-from components.service import TYPE_PREFIX, Healthcheck, Upload, VolumeMount, secret_file, secret_uploads
+from components.service import TYPE_PREFIX
+from components.service_args import Healthcheck, Upload, VolumeMount, secret_file, secret_uploads
 from components.swarm_service import Workload, workload
 from render import backups as bk
 from render import elasticsearch as es

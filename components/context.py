@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_docker as docker
 
-from components.service import Healthcheck, ServiceArgs, http_healthcheck
+from components.service_args import Healthcheck, ServiceArgs, http_healthcheck
 from settings.catalog import CATALOG, SERVICE_LABEL, STACK_LABEL
 from settings.model import CONTAINER_PORTS, ServiceSettings, StackSettings
 from settings.names import volume_name

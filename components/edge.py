@@ -20,7 +20,8 @@ import pulumi
 
 from components.auth import password_hash
 from components.context import StackContext
-from components.service import TYPE_PREFIX, Healthcheck, PortMapping, Upload, VolumeMount
+from components.service import TYPE_PREFIX
+from components.service_args import Healthcheck, PortMapping, Upload, VolumeMount
 from components.swarm_service import Workload, workload
 from render import caddy
 from settings.names import ALERTMANAGER_USER, PROMETHEUS_USER

@@ -20,10 +20,12 @@ import pulumi_tls as tls
 
 from components.backups import elasticsearch_s3_keystore
 from components.context import StackContext
-from components.service import TYPE_PREFIX, Healthcheck, Upload, VolumeMount, secret_file, secret_uploads
+from components.service import TYPE_PREFIX
+from components.service_args import Healthcheck, Upload, VolumeMount, secret_file, secret_uploads
 from components.swarm_service import Workload, workload
 from render import elasticsearch as es
 from render import elasticsearch_cluster as esc
+from settings import log_pipeline as logs
 from settings.workload import Placement
 
 # Certificates last five years; `pulumi up` renews one in its last 90 days (the provider then plans a
@@ -60,7 +62,7 @@ class ElasticsearchCluster(pulumi.ComponentResource):
         passwords = ctx.require_secret("elasticPassword").apply(es.secret_files)
         shared = secret_uploads(passwords, es.SECRET_FILES, es.UID)
         keystore_uploads, command = elasticsearch_s3_keystore(ctx)
-        self.nodes = [self._node(ctx, node, [*shared, *keystore_uploads], command) for node in esc.node_services()]
+        self.nodes = [self._node(ctx, node, [*shared, *keystore_uploads], command) for node in logs.node_services()]
         # A dependent of the component waits for every resource in it (the three services included).
         self.container: pulumi.Resource = self
         self.register_outputs({"nodes": [n.container_name for n in self.nodes]})
@@ -83,7 +85,7 @@ class ElasticsearchCluster(pulumi.ComponentResource):
         s = ctx.settings
         key, cert = self._certificate(node)
         volume = ctx.data_volume(node, parent=self)
-        others = tuple(other for other in esc.node_services() if other != node)
+        others = tuple(other for other in logs.node_services() if other != node)
         return workload(s.target, node, ctx.service_args(
             node, settings=s.service("elasticsearch"), container_port=es.PORT,
             envs=[f"{k}={v}" for k, v in esc.environment(s).items()],

@@ -14,7 +14,8 @@ import pulumi
 import pulumiverse_grafana as grafana
 
 from components.context import StackContext
-from components.service import TYPE_PREFIX, VolumeMount, secret_file
+from components.service import TYPE_PREFIX
+from components.service_args import VolumeMount, secret_file
 from components.swarm_service import Workload, workload
 from mixin.dashboards import render_dashboards
 from mixin.dashboards.common import ALERTMANAGER_UID, ELASTICSEARCH_UID, FOLDERS, PROMETHEUS_UID

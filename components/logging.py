@@ -12,23 +12,16 @@ import pulumi
 from components.backups import elasticsearch_s3_keystore, elasticsearch_snapshot_volume
 from components.context import StackContext
 from components.elasticsearch_cluster import ElasticsearchCluster, elasticsearch_healthcheck
-from components.service import (
-    TYPE_PREFIX,
-    Healthcheck,
-    HostMount,
-    Upload,
-    VolumeMount,
-    secret_file,
-    secret_uploads,
-)
+from components.service import TYPE_PREFIX
+from components.service_args import Healthcheck, HostMount, Upload, VolumeMount, secret_file, secret_uploads
 from components.swarm_service import Workload, workload
 from render import elastic_setup as setup
 from render import elasticsearch as es
-from render import elasticsearch_cluster as esc
 from render import elasticsearch_exporter as ee
 from render import elasticsearch_s3 as s3
 from render import fluent_bit as fb
 from render import kibana as kb
+from settings import log_pipeline as logs
 
 
 class Logging(pulumi.ComponentResource):
@@ -54,7 +47,7 @@ class Logging(pulumi.ComponentResource):
 
     def _elasticsearch(self, ctx: StackContext) -> Workload | ElasticsearchCluster:
         s = ctx.settings
-        if esc.is_cluster(s):
+        if logs.is_cluster(s):
             return ElasticsearchCluster("elasticsearch", ctx, opts=self._child())
         volume = ctx.data_volume("elasticsearch", parent=self)
         snapshots, snapshots_owner = elasticsearch_snapshot_volume(ctx, parent=self)
@@ -166,7 +159,7 @@ class Logging(pulumi.ComponentResource):
         return workload(ctx.settings.target, "elasticsearch-exporter", ctx.service_args(
             "elasticsearch-exporter",
             entrypoint=ee.entrypoint(),
-            command=ee.flags(all_nodes=esc.is_cluster(ctx.settings)),
+            command=ee.flags(all_nodes=logs.is_cluster(ctx.settings)),
             uploads=[secret_file(ee.PASSWORD_FILE, password, owner=ee.UID)],
             healthcheck=ctx.http_health("elasticsearch-exporter"),
             # Docker refuses uploads into a read-only root filesystem (ServiceArgs); it writes nothing.

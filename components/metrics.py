@@ -8,16 +8,10 @@ import pulumi
 
 from components.auth import authenticated_healthcheck, password_upload, web_config_upload
 from components.context import StackContext
-from components.service import (
-    TYPE_PREFIX,
-    Healthcheck,
-    HostMount,
-    NetworkAttachment,
-    Upload,
-    VolumeMount,
-    secret_uploads,
-)
+from components.service import TYPE_PREFIX
+from components.service_args import Healthcheck, HostMount, NetworkAttachment, Upload, VolumeMount, secret_uploads
 from components.swarm_service import Workload, workload
+from mixin.rule_files import render_rule_files
 from render import blackbox
 from render import postgres_exporter as pg
 from render import prometheus as prom
@@ -58,7 +52,7 @@ class Metrics(pulumi.ComponentResource):
         config: pulumi.Input[str] = render_swarm_prometheus_yml(s) if s.swarm else pulumi.Output.from_input(
             ctx.network_gateway).apply(lambda gateway: prom.render_prometheus_yml(s, gateway))
         uploads = [Upload(prom.CONFIG_PATH, config)]
-        uploads += [Upload(f"{prom.RULES_DIR}/{file}", text) for file, text in prom.render_rule_files(s).items()]
+        uploads += [Upload(f"{prom.RULES_DIR}/{file}", text) for file, text in render_rule_files(s).items()]
         uploads += [
             # Its own basic auth, and the passwords it sends (self-scrape; Alertmanager).
             web_config_upload(ctx, "prometheus", prom.PROMETHEUS_USER, "prometheusPassword", PROMETHEUS_WEB_CONFIG),

@@ -30,7 +30,8 @@ import pulumi_docker as docker
 import pulumi_random as random
 
 from components.docker_args import label_map
-from components.service import LOG_OPTS, SECRET_FILE_MODE, TYPE_PREFIX, Service, ServiceArgs, Upload
+from components.service import TYPE_PREFIX, Service
+from components.service_args import LOG_OPTS, SECRET_FILE_MODE, ServiceArgs, Upload
 from settings.catalog import CATALOG, LABEL_PREFIX
 from settings.workload import Placement
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 
+from formats.yamlout import dump_yaml
 from mixin import rules as rec
 from mixin.alert_model import NUM, PCT, SEC, AlertGroup, AlertRule
 from mixin.alerts_logs import certificates_group, logging_group
-from render import elasticsearch_cluster as esc
-from render.yamlout import dump_yaml
+from settings import log_pipeline as logs
 from settings.catalog import CATALOG, LONG_RUNNING, SERVICE_LABEL, STACK_LABEL
 from settings.model import StackSettings
 from settings.names import alertmanager_hosts
@@ -129,7 +129,7 @@ def expected_container_selectors(settings: StackSettings) -> list[str]:
     if not settings.swarm:
         return [f'name="{name}"' for name in expected_containers(settings)]
     # A 3-node Elasticsearch is three services, each expected (a lost node is a lost copy of every shard).
-    nodes = esc.node_services() if esc.is_cluster(settings) else ["elasticsearch"]
+    nodes = logs.node_services() if logs.is_cluster(settings) else ["elasticsearch"]
     services = [n for s in settings.services if not CATALOG[s].one_shot
                 for n in (nodes if s == "elasticsearch" else [s])]
     return [f'{cadvisor_label(SERVICE_LABEL)}="{s}", {cadvisor_label(STACK_LABEL)}="{settings.stack}"'

@@ -7,8 +7,7 @@ Metric names and labels as the pinned exporters emit them (docs/images.md): Flue
 from __future__ import annotations
 
 from mixin.alert_model import NUM, PCT, AlertGroup, AlertRule, Severity
-from render import elasticsearch as es
-from render import fluent_bit as fb
+from settings import log_pipeline as logs
 from settings.model import StackSettings
 
 # Fixed thresholds of the log pipeline (not yet settings): warn while a quarter of Fluent Bit's
@@ -33,7 +32,7 @@ def _fluent_bit_alerts() -> tuple[AlertRule, ...]:
                   expr=f"increase(fluentbit_output_retries_failed_total{{{_FB_OUT}}}[5m]) > 0",
                   severity="warning", summary="Fluent Bit gave up on log chunks",
                   description=
-                      f"Fluent Bit output {{{{ $labels.name }}}} gave up {NUM} chunks after {fb.RETRY_LIMIT} retries "
+                      f"Fluent Bit output {{{{ $labels.name }}}} gave up {NUM} chunks after {logs.RETRY_LIMIT} retries "
                   "in the last 5 minutes: those log lines are lost.", for_="5m"),
         AlertRule(alert="FluentBitRecordsDropped",
                   expr=f"increase(fluentbit_output_dropped_records_total{{{_FB_OUT}}}[5m]) > 0",
@@ -69,7 +68,7 @@ def _cluster_health(color: str, severity: Severity, meaning: str, for_: str) -> 
 
 
 def _elasticsearch_alerts(settings: StackSettings) -> tuple[AlertRule, ...]:
-    backing = es.backing_index_regex(settings).replace("\\", "\\\\")
+    backing = logs.backing_index_regex(settings).replace("\\", "\\\\")
     return (
         # Containers write log lines (Fluent Bit reads them) but no document reaches the stack's
         # data stream: the pipeline is broken somewhere between the two, whatever the cause.
@@ -78,7 +77,7 @@ def _elasticsearch_alerts(settings: StackSettings) -> tuple[AlertRule, ...]:
                   f'sum(increase(elasticsearch_index_stats_indexing_index_total{{index=~"{backing}"}}[10m])) > 0',
                   severity="critical", summary="Logs are not reaching Elasticsearch",
                   description=f"Containers wrote {NUM} log lines in the last 10 minutes and no new document reached "
-                  f"{es.data_stream_name(settings)}.", for_="5m"),
+                  f"{logs.data_stream_name(settings)}.", for_="5m"),
         _cluster_health("red", "critical", "a primary shard is unassigned, writes to it fail.", for_="5m"),
         _cluster_health("yellow", "warning", "a replica shard is unassigned.", for_="15m"),
         AlertRule(alert="ElasticsearchDiskLow",

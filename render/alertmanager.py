@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from mixin.guide import GUIDE_ROUTE
-from render.yamlout import dump_yaml
+from formats.yamlout import dump_yaml
 from settings.catalog import CATALOG
 from settings.model import StackSettings
+from specification.guide import GUIDE_ROUTE
 
 CONFIG_PATH = "/etc/alertmanager/alertmanager.yml"
 SECRETS_DIR = "/etc/alertmanager/secrets"

@@ -23,6 +23,7 @@ from typing import Any
 from render import elasticsearch as es
 from render import elasticsearch_s3 as s3
 from render.curlrc import user_config
+from settings import log_pipeline as logs
 from settings.catalog import CATALOG
 from settings.model import StackSettings
 from settings.names import PROMETHEUS_USER
@@ -67,7 +68,7 @@ def slm_policy(s: StackSettings) -> dict[str, Any]:
         # SLM adds a unique suffix to each name; {now/d} is the day it was taken.
         "name": f"<logs-christmas-{s.stack}-{{now/d}}>",
         "repository": ES_REPOSITORY,
-        "config": {"indices": [es.data_stream_name(s)], "include_global_state": False,
+        "config": {"indices": [logs.data_stream_name(s)], "include_global_state": False,
                    "ignore_unavailable": True},
         # As long as the logs themselves; the newest snapshot is always kept, and never more than one a day.
         "retention": {"expire_after": f"{days}d", "min_count": 1, "max_count": days + 1},

@@ -24,6 +24,7 @@ from render import backups as bk
 from render import elasticsearch as es
 from render import kibana as kb
 from render.curlrc import user_config
+from settings import log_pipeline as logs
 from settings.catalog import CATALOG
 from settings.model import StackSettings
 
@@ -134,11 +135,11 @@ def _existing_replicas(s: StackSettings) -> list[str]:
     if not replicas:
         return []
     body = {"index": {"number_of_replicas": replicas}}
-    return ["  " + _request("PUT", f"/{es.data_stream_name(s)}/_settings", body)]
+    return ["  " + _request("PUT", f"/{logs.data_stream_name(s)}/_settings", body)]
 
 
 def render_elastic_setup_script(s: StackSettings) -> str:
-    stream = es.data_stream_name(s)
+    stream = logs.data_stream_name(s)
     parts = [
         _prelude(f'ES="${{ES_URL:-{es.URL}}}"', ELASTIC_SETUP_FILES),
         "\n",

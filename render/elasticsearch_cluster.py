@@ -21,12 +21,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from formats.yamlout import dump_yaml
 from render import elasticsearch as es
 from render import elasticsearch_s3
-from render.yamlout import dump_yaml
+from settings.log_pipeline import is_cluster, node_services
 from settings.model import StackSettings
 
-NODE_COUNT = 3
 CONFIG_PATH = "/usr/share/elasticsearch/config/elasticsearch.yml"
 # Inside the configuration directory, where Elasticsearch reads its TLS files from; relative paths in
 # elasticsearch.yml are resolved against it.
@@ -37,15 +37,6 @@ NODE_KEY = f"{CERTS_DIR}/node.key"
 # Every node also answers this name (DNS round robin over the running tasks): the consumers that take
 # one host (Fluent Bit, the exporter, Grafana, the setup jobs) keep `http://elasticsearch:9200`.
 SHARED_NAME = "elasticsearch"
-
-
-def is_cluster(s: StackSettings) -> bool:
-    return s.logging.elasticsearch_nodes == NODE_COUNT
-
-
-def node_services() -> list[str]:
-    """The Swarm services (and node names) of the cluster: elasticsearch-1 .. elasticsearch-3."""
-    return [f"elasticsearch-{i}" for i in range(1, NODE_COUNT + 1)]
 
 
 def http_hosts(s: StackSettings) -> list[str]:

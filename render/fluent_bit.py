@@ -30,8 +30,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from render.elasticsearch import WRITER_USER, data_stream_name
+from render.elasticsearch import WRITER_USER
 from settings.catalog import CATALOG, SERVICE_LABEL, STACK_LABEL, scrape_of
+from settings.log_pipeline import RETRY_LIMIT, SCHEDULER_BASE, SCHEDULER_CAP, data_stream_name
 from settings.model import CONTAINER_PORTS, StackSettings
 
 CONFIG_DIR = "/fluent-bit/etc"
@@ -50,13 +51,6 @@ HTTP_PORT = CONTAINER_PORTS["fluent-bit"]
 METRICS_PATH = scrape_of("fluent-bit").metrics_path
 HEALTH_PATH = CATALOG["fluent-bit"].health_path
 TAG_PREFIX = "docker"
-# Retries of one chunk: waits drawn from [SCHEDULER_BASE, min(SCHEDULER_CAP, base * 2^n)] s
-# (src/flb_scheduler.c, backoff_full_jitter), so about 2.5 minutes each once capped: 96 retries
-# ride out an Elasticsearch outage of about 4 hours. Then the chunk is dropped and counted
-# (retries_failed, dropped_records): the alerts see it. `no_limits` would never count anything.
-RETRY_LIMIT = 96
-SCHEDULER_BASE = 5
-SCHEDULER_CAP = 300
 # Fluent Bit calls itself unhealthy when more than this many flushes failed (or chunks exhausted
 # their retries) within HC_PERIOD seconds (src/http_server/api/v1/health.c).
 HC_ERRORS = 5

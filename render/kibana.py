@@ -13,10 +13,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from formats.yamlout import dump_yaml
 from render import elasticsearch as es
 from render import elasticsearch_cluster as esc
 from render.kibana_dashboard import dashboard_objects
-from render.yamlout import dump_yaml
+from settings import log_pipeline as logs
 from settings.catalog import CATALOG
 from settings.model import CONTAINER_PORTS, StackSettings
 
@@ -26,7 +27,7 @@ URL = f"http://kibana:{PORT}"
 # The image's user (uid 1000, group root), who reads kibana.yml.
 UID = CATALOG["kibana"].user
 
-DATA_VIEW_ID = es.LOGS_NAME
+DATA_VIEW_ID = logs.LOGS_NAME
 SLOW_REQUEST_MS = 500
 ERRORS_QUERY = "level:ERROR OR level:FATAL"
 LATENCY_QUERY = f"message:*latency* AND latency_ms:>{SLOW_REQUEST_MS}"

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mixin.alerts import render_alert_files
-from mixin.rules import RECORDING_FILE, render_recording_rules
+from formats.yamlout import dump_yaml
 from render import scrape
-from render.yamlout import dump_yaml
 from settings import names
 from settings.catalog import scrape_of
 from settings.model import CONTAINER_PORTS, StackSettings
@@ -94,8 +92,3 @@ def render_prometheus_config(settings: StackSettings,
 
 def render_prometheus_yml(settings: StackSettings, gateway: str = NODE_EXPORTER_GATEWAY_PLACEHOLDER) -> str:
     return dump_yaml(render_prometheus_config(settings, gateway))
-
-
-def render_rule_files(settings: StackSettings) -> dict[str, str]:
-    """File name -> content of each rule file under RULES_DIR (recording rules, then alerts per area)."""
-    return {RECORDING_FILE: render_recording_rules(), **render_alert_files(settings)}

@@ -28,9 +28,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from formats.yamlout import dump_yaml
 from render import scrape
 from render.prometheus import global_and_rules
-from render.yamlout import dump_yaml
 from settings import names
 from settings.catalog import LABEL_PREFIX, scrape_of
 from settings.model import CONTAINER_PORTS, StackSettings

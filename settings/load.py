@@ -31,7 +31,7 @@ from settings.services import (
     port_clashes,
     same_binding,
 )
-from settings.snapshot_s3 import snapshot_s3_checks
+from settings.snapshot_s3_rules import snapshot_s3_checks
 
 # The shortest rate() window of the rules (mixin/alerts.py, mixin/rules.py): rate() needs at least
 # two samples in it, and four keep it stable when one scrape fails.

@@ -24,6 +24,7 @@ from render import elasticsearch as es
 from render.alertmanager import CONFIG_PATH as AM_CONFIG
 from render.prometheus import CONFIG_PATH as PROM_CONFIG
 from render.prometheus import alertmanager_host
+from settings import log_pipeline as logs
 from tests.integration.docker_standin import DockerStandIn, FakeContainer
 from tests.integration.processes import Process, free_ports, http_json, wait_until
 from tests.integration.service_standins import ServiceStandIns
@@ -166,7 +167,7 @@ def start_doctor_stack() -> DoctorStack:
                 ALERTMANAGER_UID: (f"{stack.alertmanager_url(first)}/api/v2/status",
                                    stack.credentials.alertmanager_auth),
                 ELASTICSEARCH_UID: (f"http://127.0.0.1:{stack.ports.closed}/metrics", None)},
-            stream=es.data_stream_name(s), slm_policy=bk.SLM_POLICY,
+            stream=logs.data_stream_name(s), slm_policy=bk.SLM_POLICY,
             # What cAdvisor reports of a healthy stack: every container it should run, seen now.
             containers=expected_containers(s))
         services.start()

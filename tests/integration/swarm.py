@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from offline.plan import plan_config
+from formats.yamlout import dump_yaml
 from render.prometheus_swarm import (
     JOB_LABEL,
     PATH_LABEL,
@@ -33,9 +33,9 @@ from render.prometheus_swarm import (
     render_swarm_prometheus_config,
     targets_network_name,
 )
-from render.yamlout import dump_yaml
 from settings.catalog import scrape_of
 from settings.model import CONTAINER_PORTS, PROJECT, StackSettings, parse_settings
+from settings.stack_file import stack_config
 from tests.integration.processes import Process, Processes, free_ports, http_json, require_program
 from tests.integration.swarm_api import Cluster, EngineApi, Network, Node, Service, Task
 
@@ -66,7 +66,7 @@ class Expected:
 
 
 def swarm_settings() -> StackSettings:
-    raw, secret_keys = plan_config(STACK)
+    raw, secret_keys = stack_config(STACK)
     prometheus = {**json.loads(raw.get("prometheus", "{}")), "scrapeInterval": "1s", "evaluationInterval": "1s"}
     raw["prometheus"] = json.dumps(prometheus)
     return parse_settings(PROJECT, STACK, raw, frozenset(secret_keys))

@@ -16,6 +16,7 @@ from components.service import TYPE_PREFIX
 from offline.mocks import ProgramRun
 from render import backups as bk
 from render import elasticsearch as es
+from settings import log_pipeline as logs
 from settings.model import StackSettings
 from tests.conftest import stack_settings
 from tests.shell import POSIX_SH, assert_script_passes
@@ -43,7 +44,7 @@ def test_slm_policy_keeps_snapshots_as_long_as_the_logs(stack: str):
     assert policy["repository"] == bk.ES_REPOSITORY
     # Date math in angle brackets; snapshot names must be lowercase.
     assert re.fullmatch(r"<[a-z0-9-]+\{now/d\}>", policy["name"]), policy["name"]
-    assert policy["config"]["indices"] == [es.data_stream_name(s)]
+    assert policy["config"]["indices"] == [logs.data_stream_name(s)]
     assert policy["config"]["include_global_state"] is False
     retention = policy["retention"]
     assert retention["expire_after"] == f"{s.logging.retention_days}d"

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from mixin.alerts import alert_groups
-from mixin.guide import GUIDE_ALERTS, GUIDE_ROUTE, GUIDE_SCRAPE_JOBS
 from render.alertmanager import render_alertmanager_config
 from render.prometheus import render_prometheus_config
+from specification.guide import GUIDE_ALERTS, GUIDE_ROUTE, GUIDE_SCRAPE_JOBS
 from tests.conftest import stack_settings
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "departures.md").read_text()

@@ -15,6 +15,7 @@ import re
 import pytest
 
 from render import fluent_bit as fb
+from settings import log_pipeline as logs
 from settings.model import LoggingSettings
 from tests.unit.fluent_bit_emulator import (
     of,
@@ -63,11 +64,11 @@ def test_buffering_on_disk_and_retries_that_end_and_are_counted(conf, dev_settin
     assert value(service, "storage.path").startswith(fb.DATA_DIR + "/")
     # A finite limit: a chunk that never gets through is counted in retries_failed (the alert's
     # metric), which `no_limits` never increments.
-    assert value(output, "Retry_Limit") == str(fb.RETRY_LIMIT) and fb.RETRY_LIMIT > 0
+    assert value(output, "Retry_Limit") == str(logs.RETRY_LIMIT) and logs.RETRY_LIMIT > 0
     # Waits capped at 5 minutes: once Elasticsearch is back every chunk is sent within minutes,
     # and RETRY_LIMIT capped waits (mean (base + cap) / 2 each) cover an outage of hours.
     assert (value(service, "scheduler.base"), value(service, "scheduler.cap")) == ("5", "300")
-    assert fb.RETRY_LIMIT * (fb.SCHEDULER_BASE + fb.SCHEDULER_CAP) / 2 >= 3 * 3600
+    assert logs.RETRY_LIMIT * (logs.SCHEDULER_BASE + logs.SCHEDULER_CAP) / 2 >= 3 * 3600
     # The whole bulk reply is read: a reply over the buffer would be retried however it was indexed.
     assert value(output, "Buffer_Size") == "False"
     assert dev_settings.logging.buffer_max_size == "1G"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components.service import Healthcheck
+from components.service_args import Healthcheck
 from offline.mocks import ProgramRun, is_secret, unwrap
 from render import elasticsearch_exporter as ee
 from render.prometheus import CONFIG_PATH

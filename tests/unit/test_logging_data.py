@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from mixin.guide import GUIDE_LOG_QUERIES
 from render import elasticsearch as es
 from render import kibana as kb
+from specification.guide import GUIDE_LOG_QUERIES
 from tests.conftest import stack_settings
 
 # --------------------------------------------------------------------------- Elasticsearch data

@@ -13,8 +13,9 @@ import yaml
 
 from offline import plan as offline_plan
 from offline.mocks import PLACEHOLDERS, run_program
-from offline.plan import main, plan_config
+from offline.plan import main
 from offline.plan import plan as run_plan
+from settings.stack_file import stack_config
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -85,7 +86,7 @@ AWKWARD = {
 
 
 def test_no_secret_given_to_the_plan_reaches_a_file(tmp_path):
-    config, secret_keys = plan_config("prod")
+    config, secret_keys = stack_config("prod")
     config.update(AWKWARD)
     _, written = run_plan("prod", config, secret_keys, tmp_path / "out")
     everything = "".join(p.read_text() for p in written)
@@ -105,7 +106,7 @@ def test_the_program_the_plan_runs_never_sees_a_secret_value(tmp_path, monkeypat
         return real_run(stack, config, secret_keys)
 
     monkeypatch.setattr(offline_plan, "run_program", recording_run)
-    config, secret_keys = plan_config("prod")
+    config, secret_keys = stack_config("prod")
     config.update(AWKWARD)
     run_plan("prod", config, secret_keys, tmp_path / "out")
     [given] = seen
@@ -130,6 +131,7 @@ def test_a_settings_mistake_exits_2_with_the_message_and_no_traceback(tmp_path, 
     bad = (PROJECT_DIR / "Pulumi.prod.yaml").read_text().replace("retentionTime: 30d", "retentionTime: forever")
     monkeypatch.setattr("offline.mocks.PROJECT_DIR", tmp_path)
     monkeypatch.setattr("offline.plan.PROJECT_DIR", tmp_path)
+    monkeypatch.setattr("settings.stack_file.PROJECT_DIR", tmp_path)
     (tmp_path / "Pulumi.prod.yaml").write_text(bad)
     assert main(["prod", "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err

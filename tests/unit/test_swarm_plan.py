@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from mixin.rule_files import render_rule_files
 from offline.mocks import PLACEHOLDERS
-from render.prometheus import render_rule_files
 from settings.catalog import SERVICES
 from tests.conftest import stack_settings
 

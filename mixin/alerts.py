@@ -13,6 +13,7 @@ from formats.yamlout import dump_yaml
 from mixin import rules as rec
 from mixin.alert_model import NUM, PCT, SEC, AlertGroup, AlertRule
 from mixin.alerts_logs import certificates_group, logging_group
+from mixin.selectors import job_label, selector
 from settings import log_pipeline as logs
 from settings.catalog import CATALOG, LONG_RUNNING, SERVICE_LABEL, STACK_LABEL
 from settings.model import StackSettings
@@ -94,7 +95,7 @@ def _containers(settings: StackSettings) -> AlertGroup:
                   # The `for`: right after Prometheus starts every container is absent from its history.
                   for_="5m",
                   # TargetDown{job="cadvisor"} mutes it: without cAdvisor every container looks absent.
-                  labels=(("job", "cadvisor"),)),
+                  labels=job_label("containers")),
         # The second half: a container whose first OOM kill was also its cAdvisor series' first
         # sample (a restart gives a new series), where increase() sees nothing.
         AlertRule(alert="ContainerOomKilled",
@@ -157,7 +158,8 @@ def _api(settings: StackSettings) -> AlertGroup:
                   severity="critical", summary="High HTTP 5xx error rate",
                   description=f"{{{{ $labels.job }}}} answers {PCT}% of requests with a 5xx error "
                   f"(threshold {t.error_rate_percent:g}%).", for_="5m"),
-        AlertRule(alert="ApiHighLatency", expr=f'{rec.HTTP_LATENCY_P95}{{job="api"}} > {t.api_p95_latency_seconds:g}',
+        AlertRule(alert="ApiHighLatency",
+                  expr=f'{rec.HTTP_LATENCY_P95}{{{selector("api")}}} > {t.api_p95_latency_seconds:g}',
                   severity="warning", summary="API p95 latency high",
                   description=f"95th percentile latency of {{{{ $labels.job }}}} is {SEC} "
                   f"(threshold {t.api_p95_latency_seconds:g}s).", for_="5m"),
@@ -166,7 +168,7 @@ def _api(settings: StackSettings) -> AlertGroup:
 
 def _database(settings: StackSettings) -> AlertGroup:
     t = settings.thresholds
-    job = (("job", "postgres-exporter"),)
+    job = job_label("database")
     return AlertGroup("database", (
         AlertRule(alert="PostgresDown", expr="pg_up == 0", severity="critical", summary="PostgreSQL down",
                   description=
@@ -205,7 +207,7 @@ def _database(settings: StackSettings) -> AlertGroup:
 def _trading(settings: StackSettings) -> AlertGroup:
     t = settings.thresholds
     a = settings.alerting
-    job = (("job", "trading-engine"),)
+    job = job_label("trading")
     idle = _duration(t.trading_idle_minutes)
     hours = f"{a.market_open_hour_utc:02d}:00-{a.market_close_hour_utc:02d}:00 UTC"
     return AlertGroup("trading", (

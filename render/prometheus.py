@@ -7,7 +7,7 @@ from typing import Any
 from formats.yamlout import dump_yaml
 from render import scrape
 from settings import names
-from settings.catalog import scrape_of
+from settings.catalog import PLATFORM_JOBS, scrape_of
 from settings.model import CONTAINER_PORTS, StackSettings
 
 RULES_DIR = "/etc/prometheus/rules"
@@ -57,7 +57,7 @@ def _platform_jobs(settings: StackSettings) -> list[dict[str, Any]]:
     """The platform's services, listed by address in the settings."""
     p = settings.prometheus
     return [{"job_name": job, "static_configs": [{"targets": list(targets)}]}
-            for job, targets in (("api", p.app_targets), ("trading-engine", p.trading_targets))]
+            for job, targets in ((PLATFORM_JOBS["api"], p.app_targets), (PLATFORM_JOBS["trading"], p.trading_targets))]
 
 
 def global_and_rules(settings: StackSettings) -> dict[str, Any]:

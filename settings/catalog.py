@@ -104,6 +104,9 @@ LONG_RUNNING: tuple[str, ...] = tuple(name for name, spec in CATALOG.items() if 
 DEFAULT_IMAGES: dict[str, str] = {name: CATALOG[name].image for name in SERVICES}
 # Ports inside the containers, for the services that serve one (the ones that can be published).
 CONTAINER_PORTS: dict[str, int] = {name: spec.port for name, spec in CATALOG.items() if spec.port is not None}
+# The jobs of the platform's own services (what the rules select, mixin/selectors.py): on one host the
+# jobs of prometheus.appTargets and prometheus.tradingTargets, on a Swarm the services' JOB_LABEL.
+PLATFORM_JOBS: dict[str, str] = {"api": "api", "trading": "trading-engine"}
 # Where the `job` label of the platform's own services goes among the scrape jobs (render/scrape.py).
 PLATFORM = "platform"
 # The order of the jobs in prometheus.yml, on one host and on a Swarm: each scraped row once, and

@@ -16,13 +16,11 @@ import pulumi
 from settings import sections as sec
 from settings.catalog import CATALOG
 from settings.secrets import SECRET_KEYS
-from settings.services import MAP_SETTINGS, ServiceSettings
+from settings.services import SERVICE_KEYS, ServiceSettings
 
 PROJECT = "christmas-monitoring"
-TOP_LEVEL_KEYS: tuple[str, ...] = (
-    *(s.key for s in MAP_SETTINGS), "publish", *sec.SECTIONS, "protectData", "generateMissingSecrets", "target",
-    *SECRET_KEYS,
-)
+# Every top-level key, from the declarations: per-service objects, sections, flags, secrets.
+TOP_LEVEL_KEYS: tuple[str, ...] = (*SERVICE_KEYS, *sec.SECTIONS, *sec.OPTION_KEYS, *SECRET_KEYS)
 
 @dataclass(frozen=True)
 class StackSettings:

@@ -16,7 +16,7 @@ from components.service import TYPE_PREFIX
 from components.service_args import Healthcheck, Upload, VolumeMount, secret_file, secret_uploads
 from components.swarm_service import Workload, workload
 from render import backups as bk
-from render import elasticsearch as es
+from render import elasticsearch
 from render import elasticsearch_s3 as s3
 from settings.catalog import CATALOG
 from settings.names import volume_name
@@ -43,11 +43,11 @@ def elasticsearch_snapshot_volume(ctx: StackContext, parent: pulumi.Resource) ->
         SNAPSHOTS_INIT,
         command=["true"],
         user=ctx.user(SNAPSHOTS_INIT),
-        volumes=[VolumeMount(volume.name, es.DATA_DIR)],
+        volumes=[VolumeMount(volume.name, elasticsearch.DATA_DIR)],
         healthcheck=Healthcheck(test=["NONE"]),
         one_shot=True,
     ), opts=pulumi.ResourceOptions(parent=parent))
-    return VolumeMount(volume.name, es.SNAPSHOT_DIR), owner
+    return VolumeMount(volume.name, elasticsearch.SNAPSHOT_DIR), owner
 
 
 def elasticsearch_s3_keystore(ctx: StackContext) -> tuple[list[Upload], list[str] | None]:
@@ -62,7 +62,7 @@ def elasticsearch_s3_keystore(ctx: StackContext) -> tuple[list[Upload], list[str
     files = pulumi.Output.all(ctx.require_secret(S3_ACCESS_KEY), ctx.require_secret(S3_SECRET_KEY)).apply(
         lambda keys: s3.secret_files(keys[0], keys[1]))
     uploads = [Upload(s3.ENTRYPOINT_SCRIPT, s3.render_entrypoint_script()),
-               *secret_uploads(files, s3.SECRET_FILES, es.UID)]
+               *secret_uploads(files, s3.SECRET_FILES, elasticsearch.UID)]
     return uploads, list(s3.COMMAND)
 
 

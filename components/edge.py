@@ -21,7 +21,7 @@ import pulumi
 from components.auth import password_hash
 from components.context import StackContext
 from components.service import TYPE_PREFIX
-from components.service_args import Healthcheck, PortMapping, Upload, VolumeMount
+from components.service_args import SECRET_FILE_MODE, Healthcheck, PortMapping, Upload, VolumeMount
 from components.swarm_service import Workload, workload
 from render import caddy
 from settings.names import ALERTMANAGER_USER, PROMETHEUS_USER
@@ -75,7 +75,7 @@ class Edge(pulumi.ComponentResource):
 
         # The hashes allow offline guessing: the file is a secret once it holds one.
         text: pulumi.Output[str] = pulumi.Output.all(*hashes).apply(render)
-        return Upload(caddy.CONFIG_PATH, text, secret=True, owner="0", mode="0400")
+        return Upload(caddy.CONFIG_PATH, text, secret=True, owner="0", mode=SECRET_FILE_MODE)
 
     @staticmethod
     def _certificate(ctx: StackContext) -> list[Upload]:
@@ -83,5 +83,6 @@ class Edge(pulumi.ComponentResource):
             return []
         # Caddy runs as root in its image: root-owned, read-only.
         return [Upload(f"{caddy.TLS_DIR}/cert.pem", ctx.require_secret("tlsCertificate"), secret=True,
-                       owner="0", mode="0400"),
-                Upload(f"{caddy.TLS_DIR}/key.pem", ctx.require_secret("tlsKey"), secret=True, owner="0", mode="0400")]
+                       owner="0", mode=SECRET_FILE_MODE),
+                Upload(f"{caddy.TLS_DIR}/key.pem", ctx.require_secret("tlsKey"), secret=True,
+                       owner="0", mode=SECRET_FILE_MODE)]

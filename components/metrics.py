@@ -23,6 +23,17 @@ from settings.catalog import SERVICE_LABEL, STACK_LABEL
 # oom_event (container_oom_events_total). Spec series (start time, limits, last seen) are always on.
 CADVISOR_METRICS: tuple[str, ...] = ("cpu", "memory", "network", "oom_event")
 NODE_EXPORTER_ADDRESS_ENV = "NODE_EXPORTER_ADDRESS"
+# node-exporter reads the host through its root filesystem, read-only at HOST_ROOT; rslave so a disk
+# mounted later is seen too (node_exporter README, "Docker").
+HOST_ROOT = "/host"
+_HOST_ROOT_MOUNT = HostMount("/", HOST_ROOT, propagation="rslave", why="host CPU, memory, disk and filesystem metrics")
+
+
+def _node_exporter_flags(where: list[str]) -> list[str]:
+    """node-exporter's flags on one host and on a Swarm: the host's root, `where` it reads or listens,
+    and the filesystems it leaves out (the kernel's, Docker's layers)."""
+    return [f"--path.rootfs={HOST_ROOT}", *where,
+            "--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|run|var/lib/docker/.+)($|/)"]
 
 
 class Metrics(pulumi.ComponentResource):
@@ -101,14 +112,12 @@ class Metrics(pulumi.ComponentResource):
         the host's own /proc and /sys through the read-only host mount instead (the same counters)."""
         return workload(ctx.settings.target, "node-exporter", ctx.service_args(
             "node-exporter",
-            command=["--path.rootfs=/host", "--path.procfs=/host/proc", "--path.sysfs=/host/sys",
-                     "--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|run|var/lib/docker/.+)($|/)"],
+            command=_node_exporter_flags([f"--path.procfs={HOST_ROOT}/proc", f"--path.sysfs={HOST_ROOT}/sys"]),
             healthcheck=ctx.http_health("node-exporter"),
-            host_mounts=[HostMount("/", "/host", propagation="rslave",
-                                   why="host CPU, memory, disk and filesystem metrics")],
+            host_mounts=[_HOST_ROOT_MOUNT],
             network_mode="host",
             read_only_rootfs=True,
-            user="65534:65534",
+            user=ctx.user("node-exporter"),
         ), opts=pulumi.ResourceOptions(parent=self))
 
     def _node_exporter(self, ctx: StackContext) -> Workload:
@@ -119,18 +128,13 @@ class Metrics(pulumi.ComponentResource):
         address: pulumi.Output[str] = pulumi.Output.from_input(ctx.network_gateway).apply(prom.node_exporter_target)
         return workload(ctx.settings.target, "node-exporter", ctx.service_args(
             "node-exporter",
-            command=address.apply(lambda where: [
-                "--path.rootfs=/host", f"--web.listen-address={where}",
-                "--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|run|var/lib/docker/.+)($|/)"]),
+            command=address.apply(lambda where: _node_exporter_flags([f"--web.listen-address={where}"])),
             # The address is known once Docker made the network: the healthcheck (busybox sh and
             # wget) reads it from the environment, which holds nothing else.
             envs=address.apply(lambda where: [f"{NODE_EXPORTER_ADDRESS_ENV}={where}"]),
             healthcheck=Healthcheck(test=["CMD-SHELL",
                                           f'wget -q --spider "http://${NODE_EXPORTER_ADDRESS_ENV}/metrics"']),
-            # The host's filesystems, read-only; rslave so a disk mounted later is seen too
-            # (node_exporter README, "Docker").
-            host_mounts=[HostMount("/", "/host", propagation="rslave",
-                                   why="host CPU, memory, disk and filesystem metrics")],
+            host_mounts=[_HOST_ROOT_MOUNT],
             # The host's PID and network namespaces: process counters and network interfaces are
             # the host's, not this container's (on the bridge, the Network panel showed only
             # node-exporter's own traffic).

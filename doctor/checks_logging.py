@@ -13,7 +13,7 @@ import time
 
 from doctor.report import Result, skipped, verdict
 from doctor.stack import Target
-from render import fluent_bit as fb
+from render import fluent_bit
 from settings import log_pipeline as logs
 
 # Every container of the stack logs; a stream with nothing newer than this has stopped receiving.
@@ -60,7 +60,7 @@ def _fluent_bit_api(t: Target, path: str) -> dict[str, object] | None:
     if container is None or container.state != "running":
         return None
     # Port 2020 is not published: ask from inside the container (its -debug image has curl).
-    result = t.docker.exec(container.id, ["curl", "-fsS", "--max-time", "5", f"http://localhost:{fb.HTTP_PORT}{path}"])
+    result = t.docker.exec(container.id, ["curl", "-fsS", "--max-time", "5", f"http://localhost:{fluent_bit.HTTP_PORT}{path}"])
     if result.exit_code != 0:
         raise RuntimeError(f"Fluent Bit {path}: {result.output.strip()[:200]}")
     found: dict[str, object] = json.loads(result.output)

@@ -20,7 +20,7 @@ from typing import Any
 
 from doctor.docker_api import Container, DockerClient
 from doctor.web import BasicAuth, get_json
-from render import elasticsearch as es
+from render import elasticsearch
 from settings.load import stack_file
 from settings.model import PROJECT, StackSettings, parse_settings
 from settings.names import ALERTMANAGER_USER, PROMETHEUS_USER
@@ -139,8 +139,9 @@ class Target:
         if container is None:
             raise RuntimeError("no Elasticsearch container")
         # curl reads the superuser's credentials from the healthcheck's config file in the container.
-        result = self.docker.exec(container.id, ["curl", "-K", es.HEALTHCHECK_CURLRC, "-fsS", "--max-time", "10",
-                                                 f"http://localhost:{es.PORT}{path}"])
+        result = self.docker.exec(container.id, ["curl", "-K", elasticsearch.HEALTHCHECK_CURLRC, "-fsS",
+                                                 "--max-time", "10",
+                                                 f"http://localhost:{elasticsearch.PORT}{path}"])
         if result.exit_code != 0:
             raise RuntimeError(f"curl {path} in the Elasticsearch container: {result.output.strip()[:200]}")
         return json.loads(result.output)

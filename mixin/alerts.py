@@ -12,7 +12,8 @@ import re
 from formats.yamlout import dump_yaml
 from mixin import rules as rec
 from mixin.alert_model import NUM, PCT, SEC, AlertGroup, AlertRule
-from mixin.alerts_logs import certificates_group, logging_group
+from mixin.alerts_certificates import certificates_group
+from mixin.alerts_logs import logging_group
 from mixin.selectors import job_label, selector
 from settings import log_pipeline as logs
 from settings.catalog import CATALOG, LONG_RUNNING, SERVICE_LABEL, STACK_LABEL

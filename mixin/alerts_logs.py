@@ -1,7 +1,7 @@
-"""Alert rules of the log pipeline (Fluent Bit, Elasticsearch) and of the public endpoints' certificates.
+"""Alert rules of the log pipeline (Fluent Bit, Elasticsearch).
 
 Metric names and labels as the pinned exporters emit them (docs/images.md): Fluent Bit 3.2's
-/api/v2/metrics/prometheus, elasticsearch_exporter v1.11.0, blackbox_exporter v0.28.0.
+/api/v2/metrics/prometheus, elasticsearch_exporter v1.11.0.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from settings.model import StackSettings
 # buffer is left, and at Elasticsearch's own low disk watermark (85 % used).
 FLUENT_BIT_BUFFER_FREE_PERCENT = 25
 ES_DISK_FREE_PERCENT = 15
-# Warn this many days before a public certificate expires (ACME renews 30 days ahead).
-CERTIFICATE_DAYS = 14
 
 
 def logging_group(settings: StackSettings) -> AlertGroup:
@@ -88,20 +86,3 @@ def _elasticsearch_alerts(settings: StackSettings) -> tuple[AlertRule, ...]:
                   f"{ES_DISK_FREE_PERCENT}%, Elasticsearch's low watermark): new shards are no longer allocated, "
                   "and at 5% free every index turns read-only.", for_="5m"),
     )
-
-
-def certificates_group() -> AlertGroup:
-    # Series exist only for the endpoints served over https:// (render/blackbox.py): none in dev.
-    return AlertGroup("certificates", (
-        AlertRule(alert="CertificateExpiringSoon",
-                  expr=f"(probe_ssl_earliest_cert_expiry - time()) / 86400 < {CERTIFICATE_DAYS}",
-                  severity="warning", summary="TLS certificate expiring soon",
-                  description=
-                      "The certificate of {{ $labels.instance }} expires in {{ $value | printf \"%.1f\" }} days "
-                  f"(threshold {CERTIFICATE_DAYS} days).", for_="10m"),
-        AlertRule(alert="PublicEndpointDown", expr="probe_success == 0",
-                  severity="warning", summary="Public endpoint failing",
-                  description=
-                      "{{ $labels.instance }} has failed its HTTPS probe for 5 minutes (probe_success = {{ $value }}): "
-                  "unreachable, an error status, or a certificate the probe does not trust.", for_="5m"),
-    ))

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from render import elasticsearch as es
+from render import elasticsearch
 from render import elasticsearch_s3 as s3
 from render.curlrc import user_config
 from settings import log_pipeline as logs
@@ -29,7 +29,7 @@ from settings.model import StackSettings
 from settings.names import PROMETHEUS_USER
 
 # Elasticsearch: the repository's directory (its own volume, listed in path.repo) and the policy.
-ES_SNAPSHOT_DIR = es.SNAPSHOT_DIR
+ES_SNAPSHOT_DIR = elasticsearch.SNAPSHOT_DIR
 ES_REPOSITORY = "christmas-backups"
 SLM_POLICY = "christmas-logs-nightly"
 # Every night at 01:30 UTC (Elasticsearch's cron: seconds minutes hours day-of-month month day-of-week).

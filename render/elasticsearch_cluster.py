@@ -22,8 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from formats.yamlout import dump_yaml
-from render import elasticsearch as es
-from render import elasticsearch_s3
+from render import elasticsearch, elasticsearch_s3
 from settings.log_pipeline import is_cluster, node_services
 from settings.model import StackSettings
 
@@ -42,14 +41,14 @@ SHARED_NAME = "elasticsearch"
 def http_hosts(s: StackSettings) -> list[str]:
     """What a consumer that takes several hosts (Kibana's `elasticsearch.hosts`) is given."""
     if not is_cluster(s):
-        return [es.URL]
-    return [f"http://{node}:{es.PORT}" for node in node_services()]
+        return [elasticsearch.URL]
+    return [f"http://{node}:{elasticsearch.PORT}" for node in node_services()]
 
 
 def environment(s: StackSettings) -> dict[str, str]:
     """Only what elasticsearch.yml cannot say: the bootstrap password's file (read by the image's
     entrypoint) and the heap of the JVM."""
-    return {"ELASTIC_PASSWORD_FILE": es.PASSWORD_FILE, "ES_JAVA_OPTS": es.java_options(s)}
+    return {"ELASTIC_PASSWORD_FILE": elasticsearch.PASSWORD_FILE, "ES_JAVA_OPTS": elasticsearch.java_options(s)}
 
 
 def _relative(path: str) -> str:
@@ -79,7 +78,7 @@ def node_settings(s: StackSettings, node: str) -> dict[str, Any]:
         "xpack.security.transport.ssl.key": _relative(NODE_KEY),
         "xpack.security.transport.ssl.certificate": _relative(NODE_CERT),
         "xpack.security.transport.ssl.certificate_authorities": [_relative(CA_CERT)],
-        **es.SHARED_NODE_SETTINGS,
+        **elasticsearch.SHARED_NODE_SETTINGS,
     })
     # The snapshot repository's S3 client (its keys are in each node's keystore, components/backups.py).
     settings.update(elasticsearch_s3.client_environment(s))

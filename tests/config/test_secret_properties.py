@@ -32,10 +32,8 @@ from offline.mocks import ProgramRun, plain_strings, run_program, unwrap
 from offline.plan import plan
 from render import alertmanager as am
 from render import elastic_setup as setup
-from render import elasticsearch as es
-from render import fluent_bit as fb
+from render import elasticsearch, fluent_bit, kibana
 from render import grafana as gf
-from render import kibana as kb
 from render import postgres_exporter as pg
 from settings.model import SettingsError, parse_settings
 from settings.stack_file import stack_config
@@ -181,11 +179,12 @@ def check_delivery(values: dict[str, str], files: dict[str, Path], basic_auth: t
 
     assert text(f"grafana:{gf.ADMIN_PASSWORD_FILE}") == values["grafanaAdminPassword"]
     assert text(f"grafana:{gf.SMTP_PASSWORD_FILE}") == values["smtpPassword"]
-    assert text(f"elasticsearch:{es.PASSWORD_FILE}") == values["elasticPassword"]
-    kibana = yaml.safe_load(text(f"kibana:{kb.CONFIG_PATH}"))
-    assert kibana["elasticsearch.password"] == values["kibanaSystemPassword"]
-    assert kibana["xpack.security.encryptionKey"] == values["kibanaEncryptionKey"]
-    assert text(f"fluent-bit:{fb.PASSWORD_INCLUDE}") == f"@SET ES_WRITER_PASSWORD={values['elasticWriterPassword']}\n"
+    assert text(f"elasticsearch:{elasticsearch.PASSWORD_FILE}") == values["elasticPassword"]
+    kibana_yml = yaml.safe_load(text(f"kibana:{kibana.CONFIG_PATH}"))
+    assert kibana_yml["elasticsearch.password"] == values["kibanaSystemPassword"]
+    assert kibana_yml["xpack.security.encryptionKey"] == values["kibanaEncryptionKey"]
+    assert text(f"fluent-bit:{fluent_bit.PASSWORD_INCLUDE}") == \
+        f"@SET ES_WRITER_PASSWORD={values['elasticWriterPassword']}\n"
     body = f"elastic-setup:{setup.SECRETS_DIR}/{setup.USER_BODIES[1]}"
     assert json.loads(text(body))["password"] == values["elasticReaderPassword"]
     assert text(f"alertmanager:{am.SECRETS_DIR}/{am.SLACK_API_URL_FILE}") == values["slackWebhookUrl"]

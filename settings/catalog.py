@@ -9,6 +9,9 @@ healthcheck binary) is cited from its build files in docs/images.md.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
+from settings.grammar import pinned_image
 from settings.workload import STATEFUL, Placement, Scrape, ServiceSpec
 
 # Docker labels on every object of the stack (containers, volumes, networks). Fluent Bit reads the
@@ -44,8 +47,10 @@ CATALOG: dict[str, ServiceSpec] = {
                            placement=Placement(node_label="grafana", update_order=STATEFUL)),
     "elasticsearch": ServiceSpec("docker.elastic.co/elasticsearch/elasticsearch:8.18.2", 9200, 2048, 1.0, "",
                                  "1000:0", "/usr/share/elasticsearch/data",
+                                 unscraped="no Prometheus endpoint of its own: elasticsearch-exporter is scraped",
                                  placement=Placement(node_label="elasticsearch", update_order=STATEFUL)),
     "kibana": ServiceSpec("docker.elastic.co/kibana/kibana:8.18.2", 5601, 1024, 1.0, "", "1000:0",
+                          unscraped="Kibana 8 serves no Prometheus metrics; its healthcheck watches it",
                           placement=Placement(node_label="kibana")),
     # The -debug variant of the same release: the default image is distroless (no shell, no curl),
     # so a healthcheck could not run in it. Scraped on v2 (cmetrics): the v1 counters plus the
@@ -76,6 +81,7 @@ CATALOG: dict[str, ServiceSpec] = {
     # networks), so Prometheus never holds the Docker socket. HAProxy on Alpine, runs as root to read the
     # socket; the Engine API is served by managers only.
     "docker-api": ServiceSpec("ghcr.io/tecnativa/docker-socket-proxy:0.4.1", 2375, 64, 0.25, "/_ping",
+                              unscraped="Prometheus' discovery reads it; it serves no metrics",
                               swarm_only=True, placement=Placement(manager_only=True)),
     # The workloads below have no settings of their own: each runs another row's image within the
     # setup jobs' limits. They mount other services' volumes by name, which exist on those services'
@@ -125,20 +131,40 @@ def scrape_of(service: str) -> Scrape:
     return scrape
 
 
-def _check_catalog() -> None:
-    """A row that cannot work stops the program before anything is planned (docs/extending.md)."""
-    scraped = {name for name, spec in CATALOG.items() if spec.scrape is not None}
-    if set(SCRAPE_ORDER) - {PLATFORM} != scraped or len(SCRAPE_ORDER) != len(set(SCRAPE_ORDER)):
-        raise ValueError(f"settings/catalog.py: SCRAPE_ORDER {sorted(set(SCRAPE_ORDER) - {PLATFORM})} must name "
-                         f"each scraped row once, the rows with `scrape` are {sorted(scraped)}")
-    for name, spec in CATALOG.items():
+def catalog_problems(catalog: Mapping[str, ServiceSpec], scrape_order: Sequence[str]) -> list[str]:
+    """What keeps a catalog from working: each problem names the row and what it lacks (docs/extending.md)."""
+    problems: list[str] = []
+    scraped = [name for name, spec in catalog.items() if spec.scrape is not None]
+    for name in scraped:
+        if name not in scrape_order:
+            problems.append(f"row {name!r} is scraped but not in SCRAPE_ORDER: add it where its job goes in "
+                            "prometheus.yml")
+    for name in scrape_order:
+        if name != PLATFORM and name not in scraped:
+            problems.append(f"SCRAPE_ORDER names {name!r}, which is no scraped row")
+    if len(scrape_order) != len(set(scrape_order)):
+        problems.append("SCRAPE_ORDER names a row twice")
+    for name, spec in catalog.items():
         borrowed = (spec.image_of, spec.limits_of)
-        if spec.own_settings == any(borrowed) or not all(b in CATALOG and CATALOG[b].own_settings
+        if spec.own_settings == any(borrowed) or not all(b in catalog and catalog[b].own_settings
                                                          for b in borrowed if b is not None):
-            raise ValueError(f"settings/catalog.py: row {name!r} needs either its own image or both image_of "
-                             "and limits_of naming rows with their own settings")
+            problems.append(f"row {name!r} needs either its own image or both image_of and limits_of naming rows "
+                            "with their own settings")
+        elif spec.own_settings and (wrong := pinned_image(spec.image)):
+            problems.append(f"row {name!r}: image {spec.image!r} {wrong}")
         if spec.scrape is not None and spec.port is None:
-            raise ValueError(f"settings/catalog.py: row {name!r} is scraped but has no port")
+            problems.append(f"row {name!r} is scraped but has no port")
+        if spec.port is not None and not spec.one_shot and spec.scrape is None and not spec.unscraped:
+            problems.append(f"row {name!r} listens on {spec.port} but has no `scrape`: give it one (its metrics "
+                            "path and job) or say in `unscraped` why Prometheus does not scrape it")
+    return problems
+
+
+def _check_catalog() -> None:
+    """A row that cannot work stops the program before anything is planned."""
+    problems = catalog_problems(CATALOG, SCRAPE_ORDER)
+    if problems:
+        raise ValueError("settings/catalog.py: " + "; ".join(problems))
 
 
 _check_catalog()

@@ -60,8 +60,9 @@ class ServiceSpec:
     user: str = "0:0"
     # Where it keeps data that must survive container replacement (a named volume).
     data_path: str = ""
-    # How Prometheus scrapes it (None: not scraped).
+    # How Prometheus scrapes it; a long-running row with a port and no `scrape` says why in `unscraped`.
     scrape: Scrape | None = None
+    unscraped: str = ""
     # The basic-auth user its server accepts (render/web_config.py); clients send this name.
     auth_user: str | None = None
     placement: Placement = Placement()

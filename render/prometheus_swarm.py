@@ -192,7 +192,7 @@ def render_swarm_prometheus_config(settings: StackSettings, discovery: SwarmDisc
         **global_and_rules(settings),
         "alerting": {"alertmanagers": [_alertmanagers(settings, d)]},
         "scrape_configs": scrape.scrape_configs(settings, {
-            "self": lambda _: scrape.self_job(),
+            "self": lambda service: scrape.self_job(d.ports[service]),
             "host": lambda service: _node_exporter_job(settings, d, service),
             "service": lambda service: _task_job(service, settings, d),
         }, lambda: [_platform_job(settings, d)]),

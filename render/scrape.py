@@ -58,10 +58,10 @@ def reach(service: str) -> Reach:
     return "host" if CATALOG[service].host_network else "service"
 
 
-def self_job() -> dict[str, Any]:
-    """Prometheus' own metrics, at localhost, on one host and on a Swarm."""
+def self_job(port: int = CONTAINER_PORTS[SCRAPER]) -> dict[str, Any]:
+    """Prometheus' own metrics, at localhost (on `port`), on one host and on a Swarm."""
     return {"job_name": scrape_of(SCRAPER).job, **auth_of(SCRAPER), **path_and_scheme(SCRAPER),
-            "static_configs": [{"targets": [f"localhost:{CONTAINER_PORTS[SCRAPER]}"]}]}
+            "static_configs": [{"targets": [f"localhost:{port}"]}]}
 
 
 def scrape_configs(settings: StackSettings, mechanisms: dict[Reach, Mechanism],

@@ -9,22 +9,15 @@ import pulumi_docker as docker
 
 from components.auth import authenticated_healthcheck, password_upload, web_config_upload
 from components.context import StackContext
-from components.service import (
-    TYPE_PREFIX,
-    Healthcheck,
-    NetworkAttachment,
-    Upload,
-    VolumeMount,
-    secret_file,
-    secret_uploads,
-)
+from components.service import TYPE_PREFIX
+from components.service_args import Healthcheck, NetworkAttachment, Upload, VolumeMount, secret_file, secret_uploads
 from components.swarm_service import Workload, workload
 from render import alertmanager as am
 from render.alertmanager_swarm import ENTRYPOINT_PATH, render_swarm_entrypoint
-from render.prometheus import ALERTMANAGER_USER, alertmanager_host
 from render.web_config import ALERTMANAGER_WEB_CONFIG
-from settings.catalog import PURPOSE_LABEL, STACK_LABEL
+from settings.catalog import CATALOG, PURPOSE_LABEL, STACK_LABEL
 from settings.model import PublishedPort, ServiceSettings
+from settings.names import ALERTMANAGER_USER, alertmanager_hosts, gossip_network_name
 
 CLUSTER_PORT = 9094
 # Its own password, for its healthcheck (the web config holds only the hash).
@@ -33,7 +26,7 @@ PASSWORD_FILE = "/etc/alertmanager/secrets/alertmanager-password"
 
 def _server_flags(external_url: str) -> list[str]:
     """Every peer's own flags, on one host or a Swarm (the cluster flags follow)."""
-    return [f"--config.file={am.CONFIG_PATH}", "--storage.path=/alertmanager",
+    return [f"--config.file={am.CONFIG_PATH}", f"--storage.path={CATALOG['alertmanager'].data_path}",
             f"--web.external-url={external_url}", f"--web.config.file={ALERTMANAGER_WEB_CONFIG}"]
 
 
@@ -50,7 +43,7 @@ class Alerting(pulumi.ComponentResource):
         s = ctx.settings
         uploads = self._config_uploads(ctx)
         peers = s.alerting.alertmanager_peers
-        hosts = [alertmanager_host(i) for i in range(peers)]
+        hosts = alertmanager_hosts(peers)
         uploads += [
             web_config_upload(ctx, "alertmanager", ALERTMANAGER_USER, "alertmanagerPassword", ALERTMANAGER_WEB_CONFIG),
             password_upload(ctx, "alertmanagerPassword", PASSWORD_FILE),
@@ -82,7 +75,7 @@ class Alerting(pulumi.ComponentResource):
                 healthcheck=_healthcheck(ctx),
                 uploads=uploads,
                 networks=networks,
-                volumes=[VolumeMount(volume.name, "/alertmanager")],
+                volumes=[VolumeMount(volume.name, ctx.data_path("alertmanager"))],
             ), opts=pulumi.ResourceOptions(parent=self)))
         self.alertmanager_url = s.url_of("alertmanager")
         self.register_outputs({"alertmanager_url": self.alertmanager_url})
@@ -103,7 +96,7 @@ class Alerting(pulumi.ComponentResource):
                      f"--cluster.listen-address=0.0.0.0:{CLUSTER_PORT}", f"--cluster.peer={peers_name}"],
             healthcheck=_healthcheck(ctx),
             uploads=[*uploads, Upload(ENTRYPOINT_PATH, render_swarm_entrypoint(s.name("alertmanager"), CLUSTER_PORT))],
-            volumes=[VolumeMount(volume.name, "/alertmanager")],
+            volumes=[VolumeMount(volume.name, ctx.data_path("alertmanager"))],
             entrypoint=["/bin/sh", ENTRYPOINT_PATH],
         ), opts=pulumi.ResourceOptions(parent=self), replicas=s.alerting.alertmanager_peers)
 
@@ -144,7 +137,7 @@ class Alerting(pulumi.ComponentResource):
         s = ctx.settings
         return docker.Network(
             "gossip-network",
-            name=f"{s.project}-{s.stack}-alertmanager-gossip",
+            name=gossip_network_name(s),
             driver="bridge",
             internal=True,
             ipam_configs=[docker.NetworkIpamConfigArgs(subnet=s.alerting.gossip_subnet)],

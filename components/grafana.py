@@ -16,14 +16,15 @@ import pulumiverse_grafana as grafana
 
 from components.context import StackContext
 from components.grafana_alerting import GrafanaAlerting
-from components.service import TYPE_PREFIX, VolumeMount, secret_file
+from components.service import TYPE_PREFIX
+from components.service_args import VolumeMount, secret_file
 from components.swarm_service import Workload, workload
 from mixin import log_alerts
 from mixin.dashboards import render_dashboards
 from mixin.dashboards.common import ALERTMANAGER_UID, ELASTICSEARCH_UID, FOLDERS, PROMETHEUS_UID
-from render import elasticsearch as es
+from render import elasticsearch
 from render import grafana as gf
-from render.prometheus import ALERTMANAGER_USER, PROMETHEUS_USER
+from settings.names import ALERTMANAGER_USER, PROMETHEUS_USER
 
 
 class Grafana(pulumi.ComponentResource):
@@ -119,7 +120,7 @@ class Grafana(pulumi.ComponentResource):
             "elasticsearch": grafana.oss.DataSource(
                 "datasource-elasticsearch", uid=ELASTICSEARCH_UID, name="Elasticsearch logs",
                 type="elasticsearch", url=f"http://elasticsearch:{ctx.port('elasticsearch')}",
-                access_mode="proxy", basic_auth_enabled=True, basic_auth_username=es.READER_USER,
+                access_mode="proxy", basic_auth_enabled=True, basic_auth_username=elasticsearch.READER_USER,
                 json_data_encoded=json.dumps(json_data["elasticsearch"], sort_keys=True),
                 secure_json_data_encoded=basic_auth_password("elasticReaderPassword"), opts=child),
         }

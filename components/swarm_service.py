@@ -11,8 +11,8 @@ differs, and why:
   at the path the container's upload would have used, with its owner and mode (Docker honours an
   absolute target for both: moby v20.10.23 container/container.go getSecretTargetPath,
   getConfigTargetPath), so the components' paths work unchanged;
-- `placement` per service (PLACEMENTS): global agents, stateful services on operator-labelled
-  nodes (`docker node update --label-add christmas-monitoring.<service>=true <node>`), Alertmanager
+- `placement` per service (its catalog row's, settings/catalog.py): global agents, stateful services
+  on operator-labelled nodes (`docker node update --label-add christmas-monitoring.<service>=true <node>`), Alertmanager
   peers one per node; update order stop-first where a task holds data, start-first elsewhere;
 - not available on a Swarm service through the provider (docker.ServiceTaskSpecContainerSpecArgs):
   `pid_mode`, `devices`, `no-new-privileges` (docs/scale-out.md lists what that costs).
@@ -24,72 +24,27 @@ import base64
 import hashlib
 import posixpath
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import pulumi
 import pulumi_docker as docker
 import pulumi_random as random
 
 from components.docker_args import label_map
-from components.service import LOG_OPTS, SECRET_FILE_MODE, TYPE_PREFIX, Service, ServiceArgs, Upload
+from components.service import TYPE_PREFIX, Service
+from components.service_args import LOG_OPTS, SECRET_FILE_MODE, ServiceArgs, Upload
 from settings.catalog import CATALOG, LABEL_PREFIX
+from settings.workload import Placement
 
 # Node labels the operator sets to place the stateful services (README, docs/scale-out.md).
 NODE_LABEL_PREFIX = "christmas-monitoring"
-# A secret file is owned by the user its image runs as (settings/catalog.py); the setup jobs run
-# the elastic-setup image.
-OWNER_OF: dict[str, str] = {"kibana-setup": "elastic-setup"}
 
 
-@dataclass(frozen=True)
-class SwarmPlacement:
-    global_mode: bool = False
-    replicas: int = 1
-    # The service runs only on nodes labelled `christmas-monitoring.<node_label>=true`.
-    node_label: str | None = None
-    manager_only: bool = False
-    max_replicas_per_node: int = 0
-    # stop-first where a task holds data (two tasks never open the same volume), start-first elsewhere.
-    update_order: str = "start-first"
-    # Never on a node labelled for one of these (the Elasticsearch nodes keep to distinct hosts).
-    avoid_labels: tuple[str, ...] = ()
-    # "dnsrr": the name resolves to the running tasks themselves (no virtual IP, nothing published).
-    endpoint_mode: str = "vip"
-    # Names the tasks answer on the stack network besides the service's own.
-    aliases: tuple[str, ...] = ()
-
-
-_STATEFUL = "stop-first"
-PLACEMENTS: dict[str, SwarmPlacement] = {
-    # node-exporter's docs: host network (and PID; a Swarm service cannot share the host PID namespace).
-    "node-exporter": SwarmPlacement(global_mode=True),
-    "cadvisor": SwarmPlacement(global_mode=True),
-    # Its buffer and tail offsets are on the node's volume: the old task stops before the new one reads them.
-    "fluent-bit": SwarmPlacement(global_mode=True, update_order=_STATEFUL),
-    "prometheus": SwarmPlacement(node_label="prometheus", update_order=_STATEFUL),
-    "grafana": SwarmPlacement(node_label="grafana", update_order=_STATEFUL),
-    "elasticsearch": SwarmPlacement(node_label="elasticsearch", update_order=_STATEFUL),
-    "kibana": SwarmPlacement(node_label="kibana"),
-    # The entry point: its certificates (ACME account and issued ones) are on its node's volume.
-    "edge": SwarmPlacement(node_label="edge", update_order=_STATEFUL),
-    # replicas = alerting.alertmanagerPeers, set by components/alerting.py.
-    "alertmanager": SwarmPlacement(max_replicas_per_node=1, update_order=_STATEFUL),
-    "postgres-exporter": SwarmPlacement(),
-    # The Engine API is served by managers only.
-    "docker-api": SwarmPlacement(manager_only=True),
-    # They mount other services' volumes by name, which exist on those services' nodes only: the
-    # backups scheduler with Prometheus (label Grafana's node the same for its copy), the snapshot
-    # repository's first mount with Elasticsearch.
-    "backups": SwarmPlacement(node_label="prometheus", update_order=_STATEFUL),
-    "elasticsearch-snapshots-init": SwarmPlacement(node_label="elasticsearch"),
-}
-
-
-def placement_of(service: str, replicas: int | None = None) -> SwarmPlacement:
-    base = PLACEMENTS.get(service, SwarmPlacement())
+def placement_of(service: str, replicas: int | None = None) -> Placement:
+    """The catalog row's placement (settings/catalog.py); `replicas` for a replicated service."""
+    base = CATALOG[service].placement if service in CATALOG else Placement()
     if replicas is None:
         return base
-    return SwarmPlacement(**{**base.__dict__, "replicas": replicas})
+    return Placement(**{**base.__dict__, "replicas": replicas})
 
 
 def _object_base(prefix: str, path: str) -> str:
@@ -113,7 +68,7 @@ class SwarmService(pulumi.ComponentResource):
 
     service: docker.Service
 
-    def __init__(self, name: str, args: ServiceArgs, placement: SwarmPlacement,
+    def __init__(self, name: str, args: ServiceArgs, placement: Placement,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{TYPE_PREFIX}:SwarmService", name, None, opts)
         self.configs: list[docker.ServiceConfig] = []
@@ -170,7 +125,7 @@ class SwarmService(pulumi.ComponentResource):
             secret_id=secret.id, secret_name=secret.name, file_name=upload.path,
             file_uid=uid, file_gid=gid, file_mode=int(upload.mode or SECRET_FILE_MODE, 8))
 
-    def _task_spec(self, args: ServiceArgs, placement: SwarmPlacement,
+    def _task_spec(self, args: ServiceArgs, placement: Placement,
                    configs: Sequence[docker.ServiceTaskSpecContainerSpecConfigArgs],
                    secrets: Sequence[docker.ServiceTaskSpecContainerSpecSecretArgs]) -> docker.ServiceTaskSpecArgs:
         s, hc = args.settings, args.healthcheck
@@ -206,7 +161,7 @@ class SwarmService(pulumi.ComponentResource):
         )
 
 
-def _constraints(placement: SwarmPlacement) -> list[str]:
+def _constraints(placement: Placement) -> list[str]:
     found = ["node.role==manager"] if placement.manager_only else []
     if placement.node_label:
         found.append(f"node.labels.{NODE_LABEL_PREFIX}.{placement.node_label}==true")
@@ -215,11 +170,11 @@ def _constraints(placement: SwarmPlacement) -> list[str]:
 
 def _owner(args: ServiceArgs, upload: Upload) -> tuple[str, str]:
     """uid and gid of a mounted file: the upload's owner, else the user the service runs as."""
-    uid, _, gid = (upload.owner or args.user or CATALOG[OWNER_OF.get(args.service, args.service)].user).partition(":")
+    uid, _, gid = (upload.owner or args.user or CATALOG[args.service].user).partition(":")
     return uid, gid or uid
 
 
-def _networks(args: ServiceArgs, placement: SwarmPlacement) -> list[docker.ServiceTaskSpecNetworksAdvancedArgs]:
+def _networks(args: ServiceArgs, placement: Placement) -> list[docker.ServiceTaskSpecNetworksAdvancedArgs]:
     """The stack network (aliased by the service's name) and the other networks it joins; `id` takes a
     network's name or id (the provider deprecates `name`). Fixed addresses do not exist for tasks."""
     if args.network_mode == "host":
@@ -269,7 +224,7 @@ def _tmpfs_size(options: str) -> int | None:
     return None
 
 
-def _endpoint(args: ServiceArgs, placement: SwarmPlacement) -> docker.ServiceEndpointSpecArgs | None:
+def _endpoint(args: ServiceArgs, placement: Placement) -> docker.ServiceEndpointSpecArgs | None:
     """Published ports, through the routing mesh (every node; a bind address cannot be honoured)."""
     if placement.endpoint_mode == "dnsrr":  # settings refuse a published port here
         return docker.ServiceEndpointSpecArgs(mode="dnsrr")
@@ -288,7 +243,7 @@ Workload = Service | SwarmService
 
 
 def workload(target: str, name: str, args: ServiceArgs, opts: pulumi.ResourceOptions | None = None,
-             replicas: int | None = None, placement: SwarmPlacement | None = None) -> Workload:
+             replicas: int | None = None, placement: Placement | None = None) -> Workload:
     """A container on one Docker host, or a Swarm service: what `target` asks for (`replicas`
     and `placement` apply to a Swarm service only)."""
     if target == "swarm":

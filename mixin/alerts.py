@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import re
 
+from formats.yamlout import dump_yaml
 from mixin import rules as rec
 from mixin.alert_model import NUM, PCT, SEC, AlertGroup, AlertRule
-from mixin.alerts_logs import certificates_group, logging_group
+from mixin.alerts_certificates import certificates_group
+from mixin.alerts_logs import logging_group
 from mixin.guide import guide_alert
-from render import elasticsearch_cluster as esc
-from render.yamlout import dump_yaml
-from settings.catalog import SERVICE_LABEL, STACK_LABEL, SWARM_ONLY_SERVICES
+from mixin.selectors import job_label, selector
+from settings import log_pipeline as logs
+from settings.catalog import CATALOG, LONG_RUNNING, SERVICE_LABEL, STACK_LABEL
 from settings.model import StackSettings
+from settings.names import alertmanager_hosts
 
 # Real filesystems only: tmpfs, overlay layers and the like fill and empty by design.
 _FS = f"{{{rec.FILESYSTEMS}}}"
@@ -90,7 +93,7 @@ def _containers(settings: StackSettings) -> AlertGroup:
                   # The `for`: right after Prometheus starts every container is absent from its history.
                   for_="5m",
                   # TargetDown{job="cadvisor"} mutes it: without cAdvisor every container looks absent.
-                  labels=(("job", "cadvisor"),)),
+                  labels=job_label("containers")),
         # The second half: a container whose first OOM kill was also its cAdvisor series' first
         # sample (a restart gives a new series), where increase() sees nothing.
         AlertRule(alert="ContainerOomKilled",
@@ -111,10 +114,11 @@ def _containers(settings: StackSettings) -> AlertGroup:
 def expected_containers(settings: StackSettings) -> list[str]:
     """The Docker names of the stack's long-running containers (not the one-shot setup jobs; the
     Engine API proxy runs on a Swarm only)."""
-    peers = ["alertmanager" if i == 0 else f"alertmanager-{i}" for i in range(settings.alerting.alertmanager_peers)]
-    services = [s for s in settings.services if s not in ("alertmanager", "elastic-setup", *SWARM_ONLY_SERVICES)]
-    # The backups scheduler runs the setup jobs' image (components/backups.py): no catalog row of its own.
-    return [settings.name(s) for s in [*services, *peers, "backups"]]
+    peers = alertmanager_hosts(settings.alerting.alertmanager_peers)
+    rows = [s for s in LONG_RUNNING if s != "alertmanager" and not CATALOG[s].swarm_only]
+    # Alertmanager once per peer, after the services with settings of their own (the rule's order).
+    return [settings.name(s) for s in [*(s for s in rows if CATALOG[s].own_settings), *peers,
+                                         *(s for s in rows if not CATALOG[s].own_settings)]]
 
 
 def expected_container_selectors(settings: StackSettings) -> list[str]:
@@ -124,8 +128,9 @@ def expected_container_selectors(settings: StackSettings) -> list[str]:
     if not settings.swarm:
         return [f'name="{name}"' for name in expected_containers(settings)]
     # A 3-node Elasticsearch is three services, each expected (a lost node is a lost copy of every shard).
-    nodes = esc.node_services() if esc.is_cluster(settings) else ["elasticsearch"]
-    services = [n for s in settings.services if s != "elastic-setup" for n in (nodes if s == "elasticsearch" else [s])]
+    nodes = logs.node_services() if logs.is_cluster(settings) else ["elasticsearch"]
+    services = [n for s in settings.services if not CATALOG[s].one_shot
+                for n in (nodes if s == "elasticsearch" else [s])]
     return [f'{cadvisor_label(SERVICE_LABEL)}="{s}", {cadvisor_label(STACK_LABEL)}="{settings.stack}"'
             for s in services]
 
@@ -155,7 +160,8 @@ def _api(settings: StackSettings) -> AlertGroup:
                   severity=errors.severity, summary=errors.summary,
                   description=f"{{{{ $labels.job }}}} answers {PCT}% of requests with a 5xx error "
                   f"(threshold {t.error_rate_percent:g}%).", for_=errors.for_),
-        AlertRule(alert="ApiHighLatency", expr=f'{rec.HTTP_LATENCY_P95}{{job="api"}} > {t.api_p95_latency_seconds:g}',
+        AlertRule(alert="ApiHighLatency",
+                  expr=f'{rec.HTTP_LATENCY_P95}{{{selector("api")}}} > {t.api_p95_latency_seconds:g}',
                   severity="warning", summary="API p95 latency high",
                   description=f"95th percentile latency of {{{{ $labels.job }}}} is {SEC} "
                   f"(threshold {t.api_p95_latency_seconds:g}s).", for_="5m"),
@@ -164,7 +170,7 @@ def _api(settings: StackSettings) -> AlertGroup:
 
 def _database(settings: StackSettings) -> AlertGroup:
     t = settings.thresholds
-    job = (("job", "postgres-exporter"),)
+    job = job_label("database")
     connections = guide_alert("LowDbConnections")
     return AlertGroup("database", (
         AlertRule(alert="PostgresDown", expr="pg_up == 0", severity="critical", summary="PostgreSQL down",
@@ -207,7 +213,7 @@ def _database(settings: StackSettings) -> AlertGroup:
 def _trading(settings: StackSettings) -> AlertGroup:
     t = settings.thresholds
     a = settings.alerting
-    job = (("job", "trading-engine"),)
+    job = job_label("trading")
     idle = _duration(t.trading_idle_minutes)
     hours = f"{a.market_open_hour_utc:02d}:00-{a.market_close_hour_utc:02d}:00 UTC"
     return AlertGroup("trading", (

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from formats.yamlout import dump_yaml
 from mixin.guide import GUIDE_ROUTE
-from render.yamlout import dump_yaml
 from settings.catalog import CATALOG
 from settings.model import StackSettings
 

@@ -22,7 +22,7 @@ from settings.declare import parse_section, read_object
 from settings.grammar import duration_seconds
 from settings.problems import Problems, fix_command
 from settings.secrets import SECRET_KEYS, check_secrets
-from settings.sections import SECTIONS, AlertingSettings, EdgeSettings, StackOptions
+from settings.sections import OPTION_KEYS, SECTIONS, AlertingSettings, EdgeSettings, StackOptions
 from settings.services import (
     PublishedPort,
     ServiceSettings,
@@ -31,7 +31,7 @@ from settings.services import (
     port_clashes,
     same_binding,
 )
-from settings.snapshot_s3 import snapshot_s3_checks
+from settings.snapshot_s3_rules import snapshot_s3_checks
 
 # The shortest rate() window of the rules (mixin/alerts.py, mixin/rules.py): rate() needs at least
 # two samples in it, and four keep it stable when one scrape fails.
@@ -167,8 +167,7 @@ def parse_settings(project: str, stack: str, raw: Mapping[str, str],
                          f"pulumi config rm {key}  (known settings are listed in the README)")
     if wrong := g.es_name_part(stack):
         problems.add("(stack name)", f"'{stack}' {wrong}", f"pulumi stack rename {stack.lower()}")
-    options = parse_section(StackOptions, "", {k: raw[k] for k in ("protectData", "generateMissingSecrets", "target")
-                                               if k in raw}, problems)
+    options = parse_section(StackOptions, "", {k: raw[k] for k in OPTION_KEYS if k in raw}, problems)
     sections: dict[str, Any] = {key: parse_section(cls, key, read_object(raw, key, problems), problems, f"{key}.")
                                 for key, cls in SECTIONS.items()}
     services: dict[str, ServiceSettings] = parse_services(raw, problems)

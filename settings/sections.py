@@ -12,7 +12,7 @@ from typing import Any
 from settings import grammar as g
 from settings import grammar_edge as ge
 from settings import snapshot_s3 as s3
-from settings.declare import setting
+from settings.declare import declarations, setting
 
 _URL = g.http_url
 def url_origin(value: str) -> str | None:
@@ -224,6 +224,9 @@ class DatabaseSettings:
 
 
 # The object settings, by top-level key.
+# The top-level flags' keys, as StackOptions declares them.
+OPTION_KEYS: tuple[str, ...] = tuple(d.key for _, d in declarations(StackOptions))
+
 SECTIONS: dict[str, type] = {
     "prometheus": PrometheusSettings,
     "thresholds": AlertThresholds,

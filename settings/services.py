@@ -47,6 +47,12 @@ MAP_SETTINGS: tuple[MapSetting, ...] = (
 )
 
 
+# The object of published ports (`publish.<service>`), beside MAP_SETTINGS' objects.
+PUBLISH = "publish"
+# Every top-level key the per-service settings take.
+SERVICE_KEYS: tuple[str, ...] = (*(s.key for s in MAP_SETTINGS), PUBLISH)
+
+
 def _value(setting: MapSetting, service: str, given: Mapping[str, Any], default: Any, problems: Problems) -> Any:
     if service not in given:
         return default
@@ -86,12 +92,13 @@ def _publish(service: str, entry: Any, problems: Problems) -> PublishedPort | No
 
 def parse_services(raw: Mapping[str, str], problems: Problems) -> dict[str, ServiceSettings]:
     given = {s.key: read_object(raw, s.key, problems) for s in MAP_SETTINGS}
-    publish = read_object(raw, "publish", problems)
+    publish = read_object(raw, PUBLISH, problems)
     for setting in MAP_SETTINGS:
         unknown_keys(setting.key, given[setting.key], list(SERVICES), problems)
-    unknown_keys("publish", publish, list(CONTAINER_PORTS), problems)
+    unknown_keys(PUBLISH, publish, list(CONTAINER_PORTS), problems)
     services: dict[str, ServiceSettings] = {}
-    for service, spec in CATALOG.items():
+    for service in SERVICES:
+        spec = CATALOG[service]
         image, memory, cpus = (
             _value(setting, service, given[setting.key], default, problems)
             for setting, default in zip(MAP_SETTINGS, (spec.image, spec.memory_mb, spec.cpus), strict=True))

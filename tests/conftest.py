@@ -5,13 +5,8 @@ from __future__ import annotations
 import pytest
 
 from offline.mocks import ProgramRun, run_program
-from offline.plan import plan_config
 from settings.model import StackSettings, parse_settings
-
-
-def stack_config(stack: str) -> tuple[dict[str, str], set[str]]:
-    """A stack file's settings with the plan's placeholders for secrets."""
-    return plan_config(stack)
+from settings.stack_file import stack_config as stack_config  # the tests import it from here
 
 
 def stack_settings(stack: str) -> StackSettings:

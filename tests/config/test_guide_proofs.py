@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from formats.yamlout import dump_yaml
 from mixin.alerts import alert_groups
 from mixin.guide import GUIDE_ALERTS
+from mixin.rule_files import render_rule_files
 from mixin.rules import RECORDING_FILE
-from render.prometheus import render_rule_files
-from render.yamlout import dump_yaml
 from tests.config.alert_case import s
 from tests.config.rule_cases_platform import pg_connections
 from tests.config.test_promtool import promtool

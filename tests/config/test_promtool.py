@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from formats.yamlout import dump_yaml
 from mixin import rules as rec
 from mixin.alerts import alert_groups, alert_names
-from render.prometheus import RULES_DIR, render_prometheus_config, render_rule_files
-from render.yamlout import dump_yaml
+from mixin.rule_files import render_rule_files
+from render.prometheus import RULES_DIR, render_prometheus_config
 from settings.model import StackSettings
 from tests.config import recording_cases
 from tests.config.rule_cases import alert_cases, promtool_tests

@@ -29,15 +29,14 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from offline.mocks import ProgramRun, plain_strings, run_program, unwrap
-from offline.plan import plan, plan_config
+from offline.plan import plan
 from render import alertmanager as am
 from render import elastic_setup as setup
-from render import elasticsearch as es
-from render import fluent_bit as fb
+from render import elasticsearch, fluent_bit, kibana
 from render import grafana as gf
-from render import kibana as kb
 from render import postgres_exporter as pg
 from settings.model import SettingsError, parse_settings
+from settings.stack_file import stack_config
 
 # Printable: every Unicode character but controls, surrogates, private use, unassigned, line/paragraph separators.
 PRINTABLE = st.characters(exclude_categories=("Cc", "Cs", "Co", "Cn", "Zl", "Zp"))
@@ -74,7 +73,7 @@ SECRETS = (*PASSWORD_KEYS, *BASIC_AUTH_KEYS, "kibanaEncryptionKey", "postgresExp
 
 
 def prod_config(values: dict[str, str]) -> tuple[dict[str, str], set[str]]:
-    config, secret_keys = plan_config("prod")
+    config, secret_keys = stack_config("prod")
     config.update({k: values[k] for k in SECRETS})
     secret_keys |= set(SECRETS)
     alerting = json.loads(config["alerting"])
@@ -180,11 +179,12 @@ def check_delivery(values: dict[str, str], files: dict[str, Path], basic_auth: t
 
     assert text(f"grafana:{gf.ADMIN_PASSWORD_FILE}") == values["grafanaAdminPassword"]
     assert text(f"grafana:{gf.SMTP_PASSWORD_FILE}") == values["smtpPassword"]
-    assert text(f"elasticsearch:{es.PASSWORD_FILE}") == values["elasticPassword"]
-    kibana = yaml.safe_load(text(f"kibana:{kb.CONFIG_PATH}"))
-    assert kibana["elasticsearch.password"] == values["kibanaSystemPassword"]
-    assert kibana["xpack.security.encryptionKey"] == values["kibanaEncryptionKey"]
-    assert text(f"fluent-bit:{fb.PASSWORD_INCLUDE}") == f"@SET ES_WRITER_PASSWORD={values['elasticWriterPassword']}\n"
+    assert text(f"elasticsearch:{elasticsearch.PASSWORD_FILE}") == values["elasticPassword"]
+    kibana_yml = yaml.safe_load(text(f"kibana:{kibana.CONFIG_PATH}"))
+    assert kibana_yml["elasticsearch.password"] == values["kibanaSystemPassword"]
+    assert kibana_yml["xpack.security.encryptionKey"] == values["kibanaEncryptionKey"]
+    assert text(f"fluent-bit:{fluent_bit.PASSWORD_INCLUDE}") == \
+        f"@SET ES_WRITER_PASSWORD={values['elasticWriterPassword']}\n"
     body = f"elastic-setup:{setup.SECRETS_DIR}/{setup.USER_BODIES[1]}"
     assert json.loads(text(body))["password"] == values["elasticReaderPassword"]
     assert text(f"alertmanager:{am.SECRETS_DIR}/{am.SLACK_API_URL_FILE}") == values["slackWebhookUrl"]
@@ -202,7 +202,7 @@ def check_delivery(values: dict[str, str], files: dict[str, Path], basic_auth: t
 @functools.cache
 def stack_file_plan_text() -> str:
     """Everything the plan of the prod stack file publishes (its files and plain inputs)."""
-    config, secret_keys = plan_config("prod")
+    config, secret_keys = stack_config("prod")
     with TemporaryDirectory() as tmp:
         run, written = plan("prod", config, secret_keys, Path(tmp))
         return public_text(run, written)

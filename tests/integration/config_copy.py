@@ -12,14 +12,15 @@ from typing import Any
 
 import yaml
 
-from offline.mocks import PLACEHOLDERS, stack_file_config
+from formats.yamlout import dump_yaml
 from render.prometheus import (
     NODE_EXPORTER_GATEWAY_PLACEHOLDER,
     alertmanager_host,
     node_exporter_target,
 )
-from render.yamlout import dump_yaml
 from settings.model import CONTAINER_PORTS, PROJECT, StackSettings, parse_settings
+from settings.stack_file import stack_file_config
+from settings.stand_ins import PLACEHOLDERS
 from tests.integration.ports import PEERS, Ports
 
 STACK = "dev"

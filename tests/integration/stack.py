@@ -23,13 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from formats.yamlout import dump_yaml
+from mixin.rule_files import render_rule_files
 from render import alertmanager as alertmanager_yml
 from render.blackbox import render_blackbox_yml
-from render.prometheus import (
-    render_prometheus_config,
-    render_rule_files,
-)
-from render.yamlout import dump_yaml
+from render.prometheus import render_prometheus_config
 from settings.model import StackSettings
 from tests.integration.config_copy import (  # re-exported: the tests read them as it.<name>
     FOR_EXCEPTIONS as FOR_EXCEPTIONS,

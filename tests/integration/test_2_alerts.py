@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 import yaml
 
-from offline.mocks import stack_file_config
+from mixin.rule_files import render_rule_files
 from render.alertmanager import render_alertmanager_config
-from render.prometheus import render_rule_files
+from settings.stack_file import stack_file_config
 from tests.integration import stack as it
 from tests.integration.notifications import (
     SlackMessage,

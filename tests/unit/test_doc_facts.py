@@ -10,7 +10,7 @@ import pytest
 from mixin.alerts import alert_groups, alert_names
 from mixin.guide import GUIDE_TROUBLESHOOTING_COMMANDS
 from offline.mocks import ProgramRun, unwrap
-from render import fluent_bit as fb
+from render import fluent_bit
 from render.alertmanager import render_alertmanager_config
 from render.elasticsearch import HEALTHCHECK_CURLRC
 from settings.catalog import DEFAULT_IMAGES, SWARM_ONLY_SERVICES
@@ -47,8 +47,8 @@ def test_docs_name_the_fluent_bit_metrics_path_the_scrape_uses() -> None:
     for name, text in DOCS.items():
         for path in re.findall(r"/api/v\d/metrics/prometheus", text):
             # v1 appears only where a document explains why it is not used.
-            assert path == fb.METRICS_PATH or "lacks" in text, name
-    assert fb.METRICS_PATH in DOCS["operations.md"]
+            assert path == fluent_bit.METRICS_PATH or "lacks" in text, name
+    assert fluent_bit.METRICS_PATH in DOCS["operations.md"]
 
 
 def test_every_volume_a_document_names_exists(dev_run: ProgramRun) -> None:

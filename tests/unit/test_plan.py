@@ -9,12 +9,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import yaml
 
 from offline import plan as offline_plan
 from offline.mocks import PLACEHOLDERS, run_program
-from offline.plan import main, plan_config
+from offline.plan import main
 from offline.plan import plan as run_plan
+from settings.stack_file import stack_config
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -85,7 +85,7 @@ AWKWARD = {
 
 
 def test_no_secret_given_to_the_plan_reaches_a_file(tmp_path):
-    config, secret_keys = plan_config("prod")
+    config, secret_keys = stack_config("prod")
     config.update(AWKWARD)
     _, written = run_plan("prod", config, secret_keys, tmp_path / "out")
     everything = "".join(p.read_text() for p in written)
@@ -105,7 +105,7 @@ def test_the_program_the_plan_runs_never_sees_a_secret_value(tmp_path, monkeypat
         return real_run(stack, config, secret_keys)
 
     monkeypatch.setattr(offline_plan, "run_program", recording_run)
-    config, secret_keys = plan_config("prod")
+    config, secret_keys = stack_config("prod")
     config.update(AWKWARD)
     run_plan("prod", config, secret_keys, tmp_path / "out")
     [given] = seen
@@ -130,6 +130,7 @@ def test_a_settings_mistake_exits_2_with_the_message_and_no_traceback(tmp_path, 
     bad = (PROJECT_DIR / "Pulumi.prod.yaml").read_text().replace("retentionTime: 30d", "retentionTime: forever")
     monkeypatch.setattr("offline.mocks.PROJECT_DIR", tmp_path)
     monkeypatch.setattr("offline.plan.PROJECT_DIR", tmp_path)
+    monkeypatch.setattr("settings.stack_file.PROJECT_DIR", tmp_path)
     (tmp_path / "Pulumi.prod.yaml").write_text(bad)
     assert main(["prod", "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
@@ -141,29 +142,3 @@ def test_a_settings_mistake_exits_2_with_the_message_and_no_traceback(tmp_path, 
 def test_an_unknown_stack_is_refused(capsys):
     assert main(["staging"]) == 2
     assert "no Pulumi.staging.yaml" in capsys.readouterr().err
-
-
-def checker(*argv: str) -> str:
-    result = subprocess.run(list(argv), capture_output=True, text=True, timeout=60, check=False)
-    assert result.returncode == 0, f"{' '.join(argv)}\n{result.stdout}{result.stderr}"
-    return result.stdout + result.stderr
-
-
-def test_every_file_of_the_plan_passes_its_consumers_checker(plan, tmp_path):
-    """The plan's files as they are (placeholders and all): amtool, promtool, sh and shellcheck."""
-    _, out, _ = plan
-    for config in out.glob("alertmanager*/etc/alertmanager/alertmanager.yml"):
-        assert "SUCCESS" in checker("amtool", "check-config", str(config))
-    rules = sorted(str(p) for p in (out / "prometheus/etc/prometheus/rules").glob("*.yml"))
-    assert checker("promtool", "check", "rules", *rules).count("SUCCESS") == len(rules)
-    # prometheus.yml names its rule files at their container path: check it with them where the plan wrote them.
-    prometheus = yaml.safe_load((out / "prometheus/etc/prometheus/prometheus.yml").read_text())
-    prometheus["rule_files"] = [str(out / "prometheus/etc/prometheus/rules/*.yml")]
-    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(prometheus))
-    assert f"SUCCESS: {len(rules)} rule files found" in checker("promtool", "check", "config",
-                                                                str(tmp_path / "prometheus.yml"))
-    scripts = [str(p) for p in out.glob("*-setup/setup/*.sh")]
-    assert len(scripts) == 2
-    for script in scripts:
-        checker("sh", "-n", script)
-    checker("shellcheck", "--shell=sh", "--severity=style", *scripts)

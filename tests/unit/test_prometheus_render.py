@@ -11,7 +11,8 @@ import yaml
 
 from mixin import rules as rec
 from mixin.alerts import alert_groups
-from render.prometheus import RULES_DIR, render_prometheus_config, render_prometheus_yml, render_rule_files
+from mixin.rule_files import render_rule_files
+from render.prometheus import RULES_DIR, render_prometheus_config, render_prometheus_yml
 from settings.model import StackSettings, parse_settings
 from tests.conftest import stack_config, stack_settings
 

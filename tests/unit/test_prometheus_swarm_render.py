@@ -53,7 +53,8 @@ def test_each_stack_service_is_selected_by_its_swarm_service_name_and_port():
         assert keep["action"] == "keep" and re.fullmatch(keep["regex"], settings.name(name))
         assert {"source_labels": ["__address__"], "regex": "(.+):\\d+", "replacement": f"${{1}}:{port}",
                 "target_label": "__address__"} in relabels
-    assert jobs["fluent-bit"]["metrics_path"] == "/api/v1/metrics/prometheus"
+    # v2: the only path serving the buffer's fill level FluentBitBufferFilling reads (tests/unit/test_scrape_table.py).
+    assert jobs["fluent-bit"]["metrics_path"] == "/api/v2/metrics/prometheus"
 
 
 def test_platform_labels_are_the_documented_ones():

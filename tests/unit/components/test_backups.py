@@ -15,11 +15,12 @@ import pytest
 from components.service import TYPE_PREFIX
 from offline.mocks import ProgramRun
 from render import backups as bk
-from render import elasticsearch as es
+from render import elasticsearch
+from settings import log_pipeline as logs
 from settings.model import StackSettings
 from tests.conftest import stack_settings
 from tests.shell import POSIX_SH, assert_script_passes
-from tests.unit.test_logging import container, env, inputs, uploads
+from tests.unit.components.program import container, env, inputs, uploads
 
 # Elasticsearch's cron: seconds minutes hours day-of-month month day-of-week [year]; `?` in one day field.
 ES_CRON = re.compile(r"^\S+ \S+ \S+ \S+ \S+ \S+( \S+)?$")
@@ -43,7 +44,7 @@ def test_slm_policy_keeps_snapshots_as_long_as_the_logs(stack: str):
     assert policy["repository"] == bk.ES_REPOSITORY
     # Date math in angle brackets; snapshot names must be lowercase.
     assert re.fullmatch(r"<[a-z0-9-]+\{now/d\}>", policy["name"]), policy["name"]
-    assert policy["config"]["indices"] == [es.data_stream_name(s)]
+    assert policy["config"]["indices"] == [logs.data_stream_name(s)]
     assert policy["config"]["include_global_state"] is False
     retention = policy["retention"]
     assert retention["expire_after"] == f"{s.logging.retention_days}d"
@@ -54,17 +55,17 @@ def test_repository_is_a_file_system_repository_inside_path_repo(dev_settings):
     repository = bk.snapshot_repository(dev_settings)
     assert repository["type"] == "fs"
     assert isinstance(repository["settings"]["compress"], bool)
-    assert repository["settings"]["location"] == es.environment(dev_settings)["path.repo"]
+    assert repository["settings"]["location"] == elasticsearch.environment(dev_settings)["path.repo"]
 
 
 def test_elasticsearch_mounts_its_repository_volume_made_writable_before_it_starts(run):
     mounted = volumes(run, "elasticsearch")
-    snapshots_volume, read_only = mounted[es.SNAPSHOT_DIR]
+    snapshots_volume, read_only = mounted[elasticsearch.SNAPSHOT_DIR]
     assert snapshots_volume.endswith("-elasticsearch-snapshots") and not read_only
-    assert env(run, "elasticsearch")["path.repo"] == es.SNAPSHOT_DIR
+    assert env(run, "elasticsearch")["path.repo"] == elasticsearch.SNAPSHOT_DIR
     init = inputs(run, "elasticsearch-snapshots-init")
     # First mounted on the image's own data directory (owned 1000:0): the new volume takes its owner.
-    assert volumes(run, "elasticsearch-snapshots-init") == {es.DATA_DIR: (snapshots_volume, False)}
+    assert volumes(run, "elasticsearch-snapshots-init") == {elasticsearch.DATA_DIR: (snapshots_volume, False)}
     assert init["command"] == ["true"] and init["restart"] == "no" and not init.get("ports")
     assert container(run, "elasticsearch-snapshots-init").urn in container(run, "elasticsearch").dependencies
 

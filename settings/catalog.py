@@ -33,7 +33,7 @@ CATALOG: dict[str, ServiceSpec] = {
                                 placement=Placement(max_replicas_per_node=1, update_order=STATEFUL)),
     # node-exporter's docs: host network (and PID; a Swarm service cannot share the host PID namespace).
     "node-exporter": ServiceSpec("prom/node-exporter:v1.9.1", 9100, 64, 0.25, "/metrics", "65534:65534",
-                                 scrape=Scrape("node-exporter"), host_network=True,
+                                 scrape=Scrape("node_exporter"), host_network=True,
                                  placement=Placement(global_mode=True)),
     # 0.56.2: reads containers on Docker's containerd image store (fixed in v0.54.0) and needs the
     # containerd socket only there (fixed in v0.56.0); published on ghcr.io since v0.53.0, tags

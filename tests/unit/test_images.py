@@ -38,7 +38,7 @@ def test_node_exporter_sees_the_hosts_network_and_later_mounts(dev_run: ProgramR
 def test_prometheus_scrapes_node_exporter_at_that_gateway(dev_run: ProgramRun) -> None:
     uploads = {u["file"]: u["content"] for u in container(dev_run, "prometheus")["uploads"]}
     jobs = {j["job_name"]: j for j in yaml.safe_load(uploads[CONFIG_PATH])["scrape_configs"]}
-    assert jobs["node-exporter"]["static_configs"][0]["targets"] == [f"{GATEWAY}:9100"]
+    assert jobs["node_exporter"]["static_configs"][0]["targets"] == [f"{GATEWAY}:9100"]
 
 
 def test_cadvisor_can_read_oom_kills_and_exports_only_what_is_read(dev_run: ProgramRun) -> None:

@@ -78,7 +78,7 @@ def targets(job: dict[str, object]) -> list[str]:
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_every_service_of_the_stack_is_scraped(stack: str) -> None:
     scraped = jobs(stack_settings(stack))
-    assert sorted(scraped) == sorted(["prometheus", "node-exporter", "cadvisor", "api", "trading-engine",
+    assert sorted(scraped) == sorted(["prometheus", "node_exporter", "cadvisor", "api", "trading-engine",
                                       "postgres-exporter", "alertmanager", "grafana", "fluent-bit",
                                       "elasticsearch-exporter", "blackbox-exporter"]
                                      + (["blackbox-https"] if stack == "prod" else []))
@@ -90,7 +90,7 @@ def test_every_service_of_the_stack_is_scraped(stack: str) -> None:
 
 def test_node_exporter_is_scraped_at_the_stack_networks_gateway_under_a_stable_instance_name() -> None:
     config = render_prometheus_config(stack_settings("dev"), gateway="172.30.0.1")
-    [job] = [j for j in config["scrape_configs"] if j["job_name"] == "node-exporter"]
+    [job] = [j for j in config["scrape_configs"] if j["job_name"] == "node_exporter"]
     assert targets(job) == ["172.30.0.1:9100"]
     assert job["relabel_configs"] == [{"target_label": "instance", "replacement": "node-exporter:9100"}]
 

@@ -25,7 +25,7 @@ def _jobs() -> dict[str, dict[str, Any]]:
 
 def test_same_job_names_as_the_single_host_stack_plus_the_labelled_platform():
     # Rules and dashboards select by these job names; the platform's own jobs come from JOB_LABEL.
-    assert sorted(_jobs()) == sorted(["prometheus", "node-exporter", "cadvisor", "fluent-bit", "postgres-exporter",
+    assert sorted(_jobs()) == sorted(["prometheus", "node_exporter", "cadvisor", "fluent-bit", "postgres-exporter",
                                       "alertmanager", "grafana", "elasticsearch-exporter", "blackbox-exporter",
                                       "platform", "blackbox-https"])
 
@@ -41,7 +41,7 @@ def test_only_prometheus_itself_and_the_public_probes_are_static_targets():
         assert "static_configs" not in job
         (sd,) = job["dockerswarm_sd_configs"]
         assert sd["host"] == DOCKER_API_URL
-        assert sd["role"] == ("nodes" if name == "node-exporter" else "tasks")
+        assert sd["role"] == ("nodes" if name == "node_exporter" else "tasks")
 
 
 def test_each_stack_service_is_selected_by_its_swarm_service_name_and_port():
@@ -72,7 +72,7 @@ def test_the_stack_is_scraped_on_its_own_overlay_and_the_platform_on_the_targets
     settings = stack_settings("swarm")
     assert overlay_network_name(settings) == "christmas-monitoring-swarm"
     for name, job in _jobs().items():
-        if name in ("prometheus", "node-exporter", "blackbox-https"):
+        if name in ("prometheus", "node_exporter", "blackbox-https"):
             continue
         keeps = [r for r in job["relabel_configs"]
                  if r.get("source_labels") == ["__meta_dockerswarm_network_name"]]

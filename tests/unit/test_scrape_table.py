@@ -62,5 +62,6 @@ def test_every_scraped_row_gets_the_same_labels_on_both_targets_and_a_swarm_adds
 def test_the_stack_jobs_are_the_catalog_rows_in_the_same_order_on_both_targets(both):
     stack_jobs = {CATALOG[s].scrape.job for s in SCRAPED}  # type: ignore[union-attr]
     for target, platform in (("docker", ["api", "trading-engine"]), ("swarm", ["platform"])):
-        expected = [j for s in SCRAPE_ORDER for j in (platform if s == "platform" else [s])]
+        expected = [j for s in SCRAPE_ORDER
+                    for j in (platform if s == "platform" else [CATALOG[s].scrape.job])]  # type: ignore[union-attr]
         assert [j for j in both[target] if j in stack_jobs or j in platform] == expected, target

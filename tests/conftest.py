@@ -27,6 +27,12 @@ def prod_run() -> ProgramRun:
 
 
 @pytest.fixture(scope="session")
+def swarm_run() -> ProgramRun:
+    config, secret_keys = stack_config("swarm")
+    return run_program("swarm", config, secret_keys)
+
+
+@pytest.fixture(scope="session")
 def dev_settings() -> StackSettings:
     return stack_settings("dev")
 

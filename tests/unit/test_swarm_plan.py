@@ -11,8 +11,6 @@ import pytest
 from offline.mocks import PLACEHOLDERS
 from settings.catalog import SERVICES
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture(scope="module")
 def plan(planned) -> tuple[Path, str]:

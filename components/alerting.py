@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import replace
 
 import pulumi
 import pulumi_docker as docker
@@ -16,7 +17,7 @@ from render import alertmanager as am
 from render.alertmanager_swarm import ENTRYPOINT_PATH, render_swarm_entrypoint
 from render.web_config import ALERTMANAGER_WEB_CONFIG
 from settings.catalog import CATALOG, PURPOSE_LABEL, STACK_LABEL
-from settings.model import PublishedPort, ServiceSettings
+from settings.model import PublishedPort
 from settings.names import ALERTMANAGER_USER, alertmanager_hosts, gossip_network_name
 
 CLUSTER_PORT = 9094
@@ -59,11 +60,10 @@ class Alerting(pulumi.ComponentResource):
         self.gossip_network = self._gossip_network(ctx) if peers > 1 else None
         for index, host in enumerate(hosts):
             volume = ctx.data_volume(host, parent=self)
-            base = s.service("alertmanager")
             # Only the first peer is published; the others are reached on the stack network.
-            publish = base.publish if index == 0 else None
-            settings = ServiceSettings(image=base.image, memory_mb=base.memory_mb, cpus=base.cpus,
-                                       publish=publish)
+            settings = s.service("alertmanager")
+            publish = settings.publish if index == 0 else None
+            settings = replace(settings, publish=publish)
             command = [*_server_flags(self._external_url(publish, host, ctx)), *self._cluster_flags(gossip, index)]
             networks = ([NetworkAttachment(self.gossip_network.name, ipv4_address=gossip[index])]
                         if self.gossip_network is not None else [])

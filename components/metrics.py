@@ -18,6 +18,7 @@ from render import prometheus as prom
 from render.prometheus_swarm import render_swarm_prometheus_yml
 from render.web_config import PROMETHEUS_WEB_CONFIG
 from settings.catalog import SERVICE_LABEL, STACK_LABEL
+from settings.names import PROMETHEUS_USER
 
 # cAdvisor metric kinds (container/factory.go): cpu, memory (working set, limit), network (in/out),
 # oom_event (container_oom_events_total). Spec series (start time, limits, last seen) are always on.
@@ -66,7 +67,7 @@ class Metrics(pulumi.ComponentResource):
         uploads += [Upload(f"{prom.RULES_DIR}/{file}", text) for file, text in render_rule_files(s).items()]
         uploads += [
             # Its own basic auth, and the passwords it sends (self-scrape; Alertmanager).
-            web_config_upload(ctx, "prometheus", prom.PROMETHEUS_USER, "prometheusPassword", PROMETHEUS_WEB_CONFIG),
+            web_config_upload(ctx, "prometheus", PROMETHEUS_USER, "prometheusPassword", PROMETHEUS_WEB_CONFIG),
             password_upload(ctx, "prometheusPassword", prom.PROMETHEUS_PASSWORD_FILE),
             password_upload(ctx, "alertmanagerPassword", prom.ALERTMANAGER_PASSWORD_FILE),
         ]
@@ -86,7 +87,7 @@ class Metrics(pulumi.ComponentResource):
                 "--web.enable-admin-api",
             ],
             healthcheck=authenticated_healthcheck(ctx.port("prometheus"), ctx.health_path("prometheus"),
-                                                  prom.PROMETHEUS_USER, prom.PROMETHEUS_PASSWORD_FILE),
+                                                  PROMETHEUS_USER, prom.PROMETHEUS_PASSWORD_FILE),
             uploads=uploads,
             # The only service of the stack on the platform's network: it scrapes the platform there.
             networks=[NetworkAttachment(ctx.targets_network_name)],

@@ -15,15 +15,10 @@ CONFIG_PATH = "/etc/prometheus/prometheus.yml"
 # node-exporter runs in the host's network namespace (the host's interfaces, not a container's):
 # Prometheus reaches it at the stack network's gateway, the host's address on that bridge.
 NODE_EXPORTER_GATEWAY_PLACEHOLDER = "172.17.0.1"
-# Basic auth (render/web_config.py): the user each server accepts (settings/catalog.py), and where
-# Prometheus reads the passwords it sends (render/scrape.py).
-PROMETHEUS_USER = names.PROMETHEUS_USER
-ALERTMANAGER_USER = names.ALERTMANAGER_USER
-SECRETS_DIR = scrape.SECRETS_DIR
-PROMETHEUS_PASSWORD_FILE = scrape.password_file(PROMETHEUS_USER)
-ALERTMANAGER_PASSWORD_FILE = scrape.password_file(ALERTMANAGER_USER)
-basic_auth = scrape.basic_auth
-alertmanager_host = names.alertmanager_host
+# Where Prometheus reads the passwords it sends (render/scrape.py), for the users each server accepts
+# (settings/names.py); the components upload them there.
+PROMETHEUS_PASSWORD_FILE = scrape.password_file(names.PROMETHEUS_USER)
+ALERTMANAGER_PASSWORD_FILE = scrape.password_file(names.ALERTMANAGER_USER)
 
 
 def alertmanager_targets(settings: StackSettings) -> list[str]:

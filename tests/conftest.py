@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 
 from offline.mocks import ProgramRun, run_program
@@ -27,6 +32,12 @@ def prod_run() -> ProgramRun:
 
 
 @pytest.fixture(scope="session")
+def swarm_run() -> ProgramRun:
+    config, secret_keys = stack_config("swarm")
+    return run_program("swarm", config, secret_keys)
+
+
+@pytest.fixture(scope="session")
 def dev_settings() -> StackSettings:
     return stack_settings("dev")
 
@@ -34,3 +45,21 @@ def dev_settings() -> StackSettings:
 @pytest.fixture(scope="session")
 def prod_settings() -> StackSettings:
     return stack_settings("prod")
+
+
+@pytest.fixture(scope="session")
+def planned(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], tuple[Path, str]]:
+    """`make plan STACK=<stack>` run once per stack for the whole session: its directory and its summary."""
+    done: dict[str, tuple[Path, str]] = {}
+
+    def plan(stack: str) -> tuple[Path, str]:
+        if stack not in done:
+            out = tmp_path_factory.mktemp(f"plan-{stack}")
+            result = subprocess.run([sys.executable, "-m", "offline.plan", stack, "--out", str(out)],
+                                    cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True,
+                                    timeout=120, check=False)
+            assert result.returncode == 0, result.stderr
+            done[stack] = (out, result.stdout)
+        return done[stack]
+
+    return plan

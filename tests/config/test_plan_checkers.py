@@ -4,21 +4,15 @@ checker: amtool, promtool, sh and shellcheck (Debian's, `make tools`)."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture(scope="module", params=["dev", "prod", "swarm"])
-def plan(request, tmp_path_factory) -> Path:
-    out: Path = tmp_path_factory.mktemp(request.param)
-    result = subprocess.run([sys.executable, "-m", "offline.plan", request.param, "--out", str(out)],
-                            cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120, check=False)
-    assert result.returncode == 0, result.stderr
+def plan(request, planned) -> Path:
+    out: Path = planned(request.param)[0]
     return out
 
 

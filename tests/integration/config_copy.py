@@ -13,12 +13,9 @@ from typing import Any
 import yaml
 
 from formats.yamlout import dump_yaml
-from render.prometheus import (
-    NODE_EXPORTER_GATEWAY_PLACEHOLDER,
-    alertmanager_host,
-    node_exporter_target,
-)
+from render.prometheus import NODE_EXPORTER_GATEWAY_PLACEHOLDER, node_exporter_target
 from settings.model import CONTAINER_PORTS, PROJECT, StackSettings, parse_settings
+from settings.names import alertmanager_host
 from settings.stack_file import stack_file_config
 from settings.stand_ins import PLACEHOLDERS
 from tests.integration.ports import PEERS, Ports

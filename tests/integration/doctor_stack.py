@@ -23,8 +23,8 @@ from render import backups as bk
 from render import elasticsearch
 from render.alertmanager import CONFIG_PATH as AM_CONFIG
 from render.prometheus import CONFIG_PATH as PROM_CONFIG
-from render.prometheus import alertmanager_host
 from settings import log_pipeline as logs
+from settings.names import alertmanager_host
 from tests.integration.docker_standin import DockerStandIn, FakeContainer
 from tests.integration.processes import Process, free_ports, http_json, wait_until
 from tests.integration.service_standins import ServiceStandIns

@@ -22,9 +22,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from render.caddy import CaddyConfig, edge_config, render_caddyfile
-from render.prometheus import ALERTMANAGER_USER, PROMETHEUS_USER
 from render.web_config import bcrypt_hash
 from settings.model import CONTAINER_PORTS, PROJECT, StackSettings, parse_settings
+from settings.names import ALERTMANAGER_USER, PROMETHEUS_USER
 from tests.integration.processes import Auth, Process, Processes, auth_headers, free_ports, require_program
 from tests.integration.stack import Stack, integration_raw
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -20,12 +18,9 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module", params=["dev", "prod"])
-def plan(request, tmp_path_factory) -> tuple[str, Path, str]:
-    out = tmp_path_factory.mktemp(request.param)
-    result = subprocess.run([sys.executable, "-m", "offline.plan", request.param, "--out", str(out)],
-                            cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120, check=False)
-    assert result.returncode == 0, result.stderr
-    return request.param, out, result.stdout
+def plan(request, planned) -> tuple[str, Path, str]:
+    out, summary = planned(request.param)
+    return request.param, out, summary
 
 
 def test_resources_json_lists_every_resource_with_parent_and_protection(plan):

@@ -13,6 +13,7 @@ from mixin import rules as rec
 from mixin.alerts import alert_groups
 from mixin.rule_files import render_rule_files
 from render.prometheus import RULES_DIR, render_prometheus_config, render_prometheus_yml
+from settings.catalog import CATALOG, PLATFORM_JOBS
 from settings.model import StackSettings, parse_settings
 from tests.conftest import stack_config, stack_settings
 
@@ -78,9 +79,11 @@ def targets(job: dict[str, object]) -> list[str]:
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_every_service_of_the_stack_is_scraped(stack: str) -> None:
     scraped = jobs(stack_settings(stack))
-    assert sorted(scraped) == sorted(["prometheus", "node_exporter", "cadvisor", "api", "trading-engine",
-                                      "postgres-exporter", "alertmanager", "grafana", "fluent-bit",
-                                      "elasticsearch-exporter", "blackbox-exporter"]
+    # Every scraped catalog row (settings/catalog.py), the platform's jobs, and the HTTPS probes where
+    # the stack serves its own certificates' endpoints (prod).
+    stack_jobs = [spec.scrape.job for spec in CATALOG.values() if spec.scrape is not None]
+    assert {"prometheus", "node_exporter", "cadvisor", "postgres-exporter", "fluent-bit"} <= set(stack_jobs)
+    assert sorted(scraped) == sorted([*stack_jobs, *PLATFORM_JOBS.values()]
                                      + (["blackbox-https"] if stack == "prod" else []))
     assert targets(scraped["api"]) == ["api:8000"]
     assert targets(scraped["fluent-bit"]) == ["fluent-bit:2020"]

@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,16 +11,11 @@ import pytest
 from offline.mocks import PLACEHOLDERS
 from settings.catalog import SERVICES
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture(scope="module")
-def plan(tmp_path_factory) -> tuple[Path, str]:
-    out = tmp_path_factory.mktemp("swarm")
-    result = subprocess.run([sys.executable, "-m", "offline.plan", "swarm", "--out", str(out)],
-                            cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120, check=False)
-    assert result.returncode == 0, result.stderr
-    return out, result.stdout
+def plan(planned) -> tuple[Path, str]:
+    result: tuple[Path, str] = planned("swarm")
+    return result
 
 
 def test_the_plan_lists_every_service_config_secret_and_the_network(plan):

@@ -6,10 +6,8 @@ import base64
 import re
 from typing import Any
 
-import pytest
-
 from components.swarm_service import content_name
-from offline.mocks import DeclaredResource, ProgramRun, is_secret, plain_strings, run_program, unwrap
+from offline.mocks import DeclaredResource, ProgramRun, is_secret, plain_strings, unwrap
 from settings.catalog import SERVICES
 from tests.conftest import stack_config
 
@@ -18,10 +16,6 @@ LABEL = "com.christmas.monitoring.service"
 ONE_SHOT = {"elastic-setup", "kibana-setup", "elasticsearch-snapshots-init"}
 
 
-@pytest.fixture(scope="module")
-def swarm_run() -> ProgramRun:
-    config, secret_keys = stack_config("swarm")
-    return run_program("swarm", config, secret_keys)
 
 
 def _service(resource: DeclaredResource) -> str:

@@ -1,11 +1,9 @@
-"""The program under mocks for the component areas' tests: both single-host stacks, and the Swarm one."""
+"""The component areas' tests run on both single-host stacks (`run`); the Swarm stack is `swarm_run`
+(tests/conftest.py)."""
 
 from __future__ import annotations
 
 import pytest
-
-from offline.mocks import ProgramRun, run_program
-from tests.conftest import stack_config
 
 
 @pytest.fixture(params=["dev", "prod"])
@@ -14,7 +12,3 @@ def run(request, dev_run, prod_run):
     return dev_run if request.param == "dev" else prod_run
 
 
-@pytest.fixture(scope="session")
-def swarm_run() -> ProgramRun:
-    config, secret_keys = stack_config("swarm")
-    return run_program("swarm", config, secret_keys)

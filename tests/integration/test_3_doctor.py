@@ -25,7 +25,7 @@ from tests.integration.stack import PROMETHEUS
 
 pytestmark = pytest.mark.integration
 # Series compared between the stack's Prometheus and the one restored from its snapshot.
-RESTORED = 'up{job=~"prometheus|node-exporter|postgres-exporter|alertmanager"}'
+RESTORED = 'up{job=~"prometheus|node_exporter|postgres-exporter|alertmanager"}'
 
 
 @dataclass

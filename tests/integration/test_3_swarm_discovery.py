@@ -53,7 +53,7 @@ def test_every_agent_and_labelled_task_is_a_target_with_its_labels_and_is_scrape
     for target in swarm.targets():
         labels = target["labels"]
         assert {"node", "service", "task", "instance"} <= set(labels), labels
-        if labels["job"] in ("node-exporter", "cadvisor", "fluent-bit"):
+        if labels["job"] in ("node_exporter", "cadvisor", "fluent-bit"):
             assert labels["instance"] == labels["node"]
 
 

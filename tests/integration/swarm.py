@@ -106,7 +106,7 @@ class SwarmStack:
             port = self.ports["node-exporter"]
             service = self.settings.name("node-exporter")
             self._exporter(node.id, f"{address}:{port}", "/metrics")
-            self.expected[node.id] = Expected("node-exporter", hostname, hostname, service, f"{service}.{hostname}",
+            self.expected[node.id] = Expected(scrape_of("node-exporter").job, hostname, hostname, service, f"{service}.{hostname}",
                                               f"http://{address}:{port}/metrics")
         return node
 

@@ -46,9 +46,9 @@ class StackOptions:
 
 @dataclass(frozen=True)
 class PrometheusSettings:
-    scrape_interval: str = setting("scrapeInterval", "15s", example="15s", check=g.prometheus_duration,
+    scrape_interval: str = setting("scrapeInterval", "15s", example="15s", check=g.prometheus_interval,
                                    doc="global scrape interval (at most a quarter of the 5m rate windows)")
-    evaluation_interval: str = setting("evaluationInterval", "15s", example="15s", check=g.prometheus_duration,
+    evaluation_interval: str = setting("evaluationInterval", "15s", example="15s", check=g.prometheus_interval,
                                        doc="rule evaluation interval")
     retention_time: str = setting("retentionTime", "15d", example="15d", check=g.prometheus_duration,
                                   doc="TSDB retention by age (`--storage.tsdb.retention.time`)")

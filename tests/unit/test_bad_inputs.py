@@ -37,7 +37,11 @@ CASES: list[Case] = [
     *_each("prometheus.evaluationInterval", "1h1h", "15sec", "10m", ""),
     *_each("prometheus.retentionTime", "30 d", "30d\n", "12h1d", "1.5d", "0", "P30D", "300y"),
     # Prometheus sizes (alecthomas/units as --storage.tsdb.retention.size reads them).
-    *_each("prometheus.retentionSize", "50G", "50gb", "50", "50 GB", "50GB\n", "-5GB", "0GB", "50iB"),
+    *_each("prometheus.retentionSize", "50G", "50gb", "50", "50 GB", "50GB\n", "-5GB", "0GB", "50iB",
+           # Beyond the consumer's int64 (8192PB wraps negative) and below the WAL's own size.
+           "8192PB", "99999999999999999999GB", "100MB"),
+    *_each("prometheus.scrapeInterval", "1ms", "999ms", named="prometheus.scrapeInterval"),
+    *_each("prometheus.evaluationInterval", "1ms"),
     # host:port targets.
     *_each("prometheus.appTargets", ["api"], ["api:0"], ["api:70000"], ["api:8000\n"], [], ["http://api:8000"],
            ["api:8000/metrics"], "api:8000"),
@@ -79,15 +83,15 @@ CASES: list[Case] = [
     *_each("logging.kibanaPublicBaseUrl", "https://k.example.com/kibana", "https://${ELASTIC_PASSWORD}.example.com",
            "https://k.example.com/", "kibana.example.com", "https://k.example.com?x"),
     # Elasticsearch: ILM time and size, heap.
-    *_each("logging.rolloverMaxAge", "1w", "1d12h", "0d", "soon", "1.5d"),
-    *_each("logging.rolloverMaxSize", "5", "5 gb", "0gb", "5g"),
+    *_each("logging.rolloverMaxAge", "1w", "1d12h", "0d", "soon", "1.5d", "99999999999999999999d", "1s", "30m"),
+    *_each("logging.rolloverMaxSize", "5", "5 gb", "0gb", "5g", "8192pb", "1b", "1mb"),
     *_each("logging.retentionDays", 0, "7", 4000),
     *_each("logging.elasticsearchHeapMb", 64, 40000, "512"),
     # 2 nodes stop when either dies (a majority of 2 is 2); 3 needs three hosts (target swarm; prod is docker).
     *_each("logging.elasticsearchNodes", 2, 0, 5, "3", 3),
     *_each("logging.elasticsearchBootstrap", True, "yes"),
     # Fluent Bit size.
-    *_each("logging.bufferMaxSize", "1T", "1 G", "-1G", "0G", "1.5G"),
+    *_each("logging.bufferMaxSize", "1T", "1 G", "-1G", "0G", "1.5G", "9223372036G", "99999999999999999999K", "1K"),
     *_each("logging.dockerLogDir", "relative/path", "/var/lib/../x", "/var/lib/docker containers", "/var/$x",
            "/"),
     # Elasticsearch's S3 snapshot repository: Amazon's bucket naming rules, the S3 client's endpoint (host[:port],

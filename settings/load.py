@@ -21,6 +21,7 @@ from settings import stack as model
 from settings.declare import parse_section, read_object
 from settings.grammar import duration_seconds
 from settings.problems import Problems, fix_command
+from settings.rules import check_rules
 from settings.secrets import SECRET_KEYS, check_secrets
 from settings.sections import SECTIONS, AlertingSettings, EdgeSettings, StackOptions
 from settings.services import (
@@ -187,6 +188,7 @@ def parse_settings(project: str, stack: str, raw: Mapping[str, str],
     _swarm_checks(settings, problems)
     snapshot_s3_checks(settings, raw, problems)
     _elasticsearch_cluster_checks(settings, problems)
+    check_rules(settings, raw, problems)
     problems.raise_if_any(stack)
     return settings
 

@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from settings import grammar as g
 from settings import snapshot_s3 as s3
+from settings.places import in_container
 from settings.problems import Problems, fix_command
 
 
@@ -79,6 +80,8 @@ class SecretSpec:
     # A PEM file's text: lines end in \n (or \r\n, which Go's encoding/pem also reads); every other
     # control character is still refused.
     multiline: bool = False
+    # The container whose process reads it (settings/places.py); "" when none of the stack's does.
+    read_by: str = ""
 
 
 def bcrypt_password(value: str) -> str | None:
@@ -113,12 +116,13 @@ SECRETS: tuple[SecretSpec, ...] = (
     # In a dev stack: no SMTP auth, no Slack, and a DSN built from `database`.
     SecretSpec("smtpPassword", "Alertmanager and Grafana e-mail (SMTP auth)"),
     SecretSpec("slackWebhookUrl", "Alertmanager and Grafana Slack notifications (an https:// webhook)",
-               check=https_url, example="https://hooks.slack.com/services/T000/B000/XXXX"),
+               check=https_url, example="https://hooks.slack.com/services/T000/B000/XXXX", read_by="alertmanager"),
     SecretSpec("postgresExporterDsn", "postgres-exporter (a postgresql:// URL)", check=postgres_dsn,
+               read_by="postgres-exporter",
                example="'postgresql://postgres_exporter:...@postgres:5432/christmas?sslmode=require'"),
     # Dead man's switch receiving the always-firing Watchdog (its URL usually carries a token).
     SecretSpec("heartbeatUrl", "the dead man's switch pinged by Watchdog", optional=True, check=g.http_url,
-               example="https://hc-ping.com/<uuid>"),
+               example="https://hc-ping.com/<uuid>", read_by="alertmanager"),
     # Basic auth of Prometheus and Alertmanager: their web config holds its bcrypt hash, every
     # client of theirs (Grafana, Prometheus, healthchecks, the edge) sends it.
     SecretSpec("prometheusPassword", "basic auth of Prometheus (user `prometheus`)", generated=True, min_length=16,
@@ -163,6 +167,6 @@ def check_secrets(raw: Mapping[str, str], problems: Problems, generate: bool,
         one_line = value.replace("\r\n", "").replace("\n", "") if spec.multiline else value
         wrong = g.control_characters(one_line) or (
             f"must be at least {spec.min_length} characters long" if len(value) < spec.min_length else None
-        ) or spec.check(value)
+        ) or spec.check(value) or (in_container(spec.read_by)(value) if spec.read_by else None)
         if wrong:
             problems.add(spec.key, wrong, fix)

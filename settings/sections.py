@@ -11,6 +11,7 @@ from typing import Any
 
 from settings import grammar as g
 from settings import grammar_edge as ge
+from settings import places
 from settings import snapshot_s3 as s3
 from settings.declare import setting
 
@@ -55,9 +56,11 @@ class PrometheusSettings:
     retention_size: str = setting("retentionSize", "10GB", example="10GB", check=g.prometheus_size,
                                   doc="TSDB retention by size (`--storage.tsdb.retention.size`: B KB MB GB TB)")
     app_targets: tuple[str, ...] = setting("appTargets", ("api:8000",), example="api:8000", min_items=1,
-                                           item_check=g.host_port, doc="the platform API's `/metrics` (host:port)")
+                                           item_check=g.host_port, read_by="prometheus",
+                                           doc="the platform API's `/metrics` (host:port)")
     trading_targets: tuple[str, ...] = setting("tradingTargets", ("trading-engine:8001",), min_items=1,
                                                example="trading-engine:8001", item_check=g.host_port,
+                                               read_by="prometheus",
                                                doc="the trading engine's `/metrics` (host:port)")
 
 
@@ -102,7 +105,8 @@ class AlertingSettings:
     email_from: str = setting("emailFrom", "alertmanager@christmas.local", example="alerts@example.com",
                               check=g.email, doc="sender address")
     smtp_smarthost: str = setting("smtpSmarthost", "smtp.christmas.local:587", example="smtp.example.com:587",
-                                  check=g.host_port, doc="SMTP host:port")
+                                  check=g.host_port, read_by="alertmanager",
+                                  doc="SMTP host:port, as the Alertmanager and Grafana containers reach it")
     smtp_username: str = setting("smtpUsername", "", example="alerts@example.com",
                                  check=g.optional(g.user_name),
                                  doc="SMTP auth user (password: `smtpPassword`)")
@@ -154,7 +158,7 @@ class LoggingSettings:
                                          doc="folder in the bucket; the stack's name is appended (stacks can "
                                              "share a bucket)")
     snapshot_s3_endpoint: str = setting("snapshotS3Endpoint", "", example="minio.example.com:9000",
-                                        check=g.optional(s3.endpoint),
+                                        check=g.optional(s3.endpoint), read_by="elasticsearch",
                                         doc="an S3-compatible service's host or host:port; empty = AWS")
     snapshot_s3_protocol: str = setting("snapshotS3Protocol", "https", example="https",
                                         check=g.one_of("https", "http"),
@@ -174,7 +178,8 @@ class LoggingSettings:
     buffer_max_size: str = setting("bufferMaxSize", "1G", example="1G", check=g.fluent_bit_size,
                                    doc="Fluent Bit's filesystem buffer limit while Elasticsearch is unreachable")
     docker_log_dir: str = setting("dockerLogDir", "/var/lib/docker/containers", example="/var/lib/docker/containers",
-                                  check=g.absolute_path, doc="Docker's log directory on the host, tailed read-only")
+                                  check=places.docker_log_dir,
+                                  doc="Docker's log directory on the host (`<data-root>/containers`), tailed read-only")
     # 1 or 3: a cluster elects its master by majority, so 2 nodes stop when either dies (no better than 1).
     elasticsearch_nodes: int = setting("elasticsearchNodes", 1, example="1", check=_es_nodes,
                                        doc="1, or 3 with target swarm: a cluster across three labelled nodes, "
@@ -212,7 +217,8 @@ class EdgeSettings:
 class DatabaseSettings:
     """The platform's PostgreSQL, watched through postgres-exporter."""
 
-    host: str = setting("host", "postgres", example="postgres", check=g.host, doc="host name or address")
+    host: str = setting("host", "postgres", example="postgres", check=g.host, read_by="postgres-exporter",
+                        doc="host name or address")
     port: int = setting("port", 5432, example="5432", check=g.tcp_port, doc="port")
     name: str = setting("name", "christmas", example="christmas", check=g.pg_identifier, doc="database")
     exporter_user: str = setting("exporterUser", "postgres_exporter", example="postgres_exporter",

@@ -117,6 +117,17 @@ CASES: list[Case] = [
     # Ports (Docker).
     *_each("publish.grafana.port", 0, 70000, "3000", -1, 3000.5),
     *_each("publish.grafana.address", "localhost", "0.0.0.0.0", "::1x"),
+    # Where a value lands: loopback read inside a container is that container; a port Docker discards
+    # on a host-network service; a host path that exposes the host or hides the container's own files.
+    *_each("alerting.smtpSmarthost", "localhost:1025", "127.0.0.1:25", "[::1]:25", "mail.localhost:25"),
+    *_each("prometheus.appTargets", ["localhost:8000"], ["0.0.0.0:8000"]),
+    *_each("prometheus.tradingTargets", ["127.0.0.2:8001"]),
+    *_each("database.host", "localhost", "127.0.0.1"),
+    *_each("publish.node-exporter.port", 9100, named="publish.node-exporter"),
+    *_each("logging.dockerLogDir", "/etc", "/etc/containers", "/fluent-bit/containers", "/var/lib/docker"),
+    *_each("slackWebhookUrl", "https://localhost/services/T/B/X"),
+    *_each("heartbeatUrl", "https://127.0.0.1/ping"),
+    *_each("postgresExporterDsn", "postgresql://u:pw-long@localhost:5432/christmas"),
     # Unknown keys: a typo never falls back to a default.
     *_each("prometheus.scrapeIntervall", "15s"),
     *_each("alerting.slackchannel", "#alerts"),

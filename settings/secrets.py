@@ -121,7 +121,8 @@ SECRETS: tuple[SecretSpec, ...] = (
                read_by="postgres-exporter",
                example="'postgresql://postgres_exporter:...@postgres:5432/christmas?sslmode=require'"),
     # Dead man's switch receiving the always-firing Watchdog (its URL usually carries a token).
-    SecretSpec("heartbeatUrl", "the dead man's switch pinged by Watchdog", optional=True, check=g.http_url,
+    # https: the URL's token would otherwise cross the network in clear at every ping.
+    SecretSpec("heartbeatUrl", "the dead man's switch pinged by Watchdog (https)", optional=True, check=https_url,
                example="https://hc-ping.com/<uuid>", read_by="alertmanager"),
     # Basic auth of Prometheus and Alertmanager: their web config holds its bcrypt hash, every
     # client of theirs (Grafana, Prometheus, healthchecks, the edge) sends it.

@@ -128,6 +128,13 @@ CASES: list[Case] = [
     *_each("slackWebhookUrl", "https://localhost/services/T/B/X"),
     *_each("heartbeatUrl", "https://127.0.0.1/ping"),
     *_each("postgresExporterDsn", "postgresql://u:pw-long@localhost:5432/christmas"),
+    # Nothing in clear: SMTP auth without TLS, the admin password or a token over http, internal ports
+    # published beyond loopback in a production (protectData) stack.
+    *_each("alerting.smtpRequireTls", False),
+    *_each("grafana.apiUrl", "http://grafana.example.com", "http://10.0.0.5:3000"),
+    *_each("heartbeatUrl", "http://hc-ping.com/uuid-token"),
+    *_each("publish.prometheus.address", "0.0.0.0", "10.0.0.5"),
+    *_each("publish.alertmanager.address", "192.168.1.10"),
     # Unknown keys: a typo never falls back to a default.
     *_each("prometheus.scrapeIntervall", "15s"),
     *_each("alerting.slackchannel", "#alerts"),

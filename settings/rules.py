@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from settings.material import check_tls_material
 from settings.places import HOST_NETWORK_SERVICES, is_loopback
 from settings.problems import Problems, fix_command
 
@@ -66,3 +67,4 @@ def _nothing_in_clear(s: StackSettings, raw: Mapping[str, str], problems: Proble
 def check_rules(s: StackSettings, raw: Mapping[str, str], problems: Problems) -> None:
     _host_network_publish(s, problems)
     _nothing_in_clear(s, raw, problems)
+    check_tls_material(s, raw, problems)

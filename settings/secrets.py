@@ -96,7 +96,9 @@ def pem_certificate(value: str) -> str | None:
 
 
 def pem_key(value: str) -> str | None:
-    return None if re.search(r"-----BEGIN (RSA |EC )?PRIVATE KEY-----", value) else "must be a PEM private key"
+    # ENCRYPTED too: settings/material.py then says what to do about it.
+    return None if re.search(r"-----BEGIN (RSA |EC |ENCRYPTED )?PRIVATE KEY-----", value) else \
+        "must be a PEM private key"
 
 
 def https_url(value: str) -> str | None:

@@ -300,8 +300,9 @@ def pinned_image(value: str) -> str | None:
     return None
 
 
-# libpq's sslmode values (postgres-exporter connects with libpq's rules).
-PG_SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+# The sslmode values of lib/pq (v1.10.9 ssl.go), postgres-exporter's driver: libpq's allow and
+# prefer are "unsupported sslmode" there, and the exporter never connects.
+PG_SSLMODES = ("disable", "require", "verify-ca", "verify-full")
 
 # PostgreSQL identifiers as the platform names them (unquoted, at most 63 bytes).
 pg_identifier = _fullmatch("pg_identifier", r"[a-z_][a-z0-9_]{0,62}",

@@ -64,7 +64,17 @@ def _nothing_in_clear(s: StackSettings, raw: Mapping[str, str], problems: Proble
                              fix_command(f"{key}.address", "127.0.0.1"))
 
 
+def _database_beside_a_dsn(raw: Mapping[str, str], problems: Problems) -> None:
+    """postgres-exporter connects with postgresExporterDsn when it is set (components/metrics.py); the
+    `database` section is then never read, and a verify-full there would silently not apply."""
+    if raw.get("postgresExporterDsn") and raw.get("database") not in (None, "", "{}") \
+            and not problems.about("database", "postgresExporterDsn"):
+        problems.add("database", "is ignored because postgresExporterDsn is set (the exporter connects with the "
+                     "DSN: put host, port, database and sslmode there)", "pulumi config rm database")
+
+
 def check_rules(s: StackSettings, raw: Mapping[str, str], problems: Problems) -> None:
     _host_network_publish(s, problems)
     _nothing_in_clear(s, raw, problems)
     check_tls_material(s, raw, problems)
+    _database_beside_a_dsn(raw, problems)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 from settings import grammar as g
 from settings import snapshot_s3 as s3
@@ -31,13 +31,47 @@ def password(value: str) -> str | None:
     return None
 
 
-# The connection parameters libpq accepts in a URI that make sense for the exporter.
-_LIBPQ_PARAMS = frozenset({"sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout",
-                           "application_name", "target_session_attrs"})
+# postgres-exporter connects with lib/pq (v1.10.9 in its go.mod), not libpq. lib/pq keeps the
+# parameters of isDriverSetting (conn.go) and sends every other one to the server as a run-time
+# parameter, which PostgreSQL refuses unless it is a server setting (application_name is).
+_LIBPQ_PARAMS = frozenset({"sslmode", "connect_timeout", "application_name", "fallback_application_name", "sslsni"})
+# Files read inside the exporter's container, where the stack puts no such file.
+_FILE_PARAMS = frozenset({"sslrootcert", "sslcert", "sslkey", "sslinline"})
+
+
+def _dsn_host_problem(parts: SplitResult, port: int | None) -> str | None:
+    host = parts.hostname or ""
+    if ":" in host:
+        # lib/pq (url.go ParseURL, then net.JoinHostPort) brackets the host once more when no port is given.
+        ok = g.host(f"[{host}]") is None and port is not None
+        return None if ok else " (an IPv6 host needs its port: postgresql://user@[2001:db8::5]:5432/db)"
+    if (g.hostname(host) and g.ipv4(host)) or (port is not None and not 1 <= port <= 65535):
+        return " (host or port)"
+    return None
+
+
+def _dsn_param_problem(params: list[tuple[str, str]]) -> str | None:
+    names = {k for k, _ in params}
+    if files := sorted(names & _FILE_PARAMS):
+        return (f"has {', '.join(files)}: a file inside the postgres-exporter container, where the stack puts none "
+                "(verify-full then checks the server against the system CA roots)")
+    if unknown := sorted(names - _LIBPQ_PARAMS):
+        return (f"has parameters postgres-exporter's driver (lib/pq) does not take: {', '.join(unknown)} (it would "
+                "send them to the server, which refuses the connection)")
+    for k, v in params:
+        if k == "sslmode" and v not in g.PG_SSLMODES:
+            return f"sslmode must be one of {', '.join(g.PG_SSLMODES)} (lib/pq has no allow or prefer)"
+        if k == "connect_timeout" and not (v.isdigit() and int(v) <= 3600):
+            return "connect_timeout must be whole seconds from 0 to 3600"
+        if k == "sslsni" and v not in ("0", "1"):
+            return "sslsni must be 0 or 1"
+        if k in ("application_name", "fallback_application_name") and not re.fullmatch(r"[A-Za-z0-9._-]{1,63}", v):
+            return f"{k} must be 1-63 letters, digits, . _ -"
+    return None
 
 
 def postgres_dsn(value: str) -> str | None:
-    """A libpq connection URI as postgres-exporter (lib/pq) reads it: user, host, port, database."""
+    """A connection URI as postgres-exporter's driver (lib/pq) reads it: user, host, port, database."""
     wanted = "must be a URL such as postgresql://user:password@db:5432/christmas?sslmode=require"
     try:
         parts = urlsplit(value)
@@ -46,8 +80,8 @@ def postgres_dsn(value: str) -> str | None:
         return wanted + " (percent-encode : @ / ? # in the password)"
     if parts.scheme not in ("postgresql", "postgres") or not parts.username or not parts.hostname:
         return wanted
-    if (g.hostname(parts.hostname) and g.ipv4(parts.hostname)) or (port is not None and not 1 <= port <= 65535):
-        return wanted + " (host or port)"
+    if host_problem := _dsn_host_problem(parts, port):
+        return wanted + host_problem
     # The exporter trims white space around the user and password it reads from its files.
     credentials = (unquote(parts.username or ""), unquote(parts.password or ""))
     if any(c != c.strip() for c in credentials):
@@ -55,13 +89,7 @@ def postgres_dsn(value: str) -> str | None:
     database = unquote(parts.path.lstrip("/"))
     if g.pg_identifier(database) or parts.fragment:
         return wanted + " (a database name of lower-case letters, digits and _)"
-    params = parse_qsl(parts.query, keep_blank_values=True, strict_parsing=False)
-    unknown = sorted({k for k, _ in params} - _LIBPQ_PARAMS)
-    if unknown:
-        return f"has parameters libpq does not take here: {', '.join(unknown)}"
-    if any(k == "sslmode" and v not in g.PG_SSLMODES for k, v in params):
-        return f"sslmode must be one of {', '.join(sorted(g.PG_SSLMODES))}"
-    return None
+    return _dsn_param_problem(parse_qsl(parts.query, keep_blank_values=True, strict_parsing=False))
 
 
 @dataclass(frozen=True)

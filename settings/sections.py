@@ -225,7 +225,7 @@ class DatabaseSettings:
                                  check=g.pg_identifier, doc="the exporter's login (pg_monitor role)")
     sslmode: str = setting("sslmode", "disable", example="require",
                            check=g.one_of(*g.PG_SSLMODES),
-                           doc="libpq sslmode")
+                           doc="sslmode as lib/pq (postgres-exporter's driver) takes it")
 
 
 # The object settings, by top-level key.

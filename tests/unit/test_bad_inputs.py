@@ -135,6 +135,15 @@ CASES: list[Case] = [
     *_each("heartbeatUrl", "http://hc-ping.com/uuid-token"),
     *_each("publish.prometheus.address", "0.0.0.0", "10.0.0.5"),
     *_each("publish.alertmanager.address", "192.168.1.10"),
+    # postgres-exporter's driver (lib/pq 1.10.9), not libpq: no allow/prefer, no parameter it would send to the
+    # server, no file the container lacks, an IPv6 host with its port; `database` is ignored beside a DSN.
+    *_each("database.sslmode", "prefer", "allow"),
+    *_each("postgresExporterDsn", "postgresql://u:pw-long@db:5432/christmas?sslmode=prefer",
+           "postgresql://u:pw-long@db:5432/christmas?target_session_attrs=read-write",
+           "postgresql://u:pw-long@db:5432/christmas?sslrootcert=/etc/ssl/ca.pem",
+           "postgresql://u:pw-long@[2001:db8::5]/christmas", "postgresql://u:pw-long@db/christmas?connect_timeout=-1"),
+    *_each("database.name", "christmas", named="database"),
+    *_each("database.sslmode", "verify-full", named="database"),
     # Unknown keys: a typo never falls back to a default.
     *_each("prometheus.scrapeIntervall", "15s"),
     *_each("alerting.slackchannel", "#alerts"),

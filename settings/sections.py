@@ -195,7 +195,7 @@ class EdgeSettings:
 
     tls: str = setting("tls", "acme", example="acme", check=g.one_of("acme", "internal", "files"),
                        doc="certificates: `acme`, `files` (`tlsCertificate`/`tlsKey`), `internal` (Caddy's CA)")
-    acme_email: str = setting("acmeEmail", "", example="ops@example.com", check=g.optional(g.email),
+    acme_email: str = setting("acmeEmail", "", example="ops@example.com", check=g.optional(ge.acme_email),
                               doc="ACME account e-mail (expiry notices)")
     acme_ca: str = setting("acmeCa", "", example="https://acme-staging-v02.api.letsencrypt.org/directory",
                            check=g.optional(ge.acme_directory), doc="another ACME directory; empty = Caddy's")

@@ -144,6 +144,8 @@ CASES: list[Case] = [
            "postgresql://u:pw-long@[2001:db8::5]/christmas", "postgresql://u:pw-long@db/christmas?connect_timeout=-1"),
     *_each("database.name", "christmas", named="database"),
     *_each("database.sslmode", "verify-full", named="database"),
+    # Renderer and validator agree: a '%' the Caddyfile renderer refused (a traceback) is refused here first.
+    *_each("edge.acmeEmail", "ops%team@example.com"),
     # Unknown keys: a typo never falls back to a default.
     *_each("prometheus.scrapeIntervall", "15s"),
     *_each("alerting.slackchannel", "#alerts"),

@@ -20,6 +20,7 @@ from settings import grammar_edge as ge
 from settings import stack as model
 from settings.declare import parse_section, read_object
 from settings.grammar import duration_seconds
+from settings.places import daemon_identity
 from settings.problems import Problems, fix_command
 from settings.rules import check_rules
 from settings.secrets import SECRET_KEYS, check_secrets
@@ -213,12 +214,13 @@ def _read_yaml(text: str) -> dict[str, Any]:
 
 def neighbour_ports(project: str, stack: str, project_dir: Path) -> dict[str, dict[str, PublishedPort]]:
     """Ports published by the project's other stacks on the same Docker host (`docker:host`)."""
-    host = stack_file(project_dir, stack).get("docker:host", "")
+    host = daemon_identity(str(stack_file(project_dir, stack).get("docker:host", "")))
     found: dict[str, dict[str, PublishedPort]] = {}
     for path in sorted(project_dir.glob("Pulumi.*.yaml")):
         other = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
         config = stack_file(project_dir, other)
-        if other == stack or config.get("docker:host", "") != host:
+        # The same daemon however its URL is written (settings/places.py daemon_identity).
+        if other == stack or daemon_identity(str(config.get("docker:host", ""))) != host:
             continue
         publish = config.get(f"{project}:publish") or {}
         found[other] = {

@@ -92,3 +92,32 @@ def docker_log_dir(value: str) -> str | None:
                 "the host's system files, which a root container must not read"
             return f"must not be or hide {tree} ({why})"
     return None
+
+
+# The longest service name a Swarm stack creates after `<project>-<stack>-` (components/swarm_service.py,
+# components/logging.py; tests/unit/test_value_rules.py checks it against the swarm plan). Swarm refuses
+# a service name over 63 characters or one that is not a DNS label (swarmkit controlapi validateAnnotations:
+# "name must be valid as a DNS name component", "63 characters or fewer"): no dots.
+LONGEST_SWARM_SERVICE = "elasticsearch-snapshots-init"
+SWARM_NAME_LIMIT = 63
+
+# Where an empty `docker:host` (and Debian's /var/run -> /run symlink) lead: one local daemon.
+_LOCAL_SOCKETS = ("", "unix:///var/run/docker.sock", "unix:///run/docker.sock")
+
+
+def daemon_identity(url: str) -> str:
+    """The Docker daemon `docker:host` reaches, independent of how the URL is written: the local socket
+    however spelled, an ssh:// host with any user and the default port 22, host names in any case."""
+    text = url.strip()
+    if text in _LOCAL_SOCKETS:
+        return "unix:/run/docker.sock"
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        return text
+    if parts.scheme == "ssh" and parts.hostname:
+        return f"ssh:{parts.hostname.lower()}:{port or 22}"
+    if parts.scheme in ("tcp", "http", "https") and parts.hostname:
+        return f"tcp:{parts.hostname.lower()}:{port or (2376 if parts.scheme == 'https' else 2375)}"
+    return text

@@ -7,12 +7,15 @@ the operator's, and a second message would repeat (or contradict) the first.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from settings import grammar as g
 from settings.material import check_tls_material
-from settings.places import HOST_NETWORK_SERVICES, is_loopback
+from settings.places import HOST_NETWORK_SERVICES, LONGEST_SWARM_SERVICE, SWARM_NAME_LIMIT, is_loopback
 from settings.problems import Problems, fix_command
 
 if TYPE_CHECKING:
@@ -73,8 +76,102 @@ def _database_beside_a_dsn(raw: Mapping[str, str], problems: Problems) -> None:
                      "DSN: put host, port, database and sslmode there)", "pulumi config rm database")
 
 
+# Elasticsearch's cluster.max_shards_per_node (default 1000): half of it for the log stream's backing
+# indices, the rest for Kibana's and the security system indices and rollovers by size.
+_SHARD_BUDGET_PER_NODE = 500
+# The dashboards open on the last 6 hours (mixin/dashboards/common.py).
+_DASHBOARD_RANGE_SECONDS = 6 * 3600
+_RANGE = re.compile(r"\[((?:\d+(?:ms|[smhdwy]))+)(?::[^\]]*)?\]")
+
+
+def _longest_window(s: StackSettings) -> tuple[float, str]:
+    """The longest range any alert or recording rule reads, and its text."""
+    # Imported here: mixin reads settings, so settings cannot import mixin at load time.
+    from mixin.alerts import render_alert_files
+    from mixin.rules import render_recording_rules
+
+    texts = [*render_alert_files(s).values(), render_recording_rules()]
+    windows = {w for text in texts for w in _RANGE.findall(text)}
+    return max(((g.duration_seconds(w), w) for w in windows), default=(0.0, ""))
+
+
+def _windows(s: StackSettings, problems: Problems) -> None:
+    """Intervals and retention against the windows the rules and dashboards read."""
+    p, t = s.prometheus, s.thresholds
+    scrape = g.duration_seconds(p.scrape_interval)
+    idle_seconds = t.trading_idle_minutes * 60
+    # increase() over the idle window needs samples in it; with fewer than four a busy engine's
+    # window can hold one sample, increase() is empty, `or vector(0)` reads 0 and NoTradingSignals fires.
+    if idle_seconds < 4 * scrape and not problems.about("thresholds.tradingIdleMinutes", "prometheus.scrapeInterval"):
+        minutes = math.ceil(4 * scrape / 60)
+        problems.add("thresholds.tradingIdleMinutes", f"({t.trading_idle_minutes:g}) must cover at least four scrapes "
+                     f"of prometheus.scrapeInterval ({p.scrape_interval}), else NoTradingSignals fires for a busy "
+                     "engine", fix_command("thresholds.tradingIdleMinutes", str(max(minutes, 15))))
+    if problems.about("prometheus.retentionTime", "thresholds.tradingIdleMinutes", "thresholds.diskFillHours"):
+        return
+    longest, text = _longest_window(s)
+    needed = max(longest, _DASHBOARD_RANGE_SECONDS)
+    if g.duration_seconds(p.retention_time) < needed:
+        what = f"the rules' longest window ({text})" if longest >= _DASHBOARD_RANGE_SECONDS else \
+            "the dashboards' default range (6h)"
+        problems.add("prometheus.retentionTime", f"({p.retention_time}) must keep at least {what}: a shorter "
+                     "retention deletes the samples they read", fix_command("prometheus.retentionTime", "15d"))
+
+
+def _shard_limit(s: StackSettings, problems: Problems) -> None:
+    """Backing indices alive at once (one per rollover until ILM deletes it) against the shard limit."""
+    lg = s.logging
+    if problems.about("logging.rolloverMaxAge", "logging.retentionDays", "logging.elasticsearchNodes"):
+        return
+    copies = 2 if lg.elasticsearch_nodes > 1 else 1  # render/elasticsearch.py replicas(): 1 with 3 nodes
+    retention = lg.retention_days * 86400
+    indices = math.ceil(retention / g.es_time_seconds(lg.rollover_max_age)) + 1
+    if indices * copies > _SHARD_BUDGET_PER_NODE * lg.elasticsearch_nodes:
+        budget = _SHARD_BUDGET_PER_NODE * lg.elasticsearch_nodes // copies - 1
+        hours = math.ceil(retention / budget / 3600)
+        fix = f"{math.ceil(hours / 24)}d" if hours >= 24 else f"{hours}h"
+        problems.add("logging.rolloverMaxAge", f"({lg.rollover_max_age}) with logging.retentionDays "
+                     f"{lg.retention_days} keeps {indices} indices ({indices * copies} shards), beyond "
+                     f"{_SHARD_BUDGET_PER_NODE} per node (Elasticsearch refuses new shards at "
+                     "cluster.max_shards_per_node, 1000)", fix_command("logging.rolloverMaxAge", fix))
+
+
+_VERSION = re.compile(r"v?(\d+\.\d+\.\d+)")
+
+
+def _elastic_versions(s: StackSettings, problems: Problems) -> None:
+    """Kibana runs against an Elasticsearch of its own version only (it refuses to start otherwise)."""
+    es, kibana = s.services["elasticsearch"].image, s.services["kibana"].image
+    if "@" in es or "@" in kibana or problems.about("images.elasticsearch", "images.kibana"):
+        return
+    es_version, kibana_version = (_VERSION.match(i.rsplit(":", 1)[1]) for i in (es, kibana))
+    if es_version and kibana_version and es_version.group(1) != kibana_version.group(1):
+        repository = kibana.rsplit(":", 1)[0]
+        problems.add("images.kibana", f"({kibana_version.group(1)}) must be the version of images.elasticsearch "
+                     f"({es_version.group(1)}): Kibana refuses to run against another version",
+                     fix_command("images.kibana", f"{repository}:{es_version.group(1)}"))
+
+
+def _swarm_names(s: StackSettings, problems: Problems) -> None:
+    """Swarm service names are DNS labels of at most 63 characters, built as <project>-<stack>-<service>."""
+    if not s.swarm:
+        return
+    longest = s.name(LONGEST_SWARM_SERVICE)
+    if len(longest) <= SWARM_NAME_LIMIT and "." not in s.stack:
+        return
+    room = SWARM_NAME_LIMIT - len(s.name(LONGEST_SWARM_SERVICE)) + len(s.stack)
+    suggestion = re.sub(r"[^a-z0-9-]", "-", s.stack.lower())[:room].strip("-") or "prod"
+    problems.add("(stack name)", f"'{s.stack}' makes Swarm service names such as {longest} ({len(longest)} "
+                 f"characters), which Swarm refuses beyond {SWARM_NAME_LIMIT} characters or with a dot",
+                 f"pulumi stack rename {suggestion}")
+
+
 def check_rules(s: StackSettings, raw: Mapping[str, str], problems: Problems) -> None:
     _host_network_publish(s, problems)
     _nothing_in_clear(s, raw, problems)
     check_tls_material(s, raw, problems)
     _database_beside_a_dsn(raw, problems)
+    _windows(s, problems)
+    _shard_limit(s, problems)
+    _elastic_versions(s, problems)
+    _swarm_names(s, problems)

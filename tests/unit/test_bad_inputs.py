@@ -146,6 +146,11 @@ CASES: list[Case] = [
     *_each("database.sslmode", "verify-full", named="database"),
     # Renderer and validator agree: a '%' the Caddyfile renderer refused (a traceback) is refused here first.
     *_each("edge.acmeEmail", "ops%team@example.com"),
+    # Rules across settings: retention shorter than the rules' 6h window, an hourly rollover with 30 days kept
+    # (721 indices on one node), Kibana at another version than Elasticsearch.
+    *_each("prometheus.retentionTime", "1h", "5h59m"),
+    *_each("logging.rolloverMaxAge", "1h"),
+    *_each("images.kibana", "docker.elastic.co/kibana/kibana:8.17.0"),
     # Unknown keys: a typo never falls back to a default.
     *_each("prometheus.scrapeIntervall", "15s"),
     *_each("alerting.slackchannel", "#alerts"),

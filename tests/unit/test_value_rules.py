@@ -35,7 +35,7 @@ def refused_then_fixed(key: str, fragment: str, stack: str = "prod", name: str |
     message = outcome(name or stack, config, secret_keys)
     problems = re.findall(r"^  - (\(stack name\)|\S+): (.*)$", message, flags=re.MULTILINE)
     assert [k for k, _ in problems] == [key] and fragment in problems[0][1], message
-    [fix] = re.findall(r"^      fix: (.*)$", message, flags=re.MULTILINE)
+    fix = str(re.findall(r"^      fix: (.*)$", message, flags=re.MULTILINE)[0])
     new_name, applied = apply_fix(config, name or stack, fix)
     assert applied, fix
     assert outcome(new_name, config, secret_keys) == "", fix

@@ -106,6 +106,13 @@ def _checked(declaration: Declaration, value: Any) -> str | None:
     return declaration.check(value) if declaration.check else None
 
 
+def _fix(full: str, kind: Any, declaration: Declaration) -> str:
+    """The command that sets a valid value; a list is replaced whole, then given its first item."""
+    if kind in (bool, int, float, str):
+        return fix_command(full, declaration.example)
+    return f"pulumi config rm --path {full} && {fix_command(f'{full}[0]', declaration.example)}"
+
+
 def parse_section(cls: type[T], section: str, given: Mapping[str, Any], problems: Problems,
                   prefix: str = "") -> T:
     """Every declared field of `cls` from `given`; a bad value is reported and its default kept.
@@ -126,7 +133,7 @@ def parse_section(cls: type[T], section: str, given: Mapping[str, Any], problems
             wrong = _checked(declaration, value)
         if wrong is not None:
             # repr() shows a newline or a control character escaped, never raw in the message.
-            problems.add(full, f"{wrong}, got {given[declaration.key]!r}", fix_command(full, declaration.example))
+            problems.add(full, f"{wrong}, got {given[declaration.key]!r}", _fix(full, hints[field.name], declaration))
             continue
         values[field.name] = value
     return cls(**values)

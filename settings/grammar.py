@@ -330,6 +330,12 @@ es_name_part = _fullmatch("es_name_part", r"[a-z0-9][a-z0-9_.-]{0,99}",
                           "must be lower case (letters, digits, - _ .): Elasticsearch builds index names from it")
 
 
+def es_name_suggestion(value: str) -> str:
+    """A name es_name_part accepts, close to `value` (for the rename a message suggests)."""
+    name = re.sub(r"[^a-z0-9_.-]+", "-", value.lower()).lstrip("_.-")[:100]
+    return name if es_name_part(name) is None else "prod"
+
+
 def between(low: float, high: float, *, low_open: bool = False,
             high_open: bool = False) -> Callable[[float], str | None]:
     """A number in a range; an open end excludes the bound (an alert threshold at 100% never fires)."""

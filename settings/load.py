@@ -168,7 +168,7 @@ def parse_settings(project: str, stack: str, raw: Mapping[str, str],
             problems.add(key, f"is not a known setting of {project}",
                          f"pulumi config rm {key}  (known settings are listed in the README)")
     if wrong := g.es_name_part(stack):
-        problems.add("(stack name)", f"'{stack}' {wrong}", f"pulumi stack rename {stack.lower()}")
+        problems.add("(stack name)", f"'{stack}' {wrong}", f"pulumi stack rename {g.es_name_suggestion(stack)}")
     options = parse_section(StackOptions, "", {k: raw[k] for k in ("protectData", "generateMissingSecrets", "target")
                                                if k in raw}, problems)
     sections: dict[str, Any] = {key: parse_section(cls, key, read_object(raw, key, problems), problems, f"{key}.")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from settings import grammar as g
+from settings import snapshot_s3 as s3
 from settings.material import check_tls_material
 from settings.places import HOST_NETWORK_SERVICES, LONGEST_SWARM_SERVICE, SWARM_NAME_LIMIT, is_loopback
 from settings.problems import Problems, fix_command
@@ -166,6 +167,17 @@ def _swarm_names(s: StackSettings, problems: Problems) -> None:
                  f"pulumi stack rename {suggestion}")
 
 
+def _fixes_in_context(s: StackSettings, problems: Problems) -> None:
+    """A key refused by its grammar gets a fix that the other settings accept too: a setting that has no
+    effect in this stack is removed rather than set to a valid value that the next run refuses again."""
+    lg = s.logging
+    if not lg.snapshot_s3_bucket and not problems.about(s3.BUCKET):
+        for key in s3.CLIENT_KEYS:
+            problems.refix(f"logging.{key}", f"pulumi config rm --path logging.{key}")
+    if lg.elasticsearch_nodes == 1 and not problems.about("logging.elasticsearchNodes"):
+        problems.refix("logging.elasticsearchBootstrap", "pulumi config rm --path logging.elasticsearchBootstrap")
+
+
 def check_rules(s: StackSettings, raw: Mapping[str, str], problems: Problems) -> None:
     _host_network_publish(s, problems)
     _nothing_in_clear(s, raw, problems)
@@ -175,3 +187,4 @@ def check_rules(s: StackSettings, raw: Mapping[str, str], problems: Problems) ->
     _shard_limit(s, problems)
     _elastic_versions(s, problems)
     _swarm_names(s, problems)
+    _fixes_in_context(s, problems)

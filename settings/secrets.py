@@ -149,7 +149,7 @@ SECRETS: tuple[SecretSpec, ...] = (
                check=https_url, example="https://hooks.slack.com/services/T000/B000/XXXX", read_by="alertmanager"),
     SecretSpec("postgresExporterDsn", "postgres-exporter (a postgresql:// URL)", check=postgres_dsn,
                read_by="postgres-exporter",
-               example="'postgresql://postgres_exporter:...@postgres:5432/christmas?sslmode=require'"),
+               example="postgresql://postgres_exporter:<password>@postgres:5432/christmas?sslmode=require"),
     # Dead man's switch receiving the always-firing Watchdog (its URL usually carries a token).
     # https: the URL's token would otherwise cross the network in clear at every ping.
     SecretSpec("heartbeatUrl", "the dead man's switch pinged by Watchdog (https)", optional=True, check=https_url,

@@ -3,6 +3,7 @@ raw configuration, as Pulumi would, so a test can check that the fix is itself a
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import shlex
@@ -10,36 +11,38 @@ from typing import Any
 
 
 def _set_path(config: dict[str, str], path: str, value: Any, remove: bool = False) -> None:
-    top, _, rest = path.partition(".")
-    top, index = re.fullmatch(r"([^\[]+)(?:\[(\d+)\])?", top).groups()  # type: ignore[union-attr]
-    if not rest and index is None:
+    """`--path` semantics: dots name object keys, `[n]` list items; the top key's value is JSON text."""
+    tokens: list[str | int] = [int(t[1:-1]) if t.startswith("[") else t for t in re.findall(r"[^.\[\]]+|\[\d+\]", path)]
+    top, rest = str(tokens[0]), tokens[1:]
+    if not rest:
         if remove:
             config.pop(top, None)
         else:
             config[top] = value if isinstance(value, str) else json.dumps(value)
         return
-    node: Any = json.loads(config.get(top, "{}")) if rest else None
-    root = node
-    if rest:
-        *parents, leaf = re.findall(r"[^.\[\]]+|\[\d+\]", rest)
-        for name in parents:
-            node = node.setdefault(name, {})
-        if leaf.startswith("["):
-            raise ValueError("list index below a section")
-        if remove:
-            node.pop(leaf, None)
+    root: Any = json.loads(config[top]) if top in config else ([] if isinstance(rest[0], int) else {})
+    node = root
+    for token, following in itertools.pairwise(rest):
+        empty: Any = [] if isinstance(following, int) else {}
+        if isinstance(token, int):
+            while len(node) <= token:
+                node.append(None)
+            if node[token] is None:
+                node[token] = empty
         else:
-            match = re.fullmatch(r"(.+?)\[(\d+)\]", leaf)
-            if match:
-                items = node.setdefault(match.group(1), [])
-                items[int(match.group(2)):int(match.group(2)) + 1] = [value]
-            else:
-                node[leaf] = value
-        config[top] = json.dumps(root)
+            node.setdefault(token, empty)
+        node = node[token]
+    leaf = rest[-1]
+    if remove:
+        if isinstance(node, dict):
+            node.pop(leaf, None)
+    elif isinstance(leaf, int):
+        while len(node) <= leaf:
+            node.append(None)
+        node[leaf] = value
     else:
-        items = json.loads(config.get(top, "[]"))
-        items[int(index):int(index) + 1] = [value]
-        config[top] = json.dumps(items)
+        node[leaf] = value
+    config[top] = json.dumps(root)
 
 
 def _typed(text: str) -> Any:
@@ -55,22 +58,28 @@ def _typed(text: str) -> Any:
 
 def apply_fix(config: dict[str, str], stack: str, fix: str) -> tuple[str, bool]:
     """The stack name after the fix, and whether it could be applied (placeholders such as <value> cannot)."""
-    command = fix.split(" or ")[0].split(" && ")[-1]
-    if "<" in command:
+    commands = fix.split(" or ")[0].split(" && ")
+    if any("<" in command for command in commands):
         return stack, False
+    for command in commands:
+        stack = _apply_one(config, stack, command)
+    return stack, True
+
+
+def _apply_one(config: dict[str, str], stack: str, command: str) -> str:
     words = shlex.split(command)
     if words[:3] == ["pulumi", "stack", "rename"]:
-        return words[3], True
-    assert words[:2] == ["pulumi", "config"], fix
+        return words[3]
+    assert words[:2] == ["pulumi", "config"], command
     verb, args = words[2], [w for w in words[3:] if w not in ("--path", "--secret")]
     path = "--path" in words
     if verb == "rm":
         _set_path(config, args[0], None, remove=True) if path else config.pop(args[0], None)
-        return stack, True
-    assert verb == "set", fix
+        return stack
+    assert verb == "set", command
     key, value = args
     if path:
         _set_path(config, key, _typed(value))
     else:
         config[key] = value
-    return stack, True
+    return stack

@@ -21,6 +21,7 @@ from settings.grammar import es_name_part
 from settings.model import SettingsError, parse_settings
 from tests.conftest import stack_config
 from tests.unit.fixes import apply_fix
+from tests.unit.value_classes import GENERATORS, generated_cases
 
 SECRETS = {"grafanaAdminPassword", "elasticPassword", "kibanaSystemPassword", "elasticReaderPassword",
            "elasticWriterPassword", "kibanaEncryptionKey", "smtpPassword", "slackWebhookUrl",
@@ -180,6 +181,12 @@ CASES: list[Case] = [
 ]
 
 
+# The classes generated from the declarations and the consumers' limits (tests/unit/value_classes.py).
+_WRITTEN = {(k, json.dumps(v)) for k, v, _ in CASES}
+GENERATED: list[Case] = [c for c in generated_cases() if (c[0], json.dumps(c[1])) not in _WRITTEN]
+CASES += GENERATED
+
+
 def _with(config: dict[str, str], secret_keys: set[str], key: str, value: Any) -> None:
     """Put `value` at `key` the way `pulumi config set [--path|--secret]` would."""
     if key in SECRETS:
@@ -201,6 +208,8 @@ def _with(config: dict[str, str], secret_keys: set[str], key: str, value: Any) -
 
 def test_the_corpus_covers_every_class_with_at_least_100_values():
     assert len(CASES) >= 100
+    # Every generated class contributes cases of its own.
+    assert all(generate() for generate in GENERATORS) and len(GENERATED) >= 100
     assert len({(k, json.dumps(v)) for k, v, _ in CASES}) == len(CASES), "a case is listed twice"
 
 

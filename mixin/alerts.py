@@ -37,7 +37,10 @@ def _duration(minutes: float) -> str:
 
 def _market_hours(settings: StackSettings) -> str:
     a = settings.alerting
-    return f"hour() >= {a.market_open_hour_utc} < {a.market_close_hour_utc}"
+    if a.market_close_hour_utc > a.market_open_hour_utc:
+        return f"hour() >= {a.market_open_hour_utc} < {a.market_close_hour_utc}"
+    # A session across midnight (e.g. 22-06 UTC): from the open to midnight, or from midnight to the close.
+    return f"hour() >= {a.market_open_hour_utc} or hour() < {a.market_close_hour_utc}"
 
 
 def _host(settings: StackSettings) -> AlertGroup:

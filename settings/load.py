@@ -59,8 +59,9 @@ def _cross_checks(s: model.StackSettings, problems: Problems) -> None:
          fix_command("logging.elasticsearchHeapMb", str(max(128, es_memory // 2))))
     a = s.alerting
     rule(("alerting.marketOpenHourUtc", "alerting.marketCloseHourUtc"),
-         a.market_close_hour_utc <= a.market_open_hour_utc, "alerting.marketCloseHourUtc",
-         "must be after alerting.marketOpenHourUtc", fix_command("alerting.marketCloseHourUtc", "21"))
+         a.market_close_hour_utc == a.market_open_hour_utc, "alerting.marketCloseHourUtc",
+         "must differ from alerting.marketOpenHourUtc (a session across midnight closes at an earlier hour, "
+         "e.g. 22 to 6)", fix_command("alerting.marketCloseHourUtc", str((a.market_open_hour_utc + 8) % 24 or 24)))
     rule(("slackWebhookUrl", "alerting.emailTo"), not a.slack_enabled and not a.email_enabled,
          "slackWebhookUrl / alerting.emailTo", "no alert receiver: set a Slack webhook, e-mail recipients, or both",
          "pulumi config set --secret slackWebhookUrl https://hooks.slack.com/services/... or "

@@ -119,7 +119,7 @@ class AlertingSettings:
     market_open_hour_utc: int = setting("marketOpenHourUtc", 0, example="13", check=g.between(0, 23),
                                         doc="trading alerts only from this UTC hour...")
     market_close_hour_utc: int = setting("marketCloseHourUtc", 24, example="21", check=g.between(1, 24),
-                                         doc="...until this UTC hour (earlier than the open: a session across midnight)")
+                                         doc="...until this UTC hour (before the open: across midnight)")
     runbook_base_url: str = setting("runbookBaseUrl", _RUNBOOK, example=_RUNBOOK, check=_URL,
                                     doc="every alert's `runbook_url` is `<base>#<alertname lower-cased>`")
     # Not a key: whether a Slack webhook secret is set (parse_settings fills it in).

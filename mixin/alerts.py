@@ -11,6 +11,7 @@ import re
 
 from mixin import rules as rec
 from mixin.alert_model import NUM, PCT, SEC, AlertGroup, AlertRule
+from mixin.alert_model import promql_number as _num
 from mixin.alerts_logs import certificates_group, logging_group
 from render import elasticsearch_cluster as esc
 from render.yamlout import dump_yaml
@@ -21,13 +22,6 @@ from settings.model import StackSettings
 _FS = f"{{{rec.FILESYSTEMS}}}"
 # A replica more than this many bytes of WAL behind, seen from the primary (pg_stat_replication).
 REPLICATION_LAG_BYTES = 256 * 1024 * 1024
-
-
-def _num(value: float) -> str:
-    """A threshold exactly as set: the shortest text that reads back as the same float (repr), never
-    rounded as `:g` would (99.9999 became 100, a bound the alert can never cross)."""
-    text = repr(float(value))
-    return text.removesuffix(".0")
 
 
 def _duration(minutes: float) -> str:

@@ -11,6 +11,7 @@ import re
 from formats.yamlout import dump_yaml
 from mixin import rules as rec
 from mixin.alert_model import NUM, PCT, SEC, AlertGroup, AlertRule
+from mixin.alert_model import promql_number as _num
 from mixin.alerts_certificates import certificates_group
 from mixin.alerts_logs import logging_group
 from mixin.guide import guide_alert
@@ -33,7 +34,10 @@ def _duration(minutes: float) -> str:
 
 def _market_hours(settings: StackSettings) -> str:
     a = settings.alerting
-    return f"hour() >= {a.market_open_hour_utc} < {a.market_close_hour_utc}"
+    if a.market_close_hour_utc > a.market_open_hour_utc:
+        return f"hour() >= {a.market_open_hour_utc} < {a.market_close_hour_utc}"
+    # A session across midnight (e.g. 22-06 UTC): from the open to midnight, or from midnight to the close.
+    return f"hour() >= {a.market_open_hour_utc} or hour() < {a.market_close_hour_utc}"
 
 
 def _host(settings: StackSettings) -> AlertGroup:
@@ -45,24 +49,24 @@ def _host(settings: StackSettings) -> AlertGroup:
         # The guide's expressions; rate for irate (docs/departures.md), thresholds are settings.
         AlertRule(alert=cpu.name,
                   expr='100 - (avg by(instance) (rate(node_cpu_seconds_total{mode="idle"}[5m])) * 100)'
-                       f" > {t.cpu_percent:g}",
+                       f" > {_num(t.cpu_percent)}",
                   severity=cpu.severity, summary=cpu.summary, for_=cpu.for_,
-                  description=f"CPU usage on {{{{ $labels.instance }}}} is {PCT}% (threshold {t.cpu_percent:g}%)."),
+                  description=f"CPU usage on {{{{ $labels.instance }}}} is {PCT}% (threshold {_num(t.cpu_percent)}%)."),
         AlertRule(alert=memory.name,
                   expr="(node_memory_MemTotal_bytes - node_memory_MemAvailable_bytes)"
-                       f" / node_memory_MemTotal_bytes * 100 > {t.memory_percent:g}",
+                       f" / node_memory_MemTotal_bytes * 100 > {_num(t.memory_percent)}",
                   severity=memory.severity, summary=memory.summary, for_=memory.for_, description=
-                      f"Memory usage on {{{{ $labels.instance }}}} is {PCT}% (threshold {t.memory_percent:g}%)."),
-        AlertRule(alert="DiskSpaceLow", expr=f"{free} < {t.disk_free_percent:g} and {writable}",
+                      f"Memory usage on {{{{ $labels.instance }}}} is {PCT}% (threshold {_num(t.memory_percent)}%)."),
+        AlertRule(alert="DiskSpaceLow", expr=f"{free} < {_num(t.disk_free_percent)} and {writable}",
                   severity="warning", summary="Disk space low",
                   description=f"{{{{ $labels.mountpoint }}}} on {{{{ $labels.instance }}}} has {PCT}% free "
-                  f"(threshold {t.disk_free_percent:g}%).", for_="5m"),
+                  f"(threshold {_num(t.disk_free_percent)}%).", for_="5m"),
         AlertRule(alert="DiskWillFillSoon",
                   expr=f"{free} < 40 and predict_linear(node_filesystem_avail_bytes{_FS}[6h], "
                   f"{round(t.disk_fill_hours * 3600)}) < 0 and {writable}",
                   severity="critical", summary="Disk predicted to fill up",
                   description=f"{{{{ $labels.mountpoint }}}} on {{{{ $labels.instance }}}} has {PCT}% free and at the "
-                  f"rate of the last 6 hours will be full within {t.disk_fill_hours:g} hours.", for_="30m"),
+                  f"rate of the last 6 hours will be full within {_num(t.disk_fill_hours)} hours.", for_="30m"),
     ))
 
 
@@ -104,10 +108,10 @@ def _containers(settings: StackSettings) -> AlertGroup:
         AlertRule(alert="ContainerMemoryNearLimit",
                   expr=
                       'container_memory_working_set_bytes{name!=""} / (container_spec_memory_limit_bytes{name!=""} > 0)'
-                  f" * 100 > {t.container_memory_percent:g}",
+                  f" * 100 > {_num(t.container_memory_percent)}",
                   severity="warning", summary="Container near its memory limit",
                   description=f"{{{{ $labels.name }}}}{on_node} uses {PCT}% of its memory limit "
-                  f"(threshold {t.container_memory_percent:g}%).", for_="5m"),
+                  f"(threshold {_num(t.container_memory_percent)}%).", for_="5m"),
     ))
 
 
@@ -156,15 +160,15 @@ def _api(settings: StackSettings) -> AlertGroup:
         AlertRule(alert=errors.name,
                   expr='sum by(job) (rate(http_requests_total{status=~"5.."}[5m]))'
                        " / sum by(job) (rate(http_requests_total[5m]))"
-                       f" * 100 > {t.error_rate_percent:g}",
+                       f" * 100 > {_num(t.error_rate_percent)}",
                   severity=errors.severity, summary=errors.summary,
                   description=f"{{{{ $labels.job }}}} answers {PCT}% of requests with a 5xx error "
-                  f"(threshold {t.error_rate_percent:g}%).", for_=errors.for_),
+                  f"(threshold {_num(t.error_rate_percent)}%).", for_=errors.for_),
         AlertRule(alert="ApiHighLatency",
-                  expr=f'{rec.HTTP_LATENCY_P95}{{{selector("api")}}} > {t.api_p95_latency_seconds:g}',
+                  expr=f'{rec.HTTP_LATENCY_P95}{{{selector("api")}}} > {_num(t.api_p95_latency_seconds)}',
                   severity="warning", summary="API p95 latency high",
                   description=f"95th percentile latency of {{{{ $labels.job }}}} is {SEC} "
-                  f"(threshold {t.api_p95_latency_seconds:g}s).", for_="5m"),
+                  f"(threshold {_num(t.api_p95_latency_seconds)}s).", for_="5m"),
     ))
 
 
@@ -181,19 +185,19 @@ def _database(settings: StackSettings) -> AlertGroup:
         AlertRule(alert=connections.name,
                   expr=f'sum by(instance) (pg_stat_activity_count{{datname="{settings.database.name}"}})'
                   " / max by(instance) (pg_settings_max_connections)"
-                  f" * 100 > {t.db_connections_percent:g}",
+                  f" * 100 > {_num(t.db_connections_percent)}",
                   severity=connections.severity, summary=connections.summary,
                   description=f"Database {settings.database.name} behind {{{{ $labels.instance }}}} holds {PCT}% "
-                  f"of max_connections (threshold {t.db_connections_percent:g}%).", for_=connections.for_,
+                  f"of max_connections (threshold {_num(t.db_connections_percent)}%).", for_=connections.for_,
                   labels=job),
         # pg_replication_lag_seconds is 0 by definition on a primary (collector/pg_replication.go):
         # this one can fire only where the exporter watches a replica.
         AlertRule(alert="PostgresReplicationLag",
-                  expr=f"pg_replication_lag_seconds > {t.db_replication_lag_seconds:g}"
+                  expr=f"pg_replication_lag_seconds > {_num(t.db_replication_lag_seconds)}"
                   " and on(instance, job) pg_replication_is_replica == 1",
                   severity="warning", summary="PostgreSQL replication lag",
                   description=f"The replica behind {{{{ $labels.instance }}}} lags {SEC} behind the primary "
-                  f"(threshold {t.db_replication_lag_seconds:g}s).", for_="5m", labels=job),
+                  f"(threshold {_num(t.db_replication_lag_seconds)}s).", for_="5m", labels=job),
         # Seen from the primary: one series per connected standby (pg_stat_replication), none without.
         AlertRule(alert="PostgresReplicaBehind",
                   expr=f"pg_stat_replication_pg_wal_lsn_diff > {REPLICATION_LAG_BYTES}",
@@ -203,10 +207,10 @@ def _database(settings: StackSettings) -> AlertGroup:
                   f"{{{{ $labels.instance }}}} has not replayed {{{{ $value | humanize1024 }}}}B of WAL "
                   f"(threshold {REPLICATION_LAG_BYTES // 1024 // 1024} MiB).", for_="5m", labels=job),
         AlertRule(alert="PostgresSlowQueries",
-                  expr=f'pg_stat_activity_max_tx_duration{{state="active"}} > {t.db_slow_query_seconds:g}',
+                  expr=f'pg_stat_activity_max_tx_duration{{state="active"}} > {_num(t.db_slow_query_seconds)}',
                   severity="warning", summary="PostgreSQL slow queries",
                   description=f"The longest active transaction in {{{{ $labels.datname }}}} has been running for {SEC} "
-                  f"(threshold {t.db_slow_query_seconds:g}s).", for_="2m", labels=job),
+                  f"(threshold {_num(t.db_slow_query_seconds)}s).", for_="2m", labels=job),
     ))
 
 
@@ -217,14 +221,15 @@ def _trading(settings: StackSettings) -> AlertGroup:
     idle = _duration(t.trading_idle_minutes)
     hours = f"{a.market_open_hour_utc:02d}:00-{a.market_close_hour_utc:02d}:00 UTC"
     return AlertGroup("trading", (
-        AlertRule(alert="HighOrderFailureRate", expr=f"{rec.ORDER_FAILURE_RATIO} * 100 > {t.order_failure_percent:g}",
+        AlertRule(alert="HighOrderFailureRate",
+                  expr=f"{rec.ORDER_FAILURE_RATIO} * 100 > {_num(t.order_failure_percent)}",
                   severity="critical", summary="Order failure rate high",
                   description=f"{PCT}% of the orders of strategy {{{{ $labels.strategy }}}} fail "
-                  f"(threshold {t.order_failure_percent:g}%).", for_="5m", labels=job),
-        AlertRule(alert="HighOrderLatency", expr=f"{rec.ORDER_LATENCY_P95} > {t.order_latency_p95_seconds:g}",
+                  f"(threshold {_num(t.order_failure_percent)}%).", for_="5m", labels=job),
+        AlertRule(alert="HighOrderLatency", expr=f"{rec.ORDER_LATENCY_P95} > {_num(t.order_latency_p95_seconds)}",
                   severity="warning", summary="Order latency high",
                   description=f"95th percentile order latency of strategy {{{{ $labels.strategy }}}} is {SEC} "
-                  f"(threshold {t.order_latency_p95_seconds:g}s).", for_="5m", labels=job),
+                  f"(threshold {_num(t.order_latency_p95_seconds)}s).", for_="5m", labels=job),
         # `or vector(0)`: a silent engine exposes no increase at all, and that is the case to catch.
         AlertRule(alert="NoTradingSignals",
                   expr=f"(sum(increase(trading_signals_total[{idle}])) or vector(0)) == 0"

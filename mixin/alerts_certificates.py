@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 from mixin.alert_model import AlertGroup, AlertRule
-
-# Warn this many days before a public certificate expires (ACME renews 30 days ahead).
-CERTIFICATE_DAYS = 14
+from settings.material import CERTIFICATE_DAYS
 
 
 def certificates_group() -> AlertGroup:

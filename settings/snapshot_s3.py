@@ -25,6 +25,11 @@ from settings import grammar as g
 ACCESS_KEY = "snapshotS3AccessKey"
 SECRET_KEY = "snapshotS3SecretKey"
 BUCKET = "logging.snapshotS3Bucket"
+# The other settings of the S3 repository (key under `logging` -> field of LoggingSettings).
+CLIENT_SETTINGS = {"snapshotS3BasePath": "snapshot_s3_base_path", "snapshotS3Endpoint": "snapshot_s3_endpoint",
+                    "snapshotS3Protocol": "snapshot_s3_protocol", "snapshotS3Region": "snapshot_s3_region",
+                    "snapshotS3PathStyleAccess": "snapshot_s3_path_style_access"}
+CLIENT_KEYS: tuple[str, ...] = tuple(CLIENT_SETTINGS)
 
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")

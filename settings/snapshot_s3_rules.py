@@ -7,13 +7,8 @@ import re
 from collections.abc import Mapping
 
 from settings.problems import Problems, fix_command
-from settings.snapshot_s3 import ACCESS_KEY, BUCKET, SECRET_KEY
+from settings.snapshot_s3 import ACCESS_KEY, BUCKET, CLIENT_SETTINGS, SECRET_KEY
 from settings.stack import StackSettings
-
-# The other settings of the S3 repository (key under `logging` -> field of LoggingSettings).
-_CLIENT_SETTINGS = {"snapshotS3BasePath": "snapshot_s3_base_path", "snapshotS3Endpoint": "snapshot_s3_endpoint",
-                    "snapshotS3Protocol": "snapshot_s3_protocol", "snapshotS3Region": "snapshot_s3_region",
-                    "snapshotS3PathStyleAccess": "snapshot_s3_path_style_access"}
 
 _AWS_ACCESS_KEY = re.compile(r"AKIA[A-Z0-9]{16}")
 _AWS_SECRET_KEY = re.compile(r"[A-Za-z0-9/+]{40}")
@@ -45,7 +40,7 @@ def snapshot_s3_checks(s: StackSettings, raw: Mapping[str, str], problems: Probl
                 problems.add(key, f"is set but {BUCKET} is not (snapshots go to a volume)",
                              f"{fix_command(BUCKET, 'christmas-es-snapshots')} or pulumi config rm {key}")
         defaults = type(lg)()
-        for key, name in _CLIENT_SETTINGS.items():
+        for key, name in CLIENT_SETTINGS.items():
             if getattr(lg, name) != getattr(defaults, name) and not problems.about(f"logging.{key}"):
                 problems.add(f"logging.{key}", f"has no effect without {BUCKET} (snapshots go to a volume)",
                              f"{fix_command(BUCKET, 'christmas-es-snapshots')} or "

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from mixin.alerts_certificates import CERTIFICATE_DAYS
 from mixin.alerts_logs import ES_DISK_FREE_PERCENT, FLUENT_BIT_BUFFER_FREE_PERCENT
 from settings.log_pipeline import RETRY_LIMIT, data_stream_name
+from settings.material import CERTIFICATE_DAYS
 from settings.model import StackSettings
 from tests.config.alert_case import AlertCase, Series, s
 

@@ -67,7 +67,10 @@ def self_signed(tmp_path: Path) -> Path:
     tls_dir = tmp_path / "tls"
     tls_dir.mkdir()
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                    "-days", "2", "-subj", "/CN=grafana.christmas-trading.com",
+                    # Valid beyond CertificateExpiringSoon's window, for every host the edge serves
+                    # (settings/material.py refuses less).
+                    "-days", "90", "-subj", "/CN=grafana.christmas-trading.com",
+                    "-addext", "subjectAltName=" + ",".join(f"DNS:{site.host}" for site in SITES),
                     "-keyout", str(tls_dir / "key.pem"), "-out", str(tls_dir / "cert.pem")],
                    check=True, capture_output=True, timeout=30)
     return tls_dir

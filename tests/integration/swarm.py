@@ -106,8 +106,8 @@ class SwarmStack:
             port = self.ports["node-exporter"]
             service = self.settings.name("node-exporter")
             self._exporter(node.id, f"{address}:{port}", "/metrics")
-            self.expected[node.id] = Expected(scrape_of("node-exporter").job, hostname, hostname, service, f"{service}.{hostname}",
-                                              f"http://{address}:{port}/metrics")
+            self.expected[node.id] = Expected(scrape_of("node-exporter").job, hostname, hostname, service,
+                                              f"{service}.{hostname}", f"http://{address}:{port}/metrics")
         return node
 
     def add_service(self, name: str, mode: str, labels: dict[str, str] | None = None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mixin.alerts import REPLICATION_LAG_BYTES
 from settings.model import StackSettings
-from tests.config.alert_case import AlertCase, Series, at_minute, s
+from tests.config.alert_case import AlertCase, JustAbove, Series, at_minute, s
 
 PG = 'instance="postgres-exporter:9187",job="postgres-exporter"'
 PG_LABELS = {"severity": "warning", "component": "database", "instance": "postgres-exporter:9187",
@@ -21,6 +21,18 @@ def _histogram(metric: str, labels: str, threshold: float, slow: bool) -> Series
         filled = i >= 2 if slow else True
         out.append(s(f'{metric}_bucket{{{labels},le="{le}"}}', "0+60x20" if filled else "0+0x20"))
     return out
+
+
+def _near_histogram(metric: str, labels: str, threshold: float, below_percent: float) -> Series:
+    """Buckets threshold, 1.1x: `below_percent` of 600 requests a minute at most the threshold, the rest above.
+
+    histogram_quantile interpolates in the bucket that holds the 95th request of 100: 94% below gives
+    p95 = threshold * (1 + 1/60), just above; 96% below gives threshold * 95/96, just below.
+    """
+    below = 6 * below_percent
+    return [s(f'{metric}_bucket{{{labels},le="{threshold:g}"}}', f"0+{below:g}x30"),
+            s(f'{metric}_bucket{{{labels},le="{1.1 * threshold:g}"}}', "0+600x30"),
+            s(f'{metric}_bucket{{{labels},le="+Inf"}}', "0+600x30")]
 
 
 def api_cases(settings: StackSettings) -> list[AlertCase]:
@@ -43,7 +55,11 @@ def api_cases(settings: StackSettings) -> list[AlertCase]:
         "ApiHighLatency", _histogram("http_request_duration_seconds", api, lat, slow=True), "10m",
         {"severity": "warning", "component": "api", "job": "api"}, "API p95 latency high",
         f"95th percentile latency of api is {3.9 * lat:.2f}s (threshold {lat:g}s).", silent_at=["3m"],
-        quiet=[(_histogram("http_request_duration_seconds", api, lat, slow=False), "10m")]))
+        quiet=[(_histogram("http_request_duration_seconds", api, lat, slow=False), "10m"),
+               (_near_histogram("http_request_duration_seconds", api, lat, 96), "20m")],
+        just_above=[JustAbove(_near_histogram("http_request_duration_seconds", api, lat, 94), "5m45s", "6m15s",
+                              f"95th percentile latency of api is {lat * (1 + 1 / 60):.2f}s "
+                              f"(threshold {lat:g}s).")]))
     return cases
 
 

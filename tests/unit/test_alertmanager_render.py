@@ -36,6 +36,17 @@ def test_route_uses_the_guide_timings_and_grouping() -> None:
     assert (route["group_wait"], route["group_interval"], route["repeat_interval"]) == ("10s", "10s", "1h")
 
 
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_watchdog_beats_every_minute_to_the_heartbeat_only(stack: str) -> None:
+    # The dead man's switch expects a ping a minute (an hour between pings would read as "down"
+    # only after the switch's own grace ran out): first of the routes, so no severity route sees it.
+    config = yaml.safe_load(render_alertmanager_yml(settings_for(stack), WEBHOOK, PASSWORD,
+                                                    "https://hc-ping.com/uuid"))
+    first = config["route"]["routes"][0]
+    assert first == {"receiver": "heartbeat", "matchers": ['alertname="Watchdog"'], "group_wait": "0s",
+                     "group_interval": "1m", "repeat_interval": "1m"}
+
+
 def test_slack_message_names_severity_and_links_runbook_and_grafana() -> None:
     config = render_alertmanager_config(settings_for("prod"), WEBHOOK, PASSWORD)
     slack = receivers(config)["slack"]["slack_configs"][0]  # type: ignore[index]

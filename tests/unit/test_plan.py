@@ -15,6 +15,7 @@ from offline import plan as offline_plan
 from offline.mocks import PLACEHOLDERS, run_program
 from offline.plan import main, plan_config
 from offline.plan import plan as run_plan
+from settings.model import SECRET_KEYS, parse_settings
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -96,6 +97,81 @@ def test_no_secret_given_to_the_plan_reaches_a_file(tmp_path):
         PLACEHOLDERS["slackWebhookUrl"])
 
 
+# Every secret the program reads, each with a `#` (or `%23` where its grammar has no `#`: URLs) and the
+# other characters a redaction by pattern would trip on. A stack with the edge's own certificate
+# (edge.tls files) and an S3-compatible snapshot service reads all of them.
+EVERY_SECRET = {
+    "grafanaAdminPassword": "gr#af'ana\"$x`id`",
+    "elasticPassword": "el#astic 'pw' CHRISTMAS_SETUP_EOF",
+    "kibanaSystemPassword": "ki#bana-system\\pw",
+    "elasticReaderPassword": "re#ader {{ .x }} pw",
+    "elasticWriterPassword": "wr#iter @SET x=y pw",
+    "kibanaEncryptionKey": "ke#y-" + "0123456789abcdef" * 2,
+    "smtpPassword": "sm#tp:pw@host",
+    "slackWebhookUrl": "https://hooks.slack.com/services/T%230SECRET/B0SECRET/slack%23token",
+    "postgresExporterDsn": "postgresql://exporter:db%23pass%20w@db:5432/christmas?sslmode=require",
+    "heartbeatUrl": "https://hc-ping.com/beat%23secret-uuid",
+    "prometheusPassword": "pr#ometheus-basic",
+    "alertmanagerPassword": "al#ertmanager-basic",
+    "kibanaOperatorPassword": "op#erator-kibana-pw",
+    "tlsCertificate": "-----BEGIN CERTIFICATE-----\nMIIBcert#SECRETcert\n-----END CERTIFICATE-----\n",
+    "tlsKey": "-----BEGIN PRIVATE KEY-----\nMIIBkey#SECRETkey\n-----END PRIVATE KEY-----\n",
+    "snapshotS3AccessKey": "access#key-SECRET",
+    "snapshotS3SecretKey": "secret#key/SECRET+0123456789abcdefghij",
+}
+# What a consumer would see of a secret besides its whole value: the DSN's decoded password, the
+# PEM bodies, the URLs' decoded tokens.
+EVERY_SECRET_PARTS = ("db#pass w", "MIIBcert#SECRETcert", "MIIBkey#SECRETkey", "slack#token", "beat#secret-uuid")
+
+
+def every_secret_config(values: dict[str, str]) -> tuple[dict[str, str], set[str]]:
+    config, secret_keys = plan_config("prod")
+    edge = json.loads(config.get("edge", "{}"))
+    config["edge"] = json.dumps({**edge, "tls": "files"})
+    logging = json.loads(config["logging"])
+    config["logging"] = json.dumps({**logging, "snapshotS3Bucket": "christmas-es-snapshots",
+                                    "snapshotS3Endpoint": "minio.example.com:9000"})
+    config.update(values)
+    return config, secret_keys | set(values)
+
+
+def plan_files(out: Path) -> dict[str, str]:
+    return {str(p.relative_to(out)): p.read_text() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def test_every_secret_is_covered_and_accepted():
+    # A secret added to settings must be added above, or the tests below would not cover it.
+    assert sorted(EVERY_SECRET) == sorted(SECRET_KEYS)
+    config, secret_keys = every_secret_config(EVERY_SECRET)
+    parse_settings("christmas-monitoring", "prod", config, frozenset(secret_keys))
+
+
+def test_no_secret_reaches_any_file_of_the_plan_whatever_its_characters(tmp_path):
+    config, secret_keys = every_secret_config(EVERY_SECRET)
+    run_plan("prod", config, secret_keys, tmp_path / "out")
+    files = plan_files(tmp_path / "out")
+    assert "resources.json" in files and len(files) > 50
+    for name, text in files.items():
+        for key, value in EVERY_SECRET.items():
+            assert value not in text, f"{key} in {name}"
+        for part in EVERY_SECRET_PARTS:
+            assert part not in text, f"{part!r} in {name}"
+
+
+def test_the_plan_is_the_same_whatever_the_secrets_are(tmp_path):
+    """Redaction by construction: not one byte of build/ depends on a secret's value."""
+    other = {key: value.replace("#", "Q").replace("%23", "Q").replace("SECRET", "OTHER")
+             for key, value in EVERY_SECRET.items()}
+    assert all(other[k] != EVERY_SECRET[k] for k in EVERY_SECRET)
+    plans = []
+    for n, values in enumerate((EVERY_SECRET, other)):
+        config, secret_keys = every_secret_config(values)
+        run_plan("prod", config, secret_keys, tmp_path / str(n))
+        plans.append(plan_files(tmp_path / str(n)))
+    assert plans[0].keys() == plans[1].keys()
+    assert [name for name in plans[0] if plans[0][name] != plans[1][name]] == []
+
+
 def test_the_program_the_plan_runs_never_sees_a_secret_value(tmp_path, monkeypatch):
     seen: list[dict[str, str]] = []
     real_run = run_program
@@ -105,10 +181,10 @@ def test_the_program_the_plan_runs_never_sees_a_secret_value(tmp_path, monkeypat
         return real_run(stack, config, secret_keys)
 
     monkeypatch.setattr(offline_plan, "run_program", recording_run)
-    config, secret_keys = plan_config("prod")
-    config.update(AWKWARD)
+    config, secret_keys = every_secret_config(EVERY_SECRET)
     run_plan("prod", config, secret_keys, tmp_path / "out")
     [given] = seen
+    assert [k for k, v in given.items() if any(s in v for s in (*EVERY_SECRET.values(), *EVERY_SECRET_PARTS))] == []
     assert {k: given[k] for k in secret_keys} == {k: PLACEHOLDERS[k] for k in secret_keys}
 
 

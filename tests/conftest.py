@@ -7,6 +7,10 @@ import pytest
 from offline.mocks import ProgramRun, run_program
 from offline.plan import plan_config
 from settings.model import StackSettings, parse_settings
+from tests import hermetic
+
+# Before any test: no name resolves and no connection leaves loopback (tests/hermetic.py).
+hermetic.install()
 
 
 def stack_config(stack: str) -> tuple[dict[str, str], set[str]]:

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STACK ?= dev
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 
-.PHONY: plan plans plan-cost test lint typecheck unit tools clean bench doctor test-alert
+.PHONY: plan plans plan-cost test lint typecheck unit tools clean bench doctor test-alert mutation
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,12 @@ test: $(STAMP) tools
 ## Flags after BENCH_ARGS=, e.g. `make bench BENCH_ARGS="--hosts 8 --baseline-rev ''"` (python -m bench --help).
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+## Mutation testing (issue 26): mutmut over the renderers, alert rules, settings, redaction, policy and the bench's
+## verdicts, one module at a time in build/mutation/ (minutes each; not in `make test`). MODULES="caddy alerts" picks.
+MODULES ?=
+mutation: $(STAMP) tools
+	$(BIN)/python scripts/mutation.py $(MODULES)
 
 clean:
 	rm -rf build .mypy_cache .ruff_cache .pytest_cache

@@ -60,3 +60,59 @@ def test_a_dashboards_load_sums_its_panels_medians_and_samples_per_range() -> No
                _result("7d", 3, 1.0, dashboard="E")]
     assert dashboard_loads(results, "7d") == {"D": (20.0, 100_001), "E": (1.0, 3)}
     assert dashboard_loads(results, "24h") == {"D": (3.0, 7)}
+
+
+def test_the_targets_section_is_headed_and_reads_each_range_on_its_own() -> None:
+    # A heavy 24-hour panel does not make the 7-day verdict fail, and the other way round.
+    results = [_result("7d", 10, 1.0), _result("24h", 200_000, 1.0, panel="Day"),
+               _result("2d", 20, 1.0, panel="Two")]
+    lines = target_checks([Outcome("now", results)])
+    assert lines[0] == "### Targets (issue 14)"
+    assert _verdict(lines, "- most samples read by a panel over 7 days") == "met"
+    assert _verdict(lines, "- most samples read by a panel over 24 hours") == "NOT met"
+    assert "24 hours (checked too): 200,000 (D / Day)" in "\n".join(lines)
+    assert "2 days (checked too): 20 (D / Two)" in "\n".join(lines)
+
+
+def test_a_panels_time_range_variables_are_named_with_its_figure() -> None:
+    heavy = Result("D", "P", "A", "7d", "x", 60, 1.0, 7, 1, [], ["x"], variables={"resolution": "1h"})
+    lines = target_checks([Outcome("now", [heavy])])
+    assert "over 7 days: 7 (D / P, resolution=1h) - target" in "\n".join(lines)
+
+
+def test_the_costliest_rule_group_is_the_one_with_the_largest_share_of_its_interval() -> None:
+    # "zz" takes the longest, "aa" the largest share of its (shorter) interval.
+    groups = {"zz": (1.0, 60.0), "aa": (0.2, 1.0)}
+    lines = target_checks([Outcome("now", [_result("7d", 1, 1.0)], rule_groups=groups)])
+    assert _verdict(lines, "- costliest rule group: aa 200.0 ms of 1 s (20.00%)") == "NOT met"
+
+
+def test_load_factors_only_against_a_baseline_and_a_new_dashboard_has_none() -> None:
+    alone = target_checks([Outcome("now", [_result("7d", 1, 5.0)])])
+    assert not any("7-day load" in line for line in alone)
+    baseline = Outcome("baseline", [_result("7d", 1, 50.0)])
+    current = Outcome("now", [_result("7d", 1, 5.0), _result("7d", 1, 1.0, dashboard="New"),
+                              _result("7d", 1, 0.0, dashboard="Free")])
+    lines = target_checks([Outcome("baseline", [*baseline.results, _result("7d", 1, 3.0, dashboard="Free")]),
+                           current])
+    # Not in the baseline: 0 ms before, so it cannot be 10x lighter; 0 ms now is infinitely lighter.
+    assert _verdict(lines, "- New: 7-day load 0.0 ms (baseline) -> 1.0 ms") == "NOT met"
+    assert _verdict(lines, "- Free: 7-day load 3.0 ms (baseline) -> 0.0 ms") == "met"
+    assert "-> 5.0 ms (now), 10.0x" in "\n".join(lines)
+
+
+def test_a_dashboards_load_is_rounded_to_a_tenth_of_a_millisecond() -> None:
+    assert dashboard_loads([_result("7d", 1, 1.23), _result("7d", 1, 1.01, panel="Q")], "7d") == {"D": (2.2, 2)}
+
+
+def test_a_rule_group_without_an_interval_is_no_share_rather_than_a_division_by_zero() -> None:
+    groups = {"unknown": (0.5, 0.0), "other": (0.05, 1.0)}
+    lines = target_checks([Outcome("now", [_result("7d", 1, 1.0)], rule_groups=groups)])
+    assert _verdict(lines, "- costliest rule group: unknown 500.0 ms of 0 s (0.00%)") == "met"
+
+
+def test_the_heading_stands_apart_and_every_time_range_variable_is_listed() -> None:
+    heavy = Result("D", "P", "A", "7d", "x", 60, 1.0, 7, 1, [], ["x"], variables={"resolution": "1h", "zoom": "5m"})
+    lines = target_checks([Outcome("now", [heavy])])
+    assert lines[:2] == ["### Targets (issue 14)", ""]
+    assert "(D / P, resolution=1h, zoom=5m) - target" in "\n".join(lines)

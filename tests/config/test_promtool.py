@@ -24,7 +24,7 @@ STACKS = ("dev", "prod")
 def promtool(*args: str) -> subprocess.CompletedProcess[str]:
     exe = shutil.which("promtool")
     assert exe, "promtool is missing: run `make tools` (Debian package prometheus)"
-    return subprocess.run([exe, *args], capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run([exe, *args], capture_output=True, text=True, timeout=300, check=False)
 
 
 def write_rules(settings: StackSettings, directory: Path) -> list[str]:

@@ -129,7 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     for name in args.modules or list(MODULES):
         s = run_module(name, args.timeout)
-        print(f"{name}: kill rate {s['kill_rate']}% {s['counts']} in {s['seconds']} s; survived: {len(s['survived'])}"
+        survived = s["survived"]
+        assert isinstance(survived, list)
+        print(f"{name}: kill rate {s['kill_rate']}% {s['counts']} in {s['seconds']} s; survived: {len(survived)}"
               f" (build/mutation/{name}.json)", flush=True)
     return 0
 

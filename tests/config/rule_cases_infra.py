@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mixin.alerts import expected_containers
 from settings.model import StackSettings
-from tests.config.alert_case import AlertCase, at_minute, s
+from tests.config.alert_case import AlertCase, JustAbove, Series, at_minute, s
 
 HOST = 'instance="host-a",job="node-exporter"'
 FS = f'{HOST},device="/dev/sda1",fstype="ext4",mountpoint="/"'
@@ -44,6 +44,13 @@ def host_cases(settings: StackSettings) -> list[AlertCase]:
                  s(f"node_memory_MemAvailable_bytes{{{HOST}}}", f"{1000 - 5 * t.memory_percent:g}+0x20")], "10m")]))
 
     free = t.disk_free_percent / 2
+
+    def disk(free_percent: float) -> Series:
+        # Past the threshold means less free: "just above" is a tenth of a percent under it.
+        return [s(f"node_filesystem_size_bytes{{{FS}}}", "10000+0x20"),
+                s(f"node_filesystem_avail_bytes{{{FS}}}", f"{100 * free_percent:g}+0x20"),
+                s(f"node_filesystem_readonly{{{FS}}}", "0+0x20")]
+
     cases.append(AlertCase(
         "DiskSpaceLow",
         [s(f"node_filesystem_size_bytes{{{FS}}}", "1000+0x20"),
@@ -57,7 +64,11 @@ def host_cases(settings: StackSettings) -> list[AlertCase]:
                  # A read-only filesystem is full by design.
                  s(f"node_filesystem_size_bytes{{{BOOT}}}", "1000+0x20"),
                  s(f"node_filesystem_avail_bytes{{{BOOT}}}", f"{10 * free:g}+0x20"),
-                 s(f"node_filesystem_readonly{{{BOOT}}}", "1+0x20")], "10m")]))
+                 s(f"node_filesystem_readonly{{{BOOT}}}", "1+0x20")], "10m"),
+               (disk(t.disk_free_percent + 0.1), "10m")],
+        just_above=[JustAbove(disk(t.disk_free_percent - 0.1), "4m45s", "5m15s",
+                              f"/ on host-a has {t.disk_free_percent - 0.1:.2f}% free "
+                              f"(threshold {t.disk_free_percent:g}%).")]))
     return cases
 
 

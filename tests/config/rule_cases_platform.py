@@ -94,7 +94,11 @@ def database_cases(settings: StackSettings) -> list[AlertCase]:
         "PostgresReplicationLag", replica(2 * lag, 1), "10m",
         PG_LABELS, "PostgreSQL replication lag",
         f"The replica behind postgres-exporter:9187 lags {2 * lag:.2f}s behind the primary (threshold {lag:g}s).",
-        silent_at=["2m"], quiet=[(replica(lag / 2, 1), "10m"), (replica(2 * lag, 0), "10m")]))
+        silent_at=["2m"], quiet=[(replica(lag / 2, 1), "10m"), (replica(2 * lag, 0), "10m"),
+                                 (replica(lag, 1), "10m"), (replica(lag * 0.99, 1), "10m")],
+        just_above=[JustAbove(replica(lag * 1.01, 1), "4m45s", "5m15s",
+                              f"The replica behind postgres-exporter:9187 lags {lag * 1.01:.2f}s behind the primary "
+                              f"(threshold {lag:g}s).")]))
     standby = f'{PG},application_name="walreceiver",client_addr="10.0.0.5",slot_name="replica_1",state="streaming"'
     mib = 1024 * 1024
     behind = 2 * REPLICATION_LAG_BYTES
@@ -122,7 +126,12 @@ def slow_query_cases(settings: StackSettings) -> list[AlertCase]:
         f"The longest active transaction in christmas has been running for {2 * slow:.2f}s "
         f"(threshold {slow:g}s).", silent_at=["1m"],
         quiet=[([s(f'pg_stat_activity_max_tx_duration{{{tx},state="active"}}', f"{slow / 2:g}+0x20"),
-                 s(f'pg_stat_activity_max_tx_duration{{{tx},state="idle"}}', f"{2 * slow:g}+0x20")], "5m")]))
+                 s(f'pg_stat_activity_max_tx_duration{{{tx},state="idle"}}', f"{2 * slow:g}+0x20")], "5m"),
+               ([s(f'pg_stat_activity_max_tx_duration{{{tx},state="active"}}', f"{slow * 0.99:g}+0x20")], "5m")],
+        just_above=[JustAbove([s(f'pg_stat_activity_max_tx_duration{{{tx},state="active"}}', f"{slow * 1.01:g}+0x20")],
+                              "1m45s", "2m15s",
+                              f"The longest active transaction in christmas has been running for {slow * 1.01:.2f}s "
+                              f"(threshold {slow:g}s).")]))
     return cases
 
 
@@ -144,7 +153,11 @@ def trading_order_cases(settings: StackSettings) -> list[AlertCase]:
         "HighOrderLatency", _histogram("trading_order_latency_seconds", TE, olat, slow=True), "10m",
         {**TR_LABELS, "severity": "warning"}, "Order latency high",
         f"95th percentile order latency of strategy momentum is {3.9 * olat:.2f}s (threshold {olat:g}s).",
-        silent_at=["3m"], quiet=[(_histogram("trading_order_latency_seconds", TE, olat, slow=False), "10m")]))
+        silent_at=["3m"], quiet=[(_histogram("trading_order_latency_seconds", TE, olat, slow=False), "10m"),
+                                 (_near_histogram("trading_order_latency_seconds", TE, olat, 96), "20m")],
+        just_above=[JustAbove(_near_histogram("trading_order_latency_seconds", TE, olat, 94), "5m45s", "6m15s",
+                              f"95th percentile order latency of strategy momentum is {olat * (1 + 1 / 60):.2f}s "
+                              f"(threshold {olat:g}s).")]))
     return cases
 
 

@@ -147,7 +147,15 @@ def container_memory_cases(settings: StackSettings) -> list[AlertCase]:
                  s(f"container_spec_memory_limit_bytes{{{ctr}}}", "1000+0x20"),
                  # No limit set (0): not "infinitely over" it.
                  s(f"container_memory_working_set_bytes{{{other}}}", "500+0x20"),
-                 s(f"container_spec_memory_limit_bytes{{{other}}}", "0+0x20")], "10m")]))
+                 s(f"container_spec_memory_limit_bytes{{{other}}}", "0+0x20")], "10m"),
+               *(([s(f"container_memory_working_set_bytes{{{ctr}}}", f"{10 * used:g}+0x20"),
+                   s(f"container_spec_memory_limit_bytes{{{ctr}}}", "1000+0x20")], "10m")
+                 for used in (t.container_memory_percent, t.container_memory_percent - 0.1))],
+        just_above=[JustAbove([s(f"container_memory_working_set_bytes{{{ctr}}}",
+                                 f"{10 * t.container_memory_percent + 1:g}+0x20"),
+                               s(f"container_spec_memory_limit_bytes{{{ctr}}}", "1000+0x20")], "4m45s", "5m15s",
+                              f"{grafana} uses {t.container_memory_percent + 0.1:.2f}% of its memory limit "
+                              f"(threshold {t.container_memory_percent:g}%).")]))
 
     cases.append(AlertCase(
         "TargetDown", [s('up{job="api",instance="api:8000"}', "0+0x10")], "5m",

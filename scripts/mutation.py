@@ -92,12 +92,25 @@ def mutmut(work: Path, *args: str, timeout: float) -> subprocess.CompletedProces
     return subprocess.run([str(exe), *args], cwd=work, capture_output=True, text=True, timeout=timeout, check=False)
 
 
-def run_module(name: str, timeout: float) -> dict[str, object]:
+def run_module(name: str, timeout: float, survivors_only: bool = False) -> dict[str, object]:
+    """All of a module's mutants; or (`survivors_only`) the last run's survivors again, with today's tests."""
     module = MODULES[name]
-    work = prepare(name, module)
+    work = OUT / name
+    if survivors_only:
+        previous = json.loads((OUT / f"{name}.json").read_text())
+        shutil.rmtree(work / "tests")
+        shutil.copytree(PROJECT / "tests", work / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+        selection = tuple(previous["survived"])
+        if not selection:
+            return dict(previous)
+    else:
+        work = prepare(name, module)
+        selection = module.functions
     started = time.monotonic()
-    result = mutmut(work, "run", "--max-children", "1", *module.functions, timeout=timeout)
+    result = mutmut(work, "run", "--max-children", "1", *selection, timeout=timeout)
     seconds = round(time.monotonic() - started)
+    if survivors_only:
+        seconds += int(previous["seconds"])
     (OUT / f"{name}.log").write_text(result.stdout[-20000:] + result.stderr[-20000:])
     listing = mutmut(work, "results", "--all", "true", timeout=600).stdout
     statuses: dict[str, str] = {}
@@ -124,13 +137,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("modules", nargs="*", help=f"default: all ({', '.join(MODULES)})")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per module")
+    parser.add_argument("--survivors", action="store_true",
+                        help="run only the last run's surviving mutants again, against the current tests")
     args = parser.parse_args(argv)
     unknown = [m for m in args.modules if m not in MODULES]
     if unknown:
         parser.error(f"unknown module(s) {', '.join(unknown)}; known: {', '.join(MODULES)}")
     OUT.mkdir(parents=True, exist_ok=True)
     for name in args.modules or list(MODULES):
-        s = run_module(name, args.timeout)
+        s = run_module(name, args.timeout, args.survivors)
         survived = s["survived"]
         assert isinstance(survived, list)
         print(f"{name}: kill rate {s['kill_rate']}% {s['counts']} in {s['seconds']} s; survived: {len(survived)}"

@@ -342,3 +342,25 @@ def test_a_bound_edge_listens_on_that_address_only_over_http1_and_http2(tmp_path
 def test_a_token_caddy_would_interpret_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match=r"'\{\$HOME\}' cannot be written into the Caddyfile as a plain token"):
         token("{$HOME}")
+
+
+def test_the_internal_ca_is_never_installed_into_a_trust_store(tmp_path: Path) -> None:
+    adapted = adapt(CaddyConfig(sites=SITES, tls="internal"), tmp_path)
+    assert adapted["apps"]["pki"]["certificate_authorities"]["local"]["install_trust"] is False
+    (tmp_path / "acme").mkdir()
+    assert "pki" not in adapt(CaddyConfig(sites=SITES, tls="acme"), tmp_path / "acme")["apps"]
+
+
+@pytest.mark.parametrize(("config", "message"), [
+    (CaddyConfig(sites=SITES, tls="self-signed"),  # type: ignore[arg-type]
+     "tls must be one of acme, internal, files"),
+    (CaddyConfig(sites=[*SITES, Site("grafana.christmas-trading.com", "x:1")], tls="acme"),
+     "two sites share a host name: ['grafana.christmas-trading.com', 'kibana.christmas-trading.com', "
+     "'prometheus.christmas-trading.com', 'grafana.christmas-trading.com']"),
+    (CaddyConfig(sites=[Site("grafana..example.com", "x:1")], tls="acme"),
+     "'grafana..example.com' is not a host name Caddy can serve"),
+])
+def test_a_configuration_caddy_cannot_serve_is_refused_with_its_reason(config: CaddyConfig, message: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        render_caddyfile(config)
+    assert str(refused.value) == message

@@ -49,7 +49,9 @@ MODULES: dict[str, Module] = {
     "validation": Module(("settings/load.py", "settings/declare.py", "settings/services.py", "settings/secrets.py"),
                          ("tests/unit/test_bad_inputs.py", "tests/unit/test_setting_limits.py",
                           "tests/unit/test_settings.py", "tests/unit/test_edge_settings.py")),
-    "redaction": Module(("offline/plan.py",), ("tests/unit/test_plan.py",)),
+    # The redaction itself: which settings the program runs with, and the run that writes build/.
+    "redaction": Module(("offline/plan.py",), ("tests/unit/test_plan.py",),
+                        ("offline.plan.x_placeholder_config__*", "offline.plan.x_plan__*")),
     "policy": Module(("policy/env_secrets.py", "policy/images.py", "policy/isolation.py", "policy/lifecycle.py",
                       "policy/ports.py", "policy/secret_marks.py"),
                      ("tests/policy/test_policy_pack.py", "tests/policy/test_swarm_policy.py")),

@@ -13,7 +13,7 @@ import yaml
 
 from offline import plan as offline_plan
 from offline.mocks import PLACEHOLDERS, run_program
-from offline.plan import main, plan_config
+from offline.plan import main, placeholder_config, plan_config
 from offline.plan import plan as run_plan
 from settings.model import SECRET_KEYS, parse_settings
 
@@ -243,3 +243,14 @@ def test_every_file_of_the_plan_passes_its_consumers_checker(plan, tmp_path):
     for script in scripts:
         checker("sh", "-n", script)
     checker("shellcheck", "--shell=sh", "--severity=style", *scripts)
+
+
+def test_a_secret_without_its_own_placeholder_gets_a_password_shaped_one_never_its_value():
+    config = {"newSecret": "the-real-value", "plain": "kept"}
+    assert placeholder_config(config, {"newSecret"}) == {"newSecret": "REDACTED-secret-value", "plain": "kept"}
+
+
+def test_the_plan_written_in_process_names_its_stack(tmp_path):
+    config, secret_keys = plan_config("dev")
+    run_plan("dev", config, secret_keys, tmp_path / "out")
+    assert json.loads((tmp_path / "out/resources.json").read_text())["stack"] == "dev"

@@ -10,13 +10,15 @@
 # prometheus-blackbox-exporter: checks and runs the rendered blackbox.yml; curl and openssl: the
 # setup scripts run with curl against stand-ins, test certificates are made with openssl;
 # openssh-client: `ssh -G` reads back the destination doctor hands ssh; node-js-yaml: js-yaml 4.1.0, the YAML
-# parser Kibana reads kibana.yml with (tests/config/test_yaml_consumers.py), and node to run it.
+# parser Kibana reads kibana.yml with (tests/config/test_yaml_consumers.py), and node to run it; iproute2 and
+# util-linux (ip, unshare): pytest runs in a network namespace with only loopback (scripts/hermetic.sh).
 set -euo pipefail
 packages=(prometheus prometheus-alertmanager prometheus-node-exporter prometheus-postgres-exporter postgresql
-          shellcheck caddy busybox prometheus-blackbox-exporter curl openssl openssh-client node-js-yaml)
+          shellcheck caddy busybox prometheus-blackbox-exporter curl openssl openssh-client node-js-yaml
+          iproute2 util-linux)
 binaries=(/usr/bin/promtool /usr/bin/amtool /usr/bin/prometheus-node-exporter /usr/bin/prometheus-postgres-exporter
           /usr/bin/shellcheck /usr/bin/caddy /bin/busybox /usr/bin/prometheus-blackbox-exporter /usr/bin/curl
-          /usr/bin/openssl /usr/bin/ssh /usr/bin/node)
+          /usr/bin/openssl /usr/bin/ssh /usr/bin/node /usr/bin/unshare /bin/ip)
 missing=0
 for bin in "${binaries[@]}"; do [[ -x "$bin" ]] || missing=1; done
 [[ -f /usr/share/nodejs/js-yaml/package.json ]] || missing=1

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 from settings import grammar_edge as ge
 from settings.problems import Problems
+from settings.stand_ins import PLACEHOLDERS
 
 if TYPE_CHECKING:
     from settings.stack import StackSettings
@@ -79,6 +80,9 @@ def check_tls_material(s: StackSettings, raw: Mapping[str, str], problems: Probl
                        now: datetime.datetime | None = None) -> None:
     """With edge.tls files: the chain and key parse, belong together, are valid long enough, name the hosts."""
     if s.edge.tls != "files" or not raw.get(CERTIFICATE) or not raw.get(KEY) or problems.about(CERTIFICATE, KEY):
+        return
+    # The offline plan's stand-ins (PEM-shaped, never real material): nothing to parse.
+    if (raw[CERTIFICATE], raw[KEY]) == (PLACEHOLDERS[CERTIFICATE], PLACEHOLDERS[KEY]):
         return
     now = now or datetime.datetime.now(datetime.UTC)
     try:

@@ -53,11 +53,12 @@ def stack_config(stack: str) -> tuple[dict[str, str], set[str]]:
 
     smtp_auth = "smtpUsername" in json.loads(config.get("alerting", "{}"))
     s3_bucket = bool(json.loads(config.get("logging", "{}")).get("snapshotS3Bucket"))
+    tls_files = json.loads(config.get("edge", "{}")).get("tls") == "files"
     for key, value in PLACEHOLDERS.items():
         if key in config or (generates and key in GENERATABLE_SECRETS) or (key == "smtpPassword" and not smtp_auth) \
-                or (key in S3_KEYS and not s3_bucket):
+                or (key in S3_KEYS and not s3_bucket) or (key in ("tlsCertificate", "tlsKey") and not tls_files):
             # An SMTP password without alerting.smtpUsername is refused (SMTP AUTH needs both), S3 keys
-            # without a bucket too.
+            # without a bucket too; a certificate is read only with edge.tls files.
             continue
         config[key] = value
         secret_keys.add(key)

@@ -26,6 +26,9 @@ PLACEHOLDERS: dict[str, str] = {
     # AWS's shapes (an IAM user's key id, a 40-character secret key): set only with logging.snapshotS3Bucket.
     "snapshotS3AccessKey": "AKIAREDACTEDREDACTED",
     "snapshotS3SecretKey": "REDACTED/s3/secret/access/key/REDACTED00",
+    # PEM-shaped: set only with edge.tls files (a real certificate there is parsed: settings/material.py).
+    "tlsCertificate": "-----BEGIN CERTIFICATE-----\nREDACTED-tls-certificate\n-----END CERTIFICATE-----\n",
+    "tlsKey": "-----BEGIN PRIVATE KEY-----\nREDACTED-tls-key\n-----END PRIVATE KEY-----\n",
 }
 # A secret key without its own placeholder (added to settings, not here yet): a password shape.
 DEFAULT_PLACEHOLDER = "REDACTED-secret-value"

@@ -12,6 +12,10 @@ import pytest
 from offline.mocks import ProgramRun, run_program
 from settings.model import StackSettings, parse_settings
 from settings.stack_file import stack_config as stack_config  # the tests import it from here
+from tests import hermetic
+
+# Before any test: no name resolves and no connection leaves loopback (tests/hermetic.py).
+hermetic.install()
 
 
 def stack_settings(stack: str) -> StackSettings:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mixin.alerts import REPLICATION_LAG_BYTES
 from settings.model import StackSettings
-from tests.config.alert_case import AlertCase, Series, at_minute, s
+from tests.config.alert_case import AlertCase, JustAbove, Series, at_minute, s
 
 PG = 'instance="postgres-exporter:9187",job="postgres-exporter"'
 # postgres-exporter's own label on every metric of a server (cmd/postgres_exporter/server.go).
@@ -23,6 +23,18 @@ def _histogram(metric: str, labels: str, threshold: float, slow: bool) -> Series
         filled = i >= 2 if slow else True
         out.append(s(f'{metric}_bucket{{{labels},le="{le}"}}', "0+60x20" if filled else "0+0x20"))
     return out
+
+
+def _near_histogram(metric: str, labels: str, threshold: float, below_percent: float) -> Series:
+    """Buckets threshold, 1.1x: `below_percent` of 600 requests a minute at most the threshold, the rest above.
+
+    histogram_quantile interpolates in the bucket that holds the 95th request of 100: 94% below gives
+    p95 = threshold * (1 + 1/60), just above; 96% below gives threshold * 95/96, just below.
+    """
+    below = 6 * below_percent
+    return [s(f'{metric}_bucket{{{labels},le="{threshold:g}"}}', f"0+{below:g}x30"),
+            s(f'{metric}_bucket{{{labels},le="{1.1 * threshold:g}"}}', "0+600x30"),
+            s(f'{metric}_bucket{{{labels},le="+Inf"}}', "0+600x30")]
 
 
 def api_cases(settings: StackSettings) -> list[AlertCase]:
@@ -46,7 +58,11 @@ def api_cases(settings: StackSettings) -> list[AlertCase]:
         "ApiHighLatency", _histogram("http_request_duration_seconds", api, lat, slow=True), "10m",
         {"severity": "warning", "component": "api", "job": "api"}, "API p95 latency high",
         f"95th percentile latency of api is {3.9 * lat:.2f}s (threshold {lat:g}s).", silent_at=["3m"],
-        quiet=[(_histogram("http_request_duration_seconds", api, lat, slow=False), "10m")]))
+        quiet=[(_histogram("http_request_duration_seconds", api, lat, slow=False), "10m"),
+               (_near_histogram("http_request_duration_seconds", api, lat, 96), "20m")],
+        just_above=[JustAbove(_near_histogram("http_request_duration_seconds", api, lat, 94), "5m45s", "6m15s",
+                              f"95th percentile latency of api is {lat * (1 + 1 / 60):.2f}s "
+                              f"(threshold {lat:g}s).")]))
     return cases
 
 
@@ -91,7 +107,11 @@ def database_cases(settings: StackSettings) -> list[AlertCase]:
         "PostgresReplicationLag", replica(2 * lag, 1), "10m",
         PG_LABELS, "PostgreSQL replication lag",
         f"The replica behind postgres-exporter:9187 lags {2 * lag:.2f}s behind the primary (threshold {lag:g}s).",
-        silent_at=["2m"], quiet=[(replica(lag / 2, 1), "10m"), (replica(2 * lag, 0), "10m")]))
+        silent_at=["2m"], quiet=[(replica(lag / 2, 1), "10m"), (replica(2 * lag, 0), "10m"),
+                                 (replica(lag, 1), "10m"), (replica(lag * 0.99, 1), "10m")],
+        just_above=[JustAbove(replica(lag * 1.01, 1), "4m45s", "5m15s",
+                              f"The replica behind postgres-exporter:9187 lags {lag * 1.01:.2f}s behind the primary "
+                              f"(threshold {lag:g}s).")]))
     standby = f'{PG},application_name="walreceiver",client_addr="10.0.0.5",slot_name="replica_1",state="streaming"'
     mib = 1024 * 1024
     behind = 2 * REPLICATION_LAG_BYTES
@@ -119,7 +139,12 @@ def slow_query_cases(settings: StackSettings) -> list[AlertCase]:
         f"The longest active transaction in christmas has been running for {2 * slow:.2f}s "
         f"(threshold {slow:g}s).", silent_at=["1m"],
         quiet=[([s(f'pg_stat_activity_max_tx_duration{{{tx},state="active"}}', f"{slow / 2:g}+0x20"),
-                 s(f'pg_stat_activity_max_tx_duration{{{tx},state="idle"}}', f"{2 * slow:g}+0x20")], "5m")]))
+                 s(f'pg_stat_activity_max_tx_duration{{{tx},state="idle"}}', f"{2 * slow:g}+0x20")], "5m"),
+               ([s(f'pg_stat_activity_max_tx_duration{{{tx},state="active"}}', f"{slow * 0.99:g}+0x20")], "5m")],
+        just_above=[JustAbove([s(f'pg_stat_activity_max_tx_duration{{{tx},state="active"}}', f"{slow * 1.01:g}+0x20")],
+                              "1m45s", "2m15s",
+                              f"The longest active transaction in christmas has been running for {slow * 1.01:.2f}s "
+                              f"(threshold {slow:g}s).")]))
     return cases
 
 
@@ -141,7 +166,11 @@ def trading_order_cases(settings: StackSettings) -> list[AlertCase]:
         "HighOrderLatency", _histogram("trading_order_latency_seconds", TE, olat, slow=True), "10m",
         {**TR_LABELS, "severity": "warning"}, "Order latency high",
         f"95th percentile order latency of strategy momentum is {3.9 * olat:.2f}s (threshold {olat:g}s).",
-        silent_at=["3m"], quiet=[(_histogram("trading_order_latency_seconds", TE, olat, slow=False), "10m")]))
+        silent_at=["3m"], quiet=[(_histogram("trading_order_latency_seconds", TE, olat, slow=False), "10m"),
+                                 (_near_histogram("trading_order_latency_seconds", TE, olat, 96), "20m")],
+        just_above=[JustAbove(_near_histogram("trading_order_latency_seconds", TE, olat, 94), "5m45s", "6m15s",
+                              f"95th percentile order latency of strategy momentum is {olat * (1 + 1 / 60):.2f}s "
+                              f"(threshold {olat:g}s).")]))
     return cases
 
 

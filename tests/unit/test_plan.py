@@ -2,19 +2,44 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from offline import plan as offline_plan
 from offline.mocks import PLACEHOLDERS, run_program
-from offline.plan import main
+from offline.plan import main, placeholder_config
 from offline.plan import plan as run_plan
+from settings.model import SECRET_KEYS, parse_settings
 from settings.stack_file import stack_config
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+def _tls_pem(hosts: tuple[str, ...] = ("grafana.christmas-trading.com", "kibana.christmas-trading.com")
+             ) -> tuple[str, str]:
+    """A self-signed certificate for `hosts`, valid 90 days, and its key, as PEM."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0])])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=90))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in hosts]), critical=False)
+            .sign(key, hashes.SHA256()))
+    return (cert.public_bytes(serialization.Encoding.PEM).decode(),
+            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()).decode())
+
+
+TLS_PEM = _tls_pem()
 
 
 @pytest.fixture(scope="module", params=["dev", "prod"])
@@ -91,6 +116,82 @@ def test_no_secret_given_to_the_plan_reaches_a_file(tmp_path):
         PLACEHOLDERS["slackWebhookUrl"])
 
 
+# Every secret the program reads, each with a `#` (or `%23` where its grammar has no `#`: URLs) and the
+# other characters a redaction by pattern would trip on. A stack with the edge's own certificate
+# (edge.tls files) and an S3-compatible snapshot service reads all of them.
+EVERY_SECRET = {
+    "grafanaAdminPassword": "gr#af'ana\"$x`id`",
+    "elasticPassword": "el#astic 'pw' CHRISTMAS_SETUP_EOF",
+    "kibanaSystemPassword": "ki#bana-system\\pw",
+    "elasticReaderPassword": "re#ader {{ .x }} pw",
+    "elasticWriterPassword": "wr#iter @SET x=y pw",
+    "kibanaEncryptionKey": "ke#y-" + "0123456789abcdef" * 2,
+    "smtpPassword": "sm#tp:pw@host",
+    "slackWebhookUrl": "https://hooks.slack.com/services/T%230SECRET/B0SECRET/slack%23token",
+    "postgresExporterDsn": "postgresql://exporter:db%23pass%20w@db:5432/christmas?sslmode=require",
+    "heartbeatUrl": "https://hc-ping.com/beat%23secret-uuid",
+    "prometheusPassword": "pr#ometheus-basic",
+    "alertmanagerPassword": "al#ertmanager-basic",
+    "kibanaOperatorPassword": "op#erator-kibana-pw",
+    # Real PEM (settings/material.py parses them): a certificate for the prod edge's names, and its key.
+    **dict(zip(("tlsCertificate", "tlsKey"), TLS_PEM, strict=True)),
+    "snapshotS3AccessKey": "access#key-SECRET",
+    "snapshotS3SecretKey": "secret#key/SECRET+0123456789abcdefghij",
+}
+# What a consumer would see of a secret besides its whole value: the DSN's decoded password, the
+# PEM bodies, the URLs' decoded tokens.
+EVERY_SECRET_PARTS = ("db#pass w", *(pem.splitlines()[1] for pem in TLS_PEM), "slack#token", "beat#secret-uuid")
+
+
+def every_secret_config(values: dict[str, str]) -> tuple[dict[str, str], set[str]]:
+    config, secret_keys = stack_config("prod")
+    edge = json.loads(config.get("edge", "{}"))
+    config["edge"] = json.dumps({**edge, "tls": "files"})
+    logging = json.loads(config["logging"])
+    config["logging"] = json.dumps({**logging, "snapshotS3Bucket": "christmas-es-snapshots",
+                                    "snapshotS3Endpoint": "minio.example.com:9000"})
+    config.update(values)
+    return config, secret_keys | set(values)
+
+
+def plan_files(out: Path) -> dict[str, str]:
+    return {str(p.relative_to(out)): p.read_text() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def test_every_secret_is_covered_and_accepted():
+    # A secret added to settings must be added above, or the tests below would not cover it.
+    assert sorted(EVERY_SECRET) == sorted(SECRET_KEYS)
+    config, secret_keys = every_secret_config(EVERY_SECRET)
+    parse_settings("christmas-monitoring", "prod", config, frozenset(secret_keys))
+
+
+def test_no_secret_reaches_any_file_of_the_plan_whatever_its_characters(tmp_path):
+    config, secret_keys = every_secret_config(EVERY_SECRET)
+    run_plan("prod", config, secret_keys, tmp_path / "out")
+    files = plan_files(tmp_path / "out")
+    assert "resources.json" in files and len(files) > 50
+    for name, text in files.items():
+        for key, value in EVERY_SECRET.items():
+            assert value not in text, f"{key} in {name}"
+        for part in EVERY_SECRET_PARTS:
+            assert part not in text, f"{part!r} in {name}"
+
+
+def test_the_plan_is_the_same_whatever_the_secrets_are(tmp_path):
+    """Redaction by construction: not one byte of build/ depends on a secret's value."""
+    other = {key: value.replace("#", "Q").replace("%23", "Q").replace("SECRET", "OTHER")
+             for key, value in EVERY_SECRET.items()}
+    other.update(zip(("tlsCertificate", "tlsKey"), _tls_pem(), strict=True))
+    assert all(other[k] != EVERY_SECRET[k] for k in EVERY_SECRET)
+    plans = []
+    for n, values in enumerate((EVERY_SECRET, other)):
+        config, secret_keys = every_secret_config(values)
+        run_plan("prod", config, secret_keys, tmp_path / str(n))
+        plans.append(plan_files(tmp_path / str(n)))
+    assert plans[0].keys() == plans[1].keys()
+    assert [name for name in plans[0] if plans[0][name] != plans[1][name]] == []
+
+
 def test_the_program_the_plan_runs_never_sees_a_secret_value(tmp_path, monkeypatch):
     seen: list[dict[str, str]] = []
     real_run = run_program
@@ -100,10 +201,10 @@ def test_the_program_the_plan_runs_never_sees_a_secret_value(tmp_path, monkeypat
         return real_run(stack, config, secret_keys)
 
     monkeypatch.setattr(offline_plan, "run_program", recording_run)
-    config, secret_keys = stack_config("prod")
-    config.update(AWKWARD)
+    config, secret_keys = every_secret_config(EVERY_SECRET)
     run_plan("prod", config, secret_keys, tmp_path / "out")
     [given] = seen
+    assert [k for k, v in given.items() if any(s in v for s in (*EVERY_SECRET.values(), *EVERY_SECRET_PARTS))] == []
     assert {k: given[k] for k in secret_keys} == {k: PLACEHOLDERS[k] for k in secret_keys}
 
 
@@ -137,3 +238,14 @@ def test_a_settings_mistake_exits_2_with_the_message_and_no_traceback(tmp_path, 
 def test_an_unknown_stack_is_refused(capsys):
     assert main(["staging"]) == 2
     assert "no Pulumi.staging.yaml" in capsys.readouterr().err
+
+
+def test_a_secret_without_its_own_placeholder_gets_a_password_shaped_one_never_its_value():
+    config = {"newSecret": "the-real-value", "plain": "kept"}
+    assert placeholder_config(config, {"newSecret"}) == {"newSecret": "REDACTED-secret-value", "plain": "kept"}
+
+
+def test_the_plan_written_in_process_names_its_stack(tmp_path):
+    config, secret_keys = stack_config("dev")
+    run_plan("dev", config, secret_keys, tmp_path / "out")
+    assert json.loads((tmp_path / "out/resources.json").read_text())["stack"] == "dev"

@@ -8,7 +8,11 @@ The Elasticsearch bodies are checked against the 8.x reference (cited in render/
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import time
+from pathlib import Path
 
 import pytest
 
@@ -104,3 +108,37 @@ def test_backups_is_a_component_with_its_children_parented(run):
 @pytest.mark.parametrize("tool", POSIX_SH)
 def test_scheduler_script_is_valid_posix_sh(tmp_path, tool):
     assert_script_passes(tool, bk.render_backup_script(), tmp_path)
+
+
+def _aged(path: Path, days: float) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("old backup")
+    when = time.time() - days * 86400
+    os.utime(path, (when, when))
+
+
+def test_one_round_keeps_two_days_of_prometheus_archives_and_a_week_of_grafana_copies(tmp_path):
+    """The rendered script, one round (BACKUP_ONCE), with a stand-in for Prometheus' snapshot API."""
+    out, tsdb, bin_dir = tmp_path / "backups", tmp_path / "tsdb", tmp_path / "bin"
+    (tsdb / "snapshots/20261207T000000Z-0a1b").mkdir(parents=True)
+    (tsdb / "snapshots/20261207T000000Z-0a1b/chunk").write_text("chunk")
+    (tmp_path / "grafana.db").write_text("sqlite")
+    bin_dir.mkdir()
+    (bin_dir / "curl").write_text('#!/bin/sh\necho \'{"status":"success","data":{"name":"20261207T000000Z-0a1b"}}\'\n')
+    (bin_dir / "curl").chmod(0o755)
+    # find -mtime +N: whole days of age above N. Just inside and just past each limit.
+    ages = {"prometheus/p-2.5d.tar": 2.5, "prometheus/p-3.5d.tar": 3.5,
+            "grafana/g-7.5d.db": 7.5, "grafana/g-8.5d.db": 8.5}
+    for name, days in ages.items():
+        _aged(out / name, days)
+    script = tmp_path / "backup.sh"
+    script.write_text(bk.render_backup_script())
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "PROMETHEUS_CURLRC": "/dev/null", "TSDB_DIR": str(tsdb),
+           "GRAFANA_DB": str(tmp_path / "grafana.db"), "BACKUP_DIR": str(out), "BACKUP_ONCE": "1"}
+    result = subprocess.run(["sh", str(script)], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert (out / "last-success").is_file(), result.stderr
+    kept = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and p.parent != out)
+    [new_copy] = [k for k in kept if k.startswith("grafana/grafana-")]
+    assert kept == sorted(["prometheus/p-2.5d.tar", "prometheus/20261207T000000Z-0a1b.tar",
+                           "grafana/g-7.5d.db", new_copy])

@@ -154,7 +154,7 @@ class PrivateDaemon:
             f"--config-file={self._config_file()}",
             f"--cgroup-parent=/cme-{self.name}",
             "--containerd-namespace", f"cme-{self.name}", "--containerd-plugins-namespace", f"cme-{self.name}-p",
-            "--iptables=true", "--ip-masq=true", "--userland-proxy=false",
+            "--iptables=true", "--ip-masq=true",
             "--log-level=warn",
         ]
         if self.storage_driver:

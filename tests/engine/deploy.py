@@ -37,6 +37,7 @@ data root; that is the one departure, stated in README ("Tests on a real engine"
 from __future__ import annotations
 
 import io
+import json
 import tarfile
 import threading
 import time
@@ -387,3 +388,15 @@ def deploy(stack: str, daemon: PrivateDaemon, images: dict[str, str],
     run = declare(stack, daemon, images)
     outcomes = apply(daemon, run, transform)
     return Deployment(stack, run, outcomes, time.monotonic() - started)
+
+
+def remove_stack(daemon: PrivateDaemon, stack: str) -> None:
+    """Every container, volume and network labelled with `stack` (what `pulumi destroy` would remove)."""
+    label = f"com.christmas.monitoring.stack={stack}"
+    filters = json.dumps({"label": [label]})
+    for c in daemon.client.get("/containers/json", all="1", filters=filters):
+        daemon.client.request("DELETE", f"/containers/{c['Id']}", query={"force": "1", "v": "0"})
+    for v in daemon.client.get("/volumes", filters=filters)["Volumes"] or []:
+        daemon.client.request("DELETE", f"/volumes/{v['Name']}")
+    for n in daemon.client.get("/networks", filters=filters):
+        daemon.client.request("DELETE", f"/networks/{n['Id']}")

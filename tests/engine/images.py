@@ -144,7 +144,7 @@ IMAGES: tuple[TestImage, ...] = (
                            "(the unit tests `caddy validate` the rendered Caddyfile with the same 2.6)",)),
     TestImage("elastic-setup",
               "COPY entrypoint.sh /entrypoint.sh\nRUN chmod 0755 /entrypoint.sh"
-              " && groupadd -g 101 curl_group && useradd -u 100 -g 101 -m -d /home/curl_user curl_user\n"
+              " && groupadd -o -g 101 curl_group && useradd -o -u 100 -g 101 -m -d /home/curl_user curl_user\n"
               "USER curl_user\nENTRYPOINT [\"/entrypoint.sh\"]\nCMD [\"curl\"]\n",
               files={"entrypoint.sh": _CURL_ENTRYPOINT},
               differences=("curl 7.88 (Debian) for curl 8.13.0; sh is dash, not busybox ash",)),

@@ -261,8 +261,12 @@ def create_container(daemon: PrivateDaemon, inputs: dict[str, Any]) -> Outcome:
             if "is not connected to the network bridge" not in error.body:
                 raise
         for net in networks:
+            # As the provider: aliases, and the fixed addresses in EndpointConfig.IPAMConfig.
+            ipam = {key: net[field] for key, field in (("IPv4Address", "ipv4Address"), ("IPv6Address", "ipv6Address"))
+                    if net.get(field)}
             client.post(f"/networks/{net['name']}/connect",
-                        {"Container": outcome.id, "EndpointConfig": {"Aliases": net.get("aliases") or []}})
+                        {"Container": outcome.id, "EndpointConfig": {"Aliases": net.get("aliases") or [],
+                                                                      "IPAMConfig": ipam}})
     for upload in inputs.get("uploads") or []:
         client.request("PUT", f"/containers/{outcome.id}/archive", body=upload_tar(upload),
                        content_type="application/x-tar", query={"path": "/"})

@@ -47,9 +47,10 @@ class TestImage:
         return DEFAULT_IMAGES[self.service]
 
 
-# busybox applets the pinned busybox/alpine images have and Debian's minbase lacks (wget: every
-# healthcheck). /bin/sh stays Debian's dash (POSIX, like busybox ash for what the scripts use).
-_BUSYBOX_WGET = "RUN ln -s /bin/busybox /usr/local/bin/wget\n"
+# busybox applets the pinned busybox/alpine images have and Debian's minbase lacks (wget: most
+# healthchecks; nc: Prometheus' and Alertmanager's, components/auth.py). /bin/sh stays Debian's dash
+# (POSIX, like busybox ash for what the scripts use).
+_BUSYBOX_WGET = "RUN ln -s /bin/busybox /usr/local/bin/wget && ln -s /bin/busybox /usr/local/bin/nc\n"
 _NOBODY_DIRS = "RUN mkdir -p {dirs} && chown 65534:65534 {dirs} && chmod 0755 {dirs}\n"
 
 # curlimages/curl's /entrypoint.sh: a first word that is an option or not a command goes to curl.

@@ -40,8 +40,12 @@ CATALOG: dict[str, ServiceSpec] = {
     # without the leading v (docs/images.md).
     "cadvisor": ServiceSpec("ghcr.io/google/cadvisor:0.56.2", 8080, 256, 0.5, "/healthz",
                             scrape=Scrape("cadvisor"), placement=Placement(global_mode=True)),
+    # Health on its landing page, not /metrics: a scrape connects to the database, so an unreachable
+    # database (a DNS or connect timeout longer than the check's 5 s) made the exporter "unhealthy" and
+    # `pulumi up` failed, while the exporter is what reports the database down (pg_up 0). "/" is served
+    # without touching the database (cmd/postgres_exporter/main.go at v0.17.1: web.NewLandingPage).
     "postgres-exporter": ServiceSpec("quay.io/prometheuscommunity/postgres-exporter:v0.17.1", 9187, 64, 0.25,
-                                     "/metrics", "65534:65534", scrape=Scrape("postgres-exporter")),
+                                     "/", "65534:65534", scrape=Scrape("postgres-exporter")),
     "grafana": ServiceSpec("grafana/grafana:11.6.3", 3000, 512, 0.5, "/api/health", "472:0", "/var/lib/grafana",
                            scrape=Scrape("grafana"),
                            placement=Placement(node_label="grafana", update_order=STATEFUL)),
@@ -94,6 +98,11 @@ CATALOG: dict[str, ServiceSpec] = {
     "backups": ServiceSpec("", None, 0, 0.0, user="65534:0", data_path="/backups",
                            placement=Placement(node_label="prometheus", update_order=STATEFUL),
                            image_of="elastic-setup", limits_of="elastic-setup"),
+    # Gives the backups' new volume its owner (nobody) before the scheduler mounts it: mounted once on
+    # Prometheus' own data directory by Prometheus' image (components/backups.py, tests/engine).
+    "backups-volume-init": ServiceSpec("", None, 0, 0.0, user="65534:65534", one_shot=True,
+                                       placement=Placement(node_label="prometheus"),
+                                       image_of="prometheus", limits_of="elastic-setup"),
     # Gives the snapshot repository's new volume its owner: mounted once on Elasticsearch's own data
     # directory (1000:0, group-writable) by Elasticsearch's image (components/backups.py).
     "elasticsearch-snapshots-init": ServiceSpec("", None, 0, 0.0, user="1000:0", one_shot=True,

@@ -39,6 +39,7 @@ from render import grafana as gf
 from render import postgres_exporter as pg
 from settings.model import SettingsError, parse_settings
 from settings.stack_file import stack_config
+from tests.tls_material import PROD_HOSTS, tls_pem
 
 # Printable: every Unicode character but controls, surrogates, private use, unassigned, line/paragraph separators.
 PRINTABLE = st.characters(exclude_categories=("Cc", "Cs", "Co", "Cn", "Zl", "Zp"))
@@ -67,10 +68,9 @@ def stack_values(draw: st.DrawFn) -> dict[str, str]:
     # The edge serves Grafana on its own host name (no path): draw the name.
     label = draw(st.from_regex(r"[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?", fullmatch=True))
     values["rootUrl"] = f"https://{label}.example.com"
-    # The edge's own certificate (edge.tls files): PEM armour around any printable body.
-    for key, kind in (("tlsCertificate", "CERTIFICATE"), ("tlsKey", "PRIVATE KEY")):
-        body = draw(st.text(PRINTABLE, min_size=1, max_size=40))
-        values[key] = f"-----BEGIN {kind}-----\n{body}\n-----END {kind}-----\n"
+    # The edge's own certificate (edge.tls files): real material for the drawn and the prod hosts (it is
+    # parsed: settings/material.py), a new key each time.
+    values["tlsCertificate"], values["tlsKey"] = tls_pem((values["rootUrl"][len("https://"):], PROD_HOSTS[1]))
     # An S3-compatible service's keys: printable ASCII without spaces.
     for key in S3_KEYS:
         values[key] = draw(st.text(S3_KEY_CHARS, min_size=8, max_size=40))
@@ -237,15 +237,14 @@ AWKWARD = {key: f"#{key}# '$x' \"{{{{ .y }}}}\" \\z %23" for key in (*PASSWORD_K
 
 
 def awkward_values() -> dict[str, str]:
-    values = {**AWKWARD, **{key: f"#{key[:10]}#1" for key in BASIC_AUTH_KEYS}}
+    values = {**AWKWARD, **{key: f"#{key[:10]}#1-sixteen+" for key in BASIC_AUTH_KEYS}}
     values["kibanaEncryptionKey"] = AWKWARD["kibanaEncryptionKey"] + "-0123456789abcdef"
     values.update(postgresExporterDsn="postgresql://exporter:p%23w%20%27x@db:5432/christmas?sslmode=require",
                   slackWebhookUrl="https://hooks.slack.com/services/T%23A/B%23B/c%23token",
                   heartbeatUrl="https://hc-ping.com/beat%23uuid", slackChannel="#alerts", emailTo="on.call@example.com",
                   rootUrl="https://grafana.example.com",
-                  tlsCertificate="-----BEGIN CERTIFICATE-----\nMII#cert'$x\n-----END CERTIFICATE-----\n",
-                  tlsKey="-----BEGIN PRIVATE KEY-----\nMII#key\"$y\n-----END PRIVATE KEY-----\n",
                   snapshotS3AccessKey="access#key'1", snapshotS3SecretKey="secret#key\"/+2")
+    values["tlsCertificate"], values["tlsKey"] = tls_pem(("grafana.example.com", PROD_HOSTS[1]))
     return values
 
 

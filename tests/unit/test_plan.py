@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import datetime
 import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from offline import plan as offline_plan
 from offline.mocks import PLACEHOLDERS, run_program
@@ -19,27 +14,12 @@ from offline.plan import main, placeholder_config
 from offline.plan import plan as run_plan
 from settings.model import SECRET_KEYS, parse_settings
 from settings.stack_file import stack_config
+from tests.tls_material import tls_pem
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
-def _tls_pem(hosts: tuple[str, ...] = ("grafana.christmas-trading.com", "kibana.christmas-trading.com")
-             ) -> tuple[str, str]:
-    """A self-signed certificate for `hosts`, valid 90 days, and its key, as PEM."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0])])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=90))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in hosts]), critical=False)
-            .sign(key, hashes.SHA256()))
-    return (cert.public_bytes(serialization.Encoding.PEM).decode(),
-            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                              serialization.NoEncryption()).decode())
-
-
-TLS_PEM = _tls_pem()
+TLS_PEM = tls_pem()
 
 
 @pytest.fixture(scope="module", params=["dev", "prod"])
@@ -181,7 +161,7 @@ def test_the_plan_is_the_same_whatever_the_secrets_are(tmp_path):
     """Redaction by construction: not one byte of build/ depends on a secret's value."""
     other = {key: value.replace("#", "Q").replace("%23", "Q").replace("SECRET", "OTHER")
              for key, value in EVERY_SECRET.items()}
-    other.update(zip(("tlsCertificate", "tlsKey"), _tls_pem(), strict=True))
+    other.update(zip(("tlsCertificate", "tlsKey"), tls_pem(), strict=True))
     assert all(other[k] != EVERY_SECRET[k] for k in EVERY_SECRET)
     plans = []
     for n, values in enumerate((EVERY_SECRET, other)):

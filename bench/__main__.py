@@ -29,6 +29,7 @@ from bench.pipeline import Settings, run_revisions
 from bench.series import Size, series_count
 from bench.series import platform as platform_series
 from bench.sources import PROJECT_DIR, Sources, checkout, plan_sources
+from bench.targets import verdicts
 
 T = TypeVar("T")
 
@@ -39,7 +40,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     for field in dataclasses.fields(Size):
         parser.add_argument(f"--{field.name.replace('_', '-')}", type=int, default=field.default,
                             help=f"{field.metadata['help']} (default {field.default})")
-    parser.add_argument("--days", type=int, default=7, help="days of data (queries cover 7d and 24h)")
+    parser.add_argument("--days", type=int, default=7,
+                        help="days of data (queries cover 7d, 24h, 2d and 30d; 30d is whole only with 30)")
     parser.add_argument("--step", type=int, default=60, help="seconds between samples")
     parser.add_argument("--cpus", type=int, default=1, help="cores of the measured Prometheus (the stack's `cpus`)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per query (median taken)")
@@ -115,12 +117,16 @@ def main(argv: list[str] | None = None) -> int:
               "- per revision (preparations and rule watches overlap): "
               + "; ".join(f"{o.label}: {o.timings}" for o in outcomes),
               f"- load average (1, 5, 15 min) at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}"]
-    text = report.markdown(header, outcomes)
+    text = report.markdown(header, outcomes, args.days)
     print(text)
     _write(args, text, {"date": stamp.isoformat(), "series": series, "size": dataclasses.asdict(size),
                         "days": args.days, "step": args.step, "cpus": args.cpus, "samples": raw.samples,
                         "seconds": round(total, 1), "phases": phases,
+                        "load_average": [round(x, 2) for x in os.getloadavg()],
                         "outcomes": [{"label": o.label, "timings": o.timings, "rule_groups": o.rule_groups,
+                                      "verdicts": [v.as_dict() for v in
+                                                   verdicts(o.results, o.variables, args.days, o.rule_groups)],
+                                      "variables": [v.as_dict() for v in o.variables],
                                       "results": [r.as_dict() for r in o.results]} for o in outcomes]},
            series, stamp)
     return 0

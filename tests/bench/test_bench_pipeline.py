@@ -14,6 +14,7 @@ import pytest
 
 from bench.__main__ import main
 from bench.grafana import panel_queries
+from bench.label_variables import INSTANT, LABEL_API, label_variables
 from bench.sources import DASHBOARD_TYPE
 from offline.mocks import unwrap
 
@@ -41,7 +42,7 @@ def test_every_panel_query_reads_data_over_both_ranges(bench_run, prod_run):
     expected = {q.name for d in dashboards for q in panel_queries(d)}
     assert len(expected) >= 50
     [outcome] = report["outcomes"]
-    for range_name in ("7d", "24h", "2d"):
+    for range_name in ("7d", "24h", "2d", "30d"):
         measured = {f"{r['dashboard']} / {r['panel']} / {r['ref']}": r for r in outcome["results"]
                     if r["range_name"] == range_name}
         assert set(measured) == expected
@@ -61,7 +62,7 @@ def test_rule_groups_cost_is_reported_for_every_recording_group(bench_run):
     assert all(seconds > 0 and interval == (300 if ".5m." in group else 3600 if ".1h." in group else 1)
                for group, (seconds, interval) in groups.items()), groups
     assert any(".5m." in group for group in groups) and any(".1h." in group for group in groups)
-    assert "### Targets (issue 14)" in markdown and "| Dashboard | current 7d ms" in markdown
+    assert "### Targets (issues 14 and 24)" in markdown and "| Dashboard | range | current variables ms" in markdown
 
 
 def test_the_resolution_variable_is_resolved_per_time_range_by_the_bench_prometheus(bench_run):
@@ -72,7 +73,45 @@ def test_the_resolution_variable_is_resolved_per_time_range_by_the_bench_prometh
     on_copies = [r for r in outcome["results"] if r["variables"]]
     assert {r["dashboard"] for r in on_copies} == {"System Overview", "Trading Performance"}
     for r in on_copies:
-        copy = {"7d": "1h", "2d": "1h", "24h": "5m"}[r["range_name"]]
+        copy = {"7d": "1h", "30d": "1h", "2d": "1h", "24h": "5m"}[r["range_name"]]
         assert r["variables"] == {"resolution": copy}, r
         if "_every" in r["expr"]:
             assert f"_every{copy}" in r["expr"] and r["step_seconds"] >= {"1h": 3600, "5m": 300}[copy], r
+
+
+def test_every_label_values_variable_is_timed_both_ways_and_counted_in_the_load(bench_run, prod_run):
+    """Grafana 11.6 runs each `label_values(...)` variable on every time range change before the panels:
+    the bench times it by the label-values API and by /api/v1/series (both give the same options,
+    checked as measured) and adds the one Grafana uses for the deployed datasource to the load."""
+    report, markdown, _ = bench_run
+    dashboards = [json.loads(unwrap(r.inputs)["configJson"]) for r in prod_run.of_type(DASHBOARD_TYPE)]
+    expected = {(v.dashboard, v.name) for d in dashboards for v in label_variables(d)}
+    assert len(expected) >= 8
+    [outcome] = report["outcomes"]
+    for range_name in ("7d", "30d"):
+        timed = {(v["dashboard"], v["name"]): v for v in outcome["variables"] if v["range_name"] == range_name}
+        assert expected <= set(timed)
+        for key in expected:
+            v = timed[key]
+            assert v["values"] > 0 and v["label_api_ms"] > 0 and v["series_api_ms"] > 0, v
+            # The datasource declares Prometheus 3.5.0: the label-values API, not /api/v1/series.
+            assert v["grafana_uses"] == LABEL_API, v
+        # The hidden `resolution` variable's instant query is timed too.
+        assert {k for k, v in timed.items() if v["grafana_uses"] == INSTANT} == {
+            ("System Overview", "resolution"), ("Trading Performance", "resolution")}
+    assert "dashboard variables (median ms; label-values API / series API)" in markdown
+    assert "| API Performance | 30d |" in markdown
+
+
+def test_the_targets_are_reported_as_verdicts(bench_run):
+    report, markdown, _ = bench_run
+    [outcome] = report["outcomes"]
+    verdicts = {v["target"]: v for v in outcome["verdicts"]}
+    for range_name in ("7d", "30d"):
+        assert verdicts[f"every panel <= 100,000 samples over {range_name}"]["met"]
+        assert f"every panel <= 250 ms over {range_name}" in verdicts
+        assert f"every variable <= 250 ms over {range_name} (as a panel)" in verdicts
+    growth = [t for t in verdicts if t.endswith("30-day load <= 2x the 7-day load")]
+    assert len(growth) == 4
+    assert "(data covers only 1 days)" in verdicts[growth[0]]["figure"]
+    assert "### Targets (issues 14 and 24)" in markdown

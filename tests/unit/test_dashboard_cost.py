@@ -122,6 +122,8 @@ def test_panels_on_copies_take_every_sample_of_their_step(stack, dev_run, prod_r
         for target in panel["targets"]:
             for metric in metric_names(target["expr"]) & coarse:
                 read += 1
-                every_sample = rf"_over_time\({re.escape(metric)}(?:\{{[^}}]*\}})?\[\$__interval\]\)"
+                # An instant query (a single number) reads every sample of the whole range instead.
+                window = r"\$__(?:interval|range)" if target.get("instant") else r"\$__interval"
+                every_sample = rf"_over_time\({re.escape(metric)}(?:\{{[^}}]*\}})?\[{window}\]\)"
                 assert re.search(every_sample, target["expr"]), f"{name} / {target['refId']}: {target['expr']}"
     assert read >= 40

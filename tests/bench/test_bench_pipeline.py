@@ -58,10 +58,11 @@ def test_rule_groups_cost_is_reported_for_every_recording_group(bench_run):
     groups = report["outcomes"][0]["rule_groups"]
     recording = [g for g in groups if g.startswith("recording")]
     assert recording, groups
-    # Every group is watched at the run's 1s; the copies' share is of their own 5 minutes or hour.
-    assert all(seconds > 0 and interval == (300 if ".5m." in group else 3600 if ".1h." in group else 1)
+    # Every group is watched at the run's 1s; the copies' share is of their own 5 minutes, hour or 3 hours.
+    copies = {".5m.": 300, ".1h.": 3600, ".3h.": 10800}
+    assert all(seconds > 0 and interval == next((i for k, i in copies.items() if k in group), 1)
                for group, (seconds, interval) in groups.items()), groups
-    assert any(".5m." in group for group in groups) and any(".1h." in group for group in groups)
+    assert all(any(k in group for group in groups) for k in copies)
     assert "### Targets (issues 14 and 24)" in markdown and "| Dashboard | range | current variables ms" in markdown
 
 
@@ -73,10 +74,10 @@ def test_the_resolution_variable_is_resolved_per_time_range_by_the_bench_prometh
     on_copies = [r for r in outcome["results"] if r["variables"]]
     assert {r["dashboard"] for r in on_copies} == {"System Overview", "Trading Performance"}
     for r in on_copies:
-        copy = {"7d": "1h", "30d": "1h", "2d": "1h", "24h": "5m"}[r["range_name"]]
+        copy = {"7d": "1h", "30d": "3h", "2d": "1h", "24h": "5m"}[r["range_name"]]
         assert r["variables"] == {"resolution": copy}, r
         if "_every" in r["expr"]:
-            assert f"_every{copy}" in r["expr"] and r["step_seconds"] >= {"1h": 3600, "5m": 300}[copy], r
+            assert f"_every{copy}" in r["expr"] and r["step_seconds"] >= {"3h": 10800, "1h": 3600, "5m": 300}[copy], r
 
 
 def test_every_label_values_variable_is_timed_both_ways_and_counted_in_the_load(bench_run, prod_run):

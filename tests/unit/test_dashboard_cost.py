@@ -22,7 +22,7 @@ from bench.grafana import substitute_variables
 from bench.promql import metric_names
 from bench.variables import each_combination
 from mixin.dashboards.common import COARSE_MAX_DATA_POINTS, MAX_DATA_POINTS, RESOLUTION_REF
-from mixin.rules import COARSE_INTERVAL, COPY_INTERVALS, HOURLY_INTERVAL, recording_rule_intervals, recording_rule_names
+from mixin.rules import COPY_INTERVALS, recording_rule_intervals, recording_rule_names
 from offline.mocks import ProgramRun, unwrap
 from tests.conftest import stack_settings
 
@@ -115,7 +115,7 @@ def test_panels_on_copies_take_every_sample_of_their_step(stack, dev_run, prod_r
     """Over days a step spans several samples of a copy: the panel averages (or takes the worst of) them
     all with `..._over_time(...[$__interval])`, so nothing between two points is skipped."""
     coarse = {name for name, interval in recording_rule_intervals().items()
-              if interval in (COARSE_INTERVAL, HOURLY_INTERVAL)}
+              if interval in COPY_INTERVALS}
     assert coarse
     read = 0
     for name, panel in prometheus_panels(dev_run if stack == "dev" else prod_run):

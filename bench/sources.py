@@ -46,6 +46,7 @@ class Sources:
     rule_files: list[Path]
     dashboards: list[dict[str, Any]]
     evaluation_interval: str
+    scrape_interval: str = "15s"
     prometheus_json: dict[str, Any] = field(default_factory=dict)  # the Prometheus datasource's jsonData
 
     def recording_names(self) -> set[str]:
@@ -71,6 +72,7 @@ def plan_sources(tree: Path, stack: str, out: Path, label: str) -> Sources:
     return Sources(label=label, rule_files=sorted((prometheus_dir / "rules").glob("*.yml")),
                    dashboards=dump["dashboards"],
                    evaluation_interval=str(config["global"].get("evaluation_interval", "1m")),
+                   scrape_interval=str(config["global"].get("scrape_interval", "1m")),
                    prometheus_json=dump["prometheus_json"])
 
 

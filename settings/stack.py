@@ -16,6 +16,7 @@ import pulumi
 from settings import sections as sec
 from settings.secrets import SECRET_KEYS
 from settings.services import MAP_SETTINGS, ServiceSettings
+from settings.sizing import SizingSettings
 
 PROJECT = "christmas-monitoring"
 TOP_LEVEL_KEYS: tuple[str, ...] = (
@@ -41,6 +42,8 @@ class StackSettings:
     secrets_set: frozenset[str] = field(default_factory=frozenset)
     # "docker" (one Docker host) or "swarm" (`docker:host` is a Swarm manager).
     target: str = "docker"
+    # The series Prometheus is sized for (settings/sizing.py).
+    sizing: SizingSettings = field(default_factory=SizingSettings)
 
     @property
     def swarm(self) -> bool:

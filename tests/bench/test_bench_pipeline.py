@@ -29,8 +29,9 @@ def bench_run(tmp_path_factory):
         if not shutil.which(program):
             pytest.fail(f"{program} is not installed: run `make tools`", pytrace=False)
     work, results = tmp_path_factory.mktemp("work"), tmp_path_factory.mktemp("results")
-    code = main([*TINY, "--days", "1", "--repeats", "1", "--baseline-rev", "", "--no-merge", "--evaluations", "1",
-                 "--evaluation-interval", "1s", "--live-hours", "1", "--work", str(work), "--results", str(results)])
+    code = main([*TINY, "--days", "1", "--repeats", "1", "--baseline-rev", "", "--no-merge", "--evaluations", "3",
+                 "--evaluation-interval", "1s", "--live-hours", "1", "--footprint-seconds", "4", "--work", str(work),
+                 "--results", str(results)])
     assert code == 0
     [report] = results.glob("*.json")
     return json.loads(report.read_text()), next(results.glob("*.md")).read_text(), work
@@ -116,3 +117,21 @@ def test_the_targets_are_reported_as_verdicts(bench_run):
     assert len(growth) == 4
     assert "(data covers only 1 days)" in verdicts[growth[0]]["figure"]
     assert "### Targets (issues 14 and 24)" in markdown
+
+
+def test_the_footprint_is_measured_at_two_sizes_and_fitted(bench_run):
+    """Prometheus scraping the bench's series at its size and at 3x: memory from /proc, CPU, the rules'
+    series; bytes a sample from the raw blocks; the figures settings/sizing.py takes."""
+    report, markdown, _ = bench_run
+    one, three = report["footprints"]
+    assert (one["label"], three["label"]) == ("1x", "3x")
+    assert three["raw_series"] > 2 * one["raw_series"] and three["head_series"] >= three["raw_series"]
+    for f in (one, three):
+        # CPU is counted in clock ticks (10 ms): a tiny platform over 4 seconds may not reach one.
+        assert f["peak_anon_mb"] > 0 and f["peak_file_mb"] > 0 and f["ingestion_cpu_per_second"] >= 0, f
+        assert f["rule_series"] > 0, f  # recorded series and ALERTS
+    assert report["bytes_per_sample"]["bytes"] > 0 and report["bytes_per_sample"]["samples"] > 0
+    sizing = report["sizing"]
+    assert sizing["source"].startswith("bench/results/") and sizing["bytes_per_sample"] > 0
+    assert report["outcomes"][0]["timings"]["query_peak_anon_mb"] > 0
+    assert "#### Sizing table" in markdown

@@ -39,17 +39,18 @@ def sizing_checks(s: StackSettings, problems: Problems, figures: SizingFigures =
                      f"{figures.memory_need_mb(series):,.0f} MB measured (README \"Sizing\", {figures.source}) "
                      f"with {HEADROOM:.0%} of the limit free; or lower {expected}",
                      fix_command("memoryMb.prometheus", str(limit)))
-    keys = ("prometheus.retentionSize", "prometheus.retentionTime", expected)
+    keys = ("prometheus.retentionSize", "prometheus.retentionTime", "prometheus.scrapeInterval", expected)
     given = size_bytes(s.prometheus.retention_size)
     if given is None or problems.about(*keys):
         return
     days = duration_seconds(s.prometheus.retention_time) / 86400
-    need = figures.disk_bytes(series, days)
+    scrape = duration_seconds(s.prometheus.scrape_interval)
+    need = figures.disk_bytes(series, days, scrape)
     if given < need:
         gib = max(1, math.ceil(need / 2**30))
         problems.add("prometheus.retentionSize",
                      f"({s.prometheus.retention_size}) is below the {need / 2**30:.1f} GiB that {series:,} expected "
                      f"series take over prometheus.retentionTime ({s.prometheus.retention_time}): "
-                     f"{figures.disk_bytes_per_day(series) / 2**30:.2f} GiB a day (README \"Sizing\", "
+                     f"{figures.disk_bytes_per_day(series, scrape) / 2**30:.2f} GiB a day (README \"Sizing\", "
                      f"{figures.source}); Prometheus would delete the oldest days first",
                      fix_command("prometheus.retentionSize", f"{gib}GB"))

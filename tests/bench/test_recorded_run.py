@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,8 +19,9 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def run() -> dict:
-    return json.loads((PROJECT_DIR / MEASURED.source).read_text())
+def run() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((PROJECT_DIR / MEASURED.source).read_text())
+    return loaded
 
 
 def test_the_run_is_at_the_platform_size_and_measured_every_dashboard(run):

@@ -33,7 +33,8 @@ def test_each_stack_keeps_the_headroom_at_its_declared_size(stack):
     cpus = s.services["prometheus"].cpus
     assert cpus >= MEASURED.cpus(series), (cpus, MEASURED.cpus(series))
     days = {"7d": 7, "30d": 30}[s.prometheus.retention_time]
-    assert size_bytes(s.prometheus.retention_size) >= MEASURED.disk_bytes(series, days)
+    size = size_bytes(s.prometheus.retention_size)
+    assert size is not None and size >= MEASURED.disk_bytes(series, days)
 
 
 def _parse(stack: str, **objects: dict[str, object]):

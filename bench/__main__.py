@@ -1,9 +1,10 @@
-"""`python -m bench` (`make bench`): the dashboards' query cost over a week of data at a platform's size.
+"""`python -m bench` (`make bench`): the dashboards' cost at a platform's size, and Prometheus' own footprint.
 
-Generates the raw week (bench/series.py), backfills it and each revision's recording rules with
-promtool, then measures every panel query of the four dashboards on Debian's Prometheus held to
-the stack's CPU share, over 7 days and 24 hours. Prints the tables and writes
-bench/results/<date>.md and .json.
+Generates the raw days (bench/series.py), backfills them and each revision's recording rules with
+promtool, then measures every panel query and every variable of the four dashboards on Debian's
+Prometheus held to the stack's CPU share, over 7 days, 30 days, 24 hours and 2 days; then the
+footprint of a Prometheus scraping the platform at its size and at 3x (bench/footprint.py). Prints
+the tables and the targets' verdicts and writes bench/results/<date>.md and .json.
 """
 
 from __future__ import annotations

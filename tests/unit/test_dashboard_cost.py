@@ -127,3 +127,13 @@ def test_panels_on_copies_take_every_sample_of_their_step(stack, dev_run, prod_r
                 every_sample = rf"_over_time\({re.escape(metric)}(?:\{{[^}}]*\}})?\[{window}\]\)"
                 assert re.search(every_sample, target["expr"]), f"{name} / {target['refId']}: {target['expr']}"
     assert read >= 40
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_no_panel_evaluates_a_subquery_over_the_whole_range(stack, dev_run, prod_run):
+    """A subquery over `$__range` at the panel's interval reads every series once a step of the range:
+    "Volume traded in range" read ~127k samples over 7 days that way (issue 24); over a copy the same
+    mean reads one sample per line and copy interval."""
+    offenders = [f"{name} / {t['refId']}" for name, panel in prometheus_panels(dev_run if stack == "dev" else prod_run)
+                 for t in panel["targets"] if re.search(r"\[\$__range(?:_s|_ms)?:", t["expr"])]
+    assert offenders == []

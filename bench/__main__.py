@@ -126,15 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     stamp = datetime.now(UTC)
     if sizing:
         sizing = dataclasses.replace(sizing, source=f"bench/results/{stamp:%Y-%m-%dT%H%M}-{series}.json")
-    header = [f"## Bench {stamp:%Y-%m-%d %H:%M} UTC", "",
-              f"- machine: {machine()}", f"- data: {series:,} raw series ({dataclasses.asdict(size)}), "
-              f"{args.days} days every {args.step}s = {raw.samples:,} samples; "
-              f"measured Prometheus on {args.cpus} CPU (taskset + GOMAXPROCS), {args.repeats} runs per query",
-              f"- run time: {total / 60:.1f} min; phases (wall s): {phases}; raw backfill summed over its 2 "
-              f"workers: generating {raw.generate_cpu_seconds:.0f}s, promtool {raw.promtool_seconds:.0f}s",
-              "- per revision (preparations and rule watches overlap): "
-              + "; ".join(f"{o.label}: {o.timings}" for o in outcomes),
-              f"- load average (1, 5, 15 min) at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}"]
+    header = _header(args, size, series, raw, phases, outcomes, total, stamp)
     text = report.markdown(header, outcomes, args.days, footprint_lines(footprints, disk, sizing))
     print(text)
     _write(args, text, {"date": stamp.isoformat(), "series": series, "size": dataclasses.asdict(size),
@@ -151,6 +143,20 @@ def main(argv: list[str] | None = None) -> int:
                                       "results": [r.as_dict() for r in o.results]} for o in outcomes]},
            series, stamp)
     return 0
+
+
+def _header(args: argparse.Namespace, size: Size, series: int, raw: BackfillStats, phases: dict[str, float],
+            outcomes: list[Outcome], total: float, stamp: datetime) -> list[str]:
+    """The report's first lines: machine, data, run time, and the machine's load (it slows every figure)."""
+    return [f"## Bench {stamp:%Y-%m-%d %H:%M} UTC", "",
+              f"- machine: {machine()}", f"- data: {series:,} raw series ({dataclasses.asdict(size)}), "
+              f"{args.days} days every {args.step}s = {raw.samples:,} samples; "
+              f"measured Prometheus on {args.cpus} CPU (taskset + GOMAXPROCS), {args.repeats} runs per query",
+              f"- run time: {total / 60:.1f} min; phases (wall s): {phases}; raw backfill summed over its 2 "
+              f"workers: generating {raw.generate_cpu_seconds:.0f}s, promtool {raw.promtool_seconds:.0f}s",
+              "- per revision (preparations and rule watches overlap): "
+              + "; ".join(f"{o.label}: {o.timings}" for o in outcomes),
+              f"- load average (1, 5, 15 min) at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}"]
 
 
 def _footprints(args: argparse.Namespace, size: Size, sources: Sources) -> list[Footprint]:

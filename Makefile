@@ -64,7 +64,8 @@ test: $(STAMP) tools
 test-slow: $(STAMP) tools
 	$(BIN)/pytest -m slow
 
-## The dashboards' query cost over a week at a platform's size (issue 14): minutes, so not in `make test`.
+## The dashboards' query cost (panels and variables) over 7 and 30 days at a platform's size, and Prometheus'
+## own footprint at that size and 3x (issues 14, 24): tens of minutes, so not in `make test`.
 ## Flags after BENCH_ARGS=, e.g. `make bench BENCH_ARGS="--hosts 8 --baseline-rev ''"` (python -m bench --help).
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -1,9 +1,10 @@
-"""`python -m bench` (`make bench`): the dashboards' query cost over a week of data at a platform's size.
+"""`python -m bench` (`make bench`): the dashboards' cost at a platform's size, and Prometheus' own footprint.
 
-Generates the raw week (bench/series.py), backfills it and each revision's recording rules with
-promtool, then measures every panel query of the four dashboards on Debian's Prometheus held to
-the stack's CPU share, over 7 days and 24 hours. Prints the tables and writes
-bench/results/<date>.md and .json.
+Generates the raw days (bench/series.py), backfills them and each revision's recording rules with
+promtool, then measures every panel query and every variable of the four dashboards on Debian's
+Prometheus held to the stack's CPU share, over 7 days, 30 days, 24 hours and 2 days; then the
+footprint of a Prometheus scraping the platform at its size and at 3x (bench/footprint.py). Prints
+the tables and the targets' verdicts and writes bench/results/<date>.md and .json.
 """
 
 from __future__ import annotations
@@ -24,11 +25,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bench import report
-from bench.backfill import backfill_raw
-from bench.pipeline import Settings, run_revisions
+from bench.backfill import BackfillStats, backfill_raw
+from bench.footprint import Footprint, bytes_per_sample, measure_footprint, scaled
+from bench.pipeline import Outcome, Settings, run_revisions
 from bench.series import Size, series_count
 from bench.series import platform as platform_series
+from bench.sizing import fit, footprint_lines
 from bench.sources import PROJECT_DIR, Sources, checkout, plan_sources
+from bench.targets import verdicts
 
 T = TypeVar("T")
 
@@ -39,7 +43,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     for field in dataclasses.fields(Size):
         parser.add_argument(f"--{field.name.replace('_', '-')}", type=int, default=field.default,
                             help=f"{field.metadata['help']} (default {field.default})")
-    parser.add_argument("--days", type=int, default=7, help="days of data (queries cover 7d and 24h)")
+    parser.add_argument("--days", type=int, default=7,
+                        help="days of data (queries cover 7d, 24h, 2d and 30d; 30d is whole only with 30)")
     parser.add_argument("--step", type=int, default=60, help="seconds between samples")
     parser.add_argument("--cpus", type=int, default=1, help="cores of the measured Prometheus (the stack's `cpus`)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per query (median taken)")
@@ -49,6 +54,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--live-hours", type=int, default=7,
                         help="hours of data up to now for the rule evaluation cost (rules' longest range + 1h)")
     parser.add_argument("--evaluation-interval", default="", help="override the stack's rule evaluation interval")
+    parser.add_argument("--footprint-seconds", type=float, default=90,
+                        help="seconds of ingestion (and again of rules) per footprint size; 0 = no footprint")
+    parser.add_argument("--footprint-factors", default="1,3",
+                        help="platform sizes the footprint is measured at, as multiples of the bench size")
+    parser.add_argument("--footprint-only", action="store_true",
+                        help="only the footprint (no backfill, no queries): minutes instead of tens")
     parser.add_argument("--stack", default="prod", help="stack whose offline plan gives rules and dashboards")
     parser.add_argument("--baseline-rev", default="28a6919", help="git revision to compare with ('' for none)")
     parser.add_argument("--work", type=Path, default=PROJECT_DIR / "build" / "bench", help="scratch directory")
@@ -99,14 +110,45 @@ def main(argv: list[str] | None = None) -> int:
           "backfilling ...", flush=True)
     phases: dict[str, float] = {}
     revisions = _timed(phases, "plans_s", lambda: _plans(args))
-    raw = _timed(phases, "raw_backfill_s", lambda: backfill_raw(size, end - args.days * 86400, end, args.step,
-                                                                args.work / "raw"))
-    print(f"  raw: {raw.samples:,} samples in {raw.seconds:.0f}s (generating {raw.generate_cpu_seconds:.0f}s, "
-          f"promtool {raw.promtool_seconds:.0f}s, summed over workers)", flush=True)
-    outcomes = _timed(phases, "revisions_s", lambda: run_revisions(settings, revisions, args.work / "raw"))
+    if args.footprint_only:
+        raw, outcomes = BackfillStats(0, 0.0, 0.0, 0.0), [Outcome(revisions[-1].label)]
+    else:
+        raw = _timed(phases, "raw_backfill_s", lambda: backfill_raw(size, end - args.days * 86400, end, args.step,
+                                                                    args.work / "raw"))
+        print(f"  raw: {raw.samples:,} samples in {raw.seconds:.0f}s (generating {raw.generate_cpu_seconds:.0f}s, "
+              f"promtool {raw.promtool_seconds:.0f}s, summed over workers)", flush=True)
+        outcomes = _timed(phases, "revisions_s", lambda: run_revisions(settings, revisions, args.work / "raw"))
+    footprints = _timed(phases, "footprint_s", lambda: _footprints(args, size, revisions[-1]))
+    disk = bytes_per_sample(args.work / "raw")
+    sizing = fit(footprints, outcomes[-1].timings.get("query_peak_anon_mb", 0.0), disk[0],
+                 revisions[-1].scrape_interval) if len(footprints) >= 2 else None
     total = time.monotonic() - began
     stamp = datetime.now(UTC)
-    header = [f"## Bench {stamp:%Y-%m-%d %H:%M} UTC", "",
+    if sizing:
+        sizing = dataclasses.replace(sizing, source=f"bench/results/{stamp:%Y-%m-%dT%H%M}-{series}.json")
+    header = _header(args, size, series, raw, phases, outcomes, total, stamp)
+    text = report.markdown(header, outcomes, args.days, footprint_lines(footprints, disk, sizing))
+    print(text)
+    _write(args, text, {"date": stamp.isoformat(), "series": series, "size": dataclasses.asdict(size),
+                        "days": args.days, "step": args.step, "cpus": args.cpus, "samples": raw.samples,
+                        "seconds": round(total, 1), "phases": phases,
+                        "load_average": [round(x, 2) for x in os.getloadavg()],
+                        "footprints": [f.as_dict() for f in footprints],
+                        "bytes_per_sample": {"bytes": disk[0], "samples": disk[1]},
+                        "sizing": sizing.as_dict() if sizing else None,
+                        "outcomes": [{"label": o.label, "timings": o.timings, "rule_groups": o.rule_groups,
+                                      "verdicts": [v.as_dict() for v in
+                                                   verdicts(o.results, o.variables, args.days, o.rule_groups)],
+                                      "variables": [v.as_dict() for v in o.variables],
+                                      "results": [r.as_dict() for r in o.results]} for o in outcomes]},
+           series, stamp)
+    return 0
+
+
+def _header(args: argparse.Namespace, size: Size, series: int, raw: BackfillStats, phases: dict[str, float],
+            outcomes: list[Outcome], total: float, stamp: datetime) -> list[str]:
+    """The report's first lines: machine, data, run time, and the machine's load (it slows every figure)."""
+    return [f"## Bench {stamp:%Y-%m-%d %H:%M} UTC", "",
               f"- machine: {machine()}", f"- data: {series:,} raw series ({dataclasses.asdict(size)}), "
               f"{args.days} days every {args.step}s = {raw.samples:,} samples; "
               f"measured Prometheus on {args.cpus} CPU (taskset + GOMAXPROCS), {args.repeats} runs per query",
@@ -115,15 +157,21 @@ def main(argv: list[str] | None = None) -> int:
               "- per revision (preparations and rule watches overlap): "
               + "; ".join(f"{o.label}: {o.timings}" for o in outcomes),
               f"- load average (1, 5, 15 min) at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}"]
-    text = report.markdown(header, outcomes)
-    print(text)
-    _write(args, text, {"date": stamp.isoformat(), "series": series, "size": dataclasses.asdict(size),
-                        "days": args.days, "step": args.step, "cpus": args.cpus, "samples": raw.samples,
-                        "seconds": round(total, 1), "phases": phases,
-                        "outcomes": [{"label": o.label, "timings": o.timings, "rule_groups": o.rule_groups,
-                                      "results": [r.as_dict() for r in o.results]} for o in outcomes]},
-           series, stamp)
-    return 0
+
+
+def _footprints(args: argparse.Namespace, size: Size, sources: Sources) -> list[Footprint]:
+    """The footprint at each factor of the bench size, one after the other (each on the stack's CPUs)."""
+    if not args.footprint_seconds:
+        return []
+    found = []
+    for factor in (int(f) for f in args.footprint_factors.split(",")):
+        print(f"  footprint at {factor}x the bench size (load average {os.getloadavg()[0]:.1f}) ...", flush=True)
+        found.append(measure_footprint(f"{factor}x", scaled(size, factor), sources.rule_files,
+                                       args.work / f"footprint-{factor}x", sources.scrape_interval,
+                                       args.evaluation_interval or sources.evaluation_interval, args.cpus,
+                                       args.footprint_seconds))
+        print(f"    {found[-1]}", flush=True)
+    return found
 
 
 def _timed(phases: dict[str, float], name: str, work: Callable[[], T]) -> T:

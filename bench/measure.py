@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bench.grafana import PanelQuery, Request, request, with_values
+from bench.label_variables import INSTANT, VariableResult, label_variables, measure_variables, timed_instant
 from bench.prometheus import Server
 from bench.promql import metric_names
 from bench.variables import resolve
@@ -54,6 +55,13 @@ class Connection:
         data = self._http.getresponse().read()
         return time.perf_counter() - began, json.loads(data)
 
+    def get(self, path: str, params: dict[str, str]) -> tuple[float, dict[str, Any]]:
+        """As `post`, with the parameters in the URL (the label-values API takes only GET)."""
+        began = time.perf_counter()
+        self._http.request("GET", f"{path}?{urllib.parse.urlencode(params)}")
+        data = self._http.getresponse().read()
+        return time.perf_counter() - began, json.loads(data)
+
     def instant(self, expr: str, at_seconds: float) -> dict[str, Any]:
         """An instant query's answer (what a query_result() variable sends); not timed."""
         return self.post("/api/v1/query", {"query": expr, "time": f"{at_seconds:g}"})[1]
@@ -78,16 +86,34 @@ def send(connection: Connection, req: Request) -> tuple[float, dict[str, Any]]:
 
 
 def measure(server: Server, queries: list[PanelQuery], ranges: dict[str, tuple[int, int]], scrape_interval: str,
-            recorded_names: set[str], repeats: int) -> list[Result]:
-    """Every query over every named range: one warm-up, then the median of `repeats` timed runs."""
+            recorded_names: set[str], repeats: int, dashboards: list[dict[str, Any]] | None = None,
+            json_data: dict[str, Any] | None = None) -> tuple[list[Result], list[VariableResult]]:
+    """Every variable and query over every named range: one warm-up, then the median of `repeats` timed runs.
+
+    Variables: each `label_values(...)` one of `dashboards` by both APIs (bench/label_variables.py),
+    and each time-range (`query_result`) one's instant query, timed as it is resolved.
+    """
     results: list[Result] = []
+    variables: list[VariableResult] = []
     connection = Connection(server)
+    labelled = [v for d in dashboards or [] for v in label_variables(d)]
     for range_name, (start_ms, end_ms) in ranges.items():
+        variables += measure_variables(connection, labelled, range_name, start_ms, end_ms, json_data or {}, repeats)
         resolved: dict[str, dict[str, str]] = {}  # dashboard -> its time-range variables' values
         for query in queries:
             if query.dashboard not in resolved:
-                resolved[query.dashboard] = {v.name: resolve(v, start_ms, end_ms, connection.instant)
-                                             for v in query.variables}
+                resolved[query.dashboard] = {}
+                for v in query.variables:
+                    spent: list[float] = []
+
+                    def instant(expr: str, at: float, spent: list[float] = spent) -> dict[str, Any]:
+                        ms, answer = timed_instant(connection, expr, at, repeats)
+                        spent.append(ms)
+                        return answer
+
+                    resolved[query.dashboard][v.name] = resolve(v, start_ms, end_ms, instant)
+                    variables.append(VariableResult(query.dashboard, v.name, range_name, v.query, sum(spent),
+                                                    sum(spent), 1, 0, INSTANT))
             values = resolved[query.dashboard]
             req = request(with_values(query, values), start_ms, end_ms, scrape_interval)
             send(connection, req)
@@ -103,4 +129,4 @@ def measure(server: Server, queries: list[PanelQuery], ranges: dict[str, tuple[i
                 len(answer["data"]["result"]), sorted(names & recorded_names), sorted(names - recorded_names),
                 dict(values)))
     connection.close()
-    return results
+    return results, variables

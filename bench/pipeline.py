@@ -26,13 +26,15 @@ from pathlib import Path
 import yaml
 
 from bench.backfill import PROMTOOL_ENV, backfill_raw
+from bench.footprint import MemoryWatch
 from bench.grafana import duration_ms, panel_queries
+from bench.label_variables import VariableResult
 from bench.measure import Result, measure
 from bench.prometheus import running, wait_compacted, write_config
 from bench.series import Size
 from bench.sources import Sources
 
-RANGES = {"7d": 7 * 24, "24h": 24, "2d": 48}  # measured time ranges, hours
+RANGES = {"7d": 7 * 24, "24h": 24, "2d": 48, "30d": 30 * 24}  # measured time ranges, hours
 RULE_BLOCK_SECONDS = 54 * 3600  # the block length a 30-day Prometheus compacts to (10% of retention)
 
 
@@ -55,6 +57,7 @@ class Settings:
 class Outcome:
     label: str
     results: list[Result] = field(default_factory=list)
+    variables: list[VariableResult] = field(default_factory=list)
     rule_groups: dict[str, tuple[float, float]] = field(default_factory=dict)  # group -> (last s, interval s)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -140,17 +143,30 @@ def prepare(settings: Settings, sources: Sources, raw: Path) -> Path:
     return data
 
 
-def measure_queries(settings: Settings, sources: Sources, data: Path) -> list[Result]:
+def measured_ranges(settings: Settings) -> dict[str, tuple[int, int]]:
+    """Each range of RANGES as (start, end) in ms. 2d: the shortest range on the hourly copies
+    (`resolution` above 36 hours); 30d: prod's retention. A range longer than `--days` reads only the
+    days there are (the report says so)."""
+    end_ms = settings.end * 1000
+    return {name: (end_ms - hours * 3600_000, end_ms) for name, hours in RANGES.items()}
+
+
+def measure_queries(settings: Settings, sources: Sources, data: Path,
+                    memory: dict[str, float]) -> tuple[list[Result], list[VariableResult]]:
     base = settings.work / sources.label
     config = write_config(base / "measure.yml", sources.evaluation_interval, [])
     queries = [q for d in sources.dashboards for q in panel_queries(d)]
-    end_ms = settings.end * 1000
-    # 2d: the shortest range on the hourly copies (`resolution` above 36 hours).
-    ranges = {name: (end_ms - hours * 3600_000, end_ms) for name, hours in RANGES.items()}
-    with running(data, config, cpus=settings.cpus, log=base / "prometheus-measure.log") as server:
-        print(f"  {sources.label}: measuring {len(queries)} panel queries over {list(ranges)} "
+    ranges = measured_ranges(settings)
+    with running(data, config, cpus=settings.cpus, log=base / "prometheus-measure.log") as server, \
+            MemoryWatch(server.process.pid) as watch:
+        print(f"  {sources.label}: measuring {len(queries)} panel queries and the variables over {list(ranges)} "
               f"(load average {os.getloadavg()[0]:.1f})", flush=True)
-        return measure(server, queries, ranges, f"{settings.step}s", sources.recording_names(), settings.repeats)
+        measured = measure(server, queries, ranges, f"{settings.step}s", sources.recording_names(),
+                           settings.repeats, sources.dashboards, sources.prometheus_json)
+    # What answering the dashboards over 7 and 30 days takes: a query burst on top of ingestion.
+    memory["query_peak_anon_mb"] = round(watch.peak_anon / 2**20, 1)
+    memory["query_peak_file_mb"] = round(watch.peak_file / 2**20, 1)
+    return measured
 
 
 def _live_rule_files(sources: Sources, out: Path, interval: str) -> tuple[list[Path], dict[str, float]]:
@@ -203,7 +219,7 @@ def prepare_timed(settings: Settings, sources: Sources, raw: Path) -> tuple[Path
 
 def measure_timed(settings: Settings, sources: Sources, data: Path, outcome: Outcome) -> None:
     began = time.monotonic()
-    outcome.results = measure_queries(settings, sources, data)
+    outcome.results, outcome.variables = measure_queries(settings, sources, data, outcome.timings)
     outcome.timings["queries_s"] = round(time.monotonic() - began, 1)
     # Other work on the machine slows the measured Prometheus: the report shows how much there was.
     outcome.timings["load_average_1m_after_queries"] = round(os.getloadavg()[0], 2)

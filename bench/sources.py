@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +23,17 @@ import yaml
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DASHBOARD_TYPE = "grafana:oss/dashboard:Dashboard"
+DATASOURCE_TYPE = "grafana:oss/dataSource:DataSource"
 _DUMP_DASHBOARDS = f"""
 import json, sys
 from offline.mocks import run_program, unwrap
 from settings.stack_file import stack_config
 config, secret_keys = stack_config(sys.argv[1])
 run = run_program(sys.argv[1], config, secret_keys)
-json.dump([json.loads(unwrap(r.inputs)["configJson"]) for r in run.of_type("{DASHBOARD_TYPE}")], sys.stdout)
+prometheus = [json.loads(unwrap(r.inputs)["jsonDataEncoded"]) for r in run.of_type("{DATASOURCE_TYPE}")
+              if unwrap(r.inputs)["type"] == "prometheus"]
+json.dump({{"dashboards": [json.loads(unwrap(r.inputs)["configJson"]) for r in run.of_type("{DASHBOARD_TYPE}")],
+           "prometheus_json": prometheus[0] if prometheus else {{}}}}, sys.stdout)
 """
 PROMETHEUS_DIR = Path("prometheus/etc/prometheus")
 
@@ -42,6 +46,8 @@ class Sources:
     rule_files: list[Path]
     dashboards: list[dict[str, Any]]
     evaluation_interval: str
+    scrape_interval: str = "15s"
+    prometheus_json: dict[str, Any] = field(default_factory=dict)  # the Prometheus datasource's jsonData
 
     def recording_names(self) -> set[str]:
         names: set[str] = set()
@@ -60,11 +66,14 @@ def plan_sources(tree: Path, stack: str, out: Path, label: str) -> Sources:
                    capture_output=True, text=True)
     dumped = subprocess.run([python, "-c", _DUMP_DASHBOARDS, stack], cwd=tree, check=True, capture_output=True,
                             text=True)
+    dump = json.loads(dumped.stdout)
     prometheus_dir = out / PROMETHEUS_DIR
     config = yaml.safe_load((prometheus_dir / "prometheus.yml").read_text())
     return Sources(label=label, rule_files=sorted((prometheus_dir / "rules").glob("*.yml")),
-                   dashboards=json.loads(dumped.stdout),
-                   evaluation_interval=str(config["global"].get("evaluation_interval", "1m")))
+                   dashboards=dump["dashboards"],
+                   evaluation_interval=str(config["global"].get("evaluation_interval", "1m")),
+                   scrape_interval=str(config["global"].get("scrape_interval", "1m")),
+                   prometheus_json=dump["prometheus_json"])
 
 
 @contextlib.contextmanager

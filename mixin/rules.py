@@ -58,13 +58,15 @@ VOLUME_RATE = "strategy:trading_trade_volume_usd:rate5m"
 INSTANCE_FILESYSTEM_FREE = "instance:node_filesystem_avail:ratio_min"
 
 # Coarser copies for the graphs that draw a line per container, strategy or host (issue 14): the
-# same quantity over each 5 minutes (or each hour), evaluated every 5 minutes (or every hour), so
-# the samples tile time. A panel picks the copy by its zoom (mixin.dashboards.common.RESOLUTION):
-# the 5-minute copy up to 36 hours, the hourly one beyond, so no panel reads more than ~100k
-# samples over 7 days (`make bench`). See `copy_name` and COPIED.
+# same quantity over each 5 minutes (each hour, each 3 hours), evaluated as often, so the samples
+# tile time. A panel picks the copy by its zoom (mixin.dashboards.common.RESOLUTION): the 5-minute
+# copy up to 36 hours, the hourly one up to 14 days, the 3-hour one beyond, so no panel reads more
+# than ~100k samples over 7 (issue 14) or 30 days (issue 24: 180 lines x 720 hourly samples would
+# be 129,600; x 240 three-hourly ones 43,200). See `copy_name` and COPIED.
 COARSE_INTERVAL = "5m"
 HOURLY_INTERVAL = "1h"
-COPY_INTERVALS = (COARSE_INTERVAL, HOURLY_INTERVAL)
+LONG_INTERVAL = "3h"
+COPY_INTERVALS = (COARSE_INTERVAL, HOURLY_INTERVAL, LONG_INTERVAL)
 # Copied quantities that have no record at the stack's interval (their copies' base names).
 CONTAINER_UNSEEN = "name:container_last_seen:age_seconds"
 TARGET_UP_WORST = "job_instance:up:min5m"  # 0 when any scrape of the target failed in the copy's interval

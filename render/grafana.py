@@ -8,6 +8,8 @@ so `docker inspect` shows only the file names.
 
 from __future__ import annotations
 
+import re
+
 from render import elasticsearch
 from settings.catalog import CATALOG
 from settings.model import StackSettings
@@ -60,12 +62,39 @@ def as_env_list(env: dict[str, str]) -> list[str]:
     return [f"{key}={value}" for key, value in sorted(env.items())]
 
 
+# A release tag such as `v3.5.0` or `3.5.0` (optionally `-rc.0`, `@sha256:...` after it).
+_RELEASE_TAG = re.compile(r":v?(\d+\.\d+\.\d+)(?:-[0-9A-Za-z.]+)?(?:@|$)")
+
+
+def prometheus_version(image: str) -> str | None:
+    """The Prometheus release an image tag names (`prom/prometheus:v3.5.0` -> `3.5.0`); None for a digest only."""
+    match = _RELEASE_TAG.search(image.rsplit("/", 1)[-1])
+    return match.group(1) if match else None
+
+
+def prometheus_json(settings: StackSettings) -> dict[str, object]:
+    """The Prometheus datasource's jsonData as Grafana 11.6 reads it.
+
+    `prometheusType` and `prometheusVersion` are what @grafana/prometheus 11.6 `datasource.ts`
+    reads (constructor: `datasourceConfigurationPrometheusFlavor/Version`); its
+    `hasLabelsMatchAPISupport` answers a `label_values(<selector>, <label>)` variable from
+    `/api/v1/label/<label>/values?match[]=` when the version is >= 2.24.0 for type Prometheus
+    (`semver.gte`), else from `/api/v1/series` (metric_find_query.ts `labelValuesQuery`). Declared
+    from the deployed image, so the choice does not rest on the unset-version default.
+    """
+    data: dict[str, object] = {
+        # timeInterval = the scrape interval, so `$__rate_interval` covers at least four scrapes.
+        "httpMethod": "POST", "timeInterval": settings.prometheus.scrape_interval, "prometheusType": "Prometheus"}
+    version = prometheus_version(settings.services["prometheus"].image)
+    if version:
+        data["prometheusVersion"] = version
+    return data
+
+
 def datasource_json(settings: StackSettings) -> dict[str, dict[str, object]]:
     """jsonData of each datasource, by uid-less role."""
     return {
-        # timeInterval = the scrape interval, so `$__rate_interval` covers at least four scrapes.
-        "prometheus": {"httpMethod": "POST", "timeInterval": settings.prometheus.scrape_interval,
-                       "prometheusType": "Prometheus"},
+        "prometheus": prometheus_json(settings),
         "alertmanager": {"implementation": "prometheus", "handleGrafanaManagedAlerts": False},
         "elasticsearch": {"index": elasticsearch.INDEX_PATTERN, "timeField": "@timestamp", "logLevelField": "level",
                           "logMessageField": "message", "maxConcurrentShardRequests": 5},

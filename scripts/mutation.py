@@ -56,9 +56,10 @@ MODULES: dict[str, Module] = {
                       "policy/ports.py", "policy/secret_marks.py"),
                      ("tests/policy/test_policy_pack.py", "tests/policy/test_swarm_policy.py")),
     # The verdicts, not the report's tables.
-    "bench_verdicts": Module(("bench/report.py",), ("tests/bench/test_verdicts.py",),
-                             ("bench.report.x_target_checks__*", "bench.report.x_dashboard_loads__*",
-                              "bench.report.x__values__*")),
+    "bench_verdicts": Module(("bench/targets.py", "bench/report.py"),
+                             ("tests/bench/test_targets.py", "tests/bench/test_recorded_run.py"),
+                             ("bench.targets.x_verdicts__*", "bench.targets.x_dashboard_loads__*",
+                              "bench.report.x_target_checks__*")),
 }
 
 

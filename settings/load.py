@@ -33,6 +33,7 @@ from settings.services import (
     port_clashes,
     same_binding,
 )
+from settings.sizing_checks import sizing_checks
 from settings.snapshot_s3_rules import snapshot_s3_checks
 
 # The shortest rate() window of the rules (mixin/alerts.py, mixin/rules.py): rate() needs at least
@@ -190,6 +191,7 @@ def parse_settings(project: str, stack: str, raw: Mapping[str, str],
     snapshot_s3_checks(settings, raw, problems)
     _elasticsearch_cluster_checks(settings, problems)
     check_rules(settings, raw, problems)
+    sizing_checks(settings, problems)
     problems.raise_if_any(stack)
     return settings
 

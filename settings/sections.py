@@ -14,6 +14,7 @@ from settings import grammar_edge as ge
 from settings import places
 from settings import snapshot_s3 as s3
 from settings.declare import declarations, setting
+from settings.sizing import SizingSettings
 
 _URL = g.http_url
 def url_origin(value: str) -> str | None:
@@ -241,4 +242,5 @@ SECTIONS: dict[str, type] = {
     "logging": LoggingSettings,
     "database": DatabaseSettings,
     "edge": EdgeSettings,
+    "sizing": SizingSettings,  # settings/sizing.py: what Prometheus is sized for
 }

@@ -17,6 +17,7 @@ from settings import sections as sec
 from settings.catalog import CATALOG
 from settings.secrets import SECRET_KEYS
 from settings.services import SERVICE_KEYS, ServiceSettings
+from settings.sizing import SizingSettings
 
 PROJECT = "christmas-monitoring"
 # Every top-level key, from the declarations: per-service objects, sections, flags, secrets.
@@ -40,6 +41,8 @@ class StackSettings:
     secrets_set: frozenset[str] = field(default_factory=frozenset)
     # "docker" (one Docker host) or "swarm" (`docker:host` is a Swarm manager).
     target: str = "docker"
+    # The series Prometheus is sized for (settings/sizing.py).
+    sizing: SizingSettings = field(default_factory=SizingSettings)
 
     @property
     def swarm(self) -> bool:

@@ -22,7 +22,7 @@ from grafana_foundation_sdk.models import common as cm
 from grafana_foundation_sdk.models import dashboard as dm
 
 from mixin.alert_model import runbook_url
-from mixin.rules import COARSE_INTERVAL, HOURLY_INTERVAL, copy_name
+from mixin.rules import COARSE_INTERVAL, HOURLY_INTERVAL, LONG_INTERVAL, copy_name
 
 # Stable datasource uids: dashboards reference these, so they never change between stacks.
 PROMETHEUS_UID = "prometheus"
@@ -43,14 +43,17 @@ MAX_DATA_POINTS = 500
 # lines is drawn from series x points, so this is most of what such a panel costs over days.
 COARSE_MAX_DATA_POINTS = 200
 # The copy such a panel reads, chosen by the dashboard's time range: a hidden query variable,
-# refreshed on every time range change, is the 5-minute copy's interval up to 36 hours and the
-# hourly copy's beyond (`resolution_variable`). The panels read `<record>_every${resolution}` with
-# `${resolution}` as their min interval, so a step is never shorter than the copy's sampling.
+# refreshed on every time range change, is the 5-minute copy's interval up to 36 hours, the
+# hourly copy's up to 14 days and the 3-hour copy's beyond (`resolution_variable`). The panels read
+# `<record>_every${resolution}` with `${resolution}` as their min interval, so a step is never
+# shorter than the copy's sampling.
 # 36 hours: the 5-minute copy of a panel of 180 lines (Signals per strategy) reads 180 x 433
-# samples = 78k there (under issue 14's 100k); the hourly copy reads 180 x 169 = 30k over 7 days.
+# samples = 78k there (under issue 14's 100k); the hourly copy reads 180 x 169 = 30k over 7 days
+# and 180 x 337 = 61k over 14 days; beyond, the 3-hour copy 180 x 241 = 43k over 30 days (issue 24).
 RESOLUTION = "resolution"
 RESOLUTION_REF = "${resolution}"
 HOURLY_FROM_SECONDS = 36 * 3600
+LONG_FROM_SECONDS = 14 * 86400
 # Elasticsearch query for the error-log panels (the `level` field Fluent Bit ships).
 ERROR_LOG_QUERY = "level:(error OR ERROR OR fatal OR FATAL OR critical OR CRITICAL)"
 
@@ -234,7 +237,8 @@ def variable(name: str, label: str, query: str, include_all: bool = True) -> das
 
 
 def resolution_variable() -> dash.QueryVariable:
-    """Hidden: the copy interval for the time range, `1h` above HOURLY_FROM_SECONDS, else `5m`.
+    """Hidden: the copy interval for the time range: `5m` up to HOURLY_FROM_SECONDS, `1h` up to
+    LONG_FROM_SECONDS, `3h` beyond.
 
     Grafana 11.6 runs a Prometheus variable's query again on each time range change, with
     `$__range_s` set to the range in seconds (@grafana/prometheus variables.ts,
@@ -243,11 +247,15 @@ def resolution_variable() -> dash.QueryVariable:
     first group is the value (@grafana/scenes variants/query/utils.ts
     `metricNamesToVariableValues`). Sources cited in README "Benchmark".
     """
-    above, below = (f'label_replace(vector($__range_s) {op} {HOURLY_FROM_SECONDS}, "r", "{value}", "", "")'
-                    for op, value in ((">", HOURLY_INTERVAL), ("<=", COARSE_INTERVAL)))
+    # A comparison without `bool` keeps the sample when true, so each branch is one filter chain.
+    branches = (f'label_replace(vector($__range_s) {test}, "r", "{value}", "", "")' for test, value in (
+        (f"<= {HOURLY_FROM_SECONDS}", COARSE_INTERVAL),
+        (f"> {HOURLY_FROM_SECONDS} <= {LONG_FROM_SECONDS}", HOURLY_INTERVAL),
+        (f"> {LONG_FROM_SECONDS}", LONG_INTERVAL)))
     return (dash.QueryVariable(RESOLUTION).label("Resolution")
-            .description("Copies the graphs read: 5-minute up to 36 hours, hourly beyond (issue 14).")
-            .datasource(PROMETHEUS).query(f"query_result({above} or {below})").regex('/r="(\\w+)"/')
+            .description("Copies the graphs read: 5-minute up to 36 hours, hourly up to 14 days, 3-hour beyond "
+                         "(issues 14 and 24).")
+            .datasource(PROMETHEUS).query(f"query_result({' or '.join(branches)})").regex('/r="(\\w+)"/')
             .refresh(dm.VariableRefresh.ON_TIME_RANGE_CHANGED).hide(dm.VariableHide.HIDE_VARIABLE)
             .current(dm.VariableOption(text=COARSE_INTERVAL, value=COARSE_INTERVAL, selected=True)))
 

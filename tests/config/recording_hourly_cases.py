@@ -72,11 +72,29 @@ def expected_hourly() -> Expected:
     ]
 
 
-def copy_of_copy() -> list[tuple[str, str]]:
+RATES = {rec.INSTANCE_DISK_READ, rec.INSTANCE_DISK_WRITTEN, rec.INSTANCE_NETWORK_RECEIVE, rec.INSTANCE_NETWORK_TRANSMIT,
+         rec.CONTAINER_CPU, rec.CONTAINER_NETWORK_RECEIVE, rec.CONTAINER_NETWORK_TRANSMIT, rec.ORDERS_RATE,
+         rec.SIGNALS_RATE, rec.SIGNALS_RATE_BY_SIGNAL, rec.TRADES_RATE, rec.VOLUME_RATE}
+
+
+def over_three_hours(base: str, samples: list[tuple[dict[str, str], float]]) -> list[tuple[dict[str, str], float]]:
+    """The 3-hour copy's samples on the same single hour of inputs: a rate is a third (the counter did
+    not count in the two hours before; `rate` divides by the window), CPU utilisation 1 - idle/3;
+    means of gauges, worst and lowest are the hour's."""
+    if base in RATES:
+        return [(labels, value * (1 / 3)) for labels, value in samples]  # as promtool rounds it
+    if base == rec.INSTANCE_CPU_UTILISATION:
+        return [(labels, 1 - (1 - value) / 3) for labels, value in samples]
+    return samples
+
+
+def copy_of_copy(interval: str = rec.HOURLY_INTERVAL) -> list[tuple[str, str]]:
     """(hourly copy, the same over the hour's twelve 5-minute copies): a rate is their mean, a worst
     their worst, `up` their lowest. A gauge's hourly mean is the mean of the hour's raw samples, which
     the 5-minute means only approximate: Prometheus 2.x ranges include both ends, so a sample on a
     5-minute boundary counts in two 5-minute copies (here 197.2 for 200)."""
     over = {rec.CONTAINER_CPU: "avg", rec.SIGNALS_RATE: "avg", rec.VOLUME_RATE: "avg",
             rec.ORDER_LATENCY_P95: "max", rec.CONTAINER_UNSEEN: "max", rec.TARGET_UP_WORST: "min"}
-    return [(rec.copy_name(r, rec.HOURLY_INTERVAL), f"{f}_over_time({rec.coarse(r)}[1h:5m])") for r, f in over.items()]
+    if interval != rec.HOURLY_INTERVAL:  # rates over 3 hours count the idle hours (over_three_hours)
+        over = {r: f for r, f in over.items() if f != "avg"}
+    return [(rec.copy_name(r, interval), f"{f}_over_time({rec.coarse(r)}[{interval}:5m])") for r, f in over.items()]

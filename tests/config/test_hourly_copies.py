@@ -1,13 +1,18 @@
-"""promtool on the hourly copies (`*_every1h`, groups `*.1h.rules`) the graphs read beyond 36 hours.
+"""promtool on the hourly and 3-hour copies (`*_every1h`, `*_every3h`) the graphs read beyond 36 hours
+and beyond 14 days.
 
 An hour of inputs whose halves differ (tests/config/recording_hourly_cases.py): every hourly copy
 gives the hour's mean, worst or lowest, and that equals the mean, worst or lowest of the hour's
-5-minute copies (what the graph showed at a shorter zoom).
+5-minute copies (what the graph showed at a shorter zoom). The 3-hour copies, evaluated on the same
+hour (nothing before it), give the same worst, lowest and gauge means, and a third of each rate: a
+rate over 3 hours of a counter that counted only in the last of them (`rate` divides by the window).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import pytest
 
 from formats.yamlout import dump_yaml
 from mixin import rules as rec
@@ -17,8 +22,9 @@ from tests.config.test_promtool import dump_labels, promtool
 AT = "60m"
 
 
-def hourly_tests() -> list[dict[str, object]]:
-    expected = [(rec.copy_name(base, rec.HOURLY_INTERVAL), samples) for base, samples in cases.expected_hourly()]
+def hourly_tests(interval: str = rec.HOURLY_INTERVAL) -> list[dict[str, object]]:
+    expected = [(rec.copy_name(base, interval), samples if interval == rec.HOURLY_INTERVAL else
+                 cases.over_three_hours(base, samples)) for base, samples in cases.expected_hourly()]
     checks = [{"expr": name, "eval_time": AT,
                "exp_samples": [{"labels": dump_labels(name, labels), "value": value} for labels, value in samples]}
               for name, samples in expected]
@@ -26,14 +32,15 @@ def hourly_tests() -> list[dict[str, object]]:
     checks += [{"expr": over, "eval_time": AT,
                 "exp_samples": [{"labels": dump_labels("", labels), "value": value}
                                 for labels, value in by_name[hourly]]}
-               for hourly, over in cases.copy_of_copy()]
+               for hourly, over in cases.copy_of_copy(interval)]
     return [{"name": "hourly copies", "interval": "1m", "input_series": cases.hourly_series(),
              "promql_expr_test": checks}]
 
 
-def test_every_hourly_copy_is_the_hours_mean_worst_or_lowest(tmp_path: Path) -> None:
-    hourly = {n for n in rec.recording_rule_names() if n.endswith(f"_every{rec.HOURLY_INTERVAL}")}
-    tests = hourly_tests()
+@pytest.mark.parametrize("interval", [rec.HOURLY_INTERVAL, rec.LONG_INTERVAL])
+def test_every_hourly_copy_is_the_hours_mean_worst_or_lowest(interval: str, tmp_path: Path) -> None:
+    hourly = {n for n in rec.recording_rule_names() if n.endswith(f"_every{interval}")}
+    tests = hourly_tests(interval)
     checked = {c["expr"] for c in tests[0]["promql_expr_test"]}  # type: ignore[attr-defined]
     assert hourly and hourly <= checked, hourly - checked
     (tmp_path / rec.RECORDING_FILE).write_text(rec.render_recording_rules())

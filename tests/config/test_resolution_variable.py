@@ -15,14 +15,16 @@ import pytest
 from bench.variables import QUERY_RESULT, interpolate_range, range_variables, variable_values
 from formats.yamlout import dump_yaml
 from mixin.dashboards import render_dashboards
-from mixin.dashboards.common import HOURLY_FROM_SECONDS, RESOLUTION
+from mixin.dashboards.common import HOURLY_FROM_SECONDS, LONG_FROM_SECONDS, RESOLUTION
 from tests.config.test_promtool import promtool
 from tests.conftest import stack_settings
 
 HOUR_MS = 3600_000
-# Time range -> the copy Grafana must pick: the 5-minute one up to 36 hours (24h view), hourly beyond.
+# Time range -> the copy Grafana must pick: the 5-minute one up to 36 hours (24h view), hourly up to
+# 14 days, 3-hourly beyond (30 days, prod's retention).
 RANGES = {"6h": (6 * HOUR_MS, "5m"), "24h": (24 * HOUR_MS, "5m"), "36h": (36 * HOUR_MS, "5m"),
-          "36h1s": (36 * HOUR_MS + 1000, "1h"), "2d": (48 * HOUR_MS, "1h"), "7d": (168 * HOUR_MS, "1h")}
+          "36h1s": (36 * HOUR_MS + 1000, "1h"), "2d": (48 * HOUR_MS, "1h"), "7d": (168 * HOUR_MS, "1h"),
+          "14d": (336 * HOUR_MS, "1h"), "14d1s": (336 * HOUR_MS + 1000, "3h"), "30d": (720 * HOUR_MS, "3h")}
 
 
 def resolution_variables() -> dict[str, tuple[str, str]]:
@@ -61,4 +63,4 @@ def test_the_variable_picks_the_copy_for_the_time_range(range_name: str, tmp_pat
     assert result.returncode == 0, result.stdout + result.stderr
     # The option text Grafana makes of that answer, through the variable's regex.
     assert variable_values(regex, [f'{{r="{copy}"}} {seconds} 0']) == [copy]
-    assert (seconds > HOURLY_FROM_SECONDS) == (copy == "1h")
+    assert copy == ("5m" if seconds <= HOURLY_FROM_SECONDS else "1h" if seconds <= LONG_FROM_SECONDS else "3h")

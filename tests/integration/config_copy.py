@@ -25,6 +25,7 @@ STACK = "dev"
 # The smarthost's name while the copy is validated (on_loopback puts it on 127.0.0.1).
 SMTP_HOST = "mailpit"
 INTERVAL = "1s"
+SERIES = 500  # the size the test declares (its Prometheus lives minutes: retention is never reached)
 # Shortened `for:` of every alert rule (production: 1m-30m, checked by promtool test rules).
 SHORT_FOR = "5s"
 FOR_EXCEPTIONS = {
@@ -70,7 +71,11 @@ def integration_raw(ports: Ports, production_timing: bool = False) -> tuple[dict
                 # Required with two peers; the test's peers gossip on loopback instead.
                 "gossipSubnet": "172.30.94.0/28"}
     database = {**json.loads(raw.get("database", "{}")), "port": ports.postgres}
-    raw.update(prometheus=json.dumps(prometheus), alerting=json.dumps(alerting), database=json.dumps(database))
+    # At 1s intervals the dev stack's 5,000 series would need 13 GiB for its 7 days of retention
+    # (settings/sizing_checks.py refuses its 2GB); the test's Prometheus never keeps a day.
+    sizing = {**json.loads(raw.get("sizing", "{}")), "expectedSeries": SERIES}
+    raw.update(prometheus=json.dumps(prometheus), alerting=json.dumps(alerting), database=json.dumps(database),
+               sizing=json.dumps(sizing))
     # Slack on: the renderer receives the local receiver's URL in place of this placeholder.
     raw["slackWebhookUrl"] = PLACEHOLDERS["slackWebhookUrl"]
     return raw, {*secret_keys, "slackWebhookUrl"}

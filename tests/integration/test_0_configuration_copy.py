@@ -44,7 +44,7 @@ def test_settings_differ_from_the_dev_stack_only_in_the_listed_overrides(ports):
     assert sorted(differences(dev, test)) == [
         ".alerting.alertmanager_peers", ".alerting.gossip_subnet", ".alerting.slack_enabled",
         ".alerting.smtp_smarthost", ".database.host", ".database.port",
-        ".prometheus.evaluation_interval", ".prometheus.scrape_interval", ".secrets_set",
+        ".prometheus.evaluation_interval", ".prometheus.scrape_interval", ".secrets_set", ".sizing.expected_series",
     ]
 
 

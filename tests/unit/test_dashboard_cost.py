@@ -22,7 +22,7 @@ from bench.grafana import substitute_variables
 from bench.promql import metric_names
 from bench.variables import each_combination
 from mixin.dashboards.common import COARSE_MAX_DATA_POINTS, MAX_DATA_POINTS, RESOLUTION_REF
-from mixin.rules import COARSE_INTERVAL, COPY_INTERVALS, HOURLY_INTERVAL, recording_rule_intervals, recording_rule_names
+from mixin.rules import COPY_INTERVALS, recording_rule_intervals, recording_rule_names
 from offline.mocks import ProgramRun, unwrap
 from tests.conftest import stack_settings
 
@@ -115,13 +115,25 @@ def test_panels_on_copies_take_every_sample_of_their_step(stack, dev_run, prod_r
     """Over days a step spans several samples of a copy: the panel averages (or takes the worst of) them
     all with `..._over_time(...[$__interval])`, so nothing between two points is skipped."""
     coarse = {name for name, interval in recording_rule_intervals().items()
-              if interval in (COARSE_INTERVAL, HOURLY_INTERVAL)}
+              if interval in COPY_INTERVALS}
     assert coarse
     read = 0
     for name, panel in prometheus_panels(dev_run if stack == "dev" else prod_run):
         for target in panel["targets"]:
             for metric in metric_names(target["expr"]) & coarse:
                 read += 1
-                every_sample = rf"_over_time\({re.escape(metric)}(?:\{{[^}}]*\}})?\[\$__interval\]\)"
+                # An instant query (a single number) reads every sample of the whole range instead.
+                window = r"\$__(?:interval|range)" if target.get("instant") else r"\$__interval"
+                every_sample = rf"_over_time\({re.escape(metric)}(?:\{{[^}}]*\}})?\[{window}\]\)"
                 assert re.search(every_sample, target["expr"]), f"{name} / {target['refId']}: {target['expr']}"
     assert read >= 40
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_no_panel_evaluates_a_subquery_over_the_whole_range(stack, dev_run, prod_run):
+    """A subquery over `$__range` at the panel's interval reads every series once a step of the range:
+    "Volume traded in range" read ~127k samples over 7 days that way (issue 24); over a copy the same
+    mean reads one sample per line and copy interval."""
+    offenders = [f"{name} / {t['refId']}" for name, panel in prometheus_panels(dev_run if stack == "dev" else prod_run)
+                 for t in panel["targets"] if re.search(r"\[\$__range(?:_s|_ms)?:", t["expr"])]
+    assert offenders == []

@@ -15,7 +15,10 @@ import yaml
 
 from mixin import guide
 
-GUIDE_FILE = Path(__file__).resolve().parents[3] / "shared" / "guide" / "monitoring-guide.ko.md"
+# shared/ beside the project (or beside a folder holding it, as for a git worktree).
+GUIDE_FILE = next((p / "shared" / "guide" / "monitoring-guide.ko.md" for p in Path(__file__).resolve().parents[3:]
+                   if (p / "shared" / "guide" / "monitoring-guide.ko.md").is_file()),
+                  Path(__file__).resolve().parents[3] / "shared" / "guide" / "monitoring-guide.ko.md")
 
 
 def _text() -> str:

@@ -54,7 +54,7 @@ CONTRACT_RECORDING_RULES = {
     "job_instance:up:min5m_every5m",
 }
 # The hourly copies the same graphs read beyond 36 hours: one for every 5-minute copy.
-CONTRACT_RECORDING_RULES |= {name.removesuffix("_every5m") + "_every1h"
+CONTRACT_RECORDING_RULES |= {name.removesuffix("_every5m") + suffix for suffix in ("_every1h", "_every3h")
                              for name in CONTRACT_RECORDING_RULES if name.endswith("_every5m")}
 
 
@@ -123,12 +123,13 @@ def test_recording_rules_are_exactly_the_contract_names() -> None:
     recorded = [r["record"] for g in rules["groups"] for r in g["rules"]]
     assert len(recorded) == len(set(recorded))
     assert set(recorded) == CONTRACT_RECORDING_RULES
-    # The copies' groups run every 5 minutes or every hour; every other group at the global interval.
+    # The copies' groups run every 5 minutes, every hour or every 3 hours; every other group at the
+    # global interval.
     intervals = {r["record"]: g.get("interval", "") for g in rules["groups"] for r in g["rules"]}
-    for interval in ("5m", "1h"):
+    for interval in ("5m", "1h", "3h"):
         assert {name for name, i in intervals.items() if i == interval} == {
             name for name in recorded if name.endswith(f"_every{interval}")}
-    assert set(intervals.values()) == {"", "5m", "1h"}
+    assert set(intervals.values()) == {"", "5m", "1h", "3h"}
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

@@ -62,7 +62,11 @@ LIMITS = (
     # prod requires postgresExporterDsn, which replaces database.*: only a stack without a DSN reads it.
     Limit("database.port", 1, 65535, stacks=("dev",)),
     Limit("publish.grafana.port", 1, 65535),
-    Limit("memoryMb.prometheus", 16, 262144),
+    # The sizing table (settings/sizing.py) holds the memory to the series a stack declares: 128 MB at the fewest.
+    Limit("memoryMb.prometheus", 128, 262144, needs=(("sizing.expectedSeries", 100),)),
+    # The most series need the most memory and disk the table allows.
+    Limit("sizing.expectedSeries", 100, 10_000_000,
+          needs=(("memoryMb.prometheus", 262144), ("prometheus.retentionSize", "8TB"))),
     Limit("cpus.grafana", 0.05, 64, whole=False),
 )
 # Numeric settings not in LIMITS, and why.

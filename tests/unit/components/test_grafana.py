@@ -183,3 +183,29 @@ def test_only_the_contact_point_holds_the_webhook(prod_run):
     holders = [r.name for r in prod_run.resources if r.type.startswith("grafana:")
                and webhook in json.dumps(unwrap(r.inputs))]
     assert holders == ["contact-point-slack"]
+
+
+def test_prometheus_datasource_declares_type_and_the_deployed_version(run):
+    """Grafana 11.6 answers `label_values(<selector>, <label>)` from `/api/v1/label/<label>/values`
+    only for type Prometheus at version >= 2.24.0 (@grafana/prometheus `hasLabelsMatchAPISupport`);
+    the version declared is the one the stack deploys."""
+    ds = unwrap(datasources(run)["prometheus"])
+    data = json.loads(ds["jsonDataEncoded"])
+    (image,) = [unwrap(i.inputs)["name"] for i in run.of_type("docker:index/remoteImage:RemoteImage")
+                if i.name == "prometheus-image"]
+    assert data["prometheusType"] == "Prometheus"
+    assert image.endswith(f":v{data['prometheusVersion']}"), (image, data)
+    assert tuple(int(p) for p in data["prometheusVersion"].split(".")) >= (2, 24, 0)
+
+
+@pytest.mark.parametrize(("image", "version"), [
+    ("prom/prometheus:v3.5.0", "3.5.0"), ("registry.local:5000/prom/prometheus:2.53.4", "2.53.4"),
+    ("prom/prometheus:v3.5.0@sha256:" + "a" * 64, "3.5.0"), ("prom/prometheus@sha256:" + "a" * 64, None)])
+def test_prometheus_version_follows_an_overridden_image(dev_settings, image, version):
+    from dataclasses import replace
+
+    from render.grafana import prometheus_json
+
+    services = {**dev_settings.services, "prometheus": replace(dev_settings.services["prometheus"], image=image)}
+    data = prometheus_json(replace(dev_settings, services=services))
+    assert data.get("prometheusVersion") == version and data["prometheusType"] == "Prometheus"

@@ -52,9 +52,9 @@ class MonitoringStack(pulumi.ComponentResource):
         self.network = stack_network("network", s, overlay_network_name(s), "internal", child)
         self.targets_network = stack_network("targets-network", s, targets_network_name(s), "targets", child)
         self.secrets = GeneratedSecrets("secrets", s, args.secrets.values, opts=child)
-        ctx = StackContext(settings=s, secrets=self.secrets.all, network_name=self.network.name,
+        ctx = StackContext(settings=s, secrets=self.secrets.all, network_name=network_ref(s, self.network),
                            network_gateway=self.network.ipam_configs.apply(_gateway),
-                           targets_network_name=self.targets_network.name)
+                           targets_network_name=network_ref(s, self.targets_network))
         self.alerting = Alerting("alerting", ctx, opts=child)
         # Prometheus starts once Alertmanager is healthy, so no alert is sent into the void.
         self.metrics = Metrics("metrics", ctx, depends_on=[p.container for p in self.alerting.peers], opts=child)
@@ -75,6 +75,16 @@ class MonitoringStack(pulumi.ComponentResource):
         }
         self.generated_secrets = self.secrets.generated
         self.register_outputs({**self.urls})
+
+
+def network_ref(s: StackSettings, network: docker.Network) -> pulumi.Output[str]:
+    """How a workload names a network: by name on one host; by ID on a Swarm, where Docker stores a
+    service's networks by ID (moby daemon/cluster/networks.go populateNetworkID) and the provider reads
+    the ID back into `networks_advanced.id`, which forces replacement when it differs
+    (terraform-provider-docker internal/provider/resource_docker_service.go: `ForceNew`, and "Using the
+    name attribute of the docker network will lead to constant replacements";
+    resource_docker_service_structures.go flattenTaskNetworksAdvanced: `m["id"] = v.Target`)."""
+    return network.id if s.swarm else network.name
 
 
 def stack_network(name: str, s: StackSettings, docker_name: str, purpose: str,

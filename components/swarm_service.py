@@ -220,8 +220,9 @@ def _owner(args: ServiceArgs, upload: Upload) -> tuple[str, str]:
 
 
 def _networks(args: ServiceArgs, placement: SwarmPlacement) -> list[docker.ServiceTaskSpecNetworksAdvancedArgs]:
-    """The stack network (aliased by the service's name) and the other networks it joins; `id` takes a
-    network's name or id (the provider deprecates `name`). Fixed addresses do not exist for tasks."""
+    """The stack network (aliased by the service's name) and the other networks it joins, each by the
+    Network resource's ID (components/stack.py network_ref: a name would replace every service at every
+    `pulumi up`). Fixed addresses do not exist for tasks."""
     if args.network_mode == "host":
         return [docker.ServiceTaskSpecNetworksAdvancedArgs(id="host")]
     aliases = [args.service, *placement.aliases]

@@ -50,7 +50,8 @@ def test_agents_run_on_every_node_and_node_exporter_on_the_host_network(swarm_ru
     for agent in ("node-exporter", "cadvisor", "fluent-bit"):
         assert services(swarm_run)[agent]["mode"] == {"global": True}, agent
     assert spec(swarm_run, "node-exporter")["networksAdvanceds"] == [{"id": "host"}]
-    assert spec(swarm_run, "cadvisor")["networksAdvanceds"][0]["id"] == "christmas-monitoring-swarm"
+    stack_network = _network_ids(swarm_run)["christmas-monitoring-swarm"]
+    assert spec(swarm_run, "cadvisor")["networksAdvanceds"][0]["id"] == stack_network
 
 
 def test_stateful_services_are_placed_on_operator_labelled_nodes_and_stop_first(swarm_run):
@@ -149,14 +150,37 @@ def test_a_secret_name_carries_a_random_id_not_a_hash_of_the_content(swarm_run):
     assert not unwrap(secret.inputs["name"]).endswith(content_name("x", "/f", content)[-12:])
 
 
-def test_stack_networks_are_attachable_overlays_and_prometheus_joins_the_targets_one(swarm_run):
+def _network_ids(run: ProgramRun) -> dict[str, str]:
+    """name -> ID of every declared network (the mocks give a resource the ID `<resource name>-id`)."""
+    return {unwrap(n.inputs)["name"]: f"{n.name}-id" for n in run.of_type("docker:index/network:Network")}
+
+
+def test_stack_networks_are_overlays_and_prometheus_joins_the_targets_one(swarm_run):
     networks = {unwrap(n.inputs)["name"]: unwrap(n.inputs) for n in swarm_run.of_type("docker:index/network:Network")}
-    assert set(networks) == {"christmas-monitoring-swarm", "christmas-monitoring-swarm-targets"}
-    assert all(n["driver"] == "overlay" and n["attachable"] is True for n in networks.values())
+    assert {"christmas-monitoring-swarm", "christmas-monitoring-swarm-targets"} <= set(networks)
+    assert all(n["driver"] == "overlay" for n in networks.values())
+    ids = _network_ids(swarm_run)
     for name in ("prometheus", "postgres-exporter"):
         joined = [n["id"] for n in spec(swarm_run, name)["networksAdvanceds"]]
-        assert joined == ["christmas-monitoring-swarm", "christmas-monitoring-swarm-targets"], name
-    assert [n["id"] for n in spec(swarm_run, "grafana")["networksAdvanceds"]] == ["christmas-monitoring-swarm"]
+        assert joined[:2] == [ids["christmas-monitoring-swarm"], ids["christmas-monitoring-swarm-targets"]], name
+    assert [n["id"] for n in spec(swarm_run, "grafana")["networksAdvanceds"]] == [ids["christmas-monitoring-swarm"]]
+
+
+def _as_docker_stores_it(target: str, ids: dict[str, str]) -> str:
+    """A service's network as `docker service inspect` shows it: Docker resolves a name or an ID to the
+    ID (moby daemon/cluster/networks.go populateNetworkID), and the provider reads that back into
+    `networks_advanced.id` (terraform-provider-docker resource_docker_service_structures.go
+    flattenTaskNetworksAdvanced: `m["id"] = v.Target`)."""
+    return ids.get(target, target)
+
+
+def test_a_second_apply_reads_back_the_networks_it_declared_so_nothing_is_replaced(swarm_run):
+    # `networks_advanced.id` is ForceNew (resource_docker_service.go): any difference between what the
+    # program declares and what the provider reads back replaces the service at every `pulumi up`.
+    ids = _network_ids(swarm_run)
+    for name, svc in services(swarm_run).items():
+        declared = [n["id"] for n in svc["taskSpec"]["networksAdvanceds"] if n["id"] != "host"]
+        assert declared == [_as_docker_stores_it(n, ids) for n in declared], name
 
 
 def test_known_secret_values_never_appear_in_plain_text(swarm_run):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import pulumi
 import pulumi_docker as docker
@@ -64,6 +65,8 @@ class MonitoringStack(pulumi.ComponentResource):
         # The entry point starts once what it serves is healthy.
         self.edge = Edge("edge", ctx, depends_on=[self.grafana.service.container, self.logging.kibana.container],
                          opts=child)
+        # Pulumi reaches Grafana's API through the edge when grafana.apiUrl is the public URL.
+        self.grafana.manage(ctx, served_by=[self.edge.service.container] if edge_serves_grafana_api(s) else [])
         # Snapshots of Prometheus and copies of Grafana's database, from their volumes.
         self.backups = Backups("backups", ctx, depends_on=[self.metrics.prometheus.container,
                                                            self.grafana.service.container], opts=child)
@@ -75,6 +78,12 @@ class MonitoringStack(pulumi.ComponentResource):
         }
         self.generated_secrets = self.secrets.generated
         self.register_outputs({**self.urls})
+
+
+def edge_serves_grafana_api(s: StackSettings) -> bool:
+    """The API URL is the public one, which the edge serves (render/caddy.py: grafana.rootUrl's site)."""
+    api, public = urlsplit(s.grafana_api_url), urlsplit(s.grafana.root_url)
+    return (api.scheme, api.netloc) == (public.scheme, public.netloc)
 
 
 def network_ref(s: StackSettings, network: docker.Network) -> pulumi.Output[str]:

@@ -190,3 +190,13 @@ def test_known_secret_values_never_appear_in_plain_text(swarm_run):
     for resource in swarm_run.resources:
         for text in plain_strings(resource.inputs):
             assert not [v for v in values if v in text], f"{resource.type} {resource.name}"
+
+
+def test_the_grafana_provider_waits_for_the_edge_that_serves_its_api_url(swarm_run):
+    # grafana.apiUrl is the public URL (Pulumi.swarm.yaml): the edge serves it, so the first
+    # `pulumi up` must not talk to Grafana before the edge runs.
+    (provider,) = swarm_run.of_type("pulumi:providers:grafana")
+    assert unwrap(provider.inputs)["url"] == "https://grafana.christmas-trading.com"
+    edge = swarm_run.named("edge-service")
+    assert edge.urn in provider.dependencies
+    assert swarm_run.named("grafana-service").urn in provider.dependencies

@@ -47,6 +47,8 @@ class SwarmPlacement:
     replicas: int = 1
     # The service runs only on nodes labelled `christmas-monitoring.<node_label>=true`.
     node_label: str | None = None
+    # ...and also labelled for each of these (a task that mounts several services' volumes).
+    with_labels: tuple[str, ...] = ()
     manager_only: bool = False
     max_replicas_per_node: int = 0
     # stop-first where a task holds data (two tasks never open the same volume), start-first elsewhere.
@@ -77,10 +79,11 @@ PLACEMENTS: dict[str, SwarmPlacement] = {
     "postgres-exporter": SwarmPlacement(),
     # The Engine API is served by managers only.
     "docker-api": SwarmPlacement(manager_only=True),
-    # They mount other services' volumes by name, which exist on those services' nodes only: the
-    # backups scheduler with Prometheus (label Grafana's node the same for its copy), the snapshot
+    # They mount other services' volumes by name, which exist on those services' nodes only (elsewhere
+    # Docker would create empty ones): the backups scheduler only where both Prometheus and Grafana may
+    # run (one node carries both labels, else the task stays pending and says so), the snapshot
     # repository's first mount with Elasticsearch.
-    "backups": SwarmPlacement(node_label="prometheus", update_order=_STATEFUL),
+    "backups": SwarmPlacement(node_label="prometheus", with_labels=("grafana",), update_order=_STATEFUL),
     "elasticsearch-snapshots-init": SwarmPlacement(node_label="elasticsearch"),
 }
 
@@ -210,6 +213,7 @@ def _constraints(placement: SwarmPlacement) -> list[str]:
     found = ["node.role==manager"] if placement.manager_only else []
     if placement.node_label:
         found.append(f"node.labels.{NODE_LABEL_PREFIX}.{placement.node_label}==true")
+    found += [f"node.labels.{NODE_LABEL_PREFIX}.{label}==true" for label in placement.with_labels]
     return found + [f"node.labels.{NODE_LABEL_PREFIX}.{label}!=true" for label in placement.avoid_labels]
 
 

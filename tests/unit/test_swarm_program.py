@@ -63,9 +63,11 @@ def test_stateful_services_are_placed_on_operator_labelled_nodes_and_stop_first(
     for name in ("kibana", "cadvisor", "postgres-exporter"):
         assert services(swarm_run)[name]["updateConfig"]["order"] == "start-first", name
     assert spec(swarm_run, "docker-api")["placement"]["constraints"] == ["node.role==manager"]
-    # They mount Prometheus' and Elasticsearch's volumes by name: on those services' nodes.
+    # They mount Prometheus', Grafana's and Elasticsearch's volumes by name: only where those volumes are
+    # (on any other node Docker creates empty ones: the Grafana copy fails, pruning never runs).
     assert spec(swarm_run, "backups")["placement"]["constraints"] == [
-        "node.labels.christmas-monitoring.prometheus==true"]
+        "node.labels.christmas-monitoring.prometheus==true", "node.labels.christmas-monitoring.grafana==true"]
+    assert spec(swarm_run, "grafana")["placement"]["constraints"] == ["node.labels.christmas-monitoring.grafana==true"]
     assert spec(swarm_run, "elasticsearch-snapshots-init")["placement"]["constraints"] == [
         "node.labels.christmas-monitoring.elasticsearch==true"]
 

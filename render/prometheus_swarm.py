@@ -143,6 +143,10 @@ def _node_exporter_job(settings: StackSettings, discovery: SwarmDiscovery) -> di
             {"source_labels": [meta("node_availability")], "regex": "drain", "action": "drop"},
             {"source_labels": [meta("node_address")], "replacement": f"${{1}}:{discovery.ports['node-exporter']}",
              "target_label": "__address__"},
+            # A manager can report 0.0.0.0 (prometheus/prometheus#11060): its manager address (host:2377) instead.
+            {"source_labels": [meta("node_address"), meta("node_manager_address")],
+             "regex": "0\\.0\\.0\\.0;(.+):\\d+", "replacement": f"${{1}}:{discovery.ports['node-exporter']}",
+             "target_label": "__address__"},
             {"source_labels": [meta("node_hostname")], "target_label": "node"},
             {"source_labels": [meta("node_hostname")], "target_label": "instance"},
             {"target_label": "service", "replacement": service},

@@ -24,6 +24,7 @@ from components.logging import Logging
 from components.metrics import Metrics
 from components.secrets import GeneratedSecrets
 from components.service import TYPE_PREFIX
+from components.swarm_service import ENCRYPTED_OVERLAY
 from render.prometheus_swarm import overlay_network_name, targets_network_name
 from settings.catalog import PURPOSE_LABEL, STACK_LABEL
 from settings.model import StackSecrets, StackSettings
@@ -101,10 +102,11 @@ def stack_network(name: str, s: StackSettings, docker_name: str, purpose: str,
     return docker.Network(
         name,
         name=docker_name,
-        # On a Swarm: overlays spanning the nodes, attachable so the platform's services (and a
-        # debugging `docker run`) can join them.
+        # On a Swarm: encrypted overlays spanning the nodes; only the targets network is attachable
+        # (the platform's services join it to be scraped), the stack's own admits its services only.
         driver="overlay" if s.swarm else "bridge",
-        attachable=True if s.swarm else None,
+        attachable=(purpose == "targets") if s.swarm else None,
+        options=dict(ENCRYPTED_OVERLAY) if s.swarm else None,
         labels=[docker.NetworkLabelArgs(label=STACK_LABEL, value=s.stack),
                 docker.NetworkLabelArgs(label=PURPOSE_LABEL, value=purpose)],
         opts=opts,

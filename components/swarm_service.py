@@ -34,6 +34,9 @@ from components.docker_args import label_map
 from components.service import LOG_OPTS, SECRET_FILE_MODE, TYPE_PREFIX, Service, ServiceArgs, Upload
 from settings.catalog import CATALOG, LABEL_PREFIX
 
+# Docker's overlay option for IPsec (ESP) between nodes (`docker network create --opt encrypted`):
+# every overlay of the stack carries credentials (basic auth, Elasticsearch passwords, the database DSN).
+ENCRYPTED_OVERLAY: dict[str, str] = {"encrypted": ""}
 # Node labels the operator sets to place the stateful services (README, docs/scale-out.md).
 NODE_LABEL_PREFIX = "christmas-monitoring"
 # A secret file is owned by the user its image runs as (settings/catalog.py); the setup jobs run
@@ -231,7 +234,8 @@ def _networks(args: ServiceArgs, placement: SwarmPlacement) -> list[docker.Servi
         return [docker.ServiceTaskSpecNetworksAdvancedArgs(id="host")]
     aliases = [args.service, *placement.aliases]
     return [docker.ServiceTaskSpecNetworksAdvancedArgs(id=args.network_name, aliases=aliases),
-            *(docker.ServiceTaskSpecNetworksAdvancedArgs(id=n.name) for n in args.networks)]
+            *(docker.ServiceTaskSpecNetworksAdvancedArgs(id=n.name, aliases=list(n.aliases) or None)
+              for n in args.networks)]
 
 
 def _env_map(envs: pulumi.Input[Sequence[pulumi.Input[str]]] | None) -> pulumi.Output[dict[str, str]] | None:

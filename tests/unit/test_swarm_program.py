@@ -72,15 +72,33 @@ def test_stateful_services_are_placed_on_operator_labelled_nodes_and_stop_first(
         "node.labels.christmas-monitoring.elasticsearch==true"]
 
 
-def test_alertmanager_peers_one_per_node_gossip_through_swarm_dns(swarm_run):
+def _network(run: ProgramRun, name: str) -> dict[str, Any]:
+    return next(unwrap(n.inputs) for n in run.of_type("docker:index/network:Network")
+                if unwrap(n.inputs)["name"] == name)
+
+
+def test_alertmanager_peers_one_per_node_gossip_on_their_own_encrypted_network(swarm_run):
     alertmanager = services(swarm_run)["alertmanager"]
     assert alertmanager["mode"] == {"replicated": {"replicas": 2}}
     assert alertmanager["taskSpec"]["placement"]["maxReplicas"] == 1
     container = alertmanager["taskSpec"]["containerSpec"]
-    assert "--cluster.peer=tasks.christmas-monitoring-swarm-alertmanager:9094" in container["args"]
-    # Started through the entrypoint that advertises the task's overlay address (a Swarm config).
+    # Peers are found under the gossip network's alias; the entrypoint binds gossip there.
+    assert "--cluster.peer=tasks.christmas-monitoring-swarm-alertmanager-gossip:9094" in container["args"]
+    assert not [a for a in container["args"] if a.startswith("--cluster.listen-address")]
     assert container["commands"] == ["/bin/sh", "/etc/alertmanager/swarm-entrypoint.sh"]
-    assert "/etc/alertmanager/swarm-entrypoint.sh" in {c["fileName"] for c in container["configs"]}
+    entrypoint = next(c for c in container["configs"] if c["fileName"] == "/etc/alertmanager/swarm-entrypoint.sh")
+    script = base64.b64decode(unwrap(_data_of(swarm_run, entrypoint["configId"]))).decode()
+    # The gossip network's subnet as Docker assigned it (the mocks' 172.30.0.0/16); no DNS lookup.
+    assert "subnet=172.30.0.0/16" in script and "nslookup" not in script
+    gossip = _network(swarm_run, "christmas-monitoring-swarm-alertmanager-gossip")
+    assert gossip["driver"] == "overlay" and gossip["internal"] is True and gossip["attachable"] is False
+    assert gossip["options"] == {"encrypted": ""}
+    joined = alertmanager["taskSpec"]["networksAdvanceds"]
+    assert joined[1] == {"id": "gossip-network-id", "aliases": ["christmas-monitoring-swarm-alertmanager-gossip"]}
+    # No other service joins the gossip network.
+    for name, svc in services(swarm_run).items():
+        if name != "alertmanager":
+            assert "gossip-network-id" not in [n["id"] for n in svc["taskSpec"]["networksAdvanceds"]], name
 
 
 def test_every_service_has_limits_a_healthcheck_no_capabilities_and_a_pinned_image(swarm_run):
@@ -161,6 +179,10 @@ def test_stack_networks_are_overlays_and_prometheus_joins_the_targets_one(swarm_
     networks = {unwrap(n.inputs)["name"]: unwrap(n.inputs) for n in swarm_run.of_type("docker:index/network:Network")}
     assert {"christmas-monitoring-swarm", "christmas-monitoring-swarm-targets"} <= set(networks)
     assert all(n["driver"] == "overlay" for n in networks.values())
+    # They carry basic auth, Elasticsearch passwords and the database DSN between nodes: IPsec.
+    assert all(n["options"] == {"encrypted": ""} for n in networks.values())
+    # Only the targets network admits containers that are not the stack's services.
+    assert [name for name, n in networks.items() if n.get("attachable")] == ["christmas-monitoring-swarm-targets"]
     ids = _network_ids(swarm_run)
     for name in ("prometheus", "postgres-exporter"):
         joined = [n["id"] for n in spec(swarm_run, name)["networksAdvanceds"]]

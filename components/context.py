@@ -77,11 +77,12 @@ class StackContext:
         peer, a setup job); `container_port` defaults to the service's well-known port.
         """
         fields.setdefault("container_port", CONTAINER_PORTS.get(service))
+        # Another primary network than the stack's (the Engine API proxy's own).
+        fields.setdefault("network_name", self.network_name)
         return ServiceArgs(
             service=service,
             container_name=self.container_name(service),
             settings=settings or self.settings.service(settings_of or service),
-            network_name=self.network_name,
             stack=self.settings.stack,
             project=self.settings.project,
             **fields,

@@ -8,6 +8,7 @@ import pulumi
 
 from components.auth import authenticated_healthcheck, password_upload, web_config_upload
 from components.context import StackContext
+from components.networks import network_ref, stack_network
 from components.service import (
     TYPE_PREFIX,
     Healthcheck,
@@ -18,7 +19,7 @@ from components.service import (
     secret_uploads,
 )
 from components.swarm_service import Workload, workload
-from render import blackbox
+from render import blackbox, docker_api
 from render import postgres_exporter as pg
 from render import prometheus as prom
 from render.prometheus_swarm import render_swarm_prometheus_yml
@@ -83,21 +84,28 @@ class Metrics(pulumi.ComponentResource):
             healthcheck=authenticated_healthcheck(ctx.port("prometheus"), ctx.health_path("prometheus"),
                                                   prom.PROMETHEUS_USER, prom.PROMETHEUS_PASSWORD_FILE),
             uploads=uploads,
-            # The only service of the stack on the platform's network: it scrapes the platform there.
-            networks=[NetworkAttachment(ctx.targets_network_name)],
+            # The only service of the stack on the platform's network: it scrapes the platform there
+            # (on a Swarm it also reaches the Engine API proxy on the discovery network).
+            networks=[NetworkAttachment(ctx.targets_network_name),
+                      *([NetworkAttachment(network_ref(s, self.discovery_network))] if s.swarm else [])],
             volumes=[VolumeMount(volume.name, "/prometheus")],
             depends_on=list(depends_on),
         ), opts=pulumi.ResourceOptions(parent=self))
 
     def _docker_api(self, ctx: StackContext) -> Workload:
-        """Swarm only: the Engine API, read-only and limited to what discovery reads, for Prometheus
-        (docker-socket-proxy v0.4.1: every API section is off unless enabled, POST is off)."""
-        sections = ("NODES", "SERVICES", "TASKS", "NETWORKS", "VERSION", "PING")
-        return workload(ctx.settings.target, "docker-api", ctx.service_args(
+        """Swarm only: the Engine API for Prometheus' discovery, on a network only Prometheus shares (an
+        internal, encrypted overlay, not attachable), allowing only the GETs discovery makes
+        (render/docker_api.py replaces docker-socket-proxy's wider sections)."""
+        s = ctx.settings
+        self.discovery_network = stack_network("discovery-network", s, f"{s.project}-{s.stack}-discovery",
+                                               "discovery", pulumi.ResourceOptions(parent=self), internal=True)
+        return workload(s.target, "docker-api", ctx.service_args(
             "docker-api",
-            envs=[*(f"{section}=1" for section in sections), "EVENTS=0", "POST=0"],
+            network_name=network_ref(s, self.discovery_network),
+            command=list(docker_api.COMMAND),
+            uploads=[Upload(docker_api.CONFIG_PATH, docker_api.render_haproxy_cfg(ctx.port("docker-api")))],
             healthcheck=ctx.http_health("docker-api"),
-            host_mounts=[HostMount("/var/run/docker.sock", "/var/run/docker.sock",
+            host_mounts=[HostMount(docker_api.SOCKET, docker_api.SOCKET,
                                    why="the manager's Engine API, proxied read-only to Prometheus' discovery")],
         ), opts=pulumi.ResourceOptions(parent=self))
 

@@ -22,11 +22,10 @@ from components.edge import Edge
 from components.grafana import Grafana
 from components.logging import Logging
 from components.metrics import Metrics
+from components.networks import network_ref, stack_network
 from components.secrets import GeneratedSecrets
 from components.service import TYPE_PREFIX
-from components.swarm_service import ENCRYPTED_OVERLAY
 from render.prometheus_swarm import overlay_network_name, targets_network_name
-from settings.catalog import PURPOSE_LABEL, STACK_LABEL
 from settings.model import StackSecrets, StackSettings
 
 
@@ -85,29 +84,3 @@ def edge_serves_grafana_api(s: StackSettings) -> bool:
     """The API URL is the public one, which the edge serves (render/caddy.py: grafana.rootUrl's site)."""
     api, public = urlsplit(s.grafana_api_url), urlsplit(s.grafana.root_url)
     return (api.scheme, api.netloc) == (public.scheme, public.netloc)
-
-
-def network_ref(s: StackSettings, network: docker.Network) -> pulumi.Output[str]:
-    """How a workload names a network: by name on one host; by ID on a Swarm, where Docker stores a
-    service's networks by ID (moby daemon/cluster/networks.go populateNetworkID) and the provider reads
-    the ID back into `networks_advanced.id`, which forces replacement when it differs
-    (terraform-provider-docker internal/provider/resource_docker_service.go: `ForceNew`, and "Using the
-    name attribute of the docker network will lead to constant replacements";
-    resource_docker_service_structures.go flattenTaskNetworksAdvanced: `m["id"] = v.Target`)."""
-    return network.id if s.swarm else network.name
-
-
-def stack_network(name: str, s: StackSettings, docker_name: str, purpose: str,
-                  opts: pulumi.ResourceOptions) -> docker.Network:
-    return docker.Network(
-        name,
-        name=docker_name,
-        # On a Swarm: encrypted overlays spanning the nodes; only the targets network is attachable
-        # (the platform's services join it to be scraped), the stack's own admits its services only.
-        driver="overlay" if s.swarm else "bridge",
-        attachable=(purpose == "targets") if s.swarm else None,
-        options=dict(ENCRYPTED_OVERLAY) if s.swarm else None,
-        labels=[docker.NetworkLabelArgs(label=STACK_LABEL, value=s.stack),
-                docker.NetworkLabelArgs(label=PURPOSE_LABEL, value=purpose)],
-        opts=opts,
-    )

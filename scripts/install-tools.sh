@@ -9,13 +9,14 @@
 # entrypoint run for real;
 # prometheus-blackbox-exporter: checks and runs the rendered blackbox.yml; curl and openssl: the
 # setup scripts run with curl against stand-ins, test certificates are made with openssl;
-# openssh-client: `ssh -G` reads back the destination doctor hands ssh.
+# openssh-client: `ssh -G` reads back the destination doctor hands ssh; haproxy: `haproxy -c` and a real run
+# of the Swarm Engine API proxy's rendered configuration (tests/config/test_docker_api_proxy.py).
 set -euo pipefail
 packages=(prometheus prometheus-alertmanager prometheus-node-exporter prometheus-postgres-exporter postgresql
-          shellcheck caddy busybox prometheus-blackbox-exporter curl openssl openssh-client)
+          shellcheck caddy busybox prometheus-blackbox-exporter curl openssl openssh-client haproxy)
 binaries=(/usr/bin/promtool /usr/bin/amtool /usr/bin/prometheus-node-exporter /usr/bin/prometheus-postgres-exporter
           /usr/bin/shellcheck /usr/bin/caddy /bin/busybox /usr/bin/prometheus-blackbox-exporter /usr/bin/curl
-          /usr/bin/openssl /usr/bin/ssh)
+          /usr/bin/openssl /usr/bin/ssh /usr/sbin/haproxy)
 missing=0
 for bin in "${binaries[@]}"; do [[ -x "$bin" ]] || missing=1; done
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing=1

@@ -224,3 +224,22 @@ def test_the_grafana_provider_waits_for_the_edge_that_serves_its_api_url(swarm_r
     edge = swarm_run.named("edge-service")
     assert edge.urn in provider.dependencies
     assert swarm_run.named("grafana-service").urn in provider.dependencies
+
+
+def test_the_engine_api_proxy_is_on_a_network_only_prometheus_shares_and_reads_its_own_rules(swarm_run):
+    discovery = _network(swarm_run, "christmas-monitoring-swarm-discovery")
+    assert discovery["internal"] is True and discovery["attachable"] is False
+    assert discovery["options"] == {"encrypted": ""}
+    members = {name for name, svc in services(swarm_run).items()
+               if "discovery-network-id" in [n["id"] for n in svc["taskSpec"]["networksAdvanceds"]]}
+    assert members == {"docker-api", "prometheus"}
+    proxy = spec(swarm_run, "docker-api")
+    # Prometheus asks for http://docker-api:2375: the alias on that network; on no other network.
+    assert proxy["networksAdvanceds"] == [{"id": "discovery-network-id", "aliases": ["docker-api"]}]
+    container = proxy["containerSpec"]
+    assert container["args"] == ["haproxy", "-f", "/usr/local/etc/haproxy/christmas-discovery.cfg"]
+    # No docker-socket-proxy section is switched on: the rendered file decides (render/docker_api.py).
+    assert not container.get("env")
+    config = next(c for c in container["configs"] if c["fileName"].endswith("christmas-discovery.cfg"))
+    text = base64.b64decode(unwrap(_data_of(swarm_run, config["configId"]))).decode()
+    assert "(_ping|version|nodes|services|tasks|networks)$" in text

@@ -4,9 +4,10 @@ With `target: swarm` (`docker:host` is a Swarm manager) every service of the sta
 service, hardened as the containers are: an image by exact tag, memory and CPU limits, a
 healthcheck Swarm acts on, every capability dropped, json-file logs with rotation, labels. What
 differs, and why:
-- configuration files are `docker.ServiceConfig`s named `<service>-<file>-<hash of the content>`, and
-  files holding a secret are `docker.Secret`s named `<service>-<file>-<random id>` (a RandomId drawn
-  again when the content changes: a hash of a password must not be public). A change makes a new
+- configuration files are `docker.ServiceConfig`s and files holding a secret `docker.Secret`s, both
+  named `<service>-<file>-<random id>` (a RandomId drawn again when the content changes; for a secret,
+  a hash of a password must not be public), and left in the Swarm when replaced (RETAIN_REPLACED_OBJECTS:
+  a rollback still finds them). A change makes a new
   object, so the service rolls to it (configs and secrets are immutable in Swarm). Each is mounted
   at the path the container's upload would have used, with its owner and mode (Docker honours an
   absolute target for both: moby v20.10.23 container/container.go getSecretTargetPath,
@@ -37,6 +38,13 @@ from settings.catalog import CATALOG, LABEL_PREFIX
 # Docker's overlay option for IPsec (ESP) between nodes (`docker network create --opt encrypted`):
 # every overlay of the stack carries credentials (basic auth, Elasticsearch passwords, the database DSN).
 ENCRYPTED_OVERLAY: dict[str, str] = {"encrypted": ""}
+# A replaced config or secret is left in the Swarm, not deleted: Pulumi deletes the old object as soon
+# as the service update is reported, and the provider reports it once the new tasks run
+# (terraform-provider-docker resource_docker_service_funcs.go resourceDockerServiceUpdateRefreshFunc:
+# "completed" when the up-to-date tasks run, before Swarm's monitor window ends), while a task that
+# fails inside that window makes Swarm roll back to the previous spec, which names the old object.
+# Operators prune them (docs/scale-out.md, "Rolling and rolling back").
+RETAIN_REPLACED_OBJECTS = True
 # Node labels the operator sets to place the stateful services (README, docs/scale-out.md).
 NODE_LABEL_PREFIX = "christmas-monitoring"
 # A secret file is owned by the user its image runs as (settings/catalog.py); the setup jobs run
@@ -104,10 +112,8 @@ def _object_base(prefix: str, path: str) -> str:
     return f"{prefix}-{posixpath.basename(path).replace('.', '-')}"[:64 - 13].rstrip("-")
 
 
-def content_name(prefix: str, path: str, content: str) -> str:
-    """`<prefix>-<file>-<12 hex of sha256>`: Swarm configs and secrets are immutable, so a new content
-    is a new object."""
-    return f"{_object_base(prefix, path)}-{hashlib.sha256(content.encode()).hexdigest()[:12]}"
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _b64(text: str) -> str:
@@ -149,10 +155,16 @@ class SwarmService(pulumi.ComponentResource):
 
     def _config(self, args: ServiceArgs, upload: Upload) -> docker.ServiceTaskSpecContainerSpecConfigArgs:
         content = pulumi.Output.from_input(upload.content)
-        name = content.apply(lambda text: content_name(args.container_name, upload.path, text))
+        resource_name = f"{args.service}-{posixpath.basename(upload.path)}"
+        # A new name whenever the content changes (configs are immutable): a random suffix kept while the
+        # content's SHA-256 stays the same, so a content that comes back later gets a name of its own and
+        # never meets the retained object of the same content (below).
+        suffix = random.RandomId(f"{resource_name}-version", byte_length=6,
+                                 keepers={"sha256": content.apply(_sha256)}, opts=pulumi.ResourceOptions(parent=self))
+        base = _object_base(args.container_name, upload.path)
         config = docker.ServiceConfig(
-            f"{args.service}-{posixpath.basename(upload.path)}", name=name, data=content.apply(_b64),
-            opts=pulumi.ResourceOptions(parent=self))
+            resource_name, name=suffix.hex.apply(lambda hex_: f"{base}-{hex_}"), data=content.apply(_b64),
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=RETAIN_REPLACED_OBJECTS))
         self.configs.append(config)
         uid, gid = _owner(args, upload)
         return docker.ServiceTaskSpecContainerSpecConfigArgs(
@@ -169,7 +181,7 @@ class SwarmService(pulumi.ComponentResource):
         base = _object_base(args.container_name, upload.path)
         name = pulumi.Output.unsecret(suffix.hex.apply(lambda hex_: f"{base}-{hex_}"))
         secret = docker.Secret(resource_name, name=name, data=content.apply(_b64),
-                               opts=pulumi.ResourceOptions(parent=self))
+                               opts=pulumi.ResourceOptions(parent=self, retain_on_delete=RETAIN_REPLACED_OBJECTS))
         self.secrets.append(secret)
         uid, gid = _owner(args, upload)
         return docker.ServiceTaskSpecContainerSpecSecretArgs(

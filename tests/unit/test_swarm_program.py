@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 import re
 from typing import Any
 
 import pytest
 
-from components.swarm_service import content_name
 from offline.mocks import DeclaredResource, ProgramRun, is_secret, plain_strings, run_program, unwrap
 from settings.catalog import SERVICES
 from tests.conftest import stack_config
@@ -119,14 +120,32 @@ def _data_of(run: ProgramRun, mount_id: str) -> Any:
     return next(r for r in run.resources if f"{r.name}-id" == mount_id).inputs["data"]
 
 
-def test_files_are_configs_named_by_their_content(swarm_run):
+def test_files_are_configs_named_anew_when_their_content_changes(swarm_run):
     prometheus = spec(swarm_run, "prometheus")["containerSpec"]
     config = next(c for c in prometheus["configs"] if c["fileName"] == "/etc/prometheus/prometheus.yml")
     text = base64.b64decode(unwrap(_data_of(swarm_run, config["configId"]))).decode()
     assert "dockerswarm_sd_configs" in text
-    assert config["configName"] == content_name("christmas-monitoring-swarm-prometheus", config["fileName"], text)
-    # A different content would be a different object: the service rolls to it.
-    assert content_name("x", "/a.yml", text + "#") != content_name("x", "/a.yml", text)
+    # The suffix is a RandomId kept while the content's SHA-256 is the same: a new content, a new object.
+    version = swarm_run.named("prometheus-prometheus.yml-version")
+    assert unwrap(version.inputs["keepers"]) == {"sha256": hashlib.sha256(text.encode()).hexdigest()}
+    # <service>-<file>, cut to Swarm's 64 characters, then the suffix.
+    assert config["configName"].startswith("christmas-monitoring-swarm-prometheus-prometheus")
+    assert config["configName"].endswith("-" + _hex_of(version)) and len(config["configName"]) <= 64
+
+
+def _hex_of(random_id: DeclaredResource) -> str:
+    # The mocks derive a RandomId's hex from its name and keepers (offline/mocks.py), as a new draw would be.
+    keepers = json.dumps(random_id.inputs.get("keepers", {}), sort_keys=True, default=str)
+    return hashlib.sha256(f"{random_id.name}{keepers}".encode()).hexdigest()[:12]
+
+
+def test_replaced_configs_and_secrets_stay_for_a_rollback(swarm_run):
+    # Pulumi would delete the previous object once the new tasks run, inside Swarm's monitor window
+    # (update_config.monitor), while a failure there rolls the service back to the spec naming it.
+    assert services(swarm_run)["prometheus"]["updateConfig"]["failureAction"] == "rollback"
+    objects = [*swarm_run.of_type("docker:index/serviceConfig:ServiceConfig"),
+               *swarm_run.of_type("docker:index/secret:Secret")]
+    assert objects and [o.name for o in objects if not o.retain_on_delete] == []
 
 
 def _secret_files_of_containers(run: ProgramRun) -> dict[str, set[tuple[str, str]]]:
@@ -160,14 +179,15 @@ def test_no_service_spec_holds_a_secret_so_the_plan_shows_every_one(swarm_run):
 
 
 def test_a_secret_name_carries_a_random_id_not_a_hash_of_the_content(swarm_run):
-    versions = swarm_run.of_type("random:index/randomId:RandomId")
-    assert len(versions) == len(swarm_run.of_type("docker:index/secret:Secret"))
+    secret_names = {r.name for r in swarm_run.of_type("docker:index/secret:Secret")}
+    versions = [r for r in swarm_run.of_type("random:index/randomId:RandomId") if r.name[:-8] in secret_names]
+    assert len(versions) == len(secret_names)
     for version in versions:
         # The id is drawn again when the content changes: the content is its keeper, kept secret.
         assert is_secret(version.inputs["keepers"]) or is_secret(version.inputs["keepers"]["content"])
     secret = swarm_run.of_type("docker:index/secret:Secret")[0]
     content = base64.b64decode(unwrap(secret.inputs["data"])).decode()
-    assert not unwrap(secret.inputs["name"]).endswith(content_name("x", "/f", content)[-12:])
+    assert not unwrap(secret.inputs["name"]).endswith(hashlib.sha256(content.encode()).hexdigest()[:12])
 
 
 def _network_ids(run: ProgramRun) -> dict[str, str]:

@@ -19,7 +19,7 @@ from components.service import (
     secret_uploads,
 )
 from components.swarm_service import Workload, workload
-from render import blackbox, docker_api
+from render import blackbox, docker_api, node_exporter_swarm
 from render import postgres_exporter as pg
 from render import prometheus as prom
 from render.prometheus_swarm import render_swarm_prometheus_yml
@@ -111,13 +111,20 @@ class Metrics(pulumi.ComponentResource):
 
     def _swarm_node_exporter(self, ctx: StackContext) -> Workload:
         """One task per node on the host network, found by Prometheus at `<node address>:9100`
-        (render/prometheus_swarm.py). A Swarm service cannot join the host PID namespace: it reads
-        the host's own /proc and /sys through the read-only host mount instead (the same counters)."""
-        return workload(ctx.settings.target, "node-exporter", ctx.service_args(
+        (render/prometheus_swarm.py) and listening there only: the entrypoint binds the node's address in
+        `swarmNodeSubnet` (render/node_exporter_swarm.py), never every interface. A Swarm service cannot
+        join the host PID namespace: it reads the host's own /proc and /sys through the read-only host
+        mount instead (the same counters)."""
+        s = ctx.settings
+        port = ctx.port("node-exporter")
+        return workload(s.target, "node-exporter", ctx.service_args(
             "node-exporter",
+            entrypoint=["/bin/sh", node_exporter_swarm.ENTRYPOINT_PATH],
             command=["--path.rootfs=/host", "--path.procfs=/host/proc", "--path.sysfs=/host/sys",
                      "--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|run|var/lib/docker/.+)($|/)"],
-            healthcheck=ctx.http_health("node-exporter"),
+            uploads=[Upload(node_exporter_swarm.ENTRYPOINT_PATH,
+                            node_exporter_swarm.render_swarm_entrypoint(s.swarm_node_subnet, port))],
+            healthcheck=Healthcheck(test=["CMD", "/bin/sh", node_exporter_swarm.ENTRYPOINT_PATH, "--health"]),
             host_mounts=[HostMount("/", "/host", propagation="rslave",
                                    why="host CPU, memory, disk and filesystem metrics")],
             network_mode="host",

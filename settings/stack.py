@@ -20,6 +20,7 @@ from settings.services import MAP_SETTINGS, ServiceSettings
 PROJECT = "christmas-monitoring"
 TOP_LEVEL_KEYS: tuple[str, ...] = (
     *(s.key for s in MAP_SETTINGS), "publish", *sec.SECTIONS, "protectData", "generateMissingSecrets", "target",
+    "swarmNodeSubnet",
     *SECRET_KEYS,
 )
 
@@ -41,6 +42,8 @@ class StackSettings:
     secrets_set: frozenset[str] = field(default_factory=frozenset)
     # "docker" (one Docker host) or "swarm" (`docker:host` is a Swarm manager).
     target: str = "docker"
+    # With target swarm: the subnet of the nodes' Swarm addresses (node-exporter listens there only).
+    swarm_node_subnet: str = ""
 
     @property
     def swarm(self) -> bool:

@@ -51,6 +51,10 @@ def test_agents_run_on_every_node_and_node_exporter_on_the_host_network(swarm_ru
     for agent in ("node-exporter", "cadvisor", "fluent-bit"):
         assert services(swarm_run)[agent]["mode"] == {"global": True}, agent
     assert spec(swarm_run, "node-exporter")["networksAdvanceds"] == [{"id": "host"}]
+    # On the host network it listens on the node's Swarm address only, chosen by its entrypoint.
+    node_exporter = spec(swarm_run, "node-exporter")["containerSpec"]
+    assert node_exporter["commands"] == ["/bin/sh", "/etc/node-exporter/swarm-entrypoint.sh"]
+    assert not [a for a in node_exporter["args"] if a.startswith("--web.listen-address")]
     stack_network = _network_ids(swarm_run)["christmas-monitoring-swarm"]
     assert spec(swarm_run, "cadvisor")["networksAdvanceds"][0]["id"] == stack_network
 

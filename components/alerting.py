@@ -126,7 +126,8 @@ class Alerting(pulumi.ComponentResource):
             options=dict(ENCRYPTED_OVERLAY),
             labels=[docker.NetworkLabelArgs(label=STACK_LABEL, value=s.stack),
                     docker.NetworkLabelArgs(label=PURPOSE_LABEL, value="alertmanager-gossip")],
-            opts=pulumi.ResourceOptions(parent=self),
+            # Docker adds its own vxlanid_list option: components/networks.py says why this is ignored.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["options"]),
         )
 
     @staticmethod

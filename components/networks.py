@@ -33,5 +33,11 @@ def stack_network(name: str, s: StackSettings, docker_name: str, purpose: str,
         internal=internal,
         labels=[docker.NetworkLabelArgs(label=STACK_LABEL, value=s.stack),
                 docker.NetworkLabelArgs(label=PURPOSE_LABEL, value=purpose)],
-        opts=opts,
+        # Docker adds its own option to an overlay (`com.docker.network.driver.overlay.vxlanid_list`,
+        # seen on a real Swarm: tests/engine/test_swarm.py) and the provider reads every option back
+        # into `options`, a ForceNew map (terraform-provider-docker resource_docker_network.go,
+        # resource_docker_network_funcs.go): without this, declaring `encrypted` would replace the
+        # network at every `pulumi up` (the bridge drops ignored paths from the provider's diff).
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(ignore_changes=["options"]))
+        if s.swarm else opts,
     )

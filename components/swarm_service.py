@@ -146,7 +146,9 @@ class SwarmService(pulumi.ComponentResource):
                 parallelism=1, order=placement.update_order, monitor="30s"),
             # `pulumi up` waits until every task runs healthy (as `wait` does for a container).
             converge_config=None if args.one_shot else docker.ServiceConvergeConfigArgs(delay="7s", timeout="3m"),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=list(args.depends_on),
+                ignore_changes=_HOST_NETWORK_READ_BACK if args.network_mode == "host" else None),
         )
         # The resource dependents wait for: the same attribute name as Service's.
         self.container = self.service
@@ -222,6 +224,12 @@ class SwarmService(pulumi.ComponentResource):
             networks_advanceds=_networks(args, placement),
             log_driver=docker.ServiceTaskSpecLogDriverArgs(name="json-file", options=LOG_OPTS),
         )
+
+
+# Docker stores `host` as the Swarm's own host network ID (seen on a real Swarm: tests/engine/test_swarm.py),
+# which the program cannot know (`GET /networks/host` answers the node's local one); the provider reads
+# the ID back into the ForceNew `networks_advanced.id`: ignored, so a second `pulumi up` replaces nothing.
+_HOST_NETWORK_READ_BACK = ["taskSpec.networksAdvanceds"]
 
 
 def _constraints(placement: SwarmPlacement) -> list[str]:

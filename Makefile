@@ -79,5 +79,6 @@ test-engine: $(STAMP)
 # The Swarm proofs alone (also part of test-engine): a manager and two workers, private daemons.
 test-engine-swarm: $(STAMP)
 	bash scripts/install-engine.sh
+	bash scripts/install-tools.sh
 	@start=$$(date +%s); CHRISTMAS_ENGINE_TESTS=1 $(BIN)/pytest -p no:cacheprovider -o timeout=1800 -s \
 	  tests/engine/test_swarm.py; rc=$$?; echo "test-engine-swarm: $$(( $$(date +%s) - start ))s"; exit $$rc

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.engine.daemon import Bridge, PrivateDaemon
+from tests.engine.daemon import Bridge, EngineUnavailableError, PrivateDaemon
 
 # A test image made from Debian's binaries (busybox as the image's sh/ip/awk/wget, Debian's Alertmanager
 # 0.25): what the stack's entrypoint and Alertmanager's gossip rely on, no registry needed.
@@ -49,6 +49,9 @@ def kernel_has_esp() -> bool:
 
 def _rootfs_tar(out: Path) -> Path:
     """busybox and Alertmanager with their shared libraries, Alertmanager's templates and a minimal config."""
+    missing = [path for path in _BINARIES if not Path(path).exists()]
+    if missing:
+        raise EngineUnavailableError(f"{', '.join(missing)} missing: `make tools` (scripts/install-tools.sh)")
     root = out / "root"
     for source, target in _BINARIES.items():
         (root / target.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)

@@ -213,3 +213,75 @@ def test_a_config_is_stored_as_given(swarm):
     config_id = swarm.create_config("readback-text", "x=1\n")
     data = swarm.manager.client.get(f"/configs/{config_id}")["Spec"]["Data"]
     assert base64.b64decode(data) == b"x=1\n"
+
+
+GOOD_ENTRYPOINT = "#!/bin/sh\n: > /tmp/ready\nexec sleep 3600\n"
+BAD_ENTRYPOINT = "#!/bin/sh\necho 'a broken configuration' >&2\nexit 1\n"
+
+
+def _rolling_service(swarm: Swarm, name: str, config: tuple[str, str]) -> str:
+    """A service updated as the program's are (update_config: failure_action rollback, a monitor window,
+    stop-first), starting from one config."""
+    spec = {
+        "Name": name,
+        "TaskTemplate": {
+            "ContainerSpec": {
+                "Image": ALERTMANAGER_IMAGE, "Command": ["/bin/sh", "/run/entry.sh"],
+                "Configs": [{"File": {"Name": "/run/entry.sh", "UID": "0", "GID": "0", "Mode": 0o444},
+                             "ConfigID": config[0], "ConfigName": config[1]}],
+                "Healthcheck": {"Test": ["CMD-SHELL", "test -e /tmp/ready"], "Interval": seconds_ns("2s"),
+                                "Timeout": seconds_ns("2s"), "Retries": 2, "StartPeriod": seconds_ns("2s")},
+            },
+            "RestartPolicy": {"Condition": "any", "Delay": seconds_ns("1s")},
+        },
+        "Mode": {"Replicated": {"Replicas": 1}},
+        "UpdateConfig": {"Parallelism": 1, "FailureAction": "rollback", "Monitor": seconds_ns("15s"),
+                         "Order": "stop-first"},
+        "RollbackConfig": {"Parallelism": 1, "Monitor": seconds_ns("15s"), "Order": "stop-first"},
+    }
+    service_id = swarm.create_service(spec)
+    swarm.wait(f"{name} running", lambda: len(swarm.running(service_id)) == 1, timeout=120)
+    return service_id
+
+
+def _update_config(swarm: Swarm, service_id: str, config: tuple[str, str]) -> None:
+    """What the provider does when a config's name changes: the service spec names the new object."""
+    current = swarm.service(service_id)
+    spec = current["Spec"]
+    spec["TaskTemplate"]["ContainerSpec"]["Configs"][0].update(ConfigID=config[0], ConfigName=config[1])
+    spec["TaskTemplate"]["ForceUpdate"] = 0
+    swarm.manager.client.post(f"/services/{service_id}/update", spec, version=str(current["Version"]["Index"]))
+
+
+def test_a_failed_update_rolls_back_only_to_a_config_that_still_exists(swarm):
+    """Pulumi deleted the replaced config once the provider reported the update; Docker lets it (the
+    service's spec no longer names it) and the rollback inside the monitor window then cannot start a
+    task. With the replaced config retained (the program's RETAIN_REPLACED_OBJECTS) it rolls back."""
+    outcomes = {}
+    for case in ("deleted", "retained"):
+        good = (swarm.create_config(f"entry-good-{case}", GOOD_ENTRYPOINT), f"entry-good-{case}")
+        bad = (swarm.create_config(f"entry-bad-{case}", BAD_ENTRYPOINT), f"entry-bad-{case}")
+        service_id = _rolling_service(swarm, f"roll-{case}", good)
+        start = time.monotonic()
+        _update_config(swarm, service_id, bad)
+        if case == "deleted":  # what Pulumi did: delete the replaced object after the update
+            swarm.manager.client.request("DELETE", f"/configs/{good[0]}")
+
+        def settled(service_id: str = service_id) -> bool:
+            state = (swarm.service(service_id).get("UpdateStatus") or {}).get("State")
+            return state in ("rollback_completed", "rollback_paused")
+
+        swarm.wait(f"roll-{case} rolled back or paused", settled, timeout=180)
+        status = swarm.service(service_id)["UpdateStatus"]
+        errors = {t["Status"].get("Err", "") for t in swarm.tasks(service_id)}
+        outcomes[case] = (status["State"], time.monotonic() - start, errors)
+        print(f"{case}: {status['State']} after {outcomes[case][1]:.1f}s; task errors {sorted(errors)}")
+    state, _, errors = outcomes["deleted"]
+    assert state == "rollback_paused"
+    assert any("config" in e and "not found" in e for e in errors), errors
+    state, _, _ = outcomes["retained"]
+    assert state == "rollback_completed"
+    service_id = next(s["ID"] for s in swarm.manager.client.get("/services") if s["Spec"]["Name"] == "roll-retained")
+    swarm.wait("the rolled-back task running", lambda: len(swarm.running(service_id)) == 1, timeout=60)
+    configs = swarm.service(service_id)["Spec"]["TaskTemplate"]["ContainerSpec"]["Configs"]
+    assert configs[0]["ConfigName"] == "entry-good-retained"

@@ -24,7 +24,14 @@ from tests.engine.daemon import Bridge, EngineUnavailableError, PrivateDaemon
 # A test image made from Debian's binaries (busybox as the image's sh/ip/awk/wget, Debian's Alertmanager
 # 0.25): what the stack's entrypoint and Alertmanager's gossip rely on, no registry needed.
 ALERTMANAGER_IMAGE = "christmas-test/alertmanager-swarm:debian"
-_BINARIES = {"/bin/busybox": "/bin/busybox", "/usr/bin/prometheus-alertmanager": "/bin/alertmanager"}
+# Debian's node-exporter at the image's path, with the same busybox (the stack's image is busybox based).
+NODE_EXPORTER_IMAGE = "christmas-test/node-exporter-swarm:debian"
+_BUSYBOX = {"/bin/busybox": "/bin/busybox"}
+_IMAGES: dict[str, tuple[dict[str, str], str]] = {
+    ALERTMANAGER_IMAGE: ({**_BUSYBOX, "/usr/bin/prometheus-alertmanager": "/bin/alertmanager"}, "/bin/alertmanager"),
+    NODE_EXPORTER_IMAGE: ({**_BUSYBOX, "/usr/bin/prometheus-node-exporter": "/bin/node_exporter"},
+                          "/bin/node_exporter"),
+}
 _APPLETS = ("sh", "ip", "awk", "wget", "sleep", "cat", "nslookup", "echo")
 # README, "From one host to a Docker Swarm": stateful services on the nodes the operator labels.
 NODE_LABELS = {1: ("prometheus", "grafana", "edge"), 2: ("elasticsearch", "kibana"), 3: ()}
@@ -47,24 +54,25 @@ def kernel_has_esp() -> bool:
     return "CONFIG_INET_ESP=y" in config or "CONFIG_INET_ESP=m" in config
 
 
-def _rootfs_tar(out: Path) -> Path:
-    """busybox and Alertmanager with their shared libraries, Alertmanager's templates and a minimal config."""
-    missing = [path for path in _BINARIES if not Path(path).exists()]
+def _rootfs_tar(out: Path, binaries: dict[str, str]) -> Path:
+    """busybox and the program with their shared libraries; Alertmanager's templates and a minimal config."""
+    missing = [path for path in binaries if not Path(path).exists()]
     if missing:
         raise EngineUnavailableError(f"{', '.join(missing)} missing: `make tools` (scripts/install-tools.sh)")
     root = out / "root"
-    for source, target in _BINARIES.items():
+    for source, target in binaries.items():
         (root / target.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, root / target.lstrip("/"))
     for applet in _APPLETS:
         (root / "bin" / applet).symlink_to("busybox")
-    ldd = subprocess.run(["ldd", *_BINARIES], capture_output=True, text=True, check=True).stdout
+    ldd = subprocess.run(["ldd", *binaries], capture_output=True, text=True, check=True).stdout
     libraries = {part for line in ldd.splitlines() for part in line.split()
                  if part.startswith("/") and not part.endswith(":")}
     for library in libraries:
         (root / library.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(os.path.realpath(library), root / library.lstrip("/"))
-    shutil.copytree("/usr/share/prometheus/alertmanager", root / "usr/share/prometheus/alertmanager")
+    if "/usr/bin/prometheus-alertmanager" in binaries:  # Debian's build reads its templates from here
+        shutil.copytree("/usr/share/prometheus/alertmanager", root / "usr/share/prometheus/alertmanager")
     (root / "etc/alertmanager").mkdir(parents=True)
     (root / "etc/alertmanager/alertmanager.yml").write_text("route:\n  receiver: none\nreceivers:\n  - name: none\n")
     for directory in ("alertmanager", "tmp"):
@@ -135,6 +143,18 @@ class Swarm:
             time.sleep(every)
         raise AssertionError(f"{what}: not within {timeout:.0f}s")
 
+    def diagnose(self, service_id: str) -> str:
+        """Each task's state, error and container log tail: what a failed wait reports."""
+        lines = []
+        for task in self.tasks(service_id):
+            status = task["Status"]
+            lines.append(f"{task.get('Slot', task['NodeID'])}: {status['State']} {status.get('Err', '')}")
+            container = (status.get("ContainerStatus") or {}).get("ContainerID")
+            if container and task["NodeID"] in self.node_ids:
+                log = self.node_ids[task["NodeID"]].docker("logs", "--tail", "5", container, check=False)
+                lines.append((log.stdout + log.stderr).decode(errors="replace").strip())
+        return "\n".join(lines)
+
     def stop(self) -> None:
         for node in reversed(self.nodes):
             node.stop()
@@ -162,12 +182,12 @@ def start_swarm(prefix: str, workers: int = 2, images: Sequence[str] = (ALERTMAN
             swarm.node_ids[node_id] = node
             for label in NODE_LABELS.get(index, ()):
                 manager.docker("node", "update", "--label-add", f"christmas-monitoring.{label}=true", node_id)
-        if ALERTMANAGER_IMAGE in images:
+        for image in images:
+            binaries, entrypoint = _IMAGES[image]
             with tempfile.TemporaryDirectory() as tmp:
-                tar = _rootfs_tar(Path(tmp)).read_bytes()
+                tar = _rootfs_tar(Path(tmp), binaries).read_bytes()
             for node in nodes:
-                node.docker("import", "--change", 'ENTRYPOINT ["/bin/alertmanager"]', "-", ALERTMANAGER_IMAGE,
-                            input=tar)
+                node.docker("import", "--change", f'ENTRYPOINT ["{entrypoint}"]', "-", image, input=tar)
         return swarm
     except BaseException:
         swarm.stop()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -26,7 +27,14 @@ from components.swarm_service import ENCRYPTED_OVERLAY
 from offline.mocks import ProgramRun, run_program, unwrap
 from render.alertmanager_swarm import ENTRYPOINT_PATH, render_swarm_entrypoint
 from tests.conftest import stack_config
-from tests.engine.swarm import ALERTMANAGER_IMAGE, Swarm, kernel_has_esp, seconds_ns, start_swarm
+from tests.engine.swarm import (
+    ALERTMANAGER_IMAGE,
+    NODE_EXPORTER_IMAGE,
+    Swarm,
+    kernel_has_esp,
+    seconds_ns,
+    start_swarm,
+)
 
 SERVICE = "docker:index/service:Service"
 LABEL = "com.christmas.monitoring.service"
@@ -61,7 +69,7 @@ done
 
 @pytest.fixture(scope="module")
 def swarm() -> Iterator[Swarm]:
-    cluster = start_swarm("cmsw")
+    cluster = start_swarm("cmsw", images=(ALERTMANAGER_IMAGE, NODE_EXPORTER_IMAGE))
     print(f"\nswarm of {len(cluster.nodes)} nodes formed in {cluster.formed_seconds:.1f}s")
     try:
         yield cluster
@@ -285,3 +293,61 @@ def test_a_failed_update_rolls_back_only_to_a_config_that_still_exists(swarm):
     swarm.wait("the rolled-back task running", lambda: len(swarm.running(service_id)) == 1, timeout=60)
     configs = swarm.service(service_id)["Spec"]["TaskTemplate"]["ContainerSpec"]["Configs"]
     assert configs[0]["ConfigName"] == "entry-good-retained"
+
+
+def _root_is_private() -> bool:
+    found = subprocess.run(["findmnt", "-no", "PROPAGATION", "/"], capture_output=True, text=True, check=False)
+    return found.stdout.strip() == "private"
+
+
+def test_node_exporter_listens_on_each_nodes_swarm_address_only(swarm, plan):
+    """The program's node-exporter service (global, host network, its entrypoint, mounts, user and
+    healthcheck) with swarmNodeSubnet = the subnet the nodes joined on: on every node it answers at the
+    node's address and nowhere else, and Swarm reports it healthy through the entrypoint's --health."""
+    planned = planned_service(plan, "node-exporter")
+    container = planned["taskSpec"]["containerSpec"]
+    subnet = str(swarm.bridge.network)
+    from render.node_exporter_swarm import ENTRYPOINT_PATH as NE_ENTRYPOINT
+    from render.node_exporter_swarm import render_swarm_entrypoint as render_node_exporter
+    config = (swarm.create_config("node-exporter-entrypoint", render_node_exporter(subnet, 9100)),
+              "node-exporter-entrypoint")
+    hc = container["healthcheck"]
+    spec = {
+        "Name": planned["name"],
+        "TaskTemplate": {
+            "ContainerSpec": {
+                "Image": NODE_EXPORTER_IMAGE, "Command": container["commands"], "Args": container["args"],
+                "User": container["user"], "ReadOnly": True,
+                # The plan's rslave needs / to be a shared or slave mount (systemd makes it shared); this
+                # machine's / is private and dockerd refuses ("path / is mounted on / but it is not a shared
+                # or slave mount"): here the bind keeps Docker's default propagation, stated in the docs.
+                "Mounts": [{"Type": "bind", "Source": m["source"], "Target": m["target"], "ReadOnly": True,
+                            **({} if _root_is_private() else
+                               {"BindOptions": {"Propagation": m["bindOptions"]["propagation"]}})}
+                           for m in container["mounts"]],
+                "Configs": [{"File": {"Name": NE_ENTRYPOINT, "UID": "0", "GID": "0", "Mode": 0o444},
+                             "ConfigID": config[0], "ConfigName": config[1]}],
+                "Healthcheck": {"Test": hc["tests"], "Interval": seconds_ns(hc["interval"]),
+                                "Timeout": seconds_ns(hc["timeout"]), "Retries": hc["retries"],
+                                "StartPeriod": seconds_ns(hc["startPeriod"])},
+            },
+            "Networks": [{"Target": "host"}],
+        },
+        "Mode": {"Global": {}},
+    }
+    assert planned["taskSpec"]["networksAdvanceds"] == [{"id": "host"}] and planned["mode"] == {"global": True}
+    start = time.monotonic()
+    service_id = swarm.create_service(spec)
+    try:
+        swarm.wait("node-exporter healthy on every node",
+                   lambda: len(swarm.running(service_id)) == len(swarm.nodes), timeout=180)
+    except AssertionError as failed:
+        raise AssertionError(f"{failed}\n{swarm.diagnose(service_id)}") from None
+    print(f"node-exporter healthy on {len(swarm.nodes)} nodes in {time.monotonic() - start:.1f}s")
+    for node in swarm.nodes:
+        listening = node.in_netns("ss", "-Hltn", "sport = :9100").stdout.split()
+        # ss -H: State Recv-Q Send-Q Local:Port Peer:Port; one socket, on the node's address.
+        assert [f for f in listening if f.endswith(":9100")] == [f"{node.address}:9100"], (node.name, listening)
+        scraped = node.in_netns("wget", "-qO-", f"http://{node.address}:9100/metrics").stdout
+        assert "node_exporter_build_info" in scraped
+        assert node.in_netns("wget", "-qO-", "http://127.0.0.1:9100/metrics", check=False).returncode != 0

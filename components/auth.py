@@ -51,11 +51,17 @@ def password_upload(ctx: StackContext, secret_key: str, path: str) -> Upload:
 
 
 def authenticated_healthcheck(port: int, path: str, user: str, password_file: str) -> Healthcheck:
-    """busybox wget with a basic-auth header built inside the container from the password file.
+    """An HTTP/1.0 GET with a basic-auth header built inside the container, sent by busybox `nc`.
 
-    The shell expands `$(cat ...)` in the container: `docker inspect` shows the command only, and
-    no file holds a value derived from the password (the offline plan redacts the file itself).
-    `base64 -w 0`: one line, whatever the password's length.
+    The header never reaches a command line: `printf` is a shell builtin (busybox ash, dash), `base64`
+    reads the credential on its standard input and `nc` gets only the host and port. The old check
+    passed it to `wget --header "Authorization: Basic ..."`: every 15 s the credential was in wget's
+    argv, readable by any process of the host in /proc/<pid>/cmdline (`ps`; tests/engine shows it).
+    The shell expands `$(cat ...)` in the container: `docker inspect` shows the command only, and no
+    file holds a value derived from the password. `base64 -w 0`: one line, whatever its length.
+    Healthy on the status line `HTTP/1.x 200`.
     """
-    header = f"Authorization: Basic $(printf '%s:%s' '{user}' \"$(cat {password_file})\" | base64 -w 0)"
-    return Healthcheck(test=["CMD-SHELL", f'wget -q --spider --header "{header}" http://localhost:{port}{path}'])
+    credential = f"$(printf '%s:%s' '{user}' \"$(cat {password_file})\" | base64 -w 0)"
+    request = f"printf 'GET {path} HTTP/1.0\\r\\nAuthorization: Basic %s\\r\\n\\r\\n' \"{credential}\""
+    status_ok = "head -n 1 | grep -q '^HTTP/1.. 200 '"
+    return Healthcheck(test=["CMD-SHELL", f"{request} | nc -w 5 localhost {port} | {status_ok}"])

@@ -65,6 +65,34 @@ def elasticsearch_s3_keystore(ctx: StackContext) -> tuple[list[Upload], list[str
     return uploads, list(s3.COMMAND)
 
 
+# Prometheus' data directory: the image has it, owned by nobody (prom/prometheus Dockerfile at v3.5.0:
+# `chown -R nobody:nobody ... /prometheus`), so a volume first mounted there takes that owner.
+PROMETHEUS_DATA_DIR = "/prometheus"
+
+
+def backups_volume_owner(ctx: StackContext, volume_name: pulumi.Input[str], parent: pulumi.Resource) -> Workload:
+    """The job that gives the new backups volume its owner before the scheduler mounts it.
+
+    Docker copies a directory's owner into a new (empty) volume only when the image has that
+    directory (moby `CopyImagePathContent` / `copyExistingContents`); the curl image has no
+    /backups, so the volume stayed root 0755 and the scheduler (uid 65534) could not write it
+    (`touch /backups/first-run`: permission denied; `pulumi up` timed out waiting for its health,
+    tests/engine/test_1_backups_volume.py). Mounted once on Prometheus' own data directory (nobody,
+    0755), the volume belongs to uid 65534 with no privilege involved.
+    """
+    image, job = ctx.settings.service("prometheus").image, ctx.settings.service("elastic-setup")
+    limits = ServiceSettings(image=image, memory_mb=job.memory_mb, cpus=job.cpus, publish=None)
+    return workload(ctx.settings.target, "backups-volume-init", ctx.service_args(
+        "backups-volume-init", settings=limits, container_port=None,
+        # The image's entrypoint is Prometheus; busybox `true` only lets Docker mount the volume.
+        entrypoint=["/bin/true"],
+        user=USER,
+        volumes=[VolumeMount(volume_name, PROMETHEUS_DATA_DIR)],
+        healthcheck=Healthcheck(test=["NONE"]),
+        one_shot=True,
+    ), opts=pulumi.ResourceOptions(parent=parent))
+
+
 class Backups(pulumi.ComponentResource):
     """One long-running scheduler (the setup jobs' curl image): Prometheus snapshot + Grafana copy each day."""
 
@@ -75,6 +103,7 @@ class Backups(pulumi.ComponentResource):
         super().__init__(f"{TYPE_PREFIX}:Backups", name, None, opts)
         s = ctx.settings
         volume = ctx.data_volume("backups", parent=self)
+        owner = backups_volume_owner(ctx, volume.name, parent=self)
         self.scheduler = workload(s.target, "backups", ctx.service_args(
             "backups", settings_of="elastic-setup", container_port=None,
             command=["sh", bk.SCRIPT_PATH],
@@ -91,7 +120,7 @@ class Backups(pulumi.ComponentResource):
             # `pulumi up` waits for the first probe (after `interval`): healthy at once while the first run goes.
             healthcheck=Healthcheck(test=bk.healthcheck_command(), interval="30s", timeout="10s", retries=3,
                                     start_period="1m"),
-            # The volumes it mounts by name exist once their services do.
-            depends_on=list(depends_on),
+            # The volumes it mounts by name exist once their services do; its own has its owner.
+            depends_on=[*depends_on, owner.container],
         ), opts=pulumi.ResourceOptions(parent=self))
         self.register_outputs({"backup_volume": volume.name})

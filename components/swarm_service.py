@@ -96,6 +96,8 @@ PLACEMENTS: dict[str, SwarmPlacement] = {
     # repository's first mount with Elasticsearch.
     "backups": SwarmPlacement(node_label="prometheus", with_labels=("grafana",), update_order=_STATEFUL),
     "elasticsearch-snapshots-init": SwarmPlacement(node_label="elasticsearch"),
+    # The backups volume's first mount, on the scheduler's node (components/backups.py).
+    "backups-volume-init": SwarmPlacement(node_label="prometheus", with_labels=("grafana",)),
 }
 
 

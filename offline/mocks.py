@@ -152,7 +152,7 @@ class ProgramRun:
         return self.of_type("docker:index/container:Container")
 
 
-class _Mocks(pulumi.runtime.Mocks):
+class Mocks(pulumi.runtime.Mocks):
     """Answers each resource with its inputs plus the computed outputs the program reads."""
 
     def __init__(self, run: ProgramRun) -> None:
@@ -185,7 +185,7 @@ class _Mocks(pulumi.runtime.Mocks):
 class _RecordingMonitor(pulumi.runtime.mocks.MockMonitor):
     """The stock mock monitor, also recording parent, protect, dependencies and provider."""
 
-    def __init__(self, mocks: _Mocks, run: ProgramRun) -> None:
+    def __init__(self, mocks: Mocks, run: ProgramRun) -> None:
         super().__init__(mocks)
         self.run = run
 
@@ -209,24 +209,28 @@ class _RecordingMonitor(pulumi.runtime.mocks.MockMonitor):
 
 
 def run_program(stack: str, config: Mapping[str, str], secret_keys: set[str] | frozenset[str] = frozenset(),
-                project: str = "christmas-monitoring", into: ProgramRun | None = None) -> ProgramRun:
+                project: str = "christmas-monitoring", into: ProgramRun | None = None,
+                mocks: Callable[[ProgramRun], Mocks] | None = None) -> ProgramRun:
     """Run __main__.py for `stack` with `config` (keys without the project prefix).
 
     Raises whatever the program raises (pulumi.RunError for a settings mistake); `into`, when
     given, is filled as the program goes, so a caller sees what was declared before a failure.
+    `mocks` makes the mocks that answer each resource (tests/engine: networks created on a real
+    engine, their IPAM read back as the provider does).
     """
     if str(PROJECT_DIR) not in sys.path:
         sys.path.insert(0, str(PROJECT_DIR))
     return run_under_mocks(lambda: runpy.run_path(str(PROGRAM), run_name="__main__"), stack, config,
-                           secret_keys, project, into)
+                           secret_keys, project, into, mocks)
 
 
 def run_under_mocks(body: Callable[[], object], stack: str = "dev", config: Mapping[str, str] | None = None,
                     secret_keys: set[str] | frozenset[str] = frozenset(), project: str = "christmas-monitoring",
-                    into: ProgramRun | None = None) -> ProgramRun:
+                    into: ProgramRun | None = None, mocks_factory: Callable[[ProgramRun], Mocks] | None = None,
+                    ) -> ProgramRun:
     """Run `body` (a program, or a single component for a component test) under the mocks."""
     run = into if into is not None else ProgramRun()
-    mocks = _Mocks(run)
+    mocks = (mocks_factory or Mocks)(run)
     # A fresh root stack per run: exports of an earlier run in this process must not leak in.
     pulumi.runtime.reset_options(project=project, stack=stack)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False,

@@ -44,8 +44,12 @@ CATALOG: dict[str, ServiceSpec] = {
     # containerd socket only there (fixed in v0.56.0); published on ghcr.io since v0.53.0, tags
     # without the leading v (docs/images.md).
     "cadvisor": ServiceSpec("ghcr.io/google/cadvisor:0.56.2", 8080, 256, 0.5, "/healthz"),
+    # Health on its landing page, not /metrics: a scrape connects to the database, so an unreachable
+    # database (a DNS or connect timeout longer than the check's 5 s) made the exporter "unhealthy" and
+    # `pulumi up` failed, while the exporter is what reports the database down (pg_up 0). "/" is served
+    # without touching the database (cmd/postgres_exporter/main.go at v0.17.1: web.NewLandingPage).
     "postgres-exporter": ServiceSpec("quay.io/prometheuscommunity/postgres-exporter:v0.17.1", 9187, 64, 0.25,
-                                     "/metrics", "65534:65534"),
+                                     "/", "65534:65534"),
     "grafana": ServiceSpec("grafana/grafana:11.6.3", 3000, 512, 0.5, "/api/health", "472:0", "/var/lib/grafana"),
     "elasticsearch": ServiceSpec("docker.elastic.co/elasticsearch/elasticsearch:8.18.2", 9200, 2048, 1.0, "",
                                  "1000:0", "/usr/share/elasticsearch/data"),

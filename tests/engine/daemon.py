@@ -144,7 +144,13 @@ class PrivateDaemon:
         self._make_netns()
         self.data_root.mkdir(parents=True, exist_ok=True)
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        # Its own mount namespace with / made shared, as systemd makes it on a host: a bind mount with
+        # rslave propagation (node-exporter's /:/host) needs a shared or slave source ("path / is mounted
+        # on / but it is not a shared or slave mount" here, where / is private). The namespace keeps the
+        # daemon's mounts off the host, and they go when the daemon does.
         args = [
+            "unshare", "--mount", "--propagation", "unchanged", "--",
+            "sh", "-c", 'mount --make-rshared / && exec "$@"', "dockerd-in-netns",
             "nsenter", f"--net=/var/run/netns/{self.netns}", DOCKERD,
             f"--data-root={self.data_root}", f"--exec-root={self.run_dir / 'exec'}",
             f"--host={self.host}", f"--pidfile={self.pidfile}",
@@ -154,7 +160,7 @@ class PrivateDaemon:
             f"--config-file={self._config_file()}",
             f"--cgroup-parent=/cme-{self.name}",
             "--containerd-namespace", f"cme-{self.name}", "--containerd-plugins-namespace", f"cme-{self.name}-p",
-            "--iptables=true", "--ip-masq=true", "--userland-proxy=false",
+            "--iptables=true", "--ip-masq=true",
             "--log-level=warn",
         ]
         if self.storage_driver:
@@ -164,7 +170,7 @@ class PrivateDaemon:
         # Its own session: a Ctrl-C on the test run does not reach dockerd before stop() does.
         proc = subprocess.Popen(args, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
         log.close()
-        self.pid = proc.pid  # nsenter execs dockerd: the same pid
+        self.pid = proc.pid  # unshare, sh and nsenter each exec the next: dockerd has this pid
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if proc.poll() is not None:

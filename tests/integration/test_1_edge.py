@@ -9,6 +9,7 @@ before test_2_alerts, which stops an Alertmanager peer.
 from __future__ import annotations
 
 import dataclasses
+import os
 import ssl
 import subprocess
 import time
@@ -170,8 +171,15 @@ BUSYBOX = "/bin/busybox"
 def run_healthcheck(test: list[str], tmp_path: Path) -> int:
     """A Docker healthcheck (`CMD-SHELL` or `CMD`) run with busybox, whose sh and wget the images ship."""
     busybox = require_program(BUSYBOX)
+    # The images' wget and nc are busybox applets: the same here, first on PATH.
+    applets = tmp_path / "busybox-applets"
+    applets.mkdir(exist_ok=True)
+    for applet in ("wget", "nc"):
+        if not (applets / applet).exists():
+            (applets / applet).symlink_to(busybox)
+    env = {**os.environ, "PATH": f"{applets}:{os.environ.get('PATH', '/usr/bin:/bin')}"}
     argv = [busybox, "sh", "-c", test[1]] if test[0] == "CMD-SHELL" else [busybox, *test[1:]]
-    return subprocess.run(argv, capture_output=True, timeout=30, check=False, cwd=tmp_path).returncode
+    return subprocess.run(argv, capture_output=True, timeout=30, check=False, cwd=tmp_path, env=env).returncode
 
 
 @pytest.mark.parametrize("service", ["prometheus", "alertmanager"])

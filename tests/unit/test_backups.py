@@ -97,7 +97,19 @@ def test_the_scheduler_reads_prometheus_and_grafana_volumes_and_writes_its_own(r
 def test_backups_is_a_component_with_its_children_parented(run):
     [component] = run.of_type(f"{TYPE_PREFIX}:Backups")
     children = [r for r in run.resources if r.parent == component.urn]
-    assert {r.name for r in children} == {"backups-data", "backups"}
+    assert {r.name for r in children} == {"backups-data", "backups", "backups-volume-init"}
+
+
+def test_backups_volume_is_first_mounted_on_prometheus_data_directory(run):
+    """Docker gives a new volume the owner of the image's directory it is first mounted on; the curl
+    image has no /backups (root 0755 volume, uid 65534 could not write: tests/engine proves it)."""
+    init = inputs(run, "backups-volume-init")
+    assert volumes(run, "backups-volume-init") == {"/prometheus": (volumes(run, "backups")[bk.BACKUP_DIR][0], False)}
+    assert init["entrypoints"] == ["/bin/true"] and init["restart"] == "no" and init["mustRun"] is False
+    image = next(r for r in run.of_type("docker:index/remoteImage:RemoteImage")
+                 if r.name == "backups-volume-init-image")
+    assert image.inputs["name"] == "prom/prometheus:v3.5.0"
+    assert container(run, "backups-volume-init").urn in set(container(run, "backups").dependencies)
 
 
 @pytest.mark.parametrize("tool", POSIX_SH)

@@ -16,7 +16,7 @@ from tests.conftest import stack_config
 
 SERVICE = "docker:index/service:Service"
 LABEL = "com.christmas.monitoring.service"
-ONE_SHOT = {"elastic-setup", "kibana-setup", "elasticsearch-snapshots-init"}
+ONE_SHOT = {"elastic-setup", "kibana-setup", "elasticsearch-snapshots-init", "backups-volume-init"}
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,8 @@ def spec(run: ProgramRun, name: str) -> dict[str, Any]:
 
 
 def test_every_service_of_the_stack_is_a_swarm_service_and_nothing_a_container(swarm_run):
-    assert set(services(swarm_run)) == {*SERVICES, "kibana-setup", "backups", "elasticsearch-snapshots-init"}
+    assert set(services(swarm_run)) == {*SERVICES, "kibana-setup", "backups", "elasticsearch-snapshots-init",
+                                        "backups-volume-init"}
     assert swarm_run.containers() == []
     # Each node pulls the pinned tag itself: an image pulled on the manager would serve one node only.
     assert swarm_run.of_type("docker:index/remoteImage:RemoteImage") == []
@@ -75,6 +76,9 @@ def test_stateful_services_are_placed_on_operator_labelled_nodes_and_stop_first(
     assert spec(swarm_run, "grafana")["placement"]["constraints"] == ["node.labels.christmas-monitoring.grafana==true"]
     assert spec(swarm_run, "elasticsearch-snapshots-init")["placement"]["constraints"] == [
         "node.labels.christmas-monitoring.elasticsearch==true"]
+    # The backups volume's first mount: on the node where the scheduler will mount it.
+    assert spec(swarm_run, "backups-volume-init")["placement"]["constraints"] == spec(
+        swarm_run, "backups")["placement"]["constraints"]
 
 
 def _network(run: ProgramRun, name: str) -> dict[str, Any]:

@@ -1,0 +1,406 @@
+"""The program's declared resources applied to a real engine as the docker provider applies them.
+
+pulumi-docker 5.2 bridges kreuzwerker/terraform-provider-docker (4.x). Each step below follows that
+provider's create functions (`internal/provider/*.go` at v4.0.0, read in the source):
+
+- Network (`resource_docker_network_funcs.go` `resourceDockerNetworkCreate`): `NetworkCreate` with
+  name, driver, internal, labels, options, IPAM; then `resourceDockerNetworkReadRefreshFunc` sets
+  `ipam_config` from `NetworkInspect` `IPAM.Config`: Docker's own subnet and **gateway** go back into the
+  program (here: the mocks answer the program with the inspected IPAM, `EngineMocks`), which is
+  how node-exporter's listen address is the real gateway.
+- Volume (`resource_docker_volume.go` `resourceDockerVolumeCreate`): `VolumeCreate` with name,
+  driver, labels.
+- RemoteImage with `keep_locally`: the image found locally (`findImage`); its id is the
+  container's `image` (here: the test image standing for the pinned one, `tests/engine/images.py`).
+- Container (`resource_docker_container_funcs.go` `resourceDockerContainerCreate`):
+  `ContainerCreate` (Cmd, Entrypoint, User, Env, Labels, Healthcheck with Go durations,
+  ExposedPorts, StopTimeout; HostConfig: RestartPolicy, Mounts, Binds `volume:path:rw|ro`,
+  ReadonlyRootfs, Tmpfs, PortBindings, CapAdd/CapDrop, SecurityOpt, Devices, LogConfig,
+  Memory and MemorySwap in MB * 1024 * 1024, CPUQuota/CPUPeriod, NetworkMode, PidMode); then, with
+  `networks_advanced`, `NetworkDisconnect("bridge")` and `NetworkConnect` per network with its
+  aliases; then **one tar archive per upload** put at `/` with `CopyToContainer` (header name =
+  the file, mode = `permissions` parsed as octal, else 0644/0744), **before** `ContainerStart`;
+  with `wait`, `ContainerInspect` every second until `State.Health.Status == healthy` or
+  `wait_timeout` seconds ("container failed to be in healthy state"); with `attach`,
+  `ContainerWait(not-running)`.
+  The upload's `owner`/`group` (pulumi-docker 5.2 `ContainerUploadArgs`: "numeric IDs can be used
+  directly") came after the 4.x source read here (kreuzwerker issue #996); they are applied the way
+  Docker honours ownership in a copied archive: the tar header's uid/gid.
+- Order: Pulumi creates a resource once every resource it depends on exists (a component
+  dependency means all its children), independent ones in parallel: `apply` does the same with
+  threads.
+
+Host paths the program names for the default daemon (/var/lib/docker) are mapped to this daemon's
+data root; that is the one departure, stated in README ("Tests on a real engine").
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+from offline.mocks import DeclaredResource, Mocks, ProgramRun, run_program, unwrap
+from offline.plan import placeholder_config, plan_config
+from tests.engine.daemon import PrivateDaemon
+from tests.engine.engine_api import EngineError
+
+NETWORK = "docker:index/network:Network"
+VOLUME = "docker:index/volume:Volume"
+IMAGE = "docker:index/remoteImage:RemoteImage"
+CONTAINER = "docker:index/container:Container"
+DEFAULT_DATA_ROOT = "/var/lib/docker"
+
+
+class EngineMocks(Mocks):
+    """The offline mocks, but a network is created on the engine and its real IPAM answered back."""
+
+    def __init__(self, run: ProgramRun, daemon: PrivateDaemon, images: dict[str, str]) -> None:
+        super().__init__(run)
+        self.daemon = daemon
+        self.images = images
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        rid, outputs = super().new_resource(args)
+        if args.typ == NETWORK:
+            inspected = create_network(self.daemon, unwrap(dict(args.inputs)))
+            outputs["ipamConfigs"] = [{"subnet": c.get("Subnet", ""), "gateway": c.get("Gateway", "")}
+                                      for c in inspected["IPAM"]["Config"]]
+            rid = inspected["Id"]
+        elif args.typ == IMAGE:
+            name = str(args.inputs.get("name"))
+            if name not in self.images:
+                raise KeyError(f"no test image stands for {name} (tests/engine/images.py)")
+            outputs["imageId"] = self.daemon.client.get(f"/images/{self.images[name]}/json")["Id"]
+            outputs["repoDigest"] = f"{name}@test-image"
+        return rid, outputs
+
+
+def _labels(items: Iterable[dict[str, str]] | None) -> dict[str, str]:
+    return {item["label"]: item["value"] for item in items or []}
+
+
+def create_network(daemon: PrivateDaemon, inputs: dict[str, Any]) -> dict[str, Any]:
+    name = inputs["name"]
+    existing = daemon.client.request("GET", f"/networks/{name}", ok=(404,))
+    if existing.status == 404:
+        body: dict[str, Any] = {"Name": name, "CheckDuplicate": True, "Driver": inputs.get("driver", "bridge"),
+                                "Internal": bool(inputs.get("internal", False)),
+                                "Attachable": bool(inputs.get("attachable", False)),
+                                "Labels": _labels(inputs.get("labels")), "Options": inputs.get("options") or {}}
+        if inputs.get("ipamConfigs"):
+            body["IPAM"] = {"Config": [{"Subnet": c.get("subnet"), "Gateway": c.get("gateway")}
+                                       for c in inputs["ipamConfigs"]]}
+        daemon.client.post("/networks/create", body)
+    inspected: dict[str, Any] = daemon.client.get(f"/networks/{name}")
+    return inspected
+
+
+def _duration_ns(text: str | None) -> int:
+    """A Go duration as the provider parses it (`time.ParseDuration`): s, m, h, ms."""
+    if not text:
+        return 0
+    units = {"ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
+    total, number = 0, ""
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch.isdigit() or ch == ".":
+            number += ch
+            i += 1
+            continue
+        unit = "ms" if text[i:i + 2] == "ms" else ch
+        total += int(float(number) * units[unit])
+        number = ""
+        i += len(unit)
+    return total
+
+
+def _host_path(path: str, daemon: PrivateDaemon) -> str:
+    """The default daemon's data root is this daemon's (json-file logs, layers)."""
+    if path == DEFAULT_DATA_ROOT or path.startswith(DEFAULT_DATA_ROOT + "/"):
+        return str(daemon.data_root) + path[len(DEFAULT_DATA_ROOT):]
+    return path
+
+
+def container_body(inputs: dict[str, Any], daemon: PrivateDaemon) -> dict[str, Any]:
+    """ContainerCreate's Config and HostConfig from the container's inputs (provider semantics)."""
+    host: dict[str, Any] = {
+        "RestartPolicy": {"Name": inputs.get("restart", "no"), "MaximumRetryCount": inputs.get("maxRetryCount", 0)},
+        "ReadonlyRootfs": bool(inputs.get("readOnly", False)),
+        "Privileged": bool(inputs.get("privileged", False)),
+        "LogConfig": {"Type": inputs.get("logDriver", "json-file"), "Config": inputs.get("logOpts") or {}},
+    }
+    body: dict[str, Any] = {"Image": inputs["image"], "Labels": _labels(inputs.get("labels")), "HostConfig": host}
+    if inputs.get("command"):
+        body["Cmd"] = inputs["command"]
+    if inputs.get("entrypoints"):
+        body["Entrypoint"] = inputs["entrypoints"]
+    if inputs.get("user"):
+        body["User"] = inputs["user"]
+    if inputs.get("envs"):
+        body["Env"] = inputs["envs"]
+    if inputs.get("workingDir"):
+        body["WorkingDir"] = inputs["workingDir"]
+    if inputs.get("hostname"):
+        body["Hostname"] = inputs["hostname"]
+    if inputs.get("stopTimeout") is not None:
+        body["StopTimeout"] = inputs["stopTimeout"]
+    check = inputs.get("healthcheck")
+    if check:
+        body["Healthcheck"] = {"Test": check["tests"], "Interval": _duration_ns(check.get("interval")),
+                               "Timeout": _duration_ns(check.get("timeout")),
+                               "StartPeriod": _duration_ns(check.get("startPeriod")),
+                               "Retries": check.get("retries", 0)}
+    ports = inputs.get("ports") or []
+    if ports:
+        body["ExposedPorts"] = {f"{p['internal']}/{p.get('protocol', 'tcp')}": {} for p in ports}
+        bindings: dict[str, list[dict[str, str]]] = {}
+        for p in ports:
+            bindings.setdefault(f"{p['internal']}/{p.get('protocol', 'tcp')}", []).append(
+                {"HostIp": p.get("ip", "0.0.0.0"), "HostPort": str(p.get("external", ""))})
+        host["PortBindings"] = bindings
+    binds = []
+    for v in inputs.get("volumes") or []:
+        source = v.get("volumeName") or _host_path(v.get("hostPath", ""), daemon)
+        binds.append(f"{source}:{v['containerPath']}:{'ro' if v.get('readOnly') else 'rw'}")
+    if binds:
+        host["Binds"] = binds
+    mounts = []
+    for m in inputs.get("mounts") or []:
+        mount: dict[str, Any] = {"Type": m["type"], "Target": m["target"],
+                                 "Source": _host_path(m.get("source", ""), daemon),
+                                 "ReadOnly": bool(m.get("readOnly", False))}
+        if m.get("bindOptions"):
+            mount["BindOptions"] = {"Propagation": m["bindOptions"].get("propagation", "")}
+        mounts.append(mount)
+    if mounts:
+        host["Mounts"] = mounts
+    if inputs.get("tmpfs"):
+        host["Tmpfs"] = inputs["tmpfs"]
+    caps = inputs.get("capabilities") or {}
+    host["CapAdd"] = caps.get("adds") or None
+    host["CapDrop"] = caps.get("drops") or None
+    if inputs.get("securityOpts"):
+        host["SecurityOpt"] = inputs["securityOpts"]
+    if inputs.get("devices"):
+        host["Devices"] = [{"PathOnHost": d["hostPath"], "PathInContainer": d.get("containerPath", d["hostPath"]),
+                            "CgroupPermissions": d.get("permissions", "rwm")} for d in inputs["devices"]]
+    if inputs.get("memory"):
+        host["Memory"] = int(inputs["memory"]) * 1024 * 1024
+    swap = inputs.get("memorySwap")
+    if swap:
+        host["MemorySwap"] = int(swap) * 1024 * 1024 if int(swap) > 0 else int(swap)
+    if inputs.get("cpuQuota"):
+        host["CpuQuota"] = int(inputs["cpuQuota"])
+    if inputs.get("cpuPeriod"):
+        host["CpuPeriod"] = int(inputs["cpuPeriod"])
+    if inputs.get("networkMode"):
+        host["NetworkMode"] = inputs["networkMode"]
+    if inputs.get("pidMode"):
+        host["PidMode"] = inputs["pidMode"]
+    if inputs.get("groupAdds"):
+        host["GroupAdd"] = inputs["groupAdds"]
+    return body
+
+
+def upload_tar(upload: dict[str, Any]) -> bytes:
+    """One upload as the provider archives it: one file entry, mode from `permissions` (octal) else 0644."""
+    content = str(upload.get("content", "")).encode()
+    info = tarfile.TarInfo(str(upload["file"]).lstrip("/"))
+    info.size = len(content)
+    info.mtime = int(time.time())
+    if upload.get("permissions"):
+        info.mode = int(str(upload["permissions"]), 8)
+    else:
+        info.mode = 0o744 if upload.get("executable") else 0o644
+    info.uid = int(upload.get("owner") or 0)
+    info.gid = int(upload.get("group") or 0)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        tar.addfile(info, io.BytesIO(content))
+    return buffer.getvalue()
+
+
+@dataclass
+class Outcome:
+    """One container's result: healthy (or exited 0) after `seconds`, or the provider's error."""
+
+    name: str
+    id: str = ""
+    seconds: float = 0.0
+    error: str = ""
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+class ContainerFailedError(RuntimeError):
+    pass
+
+
+def create_container(daemon: PrivateDaemon, inputs: dict[str, Any]) -> Outcome:
+    """resourceDockerContainerCreate: create, networks, uploads, start, wait/attach."""
+    started = time.monotonic()
+    name = inputs["name"]
+    outcome = Outcome(name)
+    client = daemon.client
+    created = client.post("/containers/create", container_body(inputs, daemon), name=name)
+    outcome.id = created["Id"]
+    networks = inputs.get("networksAdvanced") or []
+    if networks:
+        try:
+            client.post("/networks/bridge/disconnect", {"Container": outcome.id, "Force": False})
+        except EngineError as error:
+            if "is not connected to the network bridge" not in error.body:
+                raise
+        for net in networks:
+            # As the provider: aliases, and the fixed addresses in EndpointConfig.IPAMConfig.
+            ipam = {key: net[field] for key, field in (("IPv4Address", "ipv4Address"), ("IPv6Address", "ipv6Address"))
+                    if net.get(field)}
+            client.post(f"/networks/{net['name']}/connect",
+                        {"Container": outcome.id, "EndpointConfig": {"Aliases": net.get("aliases") or [],
+                                                                      "IPAMConfig": ipam}})
+    for upload in inputs.get("uploads") or []:
+        client.request("PUT", f"/containers/{outcome.id}/archive", body=upload_tar(upload),
+                       content_type="application/x-tar", query={"path": "/"})
+    if inputs.get("start", True) is not False:
+        client.request("POST", f"/containers/{outcome.id}/start")
+        if inputs.get("wait"):
+            timeout = float(inputs.get("waitTimeout", 60))
+            while True:
+                state = client.get(f"/containers/{outcome.id}/json")["State"]
+                outcome.state = state
+                if state.get("Health") is None:
+                    raise ContainerFailedError(f"{name}: 'wait' without a healthcheck")
+                if state["Health"]["Status"] == "healthy":
+                    break
+                if time.monotonic() - started > timeout:
+                    log = (state["Health"].get("Log") or [{}])[-1].get("Output", "")
+                    raise ContainerFailedError(
+                        f"{name}: container failed to be in healthy state in {timeout:.0f}s "
+                        f"(status {state['Health']['Status']}, running {state.get('Running')}, "
+                        f"last check: {log.strip()[:300]!r}); logs: {container_logs(daemon, outcome.id)[-1500:]}")
+                time.sleep(1)
+        if inputs.get("attach"):
+            waited = client.request("POST", f"/containers/{outcome.id}/wait", timeout=600,
+                                    query={"condition": "not-running"}).json()
+            outcome.state = client.get(f"/containers/{outcome.id}/json")["State"]
+            if waited.get("StatusCode", 1) != 0:
+                raise ContainerFailedError(f"{name}: exited {waited.get('StatusCode')}; logs: "
+                                           f"{container_logs(daemon, outcome.id)[-1500:]}")
+    outcome.seconds = time.monotonic() - started
+    return outcome
+
+
+def container_logs(daemon: PrivateDaemon, container: str) -> str:
+    done = daemon.docker("logs", "--tail", "40", container, check=False)
+    return (done.stdout + done.stderr).decode(errors="replace")
+
+
+@dataclass
+class Deployment:
+    stack: str
+    run: ProgramRun
+    outcomes: dict[str, Outcome]
+    seconds: float
+
+    def containers(self) -> list[DeclaredResource]:
+        return self.run.containers()
+
+    def failures(self) -> dict[str, str]:
+        return {name: o.error for name, o in self.outcomes.items() if o.error}
+
+
+def declare(stack: str, daemon: PrivateDaemon, images: dict[str, str],
+            config_override: dict[str, str] | None = None) -> ProgramRun:
+    """The program run for `stack` with the plan's placeholder secrets, networks created on the engine."""
+    config, secret_keys = plan_config(stack)
+    config.update(config_override or {})
+    return run_program(stack, placeholder_config(config, secret_keys), secret_keys,
+                       mocks=lambda run: EngineMocks(run, daemon, images))
+
+
+def _containers_under(run: ProgramRun, urn: str) -> set[str]:
+    """The containers a dependency on `urn` waits for: itself, or every container below a component."""
+    found = set()
+    for r in run.resources:
+        if r.urn == urn and r.type == CONTAINER:
+            found.add(r.urn)
+    children = [r for r in run.resources if r.parent == urn]
+    for child in children:
+        found |= _containers_under(run, child.urn)
+    return found
+
+
+def apply(daemon: PrivateDaemon, run: ProgramRun,
+          transform: Callable[[DeclaredResource, dict[str, Any]], dict[str, Any] | None] | None = None,
+          ) -> dict[str, Outcome]:
+    """Volumes, then every container once its dependencies exist, independent ones in parallel.
+
+    `transform(resource, inputs)` may change a container's inputs before it is created, or return
+    None to leave it out (a test reproducing an old definition).
+    """
+    for volume in run.of_type(VOLUME):
+        inputs = unwrap(volume.inputs)
+        daemon.client.post("/volumes/create", {"Name": inputs["name"], "Driver": inputs.get("driver", "local"),
+                                               "Labels": _labels(inputs.get("labels"))})
+    containers = {c.urn: c for c in run.containers()}
+    plans: dict[str, dict[str, Any]] = {}
+    for urn, c in containers.items():
+        inputs = unwrap(c.inputs)
+        changed = transform(c, inputs) if transform else inputs
+        if changed is not None:
+            plans[urn] = changed
+    deps = {urn: set().union(*(_containers_under(run, d) for d in containers[urn].dependencies)) & set(plans)
+            for urn in plans}
+    outcomes: dict[str, Outcome] = {}
+    futures: dict[str, Future[Outcome]] = {}
+    lock = threading.Lock()
+
+    def job(urn: str) -> Outcome:
+        for dep in deps[urn]:
+            dep_outcome = futures[dep].result()
+            if dep_outcome.error:
+                return Outcome(plans[urn]["name"], error=f"not created: dependency {dep_outcome.name} failed")
+        try:
+            outcome = create_container(daemon, plans[urn])
+        except (ContainerFailedError, EngineError) as error:
+            outcome = Outcome(plans[urn]["name"], error=str(error))
+        with lock:
+            outcomes[containers[urn].name] = outcome
+        return outcome
+
+    with ThreadPoolExecutor(max_workers=len(plans) or 1) as pool:
+        for urn in plans:
+            futures[urn] = pool.submit(job, urn)
+        for urn, future in futures.items():
+            outcomes[containers[urn].name] = future.result()
+    return outcomes
+
+
+def deploy(stack: str, daemon: PrivateDaemon, images: dict[str, str],
+           transform: Callable[[DeclaredResource, dict[str, Any]], dict[str, Any] | None] | None = None,
+           ) -> Deployment:
+    started = time.monotonic()
+    run = declare(stack, daemon, images)
+    outcomes = apply(daemon, run, transform)
+    return Deployment(stack, run, outcomes, time.monotonic() - started)
+
+
+def remove_stack(daemon: PrivateDaemon, stack: str) -> None:
+    """Every container, volume and network labelled with `stack` (what `pulumi destroy` would remove)."""
+    label = f"com.christmas.monitoring.stack={stack}"
+    filters = json.dumps({"label": [label]})
+    for c in daemon.client.get("/containers/json", all="1", filters=filters):
+        daemon.client.request("DELETE", f"/containers/{c['Id']}", query={"force": "1", "v": "0"})
+    for v in daemon.client.get("/volumes", filters=filters)["Volumes"] or []:
+        daemon.client.request("DELETE", f"/volumes/{v['Name']}")
+    for n in daemon.client.get("/networks", filters=filters):
+        daemon.client.request("DELETE", f"/networks/{n['Id']}")

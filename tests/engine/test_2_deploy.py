@@ -1,0 +1,112 @@
+"""Dev and prod deployed side by side on one private engine, as the docker provider deploys them.
+
+Proven here (with the test images of tests/engine/images.py standing for the pinned ones): every
+long-running container becomes healthy and every one-shot job exits 0 within the provider's
+`wait_timeout`, the whole stack within DEPLOY_BUDGET_S; every uploaded file has the owner and mode
+the program declares and is readable by the container's own user; every writable data volume is
+writable by that user; only the ports the plan publishes are listening.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from offline.mocks import unwrap
+from tests.engine.conftest import TIMINGS
+from tests.engine.daemon import PrivateDaemon
+from tests.engine.deploy import Deployment, deploy, remove_stack
+
+DEPLOY_BUDGET_S = 420  # one stack, cold: the slowest healthcheck (Elasticsearch's stand-in) within it
+
+
+@pytest.fixture(scope="module")
+def stacks(engine: PrivateDaemon, images: dict[str, str]):
+    deployed: dict[str, Deployment] = {}
+    try:
+        for stack in ("dev", "prod"):
+            remove_stack(engine, stack)
+            deployed[stack] = deploy(stack, engine, images)
+            TIMINGS.append(f"{stack} deployed in {deployed[stack].seconds:.0f}s: " + ", ".join(
+                f"{o.name.removeprefix('christmas-monitoring-')} {o.seconds:.0f}s"
+                for o in sorted(deployed[stack].outcomes.values(), key=lambda o: -o.seconds)[:4]) + " (slowest)")
+        yield deployed
+    finally:
+        for stack in ("prod", "dev"):
+            remove_stack(engine, stack)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_service_healthy_and_every_job_exited_zero(stacks, stack):
+    deployment = stacks[stack]
+    assert deployment.failures() == {}
+    assert len(deployment.outcomes) == len(deployment.containers())
+    assert deployment.seconds < DEPLOY_BUDGET_S
+
+
+def _inspect(engine: PrivateDaemon, name: str) -> dict[str, Any]:
+    result: dict[str, Any] = engine.client.get(f"/containers/{name}/json")
+    return result
+
+
+def _running(deployment: Deployment, engine: PrivateDaemon) -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for c in deployment.containers():
+        inputs = unwrap(c.inputs)
+        if _inspect(engine, inputs["name"])["State"]["Running"]:
+            found.append((inputs["name"], inputs))
+    return found
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_uploaded_files_have_their_owner_and_mode_and_their_user_reads_them(stacks, engine, stack):
+    checked = 0
+    for name, inputs in _running(stacks[stack], engine):
+        for upload in inputs.get("uploads") or []:
+            path = upload["file"]
+            stat = engine.docker("exec", name, "stat", "-c", "%a %u %g", path, check=False)
+            assert stat.returncode == 0, (name, path, stat.stderr)
+            mode, uid, gid = stat.stdout.decode().split()
+            assert int(mode, 8) == int(upload.get("permissions") or "644", 8), (name, path, mode)
+            assert (uid, gid) == (str(upload.get("owner") or 0), str(upload.get("group") or 0)), (name, path)
+            # As the container's own user (exec runs as the configured user).
+            read = engine.docker("exec", name, "sh", "-c", f"cat '{path}' >/dev/null", check=False)
+            assert read.returncode == 0, (name, path, read.stderr)
+            checked += 1
+    assert checked >= 20
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_writable_volume_is_writable_by_its_container_user(stacks, engine, stack):
+    checked = []
+    for name, inputs in _running(stacks[stack], engine):
+        for volume in inputs.get("volumes") or []:
+            if not volume.get("volumeName") or volume.get("readOnly"):
+                continue
+            probe = f"{volume['containerPath']}/.engine-write-probe"
+            done = engine.docker("exec", name, "sh", "-c", f"touch '{probe}' && rm '{probe}'", check=False)
+            assert done.returncode == 0, (name, volume["containerPath"], done.stderr)
+            checked.append(f"{name}:{volume['containerPath']}")
+    assert len(checked) >= 7, checked
+
+
+def _published(deployment: Deployment, gateway_of: dict[str, str]) -> set[str]:
+    expected = set()
+    for c in deployment.containers():
+        inputs = unwrap(c.inputs)
+        for port in inputs.get("ports") or []:
+            expected.add(f"{port.get('ip', '0.0.0.0')}:{port['external']}")
+        for arg in inputs.get("command") or []:
+            match = re.fullmatch(r"--web\.listen-address=(\S+)", arg)
+            if match and inputs.get("networkMode") == "host":
+                expected.add(match.group(1))
+    return expected
+
+
+def test_only_the_published_ports_listen_on_the_host(stacks, engine):
+    listening = engine.in_netns("ss", "-Hltn").stdout
+    found = {line.split()[3] for line in listening.splitlines() if line.strip()}
+    expected = _published(stacks["dev"], {}) | _published(stacks["prod"], {})
+    assert found == expected

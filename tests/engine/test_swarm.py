@@ -223,7 +223,8 @@ def test_a_config_is_stored_as_given(swarm):
 
 
 GOOD_ENTRYPOINT = "#!/bin/sh\n: > /tmp/ready\nexec sleep 3600\n"
-BAD_ENTRYPOINT = "#!/bin/sh\necho 'a broken configuration' >&2\nexit 1\n"
+# Healthy at first, then failing inside the monitor window: the provider has reported the update by then.
+BAD_ENTRYPOINT = "#!/bin/sh\n: > /tmp/ready\nsleep 8\necho 'a broken configuration' >&2\nexit 1\n"
 
 
 def _rolling_service(swarm: Swarm, name: str, config: tuple[str, str]) -> str:
@@ -271,7 +272,12 @@ def test_a_failed_update_rolls_back_only_to_a_config_that_still_exists(swarm):
         service_id = _rolling_service(swarm, f"roll-{case}", good)
         start = time.monotonic()
         _update_config(swarm, service_id, bad)
-        if case == "deleted":  # what Pulumi did: delete the replaced object after the update
+        # The provider reports the update once the new task runs; then Pulumi deleted the replaced config.
+        def on_new(service_id: str = service_id, new: str = bad[0]) -> bool:
+            return any(t["Spec"]["ContainerSpec"]["Configs"][0]["ConfigID"] == new for t in swarm.running(service_id))
+
+        swarm.wait(f"roll-{case} running the new config", on_new, timeout=60, every=0.5)
+        if case == "deleted":
             swarm.manager.client.request("DELETE", f"/configs/{good[0]}")
 
         def settled(service_id: str = service_id) -> bool:

@@ -81,4 +81,4 @@ test-engine-swarm: $(STAMP)
 	bash scripts/install-engine.sh
 	bash scripts/install-tools.sh
 	@start=$$(date +%s); CHRISTMAS_ENGINE_TESTS=1 $(BIN)/pytest -p no:cacheprovider -o timeout=1800 -s \
-	  tests/engine/test_swarm.py; rc=$$?; echo "test-engine-swarm: $$(( $$(date +%s) - start ))s"; exit $$rc
+	  tests/engine/test_swarm.py tests/engine/test_swarm_updates.py; rc=$$?; echo "test-engine-swarm: $$(( $$(date +%s) - start ))s"; exit $$rc

@@ -21,7 +21,8 @@ import pulumi_tls as tls
 from components.backups import elasticsearch_s3_keystore
 from components.context import StackContext
 from components.service import TYPE_PREFIX, Healthcheck, Upload, VolumeMount, secret_file, secret_uploads
-from components.swarm_service import SwarmPlacement, Workload, workload
+from components.swarm_placement import SwarmPlacement
+from components.swarm_service import Workload, workload
 from render import elasticsearch as es
 from render import elasticsearch_cluster as esc
 

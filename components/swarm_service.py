@@ -12,8 +12,8 @@ differs, and why:
   at the path the container's upload would have used, with its owner and mode (Docker honours an
   absolute target for both: moby v20.10.23 container/container.go getSecretTargetPath,
   getConfigTargetPath), so the components' paths work unchanged;
-- `placement` per service (PLACEMENTS): global agents, stateful services on operator-labelled
-  nodes (`docker node update --label-add christmas-monitoring.<service>=true <node>`), Alertmanager
+- `placement` per service (components/swarm_placement.py): global agents, stateful services on
+  operator-labelled nodes (`docker node update --label-add christmas-monitoring.<service>=true <node>`), Alertmanager
   peers one per node; update order stop-first where a task holds data, start-first elsewhere;
 - not available on a Swarm service through the provider (docker.ServiceTaskSpecContainerSpecArgs):
   `pid_mode`, `devices`, `no-new-privileges` (docs/scale-out.md lists what that costs).
@@ -25,7 +25,6 @@ import base64
 import hashlib
 import posixpath
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import pulumi
 import pulumi_docker as docker
@@ -33,8 +32,12 @@ import pulumi_random as random
 
 from components.docker_args import label_map
 from components.service import LOG_OPTS, SECRET_FILE_MODE, TYPE_PREFIX, Service, ServiceArgs, Upload
+from components.swarm_placement import SwarmPlacement, constraints, placement_of
 from settings.catalog import CATALOG, LABEL_PREFIX
 
+# A secret file is owned by the user its image runs as (settings/catalog.py); the setup jobs run
+# the elastic-setup image.
+OWNER_OF: dict[str, str] = {"kibana-setup": "elastic-setup"}
 # Docker's overlay option for IPsec (ESP) between nodes (`docker network create --opt encrypted`):
 # every overlay of the stack carries credentials (basic auth, Elasticsearch passwords, the database DSN).
 ENCRYPTED_OVERLAY: dict[str, str] = {"encrypted": ""}
@@ -45,69 +48,6 @@ ENCRYPTED_OVERLAY: dict[str, str] = {"encrypted": ""}
 # fails inside that window makes Swarm roll back to the previous spec, which names the old object.
 # Operators prune them (docs/scale-out.md, "Rolling and rolling back").
 RETAIN_REPLACED_OBJECTS = True
-# Node labels the operator sets to place the stateful services (README, docs/scale-out.md).
-NODE_LABEL_PREFIX = "christmas-monitoring"
-# A secret file is owned by the user its image runs as (settings/catalog.py); the setup jobs run
-# the elastic-setup image.
-OWNER_OF: dict[str, str] = {"kibana-setup": "elastic-setup"}
-
-
-@dataclass(frozen=True)
-class SwarmPlacement:
-    global_mode: bool = False
-    replicas: int = 1
-    # The service runs only on nodes labelled `christmas-monitoring.<node_label>=true`.
-    node_label: str | None = None
-    # ...and also labelled for each of these (a task that mounts several services' volumes).
-    with_labels: tuple[str, ...] = ()
-    manager_only: bool = False
-    max_replicas_per_node: int = 0
-    # stop-first where a task holds data (two tasks never open the same volume), start-first elsewhere.
-    update_order: str = "start-first"
-    # Never on a node labelled for one of these (the Elasticsearch nodes keep to distinct hosts).
-    avoid_labels: tuple[str, ...] = ()
-    # "dnsrr": the name resolves to the running tasks themselves (no virtual IP, nothing published).
-    endpoint_mode: str = "vip"
-    # Names the tasks answer on the stack network besides the service's own.
-    aliases: tuple[str, ...] = ()
-
-
-_STATEFUL = "stop-first"
-PLACEMENTS: dict[str, SwarmPlacement] = {
-    # node-exporter's docs: host network (and PID; a Swarm service cannot share the host PID namespace).
-    "node-exporter": SwarmPlacement(global_mode=True),
-    "cadvisor": SwarmPlacement(global_mode=True),
-    # Its buffer and tail offsets are on the node's volume: the old task stops before the new one reads them.
-    "fluent-bit": SwarmPlacement(global_mode=True, update_order=_STATEFUL),
-    "prometheus": SwarmPlacement(node_label="prometheus", update_order=_STATEFUL),
-    "grafana": SwarmPlacement(node_label="grafana", update_order=_STATEFUL),
-    "elasticsearch": SwarmPlacement(node_label="elasticsearch", update_order=_STATEFUL),
-    "kibana": SwarmPlacement(node_label="kibana"),
-    # The entry point: its certificates (ACME account and issued ones) are on its node's volume.
-    "edge": SwarmPlacement(node_label="edge", update_order=_STATEFUL),
-    # replicas = alerting.alertmanagerPeers, set by components/alerting.py.
-    "alertmanager": SwarmPlacement(max_replicas_per_node=1, update_order=_STATEFUL),
-    "postgres-exporter": SwarmPlacement(),
-    # The Engine API is served by managers only.
-    "docker-api": SwarmPlacement(manager_only=True),
-    # They mount other services' volumes by name, which exist on those services' nodes only (elsewhere
-    # Docker would create empty ones): the backups scheduler only where both Prometheus and Grafana may
-    # run (one node carries both labels, else the task stays pending and says so), the snapshot
-    # repository's first mount with Elasticsearch.
-    "backups": SwarmPlacement(node_label="prometheus", with_labels=("grafana",), update_order=_STATEFUL),
-    "elasticsearch-snapshots-init": SwarmPlacement(node_label="elasticsearch"),
-    # The backups volume's first mount, on the scheduler's node (components/backups.py).
-    "backups-volume-init": SwarmPlacement(node_label="prometheus", with_labels=("grafana",)),
-}
-
-
-def placement_of(service: str, replicas: int | None = None) -> SwarmPlacement:
-    base = PLACEMENTS.get(service, SwarmPlacement())
-    if replicas is None:
-        return base
-    return SwarmPlacement(**{**base.__dict__, "replicas": replicas})
-
-
 def _object_base(prefix: str, path: str) -> str:
     """`<prefix>-<file>`, cut to leave room for `-<12 hex>` within Swarm's 64 characters
     (swarmkit validateAnnotations)."""
@@ -221,7 +161,7 @@ class SwarmService(pulumi.ComponentResource):
             restart_policy=docker.ServiceTaskSpecRestartPolicyArgs(
                 condition="none" if args.one_shot else "any", delay="5s", window="60s"),
             placement=docker.ServiceTaskSpecPlacementArgs(
-                constraints=_constraints(placement) or None,
+                constraints=constraints(placement) or None,
                 max_replicas=placement.max_replicas_per_node or None),
             networks_advanceds=_networks(args, placement),
             log_driver=docker.ServiceTaskSpecLogDriverArgs(name="json-file", options=LOG_OPTS),
@@ -232,14 +172,6 @@ class SwarmService(pulumi.ComponentResource):
 # which the program cannot know (`GET /networks/host` answers the node's local one); the provider reads
 # the ID back into the ForceNew `networks_advanced.id`: ignored, so a second `pulumi up` replaces nothing.
 _HOST_NETWORK_READ_BACK = ["taskSpec.networksAdvanceds"]
-
-
-def _constraints(placement: SwarmPlacement) -> list[str]:
-    found = ["node.role==manager"] if placement.manager_only else []
-    if placement.node_label:
-        found.append(f"node.labels.{NODE_LABEL_PREFIX}.{placement.node_label}==true")
-    found += [f"node.labels.{NODE_LABEL_PREFIX}.{label}==true" for label in placement.with_labels]
-    return found + [f"node.labels.{NODE_LABEL_PREFIX}.{label}!=true" for label in placement.avoid_labels]
 
 
 def _owner(args: ServiceArgs, upload: Upload) -> tuple[str, str]:

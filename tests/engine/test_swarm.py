@@ -17,26 +17,17 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
 from components.swarm_service import ENCRYPTED_OVERLAY
-from offline.mocks import ProgramRun, run_program, unwrap
 from render.alertmanager_swarm import ENTRYPOINT_PATH, render_swarm_entrypoint
-from tests.conftest import stack_config
 from tests.engine.swarm import (
     ALERTMANAGER_IMAGE,
-    NODE_EXPORTER_IMAGE,
     Swarm,
     kernel_has_esp,
     seconds_ns,
-    start_swarm,
 )
-
-SERVICE = "docker:index/service:Service"
-LABEL = "com.christmas.monitoring.service"
+from tests.engine.swarm_fixtures import planned_service, swarm_cluster, swarm_plan  # noqa: F401 - fixtures
 
 # The entrypoint the program rendered before (render/alertmanager_swarm.py at 8f7de90), verbatim but
 # for its formatting: it starts Alertmanager only once `tasks.<service>` lists one of the task's own
@@ -64,31 +55,6 @@ while :; do
   sleep 1
 done
 """
-
-
-@pytest.fixture(scope="module")
-def swarm() -> Iterator[Swarm]:
-    cluster = start_swarm("cmsw", images=(ALERTMANAGER_IMAGE, NODE_EXPORTER_IMAGE))
-    print(f"\nswarm of {len(cluster.nodes)} nodes formed in {cluster.formed_seconds:.1f}s")
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
-
-
-@pytest.fixture(scope="module")
-def plan() -> ProgramRun:
-    config, secret_keys = stack_config("swarm")
-    return run_program("swarm", config, secret_keys)
-
-
-def planned_service(run: ProgramRun, name: str) -> dict[str, Any]:
-    for resource in run.of_type(SERVICE):
-        inputs = unwrap(resource.inputs)
-        if {item["label"]: item["value"] for item in inputs["labels"]}[LABEL] == name:
-            found: dict[str, Any] = inputs
-            return found
-    raise KeyError(name)
 
 
 def _healthcheck(planned: dict[str, Any]) -> dict[str, Any]:
@@ -176,16 +142,20 @@ def test_old_entrypoint_never_starts_and_the_programs_peers_form_a_cluster_acros
                               for a in t["NetworksAttachments"] if a["Network"]["ID"] == gossip_id)
     assert all(cluster_peers(swarm, t) == gossip_addresses for t in running)
 
-    # The old entrypoint, started at the same time: still no task running (healthy) by now, and
-    # Alertmanager never started in any of its containers.
-    assert swarm.running(old_id) == []
-    for task in swarm.tasks(old_id):
+    # The old entrypoint, started at the same time: still nothing running (healthy) by now.
+    assert_never_started(swarm, old_id)
+    print(f"old entrypoint: {len(swarm.tasks(old_id))} tasks in {converged:.0f}s, none running; states "
+          f"{sorted({t['Status']['State'] for t in swarm.tasks(old_id)})}")
+
+
+def assert_never_started(swarm: Swarm, service_id: str) -> None:
+    """No task of the service running, and Alertmanager never started in any of its containers."""
+    assert swarm.running(service_id) == []
+    for task in swarm.tasks(service_id):
         container = (task["Status"].get("ContainerStatus") or {}).get("ContainerID")
         if container:
             log = swarm.node_ids[task["NodeID"]].docker("logs", container, check=False)
             assert b"Starting Alertmanager" not in log.stdout + log.stderr
-    print(f"old entrypoint: {len(swarm.tasks(old_id))} tasks in {converged:.0f}s, none running; states "
-          f"{sorted({t['Status']['State'] for t in swarm.tasks(old_id)})}")
 
 
 def test_docker_stores_networks_by_id_and_adds_its_own_overlay_option(swarm):
@@ -220,131 +190,3 @@ def test_a_config_is_stored_as_given(swarm):
     config_id = swarm.create_config("readback-text", "x=1\n")
     data = swarm.manager.client.get(f"/configs/{config_id}")["Spec"]["Data"]
     assert base64.b64decode(data) == b"x=1\n"
-
-
-GOOD_ENTRYPOINT = "#!/bin/sh\n: > /tmp/ready\nexec sleep 3600\n"
-# Healthy at first, then failing inside the monitor window: the provider has reported the update by then.
-BAD_ENTRYPOINT = "#!/bin/sh\n: > /tmp/ready\nsleep 8\necho 'a broken configuration' >&2\nexit 1\n"
-
-
-def _rolling_service(swarm: Swarm, name: str, config: tuple[str, str]) -> str:
-    """A service updated as the program's are (update_config: failure_action rollback, a monitor window,
-    stop-first), starting from one config."""
-    spec = {
-        "Name": name,
-        "TaskTemplate": {
-            "ContainerSpec": {
-                "Image": ALERTMANAGER_IMAGE, "Command": ["/bin/sh", "/run/entry.sh"],
-                "Configs": [{"File": {"Name": "/run/entry.sh", "UID": "0", "GID": "0", "Mode": 0o444},
-                             "ConfigID": config[0], "ConfigName": config[1]}],
-                "Healthcheck": {"Test": ["CMD-SHELL", "test -e /tmp/ready"], "Interval": seconds_ns("2s"),
-                                "Timeout": seconds_ns("2s"), "Retries": 2, "StartPeriod": seconds_ns("2s")},
-            },
-            "RestartPolicy": {"Condition": "any", "Delay": seconds_ns("1s")},
-        },
-        "Mode": {"Replicated": {"Replicas": 1}},
-        "UpdateConfig": {"Parallelism": 1, "FailureAction": "rollback", "Monitor": seconds_ns("15s"),
-                         "Order": "stop-first"},
-        "RollbackConfig": {"Parallelism": 1, "Monitor": seconds_ns("15s"), "Order": "stop-first"},
-    }
-    service_id = swarm.create_service(spec)
-    swarm.wait(f"{name} running", lambda: len(swarm.running(service_id)) == 1, timeout=120)
-    return service_id
-
-
-def _update_config(swarm: Swarm, service_id: str, config: tuple[str, str]) -> None:
-    """What the provider does when a config's name changes: the service spec names the new object."""
-    current = swarm.service(service_id)
-    spec = current["Spec"]
-    spec["TaskTemplate"]["ContainerSpec"]["Configs"][0].update(ConfigID=config[0], ConfigName=config[1])
-    spec["TaskTemplate"]["ForceUpdate"] = 0
-    swarm.manager.client.post(f"/services/{service_id}/update", spec, version=str(current["Version"]["Index"]))
-
-
-def test_a_failed_update_rolls_back_only_to_a_config_that_still_exists(swarm):
-    """Pulumi deleted the replaced config once the provider reported the update; Docker lets it (the
-    service's spec no longer names it) and the rollback inside the monitor window then cannot start a
-    task. With the replaced config retained (the program's RETAIN_REPLACED_OBJECTS) it rolls back."""
-    outcomes = {}
-    for case in ("deleted", "retained"):
-        good = (swarm.create_config(f"entry-good-{case}", GOOD_ENTRYPOINT), f"entry-good-{case}")
-        bad = (swarm.create_config(f"entry-bad-{case}", BAD_ENTRYPOINT), f"entry-bad-{case}")
-        service_id = _rolling_service(swarm, f"roll-{case}", good)
-        start = time.monotonic()
-        _update_config(swarm, service_id, bad)
-        # The provider reports the update once the new task runs; then Pulumi deleted the replaced config.
-        def on_new(service_id: str = service_id, new: str = bad[0]) -> bool:
-            return any(t["Spec"]["ContainerSpec"]["Configs"][0]["ConfigID"] == new for t in swarm.running(service_id))
-
-        swarm.wait(f"roll-{case} running the new config", on_new, timeout=60, every=0.5)
-        if case == "deleted":
-            swarm.manager.client.request("DELETE", f"/configs/{good[0]}")
-
-        def settled(service_id: str = service_id) -> bool:
-            state = (swarm.service(service_id).get("UpdateStatus") or {}).get("State")
-            return state in ("rollback_completed", "rollback_paused")
-
-        swarm.wait(f"roll-{case} rolled back or paused", settled, timeout=180)
-        status = swarm.service(service_id)["UpdateStatus"]
-        errors = {t["Status"].get("Err", "") for t in swarm.tasks(service_id)}
-        outcomes[case] = (status["State"], time.monotonic() - start, errors)
-        print(f"{case}: {status['State']} after {outcomes[case][1]:.1f}s; task errors {sorted(errors)}")
-    state, _, errors = outcomes["deleted"]
-    assert state == "rollback_paused"
-    assert any("config" in e and "not found" in e for e in errors), errors
-    state, _, _ = outcomes["retained"]
-    assert state == "rollback_completed"
-    service_id = next(s["ID"] for s in swarm.manager.client.get("/services") if s["Spec"]["Name"] == "roll-retained")
-    swarm.wait("the rolled-back task running", lambda: len(swarm.running(service_id)) == 1, timeout=60)
-    configs = swarm.service(service_id)["Spec"]["TaskTemplate"]["ContainerSpec"]["Configs"]
-    assert configs[0]["ConfigName"] == "entry-good-retained"
-
-
-def test_node_exporter_listens_on_each_nodes_swarm_address_only(swarm, plan):
-    """The program's node-exporter service (global, host network, its entrypoint, mounts, user and
-    healthcheck) with swarmNodeSubnet = the subnet the nodes joined on: on every node it answers at the
-    node's address and nowhere else, and Swarm reports it healthy through the entrypoint's --health."""
-    planned = planned_service(plan, "node-exporter")
-    container = planned["taskSpec"]["containerSpec"]
-    subnet = str(swarm.bridge.network)
-    from render.node_exporter_swarm import ENTRYPOINT_PATH as NE_ENTRYPOINT
-    from render.node_exporter_swarm import render_swarm_entrypoint as render_node_exporter
-    config = (swarm.create_config("node-exporter-entrypoint", render_node_exporter(subnet, 9100)),
-              "node-exporter-entrypoint")
-    hc = container["healthcheck"]
-    spec = {
-        "Name": planned["name"],
-        "TaskTemplate": {
-            "ContainerSpec": {
-                "Image": NODE_EXPORTER_IMAGE, "Command": container["commands"], "Args": container["args"],
-                "User": container["user"], "ReadOnly": True,
-                # The plan's rslave: each daemon runs with / shared, as systemd hosts do (tests/engine/daemon.py).
-                "Mounts": [{"Type": "bind", "Source": m["source"], "Target": m["target"], "ReadOnly": True,
-                            "BindOptions": {"Propagation": m["bindOptions"]["propagation"]}}
-                           for m in container["mounts"]],
-                "Configs": [{"File": {"Name": NE_ENTRYPOINT, "UID": "0", "GID": "0", "Mode": 0o444},
-                             "ConfigID": config[0], "ConfigName": config[1]}],
-                "Healthcheck": {"Test": hc["tests"], "Interval": seconds_ns(hc["interval"]),
-                                "Timeout": seconds_ns(hc["timeout"]), "Retries": hc["retries"],
-                                "StartPeriod": seconds_ns(hc["startPeriod"])},
-            },
-            "Networks": [{"Target": "host"}],
-        },
-        "Mode": {"Global": {}},
-    }
-    assert planned["taskSpec"]["networksAdvanceds"] == [{"id": "host"}] and planned["mode"] == {"global": True}
-    start = time.monotonic()
-    service_id = swarm.create_service(spec)
-    try:
-        swarm.wait("node-exporter healthy on every node",
-                   lambda: len(swarm.running(service_id)) == len(swarm.nodes), timeout=180)
-    except AssertionError as failed:
-        raise AssertionError(f"{failed}\n{swarm.diagnose(service_id)}") from None
-    print(f"node-exporter healthy on {len(swarm.nodes)} nodes in {time.monotonic() - start:.1f}s")
-    for node in swarm.nodes:
-        listening = node.in_netns("ss", "-Hltn", "sport = :9100").stdout.split()
-        # ss -H: State Recv-Q Send-Q Local:Port Peer:Port; one socket, on the node's address.
-        assert [f for f in listening if f.endswith(":9100")] == [f"{node.address}:9100"], (node.name, listening)
-        scraped = node.in_netns("wget", "-qO-", f"http://{node.address}:9100/metrics").stdout
-        assert "node_exporter_build_info" in scraped
-        assert node.in_netns("wget", "-qO-", "http://127.0.0.1:9100/metrics", check=False).returncode != 0

@@ -1,10 +1,11 @@
-"""The Swarm the engine tests share (one per session: a manager, two workers), and the program's plan.
+"""The Swarm of a module's engine tests (a manager, two workers), and the program's plan.
 
 Test modules import the fixture functions (`swarm_cluster`, `swarm_plan`); tests ask for `swarm` and `plan`.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,9 +19,12 @@ SERVICE = "docker:index/service:Service"
 LABEL = "com.christmas.monitoring.service"
 
 
-@pytest.fixture(name="swarm", scope="session")
-def swarm_cluster() -> Iterator[Swarm]:
-    cluster = start_swarm("cmsw", images=(ALERTMANAGER_IMAGE, NODE_EXPORTER_IMAGE))
+@pytest.fixture(name="swarm", scope="module")
+def swarm_cluster(request: pytest.FixtureRequest) -> Iterator[Swarm]:
+    # One Swarm per test module (a fixture imported into two modules is two fixtures), each with names
+    # of its own: a second Swarm under the same names would stop the first one's daemons.
+    prefix = "cmsw-" + hashlib.sha1(request.module.__name__.encode()).hexdigest()[:4]
+    cluster = start_swarm(prefix, images=(ALERTMANAGER_IMAGE, NODE_EXPORTER_IMAGE))
     print(f"\nswarm of {len(cluster.nodes)} nodes formed in {cluster.formed_seconds:.1f}s")
     try:
         yield cluster
@@ -28,7 +32,7 @@ def swarm_cluster() -> Iterator[Swarm]:
         cluster.stop()
 
 
-@pytest.fixture(name="plan", scope="session")
+@pytest.fixture(name="plan", scope="module")
 def swarm_plan() -> ProgramRun:
     config, secret_keys = stack_config("swarm")
     return run_program("swarm", config, secret_keys)

@@ -198,12 +198,6 @@ class PrivateDaemon:
         self.pid = None
         self._remove_state()
 
-    def __enter__(self) -> PrivateDaemon:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
     # -- use -----------------------------------------------------------------------------------
     def docker(self, *args: str, check: bool = True, input: bytes | None = None,
                timeout: float = 600) -> subprocess.CompletedProcess[bytes]:

@@ -36,12 +36,10 @@ data root; that is the one departure, stated in README ("Tests on a real engine"
 
 from __future__ import annotations
 
-import io
 import json
-import tarfile
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +48,7 @@ import pulumi
 
 from offline.mocks import DeclaredResource, Mocks, ProgramRun, run_program, unwrap
 from offline.plan import placeholder_config, plan_config
+from tests.engine.container_spec import container_body, labels, upload_tar
 from tests.engine.daemon import PrivateDaemon
 from tests.engine.engine_api import EngineError
 
@@ -57,7 +56,6 @@ NETWORK = "docker:index/network:Network"
 VOLUME = "docker:index/volume:Volume"
 IMAGE = "docker:index/remoteImage:RemoteImage"
 CONTAINER = "docker:index/container:Container"
-DEFAULT_DATA_ROOT = "/var/lib/docker"
 
 
 class EngineMocks(Mocks):
@@ -84,10 +82,6 @@ class EngineMocks(Mocks):
         return rid, outputs
 
 
-def _labels(items: Iterable[dict[str, str]] | None) -> dict[str, str]:
-    return {item["label"]: item["value"] for item in items or []}
-
-
 def create_network(daemon: PrivateDaemon, inputs: dict[str, Any]) -> dict[str, Any]:
     name = inputs["name"]
     existing = daemon.client.request("GET", f"/networks/{name}", ok=(404,))
@@ -95,139 +89,13 @@ def create_network(daemon: PrivateDaemon, inputs: dict[str, Any]) -> dict[str, A
         body: dict[str, Any] = {"Name": name, "CheckDuplicate": True, "Driver": inputs.get("driver", "bridge"),
                                 "Internal": bool(inputs.get("internal", False)),
                                 "Attachable": bool(inputs.get("attachable", False)),
-                                "Labels": _labels(inputs.get("labels")), "Options": inputs.get("options") or {}}
+                                "Labels": labels(inputs.get("labels")), "Options": inputs.get("options") or {}}
         if inputs.get("ipamConfigs"):
             body["IPAM"] = {"Config": [{"Subnet": c.get("subnet"), "Gateway": c.get("gateway")}
                                        for c in inputs["ipamConfigs"]]}
         daemon.client.post("/networks/create", body)
     inspected: dict[str, Any] = daemon.client.get(f"/networks/{name}")
     return inspected
-
-
-def _duration_ns(text: str | None) -> int:
-    """A Go duration as the provider parses it (`time.ParseDuration`): s, m, h, ms."""
-    if not text:
-        return 0
-    units = {"ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
-    total, number = 0, ""
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch.isdigit() or ch == ".":
-            number += ch
-            i += 1
-            continue
-        unit = "ms" if text[i:i + 2] == "ms" else ch
-        total += int(float(number) * units[unit])
-        number = ""
-        i += len(unit)
-    return total
-
-
-def _host_path(path: str, daemon: PrivateDaemon) -> str:
-    """The default daemon's data root is this daemon's (json-file logs, layers)."""
-    if path == DEFAULT_DATA_ROOT or path.startswith(DEFAULT_DATA_ROOT + "/"):
-        return str(daemon.data_root) + path[len(DEFAULT_DATA_ROOT):]
-    return path
-
-
-def container_body(inputs: dict[str, Any], daemon: PrivateDaemon) -> dict[str, Any]:
-    """ContainerCreate's Config and HostConfig from the container's inputs (provider semantics)."""
-    host: dict[str, Any] = {
-        "RestartPolicy": {"Name": inputs.get("restart", "no"), "MaximumRetryCount": inputs.get("maxRetryCount", 0)},
-        "ReadonlyRootfs": bool(inputs.get("readOnly", False)),
-        "Privileged": bool(inputs.get("privileged", False)),
-        "LogConfig": {"Type": inputs.get("logDriver", "json-file"), "Config": inputs.get("logOpts") or {}},
-    }
-    body: dict[str, Any] = {"Image": inputs["image"], "Labels": _labels(inputs.get("labels")), "HostConfig": host}
-    if inputs.get("command"):
-        body["Cmd"] = inputs["command"]
-    if inputs.get("entrypoints"):
-        body["Entrypoint"] = inputs["entrypoints"]
-    if inputs.get("user"):
-        body["User"] = inputs["user"]
-    if inputs.get("envs"):
-        body["Env"] = inputs["envs"]
-    if inputs.get("workingDir"):
-        body["WorkingDir"] = inputs["workingDir"]
-    if inputs.get("hostname"):
-        body["Hostname"] = inputs["hostname"]
-    if inputs.get("stopTimeout") is not None:
-        body["StopTimeout"] = inputs["stopTimeout"]
-    check = inputs.get("healthcheck")
-    if check:
-        body["Healthcheck"] = {"Test": check["tests"], "Interval": _duration_ns(check.get("interval")),
-                               "Timeout": _duration_ns(check.get("timeout")),
-                               "StartPeriod": _duration_ns(check.get("startPeriod")),
-                               "Retries": check.get("retries", 0)}
-    ports = inputs.get("ports") or []
-    if ports:
-        body["ExposedPorts"] = {f"{p['internal']}/{p.get('protocol', 'tcp')}": {} for p in ports}
-        bindings: dict[str, list[dict[str, str]]] = {}
-        for p in ports:
-            bindings.setdefault(f"{p['internal']}/{p.get('protocol', 'tcp')}", []).append(
-                {"HostIp": p.get("ip", "0.0.0.0"), "HostPort": str(p.get("external", ""))})
-        host["PortBindings"] = bindings
-    binds = []
-    for v in inputs.get("volumes") or []:
-        source = v.get("volumeName") or _host_path(v.get("hostPath", ""), daemon)
-        binds.append(f"{source}:{v['containerPath']}:{'ro' if v.get('readOnly') else 'rw'}")
-    if binds:
-        host["Binds"] = binds
-    mounts = []
-    for m in inputs.get("mounts") or []:
-        mount: dict[str, Any] = {"Type": m["type"], "Target": m["target"],
-                                 "Source": _host_path(m.get("source", ""), daemon),
-                                 "ReadOnly": bool(m.get("readOnly", False))}
-        if m.get("bindOptions"):
-            mount["BindOptions"] = {"Propagation": m["bindOptions"].get("propagation", "")}
-        mounts.append(mount)
-    if mounts:
-        host["Mounts"] = mounts
-    if inputs.get("tmpfs"):
-        host["Tmpfs"] = inputs["tmpfs"]
-    caps = inputs.get("capabilities") or {}
-    host["CapAdd"] = caps.get("adds") or None
-    host["CapDrop"] = caps.get("drops") or None
-    if inputs.get("securityOpts"):
-        host["SecurityOpt"] = inputs["securityOpts"]
-    if inputs.get("devices"):
-        host["Devices"] = [{"PathOnHost": d["hostPath"], "PathInContainer": d.get("containerPath", d["hostPath"]),
-                            "CgroupPermissions": d.get("permissions", "rwm")} for d in inputs["devices"]]
-    if inputs.get("memory"):
-        host["Memory"] = int(inputs["memory"]) * 1024 * 1024
-    swap = inputs.get("memorySwap")
-    if swap:
-        host["MemorySwap"] = int(swap) * 1024 * 1024 if int(swap) > 0 else int(swap)
-    if inputs.get("cpuQuota"):
-        host["CpuQuota"] = int(inputs["cpuQuota"])
-    if inputs.get("cpuPeriod"):
-        host["CpuPeriod"] = int(inputs["cpuPeriod"])
-    if inputs.get("networkMode"):
-        host["NetworkMode"] = inputs["networkMode"]
-    if inputs.get("pidMode"):
-        host["PidMode"] = inputs["pidMode"]
-    if inputs.get("groupAdds"):
-        host["GroupAdd"] = inputs["groupAdds"]
-    return body
-
-
-def upload_tar(upload: dict[str, Any]) -> bytes:
-    """One upload as the provider archives it: one file entry, mode from `permissions` (octal) else 0644."""
-    content = str(upload.get("content", "")).encode()
-    info = tarfile.TarInfo(str(upload["file"]).lstrip("/"))
-    info.size = len(content)
-    info.mtime = int(time.time())
-    if upload.get("permissions"):
-        info.mode = int(str(upload["permissions"]), 8)
-    else:
-        info.mode = 0o744 if upload.get("executable") else 0o644
-    info.uid = int(upload.get("owner") or 0)
-    info.gid = int(upload.get("group") or 0)
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.GNU_FORMAT) as tar:
-        tar.addfile(info, io.BytesIO(content))
-    return buffer.getvalue()
 
 
 @dataclass
@@ -273,21 +141,7 @@ def create_container(daemon: PrivateDaemon, inputs: dict[str, Any]) -> Outcome:
     if inputs.get("start", True) is not False:
         client.request("POST", f"/containers/{outcome.id}/start")
         if inputs.get("wait"):
-            timeout = float(inputs.get("waitTimeout", 60))
-            while True:
-                state = client.get(f"/containers/{outcome.id}/json")["State"]
-                outcome.state = state
-                if state.get("Health") is None:
-                    raise ContainerFailedError(f"{name}: 'wait' without a healthcheck")
-                if state["Health"]["Status"] == "healthy":
-                    break
-                if time.monotonic() - started > timeout:
-                    log = (state["Health"].get("Log") or [{}])[-1].get("Output", "")
-                    raise ContainerFailedError(
-                        f"{name}: container failed to be in healthy state in {timeout:.0f}s "
-                        f"(status {state['Health']['Status']}, running {state.get('Running')}, "
-                        f"last check: {log.strip()[:300]!r}); logs: {container_logs(daemon, outcome.id)[-1500:]}")
-                time.sleep(1)
+            outcome.state = _wait_healthy(daemon, name, outcome.id, float(inputs.get("waitTimeout", 60)), started)
         if inputs.get("attach"):
             waited = client.request("POST", f"/containers/{outcome.id}/wait", timeout=600,
                                     query={"condition": "not-running"}).json()
@@ -297,6 +151,23 @@ def create_container(daemon: PrivateDaemon, inputs: dict[str, Any]) -> Outcome:
                                            f"{container_logs(daemon, outcome.id)[-1500:]}")
     outcome.seconds = time.monotonic() - started
     return outcome
+
+
+def _wait_healthy(daemon: PrivateDaemon, name: str, container: str, timeout: float, started: float) -> dict[str, Any]:
+    """The provider's `wait`: ContainerInspect every second until healthy, or fail after `wait_timeout`."""
+    while True:
+        state: dict[str, Any] = daemon.client.get(f"/containers/{container}/json")["State"]
+        if state.get("Health") is None:
+            raise ContainerFailedError(f"{name}: 'wait' without a healthcheck")
+        if state["Health"]["Status"] == "healthy":
+            return state
+        if time.monotonic() - started > timeout:
+            log = (state["Health"].get("Log") or [{}])[-1].get("Output", "")
+            raise ContainerFailedError(
+                f"{name}: container failed to be in healthy state in {timeout:.0f}s "
+                f"(status {state['Health']['Status']}, running {state.get('Running')}, "
+                f"last check: {log.strip()[:300]!r}); logs: {container_logs(daemon, container)[-1500:]}")
+        time.sleep(1)
 
 
 def container_logs(daemon: PrivateDaemon, container: str) -> str:
@@ -350,7 +221,7 @@ def apply(daemon: PrivateDaemon, run: ProgramRun,
     for volume in run.of_type(VOLUME):
         inputs = unwrap(volume.inputs)
         daemon.client.post("/volumes/create", {"Name": inputs["name"], "Driver": inputs.get("driver", "local"),
-                                               "Labels": _labels(inputs.get("labels"))})
+                                               "Labels": labels(inputs.get("labels"))})
     containers = {c.urn: c for c in run.containers()}
     plans: dict[str, dict[str, Any]] = {}
     for urn, c in containers.items():

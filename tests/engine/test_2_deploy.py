@@ -17,7 +17,7 @@ import pytest
 from offline.mocks import unwrap
 from tests.engine.conftest import TIMINGS
 from tests.engine.daemon import PrivateDaemon
-from tests.engine.deploy import Deployment, deploy, remove_stack
+from tests.engine.deploy import Deployment, create_container, deploy, remove_stack
 
 DEPLOY_BUDGET_S = 420  # one stack, cold: the slowest healthcheck (Elasticsearch's stand-in) within it
 
@@ -110,3 +110,29 @@ def test_only_the_published_ports_listen_on_the_host(stacks, engine):
     found = {line.split()[3] for line in listening.splitlines() if line.strip()}
     expected = _published(stacks["dev"], {}) | _published(stacks["prod"], {})
     assert found == expected
+
+
+def _replace(engine: PrivateDaemon, deployment: Deployment, resource_name: str) -> None:
+    """Pulumi's replacement of a container with a fixed name: delete, then create from its inputs."""
+    [resource] = [c for c in deployment.containers() if c.name == resource_name]
+    inputs = unwrap(resource.inputs)
+    engine.client.request("DELETE", f"/containers/{inputs['name']}", query={"force": "1"})
+    outcome = create_container(engine, inputs)
+    assert outcome.error == ""
+
+
+def test_data_survives_replacing_prometheus_and_grafana(stacks, engine):
+    """A replaced container (new image tag or configuration: Pulumi deletes and recreates it) mounts the
+    same named volume: Prometheus' TSDB (its WAL and a file written before) and the Grafana stand-in's
+    database (one line appended per start, as uid 472) are still there."""
+    dev = stacks["dev"]
+    prometheus, grafana = "christmas-monitoring-dev-prometheus", "christmas-monitoring-dev-grafana"
+    engine.docker("exec", prometheus, "sh", "-c", "echo before > /prometheus/engine-marker")
+    wal_before = engine.docker("exec", prometheus, "ls", "/prometheus/wal").stdout.split()
+    assert wal_before
+    _replace(engine, dev, "prometheus-container")
+    _replace(engine, dev, "grafana-container")
+    assert engine.docker("exec", prometheus, "cat", "/prometheus/engine-marker").stdout == b"before\n"
+    assert set(wal_before) <= set(engine.docker("exec", prometheus, "ls", "/prometheus/wal").stdout.split())
+    starts = engine.docker("exec", grafana, "cat", "/var/lib/grafana/grafana.db").stdout.decode().splitlines()
+    assert len(starts) == 2 and all(line.endswith("uid 472") for line in starts), starts

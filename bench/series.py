@@ -121,21 +121,21 @@ def node_exporter(size: Size) -> list[Family]:
         inst = f"host-{h:02d}:9100"
         for c in range(size.cpus_per_host):
             for mode, share in CPU_MODES.items():
-                cpu.add("node_cpu_seconds_total", _lbl("node-exporter", inst, cpu=str(c), mode=mode), share)
-        mem.add("node_memory_MemAvailable_bytes", _lbl("node-exporter", inst), 24e9)
-        flat_.add("node_memory_MemTotal_bytes", _lbl("node-exporter", inst), 64e9)
+                cpu.add("node_cpu_seconds_total", _lbl("node_exporter", inst, cpu=str(c), mode=mode), share)
+        mem.add("node_memory_MemAvailable_bytes", _lbl("node_exporter", inst), 24e9)
+        flat_.add("node_memory_MemTotal_bytes", _lbl("node_exporter", inst), 64e9)
         for device, fstype, mountpoint in FILESYSTEMS:
-            fs = _lbl("node-exporter", inst, device=device, fstype=fstype, mountpoint=mountpoint)
+            fs = _lbl("node_exporter", inst, device=device, fstype=fstype, mountpoint=mountpoint)
             gauges.add("node_filesystem_avail_bytes", fs, 2e11)
             flat_.add("node_filesystem_size_bytes", fs, 5e11)
             flat_.add("node_filesystem_readonly", fs, 0)
         for device in ("sda", "sdb"):
-            disk_io.add("node_disk_read_bytes_total", _lbl("node-exporter", inst, device=device), 4e6)
-            disk_io.add("node_disk_written_bytes_total", _lbl("node-exporter", inst, device=device), 9e6)
+            disk_io.add("node_disk_read_bytes_total", _lbl("node_exporter", inst, device=device), 4e6)
+            disk_io.add("node_disk_written_bytes_total", _lbl("node_exporter", inst, device=device), 9e6)
         for device in NET_DEVICES:
-            net.add("node_network_receive_bytes_total", _lbl("node-exporter", inst, device=device), 2e6)
-            net.add("node_network_transmit_bytes_total", _lbl("node-exporter", inst, device=device), 1.5e6)
-        flat_.add("node_uname_info", _lbl("node-exporter", inst, domainname="(none)", machine="x86_64",
+            net.add("node_network_receive_bytes_total", _lbl("node_exporter", inst, device=device), 2e6)
+            net.add("node_network_transmit_bytes_total", _lbl("node_exporter", inst, device=device), 1.5e6)
+        flat_.add("node_uname_info", _lbl("node_exporter", inst, domainname="(none)", machine="x86_64",
                                          nodename=f"host-{h:02d}", release="6.1.0-27-amd64", sysname="Linux",
                                          version="#1 SMP Debian 6.1.115-1"), 1)
     return [cpu, mem, disk_io, net, gauges, flat_]
@@ -249,7 +249,7 @@ def postgres(size: Size) -> list[Family]:
 
 def scrape_health(size: Size) -> list[Family]:
     up = flat()
-    targets = ([("node-exporter", f"host-{h:02d}:9100") for h in range(size.hosts)]
+    targets = ([("node_exporter", f"host-{h:02d}:9100") for h in range(size.hosts)]
                + [("cadvisor", f"host-{h:02d}:8080") for h in range(size.hosts)]
                + [("api", f"api-{i:02d}:8000") for i in range(size.api_instances)]
                + [("trading-engine", f"engine-{e}:8001") for e in range(size.engines)]

@@ -26,8 +26,8 @@ DASHBOARD_TYPE = "grafana:oss/dashboard:Dashboard"
 _DUMP_DASHBOARDS = f"""
 import json, sys
 from offline.mocks import run_program, unwrap
-from offline.plan import plan_config
-config, secret_keys = plan_config(sys.argv[1])
+from settings.stack_file import stack_config
+config, secret_keys = stack_config(sys.argv[1])
 run = run_program(sys.argv[1], config, secret_keys)
 json.dump([json.loads(unwrap(r.inputs)["configJson"]) for r in run.of_type("{DASHBOARD_TYPE}")], sys.stdout)
 """

@@ -4,28 +4,22 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pulumi
 import pulumi_docker as docker
 
 from components.auth import authenticated_healthcheck, password_upload, web_config_upload
 from components.context import StackContext
-from components.service import (
-    TYPE_PREFIX,
-    Healthcheck,
-    NetworkAttachment,
-    Upload,
-    VolumeMount,
-    secret_file,
-    secret_uploads,
-)
+from components.service import TYPE_PREFIX
+from components.service_args import Healthcheck, NetworkAttachment, Upload, VolumeMount, secret_file, secret_uploads
 from components.swarm_service import ENCRYPTED_OVERLAY, Workload, workload
 from render import alertmanager as am
 from render.alertmanager_swarm import ENTRYPOINT_PATH, render_swarm_entrypoint
-from render.prometheus import ALERTMANAGER_USER, alertmanager_host
 from render.web_config import ALERTMANAGER_WEB_CONFIG
-from settings.catalog import PURPOSE_LABEL, STACK_LABEL
-from settings.model import PublishedPort, ServiceSettings
+from settings.catalog import CATALOG, PURPOSE_LABEL, STACK_LABEL
+from settings.model import PublishedPort
+from settings.names import ALERTMANAGER_USER, alertmanager_hosts, gossip_network_name
 
 CLUSTER_PORT = 9094
 # Its own password, for its healthcheck (the web config holds only the hash).
@@ -34,7 +28,7 @@ PASSWORD_FILE = "/etc/alertmanager/secrets/alertmanager-password"
 
 def _server_flags(external_url: str) -> list[str]:
     """Every peer's own flags, on one host or a Swarm (the cluster flags follow)."""
-    return [f"--config.file={am.CONFIG_PATH}", "--storage.path=/alertmanager",
+    return [f"--config.file={am.CONFIG_PATH}", f"--storage.path={CATALOG['alertmanager'].data_path}",
             f"--web.external-url={external_url}", f"--web.config.file={ALERTMANAGER_WEB_CONFIG}"]
 
 
@@ -51,7 +45,7 @@ class Alerting(pulumi.ComponentResource):
         s = ctx.settings
         uploads = self._config_uploads(ctx)
         peers = s.alerting.alertmanager_peers
-        hosts = [alertmanager_host(i) for i in range(peers)]
+        hosts = alertmanager_hosts(peers)
         uploads += [
             web_config_upload(ctx, "alertmanager", ALERTMANAGER_USER, "alertmanagerPassword", ALERTMANAGER_WEB_CONFIG),
             password_upload(ctx, "alertmanagerPassword", PASSWORD_FILE),
@@ -67,11 +61,10 @@ class Alerting(pulumi.ComponentResource):
         self.gossip_network = self._gossip_network(ctx) if peers > 1 else None
         for index, host in enumerate(hosts):
             volume = ctx.data_volume(host, parent=self)
-            base = s.service("alertmanager")
             # Only the first peer is published; the others are reached on the stack network.
-            publish = base.publish if index == 0 else None
-            settings = ServiceSettings(image=base.image, memory_mb=base.memory_mb, cpus=base.cpus,
-                                       publish=publish)
+            settings = s.service("alertmanager")
+            publish = settings.publish if index == 0 else None
+            settings = replace(settings, publish=publish)
             command = [*_server_flags(self._external_url(publish, host, ctx)), *self._cluster_flags(gossip, index)]
             networks = ([NetworkAttachment(self.gossip_network.name, ipv4_address=gossip[index])]
                         if self.gossip_network is not None else [])
@@ -83,7 +76,7 @@ class Alerting(pulumi.ComponentResource):
                 healthcheck=_healthcheck(ctx),
                 uploads=uploads,
                 networks=networks,
-                volumes=[VolumeMount(volume.name, "/alertmanager")],
+                volumes=[VolumeMount(volume.name, ctx.data_path("alertmanager"))],
             ), opts=pulumi.ResourceOptions(parent=self)))
         self.alertmanager_url = s.url_of("alertmanager")
         self.register_outputs({"alertmanager_url": self.alertmanager_url})
@@ -109,7 +102,7 @@ class Alerting(pulumi.ComponentResource):
             healthcheck=_healthcheck(ctx),
             uploads=[*uploads, Upload(ENTRYPOINT_PATH, entrypoint)],
             networks=[NetworkAttachment(self.gossip_network.id, aliases=(alias,))],
-            volumes=[VolumeMount(volume.name, "/alertmanager")],
+            volumes=[VolumeMount(volume.name, ctx.data_path("alertmanager"))],
             entrypoint=["/bin/sh", ENTRYPOINT_PATH],
         ), opts=pulumi.ResourceOptions(parent=self), replicas=s.alerting.alertmanager_peers)
 
@@ -119,7 +112,7 @@ class Alerting(pulumi.ComponentResource):
         s = ctx.settings
         return docker.Network(
             "gossip-network",
-            name=f"{s.project}-{s.stack}-alertmanager-gossip",
+            name=gossip_network_name(s),
             driver="overlay",
             internal=True,
             attachable=False,
@@ -167,7 +160,7 @@ class Alerting(pulumi.ComponentResource):
         s = ctx.settings
         return docker.Network(
             "gossip-network",
-            name=f"{s.project}-{s.stack}-alertmanager-gossip",
+            name=gossip_network_name(s),
             driver="bridge",
             internal=True,
             ipam_configs=[docker.NetworkIpamConfigArgs(subnet=s.alerting.gossip_subnet)],

@@ -13,13 +13,12 @@ import asyncio
 import pulumi
 
 from components.context import StackContext
-from components.service import Healthcheck, Upload
+from components.service_args import SECRET_FILE_MODE, Healthcheck, Upload
 from render.web_config import bcrypt_hash, render_web_config
 
 # Prometheus and Alertmanager run as `nobody` (USER nobody in both images' Dockerfiles at the
 # pinned tags): their credential files are theirs alone, read-only.
 NOBODY = "65534"
-PRIVATE = "0400"
 
 
 def hash_context(ctx: StackContext, service: str, user: str) -> str:
@@ -43,11 +42,11 @@ def password_hash(ctx: StackContext, service: str, user: str, secret_key: str) -
 
 def web_config_upload(ctx: StackContext, service: str, user: str, secret_key: str, path: str) -> Upload:
     text = password_hash(ctx, service, user, secret_key).apply(lambda h: render_web_config({user: h}))
-    return Upload(path, text, secret=True, owner=NOBODY, mode=PRIVATE)
+    return Upload(path, text, secret=True, owner=NOBODY, mode=SECRET_FILE_MODE)
 
 
 def password_upload(ctx: StackContext, secret_key: str, path: str) -> Upload:
-    return Upload(path, ctx.require_secret(secret_key), secret=True, owner=NOBODY, mode=PRIVATE)
+    return Upload(path, ctx.require_secret(secret_key), secret=True, owner=NOBODY, mode=SECRET_FILE_MODE)
 
 
 def authenticated_healthcheck(port: int, path: str, user: str, password_file: str) -> Healthcheck:

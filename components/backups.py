@@ -12,17 +12,21 @@ from collections.abc import Sequence
 import pulumi
 
 from components.context import StackContext
-from components.service import TYPE_PREFIX, Healthcheck, Upload, VolumeMount, secret_file, secret_uploads
+from components.service import TYPE_PREFIX
+from components.service_args import Healthcheck, Upload, VolumeMount, secret_file, secret_uploads
 from components.swarm_service import Workload, workload
 from render import backups as bk
-from render import elasticsearch as es
+from render import elasticsearch
 from render import elasticsearch_s3 as s3
-from settings.model import ServiceSettings
+from settings.catalog import CATALOG
+from settings.names import volume_name
 from settings.snapshot_s3 import ACCESS_KEY as S3_ACCESS_KEY
 from settings.snapshot_s3 import SECRET_KEY as S3_SECRET_KEY
 
-# nobody (Prometheus' user, who owns its snapshots) in group root (Grafana's files are 472:0).
-USER = "65534:0"
+SCHEDULER = "backups"
+SNAPSHOTS_INIT = "elasticsearch-snapshots-init"
+# nobody (Prometheus' user, who owns its snapshots) in group root (Grafana's files are 472:0): settings/catalog.py.
+USER = CATALOG[SCHEDULER].user
 
 
 def elasticsearch_snapshot_volume(ctx: StackContext, parent: pulumi.Resource) -> tuple[VolumeMount, Workload]:
@@ -34,19 +38,16 @@ def elasticsearch_snapshot_volume(ctx: StackContext, parent: pulumi.Resource) ->
     the image and would otherwise be created root-owned.
     """
     volume = ctx.data_volume("elasticsearch", parent=parent, suffix="snapshots")
-    # Elasticsearch's image (its data directory gives the volume its owner), a one-shot job's limits.
-    image, job = ctx.settings.service("elasticsearch").image, ctx.settings.service("elastic-setup")
-    limits = ServiceSettings(image=image, memory_mb=job.memory_mb, cpus=job.cpus, publish=None)
-    owner = workload(ctx.settings.target, "elasticsearch-snapshots-init", ctx.service_args(
-        "elasticsearch-snapshots-init", settings=limits, container_port=None,
+    # Elasticsearch's image (its data directory gives the volume its owner) and user: settings/catalog.py.
+    owner = workload(ctx.settings.target, SNAPSHOTS_INIT, ctx.service_args(
+        SNAPSHOTS_INIT,
         command=["true"],
-        # The image's own user: nothing here needs more.
-        user=es.UID,
-        volumes=[VolumeMount(volume.name, es.DATA_DIR)],
+        user=ctx.user(SNAPSHOTS_INIT),
+        volumes=[VolumeMount(volume.name, elasticsearch.DATA_DIR)],
         healthcheck=Healthcheck(test=["NONE"]),
         one_shot=True,
     ), opts=pulumi.ResourceOptions(parent=parent))
-    return VolumeMount(volume.name, es.SNAPSHOT_DIR), owner
+    return VolumeMount(volume.name, elasticsearch.SNAPSHOT_DIR), owner
 
 
 def elasticsearch_s3_keystore(ctx: StackContext) -> tuple[list[Upload], list[str] | None]:
@@ -61,7 +62,7 @@ def elasticsearch_s3_keystore(ctx: StackContext) -> tuple[list[Upload], list[str
     files = pulumi.Output.all(ctx.require_secret(S3_ACCESS_KEY), ctx.require_secret(S3_SECRET_KEY)).apply(
         lambda keys: s3.secret_files(keys[0], keys[1]))
     uploads = [Upload(s3.ENTRYPOINT_SCRIPT, s3.render_entrypoint_script()),
-               *secret_uploads(files, s3.SECRET_FILES, es.UID)]
+               *secret_uploads(files, s3.SECRET_FILES, elasticsearch.UID)]
     return uploads, list(s3.COMMAND)
 
 
@@ -80,10 +81,8 @@ def backups_volume_owner(ctx: StackContext, volume_name: pulumi.Input[str], pare
     tests/engine/test_1_backups_volume.py). Mounted once on Prometheus' own data directory (nobody,
     0755), the volume belongs to uid 65534 with no privilege involved.
     """
-    image, job = ctx.settings.service("prometheus").image, ctx.settings.service("elastic-setup")
-    limits = ServiceSettings(image=image, memory_mb=job.memory_mb, cpus=job.cpus, publish=None)
     return workload(ctx.settings.target, "backups-volume-init", ctx.service_args(
-        "backups-volume-init", settings=limits, container_port=None,
+        "backups-volume-init", container_port=None,
         # The image's entrypoint is Prometheus; busybox `true` only lets Docker mount the volume.
         entrypoint=["/bin/true"],
         user=USER,
@@ -102,10 +101,10 @@ class Backups(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{TYPE_PREFIX}:Backups", name, None, opts)
         s = ctx.settings
-        volume = ctx.data_volume("backups", parent=self)
+        volume = ctx.data_volume(SCHEDULER, parent=self)
         owner = backups_volume_owner(ctx, volume.name, parent=self)
-        self.scheduler = workload(s.target, "backups", ctx.service_args(
-            "backups", settings_of="elastic-setup", container_port=None,
+        self.scheduler = workload(s.target, SCHEDULER, ctx.service_args(
+            SCHEDULER,
             command=["sh", bk.SCRIPT_PATH],
             uploads=[Upload(bk.SCRIPT_PATH, bk.render_backup_script()),
                      secret_file(bk.PROMETHEUS_CURLRC,
@@ -113,8 +112,8 @@ class Backups(pulumi.ComponentResource):
             volumes=[
                 VolumeMount(volume.name, bk.BACKUP_DIR),
                 # Read-write: the snapshot Prometheus writes there is removed once archived.
-                VolumeMount(f"{s.name('prometheus')}-data", bk.TSDB_MOUNT),
-                VolumeMount(f"{s.name('grafana')}-data", bk.GRAFANA_MOUNT, read_only=True),
+                VolumeMount(volume_name(s, "prometheus"), bk.TSDB_MOUNT),
+                VolumeMount(volume_name(s, "grafana"), bk.GRAFANA_MOUNT, read_only=True),
             ],
             user=USER,
             # `pulumi up` waits for the first probe (after `interval`): healthy at once while the first run goes.

@@ -9,9 +9,10 @@ from typing import Any
 import pulumi
 import pulumi_docker as docker
 
-from components.service import Healthcheck, ServiceArgs, http_healthcheck
+from components.service_args import Healthcheck, ServiceArgs, http_healthcheck
 from settings.catalog import CATALOG, SERVICE_LABEL, STACK_LABEL
 from settings.model import CONTAINER_PORTS, ServiceSettings, StackSettings
+from settings.names import volume_name
 
 
 @dataclass(frozen=True)
@@ -65,16 +66,19 @@ class StackContext:
         return http_healthcheck(CONTAINER_PORTS[service], CATALOG[service].health_path, **timing)
 
     @staticmethod
+    def data_path(service: str) -> str:
+        """Where the service keeps the data its named volume holds (settings/catalog.py)."""
+        return CATALOG[service].data_path
+
+    @staticmethod
     def user(service: str) -> str:
         """The uid:gid the image runs as (settings/catalog.py)."""
         return CATALOG[service].user
 
-    def service_args(self, service: str, *, settings: ServiceSettings | None = None,
-                     settings_of: str | None = None, **fields: Any) -> ServiceArgs:
-        """ServiceArgs with what every container of the stack shares filled in.
-
-        `settings_of` borrows another service's image and limits (e.g. a second Alertmanager
-        peer, a setup job); `container_port` defaults to the service's well-known port.
+    def service_args(self, service: str, *, settings: ServiceSettings | None = None, **fields: Any) -> ServiceArgs:
+        """ServiceArgs with what every container of the stack shares filled in: the catalog row's
+        image and limits (`settings` overrides them, e.g. for a second Alertmanager peer), and its
+        well-known port as `container_port`.
         """
         fields.setdefault("container_port", CONTAINER_PORTS.get(service))
         # Another primary network than the stack's (the Engine API proxy's own).
@@ -82,7 +86,7 @@ class StackContext:
         return ServiceArgs(
             service=service,
             container_name=self.container_name(service),
-            settings=settings or self.settings.service(settings_of or service),
+            settings=settings or self.settings.service(service),
             stack=self.settings.stack,
             project=self.settings.project,
             **fields,
@@ -98,11 +102,11 @@ class StackContext:
         creates it on first mount instead, and removing a service never removes a volume.
         """
         if self.settings.swarm:
-            return NodeVolume(f"{self.settings.name(service)}-{suffix}")
+            return NodeVolume(volume_name(self.settings, service, suffix))
         protect = self.settings.protect_data
         return docker.Volume(
             f"{service}-{suffix}",
-            name=f"{self.settings.name(service)}-{suffix}",
+            name=volume_name(self.settings, service, suffix),
             labels=[
                 docker.VolumeLabelArgs(label=STACK_LABEL, value=self.settings.stack),
                 docker.VolumeLabelArgs(label=SERVICE_LABEL, value=service),

@@ -1,15 +1,11 @@
-"""The list-valued parts of a container's arguments, built from ServiceArgs (components/service.py)."""
+"""The list-valued parts of a container's arguments, built from ServiceArgs (components/service_args.py)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pulumi_docker as docker
 
+from components.service_args import ServiceArgs
 from settings.catalog import PROJECT_LABEL, SERVICE_LABEL, STACK_LABEL
-
-if TYPE_CHECKING:
-    from components.service import ServiceArgs
 
 
 def label_map(args: ServiceArgs) -> dict[str, str]:

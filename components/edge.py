@@ -20,10 +20,11 @@ import pulumi
 
 from components.auth import password_hash
 from components.context import StackContext
-from components.service import TYPE_PREFIX, Healthcheck, PortMapping, Upload, VolumeMount
+from components.service import TYPE_PREFIX
+from components.service_args import SECRET_FILE_MODE, Healthcheck, PortMapping, Upload, VolumeMount
 from components.swarm_service import Workload, workload
 from render import caddy
-from render.prometheus import ALERTMANAGER_USER, PROMETHEUS_USER
+from settings.names import ALERTMANAGER_USER, PROMETHEUS_USER
 
 
 def edge_healthcheck(port: int) -> Healthcheck:
@@ -51,7 +52,7 @@ class Edge(pulumi.ComponentResource):
             container_port=None,
             command=["caddy", "run", "--config", caddy.CONFIG_PATH, "--adapter", "caddyfile"],
             uploads=[self._caddyfile(ctx), *self._certificate(ctx)],
-            volumes=[VolumeMount(volume.name, "/data")],
+            volumes=[VolumeMount(volume.name, ctx.data_path("edge"))],
             # /config only holds Caddy's autosave of the loaded configuration: scratch.
             tmpfs={"/config": "rw,noexec,nosuid,size=16m"},
             ports=[PortMapping(port, port, e.address) for port in (e.http_port, e.https_port)],
@@ -74,7 +75,7 @@ class Edge(pulumi.ComponentResource):
 
         # The hashes allow offline guessing: the file is a secret once it holds one.
         text: pulumi.Output[str] = pulumi.Output.all(*hashes).apply(render)
-        return Upload(caddy.CONFIG_PATH, text, secret=True, owner="0", mode="0400")
+        return Upload(caddy.CONFIG_PATH, text, secret=True, owner="0", mode=SECRET_FILE_MODE)
 
     @staticmethod
     def _certificate(ctx: StackContext) -> list[Upload]:
@@ -82,5 +83,6 @@ class Edge(pulumi.ComponentResource):
             return []
         # Caddy runs as root in its image: root-owned, read-only.
         return [Upload(f"{caddy.TLS_DIR}/cert.pem", ctx.require_secret("tlsCertificate"), secret=True,
-                       owner="0", mode="0400"),
-                Upload(f"{caddy.TLS_DIR}/key.pem", ctx.require_secret("tlsKey"), secret=True, owner="0", mode="0400")]
+                       owner="0", mode=SECRET_FILE_MODE),
+                Upload(f"{caddy.TLS_DIR}/key.pem", ctx.require_secret("tlsKey"), secret=True,
+                       owner="0", mode=SECRET_FILE_MODE)]

@@ -20,11 +20,12 @@ import pulumi_tls as tls
 
 from components.backups import elasticsearch_s3_keystore
 from components.context import StackContext
-from components.service import TYPE_PREFIX, Healthcheck, Upload, VolumeMount, secret_file, secret_uploads
-from components.swarm_placement import SwarmPlacement
+from components.service import TYPE_PREFIX
+from components.service_args import Healthcheck, Upload, VolumeMount, secret_file, secret_uploads
 from components.swarm_service import Workload, workload
-from render import elasticsearch as es
-from render import elasticsearch_cluster as esc
+from render import elasticsearch, elasticsearch_cluster
+from settings import log_pipeline as logs
+from settings.workload import Placement
 
 # Certificates last five years; `pulumi up` renews one in its last 90 days (the provider then plans a
 # replacement), which rolls the nodes onto it.
@@ -36,7 +37,8 @@ KEY_BITS = 3072
 
 def elasticsearch_healthcheck() -> Healthcheck:
     """Every Elasticsearch node's: curl with the credentials from its config file (render/elasticsearch.py)."""
-    return Healthcheck(test=es.healthcheck_command(), interval="15s", timeout="10s", retries=10, start_period="60s")
+    return Healthcheck(test=elasticsearch.healthcheck_command(), interval="15s", timeout="10s", retries=10,
+                       start_period="60s")
 
 
 class ElasticsearchCluster(pulumi.ComponentResource):
@@ -57,10 +59,10 @@ class ElasticsearchCluster(pulumi.ComponentResource):
             allowed_uses=["cert_signing", "crl_signing", "digital_signature"], opts=child)
         # What every node receives alike, made once: the bootstrap password's files and the S3 keystore
         # uploads and command (secure settings must match on every node).
-        passwords = ctx.require_secret("elasticPassword").apply(es.secret_files)
-        shared = secret_uploads(passwords, es.SECRET_FILES, es.UID)
+        passwords = ctx.require_secret("elasticPassword").apply(elasticsearch.secret_files)
+        shared = secret_uploads(passwords, elasticsearch.SECRET_FILES, elasticsearch.UID)
         keystore_uploads, command = elasticsearch_s3_keystore(ctx)
-        self.nodes = [self._node(ctx, node, [*shared, *keystore_uploads], command) for node in esc.node_services()]
+        self.nodes = [self._node(ctx, node, [*shared, *keystore_uploads], command) for node in logs.node_services()]
         # A dependent of the component waits for every resource in it (the three services included).
         self.container: pulumi.Resource = self
         self.register_outputs({"nodes": [n.container_name for n in self.nodes]})
@@ -83,18 +85,20 @@ class ElasticsearchCluster(pulumi.ComponentResource):
         s = ctx.settings
         key, cert = self._certificate(node)
         volume = ctx.data_volume(node, parent=self)
-        others = tuple(other for other in esc.node_services() if other != node)
+        others = tuple(other for other in logs.node_services() if other != node)
         return workload(s.target, node, ctx.service_args(
-            node, settings=s.service("elasticsearch"), container_port=es.PORT,
-            envs=[f"{k}={v}" for k, v in esc.environment(s).items()],
+            node, settings=s.service("elasticsearch"), container_port=elasticsearch.PORT,
+            envs=[f"{k}={v}" for k, v in elasticsearch_cluster.environment(s).items()],
             command=command,
-            uploads=[Upload(esc.CONFIG_PATH, esc.render_node_yml(s, node)),
-                     Upload(esc.CA_CERT, self.ca.cert_pem), Upload(esc.NODE_CERT, cert.cert_pem),
-                     secret_file(esc.NODE_KEY, key.private_key_pem_pkcs8, owner=es.UID), *shared],
+            uploads=[Upload(elasticsearch_cluster.CONFIG_PATH, elasticsearch_cluster.render_node_yml(s, node)),
+                     Upload(elasticsearch_cluster.CA_CERT, self.ca.cert_pem),
+                     Upload(elasticsearch_cluster.NODE_CERT, cert.cert_pem),
+                     secret_file(elasticsearch_cluster.NODE_KEY, key.private_key_pem_pkcs8, owner=elasticsearch.UID),
+                     *shared],
             healthcheck=elasticsearch_healthcheck(),
-            volumes=[VolumeMount(volume.name, es.DATA_DIR)],
+            volumes=[VolumeMount(volume.name, elasticsearch.DATA_DIR)],
             # The image's user, stated: it owns the mounted configs as well as the secrets.
-            user=es.UID,
-        ), opts=pulumi.ResourceOptions(parent=self), placement=SwarmPlacement(
+            user=elasticsearch.UID,
+        ), opts=pulumi.ResourceOptions(parent=self), placement=Placement(
             node_label=node, avoid_labels=others, update_order="stop-first", endpoint_mode="dnsrr",
-            aliases=(esc.SHARED_NAME,)))
+            aliases=(elasticsearch_cluster.SHARED_NAME,)))

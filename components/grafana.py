@@ -1,8 +1,9 @@
 """Grafana: the container, and every Grafana object managed through the Grafana provider.
 
 Datasources, folders and the four dashboards are Pulumi resources, so `pulumi preview` shows
-every dashboard change. Alerting is not copied here: every alert is a Prometheus rule routed by
-Alertmanager (render/alertmanager.py), which Grafana shows through its Alertmanager datasource.
+every dashboard change. Prometheus' alerts are routed by Alertmanager (render/alertmanager.py),
+which Grafana shows through its Alertmanager datasource; the alerts on the logs, the Slack contact
+point and the notification policy are Grafana's own (components/grafana_alerting.py).
 """
 
 from __future__ import annotations
@@ -14,13 +15,16 @@ import pulumi
 import pulumiverse_grafana as grafana
 
 from components.context import StackContext
-from components.service import TYPE_PREFIX, VolumeMount, secret_file
+from components.grafana_alerting import GrafanaAlerting
+from components.service import TYPE_PREFIX
+from components.service_args import VolumeMount, secret_file
 from components.swarm_service import Workload, workload
+from mixin import log_alerts
 from mixin.dashboards import render_dashboards
 from mixin.dashboards.common import ALERTMANAGER_UID, ELASTICSEARCH_UID, FOLDERS, PROMETHEUS_UID
-from render import elasticsearch as es
+from render import elasticsearch
 from render import grafana as gf
-from render.prometheus import ALERTMANAGER_USER, PROMETHEUS_USER
+from settings.names import ALERTMANAGER_USER, PROMETHEUS_USER
 
 
 class Grafana(pulumi.ComponentResource):
@@ -65,6 +69,9 @@ class Grafana(pulumi.ComponentResource):
                                             depends_on=list(self.datasources.values())))
             for ref, model in render_dashboards(s).items()
         ]
+        # Alerts on the logs (which Prometheus cannot see), sent through Grafana's Slack contact point.
+        self.alerting = GrafanaAlerting("grafana-alerting", ctx, self.provider, self.folders[log_alerts.FOLDER],
+                                        self.datasources["elasticsearch"], opts=pulumi.ResourceOptions(parent=self))
         self.register_outputs({"grafana_url": self.url})
 
     def _container(self, ctx: StackContext, depends_on: Sequence[pulumi.Resource]) -> Workload:
@@ -119,7 +126,7 @@ class Grafana(pulumi.ComponentResource):
             "elasticsearch": grafana.oss.DataSource(
                 "datasource-elasticsearch", uid=ELASTICSEARCH_UID, name="Elasticsearch logs",
                 type="elasticsearch", url=f"http://elasticsearch:{ctx.port('elasticsearch')}",
-                access_mode="proxy", basic_auth_enabled=True, basic_auth_username=es.READER_USER,
+                access_mode="proxy", basic_auth_enabled=True, basic_auth_username=elasticsearch.READER_USER,
                 json_data_encoded=json.dumps(json_data["elasticsearch"], sort_keys=True),
                 secure_json_data_encoded=basic_auth_password("elasticReaderPassword"), opts=child),
         }

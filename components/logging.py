@@ -12,23 +12,13 @@ import pulumi
 from components.backups import elasticsearch_s3_keystore, elasticsearch_snapshot_volume
 from components.context import StackContext
 from components.elasticsearch_cluster import ElasticsearchCluster, elasticsearch_healthcheck
-from components.service import (
-    TYPE_PREFIX,
-    Healthcheck,
-    HostMount,
-    Upload,
-    VolumeMount,
-    secret_file,
-    secret_uploads,
-)
+from components.service import TYPE_PREFIX
+from components.service_args import Healthcheck, HostMount, Upload, VolumeMount, secret_file, secret_uploads
 from components.swarm_service import Workload, workload
 from render import elastic_setup as setup
-from render import elasticsearch as es
-from render import elasticsearch_cluster as esc
-from render import elasticsearch_exporter as ee
+from render import elasticsearch, elasticsearch_exporter, fluent_bit, kibana
 from render import elasticsearch_s3 as s3
-from render import fluent_bit as fb
-from render import kibana as kb
+from settings import log_pipeline as logs
 
 
 class Logging(pulumi.ComponentResource):
@@ -54,22 +44,22 @@ class Logging(pulumi.ComponentResource):
 
     def _elasticsearch(self, ctx: StackContext) -> Workload | ElasticsearchCluster:
         s = ctx.settings
-        if esc.is_cluster(s):
+        if logs.is_cluster(s):
             return ElasticsearchCluster("elasticsearch", ctx, opts=self._child())
         volume = ctx.data_volume("elasticsearch", parent=self)
         snapshots, snapshots_owner = elasticsearch_snapshot_volume(ctx, parent=self)
-        files = ctx.require_secret("elasticPassword").apply(es.secret_files)
+        files = ctx.require_secret("elasticPassword").apply(elasticsearch.secret_files)
         # With an S3 bucket for snapshots: its keys go to the keystore before the image's entrypoint runs.
         keystore_uploads, command = elasticsearch_s3_keystore(ctx)
         return workload(ctx.settings.target, "elasticsearch", ctx.service_args(
-            "elasticsearch", container_port=es.PORT,
+            "elasticsearch", container_port=elasticsearch.PORT,
             # ELASTIC_PASSWORD_FILE names the uploaded password: no secret in the environment.
-            envs=[f"{k}={v}" for k, v in {**es.environment(s), **s3.client_environment(s)}.items()],
+            envs=[f"{k}={v}" for k, v in {**elasticsearch.environment(s), **s3.client_environment(s)}.items()],
             command=command,
-            uploads=[*secret_uploads(files, es.SECRET_FILES, es.UID), *keystore_uploads],
+            uploads=[*secret_uploads(files, elasticsearch.SECRET_FILES, elasticsearch.UID), *keystore_uploads],
             # curl reads the credentials from its config file: no password in the healthcheck.
             healthcheck=elasticsearch_healthcheck(),
-            volumes=[VolumeMount(volume.name, es.DATA_DIR), snapshots],
+            volumes=[VolumeMount(volume.name, elasticsearch.DATA_DIR), snapshots],
             depends_on=[snapshots_owner.container],
         ), opts=self._child())
 
@@ -89,16 +79,16 @@ class Logging(pulumi.ComponentResource):
         s = ctx.settings
 
         def render(values: list[str]) -> str:
-            return kb.render_kibana_yml(s, values[0], values[1])
+            return kibana.render_kibana_yml(s, values[0], values[1])
 
         # kibana.yml holds the kibana_system password and the encryption key (no _FILE option).
         config: pulumi.Output[str] = pulumi.Output.all(
             ctx.require_secret("kibanaSystemPassword"), ctx.require_secret("kibanaEncryptionKey")).apply(render)
         # Ready when it answers `/` with its redirect to the app (503 "not ready yet" before).
-        health = f"curl -s -I --max-time 8 http://localhost:{kb.PORT} | grep -q 'HTTP/1.1 302 Found'"
+        health = f"curl -s -I --max-time 8 http://localhost:{kibana.PORT} | grep -q 'HTTP/1.1 302 Found'"
         return workload(ctx.settings.target, "kibana", ctx.service_args(
-            "kibana", container_port=kb.PORT,
-            uploads=[secret_file(kb.CONFIG_PATH, config, owner=kb.UID)],
+            "kibana", container_port=kibana.PORT,
+            uploads=[secret_file(kibana.CONFIG_PATH, config, owner=kibana.UID)],
             healthcheck=Healthcheck(test=["CMD-SHELL", health], interval="15s", timeout="10s",
                                     # Kibana's first start (saved-object migrations, on one CPU) can take
                                     # minutes; a failed check in the start period does not count, and
@@ -122,36 +112,36 @@ class Logging(pulumi.ComponentResource):
         script removes on exit.
         """
         return workload(ctx.settings.target, name, ctx.service_args(
-            name, settings_of="elastic-setup",
+            name,
             command=["sh", path],
             uploads=[Upload(path, script),
                      *secret_uploads(files, names, setup.UID, directory=setup.SECRETS_DIR)],
             healthcheck=Healthcheck(test=["NONE"]),
             one_shot=True,
-            user=setup.UID,
+            user=ctx.user(name),
             depends_on=[after],
         ), opts=self._child())
 
     def _fluent_bit(self, ctx: StackContext) -> Workload:
         s = ctx.settings
         volume = ctx.data_volume("fluent-bit", parent=self)
-        password = ctx.require_secret("elasticWriterPassword").apply(fb.render_password_include)
+        password = ctx.require_secret("elasticWriterPassword").apply(fluent_bit.render_password_include)
         return workload(ctx.settings.target, "fluent-bit", ctx.service_args(
-            "fluent-bit", container_port=fb.HTTP_PORT,
+            "fluent-bit", container_port=fluent_bit.HTTP_PORT,
             # The -debug image has no entrypoint: the full command line.
-            command=["/fluent-bit/bin/fluent-bit", "-c", fb.CONFIG_PATH],
-            uploads=[Upload(fb.CONFIG_PATH, fb.render_fluent_bit_conf(s)),
-                     Upload(fb.PARSERS_PATH, fb.render_parsers_conf()),
+            command=["/fluent-bit/bin/fluent-bit", "-c", fluent_bit.CONFIG_PATH],
+            uploads=[Upload(fluent_bit.CONFIG_PATH, fluent_bit.render_fluent_bit_conf(s)),
+                     Upload(fluent_bit.PARSERS_PATH, fluent_bit.render_parsers_conf()),
                      # The writer's password, `@INCLUDE`d by the configuration (no _FILE option).
-                     secret_file(fb.PASSWORD_INCLUDE, password, owner=fb.UID)],
+                     secret_file(fluent_bit.PASSWORD_INCLUDE, password, owner=fluent_bit.UID)],
             # The buffer and the tail offsets outlive the container: nothing is lost or re-sent.
-            volumes=[VolumeMount(volume.name, fb.DATA_DIR)],
+            volumes=[VolumeMount(volume.name, fluent_bit.DATA_DIR)],
             host_mounts=[HostMount(
                 s.logging.docker_log_dir, s.logging.docker_log_dir, read_only=True,
                 why="Fluent Bit tails every container's json-file log here; read-only, it never alters them")],
             # /api/v1/health turns 500 once flushes to Elasticsearch keep failing (HC_* in the config).
             healthcheck=Healthcheck(test=["CMD", "curl", "-fsS", "-o", "/dev/null", "--max-time", "4",
-                                          f"http://localhost:{fb.HTTP_PORT}{fb.HEALTH_PATH}"]),
+                                          f"http://localhost:{fluent_bit.HTTP_PORT}{fluent_bit.HEALTH_PATH}"]),
             # The writer user must exist before the first flush.
             depends_on=[self.elastic_setup.container],
         ), opts=self._child())
@@ -165,12 +155,12 @@ class Logging(pulumi.ComponentResource):
         password = ctx.require_secret("elasticReaderPassword")
         return workload(ctx.settings.target, "elasticsearch-exporter", ctx.service_args(
             "elasticsearch-exporter",
-            entrypoint=ee.entrypoint(),
-            command=ee.flags(all_nodes=esc.is_cluster(ctx.settings)),
-            uploads=[secret_file(ee.PASSWORD_FILE, password, owner=ee.UID)],
+            entrypoint=elasticsearch_exporter.entrypoint(),
+            command=elasticsearch_exporter.flags(all_nodes=logs.is_cluster(ctx.settings)),
+            uploads=[secret_file(elasticsearch_exporter.PASSWORD_FILE, password, owner=elasticsearch_exporter.UID)],
             healthcheck=ctx.http_health("elasticsearch-exporter"),
             # Docker refuses uploads into a read-only root filesystem (ServiceArgs); it writes nothing.
-            user=ee.UID,
+            user=elasticsearch_exporter.UID,
             # logs_reader must exist before the first scrape.
             depends_on=[self.elastic_setup.container],
         ), opts=self._child())

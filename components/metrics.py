@@ -9,27 +9,33 @@ import pulumi
 from components.auth import authenticated_healthcheck, password_upload, web_config_upload
 from components.context import StackContext
 from components.networks import network_ref, stack_network
-from components.service import (
-    TYPE_PREFIX,
-    Healthcheck,
-    HostMount,
-    NetworkAttachment,
-    Upload,
-    VolumeMount,
-    secret_uploads,
-)
+from components.service import TYPE_PREFIX
+from components.service_args import Healthcheck, HostMount, NetworkAttachment, Upload, VolumeMount, secret_uploads
 from components.swarm_service import Workload, workload
+from mixin.rule_files import render_rule_files
 from render import blackbox, docker_api, node_exporter_swarm
 from render import postgres_exporter as pg
 from render import prometheus as prom
 from render.prometheus_swarm import render_swarm_prometheus_yml
 from render.web_config import PROMETHEUS_WEB_CONFIG
 from settings.catalog import SERVICE_LABEL, STACK_LABEL
+from settings.names import PROMETHEUS_USER, discovery_network_name
 
 # cAdvisor metric kinds (container/factory.go): cpu, memory (working set, limit), network (in/out),
 # oom_event (container_oom_events_total). Spec series (start time, limits, last seen) are always on.
 CADVISOR_METRICS: tuple[str, ...] = ("cpu", "memory", "network", "oom_event")
 NODE_EXPORTER_ADDRESS_ENV = "NODE_EXPORTER_ADDRESS"
+# node-exporter reads the host through its root filesystem, read-only at HOST_ROOT; rslave so a disk
+# mounted later is seen too (node_exporter README, "Docker").
+HOST_ROOT = "/host"
+_HOST_ROOT_MOUNT = HostMount("/", HOST_ROOT, propagation="rslave", why="host CPU, memory, disk and filesystem metrics")
+
+
+def _node_exporter_flags(where: list[str]) -> list[str]:
+    """node-exporter's flags on one host and on a Swarm: the host's root, `where` it reads or listens,
+    and the filesystems it leaves out (the kernel's, Docker's layers)."""
+    return [f"--path.rootfs={HOST_ROOT}", *where,
+            "--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|run|var/lib/docker/.+)($|/)"]
 
 
 class Metrics(pulumi.ComponentResource):
@@ -59,10 +65,10 @@ class Metrics(pulumi.ComponentResource):
         config: pulumi.Input[str] = render_swarm_prometheus_yml(s) if s.swarm else pulumi.Output.from_input(
             ctx.network_gateway).apply(lambda gateway: prom.render_prometheus_yml(s, gateway))
         uploads = [Upload(prom.CONFIG_PATH, config)]
-        uploads += [Upload(f"{prom.RULES_DIR}/{file}", text) for file, text in prom.render_rule_files(s).items()]
+        uploads += [Upload(f"{prom.RULES_DIR}/{file}", text) for file, text in render_rule_files(s).items()]
         uploads += [
             # Its own basic auth, and the passwords it sends (self-scrape; Alertmanager).
-            web_config_upload(ctx, "prometheus", prom.PROMETHEUS_USER, "prometheusPassword", PROMETHEUS_WEB_CONFIG),
+            web_config_upload(ctx, "prometheus", PROMETHEUS_USER, "prometheusPassword", PROMETHEUS_WEB_CONFIG),
             password_upload(ctx, "prometheusPassword", prom.PROMETHEUS_PASSWORD_FILE),
             password_upload(ctx, "alertmanagerPassword", prom.ALERTMANAGER_PASSWORD_FILE),
         ]
@@ -72,7 +78,7 @@ class Metrics(pulumi.ComponentResource):
             "prometheus",
             command=[
                 f"--config.file={prom.CONFIG_PATH}",
-                "--storage.tsdb.path=/prometheus",
+                f"--storage.tsdb.path={ctx.data_path('prometheus')}",
                 f"--storage.tsdb.retention.time={p.retention_time}",
                 f"--storage.tsdb.retention.size={p.retention_size}",
                 f"--web.external-url={external_url}",
@@ -82,13 +88,13 @@ class Metrics(pulumi.ComponentResource):
                 "--web.enable-admin-api",
             ],
             healthcheck=authenticated_healthcheck(ctx.port("prometheus"), ctx.health_path("prometheus"),
-                                                  prom.PROMETHEUS_USER, prom.PROMETHEUS_PASSWORD_FILE),
+                                                  PROMETHEUS_USER, prom.PROMETHEUS_PASSWORD_FILE),
             uploads=uploads,
             # The only service of the stack on the platform's network: it scrapes the platform there
             # (on a Swarm it also reaches the Engine API proxy on the discovery network).
             networks=[NetworkAttachment(ctx.targets_network_name),
                       *([NetworkAttachment(network_ref(s, self.discovery_network))] if s.swarm else [])],
-            volumes=[VolumeMount(volume.name, "/prometheus")],
+            volumes=[VolumeMount(volume.name, ctx.data_path("prometheus"))],
             depends_on=list(depends_on),
         ), opts=pulumi.ResourceOptions(parent=self))
 
@@ -97,7 +103,7 @@ class Metrics(pulumi.ComponentResource):
         internal, encrypted overlay, not attachable), allowing only the GETs discovery makes
         (render/docker_api.py replaces docker-socket-proxy's wider sections)."""
         s = ctx.settings
-        self.discovery_network = stack_network("discovery-network", s, f"{s.project}-{s.stack}-discovery",
+        self.discovery_network = stack_network("discovery-network", s, discovery_network_name(s),
                                                "discovery", pulumi.ResourceOptions(parent=self), internal=True)
         return workload(s.target, "docker-api", ctx.service_args(
             "docker-api",
@@ -120,16 +126,14 @@ class Metrics(pulumi.ComponentResource):
         return workload(s.target, "node-exporter", ctx.service_args(
             "node-exporter",
             entrypoint=["/bin/sh", node_exporter_swarm.ENTRYPOINT_PATH],
-            command=["--path.rootfs=/host", "--path.procfs=/host/proc", "--path.sysfs=/host/sys",
-                     "--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|run|var/lib/docker/.+)($|/)"],
+            command=_node_exporter_flags([f"--path.procfs={HOST_ROOT}/proc", f"--path.sysfs={HOST_ROOT}/sys"]),
             uploads=[Upload(node_exporter_swarm.ENTRYPOINT_PATH,
                             node_exporter_swarm.render_swarm_entrypoint(s.swarm_node_subnet, port))],
             healthcheck=Healthcheck(test=["CMD", "/bin/sh", node_exporter_swarm.ENTRYPOINT_PATH, "--health"]),
-            host_mounts=[HostMount("/", "/host", propagation="rslave",
-                                   why="host CPU, memory, disk and filesystem metrics")],
+            host_mounts=[_HOST_ROOT_MOUNT],
             network_mode="host",
             read_only_rootfs=True,
-            user="65534:65534",
+            user=ctx.user("node-exporter"),
         ), opts=pulumi.ResourceOptions(parent=self))
 
     def _node_exporter(self, ctx: StackContext) -> Workload:
@@ -140,18 +144,13 @@ class Metrics(pulumi.ComponentResource):
         address: pulumi.Output[str] = pulumi.Output.from_input(ctx.network_gateway).apply(prom.node_exporter_target)
         return workload(ctx.settings.target, "node-exporter", ctx.service_args(
             "node-exporter",
-            command=address.apply(lambda where: [
-                "--path.rootfs=/host", f"--web.listen-address={where}",
-                "--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|run|var/lib/docker/.+)($|/)"]),
+            command=address.apply(lambda where: _node_exporter_flags([f"--web.listen-address={where}"])),
             # The address is known once Docker made the network: the healthcheck (busybox sh and
             # wget) reads it from the environment, which holds nothing else.
             envs=address.apply(lambda where: [f"{NODE_EXPORTER_ADDRESS_ENV}={where}"]),
             healthcheck=Healthcheck(test=["CMD-SHELL",
                                           f'wget -q --spider "http://${NODE_EXPORTER_ADDRESS_ENV}/metrics"']),
-            # The host's filesystems, read-only; rslave so a disk mounted later is seen too
-            # (node_exporter README, "Docker").
-            host_mounts=[HostMount("/", "/host", propagation="rslave",
-                                   why="host CPU, memory, disk and filesystem metrics")],
+            host_mounts=[_HOST_ROOT_MOUNT],
             # The host's PID and network namespaces: process counters and network interfaces are
             # the host's, not this container's (on the bridge, the Network panel showed only
             # node-exporter's own traffic).

@@ -25,8 +25,8 @@ from components.metrics import Metrics
 from components.networks import network_ref, stack_network
 from components.secrets import GeneratedSecrets
 from components.service import TYPE_PREFIX
-from render.prometheus_swarm import overlay_network_name, targets_network_name
 from settings.model import StackSecrets, StackSettings
+from settings.names import stack_network_name, targets_network_name
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class MonitoringStack(pulumi.ComponentResource):
         s = args.settings
         child = pulumi.ResourceOptions(parent=self)
         # The names Prometheus' Swarm discovery filters tasks by (render/prometheus_swarm.py).
-        self.network = stack_network("network", s, overlay_network_name(s), "internal", child)
+        self.network = stack_network("network", s, stack_network_name(s), "internal", child)
         self.targets_network = stack_network("targets-network", s, targets_network_name(s), "targets", child)
         self.secrets = GeneratedSecrets("secrets", s, args.secrets.values, opts=child)
         ctx = StackContext(settings=s, secrets=self.secrets.all, network_name=network_ref(s, self.network),

@@ -12,8 +12,8 @@ differs, and why:
   at the path the container's upload would have used, with its owner and mode (Docker honours an
   absolute target for both: moby v20.10.23 container/container.go getSecretTargetPath,
   getConfigTargetPath), so the components' paths work unchanged;
-- `placement` per service (components/swarm_placement.py): global agents, stateful services on
-  operator-labelled nodes (`docker node update --label-add christmas-monitoring.<service>=true <node>`), Alertmanager
+- `placement` per service (its catalog row's, settings/catalog.py): global agents, stateful services
+  on operator-labelled nodes (`docker node update --label-add christmas-monitoring.<service>=true <node>`), Alertmanager
   peers one per node; update order stop-first where a task holds data, start-first elsewhere;
 - not available on a Swarm service through the provider (docker.ServiceTaskSpecContainerSpecArgs):
   `pid_mode`, `devices`, `no-new-privileges` (docs/scale-out.md lists what that costs).
@@ -31,13 +31,12 @@ import pulumi_docker as docker
 import pulumi_random as random
 
 from components.docker_args import label_map
-from components.service import LOG_OPTS, SECRET_FILE_MODE, TYPE_PREFIX, Service, ServiceArgs, Upload
-from components.swarm_placement import SwarmPlacement, constraints, placement_of
+from components.service import TYPE_PREFIX, Service
+from components.service_args import LOG_OPTS, SECRET_FILE_MODE, ServiceArgs, Upload
+from components.swarm_placement import constraints, placement_of
 from settings.catalog import CATALOG, LABEL_PREFIX
+from settings.workload import Placement
 
-# A secret file is owned by the user its image runs as (settings/catalog.py); the setup jobs run
-# the elastic-setup image.
-OWNER_OF: dict[str, str] = {"kibana-setup": "elastic-setup"}
 # Docker's overlay option for IPsec (ESP) between nodes (`docker network create --opt encrypted`):
 # every overlay of the stack carries credentials (basic auth, Elasticsearch passwords, the database DSN).
 ENCRYPTED_OVERLAY: dict[str, str] = {"encrypted": ""}
@@ -48,6 +47,8 @@ ENCRYPTED_OVERLAY: dict[str, str] = {"encrypted": ""}
 # fails inside that window makes Swarm roll back to the previous spec, which names the old object.
 # Operators prune them (docs/scale-out.md, "Rolling and rolling back").
 RETAIN_REPLACED_OBJECTS = True
+
+
 def _object_base(prefix: str, path: str) -> str:
     """`<prefix>-<file>`, cut to leave room for `-<12 hex>` within Swarm's 64 characters
     (swarmkit validateAnnotations)."""
@@ -67,7 +68,7 @@ class SwarmService(pulumi.ComponentResource):
 
     service: docker.Service
 
-    def __init__(self, name: str, args: ServiceArgs, placement: SwarmPlacement,
+    def __init__(self, name: str, args: ServiceArgs, placement: Placement,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{TYPE_PREFIX}:SwarmService", name, None, opts)
         self.configs: list[docker.ServiceConfig] = []
@@ -132,7 +133,7 @@ class SwarmService(pulumi.ComponentResource):
             secret_id=secret.id, secret_name=secret.name, file_name=upload.path,
             file_uid=uid, file_gid=gid, file_mode=int(upload.mode or SECRET_FILE_MODE, 8))
 
-    def _task_spec(self, args: ServiceArgs, placement: SwarmPlacement,
+    def _task_spec(self, args: ServiceArgs, placement: Placement,
                    configs: Sequence[docker.ServiceTaskSpecContainerSpecConfigArgs],
                    secrets: Sequence[docker.ServiceTaskSpecContainerSpecSecretArgs]) -> docker.ServiceTaskSpecArgs:
         s, hc = args.settings, args.healthcheck
@@ -176,11 +177,11 @@ _HOST_NETWORK_READ_BACK = ["taskSpec.networksAdvanceds"]
 
 def _owner(args: ServiceArgs, upload: Upload) -> tuple[str, str]:
     """uid and gid of a mounted file: the upload's owner, else the user the service runs as."""
-    uid, _, gid = (upload.owner or args.user or CATALOG[OWNER_OF.get(args.service, args.service)].user).partition(":")
+    uid, _, gid = (upload.owner or args.user or CATALOG[args.service].user).partition(":")
     return uid, gid or uid
 
 
-def _networks(args: ServiceArgs, placement: SwarmPlacement) -> list[docker.ServiceTaskSpecNetworksAdvancedArgs]:
+def _networks(args: ServiceArgs, placement: Placement) -> list[docker.ServiceTaskSpecNetworksAdvancedArgs]:
     """The stack network (aliased by the service's name) and the other networks it joins, each by the
     Network resource's ID (components/stack.py network_ref: a name would replace every service at every
     `pulumi up`). Fixed addresses do not exist for tasks."""
@@ -232,7 +233,7 @@ def _tmpfs_size(options: str) -> int | None:
     return None
 
 
-def _endpoint(args: ServiceArgs, placement: SwarmPlacement) -> docker.ServiceEndpointSpecArgs | None:
+def _endpoint(args: ServiceArgs, placement: Placement) -> docker.ServiceEndpointSpecArgs | None:
     """Published ports, through the routing mesh (every node; a bind address cannot be honoured)."""
     if placement.endpoint_mode == "dnsrr":  # settings refuse a published port here
         return docker.ServiceEndpointSpecArgs(mode="dnsrr")
@@ -251,7 +252,7 @@ Workload = Service | SwarmService
 
 
 def workload(target: str, name: str, args: ServiceArgs, opts: pulumi.ResourceOptions | None = None,
-             replicas: int | None = None, placement: SwarmPlacement | None = None) -> Workload:
+             replicas: int | None = None, placement: Placement | None = None) -> Workload:
     """A container on one Docker host, or a Swarm service: what `target` asks for (`replicas`
     and `placement` apply to a Swarm service only)."""
     if target == "swarm":

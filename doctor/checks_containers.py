@@ -12,20 +12,19 @@ from doctor.report import Result, failed, passed, skipped, verdict
 from doctor.stack import Target
 from render.alertmanager import CONFIG_PATH as ALERTMANAGER_CONFIG
 from render.prometheus import CONFIG_PATH as PROMETHEUS_CONFIG
-from render.prometheus import alertmanager_host
-from settings.catalog import CATALOG, SWARM_ONLY_SERVICES
+from settings.catalog import CATALOG, LONG_RUNNING
+from settings.names import alertmanager_hosts
 
-# Long-running services of every stack; the one-shot setup jobs must have exited 0.
-# Every long-running service of the catalog (Alertmanager once per peer, below), and the backups scheduler.
-SERVICES = (*(name for name in CATALOG if name not in ("elastic-setup", "alertmanager", *SWARM_ONLY_SERVICES)),
-            "backups")
-ONE_SHOT = ("elastic-setup", "kibana-setup", "elasticsearch-snapshots-init")
+# Every long-running workload of the catalog (Alertmanager once per peer, below); the one-shot
+# setup jobs must have exited 0.
+SERVICES = tuple(name for name in LONG_RUNNING if name != "alertmanager" and not CATALOG[name].swarm_only)
+ONE_SHOT = tuple(name for name, spec in CATALOG.items() if spec.one_shot)
 # A few restarts (a host reboot, an upgrade) are normal; more means a crash loop.
 MAX_RESTARTS = 3
 
 
 def expected_services(t: Target) -> list[str]:
-    peers = [alertmanager_host(i) for i in range(t.settings.alerting.alertmanager_peers)]
+    peers = alertmanager_hosts(t.settings.alerting.alertmanager_peers)
     return [*SERVICES, *peers]
 
 

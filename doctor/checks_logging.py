@@ -13,8 +13,8 @@ import time
 
 from doctor.report import Result, skipped, verdict
 from doctor.stack import Target
-from render import elasticsearch as es
-from render import fluent_bit as fb
+from render import fluent_bit
+from settings import log_pipeline as logs
 
 # Every container of the stack logs; a stream with nothing newer than this has stopped receiving.
 MAX_LOG_AGE_SECONDS = 15 * 60
@@ -32,7 +32,7 @@ def check_elasticsearch_health(t: Target) -> list[Result]:
 
 
 def check_log_freshness(t: Target) -> list[Result]:
-    stream = es.data_stream_name(t.settings)
+    stream = logs.data_stream_name(t.settings)
     stats = t.elastic(f"/_data_stream/{stream}/_stats")
     rows = [d for d in stats.get("data_streams", []) if d.get("data_stream") == stream]
     link = t.link("operations.md", "5-elasticsearch-health-and-logs")
@@ -45,7 +45,7 @@ def check_log_freshness(t: Target) -> list[Result]:
 
 
 def check_ilm(t: Target) -> list[Result]:
-    stream = es.data_stream_name(t.settings)
+    stream = logs.data_stream_name(t.settings)
     explain = t.elastic(f"/{stream}/_ilm/explain?only_errors=true")
     errors = [f"{name}: {info.get('step')} {(info.get('step_info') or {}).get('reason', '')}".strip()
               for name, info in (explain.get("indices") or {}).items()]
@@ -60,7 +60,7 @@ def _fluent_bit_api(t: Target, path: str) -> dict[str, object] | None:
     if container is None or container.state != "running":
         return None
     # Port 2020 is not published: ask from inside the container (its -debug image has curl).
-    result = t.docker.exec(container.id, ["curl", "-fsS", "--max-time", "5", f"http://localhost:{fb.HTTP_PORT}{path}"])
+    result = t.docker.exec(container.id, ["curl", "-fsS", "--max-time", "5", f"http://localhost:{fluent_bit.HTTP_PORT}{path}"])
     if result.exit_code != 0:
         raise RuntimeError(f"Fluent Bit {path}: {result.output.strip()[:200]}")
     found: dict[str, object] = json.loads(result.output)

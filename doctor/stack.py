@@ -20,11 +20,11 @@ from typing import Any
 
 from doctor.docker_api import Container, DockerClient
 from doctor.web import BasicAuth, get_json
-from offline.plan import plan_config
-from render import elasticsearch as es
-from render.prometheus import ALERTMANAGER_USER, PROMETHEUS_USER
+from render import elasticsearch
 from settings.load import stack_file
 from settings.model import PROJECT, StackSettings, parse_settings
+from settings.names import ALERTMANAGER_USER, PROMETHEUS_USER
+from settings.stack_file import stack_config
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
@@ -139,8 +139,9 @@ class Target:
         if container is None:
             raise RuntimeError("no Elasticsearch container")
         # curl reads the superuser's credentials from the healthcheck's config file in the container.
-        result = self.docker.exec(container.id, ["curl", "-K", es.HEALTHCHECK_CURLRC, "-fsS", "--max-time", "10",
-                                                 f"http://localhost:{es.PORT}{path}"])
+        result = self.docker.exec(container.id, ["curl", "-K", elasticsearch.HEALTHCHECK_CURLRC, "-fsS",
+                                                 "--max-time", "10",
+                                                 f"http://localhost:{elasticsearch.PORT}{path}"])
         if result.exit_code != 0:
             raise RuntimeError(f"curl {path} in the Elasticsearch container: {result.output.strip()[:200]}")
         return json.loads(result.output)
@@ -149,7 +150,7 @@ class Target:
 def load_settings(stack: str) -> StackSettings:
     """The stack file's settings. Secrets are validated by `pulumi up`, not here: the plan's placeholders
     stand in for them (doctor reads the real ones from Pulumi only when it needs them)."""
-    raw, secret_keys = plan_config(stack)
+    raw, secret_keys = stack_config(stack)
     return parse_settings(PROJECT, stack, raw, frozenset(secret_keys))
 
 

@@ -56,3 +56,9 @@ class AlertGroup:
 
 def runbook_url(base: str, alert: str) -> str:
     return f"{base}#{alert.lower()}"
+
+
+def promql_number(value: float) -> str:
+    """A threshold exactly as set: the shortest text that reads back as the same float (repr), never
+    rounded as `:g` would (99.99999 became 100, a bound the alert could never cross)."""
+    return repr(float(value)).removesuffix(".0")

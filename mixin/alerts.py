@@ -1,21 +1,25 @@
 """Alert rules as typed data, rendered to Prometheus rule files (one file per area).
 
-Thresholds come from `settings.thresholds` (per stack); every rule carries a `severity` and a
-`component` label and `summary`, `description` (with the current value) and `runbook_url`
-annotations. Each alert has a section in docs/runbook.md whose anchor is its name lower-cased.
+Thresholds come from `settings.thresholds`; every rule has `severity` and `component` labels and `summary`,
+`description` and `runbook_url` annotations; docs/runbook.md has a section per alert (its name lower-cased).
 """
 
 from __future__ import annotations
 
 import re
 
+from formats.yamlout import dump_yaml
 from mixin import rules as rec
 from mixin.alert_model import NUM, PCT, SEC, AlertGroup, AlertRule
-from mixin.alerts_logs import certificates_group, logging_group
-from render import elasticsearch_cluster as esc
-from render.yamlout import dump_yaml
-from settings.catalog import SERVICE_LABEL, STACK_LABEL, SWARM_ONLY_SERVICES
+from mixin.alert_model import promql_number as _num
+from mixin.alerts_certificates import certificates_group
+from mixin.alerts_logs import logging_group
+from mixin.guide import guide_alert
+from mixin.selectors import job_label, selector
+from settings import log_pipeline as logs
+from settings.catalog import CATALOG, LONG_RUNNING, SERVICE_LABEL, STACK_LABEL
 from settings.model import StackSettings
+from settings.names import alertmanager_hosts
 
 # Real filesystems only: tmpfs, overlay layers and the like fill and empty by design.
 _FS = f"{{{rec.FILESYSTEMS}}}"
@@ -30,39 +34,39 @@ def _duration(minutes: float) -> str:
 
 def _market_hours(settings: StackSettings) -> str:
     a = settings.alerting
-    return f"hour() >= {a.market_open_hour_utc} < {a.market_close_hour_utc}"
+    if a.market_close_hour_utc > a.market_open_hour_utc:
+        return f"hour() >= {a.market_open_hour_utc} < {a.market_close_hour_utc}"
+    # A session across midnight (e.g. 22-06 UTC): from the open to midnight, or from midnight to the close.
+    return f"hour() >= {a.market_open_hour_utc} or hour() < {a.market_close_hour_utc}"
 
 
 def _host(settings: StackSettings) -> AlertGroup:
     t = settings.thresholds
     free = f"node_filesystem_avail_bytes{_FS} / node_filesystem_size_bytes{_FS} * 100"
     writable = f"node_filesystem_readonly{_FS} == 0"
+    cpu, memory = guide_alert("HighCpuUsage"), guide_alert("HighMemoryUsage")  # severity, summary, `for`
     return AlertGroup("host", (
-        AlertRule(alert="HighCpuUsage",
-                  # The recording rule is the guide's expression (with rate, docs/departures.md) / 100.
-                  expr=f"{rec.INSTANCE_CPU_UTILISATION} * 100 > {t.cpu_percent:g}",
-                  severity="warning", summary="High CPU usage",
-                  description=f"CPU usage on {{{{ $labels.instance }}}} is {PCT}% (threshold {t.cpu_percent:g}%).",
-                  for_="5m"),
-        AlertRule(alert="HighMemoryUsage",
-                  # Raw, not instance:node_memory_utilisation:ratio: that sums by instance and drops
-                  # `job`, which grouping and the TargetDown inhibition read.
+        # The guide's expressions; rate for irate (docs/departures.md), thresholds are settings.
+        AlertRule(alert=cpu.name,
+                  expr='100 - (avg by(instance) (rate(node_cpu_seconds_total{mode="idle"}[5m])) * 100)'
+                       f" > {_num(t.cpu_percent)}",
+                  severity=cpu.severity, summary=cpu.summary, for_=cpu.for_,
+                  description=f"CPU usage on {{{{ $labels.instance }}}} is {PCT}% (threshold {_num(t.cpu_percent)}%)."),
+        AlertRule(alert=memory.name,
                   expr="(node_memory_MemTotal_bytes - node_memory_MemAvailable_bytes)"
-                       f" / node_memory_MemTotal_bytes * 100 > {t.memory_percent:g}",
-                  severity="warning", summary="High memory usage",
-                  description=
-                      f"Memory usage on {{{{ $labels.instance }}}} is {PCT}% (threshold {t.memory_percent:g}%).",
-                  for_="5m"),
-        AlertRule(alert="DiskSpaceLow", expr=f"{free} < {t.disk_free_percent:g} and {writable}",
+                       f" / node_memory_MemTotal_bytes * 100 > {_num(t.memory_percent)}",
+                  severity=memory.severity, summary=memory.summary, for_=memory.for_, description=
+                      f"Memory usage on {{{{ $labels.instance }}}} is {PCT}% (threshold {_num(t.memory_percent)}%)."),
+        AlertRule(alert="DiskSpaceLow", expr=f"{free} < {_num(t.disk_free_percent)} and {writable}",
                   severity="warning", summary="Disk space low",
                   description=f"{{{{ $labels.mountpoint }}}} on {{{{ $labels.instance }}}} has {PCT}% free "
-                  f"(threshold {t.disk_free_percent:g}%).", for_="5m"),
+                  f"(threshold {_num(t.disk_free_percent)}%).", for_="5m"),
         AlertRule(alert="DiskWillFillSoon",
                   expr=f"{free} < 40 and predict_linear(node_filesystem_avail_bytes{_FS}[6h], "
                   f"{round(t.disk_fill_hours * 3600)}) < 0 and {writable}",
                   severity="critical", summary="Disk predicted to fill up",
                   description=f"{{{{ $labels.mountpoint }}}} on {{{{ $labels.instance }}}} has {PCT}% free and at the "
-                  f"rate of the last 6 hours will be full within {t.disk_fill_hours:g} hours.", for_="30m"),
+                  f"rate of the last 6 hours will be full within {_num(t.disk_fill_hours)} hours.", for_="30m"),
     ))
 
 
@@ -93,7 +97,7 @@ def _containers(settings: StackSettings) -> AlertGroup:
                   # The `for`: right after Prometheus starts every container is absent from its history.
                   for_="5m",
                   # TargetDown{job="cadvisor"} mutes it: without cAdvisor every container looks absent.
-                  labels=(("job", "cadvisor"),)),
+                  labels=job_label("containers")),
         # The second half: a container whose first OOM kill was also its cAdvisor series' first
         # sample (a restart gives a new series), where increase() sees nothing.
         AlertRule(alert="ContainerOomKilled",
@@ -104,20 +108,21 @@ def _containers(settings: StackSettings) -> AlertGroup:
         AlertRule(alert="ContainerMemoryNearLimit",
                   expr=
                       'container_memory_working_set_bytes{name!=""} / (container_spec_memory_limit_bytes{name!=""} > 0)'
-                  f" * 100 > {t.container_memory_percent:g}",
+                  f" * 100 > {_num(t.container_memory_percent)}",
                   severity="warning", summary="Container near its memory limit",
                   description=f"{{{{ $labels.name }}}}{on_node} uses {PCT}% of its memory limit "
-                  f"(threshold {t.container_memory_percent:g}%).", for_="5m"),
+                  f"(threshold {_num(t.container_memory_percent)}%).", for_="5m"),
     ))
 
 
 def expected_containers(settings: StackSettings) -> list[str]:
     """The Docker names of the stack's long-running containers (not the one-shot setup jobs; the
     Engine API proxy runs on a Swarm only)."""
-    peers = ["alertmanager" if i == 0 else f"alertmanager-{i}" for i in range(settings.alerting.alertmanager_peers)]
-    services = [s for s in settings.services if s not in ("alertmanager", "elastic-setup", *SWARM_ONLY_SERVICES)]
-    # The backups scheduler runs the setup jobs' image (components/backups.py): no catalog row of its own.
-    return [settings.name(s) for s in [*services, *peers, "backups"]]
+    peers = alertmanager_hosts(settings.alerting.alertmanager_peers)
+    rows = [s for s in LONG_RUNNING if s != "alertmanager" and not CATALOG[s].swarm_only]
+    # Alertmanager once per peer, after the services with settings of their own (the rule's order).
+    return [settings.name(s) for s in [*(s for s in rows if CATALOG[s].own_settings), *peers,
+                                         *(s for s in rows if not CATALOG[s].own_settings)]]
 
 
 def expected_container_selectors(settings: StackSettings) -> list[str]:
@@ -127,8 +132,9 @@ def expected_container_selectors(settings: StackSettings) -> list[str]:
     if not settings.swarm:
         return [f'name="{name}"' for name in expected_containers(settings)]
     # A 3-node Elasticsearch is three services, each expected (a lost node is a lost copy of every shard).
-    nodes = esc.node_services() if esc.is_cluster(settings) else ["elasticsearch"]
-    services = [n for s in settings.services if s != "elastic-setup" for n in (nodes if s == "elasticsearch" else [s])]
+    nodes = logs.node_services() if logs.is_cluster(settings) else ["elasticsearch"]
+    services = [n for s in settings.services if not CATALOG[s].one_shot
+                for n in (nodes if s == "elasticsearch" else [s])]
     return [f'{cadvisor_label(SERVICE_LABEL)}="{s}", {cadvisor_label(STACK_LABEL)}="{settings.stack}"'
             for s in services]
 
@@ -148,41 +154,50 @@ def _targets(settings: StackSettings) -> AlertGroup:
 
 def _api(settings: StackSettings) -> AlertGroup:
     t = settings.thresholds
+    errors = guide_alert("HighErrorRate")
     return AlertGroup("api", (
-        AlertRule(alert="HighErrorRate",
-                  expr=f"{rec.HTTP_ERROR_RATIO} * 100 > {t.error_rate_percent:g}",
-                  severity="critical", summary="High HTTP 5xx error rate",
+        # The guide's ratio per job: it pages whenever the guide's total does (docs/departures.md).
+        AlertRule(alert=errors.name,
+                  expr='sum by(job) (rate(http_requests_total{status=~"5.."}[5m]))'
+                       " / sum by(job) (rate(http_requests_total[5m]))"
+                       f" * 100 > {_num(t.error_rate_percent)}",
+                  severity=errors.severity, summary=errors.summary,
                   description=f"{{{{ $labels.job }}}} answers {PCT}% of requests with a 5xx error "
-                  f"(threshold {t.error_rate_percent:g}%).", for_="5m"),
-        AlertRule(alert="ApiHighLatency", expr=f'{rec.HTTP_LATENCY_P95}{{job="api"}} > {t.api_p95_latency_seconds:g}',
+                  f"(threshold {_num(t.error_rate_percent)}%).", for_=errors.for_),
+        AlertRule(alert="ApiHighLatency",
+                  expr=f'{rec.HTTP_LATENCY_P95}{{{selector("api")}}} > {_num(t.api_p95_latency_seconds)}',
                   severity="warning", summary="API p95 latency high",
                   description=f"95th percentile latency of {{{{ $labels.job }}}} is {SEC} "
-                  f"(threshold {t.api_p95_latency_seconds:g}s).", for_="5m"),
+                  f"(threshold {_num(t.api_p95_latency_seconds)}s).", for_="5m"),
     ))
 
 
 def _database(settings: StackSettings) -> AlertGroup:
     t = settings.thresholds
-    job = (("job", "postgres-exporter"),)
+    job = job_label("database")
+    connections = guide_alert("LowDbConnections")
     return AlertGroup("database", (
         AlertRule(alert="PostgresDown", expr="pg_up == 0", severity="critical", summary="PostgreSQL down",
                   description=
                       "postgres-exporter {{ $labels.instance }} cannot reach PostgreSQL (pg_up = {{ $value }}).",
                   for_="1m", labels=job),
-        AlertRule(alert="LowDbConnections",
-                  expr="sum by(instance)(pg_stat_database_numbackends) / max by(instance)(pg_settings_max_connections)"
-                  f" * 100 > {t.db_connections_percent:g}",
-                  severity="warning", summary="Database connections nearly exhausted",
-                  description=f"PostgreSQL behind {{{{ $labels.instance }}}} uses {PCT}% of max_connections "
-                  f"(threshold {t.db_connections_percent:g}%).", for_="5m", labels=job),
+        # The guide's, summed per instance: its one-to-one division matches nothing (docs/departures.md).
+        AlertRule(alert=connections.name,
+                  expr=f'sum by(instance) (pg_stat_activity_count{{datname="{settings.database.name}"}})'
+                  " / max by(instance) (pg_settings_max_connections)"
+                  f" * 100 > {_num(t.db_connections_percent)}",
+                  severity=connections.severity, summary=connections.summary,
+                  description=f"Database {settings.database.name} behind {{{{ $labels.instance }}}} holds {PCT}% "
+                  f"of max_connections (threshold {_num(t.db_connections_percent)}%).", for_=connections.for_,
+                  labels=job),
         # pg_replication_lag_seconds is 0 by definition on a primary (collector/pg_replication.go):
         # this one can fire only where the exporter watches a replica.
         AlertRule(alert="PostgresReplicationLag",
-                  expr=f"pg_replication_lag_seconds > {t.db_replication_lag_seconds:g}"
+                  expr=f"pg_replication_lag_seconds > {_num(t.db_replication_lag_seconds)}"
                   " and on(instance, job) pg_replication_is_replica == 1",
                   severity="warning", summary="PostgreSQL replication lag",
                   description=f"The replica behind {{{{ $labels.instance }}}} lags {SEC} behind the primary "
-                  f"(threshold {t.db_replication_lag_seconds:g}s).", for_="5m", labels=job),
+                  f"(threshold {_num(t.db_replication_lag_seconds)}s).", for_="5m", labels=job),
         # Seen from the primary: one series per connected standby (pg_stat_replication), none without.
         AlertRule(alert="PostgresReplicaBehind",
                   expr=f"pg_stat_replication_pg_wal_lsn_diff > {REPLICATION_LAG_BYTES}",
@@ -192,28 +207,29 @@ def _database(settings: StackSettings) -> AlertGroup:
                   f"{{{{ $labels.instance }}}} has not replayed {{{{ $value | humanize1024 }}}}B of WAL "
                   f"(threshold {REPLICATION_LAG_BYTES // 1024 // 1024} MiB).", for_="5m", labels=job),
         AlertRule(alert="PostgresSlowQueries",
-                  expr=f'pg_stat_activity_max_tx_duration{{state="active"}} > {t.db_slow_query_seconds:g}',
+                  expr=f'pg_stat_activity_max_tx_duration{{state="active"}} > {_num(t.db_slow_query_seconds)}',
                   severity="warning", summary="PostgreSQL slow queries",
                   description=f"The longest active transaction in {{{{ $labels.datname }}}} has been running for {SEC} "
-                  f"(threshold {t.db_slow_query_seconds:g}s).", for_="2m", labels=job),
+                  f"(threshold {_num(t.db_slow_query_seconds)}s).", for_="2m", labels=job),
     ))
 
 
 def _trading(settings: StackSettings) -> AlertGroup:
     t = settings.thresholds
     a = settings.alerting
-    job = (("job", "trading-engine"),)
+    job = job_label("trading")
     idle = _duration(t.trading_idle_minutes)
     hours = f"{a.market_open_hour_utc:02d}:00-{a.market_close_hour_utc:02d}:00 UTC"
     return AlertGroup("trading", (
-        AlertRule(alert="HighOrderFailureRate", expr=f"{rec.ORDER_FAILURE_RATIO} * 100 > {t.order_failure_percent:g}",
+        AlertRule(alert="HighOrderFailureRate",
+                  expr=f"{rec.ORDER_FAILURE_RATIO} * 100 > {_num(t.order_failure_percent)}",
                   severity="critical", summary="Order failure rate high",
                   description=f"{PCT}% of the orders of strategy {{{{ $labels.strategy }}}} fail "
-                  f"(threshold {t.order_failure_percent:g}%).", for_="5m", labels=job),
-        AlertRule(alert="HighOrderLatency", expr=f"{rec.ORDER_LATENCY_P95} > {t.order_latency_p95_seconds:g}",
+                  f"(threshold {_num(t.order_failure_percent)}%).", for_="5m", labels=job),
+        AlertRule(alert="HighOrderLatency", expr=f"{rec.ORDER_LATENCY_P95} > {_num(t.order_latency_p95_seconds)}",
                   severity="warning", summary="Order latency high",
                   description=f"95th percentile order latency of strategy {{{{ $labels.strategy }}}} is {SEC} "
-                  f"(threshold {t.order_latency_p95_seconds:g}s).", for_="5m", labels=job),
+                  f"(threshold {_num(t.order_latency_p95_seconds)}s).", for_="5m", labels=job),
         # `or vector(0)`: a silent engine exposes no increase at all, and that is the case to catch.
         AlertRule(alert="NoTradingSignals",
                   expr=f"(sum(increase(trading_signals_total[{idle}])) or vector(0)) == 0"

@@ -1,22 +1,19 @@
-"""Alert rules of the log pipeline (Fluent Bit, Elasticsearch) and of the public endpoints' certificates.
+"""Alert rules of the log pipeline (Fluent Bit, Elasticsearch).
 
 Metric names and labels as the pinned exporters emit them (docs/images.md): Fluent Bit 3.2's
-/api/v2/metrics/prometheus, elasticsearch_exporter v1.11.0, blackbox_exporter v0.28.0.
+/api/v2/metrics/prometheus, elasticsearch_exporter v1.11.0.
 """
 
 from __future__ import annotations
 
 from mixin.alert_model import NUM, PCT, AlertGroup, AlertRule, Severity
-from render import elasticsearch as es
-from render import fluent_bit as fb
+from settings import log_pipeline as logs
 from settings.model import StackSettings
 
 # Fixed thresholds of the log pipeline (not yet settings): warn while a quarter of Fluent Bit's
 # buffer is left, and at Elasticsearch's own low disk watermark (85 % used).
 FLUENT_BIT_BUFFER_FREE_PERCENT = 25
 ES_DISK_FREE_PERCENT = 15
-# Warn this many days before a public certificate expires (ACME renews 30 days ahead).
-CERTIFICATE_DAYS = 14
 
 
 def logging_group(settings: StackSettings) -> AlertGroup:
@@ -33,7 +30,7 @@ def _fluent_bit_alerts() -> tuple[AlertRule, ...]:
                   expr=f"increase(fluentbit_output_retries_failed_total{{{_FB_OUT}}}[5m]) > 0",
                   severity="warning", summary="Fluent Bit gave up on log chunks",
                   description=
-                      f"Fluent Bit output {{{{ $labels.name }}}} gave up {NUM} chunks after {fb.RETRY_LIMIT} retries "
+                      f"Fluent Bit output {{{{ $labels.name }}}} gave up {NUM} chunks after {logs.RETRY_LIMIT} retries "
                   "in the last 5 minutes: those log lines are lost.", for_="5m"),
         AlertRule(alert="FluentBitRecordsDropped",
                   expr=f"increase(fluentbit_output_dropped_records_total{{{_FB_OUT}}}[5m]) > 0",
@@ -69,7 +66,7 @@ def _cluster_health(color: str, severity: Severity, meaning: str, for_: str) -> 
 
 
 def _elasticsearch_alerts(settings: StackSettings) -> tuple[AlertRule, ...]:
-    backing = es.backing_index_regex(settings).replace("\\", "\\\\")
+    backing = logs.backing_index_regex(settings).replace("\\", "\\\\")
     return (
         # Containers write log lines (Fluent Bit reads them) but no document reaches the stack's
         # data stream: the pipeline is broken somewhere between the two, whatever the cause.
@@ -78,7 +75,7 @@ def _elasticsearch_alerts(settings: StackSettings) -> tuple[AlertRule, ...]:
                   f'sum(increase(elasticsearch_index_stats_indexing_index_total{{index=~"{backing}"}}[10m])) > 0',
                   severity="critical", summary="Logs are not reaching Elasticsearch",
                   description=f"Containers wrote {NUM} log lines in the last 10 minutes and no new document reached "
-                  f"{es.data_stream_name(settings)}.", for_="5m"),
+                  f"{logs.data_stream_name(settings)}.", for_="5m"),
         _cluster_health("red", "critical", "a primary shard is unassigned, writes to it fail.", for_="5m"),
         _cluster_health("yellow", "warning", "a replica shard is unassigned.", for_="15m"),
         AlertRule(alert="ElasticsearchDiskLow",
@@ -89,20 +86,3 @@ def _elasticsearch_alerts(settings: StackSettings) -> tuple[AlertRule, ...]:
                   f"{ES_DISK_FREE_PERCENT}%, Elasticsearch's low watermark): new shards are no longer allocated, "
                   "and at 5% free every index turns read-only.", for_="5m"),
     )
-
-
-def certificates_group() -> AlertGroup:
-    # Series exist only for the endpoints served over https:// (render/blackbox.py): none in dev.
-    return AlertGroup("certificates", (
-        AlertRule(alert="CertificateExpiringSoon",
-                  expr=f"(probe_ssl_earliest_cert_expiry - time()) / 86400 < {CERTIFICATE_DAYS}",
-                  severity="warning", summary="TLS certificate expiring soon",
-                  description=
-                      "The certificate of {{ $labels.instance }} expires in {{ $value | printf \"%.1f\" }} days "
-                  f"(threshold {CERTIFICATE_DAYS} days).", for_="10m"),
-        AlertRule(alert="PublicEndpointDown", expr="probe_success == 0",
-                  severity="warning", summary="Public endpoint failing",
-                  description=
-                      "{{ $labels.instance }} has failed its HTTPS probe for 5 minutes (probe_success = {{ $value }}): "
-                  "unreachable, an error status, or a certificate the probe does not trust.", for_="5m"),
-    ))

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from render.yamlout import dump_yaml
+from formats.yamlout import dump_yaml
 
 # Host (node-exporter), ratios 0-1 by instance.
 INSTANCE_CPU_UTILISATION = "instance:node_cpu_utilisation:rate5m"

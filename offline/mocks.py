@@ -255,30 +255,3 @@ def run_under_mocks(body: Callable[[], object], stack: str = "dev", config: Mapp
         # pulumi.runtime.test runs a function under the configured mocks and awaits what it returns.
         pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
     return run
-
-
-def stack_file_config(stack: str, project: str = "christmas-monitoring") -> tuple[dict[str, str], set[str]]:
-    """The settings of Pulumi.<stack>.yaml as Pulumi hands them to the program (strings; objects as JSON).
-
-    Encrypted values cannot be read here: they are returned as secret keys with a placeholder.
-    """
-    import yaml
-
-    data = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text()) or {}
-    config: dict[str, str] = {}
-    secret_keys: set[str] = set()
-    prefix = f"{project}:"
-    for key, value in (data.get("config") or {}).items():
-        if not key.startswith(prefix):
-            continue
-        name = key[len(prefix):]
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            config[name] = PLACEHOLDERS.get(name, DEFAULT_PLACEHOLDER)
-            secret_keys.add(name)
-        elif isinstance(value, bool):
-            config[name] = "true" if value else "false"
-        elif isinstance(value, (dict, list)):
-            config[name] = json.dumps(value)
-        else:
-            config[name] = str(value)
-    return config, secret_keys

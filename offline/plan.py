@@ -33,39 +33,13 @@ from offline.mocks import (
     ProgramRun,
     redact,
     run_program,
-    stack_file_config,
     unwrap,
 )
 from settings.catalog import SERVICE_LABEL
-from settings.snapshot_s3 import ACCESS_KEY, SECRET_KEY
-
-S3_KEYS = (ACCESS_KEY, SECRET_KEY)
+from settings.stack_file import stack_config
 
 CONTAINER = "docker:index/container:Container"
 SWARM_SERVICE = "docker:index/service:Service"
-
-
-def plan_config(stack: str) -> tuple[dict[str, str], set[str]]:
-    """The stack file's settings, with placeholders for the secrets a real operator would set.
-
-    A stack that generates missing passwords (dev) gets placeholders only for what cannot be
-    generated (Slack webhook, SMTP password, DSN), so the plan shows the generated ones too.
-    """
-    config, secret_keys = stack_file_config(stack)
-    generates = config.get("generateMissingSecrets", "false") == "true"
-    from settings.model import GENERATABLE_SECRETS
-
-    smtp_auth = "smtpUsername" in json.loads(config.get("alerting", "{}"))
-    s3_bucket = bool(json.loads(config.get("logging", "{}")).get("snapshotS3Bucket"))
-    for key, value in PLACEHOLDERS.items():
-        if key in config or (generates and key in GENERATABLE_SECRETS) or (key == "smtpPassword" and not smtp_auth) \
-                or (key in S3_KEYS and not s3_bucket):
-            # An SMTP password without alerting.smtpUsername is refused (SMTP AUTH needs both), S3 keys
-            # without a bucket too.
-            continue
-        config[key] = value
-        secret_keys.add(key)
-    return config, secret_keys
 
 
 def placeholder_config(config: dict[str, str], secret_keys: set[str]) -> dict[str, str]:
@@ -232,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     if not (PROJECT_DIR / f"Pulumi.{args.stack}.yaml").exists():
         print(f"error: no Pulumi.{args.stack}.yaml in {PROJECT_DIR}", file=sys.stderr)
         return 2
-    config, secret_keys = plan_config(args.stack)
+    config, secret_keys = stack_config(args.stack)
     started = time.monotonic()
     out = args.out or PROJECT_DIR / "build" / args.stack
     try:

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from formats.yamlout import dump_yaml
 from mixin.guide import GUIDE_ROUTE
-from render.yamlout import dump_yaml
 from settings.catalog import CATALOG
 from settings.model import StackSettings
 
@@ -80,7 +80,8 @@ def _receivers(settings: StackSettings, slack_webhook_url: str | None, heartbeat
     by_name: dict[str, dict[str, Any]] = {}
 
     def receiver(slack_configs: list[dict[str, Any]], email_configs: list[dict[str, Any]]) -> str:
-        name = "-and-".join(n for n, c in (("slack", slack_configs), ("email", email_configs)) if c)
+        # The guide's names (slack-notifications, email-notifications); both: slack-and-email-notifications.
+        name = "-and-".join(n for n, c in (("slack", slack_configs), ("email", email_configs)) if c) + "-notifications"
         entry: dict[str, Any] = {"name": name}
         if slack_configs:
             entry["slack_configs"] = slack_configs
@@ -133,13 +134,9 @@ def render_alertmanager_config(settings: StackSettings, slack_webhook_url: str |
     return {
         "global": global_,
         "route": {
+            # The guide's route: its grouping and timers; its receiver where Slack is set (warnings go there).
             "receiver": warning,
-            # The guide's timers; grouped by job too (docs/departures.md): one notification names one
-            # job, and TargetDown's inhibition (equal: job) works on whole groups.
-            "group_by": ["alertname", "job"],
-            "group_wait": GUIDE_ROUTE["group_wait"],
-            "group_interval": GUIDE_ROUTE["group_interval"],
-            "repeat_interval": GUIDE_ROUTE["repeat_interval"],
+            **{key: GUIDE_ROUTE[key] for key in ("group_by", "group_wait", "group_interval", "repeat_interval")},
             "routes": [
                 # The heartbeat wants a steady beat every minute.
                 {"receiver": HEARTBEAT, "matchers": ['alertname="Watchdog"'], "group_wait": "0s",

@@ -20,14 +20,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from render import elasticsearch as es
+from render import elasticsearch
 from render import elasticsearch_s3 as s3
 from render.curlrc import user_config
-from render.prometheus import PROMETHEUS_USER
+from settings import log_pipeline as logs
+from settings.catalog import CATALOG
 from settings.model import StackSettings
+from settings.names import PROMETHEUS_USER
 
 # Elasticsearch: the repository's directory (its own volume, listed in path.repo) and the policy.
-ES_SNAPSHOT_DIR = es.SNAPSHOT_DIR
+ES_SNAPSHOT_DIR = elasticsearch.SNAPSHOT_DIR
 ES_REPOSITORY = "christmas-backups"
 SLM_POLICY = "christmas-logs-nightly"
 # Every night at 01:30 UTC (Elasticsearch's cron: seconds minutes hours day-of-month month day-of-week).
@@ -37,7 +39,7 @@ SLM_SCHEDULE = "0 30 1 * * ?"
 SCRIPT_PATH = "/backup/backup.sh"
 # Prometheus answers only with its basic auth: curl reads the credentials from this file (0400, secret).
 PROMETHEUS_CURLRC = "/run/secrets/backups/prometheus.curlrc"
-BACKUP_DIR = "/backups"
+BACKUP_DIR = CATALOG["backups"].data_path
 TSDB_MOUNT = "/prometheus"
 GRAFANA_MOUNT = "/grafana"
 INTERVAL_HOURS = 24
@@ -66,7 +68,7 @@ def slm_policy(s: StackSettings) -> dict[str, Any]:
         # SLM adds a unique suffix to each name; {now/d} is the day it was taken.
         "name": f"<logs-christmas-{s.stack}-{{now/d}}>",
         "repository": ES_REPOSITORY,
-        "config": {"indices": [es.data_stream_name(s)], "include_global_state": False,
+        "config": {"indices": [logs.data_stream_name(s)], "include_global_state": False,
                    "ignore_unavailable": True},
         # As long as the logs themselves; the newest snapshot is always kept, and never more than one a day.
         "retention": {"expire_after": f"{days}d", "min_count": 1, "max_count": days + 1},

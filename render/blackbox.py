@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from render.yamlout import dump_yaml
+from formats.yamlout import dump_yaml
 from settings.catalog import CONTAINER_PORTS
 from settings.model import StackSettings
 

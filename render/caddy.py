@@ -23,9 +23,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, NamedTuple, cast
 
-from render.prometheus import ALERTMANAGER_USER, PROMETHEUS_USER
 from settings.grammar_edge import dns_name, edge_host
 from settings.model import CONTAINER_PORTS, StackSettings
+from settings.names import ALERTMANAGER_USER, PROMETHEUS_USER
 
 TlsMode = Literal["acme", "internal", "files"]
 TLS_MODES: tuple[str, ...] = ("acme", "internal", "files")

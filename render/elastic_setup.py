@@ -21,9 +21,9 @@ import shlex
 from typing import Any
 
 from render import backups as bk
-from render import elasticsearch as es
-from render import kibana as kb
+from render import elasticsearch, kibana
 from render.curlrc import user_config
+from settings import log_pipeline as logs
 from settings.catalog import CATALOG
 from settings.model import StackSettings
 
@@ -95,8 +95,8 @@ def _body_file(kind: str, name: str) -> str:
     return f"christmas-setup-{kind}-{name}.json"
 
 
-KIBANA_SYSTEM_BODY = _body_file("password", es.KIBANA_SYSTEM_USER)
-SETUP_USERS = (es.WRITER_USER, es.READER_USER, es.OPERATOR_USER)
+KIBANA_SYSTEM_BODY = _body_file("password", elasticsearch.KIBANA_SYSTEM_USER)
+SETUP_USERS = (elasticsearch.WRITER_USER, elasticsearch.READER_USER, elasticsearch.OPERATOR_USER)
 USER_BODIES = tuple(_body_file("user", name) for name in SETUP_USERS)
 ELASTIC_SETUP_FILES = (CURLRC, KIBANA_SYSTEM_BODY, *USER_BODIES)
 KIBANA_SETUP_FILES = (CURLRC,)
@@ -105,8 +105,8 @@ KIBANA_SETUP_FILES = (CURLRC,)
 def elastic_setup_files(elastic_password: str, kibana_system_password: str, writer_password: str,
                         reader_password: str, operator_password: str) -> dict[str, str]:
     """Name (in SECRETS_DIR) -> content of every secret file of elastic-setup."""
-    users = es.users(writer_password, reader_password, operator_password)
-    return {CURLRC: user_config(es.SUPERUSER, elastic_password),
+    users = elasticsearch.users(writer_password, reader_password, operator_password)
+    return {CURLRC: user_config(elasticsearch.SUPERUSER, elastic_password),
             KIBANA_SYSTEM_BODY: json.dumps({"password": kibana_system_password}),
             **{_body_file("user", name): json.dumps(users[name], sort_keys=True)
                for name in SETUP_USERS}}
@@ -114,7 +114,7 @@ def elastic_setup_files(elastic_password: str, kibana_system_password: str, writ
 
 def kibana_setup_files(elastic_password: str) -> dict[str, str]:
     """Name (in SECRETS_DIR) -> content of every secret file of kibana-setup."""
-    return {CURLRC: user_config(es.SUPERUSER, elastic_password)}
+    return {CURLRC: user_config(elasticsearch.SUPERUSER, elastic_password)}
 
 
 def _snapshot_requests(s: StackSettings) -> list[str]:
@@ -130,30 +130,30 @@ def _snapshot_requests(s: StackSettings) -> list[str]:
 def _existing_replicas(s: StackSettings) -> list[str]:
     """A cluster: the stream's existing backing indices get their replica too (the template only
     shapes new ones)."""
-    replicas = es.replicas(s)
+    replicas = elasticsearch.replicas(s)
     if not replicas:
         return []
     body = {"index": {"number_of_replicas": replicas}}
-    return ["  " + _request("PUT", f"/{es.data_stream_name(s)}/_settings", body)]
+    return ["  " + _request("PUT", f"/{logs.data_stream_name(s)}/_settings", body)]
 
 
 def render_elastic_setup_script(s: StackSettings) -> str:
-    stream = es.data_stream_name(s)
+    stream = logs.data_stream_name(s)
     parts = [
-        _prelude(f'ES="${{ES_URL:-{es.URL}}}"', ELASTIC_SETUP_FILES),
+        _prelude(f'ES="${{ES_URL:-{elasticsearch.URL}}}"', ELASTIC_SETUP_FILES),
         "\n",
         _ES_REQUEST,
         "\nwait_for Elasticsearch \"$ES/_cluster/health?wait_for_status=yellow&timeout=5s\"\n\n",
         "# Kibana connects as kibana_system, never as elastic.\n",
-        _secret_request("POST", f"/_security/user/{es.KIBANA_SYSTEM_USER}/_password", KIBANA_SYSTEM_BODY),
+        _secret_request("POST", f"/_security/user/{elasticsearch.KIBANA_SYSTEM_USER}/_password", KIBANA_SYSTEM_BODY),
         "\n# Least-privilege roles and their users (PUT creates or updates).\n",
     ]
-    parts += [_request("PUT", f"/_security/role/{name}", body) for name, body in es.roles().items()]
+    parts += [_request("PUT", f"/_security/role/{name}", body) for name, body in elasticsearch.roles().items()]
     parts += [_secret_request("PUT", f"/_security/user/{name}", _body_file("user", name)) for name in SETUP_USERS]
     parts += [
         "\n# Lifecycle: rollover and deletion after the retention, then the template that applies it.\n",
-        _request("PUT", f"/_ilm/policy/{es.ILM_POLICY_NAME}", es.ilm_policy(s)),
-        _request("PUT", f"/_index_template/{es.TEMPLATE_NAME}", es.index_template(s)),
+        _request("PUT", f"/_ilm/policy/{elasticsearch.ILM_POLICY_NAME}", elasticsearch.ilm_policy(s)),
+        _request("PUT", f"/_index_template/{elasticsearch.TEMPLATE_NAME}", elasticsearch.index_template(s)),
         *_snapshot_requests(s),
         "\n# An existing stream takes the new template (mappings, policy) at its next write.\n",
         f"if curl -K \"$CURLRC\" -fsS -o /dev/null \"$ES\"{shlex.quote('/_data_stream/' + stream)}; then\n",
@@ -166,15 +166,15 @@ def render_elastic_setup_script(s: StackSettings) -> str:
 
 
 def render_kibana_setup_script(s: StackSettings) -> str:
-    objects = kb.render_saved_objects_ndjson(s)
+    objects = kibana.render_saved_objects_ndjson(s)
     return "".join([
-        _prelude(f'KIBANA="${{KIBANA_URL:-{kb.URL}}}"', KIBANA_SETUP_FILES),
+        _prelude(f'KIBANA="${{KIBANA_URL:-{kibana.URL}}}"', KIBANA_SETUP_FILES),
         "\nwait_for Kibana \"$KIBANA/api/status\"\n\n",
         "# The operators' role: read the log streams in Discover and dashboards (PUT: create or update).\n",
         "curl -K \"$CURLRC\" -sS --fail-with-body --max-time 60 -X PUT -H 'kbn-xsrf: true' \\\n",
         "  -H 'Content-Type: application/json' --data-binary @- \\\n",
-        f"  \"$KIBANA/api/security/role/{es.OPERATOR_ROLE}\" <<'{_EOF}'\n",
-        json.dumps(kb.operator_role(), sort_keys=True) + "\n",
+        f"  \"$KIBANA/api/security/role/{elasticsearch.OPERATOR_ROLE}\" <<'{_EOF}'\n",
+        json.dumps(kibana.operator_role(), sort_keys=True) + "\n",
         f"{_EOF}\n",
         "echo 'setup: Kibana operator role declared'\n\n",
         "# The data view and saved searches, fixed ids, overwrite=true: the same objects on every run.\n",

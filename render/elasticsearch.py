@@ -7,14 +7,14 @@ receives. The log indices are one data stream per stack, `logs-christmas-<stack>
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from render.curlrc import user_config
 from settings.catalog import CATALOG
+from settings.log_pipeline import LOGS_NAME
 from settings.model import CONTAINER_PORTS, StackSettings
 
-DATA_DIR = "/usr/share/elasticsearch/data"
+DATA_DIR = CATALOG["elasticsearch"].data_path
 # The snapshot repository's directory (its own volume; render/backups.py registers the repository).
 SNAPSHOT_DIR = "/usr/share/elasticsearch/snapshots"
 # The image's user (uid 1000, group root): its entrypoint reads ELASTIC_PASSWORD_FILE as that user
@@ -28,9 +28,6 @@ SECRET_FILES = (PASSWORD_FILE, HEALTHCHECK_CURLRC)
 PORT = CONTAINER_PORTS["elasticsearch"]
 URL = f"http://elasticsearch:{PORT}"
 
-# One name for the template, the lifecycle policy and Kibana's data view; the data streams are
-# `<LOGS_NAME>-<stack>`.
-LOGS_NAME = "logs-christmas"
 INDEX_PATTERN = f"{LOGS_NAME}-*"
 TEMPLATE_NAME = LOGS_NAME
 ILM_POLICY_NAME = LOGS_NAME
@@ -50,10 +47,6 @@ OPERATOR_ROLE = "christmas_kibana_operator"
 
 # Normalises `level` to upper case at index and query time: `level:error` finds ERROR too.
 LEVEL_NORMALIZER = "uppercase"
-
-
-def data_stream_name(s: StackSettings) -> str:
-    return f"{LOGS_NAME}-{s.stack}"
 
 
 def es_size(size: str) -> str:
@@ -226,8 +219,3 @@ def healthcheck_command() -> list[str]:
 def secret_files(elastic_password: str) -> dict[str, str]:
     """Path -> content of the node's secret files (the entrypoint's `$(cat)` drops a final newline)."""
     return {PASSWORD_FILE: elastic_password, HEALTHCHECK_CURLRC: user_config(SUPERUSER, elastic_password)}
-
-
-def backing_index_regex(s: StackSettings) -> str:
-    """The backing indices of the stack's data stream (.ds-<stream>-<date>-<generation>): a regex (RE2)."""
-    return re.escape(f".ds-{data_stream_name(s)}-") + ".+"

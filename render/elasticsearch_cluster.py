@@ -21,12 +21,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from render import elasticsearch as es
-from render import elasticsearch_s3
-from render.yamlout import dump_yaml
+from formats.yamlout import dump_yaml
+from render import elasticsearch, elasticsearch_s3
+from settings.log_pipeline import is_cluster, node_services
 from settings.model import StackSettings
 
-NODE_COUNT = 3
 CONFIG_PATH = "/usr/share/elasticsearch/config/elasticsearch.yml"
 # Inside the configuration directory, where Elasticsearch reads its TLS files from; relative paths in
 # elasticsearch.yml are resolved against it.
@@ -39,26 +38,17 @@ NODE_KEY = f"{CERTS_DIR}/node.key"
 SHARED_NAME = "elasticsearch"
 
 
-def is_cluster(s: StackSettings) -> bool:
-    return s.logging.elasticsearch_nodes == NODE_COUNT
-
-
-def node_services() -> list[str]:
-    """The Swarm services (and node names) of the cluster: elasticsearch-1 .. elasticsearch-3."""
-    return [f"elasticsearch-{i}" for i in range(1, NODE_COUNT + 1)]
-
-
 def http_hosts(s: StackSettings) -> list[str]:
     """What a consumer that takes several hosts (Kibana's `elasticsearch.hosts`) is given."""
     if not is_cluster(s):
-        return [es.URL]
-    return [f"http://{node}:{es.PORT}" for node in node_services()]
+        return [elasticsearch.URL]
+    return [f"http://{node}:{elasticsearch.PORT}" for node in node_services()]
 
 
 def environment(s: StackSettings) -> dict[str, str]:
     """Only what elasticsearch.yml cannot say: the bootstrap password's file (read by the image's
     entrypoint) and the heap of the JVM."""
-    return {"ELASTIC_PASSWORD_FILE": es.PASSWORD_FILE, "ES_JAVA_OPTS": es.java_options(s)}
+    return {"ELASTIC_PASSWORD_FILE": elasticsearch.PASSWORD_FILE, "ES_JAVA_OPTS": elasticsearch.java_options(s)}
 
 
 def _relative(path: str) -> str:
@@ -88,7 +78,7 @@ def node_settings(s: StackSettings, node: str) -> dict[str, Any]:
         "xpack.security.transport.ssl.key": _relative(NODE_KEY),
         "xpack.security.transport.ssl.certificate": _relative(NODE_CERT),
         "xpack.security.transport.ssl.certificate_authorities": [_relative(CA_CERT)],
-        **es.SHARED_NODE_SETTINGS,
+        **elasticsearch.SHARED_NODE_SETTINGS,
     })
     # The snapshot repository's S3 client (its keys are in each node's keystore, components/backups.py).
     settings.update(elasticsearch_s3.client_environment(s))

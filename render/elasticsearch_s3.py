@@ -20,15 +20,15 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-from render import elasticsearch as es
+from render import elasticsearch
 from settings.model import StackSettings
 
 CLIENT = "default"
 ACCESS_KEY_SETTING = f"s3.client.{CLIENT}.access_key"
 SECRET_KEY_SETTING = f"s3.client.{CLIENT}.secret_key"
 # Uploaded 0400, owned by the image's user (who runs the keystore tool), like ELASTIC_PASSWORD_FILE.
-ACCESS_KEY_FILE = f"{es.SECRETS_DIR}/s3-access-key"
-SECRET_KEY_FILE = f"{es.SECRETS_DIR}/s3-secret-key"
+ACCESS_KEY_FILE = f"{elasticsearch.SECRETS_DIR}/s3-access-key"
+SECRET_KEY_FILE = f"{elasticsearch.SECRETS_DIR}/s3-secret-key"
 SECRET_FILES = (ACCESS_KEY_FILE, SECRET_KEY_FILE)
 KEYSTORE_ENTRIES = ((ACCESS_KEY_SETTING, ACCESS_KEY_FILE), (SECRET_KEY_SETTING, SECRET_KEY_FILE))
 # Beside the image's own entrypoint; run by bash (the image's shell), so it needs no execute bit.

@@ -30,15 +30,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from render.elasticsearch import WRITER_USER, data_stream_name
-from settings.catalog import CATALOG, SERVICE_LABEL, STACK_LABEL
+from render.elasticsearch import WRITER_USER
+from settings.catalog import CATALOG, SERVICE_LABEL, STACK_LABEL, scrape_of
+from settings.log_pipeline import RETRY_LIMIT, SCHEDULER_BASE, SCHEDULER_CAP, data_stream_name
 from settings.model import CONTAINER_PORTS, StackSettings
 
 CONFIG_DIR = "/fluent-bit/etc"
 CONFIG_PATH = f"{CONFIG_DIR}/fluent-bit.conf"
 PARSERS_PATH = f"{CONFIG_DIR}/christmas-parsers.conf"
 # The data volume: filesystem buffer (chunks not yet in Elasticsearch) and the tail offsets.
-DATA_DIR = "/fluent-bit/data"
+DATA_DIR = CATALOG["fluent-bit"].data_path
 BUFFER_DIR = f"{DATA_DIR}/buffer/"
 TAIL_DB = f"{DATA_DIR}/tail-docker.db"
 PASSWORD_VARIABLE = "ES_WRITER_PASSWORD"
@@ -46,18 +47,10 @@ PASSWORD_INCLUDE = "/run/secrets/fluent-bit/es-writer-password.conf"
 # The -debug image has no USER: Fluent Bit runs as root, who owns the password file.
 UID = CATALOG["fluent-bit"].user
 HTTP_PORT = CONTAINER_PORTS["fluent-bit"]
-# v2 (cmetrics) has the v1 counters plus the buffer's fill level
-# (fluentbit_output_chunk_available_capacity_percent): src/flb_output.c, src/http_server/api/v2/metrics.c.
-METRICS_PATH = "/api/v2/metrics/prometheus"
+# Where Prometheus scrapes it, on one host and on a Swarm (v2: settings/catalog.py says why).
+METRICS_PATH = scrape_of("fluent-bit").metrics_path
 HEALTH_PATH = CATALOG["fluent-bit"].health_path
 TAG_PREFIX = "docker"
-# Retries of one chunk: waits drawn from [SCHEDULER_BASE, min(SCHEDULER_CAP, base * 2^n)] s
-# (src/flb_scheduler.c, backoff_full_jitter), so about 2.5 minutes each once capped: 96 retries
-# ride out an Elasticsearch outage of about 4 hours. Then the chunk is dropped and counted
-# (retries_failed, dropped_records): the alerts see it. `no_limits` would never count anything.
-RETRY_LIMIT = 96
-SCHEDULER_BASE = 5
-SCHEDULER_CAP = 300
 # Fluent Bit calls itself unhealthy when more than this many flushes failed (or chunks exhausted
 # their retries) within HC_PERIOD seconds (src/http_server/api/v1/health.c).
 HC_ERRORS = 5

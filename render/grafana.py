@@ -8,11 +8,11 @@ so `docker inspect` shows only the file names.
 
 from __future__ import annotations
 
-from render import elasticsearch as es
+from render import elasticsearch
 from settings.catalog import CATALOG
 from settings.model import StackSettings
 
-DATA_PATH = "/var/lib/grafana"
+DATA_PATH = CATALOG["grafana"].data_path
 SECRETS_DIR = "/run/secrets/grafana"
 ADMIN_PASSWORD_FILE = f"{SECRETS_DIR}/admin-password"
 SMTP_PASSWORD_FILE = f"{SECRETS_DIR}/smtp-password"
@@ -67,7 +67,7 @@ def datasource_json(settings: StackSettings) -> dict[str, dict[str, object]]:
         "prometheus": {"httpMethod": "POST", "timeInterval": settings.prometheus.scrape_interval,
                        "prometheusType": "Prometheus"},
         "alertmanager": {"implementation": "prometheus", "handleGrafanaManagedAlerts": False},
-        "elasticsearch": {"index": es.INDEX_PATTERN, "timeField": "@timestamp", "logLevelField": "level",
+        "elasticsearch": {"index": elasticsearch.INDEX_PATTERN, "timeField": "@timestamp", "logLevelField": "level",
                           "logMessageField": "message", "maxConcurrentShardRequests": 5},
     }
 

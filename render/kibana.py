@@ -13,10 +13,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from render import elasticsearch as es
-from render import elasticsearch_cluster as esc
+from formats.yamlout import dump_yaml
+from render import elasticsearch, elasticsearch_cluster
 from render.kibana_dashboard import dashboard_objects
-from render.yamlout import dump_yaml
+from settings import log_pipeline as logs
 from settings.catalog import CATALOG
 from settings.model import CONTAINER_PORTS, StackSettings
 
@@ -26,7 +26,7 @@ URL = f"http://kibana:{PORT}"
 # The image's user (uid 1000, group root), who reads kibana.yml.
 UID = CATALOG["kibana"].user
 
-DATA_VIEW_ID = es.LOGS_NAME
+DATA_VIEW_ID = logs.LOGS_NAME
 SLOW_REQUEST_MS = 500
 ERRORS_QUERY = "level:ERROR OR level:FATAL"
 LATENCY_QUERY = f"message:*latency* AND latency_ms:>{SLOW_REQUEST_MS}"
@@ -42,9 +42,9 @@ def render_kibana_yml(s: StackSettings, kibana_system_password: str, encryption_
         # Links Kibana generates (and its redirects) use the address operators open.
         "server.publicBaseUrl": s.logging.kibana_public_base_url,
         # Every node of a cluster: Kibana's client turns to another when one fails.
-        "elasticsearch.hosts": esc.http_hosts(s),
+        "elasticsearch.hosts": elasticsearch_cluster.http_hosts(s),
         # Kibana's own system user, never the `elastic` superuser.
-        "elasticsearch.username": es.KIBANA_SYSTEM_USER,
+        "elasticsearch.username": elasticsearch.KIBANA_SYSTEM_USER,
         "elasticsearch.password": kibana_system_password,
         # One key for saved-object encryption, session cookies and reports; stable across restarts,
         # so sessions and encrypted saved objects survive a container replacement.
@@ -62,7 +62,11 @@ def render_kibana_yml(s: StackSettings, kibana_system_password: str, encryption_
 
 
 def operator_role() -> dict[str, Any]:
-    """PUT /api/security/role/<OPERATOR_ROLE>: read the log streams, in Discover and dashboards only.
+    """PUT /api/security/role/<OPERATOR_ROLE>: read the log streams; the guide's §6.1 steps in Kibana.
+
+    Data views (feature `indexPatterns`, Stack Management > Data Views: the guide's "create index
+    pattern"), Discover (search, filter, save searches) and Visualize (build visualizations) in full,
+    dashboards read-only. Elasticsearch access stays read-only on the log streams, whatever Kibana allows.
 
     Kibana's role API rather than Elasticsearch's: it maps feature privileges to its application
     privileges itself (and replaces deprecated feature ids), so the role survives Kibana upgrades.
@@ -71,9 +75,10 @@ def operator_role() -> dict[str, Any]:
     return {
         "elasticsearch": {
             "cluster": [],
-            "indices": [{"names": [es.INDEX_PATTERN], "privileges": ["read", "view_index_metadata"]}],
+            "indices": [{"names": [elasticsearch.INDEX_PATTERN], "privileges": ["read", "view_index_metadata"]}],
         },
-        "kibana": [{"base": [], "feature": {"discover": ["read"], "dashboard": ["read"]}, "spaces": ["default"]}],
+        "kibana": [{"base": [], "spaces": ["default"], "feature": {
+            "indexPatterns": ["all"], "discover": ["all"], "visualize": ["all"], "dashboard": ["read"]}}],
     }
 
 
@@ -134,7 +139,7 @@ def data_view() -> dict[str, Any]:
         "type": "index-pattern",
         "id": DATA_VIEW_ID,
         "attributes": {
-            "title": es.INDEX_PATTERN,
+            "title": elasticsearch.INDEX_PATTERN,
             "name": "Christmas logs",
             "timeFieldName": "@timestamp",
         },

@@ -28,17 +28,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from render import blackbox
-from render.prometheus import (
-    ALERTMANAGER_PASSWORD_FILE,
-    ALERTMANAGER_USER,
-    PROMETHEUS_PASSWORD_FILE,
-    PROMETHEUS_USER,
-    basic_auth,
-    global_and_rules,
-)
-from render.yamlout import dump_yaml
-from settings.catalog import LABEL_PREFIX
+from formats.yamlout import dump_yaml
+from render import scrape
+from render.prometheus import global_and_rules
+from settings import names
+from settings.catalog import LABEL_PREFIX, scrape_of
 from settings.model import CONTAINER_PORTS, StackSettings
 
 # The service labels a platform service sets to be scraped (documented in the README).
@@ -50,17 +44,6 @@ JOB_LABEL = f"{LABEL_PREFIX}.job"
 # The Engine API, read-only, through the socket proxy on a manager node (components/swarm_service.py):
 # Prometheus never holds the Docker socket itself.
 DOCKER_API_URL = "http://docker-api:2375"
-FLUENT_BIT_METRICS_PATH = "/api/v1/metrics/prometheus"
-# The stack's own services found as tasks, and the path of their metrics.
-TASK_JOBS: dict[str, str] = {
-    "cadvisor": "/metrics",
-    "fluent-bit": FLUENT_BIT_METRICS_PATH,
-    "postgres-exporter": "/metrics",
-    "alertmanager": "/metrics",
-    "grafana": "/metrics",
-    "elasticsearch-exporter": "/metrics",
-    "blackbox-exporter": "/metrics",
-}
 PLATFORM_JOB = "platform"
 
 
@@ -73,14 +56,9 @@ class SwarmDiscovery:
     ports: Mapping[str, int] = field(default_factory=lambda: dict(CONTAINER_PORTS))
 
 
-def overlay_network_name(settings: StackSettings) -> str:
-    """The stack's own overlay network: its services are scraped there."""
-    return f"{settings.project}-{settings.stack}"
-
-
-def targets_network_name(settings: StackSettings) -> str:
-    """The overlay the platform's services join to be scraped (components/stack.py)."""
-    return f"{settings.project}-{settings.stack}-targets"
+# The stack's own overlay (its services are scraped there) and the platform's (settings/names.py).
+overlay_network_name = names.stack_network_name
+targets_network_name = names.targets_network_name
 
 
 def meta(name: str) -> str:
@@ -133,15 +111,19 @@ def _task_identity() -> list[dict[str, Any]]:
     ]
 
 
-def _node_exporter_job(settings: StackSettings, discovery: SwarmDiscovery) -> dict[str, Any]:
-    service = settings.name("node-exporter")
+def _node_exporter_job(settings: StackSettings, discovery: SwarmDiscovery,
+                       row: str = "node-exporter") -> dict[str, Any]:
+    """A workload on each node's host network (node-exporter): at the node's address."""
+    service = settings.name(row)
     return {
-        "job_name": "node-exporter",
+        "job_name": scrape_of(row).job,
+        **scrape.auth_of(row),
+        **scrape.path_and_scheme(row),
         "dockerswarm_sd_configs": _sd(discovery, "nodes"),
         "relabel_configs": [
             # A drained node runs no task, not even a global one: nothing to scrape there.
             {"source_labels": [meta("node_availability")], "regex": "drain", "action": "drop"},
-            {"source_labels": [meta("node_address")], "replacement": f"${{1}}:{discovery.ports['node-exporter']}",
+            {"source_labels": [meta("node_address")], "replacement": f"${{1}}:{discovery.ports[row]}",
              "target_label": "__address__"},
             # A manager can report 0.0.0.0 (prometheus/prometheus#11060): its manager address (host:2377) instead.
             {"source_labels": [meta("node_address"), meta("node_manager_address")],
@@ -155,17 +137,17 @@ def _node_exporter_job(settings: StackSettings, discovery: SwarmDiscovery) -> di
     }
 
 
-def _task_job(job: str, settings: StackSettings, discovery: SwarmDiscovery, path: str) -> dict[str, Any]:
-    auth = {"basic_auth": basic_auth(ALERTMANAGER_USER, ALERTMANAGER_PASSWORD_FILE)} if job == "alertmanager" else {}
+def _task_job(service: str, settings: StackSettings, discovery: SwarmDiscovery) -> dict[str, Any]:
+    """A stack service, at each of its running tasks on the stack's overlay."""
     return {
-        "job_name": job,
-        "metrics_path": path,
-        **auth,
+        "job_name": scrape_of(service).job,
+        **scrape.path_and_scheme(service, always_path=True),
+        **scrape.auth_of(service),
         "dockerswarm_sd_configs": _sd(discovery, "tasks"),
         "relabel_configs": [
-            {"source_labels": [meta("service_name")], "regex": _exactly(settings.name(job)), "action": "keep"},
+            {"source_labels": [meta("service_name")], "regex": _exactly(settings.name(service)), "action": "keep"},
             *_running_tasks_on(overlay_network_name(settings)),
-            _with_port(discovery.ports[job]),
+            _with_port(discovery.ports[service]),
             *_task_identity(),
         ],
     }
@@ -196,7 +178,7 @@ def _platform_job(settings: StackSettings, discovery: SwarmDiscovery) -> dict[st
 def _alertmanagers(settings: StackSettings, discovery: SwarmDiscovery) -> dict[str, Any]:
     """Every running Alertmanager peer: Prometheus sends each alert to all of them."""
     return {
-        "basic_auth": basic_auth(ALERTMANAGER_USER, ALERTMANAGER_PASSWORD_FILE),
+        **scrape.auth_of("alertmanager"),
         "dockerswarm_sd_configs": _sd(discovery, "tasks"),
         "relabel_configs": [
             {"source_labels": [meta("service_name")], "regex": _exactly(settings.name("alertmanager")),
@@ -213,15 +195,11 @@ def render_swarm_prometheus_config(settings: StackSettings, discovery: SwarmDisc
     return {
         **global_and_rules(settings),
         "alerting": {"alertmanagers": [_alertmanagers(settings, d)]},
-        "scrape_configs": [
-            {"job_name": "prometheus", "basic_auth": basic_auth(PROMETHEUS_USER, PROMETHEUS_PASSWORD_FILE),
-             "static_configs": [{"targets": [f"localhost:{d.ports['prometheus']}"]}]},
-            _node_exporter_job(settings, d),
-            *(_task_job(job, settings, d, path) for job, path in TASK_JOBS.items()),
-            _platform_job(settings, d),
-            # The public endpoints, probed through the exporter by name, as on one host.
-            *([probes] if (probes := blackbox.scrape_job(settings)) else []),
-        ],
+        "scrape_configs": scrape.scrape_configs(settings, {
+            "self": lambda service: scrape.self_job(d.ports[service]),
+            "host": lambda service: _node_exporter_job(settings, d, service),
+            "service": lambda service: _task_job(service, settings, d),
+        }, lambda: [_platform_job(settings, d)]),
     }
 
 

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 
 import bcrypt
 
-from render.yamlout import dump_yaml
+from formats.yamlout import dump_yaml
 
 # bcrypt's cost: 2^10 rounds (~50 ms). Both servers cache a successful check (exporter-toolkit's
 # auth cache; Caddy's HashCache), so the cost is paid per new credential, not per request.

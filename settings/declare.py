@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, get_type_hints
 
 from settings.grammar import control_characters
+from settings.places import in_container
 from settings.problems import Problems, fix_command
 
 T = TypeVar("T")
@@ -31,12 +32,15 @@ class Declaration:
     # For lists: the check of each item, and how many items at least.
     item_check: Check | None = None
     min_items: int = 0
+    # The container whose process reads the value (settings/places.py), "" when it is read
+    # elsewhere (by `pulumi up`, by a browser): a host there must not be that container's loopback.
+    read_by: str = ""
 
 
 def setting(key: str, default: Any, *, doc: str, example: str, check: Check | None = None,
-            item_check: Check | None = None, min_items: int = 0) -> Any:
+            item_check: Check | None = None, min_items: int = 0, read_by: str = "") -> Any:
     """A dataclass field declared as a stack setting (see the module docstring)."""
-    declaration = Declaration(key, doc, example, check, item_check, min_items)
+    declaration = Declaration(key, doc, example, check, item_check, min_items, read_by)
     return dataclasses.field(default=default, metadata={"setting": declaration})
 
 
@@ -86,17 +90,27 @@ def _typed(kind: Any, value: Any) -> tuple[Any, str | None]:
 
 
 def _checked(declaration: Declaration, value: Any) -> str | None:
+    place = in_container(declaration.read_by) if declaration.read_by else None
     if isinstance(value, str):
-        return control_characters(value) or (declaration.check(value) if declaration.check else None)
+        return control_characters(value) or (declaration.check(value) if declaration.check else None) \
+            or (place(value) if place and value else None)
     if isinstance(value, tuple):
         if len(value) < declaration.min_items:
             return f"must list at least {declaration.min_items} item(s)"
         for item in value:
-            wrong = control_characters(item) or (declaration.item_check(item) if declaration.item_check else None)
+            wrong = control_characters(item) or (declaration.item_check(item) if declaration.item_check else None) \
+                or (place(item) if place else None)
             if wrong:
                 return f"item {item!r} {wrong}"
         return None
     return declaration.check(value) if declaration.check else None
+
+
+def _fix(full: str, kind: Any, declaration: Declaration) -> str:
+    """The command that sets a valid value; a list is replaced whole, then given its first item."""
+    if kind in (bool, int, float, str):
+        return fix_command(full, declaration.example)
+    return f"pulumi config rm --path {full} && {fix_command(f'{full}[0]', declaration.example)}"
 
 
 def parse_section(cls: type[T], section: str, given: Mapping[str, Any], problems: Problems,
@@ -119,7 +133,7 @@ def parse_section(cls: type[T], section: str, given: Mapping[str, Any], problems
             wrong = _checked(declaration, value)
         if wrong is not None:
             # repr() shows a newline or a control character escaped, never raw in the message.
-            problems.add(full, f"{wrong}, got {given[declaration.key]!r}", fix_command(full, declaration.example))
+            problems.add(full, f"{wrong}, got {given[declaration.key]!r}", _fix(full, hints[field.name], declaration))
             continue
         values[field.name] = value
     return cls(**values)

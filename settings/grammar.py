@@ -14,6 +14,22 @@ import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+# Durations and sizes (settings/grammar_numbers.py), re-exported: every check is reached as grammar.<name>.
+from settings.grammar_numbers import ES_ROLLOVER_FLOOR_SECONDS as ES_ROLLOVER_FLOOR_SECONDS
+from settings.grammar_numbers import ES_SIZE_FLOOR as ES_SIZE_FLOOR
+from settings.grammar_numbers import FLUENT_BIT_SIZE_FLOOR as FLUENT_BIT_SIZE_FLOOR
+from settings.grammar_numbers import PROMETHEUS_INTERVAL_FLOOR_SECONDS as PROMETHEUS_INTERVAL_FLOOR_SECONDS
+from settings.grammar_numbers import PROMETHEUS_SIZE_FLOOR as PROMETHEUS_SIZE_FLOOR
+from settings.grammar_numbers import duration_seconds as duration_seconds
+from settings.grammar_numbers import es_size as es_size
+from settings.grammar_numbers import es_time as es_time
+from settings.grammar_numbers import es_time_seconds as es_time_seconds
+from settings.grammar_numbers import fluent_bit_size as fluent_bit_size
+from settings.grammar_numbers import prometheus_duration as prometheus_duration
+from settings.grammar_numbers import prometheus_interval as prometheus_interval
+from settings.grammar_numbers import prometheus_size as prometheus_size
+from settings.grammar_numbers import prometheus_size_bytes as prometheus_size_bytes
+
 Check = Callable[[object], str | None]
 
 
@@ -33,52 +49,6 @@ def _fullmatch(name: str, pattern: str, message: str, flags: int = 0) -> Callabl
 
     check.__name__ = name
     return check
-
-
-_UNIT_SECONDS = {"y": 31536000, "w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
-# Prometheus holds a duration as int64 nanoseconds (about 292 years); 100y is plenty.
-_MAX_DURATION_SECONDS = 100 * 31536000
-
-
-def duration_seconds(value: str) -> float:
-    """Seconds of a Prometheus duration that matches the grammar."""
-    total = 0.0
-    for number, unit in re.findall(r"(\d+)(ms|[ywdhms])", value):
-        total += int(number) / 1000 if unit == "ms" else int(number) * _UNIT_SECONDS[unit]
-    return total
-
-
-# Prometheus model.ParseDuration (prometheus/common model/time.go): units in this order, each once.
-_PROM_DURATION = re.compile(r"(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?")
-
-def prometheus_duration(value: str) -> str | None:
-    if not value or value == "0" or not _PROM_DURATION.fullmatch(value) or not re.search(r"[1-9]", value):
-        return ("must be a Prometheus duration such as 15s, 1m30s or 15d (units y w d h m s ms, "
-                "largest first, each once; not zero)")
-    if duration_seconds(value) > _MAX_DURATION_SECONDS:
-        return "must be at most 100y (Prometheus holds durations as 64-bit nanoseconds)"
-    return None
-
-
-# alecthomas/units ParseBase2Bytes, as --storage.tsdb.retention.size reads it (one component).
-_PROM_SIZE = re.compile(r"(\d+)(\.\d+)?(B|KB|MB|GB|TB|PB|KiB|MiB|GiB|TiB|PiB)")
-
-def prometheus_size(value: str) -> str | None:
-    if not _PROM_SIZE.fullmatch(value) or not re.search(r"[1-9]", value):
-        return "must be a Prometheus size such as 512MB, 50GB or 1TB (units B KB MB GB TB PB, or KiB ... PiB)"
-    return None
-
-
-# Elasticsearch TimeValue (ILM max_age) and ByteSizeValue (max_primary_shard_size): one unit.
-es_time = _fullmatch("es_time", r"[1-9]\d*(d|h|m|s)", "must be an Elasticsearch time such as 1d or 12h (one unit)")
-
-
-es_size = _fullmatch("es_size", r"[1-9]\d*(b|kb|mb|gb|tb|pb)",
-                     "must be an Elasticsearch size such as 5gb or 500mb", re.IGNORECASE)
-
-
-# Fluent Bit flb_utils_size_to_bytes (storage.total_limit_size): number and K/M/G, B optional.
-fluent_bit_size = _fullmatch("fluent_bit_size", r"[1-9]\d*(K|M|G)B?", "must be a Fluent Bit size such as 512M or 1G")
 
 
 # RFC 1123 host name label, plus `_`: Docker's DNS resolves container names such as
@@ -201,8 +171,9 @@ def pinned_image(value: str) -> str | None:
     return None
 
 
-# libpq's sslmode values (postgres-exporter connects with libpq's rules).
-PG_SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+# The sslmode values of lib/pq (v1.10.9 ssl.go), postgres-exporter's driver: libpq's allow and
+# prefer are "unsupported sslmode" there, and the exporter never connects.
+PG_SSLMODES = ("disable", "require", "verify-ca", "verify-full")
 
 # PostgreSQL identifiers as the platform names them (unquoted, at most 63 bytes).
 pg_identifier = _fullmatch("pg_identifier", r"[a-z_][a-z0-9_]{0,62}",
@@ -228,6 +199,12 @@ def user_name(value: str) -> str | None:
 # MetadataCreateIndexService.validateIndexOrAliasName); a Pulumi stack name lands in one.
 es_name_part = _fullmatch("es_name_part", r"[a-z0-9][a-z0-9_.-]{0,99}",
                           "must be lower case (letters, digits, - _ .): Elasticsearch builds index names from it")
+
+
+def es_name_suggestion(value: str) -> str:
+    """A name es_name_part accepts, close to `value` (for the rename a message suggests)."""
+    name = re.sub(r"[^a-z0-9_.-]+", "-", value.lower()).lstrip("_.-")[:100]
+    return name if es_name_part(name) is None else "prod"
 
 
 def between(low: float, high: float, *, low_open: bool = False,

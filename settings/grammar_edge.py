@@ -8,7 +8,7 @@ import ipaddress
 import re
 from urllib.parse import urlsplit
 
-from settings.grammar import dotted_name, http_url
+from settings.grammar import dotted_name, email, http_url
 
 # Caddy's site addresses (render/caddy.py): a DNS name of letters, digits and hyphens (no `_`,
 # which public CAs refuse), labels of 1-63, not all-numeric at the end.
@@ -55,3 +55,12 @@ def ipv4_subnet(value: str) -> str | None:
     if network is None or "/" not in value or network.num_addresses - 2 < 6:
         return "must be an IPv4 subnet in CIDR form with room for 6 hosts, such as 172.30.94.0/28"
     return None
+
+
+def acme_email(value: str) -> str | None:
+    """The ACME account's e-mail: Caddy writes it as one plain Caddyfile token (render/caddy.py) and the
+    ACME client sends it as a `mailto:` URI (RFC 6068), where `%` would start an escape."""
+    wrong = email(value)
+    if wrong is None and "%" in value:
+        return "must be an e-mail address without '%' (it becomes the ACME account's mailto: URI)"
+    return wrong

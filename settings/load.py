@@ -20,9 +20,11 @@ from settings import grammar_edge as ge
 from settings import stack as model
 from settings.declare import parse_section, read_object
 from settings.grammar import duration_seconds
+from settings.places import daemon_identity
 from settings.problems import Problems, fix_command
+from settings.rules import check_rules
 from settings.secrets import SECRET_KEYS, check_secrets
-from settings.sections import SECTIONS, AlertingSettings, EdgeSettings, StackOptions
+from settings.sections import OPTION_KEYS, SECTIONS, AlertingSettings, EdgeSettings, StackOptions
 from settings.services import (
     PublishedPort,
     ServiceSettings,
@@ -31,7 +33,7 @@ from settings.services import (
     port_clashes,
     same_binding,
 )
-from settings.snapshot_s3 import snapshot_s3_checks
+from settings.snapshot_s3_rules import snapshot_s3_checks
 
 # The shortest rate() window of the rules (mixin/alerts.py, mixin/rules.py): rate() needs at least
 # two samples in it, and four keep it stable when one scrape fails.
@@ -57,8 +59,9 @@ def _cross_checks(s: model.StackSettings, problems: Problems) -> None:
          fix_command("logging.elasticsearchHeapMb", str(max(128, es_memory // 2))))
     a = s.alerting
     rule(("alerting.marketOpenHourUtc", "alerting.marketCloseHourUtc"),
-         a.market_close_hour_utc <= a.market_open_hour_utc, "alerting.marketCloseHourUtc",
-         "must be after alerting.marketOpenHourUtc", fix_command("alerting.marketCloseHourUtc", "21"))
+         a.market_close_hour_utc == a.market_open_hour_utc, "alerting.marketCloseHourUtc",
+         "must differ from alerting.marketOpenHourUtc (a session across midnight closes at an earlier hour, "
+         "e.g. 22 to 6)", fix_command("alerting.marketCloseHourUtc", str((a.market_open_hour_utc + 8) % 24 or 24)))
     rule(("slackWebhookUrl", "alerting.emailTo"), not a.slack_enabled and not a.email_enabled,
          "slackWebhookUrl / alerting.emailTo", "no alert receiver: set a Slack webhook, e-mail recipients, or both",
          "pulumi config set --secret slackWebhookUrl https://hooks.slack.com/services/... or "
@@ -170,10 +173,8 @@ def parse_settings(project: str, stack: str, raw: Mapping[str, str],
             problems.add(key, f"is not a known setting of {project}",
                          f"pulumi config rm {key}  (known settings are listed in the README)")
     if wrong := g.es_name_part(stack):
-        problems.add("(stack name)", f"'{stack}' {wrong}", f"pulumi stack rename {stack.lower()}")
-    options = parse_section(StackOptions, "", {k: raw[k] for k in ("protectData", "generateMissingSecrets", "target",
-                                                                           "swarmNodeSubnet")
-                                               if k in raw}, problems)
+        problems.add("(stack name)", f"'{stack}' {wrong}", f"pulumi stack rename {g.es_name_suggestion(stack)}")
+    options = parse_section(StackOptions, "", {k: raw[k] for k in OPTION_KEYS if k in raw}, problems)
     sections: dict[str, Any] = {key: parse_section(cls, key, read_object(raw, key, problems), problems, f"{key}.")
                                 for key, cls in SECTIONS.items()}
     services: dict[str, ServiceSettings] = parse_services(raw, problems)
@@ -193,6 +194,7 @@ def parse_settings(project: str, stack: str, raw: Mapping[str, str],
     _swarm_checks(settings, problems)
     snapshot_s3_checks(settings, raw, problems)
     _elasticsearch_cluster_checks(settings, problems)
+    check_rules(settings, raw, problems)
     problems.raise_if_any(stack)
     return settings
 
@@ -217,12 +219,13 @@ def _read_yaml(text: str) -> dict[str, Any]:
 
 def neighbour_ports(project: str, stack: str, project_dir: Path) -> dict[str, dict[str, PublishedPort]]:
     """Ports published by the project's other stacks on the same Docker host (`docker:host`)."""
-    host = stack_file(project_dir, stack).get("docker:host", "")
+    host = daemon_identity(str(stack_file(project_dir, stack).get("docker:host", "")))
     found: dict[str, dict[str, PublishedPort]] = {}
     for path in sorted(project_dir.glob("Pulumi.*.yaml")):
         other = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
         config = stack_file(project_dir, other)
-        if other == stack or config.get("docker:host", "") != host:
+        # The same daemon however its URL is written (settings/places.py daemon_identity).
+        if other == stack or daemon_identity(str(config.get("docker:host", ""))) != host:
             continue
         publish = config.get(f"{project}:publish") or {}
         found[other] = {

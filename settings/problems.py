@@ -15,7 +15,7 @@ def fix_command(key: str, example: str, *, secret: bool = False) -> str:
     flag = "--secret " if secret else ""
     path = "--path " if "." in key or "[" in key else ""
     shown = example if example.startswith("<") else shlex.quote(example)
-    return f"pulumi config set {path}{flag}{key} {shown}"
+    return f"pulumi config set {path}{flag}{shlex.quote(key)} {shown}"
 
 
 @dataclass
@@ -26,6 +26,10 @@ class Problems:
 
     def add(self, key: str, what: str, fix: str) -> None:
         self.items.append((key, what, fix))
+
+    def refix(self, key: str, fix: str) -> None:
+        """Replace the fix of the problems about `key` (a rule that sees more than the key's grammar)."""
+        self.items = [(k, what, fix if k == key else old) for k, what, old in self.items]
 
     def about(self, *keys: str) -> bool:
         """Whether a problem is already reported for one of `keys` (or a key below one of them)."""

@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 from settings import grammar as g
 from settings import snapshot_s3 as s3
+from settings.places import in_container
 from settings.problems import Problems, fix_command
 
 
@@ -30,13 +31,47 @@ def password(value: str) -> str | None:
     return None
 
 
-# The connection parameters libpq accepts in a URI that make sense for the exporter.
-_LIBPQ_PARAMS = frozenset({"sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout",
-                           "application_name", "target_session_attrs"})
+# postgres-exporter connects with lib/pq (v1.10.9 in its go.mod), not libpq. lib/pq keeps the
+# parameters of isDriverSetting (conn.go) and sends every other one to the server as a run-time
+# parameter, which PostgreSQL refuses unless it is a server setting (application_name is).
+_LIBPQ_PARAMS = frozenset({"sslmode", "connect_timeout", "application_name", "fallback_application_name", "sslsni"})
+# Files read inside the exporter's container, where the stack puts no such file.
+_FILE_PARAMS = frozenset({"sslrootcert", "sslcert", "sslkey", "sslinline"})
+
+
+def _dsn_host_problem(parts: SplitResult, port: int | None) -> str | None:
+    host = parts.hostname or ""
+    if ":" in host:
+        # lib/pq (url.go ParseURL, then net.JoinHostPort) brackets the host once more when no port is given.
+        ok = g.host(f"[{host}]") is None and port is not None
+        return None if ok else " (an IPv6 host needs its port: postgresql://user@[2001:db8::5]:5432/db)"
+    if (g.hostname(host) and g.ipv4(host)) or (port is not None and not 1 <= port <= 65535):
+        return " (host or port)"
+    return None
+
+
+def _dsn_param_problem(params: list[tuple[str, str]]) -> str | None:
+    names = {k for k, _ in params}
+    if files := sorted(names & _FILE_PARAMS):
+        return (f"has {', '.join(files)}: a file inside the postgres-exporter container, where the stack puts none "
+                "(verify-full then checks the server against the system CA roots)")
+    if unknown := sorted(names - _LIBPQ_PARAMS):
+        return (f"has parameters postgres-exporter's driver (lib/pq) does not take: {', '.join(unknown)} (it would "
+                "send them to the server, which refuses the connection)")
+    for k, v in params:
+        if k == "sslmode" and v not in g.PG_SSLMODES:
+            return f"sslmode must be one of {', '.join(g.PG_SSLMODES)} (lib/pq has no allow or prefer)"
+        if k == "connect_timeout" and not (v.isdigit() and int(v) <= 3600):
+            return "connect_timeout must be whole seconds from 0 to 3600"
+        if k == "sslsni" and v not in ("0", "1"):
+            return "sslsni must be 0 or 1"
+        if k in ("application_name", "fallback_application_name") and not re.fullmatch(r"[A-Za-z0-9._-]{1,63}", v):
+            return f"{k} must be 1-63 letters, digits, . _ -"
+    return None
 
 
 def postgres_dsn(value: str) -> str | None:
-    """A libpq connection URI as postgres-exporter (lib/pq) reads it: user, host, port, database."""
+    """A connection URI as postgres-exporter's driver (lib/pq) reads it: user, host, port, database."""
     wanted = "must be a URL such as postgresql://user:password@db:5432/christmas?sslmode=require"
     try:
         parts = urlsplit(value)
@@ -45,8 +80,8 @@ def postgres_dsn(value: str) -> str | None:
         return wanted + " (percent-encode : @ / ? # in the password)"
     if parts.scheme not in ("postgresql", "postgres") or not parts.username or not parts.hostname:
         return wanted
-    if (g.hostname(parts.hostname) and g.ipv4(parts.hostname)) or (port is not None and not 1 <= port <= 65535):
-        return wanted + " (host or port)"
+    if host_problem := _dsn_host_problem(parts, port):
+        return wanted + host_problem
     # The exporter trims white space around the user and password it reads from its files.
     credentials = (unquote(parts.username or ""), unquote(parts.password or ""))
     if any(c != c.strip() for c in credentials):
@@ -54,13 +89,7 @@ def postgres_dsn(value: str) -> str | None:
     database = unquote(parts.path.lstrip("/"))
     if g.pg_identifier(database) or parts.fragment:
         return wanted + " (a database name of lower-case letters, digits and _)"
-    params = parse_qsl(parts.query, keep_blank_values=True, strict_parsing=False)
-    unknown = sorted({k for k, _ in params} - _LIBPQ_PARAMS)
-    if unknown:
-        return f"has parameters libpq does not take here: {', '.join(unknown)}"
-    if any(k == "sslmode" and v not in g.PG_SSLMODES for k, v in params):
-        return f"sslmode must be one of {', '.join(sorted(g.PG_SSLMODES))}"
-    return None
+    return _dsn_param_problem(parse_qsl(parts.query, keep_blank_values=True, strict_parsing=False))
 
 
 @dataclass(frozen=True)
@@ -79,6 +108,8 @@ class SecretSpec:
     # A PEM file's text: lines end in \n (or \r\n, which Go's encoding/pem also reads); every other
     # control character is still refused.
     multiline: bool = False
+    # The container whose process reads it (settings/places.py); "" when none of the stack's does.
+    read_by: str = ""
 
 
 def bcrypt_password(value: str) -> str | None:
@@ -93,7 +124,9 @@ def pem_certificate(value: str) -> str | None:
 
 
 def pem_key(value: str) -> str | None:
-    return None if re.search(r"-----BEGIN (RSA |EC )?PRIVATE KEY-----", value) else "must be a PEM private key"
+    # ENCRYPTED too: settings/material.py then says what to do about it.
+    return None if re.search(r"-----BEGIN (RSA |EC |ENCRYPTED )?PRIVATE KEY-----", value) else \
+        "must be a PEM private key"
 
 
 def https_url(value: str) -> str | None:
@@ -113,12 +146,14 @@ SECRETS: tuple[SecretSpec, ...] = (
     # In a dev stack: no SMTP auth, no Slack, and a DSN built from `database`.
     SecretSpec("smtpPassword", "Alertmanager and Grafana e-mail (SMTP auth)"),
     SecretSpec("slackWebhookUrl", "Alertmanager and Grafana Slack notifications (an https:// webhook)",
-               check=https_url, example="https://hooks.slack.com/services/T000/B000/XXXX"),
+               check=https_url, example="https://hooks.slack.com/services/T000/B000/XXXX", read_by="alertmanager"),
     SecretSpec("postgresExporterDsn", "postgres-exporter (a postgresql:// URL)", check=postgres_dsn,
-               example="'postgresql://postgres_exporter:...@postgres:5432/christmas?sslmode=require'"),
+               read_by="postgres-exporter",
+               example="postgresql://postgres_exporter:<password>@postgres:5432/christmas?sslmode=require"),
     # Dead man's switch receiving the always-firing Watchdog (its URL usually carries a token).
-    SecretSpec("heartbeatUrl", "the dead man's switch pinged by Watchdog", optional=True, check=g.http_url,
-               example="https://hc-ping.com/<uuid>"),
+    # https: the URL's token would otherwise cross the network in clear at every ping.
+    SecretSpec("heartbeatUrl", "the dead man's switch pinged by Watchdog (https)", optional=True, check=https_url,
+               example="https://hc-ping.com/<uuid>", read_by="alertmanager"),
     # Basic auth of Prometheus and Alertmanager: their web config holds its bcrypt hash, every
     # client of theirs (Grafana, Prometheus, healthchecks, the edge) sends it.
     SecretSpec("prometheusPassword", "basic auth of Prometheus (user `prometheus`)", generated=True, min_length=16,
@@ -163,6 +198,6 @@ def check_secrets(raw: Mapping[str, str], problems: Problems, generate: bool,
         one_line = value.replace("\r\n", "").replace("\n", "") if spec.multiline else value
         wrong = g.control_characters(one_line) or (
             f"must be at least {spec.min_length} characters long" if len(value) < spec.min_length else None
-        ) or spec.check(value)
+        ) or spec.check(value) or (in_container(spec.read_by)(value) if spec.read_by else None)
         if wrong:
             problems.add(spec.key, wrong, fix)

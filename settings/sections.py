@@ -11,8 +11,9 @@ from typing import Any
 
 from settings import grammar as g
 from settings import grammar_edge as ge
+from settings import places
 from settings import snapshot_s3 as s3
-from settings.declare import setting
+from settings.declare import declarations, setting
 
 _URL = g.http_url
 def url_origin(value: str) -> str | None:
@@ -50,18 +51,20 @@ class StackOptions:
 
 @dataclass(frozen=True)
 class PrometheusSettings:
-    scrape_interval: str = setting("scrapeInterval", "15s", example="15s", check=g.prometheus_duration,
+    scrape_interval: str = setting("scrapeInterval", "15s", example="15s", check=g.prometheus_interval,
                                    doc="global scrape interval (at most a quarter of the 5m rate windows)")
-    evaluation_interval: str = setting("evaluationInterval", "15s", example="15s", check=g.prometheus_duration,
+    evaluation_interval: str = setting("evaluationInterval", "15s", example="15s", check=g.prometheus_interval,
                                        doc="rule evaluation interval")
     retention_time: str = setting("retentionTime", "15d", example="15d", check=g.prometheus_duration,
                                   doc="TSDB retention by age (`--storage.tsdb.retention.time`)")
     retention_size: str = setting("retentionSize", "10GB", example="10GB", check=g.prometheus_size,
                                   doc="TSDB retention by size (`--storage.tsdb.retention.size`: B KB MB GB TB)")
     app_targets: tuple[str, ...] = setting("appTargets", ("api:8000",), example="api:8000", min_items=1,
-                                           item_check=g.host_port, doc="the platform API's `/metrics` (host:port)")
+                                           item_check=g.host_port, read_by="prometheus",
+                                           doc="the platform API's `/metrics` (host:port)")
     trading_targets: tuple[str, ...] = setting("tradingTargets", ("trading-engine:8001",), min_items=1,
                                                example="trading-engine:8001", item_check=g.host_port,
+                                               read_by="prometheus",
                                                doc="the trading engine's `/metrics` (host:port)")
 
 
@@ -99,14 +102,15 @@ class AlertThresholds:
 
 @dataclass(frozen=True)
 class AlertingSettings:
-    slack_channel: str = setting("slackChannel", "#christmas-alerts", example="#alerts", check=g.slack_channel,
+    slack_channel: str = setting("slackChannel", "#alerts", example="#alerts", check=g.slack_channel,
                                  doc="Slack channel (webhook: `slackWebhookUrl`)")
     email_to: tuple[str, ...] = setting("emailTo", (), example="oncall@example.com", item_check=g.email,
                                         doc="e-mail recipients (Slack or e-mail is required)")
     email_from: str = setting("emailFrom", "alertmanager@christmas.local", example="alerts@example.com",
                               check=g.email, doc="sender address")
     smtp_smarthost: str = setting("smtpSmarthost", "smtp.christmas.local:587", example="smtp.example.com:587",
-                                  check=g.host_port, doc="SMTP host:port")
+                                  check=g.host_port, read_by="alertmanager",
+                                  doc="SMTP host:port, as the Alertmanager and Grafana containers reach it")
     smtp_username: str = setting("smtpUsername", "", example="alerts@example.com",
                                  check=g.optional(g.user_name),
                                  doc="SMTP auth user (password: `smtpPassword`)")
@@ -119,7 +123,7 @@ class AlertingSettings:
     market_open_hour_utc: int = setting("marketOpenHourUtc", 0, example="13", check=g.between(0, 23),
                                         doc="trading alerts only from this UTC hour...")
     market_close_hour_utc: int = setting("marketCloseHourUtc", 24, example="21", check=g.between(1, 24),
-                                         doc="...until this UTC hour")
+                                         doc="...until this UTC hour (before the open: across midnight)")
     runbook_base_url: str = setting("runbookBaseUrl", _RUNBOOK, example=_RUNBOOK, check=_URL,
                                     doc="every alert's `runbook_url` is `<base>#<alertname lower-cased>`")
     # Not a key: whether a Slack webhook secret is set (parse_settings fills it in).
@@ -158,7 +162,7 @@ class LoggingSettings:
                                          doc="folder in the bucket; the stack's name is appended (stacks can "
                                              "share a bucket)")
     snapshot_s3_endpoint: str = setting("snapshotS3Endpoint", "", example="minio.example.com:9000",
-                                        check=g.optional(s3.endpoint),
+                                        check=g.optional(s3.endpoint), read_by="elasticsearch",
                                         doc="an S3-compatible service's host or host:port; empty = AWS")
     snapshot_s3_protocol: str = setting("snapshotS3Protocol", "https", example="https",
                                         check=g.one_of("https", "http"),
@@ -178,7 +182,8 @@ class LoggingSettings:
     buffer_max_size: str = setting("bufferMaxSize", "1G", example="1G", check=g.fluent_bit_size,
                                    doc="Fluent Bit's filesystem buffer limit while Elasticsearch is unreachable")
     docker_log_dir: str = setting("dockerLogDir", "/var/lib/docker/containers", example="/var/lib/docker/containers",
-                                  check=g.absolute_path, doc="Docker's log directory on the host, tailed read-only")
+                                  check=places.docker_log_dir,
+                                  doc="Docker's log directory on the host (`<data-root>/containers`), tailed read-only")
     # 1 or 3: a cluster elects its master by majority, so 2 nodes stop when either dies (no better than 1).
     elasticsearch_nodes: int = setting("elasticsearchNodes", 1, example="1", check=_es_nodes,
                                        doc="1, or 3 with target swarm: a cluster across three labelled nodes, "
@@ -194,7 +199,7 @@ class EdgeSettings:
 
     tls: str = setting("tls", "acme", example="acme", check=g.one_of("acme", "internal", "files"),
                        doc="certificates: `acme`, `files` (`tlsCertificate`/`tlsKey`), `internal` (Caddy's CA)")
-    acme_email: str = setting("acmeEmail", "", example="ops@example.com", check=g.optional(g.email),
+    acme_email: str = setting("acmeEmail", "", example="ops@example.com", check=g.optional(ge.acme_email),
                               doc="ACME account e-mail (expiry notices)")
     acme_ca: str = setting("acmeCa", "", example="https://acme-staging-v02.api.letsencrypt.org/directory",
                            check=g.optional(ge.acme_directory), doc="another ACME directory; empty = Caddy's")
@@ -216,17 +221,22 @@ class EdgeSettings:
 class DatabaseSettings:
     """The platform's PostgreSQL, watched through postgres-exporter."""
 
-    host: str = setting("host", "postgres", example="postgres", check=g.host, doc="host name or address")
+    host: str = setting("host", "postgres", example="postgres", check=g.host, read_by="postgres-exporter",
+                        doc="host name or address")
     port: int = setting("port", 5432, example="5432", check=g.tcp_port, doc="port")
-    name: str = setting("name", "christmas", example="christmas", check=g.pg_identifier, doc="database")
+    name: str = setting("name", "christmas_db", example="christmas_db", check=g.pg_identifier,
+                        doc="the platform's database (LowDbConnections counts its connections)")
     exporter_user: str = setting("exporterUser", "postgres_exporter", example="postgres_exporter",
                                  check=g.pg_identifier, doc="the exporter's login (pg_monitor role)")
     sslmode: str = setting("sslmode", "disable", example="require",
                            check=g.one_of(*g.PG_SSLMODES),
-                           doc="libpq sslmode")
+                           doc="sslmode as lib/pq (postgres-exporter's driver) takes it")
 
 
 # The object settings, by top-level key.
+# The top-level flags' keys, as StackOptions declares them.
+OPTION_KEYS: tuple[str, ...] = tuple(d.key for _, d in declarations(StackOptions))
+
 SECTIONS: dict[str, type] = {
     "prometheus": PrometheusSettings,
     "thresholds": AlertThresholds,

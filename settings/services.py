@@ -47,6 +47,12 @@ MAP_SETTINGS: tuple[MapSetting, ...] = (
 )
 
 
+# The object of published ports (`publish.<service>`), beside MAP_SETTINGS' objects.
+PUBLISH = "publish"
+# Every top-level key the per-service settings take.
+SERVICE_KEYS: tuple[str, ...] = (*(s.key for s in MAP_SETTINGS), PUBLISH)
+
+
 def _value(setting: MapSetting, service: str, given: Mapping[str, Any], default: Any, problems: Problems) -> Any:
     if service not in given:
         return default
@@ -54,28 +60,36 @@ def _value(setting: MapSetting, service: str, given: Mapping[str, Any], default:
     if setting.kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if not isinstance(value, setting.kind) or isinstance(value, bool):
-        problems.add(key, f"must be a {setting.kind.__name__}, got {value!r}", fix_command(key, setting.example))
+        problems.add(key, f"must be a {setting.kind.__name__}, got {value!r}", fix_command(key, _shown(default)))
         return default
     wrong = (g.control_characters(value) if isinstance(value, str) else None) or setting.check(value)
     if wrong:
-        problems.add(key, f"{wrong}, got {value!r}", fix_command(key, setting.example))
+        # The fix is this service's own default (another service's example image would be accepted
+        # and still be wrong).
+        problems.add(key, f"{wrong}, got {value!r}", fix_command(key, _shown(default)))
         return default
     return value
 
 
+def _shown(default: Any) -> str:
+    return f"{default:g}" if isinstance(default, float) else str(default)
+
+
 def _publish(service: str, entry: Any, problems: Problems) -> PublishedPort | None:
     key = f"publish.{service}"
+    # The service's own port as the suggestion: 3000 for every service clashed with Grafana's.
+    port_fix = fix_command(f"{key}.port", str(CONTAINER_PORTS[service]))
     if not isinstance(entry, dict):
-        problems.add(key, "must be an object {port, address}", fix_command(f"{key}.port", "3000"))
+        problems.add(key, "must be an object {port, address}", port_fix)
         return None
     unknown_keys(key, entry, ["port", "address"], problems)
     port, address = entry.get("port"), entry.get("address", "127.0.0.1")
     if port is None:
-        problems.add(f"{key}.port", "is required when the service is published", fix_command(f"{key}.port", "3000"))
+        problems.add(f"{key}.port", "is required when the service is published", port_fix)
         return None
     if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
         problems.add(f"{key}.port", f"must be between 1 and 65535, got {port!r}",
-                     fix_command(f"{key}.port", "3000"))
+                     port_fix)
         return None
     wrong = g.ipv4(address) if isinstance(address, str) else "must be an IPv4 address such as 127.0.0.1"
     if wrong:
@@ -86,12 +100,13 @@ def _publish(service: str, entry: Any, problems: Problems) -> PublishedPort | No
 
 def parse_services(raw: Mapping[str, str], problems: Problems) -> dict[str, ServiceSettings]:
     given = {s.key: read_object(raw, s.key, problems) for s in MAP_SETTINGS}
-    publish = read_object(raw, "publish", problems)
+    publish = read_object(raw, PUBLISH, problems)
     for setting in MAP_SETTINGS:
         unknown_keys(setting.key, given[setting.key], list(SERVICES), problems)
-    unknown_keys("publish", publish, list(CONTAINER_PORTS), problems)
+    unknown_keys(PUBLISH, publish, list(CONTAINER_PORTS), problems)
     services: dict[str, ServiceSettings] = {}
-    for service, spec in CATALOG.items():
+    for service in SERVICES:
+        spec = CATALOG[service]
         image, memory, cpus = (
             _value(setting, service, given[setting.key], default, problems)
             for setting, default in zip(MAP_SETTINGS, (spec.image, spec.memory_mb, spec.cpus), strict=True))

@@ -14,15 +14,13 @@ from dataclasses import dataclass, field
 import pulumi
 
 from settings import sections as sec
+from settings.catalog import CATALOG
 from settings.secrets import SECRET_KEYS
-from settings.services import MAP_SETTINGS, ServiceSettings
+from settings.services import SERVICE_KEYS, ServiceSettings
 
 PROJECT = "christmas-monitoring"
-TOP_LEVEL_KEYS: tuple[str, ...] = (
-    *(s.key for s in MAP_SETTINGS), "publish", *sec.SECTIONS, "protectData", "generateMissingSecrets", "target",
-    "swarmNodeSubnet",
-    *SECRET_KEYS,
-)
+# Every top-level key, from the declarations: per-service objects, sections, flags, secrets.
+TOP_LEVEL_KEYS: tuple[str, ...] = (*SERVICE_KEYS, *sec.SECTIONS, *sec.OPTION_KEYS, *SECRET_KEYS)
 
 @dataclass(frozen=True)
 class StackSettings:
@@ -54,7 +52,15 @@ class StackSettings:
         return f"{self.project}-{self.stack}-{service}"
 
     def service(self, service: str) -> ServiceSettings:
-        return self.services[service]
+        """A workload's image, limits and published port; a catalog row without settings of its own
+        runs `image_of`'s image within `limits_of`'s limits, published nowhere."""
+        spec = CATALOG.get(service)
+        if spec is None or spec.own_settings:
+            return self.services[service]
+        assert spec.image_of is not None and spec.limits_of is not None  # settings/catalog.py checks it
+        limits = self.services[spec.limits_of]
+        return ServiceSettings(image=self.services[spec.image_of].image, memory_mb=limits.memory_mb,
+                               cpus=limits.cpus, publish=None)
 
     @property
     def grafana_api_url(self) -> str:

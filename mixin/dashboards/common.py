@@ -13,7 +13,7 @@ from typing import Protocol, Self, TypeVar
 
 from grafana_foundation_sdk.builders import common as cb
 from grafana_foundation_sdk.builders import dashboard as dash
-from grafana_foundation_sdk.builders import elasticsearch as es
+from grafana_foundation_sdk.builders import elasticsearch as es_query
 from grafana_foundation_sdk.builders import logs, prometheus, stat, statetimeline, timeseries
 from grafana_foundation_sdk.cog import builder as cogbuilder
 from grafana_foundation_sdk.cog import variants as cogvariants
@@ -216,8 +216,8 @@ def value_names(names: dict[str, tuple[str, str]]) -> dm.ValueMap:
 def error_logs(title: str = "Error logs", query: str = ERROR_LOG_QUERY, width: int = 24,
                height: int = 10) -> logs.Panel:
     """Recent error lines from Elasticsearch (the Fluent Bit indices)."""
-    target = (es.Dataquery().ref_id("A").datasource(ELASTICSEARCH).query(query).time_field("@timestamp")
-              .metrics([es.Logs().id("1")]))
+    target = (es_query.Dataquery().ref_id("A").datasource(ELASTICSEARCH).query(query).time_field("@timestamp")
+              .metrics([es_query.Logs().id("1")]))
     return (logs.Panel().title(title).description(f"Log lines matching `{query}`, newest first.")
             .datasource(ELASTICSEARCH).with_target(target).show_time(True).wrap_log_message(True)
             .enable_log_details(True).sort_order(cm.LogsSortOrder.DESCENDING).span(width).height(height))

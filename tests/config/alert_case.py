@@ -12,6 +12,16 @@ def s(metric: str, values: str) -> dict[str, str]:
 
 
 @dataclass
+class JustAbove:
+    """An input just past the threshold: silent just under the `for` (`silent_at`), firing just over it."""
+
+    series: Series
+    silent_at: str
+    fire_at: str
+    description: str
+
+
+@dataclass
 class AlertCase:
     alert: str
     series: Series
@@ -23,6 +33,9 @@ class AlertCase:
     silent_at: list[str] = field(default_factory=list)
     # (input, eval time) pairs below the threshold: nothing may fire.
     quiet: list[tuple[Series, str]] = field(default_factory=list)
+    # Boundaries: inputs just past the threshold (with the `for` bracketed by one evaluation), and in
+    # `quiet`, inputs just short of it.
+    just_above: list[JustAbove] = field(default_factory=list)
 
 
 def at_minute(minutes: float) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mixin.alerts import expected_containers
 from settings.model import StackSettings
-from tests.config.alert_case import AlertCase, at_minute, s
+from tests.config.alert_case import AlertCase, JustAbove, Series, at_minute, s
 
 HOST = 'instance="host-a",job="node-exporter"'
 FS = f'{HOST},device="/dev/sda1",fstype="ext4",mountpoint="/"'
@@ -21,14 +21,20 @@ def _grafana_container(settings: StackSettings) -> tuple[str, dict[str, str], st
 
 
 def host_cases(settings: StackSettings) -> list[AlertCase]:
+    return [*_guide_host_cases(settings), _disk_space_case(settings)]
+
+
+def _guide_host_cases(settings: StackSettings) -> list[AlertCase]:
+    """The guide's HighCpuUsage and HighMemoryUsage, each pinned to its `for: 5m`."""
     t = settings.thresholds
     cases: list[AlertCase] = []
     cpu = (t.cpu_percent + 100) / 2
     cases.append(AlertCase(
         "HighCpuUsage",
         [s(f'node_cpu_seconds_total{{{HOST},cpu="0",mode="idle"}}', f"0+{60 * (100 - cpu) / 100:g}x20")],
-        "10m", {"severity": "warning", "component": "host", "instance": "host-a"}, "High CPU usage",
-        f"CPU usage on host-a is {cpu:.2f}% (threshold {t.cpu_percent:g}%).", silent_at=["3m"],
+        # The 5m rate has two samples at 1m, so `for: 5m` ends at 6m: silent a minute before.
+        "6m", {"severity": "warning", "component": "host", "instance": "host-a"}, "High CPU usage detected",
+        f"CPU usage on host-a is {cpu:.2f}% (threshold {t.cpu_percent:g}%).", silent_at=["5m"],
         quiet=[([s(f'node_cpu_seconds_total{{{HOST},cpu="0",mode="idle"}}',
                    f"0+{60 * (100 - t.cpu_percent / 2) / 100:g}x20")], "10m")]))
 
@@ -37,14 +43,26 @@ def host_cases(settings: StackSettings) -> list[AlertCase]:
         "HighMemoryUsage",
         [s(f"node_memory_MemTotal_bytes{{{HOST}}}", "1000+0x20"),
          s(f"node_memory_MemAvailable_bytes{{{HOST}}}", f"{1000 - 10 * mem:g}+0x20")],
-        "10m", {"severity": "warning", "component": "host", "instance": "host-a", "job": "node-exporter"},
-        "High memory usage", f"Memory usage on host-a is {mem:.2f}% (threshold {t.memory_percent:g}%).",
-        silent_at=["2m"],
+        # Over the threshold from 0m: `for: 5m` fires at 5m, not at 4m.
+        "5m", {"severity": "warning", "component": "host", "instance": "host-a", "job": "node-exporter"},
+        "High memory usage detected", f"Memory usage on host-a is {mem:.2f}% (threshold {t.memory_percent:g}%).",
+        silent_at=["4m"],
         quiet=[([s(f"node_memory_MemTotal_bytes{{{HOST}}}", "1000+0x20"),
                  s(f"node_memory_MemAvailable_bytes{{{HOST}}}", f"{1000 - 5 * t.memory_percent:g}+0x20")], "10m")]))
+    return cases
 
+
+def _disk_space_case(settings: StackSettings) -> AlertCase:
+    t = settings.thresholds
     free = t.disk_free_percent / 2
-    cases.append(AlertCase(
+
+    def disk(free_percent: float) -> Series:
+        # Past the threshold means less free: "just above" is a tenth of a percent under it.
+        return [s(f"node_filesystem_size_bytes{{{FS}}}", "10000+0x20"),
+                s(f"node_filesystem_avail_bytes{{{FS}}}", f"{100 * free_percent:g}+0x20"),
+                s(f"node_filesystem_readonly{{{FS}}}", "0+0x20")]
+
+    return AlertCase(
         "DiskSpaceLow",
         [s(f"node_filesystem_size_bytes{{{FS}}}", "1000+0x20"),
          s(f"node_filesystem_avail_bytes{{{FS}}}", f"{10 * free:g}+0x20"),
@@ -57,8 +75,11 @@ def host_cases(settings: StackSettings) -> list[AlertCase]:
                  # A read-only filesystem is full by design.
                  s(f"node_filesystem_size_bytes{{{BOOT}}}", "1000+0x20"),
                  s(f"node_filesystem_avail_bytes{{{BOOT}}}", f"{10 * free:g}+0x20"),
-                 s(f"node_filesystem_readonly{{{BOOT}}}", "1+0x20")], "10m")]))
-    return cases
+                 s(f"node_filesystem_readonly{{{BOOT}}}", "1+0x20")], "10m"),
+               (disk(t.disk_free_percent + 0.1), "10m")],
+        just_above=[JustAbove(disk(t.disk_free_percent - 0.1), "4m45s", "5m15s",
+                              f"/ on host-a has {t.disk_free_percent - 0.1:.2f}% free "
+                              f"(threshold {t.disk_free_percent:g}%).")])
 
 
 def disk_fill_cases(settings: StackSettings) -> list[AlertCase]:
@@ -136,7 +157,15 @@ def container_memory_cases(settings: StackSettings) -> list[AlertCase]:
                  s(f"container_spec_memory_limit_bytes{{{ctr}}}", "1000+0x20"),
                  # No limit set (0): not "infinitely over" it.
                  s(f"container_memory_working_set_bytes{{{other}}}", "500+0x20"),
-                 s(f"container_spec_memory_limit_bytes{{{other}}}", "0+0x20")], "10m")]))
+                 s(f"container_spec_memory_limit_bytes{{{other}}}", "0+0x20")], "10m"),
+               *(([s(f"container_memory_working_set_bytes{{{ctr}}}", f"{10 * used:g}+0x20"),
+                   s(f"container_spec_memory_limit_bytes{{{ctr}}}", "1000+0x20")], "10m")
+                 for used in (t.container_memory_percent, t.container_memory_percent - 0.1))],
+        just_above=[JustAbove([s(f"container_memory_working_set_bytes{{{ctr}}}",
+                                 f"{10 * t.container_memory_percent + 1:g}+0x20"),
+                               s(f"container_spec_memory_limit_bytes{{{ctr}}}", "1000+0x20")], "4m45s", "5m15s",
+                              f"{grafana} uses {t.container_memory_percent + 0.1:.2f}% of its memory limit "
+                              f"(threshold {t.container_memory_percent:g}%).")]))
 
     cases.append(AlertCase(
         "TargetDown", [s('up{job="api",instance="api:8000"}', "0+0x10")], "5m",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from mixin.alerts_logs import CERTIFICATE_DAYS, ES_DISK_FREE_PERCENT, FLUENT_BIT_BUFFER_FREE_PERCENT
-from render.elasticsearch import data_stream_name
-from render.fluent_bit import RETRY_LIMIT
+from mixin.alerts_logs import ES_DISK_FREE_PERCENT, FLUENT_BIT_BUFFER_FREE_PERCENT
+from settings.log_pipeline import RETRY_LIMIT, data_stream_name
+from settings.material import CERTIFICATE_DAYS
 from settings.model import StackSettings
-from tests.config.alert_case import AlertCase, Series, s
+from tests.config.alert_case import AlertCase, JustAbove, Series, s
 
 # Fluent Bit's Elasticsearch output, as Fluent Bit 3.2 (/api/v2/metrics/prometheus) labels it.
 FB = 'instance="fluent-bit:2020",job="fluent-bit",name="es.0"'
@@ -52,7 +52,14 @@ def fluent_bit_cases() -> list[AlertCase]:
         "10m", {"severity": "warning", **logging, **fb_labels}, "Fluent Bit's log buffer is filling",
         f"Only 10.00% of the buffer of Fluent Bit output es.0 is free (threshold {FLUENT_BIT_BUFFER_FREE_PERCENT}%): "
         "when it is full the oldest logs are dropped.", silent_at=["2m"],
-        quiet=[([s(f"fluentbit_output_chunk_available_capacity_percent{{{fb}}}", "60+0x20")], "10m")]))
+        quiet=[([s(f"fluentbit_output_chunk_available_capacity_percent{{{fb}}}", "60+0x20")], "10m"),
+               *(([s(f"fluentbit_output_chunk_available_capacity_percent{{{fb}}}", f"{free}+0x20")], "10m")
+                 for free in (FLUENT_BIT_BUFFER_FREE_PERCENT, FLUENT_BIT_BUFFER_FREE_PERCENT + 0.1))],
+        just_above=[JustAbove([s(f"fluentbit_output_chunk_available_capacity_percent{{{fb}}}",
+                                 f"{FLUENT_BIT_BUFFER_FREE_PERCENT - 0.1:g}+0x20")], "4m45s", "5m15s",
+                              f"Only {FLUENT_BIT_BUFFER_FREE_PERCENT - 0.1:.2f}% of the buffer of Fluent Bit "
+                              f"output es.0 is free (threshold {FLUENT_BIT_BUFFER_FREE_PERCENT}%): when it is full "
+                              "the oldest logs are dropped.")]))
 
     return cases
 
@@ -129,7 +136,13 @@ def cluster_cases(settings: StackSettings) -> list[AlertCase]:
         "Elasticsearch disk nearly full",
         f"The data path of Elasticsearch node elasticsearch has 10.00% free (threshold {ES_DISK_FREE_PERCENT}%, "
         "Elasticsearch's low watermark): new shards are no longer allocated, and at 5% free every index turns "
-        "read-only.", silent_at=["2m"], quiet=[(disk(500), "10m")]))
+        "read-only.", silent_at=["2m"], quiet=[(disk(500), "10m"), (disk(10 * ES_DISK_FREE_PERCENT), "10m"),
+                                               (disk(10 * ES_DISK_FREE_PERCENT + 1), "10m")],
+        just_above=[JustAbove(disk(10 * ES_DISK_FREE_PERCENT - 1), "4m45s", "5m15s",
+                              f"The data path of Elasticsearch node elasticsearch has "
+                              f"{ES_DISK_FREE_PERCENT - 0.1:.2f}% free (threshold {ES_DISK_FREE_PERCENT}%, "
+                              "Elasticsearch's low watermark): new shards are no longer allocated, and at 5% free "
+                              "every index turns read-only.")]))
     return cases
 
 

@@ -13,9 +13,9 @@ from render.alertmanager import render_alertmanager_yml
 from settings.model import StackSettings, parse_settings
 from tests.conftest import stack_config
 
-SLACK = "slack"
-EMAIL = "email"
-BOTH = "slack-and-email"
+SLACK = "slack-notifications"
+EMAIL = "email-notifications"
+BOTH = "slack-and-email-notifications"
 
 
 def amtool(*args: str) -> subprocess.CompletedProcess[str]:

@@ -14,7 +14,6 @@ import pytest
 from offline.mocks import unwrap
 from render.caddy import (
     CONFIG_PATH,
-    SECURITY_HEADERS,
     BasicAuth,
     CaddyConfig,
     Site,
@@ -23,6 +22,7 @@ from render.caddy import (
 )
 from render.web_config import bcrypt_hash
 from settings.model import PROJECT, SettingsError, parse_settings
+from tests.expected import SECURITY_HEADERS
 from tests.unit.test_edge_settings import raw
 
 PASSWORD = "Zq8xW2vN5kT7-a-long-random-password"
@@ -67,7 +67,10 @@ def self_signed(tmp_path: Path) -> Path:
     tls_dir = tmp_path / "tls"
     tls_dir.mkdir()
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                    "-days", "2", "-subj", "/CN=grafana.christmas-trading.com",
+                    # Valid beyond CertificateExpiringSoon's window, for every host the edge serves
+                    # (settings/material.py refuses less).
+                    "-days", "90", "-subj", "/CN=grafana.christmas-trading.com",
+                    "-addext", "subjectAltName=" + ",".join(f"DNS:{site.host}" for site in SITES),
                     "-keyout", str(tls_dir / "key.pem"), "-out", str(tls_dir / "cert.pem")],
                    check=True, capture_output=True, timeout=30)
     return tls_dir
@@ -117,11 +120,11 @@ def test_each_public_host_is_proxied_to_its_upstream_with_the_security_headers(t
         proxy = handlers[-1]
         assert (proxy["handler"], proxy["upstreams"]) == ("reverse_proxy", [{"dial": site.upstream}])
         # The upstream's own copies are dropped, so ours are the only values.
-        assert sorted(proxy["headers"]["response"]["delete"]) == sorted(name for name, _ in SECURITY_HEADERS)
+        assert sorted(proxy["headers"]["response"]["delete"]) == sorted(SECURITY_HEADERS)
         [headers] = [h for h in handlers if h["handler"] == "headers"]
         # Not deferred: set before the handlers run, so error answers (401) carry them too.
         assert "deferred" not in headers["response"]
-        assert headers["response"]["set"] == {name: [value] for name, value in SECURITY_HEADERS}
+        assert headers["response"]["set"] == {name: [value] for name, value in SECURITY_HEADERS.items()}
 
 
 def test_only_the_site_with_basic_auth_asks_for_credentials(tmp_path: Path) -> None:

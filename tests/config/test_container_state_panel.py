@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from formats.yamlout import dump_yaml
 from mixin.dashboards import render_dashboards
 from mixin.rules import render_recording_rules
-from render.yamlout import dump_yaml
 from tests.config.alert_case import s
 from tests.config.test_promtool import promtool
 from tests.conftest import stack_settings

@@ -16,8 +16,8 @@ import pytest
 
 from bench.grafana import substitute_variables
 from bench.variables import QUERY_RESULT, each_combination
+from formats.yamlout import dump_yaml
 from offline.mocks import ProgramRun, unwrap
-from render.yamlout import dump_yaml
 
 # Longest names first: `$__range_s` is not `$__range` followed by `_s`.
 GRAFANA_INTERVALS = {"$__rate_interval": "5m", "$__interval_ms": "60000", "$__interval": "1m", "$__range_ms": "3600000",

@@ -79,3 +79,21 @@ def test_any_drawn_duration_we_accept_prometheus_accepts(tmp_path_factory, value
 def test_any_drawn_size_we_accept_prometheus_accepts(tmp_path_factory, value):
     if g.prometheus_size(value) is None:
         assert prometheus_flag_accepts("storage.tsdb.retention.size", value, tmp_path_factory.mktemp("s"))
+
+
+# Around the int64 bound of alecthomas/units: 8191PB fits, 8192PB (2**63) is refused here.
+BOUNDARY_SIZES = ["8191PB", "8192PB", "9223372036854775807B", "512MB", "511MB", "1.99999999999999999999GB"]
+
+
+@pytest.mark.parametrize("value", BOUNDARY_SIZES)
+def test_boundary_sizes_accepted_here_are_accepted_by_prometheus(value, tmp_path):
+    if g.prometheus_size(value) is None:
+        assert prometheus_flag_accepts("storage.tsdb.retention.size", value, tmp_path)
+
+
+def test_promtool_reads_thresholds_in_exponent_form(tmp_path):
+    """_num writes repr(): 1e-09 and 1e+16 are PromQL number literals."""
+    rules = tmp_path / "r.yml"
+    rules.write_text(yaml.safe_dump({"groups": [{"name": "x", "rules": [
+        {"alert": "Small", "expr": "up > 1e-09"}, {"alert": "Large", "expr": "up > 1e+16"}]}]}))
+    assert subprocess.run(["promtool", "check", "rules", str(rules)], capture_output=True).returncode == 0

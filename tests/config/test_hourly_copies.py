@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from formats.yamlout import dump_yaml
 from mixin import rules as rec
-from render.yamlout import dump_yaml
 from tests.config import recording_hourly_cases as cases
 from tests.config.test_promtool import dump_labels, promtool
 

@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from formats.yamlout import dump_yaml
 from mixin import rules as rec
 from mixin.alerts import alert_groups, alert_names
-from render.prometheus import RULES_DIR, render_prometheus_config, render_rule_files
-from render.yamlout import dump_yaml
+from mixin.rule_files import render_rule_files
+from render.prometheus import RULES_DIR, render_prometheus_config
 from settings.model import StackSettings
 from tests.config import recording_cases
-from tests.config.rule_cases import alert_cases, promtool_tests
+from tests.config.rule_cases import BOUNDARY_EVALUATION_INTERVAL, alert_cases, boundary_tests, promtool_tests
 from tests.conftest import stack_settings
 
 STACKS = ("dev", "prod")
@@ -24,7 +25,7 @@ STACKS = ("dev", "prod")
 def promtool(*args: str) -> subprocess.CompletedProcess[str]:
     exe = shutil.which("promtool")
     assert exe, "promtool is missing: run `make tools` (Debian package prometheus)"
-    return subprocess.run([exe, *args], capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run([exe, *args], capture_output=True, text=True, timeout=300, check=False)
 
 
 def write_rules(settings: StackSettings, directory: Path) -> list[str]:
@@ -101,6 +102,10 @@ def test_promtool_unit_tests_for_every_alert_and_recording_rule(stack: str, tmp_
         names = {rule.alert for rule in group.rules}
         tests = promtool_tests([c for c in cases if c.alert in names], base)
         test_files.append(write_test(tmp_path, group.file, [rec.RECORDING_FILE, group.file], tests))
+        edges = boundary_tests([c for c in cases if c.alert in names], base)
+        if edges:
+            test_files.append(write_test(tmp_path, f"boundaries-{group.file}", [rec.RECORDING_FILE, group.file], edges,
+                                         BOUNDARY_EVALUATION_INTERVAL))
     test_files.append(write_test(tmp_path, rec.RECORDING_FILE, [rec.RECORDING_FILE], recording_tests()))
     result = promtool("test", "rules", *test_files)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
@@ -111,7 +116,8 @@ def test_promtool_unit_tests_for_every_alert_and_recording_rule(stack: str, tmp_
     assert firing == set(alert_names(settings))
 
 
-def write_test(directory: Path, name: str, rule_files: list[str], tests: list[dict[str, object]]) -> str:
+def write_test(directory: Path, name: str, rule_files: list[str], tests: list[dict[str, object]],
+               evaluation_interval: str = "1m") -> str:
     path = directory / f"test-{name}"
-    path.write_text(dump_yaml({"rule_files": rule_files, "evaluation_interval": "1m", "tests": tests}))
+    path.write_text(dump_yaml({"rule_files": rule_files, "evaluation_interval": evaluation_interval, "tests": tests}))
     return str(path)

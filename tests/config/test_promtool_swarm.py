@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from formats.yamlout import dump_yaml
 from mixin import rules as rec
 from mixin.alerts import alert_groups
-from render.prometheus import render_rule_files
+from mixin.rule_files import render_rule_files
 from render.prometheus_swarm import render_swarm_prometheus_config
-from render.yamlout import dump_yaml
 from settings.model import StackSettings
 from tests.config.alert_case import s
 from tests.config.test_promtool import dump_labels, promtool, write_rules, write_test

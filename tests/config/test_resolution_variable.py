@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from bench.variables import QUERY_RESULT, interpolate_range, range_variables, variable_values
+from formats.yamlout import dump_yaml
 from mixin.dashboards import render_dashboards
 from mixin.dashboards.common import HOURLY_FROM_SECONDS, RESOLUTION
-from render.yamlout import dump_yaml
 from tests.config.test_promtool import promtool
 from tests.conftest import stack_settings
 

@@ -93,3 +93,21 @@ def test_the_web_config_the_program_uploads_passes_promtool(stack, service, requ
     (tmp_path / "web.yml").write_text(text)
     result = promtool("check", "web-config", str(tmp_path / "web.yml"))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_password_of_72_bytes_is_hashed_and_73_refused_with_the_reason() -> None:
+    assert bcrypt.checkpw(("é" * 36).encode(), bcrypt_hash("é" * 36, "ctx", cost=4).encode())
+    with pytest.raises(ValueError) as refused:
+        bcrypt_hash("x" * 73, "ctx")
+    assert str(refused.value) == "a basic-auth password must be at most 72 bytes (bcrypt's limit)"
+    with pytest.raises(ValueError) as empty:
+        bcrypt_hash("", "ctx")
+    assert str(empty.value) == "a basic-auth password must not be empty"
+
+
+def test_the_hash_has_the_cost_asked_for_and_a_web_config_needs_a_user() -> None:
+    assert bcrypt_hash("password", "ctx", cost=4).startswith("$2b$04$")
+    assert bcrypt_hash("password", "ctx").startswith("$2b$10$")
+    with pytest.raises(ValueError) as refused:
+        render_web_config({})
+    assert str(refused.value) == "a web configuration needs at least one user"

@@ -47,7 +47,8 @@ from typing import Any
 import pulumi
 
 from offline.mocks import DeclaredResource, Mocks, ProgramRun, run_program, unwrap
-from offline.plan import placeholder_config, plan_config
+from offline.plan import placeholder_config
+from settings.stack_file import stack_config as plan_config
 from tests.engine.container_spec import container_body, labels, upload_tar
 from tests.engine.daemon import PrivateDaemon
 from tests.engine.engine_api import EngineError

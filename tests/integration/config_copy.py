@@ -6,23 +6,24 @@ test_0_configuration_copy.py proves these are the only differences from the prod
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from offline.mocks import PLACEHOLDERS, stack_file_config
-from render.prometheus import (
-    NODE_EXPORTER_GATEWAY_PLACEHOLDER,
-    alertmanager_host,
-    node_exporter_target,
-)
-from render.yamlout import dump_yaml
+from formats.yamlout import dump_yaml
+from render.prometheus import NODE_EXPORTER_GATEWAY_PLACEHOLDER, node_exporter_target
 from settings.model import CONTAINER_PORTS, PROJECT, StackSettings, parse_settings
+from settings.names import alertmanager_host
+from settings.stack_file import stack_file_config
+from settings.stand_ins import PLACEHOLDERS
 from tests.integration.ports import PEERS, Ports
 
 STACK = "dev"
+# The smarthost's name while the copy is validated (on_loopback puts it on 127.0.0.1).
+SMTP_HOST = "mailpit"
 INTERVAL = "1s"
 # Shortened `for:` of every alert rule (production: 1m-30m, checked by promtool test rules).
 SHORT_FOR = "5s"
@@ -39,22 +40,36 @@ GROUP_WAIT = "1s"
 GROUP_INTERVAL = "2s"
 
 
-def integration_settings(ports: Ports) -> StackSettings:
-    """The dev stack file's settings with the test's overrides, validated by the real parser."""
-    raw, secret_keys = integration_raw(ports)
-    return parse_settings(PROJECT, STACK, raw, frozenset(secret_keys))
+def integration_settings(ports: Ports, production_timing: bool = False) -> StackSettings:
+    """The dev stack file's settings with the test's overrides, validated by the real parser.
+
+    `production_timing`: keep the stack's scrape and evaluation intervals (the guide's 15s)."""
+    raw, secret_keys = integration_raw(ports, production_timing)
+    return on_loopback(parse_settings(PROJECT, STACK, raw, frozenset(secret_keys)), ports)
 
 
-def integration_raw(ports: Ports) -> tuple[dict[str, str], set[str]]:
+def on_loopback(settings: StackSettings, ports: Ports) -> StackSettings:
+    """The SMTP smarthost and the database where the test runs them: on this host's loopback.
+
+    The parser refuses loopback there (inside a container it is the container itself), so the
+    copy is validated with names (SMTP_HOST, the dev database host) and remapped afterwards, as the
+    scrape targets are (loopback_addresses)."""
+    alerting = dataclasses.replace(settings.alerting, smtp_smarthost=f"127.0.0.1:{ports.smtp}")
+    database = dataclasses.replace(settings.database, host="127.0.0.1")
+    return dataclasses.replace(settings, alerting=alerting, database=database)
+
+
+def integration_raw(ports: Ports, production_timing: bool = False) -> tuple[dict[str, str], set[str]]:
     """The raw settings behind `integration_settings` (the edge test adds its own overrides)."""
     raw, secret_keys = stack_file_config(STACK)
-    prometheus = {**json.loads(raw.get("prometheus", "{}")), "scrapeInterval": INTERVAL,
-                  "evaluationInterval": INTERVAL}
+    prometheus = json.loads(raw.get("prometheus", "{}"))
+    if not production_timing:
+        prometheus.update(scrapeInterval=INTERVAL, evaluationInterval=INTERVAL)
     alerting = {**json.loads(raw.get("alerting", "{}")), "alertmanagerPeers": PEERS,
-                "smtpSmarthost": f"127.0.0.1:{ports.smtp}", "smtpRequireTls": False,
+                "smtpSmarthost": f"{SMTP_HOST}:{ports.smtp}", "smtpRequireTls": False,
                 # Required with two peers; the test's peers gossip on loopback instead.
                 "gossipSubnet": "172.30.94.0/28"}
-    database = {**json.loads(raw.get("database", "{}")), "host": "127.0.0.1", "port": ports.postgres}
+    database = {**json.loads(raw.get("database", "{}")), "port": ports.postgres}
     raw.update(prometheus=json.dumps(prometheus), alerting=json.dumps(alerting), database=json.dumps(database))
     # Slack on: the renderer receives the local receiver's URL in place of this placeholder.
     raw["slackWebhookUrl"] = PLACEHOLDERS["slackWebhookUrl"]

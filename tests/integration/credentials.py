@@ -6,8 +6,8 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from render.prometheus import ALERTMANAGER_USER, PROMETHEUS_USER
 from render.web_config import bcrypt_hash, render_web_config
+from settings.names import ALERTMANAGER_USER, PROMETHEUS_USER
 from tests.integration.processes import Auth
 
 

@@ -20,10 +20,11 @@ from doctor.stack import Endpoints, StackCredentials, Target
 from mixin.alerts import expected_containers
 from mixin.dashboards.common import ALERTMANAGER_UID, ELASTICSEARCH_UID, PROMETHEUS_UID
 from render import backups as bk
-from render import elasticsearch as es
+from render import elasticsearch
 from render.alertmanager import CONFIG_PATH as AM_CONFIG
 from render.prometheus import CONFIG_PATH as PROM_CONFIG
-from render.prometheus import alertmanager_host
+from settings import log_pipeline as logs
+from settings.names import alertmanager_host
 from tests.integration.docker_standin import DockerStandIn, FakeContainer
 from tests.integration.processes import Process, free_ports, http_json, wait_until
 from tests.integration.service_standins import ServiceStandIns
@@ -124,7 +125,7 @@ def _containers(stack: Stack, scratch: Path, services_url: str) -> list[FakeCont
         FakeContainer(s.name("grafana"), "grafana", dev, volumes=volume("grafana", "/var/lib/grafana",
                                                                           scratch / "grafana")),
         FakeContainer(s.name("elasticsearch"), "elasticsearch", dev,
-                      volumes=volume("elasticsearch", es.DATA_DIR, scratch / "elasticsearch")),
+                      volumes=volume("elasticsearch", elasticsearch.DATA_DIR, scratch / "elasticsearch")),
         FakeContainer(s.name("fluent-bit"), "fluent-bit", dev, rewrite={"http://localhost:2020": services_url}),
         FakeContainer(s.name("backups"), "backups", dev, volumes=volume("backups", bk.BACKUP_DIR, scratch / "backups")),
         FakeContainer(s.name("elasticsearch-snapshots-init"), "elasticsearch-snapshots-init", dev,
@@ -166,7 +167,7 @@ def start_doctor_stack() -> DoctorStack:
                 ALERTMANAGER_UID: (f"{stack.alertmanager_url(first)}/api/v2/status",
                                    stack.credentials.alertmanager_auth),
                 ELASTICSEARCH_UID: (f"http://127.0.0.1:{stack.ports.closed}/metrics", None)},
-            stream=es.data_stream_name(s), slm_policy=bk.SLM_POLICY,
+            stream=logs.data_stream_name(s), slm_policy=bk.SLM_POLICY,
             # What cAdvisor reports of a healthy stack: every container it should run, seen now.
             containers=expected_containers(s))
         services.start()

@@ -22,9 +22,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from render.caddy import CaddyConfig, edge_config, render_caddyfile
-from render.prometheus import ALERTMANAGER_USER, PROMETHEUS_USER
 from render.web_config import bcrypt_hash
 from settings.model import CONTAINER_PORTS, PROJECT, StackSettings, parse_settings
+from settings.names import ALERTMANAGER_USER, PROMETHEUS_USER
+from tests.integration.config_copy import on_loopback
 from tests.integration.processes import Auth, Process, Processes, auth_headers, free_ports, require_program
 from tests.integration.stack import Stack, integration_raw
 
@@ -82,7 +83,7 @@ def edge_settings(stack: Stack, http_port: int, https_port: int) -> StackSetting
                               "prometheusUrl": url["prometheus"], "alertmanagerUrl": url["alertmanager"]})
     raw["grafana"] = json.dumps({**json.loads(raw.get("grafana", "{}")), "rootUrl": url["grafana"]})
     raw["logging"] = json.dumps({**json.loads(raw.get("logging", "{}")), "kibanaPublicBaseUrl": url["kibana"]})
-    return parse_settings(PROJECT, "dev", raw, frozenset(secret_keys))
+    return on_loopback(parse_settings(PROJECT, "dev", raw, frozenset(secret_keys)), stack.ports)
 
 
 def loopback_upstreams(stack: Stack, ui_port: int) -> dict[str, str]:

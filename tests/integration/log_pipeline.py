@@ -10,8 +10,8 @@ and no document reaches the stream. The alerts about it must fire on these serie
 
 from __future__ import annotations
 
-from render.elasticsearch import data_stream_name
 from render.fluent_bit import METRICS_PATH
+from settings.log_pipeline import data_stream_name
 from settings.model import StackSettings
 from tests.integration.reference_exporter import Family, JobServer, JobServers, Registry
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from render.prometheus import render_rule_files
+from mixin.rule_files import render_rule_files
 from settings.model import StackSettings
 from tests.integration.processes import wait_until
 from tests.integration.receivers import Mail, Received

@@ -38,6 +38,8 @@ class Postgres:
     port: int
     data_dir: Path
     process: Process
+    # The platform's database (settings database.name): the one LowDbConnections counts.
+    database: str
 
     def dsn(self, user: str = SUPERUSER, dbname: str = "postgres") -> str:
         return f"postgresql://{user}@127.0.0.1:{self.port}/{dbname}?sslmode=disable"
@@ -53,7 +55,7 @@ class Postgres:
         opened: list[psycopg.Connection[tuple[object, ...]]] = []
         try:
             for _ in range(count):
-                opened.append(psycopg.connect(self.dsn(dbname="christmas"), autocommit=True))
+                opened.append(psycopg.connect(self.dsn(dbname=self.database), autocommit=True))
             yield opened
         finally:
             for conn in opened:
@@ -74,7 +76,7 @@ def start_postgres(processes: Processes, port: int, database: str, exporter_user
         "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={data_dir}",
         "-c", f"max_connections={MAX_CONNECTIONS}", "-c", "fsync=off",
     ], stop_signal=signal.SIGINT)  # SIGINT = fast shutdown: clients are disconnected, no waiting
-    db = Postgres(port=port, data_dir=data_dir, process=process)
+    db = Postgres(port=port, data_dir=data_dir, process=process, database=database)
 
     def ready() -> bool:
         if not process.alive():

@@ -23,13 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from formats.yamlout import dump_yaml
+from mixin.rule_files import render_rule_files
 from render import alertmanager as alertmanager_yml
 from render.blackbox import render_blackbox_yml
-from render.prometheus import (
-    render_prometheus_config,
-    render_rule_files,
-)
-from render.yamlout import dump_yaml
+from render.prometheus import render_prometheus_config
 from settings.model import StackSettings
 from tests.integration.config_copy import (  # re-exported: the tests read them as it.<name>
     FOR_EXCEPTIONS as FOR_EXCEPTIONS,
@@ -162,17 +160,19 @@ def _sees_all_peers(status_url: str, auth: Auth) -> bool:
     return len(http_json(status_url, auth=auth)["cluster"]["peers"]) == PEERS
 
 
-def start_stack(prometheus_flags: tuple[str, ...] = (), logs: str = "", healthy_logs: bool = False) -> Stack:
+def start_stack(prometheus_flags: tuple[str, ...] = (), logs: str = "", healthy_logs: bool = False,
+                production_timing: bool = False) -> Stack:
     """Start everything; on any failure, stop what was started before re-raising.
 
     `prometheus_flags`: more command-line flags for Prometheus (e.g. the admin API the backups use);
     `logs`: a subdirectory for the processes' logs, for a second stack running beside the first;
-    `healthy_logs`: the log pipeline's stand-ins deliver everything (by default Elasticsearch refuses writes)."""
+    `healthy_logs`: the log pipeline's stand-ins deliver everything (by default Elasticsearch refuses writes);
+    `production_timing`: the rendered intervals, `for:` and route timers, unshortened (minutes, not seconds)."""
     programs = {name: require_program(path) for name, path in (
         ("prometheus", PROMETHEUS), ("alertmanager", ALERTMANAGER), ("node-exporter", NODE_EXPORTER),
         ("postgres-exporter", POSTGRES_EXPORTER), ("blackbox-exporter", BLACKBOX_EXPORTER))}
     ports = Ports.allocate()
-    settings = integration_settings(ports)
+    settings = integration_settings(ports, production_timing)
     work = Path(tempfile.mkdtemp(prefix="christmas-it-"))
     webhook = WebhookRecorder(ports.webhook)
     am_secrets = work / "alertmanager-secrets"  # as in the container: the webhook is a file it names
@@ -188,8 +188,8 @@ def start_stack(prometheus_flags: tuple[str, ...] = (), logs: str = "", healthy_
         webhook=webhook, smtp=SmtpRecorder(ports.smtp),
         prometheus_config=loopback_prometheus_config(render_prometheus_config(settings), loopback_addresses(ports),
                                                      work / "rules", work / "secrets"),
-        alertmanager_config=shortened_alertmanager(rendered_am),
-        rule_files=shortened_rules(render_rule_files(settings)),
+        alertmanager_config=rendered_am if production_timing else shortened_alertmanager(rendered_am),
+        rule_files=render_rule_files(settings) if production_timing else shortened_rules(render_rule_files(settings)),
     )
     if healthy_logs:
         stack.log_pipeline.heal()

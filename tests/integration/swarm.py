@@ -22,9 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from offline.plan import plan_config
+from formats.yamlout import dump_yaml
 from render.prometheus_swarm import (
-    FLUENT_BIT_METRICS_PATH,
     JOB_LABEL,
     PATH_LABEL,
     PORT_LABEL,
@@ -34,8 +33,9 @@ from render.prometheus_swarm import (
     render_swarm_prometheus_config,
     targets_network_name,
 )
-from render.yamlout import dump_yaml
+from settings.catalog import scrape_of
 from settings.model import CONTAINER_PORTS, PROJECT, StackSettings, parse_settings
+from settings.stack_file import stack_config
 from tests.integration.processes import Process, Processes, free_ports, http_json, require_program
 from tests.integration.swarm_api import Cluster, EngineApi, Network, Node, Service, Task
 
@@ -49,7 +49,8 @@ STACK_SERVICES: dict[str, tuple[str, int]] = {
     "alertmanager": ("replicated", 2), "grafana": ("replicated", 1), "elasticsearch-exporter": ("replicated", 1),
     "blackbox-exporter": ("replicated", 1),
 }
-METRICS_PATHS = {"fluent-bit": FLUENT_BIT_METRICS_PATH}
+# Where each serves its metrics (settings/catalog.py): the stand-in tasks answer there.
+METRICS_PATHS = {service: scrape_of(service).metrics_path for service in STACK_SERVICES}
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ class Expected:
 
 
 def swarm_settings() -> StackSettings:
-    raw, secret_keys = plan_config(STACK)
+    raw, secret_keys = stack_config(STACK)
     prometheus = {**json.loads(raw.get("prometheus", "{}")), "scrapeInterval": "1s", "evaluationInterval": "1s"}
     raw["prometheus"] = json.dumps(prometheus)
     return parse_settings(PROJECT, STACK, raw, frozenset(secret_keys))
@@ -106,8 +107,8 @@ class SwarmStack:
             port = self.ports["node-exporter"]
             service = self.settings.name("node-exporter")
             self._exporter(node.id, f"{address}:{port}", "/metrics")
-            self.expected[node.id] = Expected("node-exporter", hostname, hostname, service, f"{service}.{hostname}",
-                                              f"http://{address}:{port}/metrics")
+            self.expected[node.id] = Expected(scrape_of("node-exporter").job, hostname, hostname, service,
+                                              f"{service}.{hostname}", f"http://{address}:{port}/metrics")
         return node
 
     def add_service(self, name: str, mode: str, labels: dict[str, str] | None = None,
@@ -210,7 +211,7 @@ def build_cluster(stack: SwarmStack) -> dict[str, Service]:
         swarm_service = stack.add_service(name(service), mode)
         on = nodes if mode == "global" else nodes[:replicas]
         for node in on:
-            stack.add_task(swarm_service, node, service, p[service], METRICS_PATHS.get(service, "/metrics"))
+            stack.add_task(swarm_service, node, service, p[service], METRICS_PATHS[service])
     services = {
         "api": stack.add_service("christmas_api", "replicated", _platform_labels(p["api"], "api"), published=(8000,)),
         "trading": stack.add_service("christmas_trading-engine", "replicated",

@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 import yaml
 
-from offline.mocks import stack_file_config
+from mixin.rule_files import render_rule_files
 from render.alertmanager import render_alertmanager_config
-from render.prometheus import render_prometheus_config, render_rule_files
+from render.prometheus import render_prometheus_config
 from settings.model import PROJECT, parse_settings
+from settings.stack_file import stack_file_config
 from tests.integration import stack as it
 from tests.integration.processes import require_program
 

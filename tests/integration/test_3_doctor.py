@@ -25,7 +25,7 @@ from tests.integration.stack import PROMETHEUS
 
 pytestmark = pytest.mark.integration
 # Series compared between the stack's Prometheus and the one restored from its snapshot.
-RESTORED = 'up{job=~"prometheus|node-exporter|postgres-exporter|alertmanager"}'
+RESTORED = 'up{job=~"prometheus|node_exporter|postgres-exporter|alertmanager"}'
 
 
 @dataclass
@@ -109,8 +109,8 @@ def test_test_alert_is_delivered_timed_and_resolved(doctor: DoctorStack):
     print(f"\n{printed}")
     assert code == 0, printed
     # critical -> Slack and e-mail (the rendered route), each reported with its time.
-    assert "[PASS] slack-and-email / slack: sent in" in printed
-    assert "[PASS] slack-and-email / email: sent in" in printed
+    assert "[PASS] slack-and-email-notifications / slack: sent in" in printed
+    assert "[PASS] slack-and-email-notifications / email: sent in" in printed
     assert printed.count("resolved notice sent after") == 2
     firing = wait_for_slack(doctor.stack, "ChristmasTestAlert", "FIRING", 5)
     resolved = wait_for_slack(doctor.stack, "ChristmasTestAlert", "RESOLVED", 5)
@@ -125,7 +125,7 @@ def test_a_failing_receiver_is_reported_with_alertmanagers_error(doctor: DoctorS
     code, printed = run_test_alert(doctor, "--severity", "warning", "--timeout", "3")
     print(f"\n{printed}")
     assert code == 1
-    assert "[FAIL] slack / slack: NOT sent" in printed
+    assert "[FAIL] slack-notifications / slack: NOT sent" in printed
     assert "500" in printed and "Alertmanager:" in printed  # its own log line, e.g. "unexpected status code 500"
     assert "/slack" not in printed  # the webhook's path (its token, in a real stack) is redacted
 

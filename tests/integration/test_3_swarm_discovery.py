@@ -46,14 +46,14 @@ def test_every_agent_and_labelled_task_is_a_target_with_its_labels_and_is_scrape
     for expected in swarm.expected.values():
         by_job.setdefault(expected.job, set()).add(expected.node)
     # One per node for each agent: node-4 is drained, so it has none.
-    for agent in ("node-exporter", "cadvisor", "fluent-bit"):
+    for agent in ("node_exporter", "cadvisor", "fluent-bit"):
         assert by_job[agent] == {"node-1", "node-2", "node-3"}, agent
     assert len([t for t in swarm.expected.values() if t.job == "api"]) == 2
     # Everything Prometheus scrapes has its 4 labels, and the instance of an agent is its node.
     for target in swarm.targets():
         labels = target["labels"]
         assert {"node", "service", "task", "instance"} <= set(labels), labels
-        if labels["job"] in ("node-exporter", "cadvisor", "fluent-bit"):
+        if labels["job"] in ("node_exporter", "cadvisor", "fluent-bit"):
             assert labels["instance"] == labels["node"]
 
 

@@ -5,10 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import pytest
-
-from offline.mocks import DeclaredResource, ProgramRun, run_program, unwrap
-from tests.conftest import stack_config
+from offline.mocks import DeclaredResource, ProgramRun, unwrap
 from tests.policy.harness import Violation, analyze, variant
 
 SERVICE = "docker:index/service:Service"
@@ -16,10 +13,6 @@ POLICY = "swarm-service-hardening"
 SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
 
 
-@pytest.fixture(scope="module")
-def swarm_run() -> ProgramRun:
-    config, secret_keys = stack_config("swarm")
-    return run_program("swarm", config, secret_keys)
 
 
 def service(run: ProgramRun, name: str) -> DeclaredResource:

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from render import fluent_bit as fb
+from render import fluent_bit
 from tests.unit.fluent_bit_emulator import Sections, of, read_classic, value
 
 
 @pytest.fixture(scope="module")
 def conf(dev_settings) -> Sections:
-    return read_classic(fb.render_fluent_bit_conf(dev_settings))
+    return read_classic(fluent_bit.render_fluent_bit_conf(dev_settings))
 
 
 @pytest.fixture(scope="module")
 def parsers() -> dict[str, list[tuple[str, str]]]:
-    return {value(p, "Name"): p for p in of(read_classic(fb.render_parsers_conf()), "PARSER")}
+    return {value(p, "Name"): p for p in of(read_classic(fluent_bit.render_parsers_conf()), "PARSER")}
 
 
 @pytest.fixture(scope="module")
 def prod_conf(prod_settings) -> Sections:
-    return read_classic(fb.render_fluent_bit_conf(prod_settings))
+    return read_classic(fluent_bit.render_fluent_bit_conf(prod_settings))

@@ -69,8 +69,10 @@ def test_one_receiver_is_enough() -> None:
 
 
 def test_market_hours_must_be_an_open_window() -> None:
-    refused("alerting.marketCloseHourUtc", "must be after",
-            alerting={"marketOpenHourUtc": 21, "marketCloseHourUtc": 13})
+    refused("alerting.marketCloseHourUtc", "must differ from alerting.marketOpenHourUtc",
+            alerting={"marketOpenHourUtc": 13, "marketCloseHourUtc": 13})
+    # A session across midnight is a session (tests/config/test_market_hours.py runs it in promtool).
+    assert parse(alerting={"marketOpenHourUtc": 21, "marketCloseHourUtc": 13}).alerting.market_close_hour_utc == 13
     refused("alerting.marketOpenHourUtc", "must be between", alerting={"marketOpenHourUtc": 24})
 
 

@@ -30,19 +30,34 @@ def receivers(config: dict[str, object]) -> dict[str, dict[str, object]]:
 
 
 def test_route_uses_the_guide_timings_and_grouping() -> None:
-    route = render_alertmanager_config(settings_for("prod"), WEBHOOK, PASSWORD)["route"]
+    config = render_alertmanager_config(settings_for("prod"), WEBHOOK, PASSWORD)
+    route = config["route"]
+    # The monitoring guide's §4.4.2, as literals: grouping, timers, receiver, channel.
     assert route["group_by"] == ["alertname", "job"]
-    # The monitoring guide's timers, exactly.
-    assert (route["group_wait"], route["group_interval"], route["repeat_interval"]) == ("10s", "10s", "1h")
+    assert (route["group_wait"], route["group_interval"], route["repeat_interval"]) == ("30s", "5m", "4h")
+    assert route["receiver"] == "slack-notifications"
+    assert receivers(config)["slack-notifications"]["slack_configs"][0]["channel"] == "#alerts"  # type: ignore[index]
+    assert config["global"]["resolve_timeout"] == "5m"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_watchdog_beats_every_minute_to_the_heartbeat_only(stack: str) -> None:
+    # The dead man's switch expects a ping a minute (an hour between pings would read as "down"
+    # only after the switch's own grace ran out): first of the routes, so no severity route sees it.
+    config = yaml.safe_load(render_alertmanager_yml(settings_for(stack), WEBHOOK, PASSWORD,
+                                                    "https://hc-ping.com/uuid"))
+    first = config["route"]["routes"][0]
+    assert first == {"receiver": "heartbeat", "matchers": ['alertname="Watchdog"'], "group_wait": "0s",
+                     "group_interval": "1m", "repeat_interval": "1m"}
 
 
 def test_slack_message_names_severity_and_links_runbook_and_grafana() -> None:
     config = render_alertmanager_config(settings_for("prod"), WEBHOOK, PASSWORD)
-    slack = receivers(config)["slack"]["slack_configs"][0]  # type: ignore[index]
+    slack = receivers(config)["slack-notifications"]["slack_configs"][0]  # type: ignore[index]
     # The webhook is a file the configuration names (api_url_file), never the URL itself.
     assert slack["api_url_file"] == "/etc/alertmanager/secrets/slack-api-url"
     assert "api_url" not in slack
-    assert slack["channel"] == "#christmas-alerts"
+    assert slack["channel"] == "#alerts"
     assert slack["send_resolved"] is True
     assert "severity" in slack["title"]
     assert "{{ .Annotations.runbook_url }}" in slack["text"]
@@ -57,7 +72,7 @@ def test_email_goes_over_tls_with_auth_and_sends_resolved() -> None:
     assert g["smtp_auth_username"] == "alertmanager@christmas-trading.com"
     assert g["smtp_auth_password_file"] == "/etc/alertmanager/secrets/smtp-password"
     assert "smtp_auth_password" not in g
-    email = receivers(config)["slack-and-email"]["email_configs"][0]  # type: ignore[index]
+    email = receivers(config)["slack-and-email-notifications"]["email_configs"][0]  # type: ignore[index]
     assert email["to"] == "oncall@christmas-trading.com"
     assert email["send_resolved"] is True
 
@@ -65,7 +80,7 @@ def test_email_goes_over_tls_with_auth_and_sends_resolved() -> None:
 def test_without_email_nothing_mentions_smtp() -> None:
     config = render_alertmanager_config(settings_for("prod", emailTo=[]), WEBHOOK, PASSWORD)
     assert not any(k.startswith("smtp") for k in config["global"])
-    assert sorted(receivers(config)) == ["heartbeat", "slack"]
+    assert sorted(receivers(config)) == ["heartbeat", "slack-notifications"]
 
 
 def test_watchdog_has_a_null_receiver_until_a_heartbeat_url_is_set() -> None:
@@ -106,3 +121,45 @@ def test_secret_files_hold_exactly_the_configured_secrets() -> None:
     no_email = settings_for("prod", emailTo=[])
     assert secret_files(no_email, WEBHOOK, PASSWORD) == {"slack-api-url": WEBHOOK}
     assert secret_file_names(no_email, slack=True, smtp=True) == ("slack-api-url",)
+
+
+def test_the_inhibit_rules_are_exactly_the_three_stated() -> None:
+    # A critical mutes its own warning on one instance; TargetDown mutes the rest of its job;
+    # PostgresDown mutes the database alerts of the same exporter.
+    assert render_alertmanager_config(settings_for("prod"), WEBHOOK, PASSWORD)["inhibit_rules"] == [
+        {"source_matchers": ['severity="critical"'], "target_matchers": ['severity="warning"'],
+         "equal": ["alertname", "instance"]},
+        {"source_matchers": ['alertname="TargetDown"'], "target_matchers": ['alertname!="TargetDown"'],
+         "equal": ["job"]},
+        {"source_matchers": ['alertname="PostgresDown"'],
+         "target_matchers": ['component="database"', 'alertname!="PostgresDown"'], "equal": ["instance"]},
+    ]
+
+
+def test_alerts_are_routed_by_the_watchdog_then_their_severity() -> None:
+    routes = render_alertmanager_config(settings_for("prod"), WEBHOOK, PASSWORD)["route"]["routes"]
+    assert [r["matchers"] for r in routes] == [['alertname="Watchdog"'], ['severity="critical"'],
+                                               ['severity="warning"']]
+
+
+def test_every_recipient_is_in_the_to_field_and_the_secret_files_are_where_the_stack_puts_them() -> None:
+    settings = settings_for("prod", emailTo=["oncall@example.com", "lead@example.com"])
+    config = yaml.safe_load(render_alertmanager_yml(settings, WEBHOOK, PASSWORD, secrets_dir="/run/secrets/am"))
+    [email] = receivers(config)["slack-and-email-notifications"]["email_configs"]  # type: ignore[misc]
+    assert email["to"] == "oncall@example.com, lead@example.com"  # type: ignore[has-type]
+    assert config["global"]["smtp_auth_password_file"] == "/run/secrets/am/smtp-password"
+
+
+def test_the_slack_file_only_with_slack_both_set_and_enabled() -> None:
+    no_slack = settings_for("dev", slack=False)
+    assert not no_slack.alerting.slack_enabled
+    # A webhook handed over for a stack without Slack is not written.
+    assert secret_file_names(no_slack, slack=True, smtp=False) == ()
+    assert secret_file_names(settings_for("prod"), slack=False, smtp=False) == ()
+
+
+def test_no_channel_at_all_is_refused_with_the_reason() -> None:
+    settings = settings_for("prod", slack=True, emailTo=[])
+    with pytest.raises(ValueError) as refused:
+        render_alertmanager_yml(settings, None, None)
+    assert str(refused.value) == "alertmanager.yml needs a Slack webhook or e-mail recipients"

@@ -17,7 +17,11 @@ import pulumi
 import pytest
 
 from offline.mocks import ProgramRun, run_program
+from settings.grammar import es_name_part
+from settings.model import SettingsError, parse_settings
 from tests.conftest import stack_config
+from tests.unit.fixes import apply_fix
+from tests.unit.value_classes import GENERATORS, generated_cases
 
 SECRETS = {"grafanaAdminPassword", "elasticPassword", "kibanaSystemPassword", "elasticReaderPassword",
            "elasticWriterPassword", "kibanaEncryptionKey", "smtpPassword", "slackWebhookUrl",
@@ -37,7 +41,11 @@ CASES: list[Case] = [
     *_each("prometheus.evaluationInterval", "1h1h", "15sec", "10m", ""),
     *_each("prometheus.retentionTime", "30 d", "30d\n", "12h1d", "1.5d", "0", "P30D", "300y"),
     # Prometheus sizes (alecthomas/units as --storage.tsdb.retention.size reads them).
-    *_each("prometheus.retentionSize", "50G", "50gb", "50", "50 GB", "50GB\n", "-5GB", "0GB", "50iB"),
+    *_each("prometheus.retentionSize", "50G", "50gb", "50", "50 GB", "50GB\n", "-5GB", "0GB", "50iB",
+           # Beyond the consumer's int64 (8192PB wraps negative) and below the WAL's own size.
+           "8192PB", "99999999999999999999GB", "100MB"),
+    *_each("prometheus.scrapeInterval", "1ms", "999ms", named="prometheus.scrapeInterval"),
+    *_each("prometheus.evaluationInterval", "1ms"),
     # host:port targets.
     *_each("prometheus.appTargets", ["api"], ["api:0"], ["api:70000"], ["api:8000\n"], [], ["http://api:8000"],
            ["api:8000/metrics"], "api:8000"),
@@ -79,15 +87,15 @@ CASES: list[Case] = [
     *_each("logging.kibanaPublicBaseUrl", "https://k.example.com/kibana", "https://${ELASTIC_PASSWORD}.example.com",
            "https://k.example.com/", "kibana.example.com", "https://k.example.com?x"),
     # Elasticsearch: ILM time and size, heap.
-    *_each("logging.rolloverMaxAge", "1w", "1d12h", "0d", "soon", "1.5d"),
-    *_each("logging.rolloverMaxSize", "5", "5 gb", "0gb", "5g"),
+    *_each("logging.rolloverMaxAge", "1w", "1d12h", "0d", "soon", "1.5d", "99999999999999999999d", "1s", "30m"),
+    *_each("logging.rolloverMaxSize", "5", "5 gb", "0gb", "5g", "8192pb", "1b", "1mb"),
     *_each("logging.retentionDays", 0, "7", 4000),
     *_each("logging.elasticsearchHeapMb", 64, 40000, "512"),
     # 2 nodes stop when either dies (a majority of 2 is 2); 3 needs three hosts (target swarm; prod is docker).
     *_each("logging.elasticsearchNodes", 2, 0, 5, "3", 3),
     *_each("logging.elasticsearchBootstrap", True, "yes"),
     # Fluent Bit size.
-    *_each("logging.bufferMaxSize", "1T", "1 G", "-1G", "0G", "1.5G"),
+    *_each("logging.bufferMaxSize", "1T", "1 G", "-1G", "0G", "1.5G", "9223372036G", "99999999999999999999K", "1K"),
     *_each("logging.dockerLogDir", "relative/path", "/var/lib/../x", "/var/lib/docker containers", "/var/$x",
            "/"),
     # Elasticsearch's S3 snapshot repository: Amazon's bucket naming rules, the S3 client's endpoint (host[:port],
@@ -113,6 +121,40 @@ CASES: list[Case] = [
     # Ports (Docker).
     *_each("publish.grafana.port", 0, 70000, "3000", -1, 3000.5),
     *_each("publish.grafana.address", "localhost", "0.0.0.0.0", "::1x"),
+    # Where a value lands: loopback read inside a container is that container; a port Docker discards
+    # on a host-network service; a host path that exposes the host or hides the container's own files.
+    *_each("alerting.smtpSmarthost", "localhost:1025", "127.0.0.1:25", "[::1]:25", "mail.localhost:25"),
+    *_each("prometheus.appTargets", ["localhost:8000"], ["0.0.0.0:8000"]),
+    *_each("prometheus.tradingTargets", ["127.0.0.2:8001"]),
+    *_each("database.host", "localhost", "127.0.0.1"),
+    *_each("publish.node-exporter.port", 9100, named="publish.node-exporter"),
+    *_each("logging.dockerLogDir", "/etc", "/etc/containers", "/fluent-bit/containers", "/var/lib/docker"),
+    *_each("slackWebhookUrl", "https://localhost/services/T/B/X"),
+    *_each("heartbeatUrl", "https://127.0.0.1/ping"),
+    *_each("postgresExporterDsn", "postgresql://u:pw-long@localhost:5432/christmas"),
+    # Nothing in clear: SMTP auth without TLS, the admin password or a token over http, internal ports
+    # published beyond loopback in a production (protectData) stack.
+    *_each("alerting.smtpRequireTls", False),
+    *_each("grafana.apiUrl", "http://grafana.example.com", "http://10.0.0.5:3000"),
+    *_each("heartbeatUrl", "http://hc-ping.com/uuid-token"),
+    *_each("publish.prometheus.address", "0.0.0.0", "10.0.0.5"),
+    *_each("publish.alertmanager.address", "192.168.1.10"),
+    # postgres-exporter's driver (lib/pq 1.10.9), not libpq: no allow/prefer, no parameter it would send to the
+    # server, no file the container lacks, an IPv6 host with its port; `database` is ignored beside a DSN.
+    *_each("database.sslmode", "prefer", "allow"),
+    *_each("postgresExporterDsn", "postgresql://u:pw-long@db:5432/christmas?sslmode=prefer",
+           "postgresql://u:pw-long@db:5432/christmas?target_session_attrs=read-write",
+           "postgresql://u:pw-long@db:5432/christmas?sslrootcert=/etc/ssl/ca.pem",
+           "postgresql://u:pw-long@[2001:db8::5]/christmas", "postgresql://u:pw-long@db/christmas?connect_timeout=-1"),
+    *_each("database.name", "christmas", named="database"),
+    *_each("database.sslmode", "verify-full", named="database"),
+    # Renderer and validator agree: a '%' the Caddyfile renderer refused (a traceback) is refused here first.
+    *_each("edge.acmeEmail", "ops%team@example.com"),
+    # Rules across settings: retention shorter than the rules' 6h window, an hourly rollover with 30 days kept
+    # (721 indices on one node), Kibana at another version than Elasticsearch.
+    *_each("prometheus.retentionTime", "1h", "5h59m"),
+    *_each("logging.rolloverMaxAge", "1h"),
+    *_each("images.kibana", "docker.elastic.co/kibana/kibana:8.17.0"),
     # Unknown keys: a typo never falls back to a default.
     *_each("prometheus.scrapeIntervall", "15s"),
     *_each("alerting.slackchannel", "#alerts"),
@@ -139,6 +181,12 @@ CASES: list[Case] = [
 ]
 
 
+# The classes generated from the declarations and the consumers' limits (tests/unit/value_classes.py).
+_WRITTEN = {(k, json.dumps(v)) for k, v, _ in CASES}
+GENERATED: list[Case] = [c for c in generated_cases() if (c[0], json.dumps(c[1])) not in _WRITTEN]
+CASES += GENERATED
+
+
 def _with(config: dict[str, str], secret_keys: set[str], key: str, value: Any) -> None:
     """Put `value` at `key` the way `pulumi config set [--path|--secret]` would."""
     if key in SECRETS:
@@ -160,6 +208,8 @@ def _with(config: dict[str, str], secret_keys: set[str], key: str, value: Any) -
 
 def test_the_corpus_covers_every_class_with_at_least_100_values():
     assert len(CASES) >= 100
+    # Every generated class contributes cases of its own.
+    assert all(generate() for generate in GENERATORS) and len(GENERATED) >= 100
     assert len({(k, json.dumps(v)) for k, v, _ in CASES}) == len(CASES), "a case is listed twice"
 
 
@@ -184,4 +234,43 @@ def test_a_stack_name_elasticsearch_cannot_use_is_refused_with_the_rename_comman
     config, secret_keys = stack_config("prod")
     with pytest.raises(pulumi.RunError) as caught:
         run_program(stack, config, secret_keys)
-    assert "(stack name)" in str(caught.value) and f"fix: pulumi stack rename {stack.lower()}" in str(caught.value)
+    # The rename is itself a name Elasticsearch takes ("dev env" was offered as `rename dev env`).
+    renamed = {"Prod": "prod", "DEV": "dev", "_dev": "dev", "dev.Test": "dev.test", "dev env": "dev-env"}[stack]
+    assert "(stack name)" in str(caught.value) and f"fix: pulumi stack rename {renamed}\n" in str(caught.value)
+    assert es_name_part(renamed) is None
+
+
+def _problems(stack: str, config: dict[str, str], secret_keys: set[str]) -> list[tuple[str, str]]:
+    try:
+        parse_settings("christmas-monitoring", stack, config, frozenset(secret_keys))
+    except SettingsError as error:
+        return re.findall(r"^  - (\(stack name\)|\S+): .*\n      fix: (.*)$", str(error), flags=re.MULTILINE)
+    return []
+
+
+@pytest.mark.parametrize(("key", "value", "named"), CASES, ids=[f"{k}={v!r}"[:60] for k, v, _ in CASES])
+def test_the_suggested_fix_is_itself_accepted(key: str, value: Any, named: str):
+    """Run the fix's command on the configuration (as Pulumi would) and validate again: the key is
+    no longer reported. Fixes with a placeholder (<value>, <a free port>, a PEM file) cannot be run."""
+    config, secret_keys = stack_config("prod")
+    _with(config, secret_keys, key, value)
+    [(reported, fix)] = _problems("prod", config, secret_keys)
+    assert reported == named
+    stack, applied = apply_fix(config, "prod", fix)
+    if not applied:
+        assert "<" in fix
+        return
+    secret_keys |= {k for k in SECRETS if k in config}
+    remaining = [k for k, _ in _problems(stack, config, secret_keys)]
+    assert named not in remaining, (fix, remaining)
+
+
+def test_most_fixes_are_commands_that_run() -> None:
+    """Every corpus fix runs above except placeholders (secret values, free ports): count them."""
+    runnable = 0
+    for key, value, _ in CASES:
+        config, secret_keys = stack_config("prod")
+        _with(config, secret_keys, key, value)
+        [(_, fix)] = _problems("prod", config, secret_keys)
+        runnable += "<" not in fix
+    assert runnable >= 0.8 * len(CASES), (runnable, len(CASES))

@@ -1,9 +1,11 @@
-"""Small modules with one job: no Python module over 300 lines, no function over 50 (issue 15)."""
+"""Small modules with one job (issues 15, 25): no function over 50 lines. A module is split by topic,
+not by length: past 300 lines it is a review signal (a warning in the test report), not a failure."""
 
 from __future__ import annotations
 
 import ast
 import subprocess
+import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,10 +22,12 @@ def test_the_check_sees_the_project():
     assert len(tracked_python_files()) > 100
 
 
-def test_no_module_over_300_lines():
+def test_modules_over_300_lines_are_reported_for_review():
     long = {str(p.relative_to(ROOT)): n for p in tracked_python_files()
             if (n := len(p.read_text().splitlines())) > MAX_MODULE_LINES}
-    assert long == {}
+    for name, lines in sorted(long.items()):
+        # Worth a look in review (one topic still?); splitting by length alone is not the fix.
+        warnings.warn(f"{name}: {lines} lines (review signal: over {MAX_MODULE_LINES})", stacklevel=1)
 
 
 def test_no_function_over_50_lines():

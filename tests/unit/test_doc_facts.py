@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 
 from mixin.alerts import alert_groups, alert_names
+from mixin.guide import GUIDE_TROUBLESHOOTING_COMMANDS
 from offline.mocks import ProgramRun, unwrap
-from render import fluent_bit as fb
+from render import fluent_bit
 from render.alertmanager import render_alertmanager_config
+from render.elasticsearch import HEALTHCHECK_CURLRC
 from settings.catalog import DEFAULT_IMAGES, SWARM_ONLY_SERVICES
 from tests.conftest import stack_settings
 
@@ -45,8 +47,8 @@ def test_docs_name_the_fluent_bit_metrics_path_the_scrape_uses() -> None:
     for name, text in DOCS.items():
         for path in re.findall(r"/api/v\d/metrics/prometheus", text):
             # v1 appears only where a document explains why it is not used.
-            assert path == fb.METRICS_PATH or "lacks" in text, name
-    assert fb.METRICS_PATH in DOCS["operations.md"]
+            assert path == fluent_bit.METRICS_PATH or "lacks" in text, name
+    assert fluent_bit.METRICS_PATH in DOCS["operations.md"]
 
 
 def test_every_volume_a_document_names_exists(dev_run: ProgramRun) -> None:
@@ -114,3 +116,14 @@ def test_the_operations_guide_port_table_matches_the_stack_files():
             assert (shown == expected) if expected else shown in ("\u2013", "not published"), (stack, service, shown)
         edge = settings.edge
         assert rows["edge"][index] == f"{edge.address}:{edge.http_port}, {edge.address}:{edge.https_port}"
+
+
+def test_each_of_the_guides_section_9_commands_has_its_equivalent_in_operations(prod_run: ProgramRun) -> None:
+    """Every command of the guide's §9 is a row, next to one that names a real container and file."""
+    rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| `([^`]+)` \| (.*) \|$", DOCS["operations.md"], re.M)}
+    names = {unwrap(c.inputs)["name"].removeprefix("christmas-monitoring-prod-") for c in prod_run.containers()}
+    for command in GUIDE_TROUBLESHOOTING_COMMANDS:
+        assert command in rows, f"operations.md lacks the guide's `{command}`"
+        for service in re.findall(r"\$P-([a-z0-9-]+)", rows[command]):
+            assert service in names, f"{command}: no container $P-{service}"
+        assert "_cat" not in command or HEALTHCHECK_CURLRC in rows[command]

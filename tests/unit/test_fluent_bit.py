@@ -14,7 +14,8 @@ import re
 
 import pytest
 
-from render import fluent_bit as fb
+from render import fluent_bit
+from settings import log_pipeline as logs
 from settings.model import LoggingSettings
 from tests.unit.fluent_bit_emulator import (
     of,
@@ -31,43 +32,43 @@ def test_sections_in_pipeline_order(conf):
 
 def test_service_loads_our_parsers_and_serves_prometheus_metrics(conf):
     [service] = of(conf, "SERVICE")
-    assert value(service, "Parsers_File") == fb.PARSERS_PATH
+    assert value(service, "Parsers_File") == fluent_bit.PARSERS_PATH
     assert value(service, "HTTP_Server") == "On"
     assert value(service, "HTTP_Port") == "2020"
     assert value(service, "HTTP_Listen") == "0.0.0.0"
     # /api/v1/health only reports failures when Health_Check is on (the container's healthcheck).
     assert value(service, "Health_Check") == "On"
     # v2 has the buffer's fill level (fluentbit_output_chunk_available_capacity_percent), v1 does not.
-    assert fb.METRICS_PATH == "/api/v2/metrics/prometheus"
+    assert fluent_bit.METRICS_PATH == "/api/v2/metrics/prometheus"
 
 
 def test_input_tails_docker_json_logs_with_offsets_on_the_volume(conf):
     [tail] = of(conf, "INPUT")
     assert value(tail, "Name") == "tail"
     assert value(tail, "Path") == "/var/lib/docker/containers/*/*-json.log"
-    assert value(tail, "Parser") == fb.DOCKER_PARSER
+    assert value(tail, "Parser") == fluent_bit.DOCKER_PARSER
     assert value(tail, "Docker_Mode") == "On"
-    assert value(tail, "DB").startswith(fb.DATA_DIR + "/")
+    assert value(tail, "DB").startswith(fluent_bit.DATA_DIR + "/")
     assert value(tail, "storage.type") == "filesystem"
 
 
 def test_a_custom_docker_log_dir_is_tailed(dev_settings):
     settings = dataclasses.replace(dev_settings, logging=LoggingSettings(docker_log_dir="/srv/docker/containers"))
-    [tail] = of(read_classic(fb.render_fluent_bit_conf(settings)), "INPUT")
+    [tail] = of(read_classic(fluent_bit.render_fluent_bit_conf(settings)), "INPUT")
     assert value(tail, "Path") == "/srv/docker/containers/*/*-json.log"
 
 
 def test_buffering_on_disk_and_retries_that_end_and_are_counted(conf, dev_settings):
     [service] = of(conf, "SERVICE")
     [output] = of(conf, "OUTPUT")
-    assert value(service, "storage.path").startswith(fb.DATA_DIR + "/")
+    assert value(service, "storage.path").startswith(fluent_bit.DATA_DIR + "/")
     # A finite limit: a chunk that never gets through is counted in retries_failed (the alert's
     # metric), which `no_limits` never increments.
-    assert value(output, "Retry_Limit") == str(fb.RETRY_LIMIT) and fb.RETRY_LIMIT > 0
+    assert value(output, "Retry_Limit") == str(logs.RETRY_LIMIT) and logs.RETRY_LIMIT > 0
     # Waits capped at 5 minutes: once Elasticsearch is back every chunk is sent within minutes,
     # and RETRY_LIMIT capped waits (mean (base + cap) / 2 each) cover an outage of hours.
     assert (value(service, "scheduler.base"), value(service, "scheduler.cap")) == ("5", "300")
-    assert fb.RETRY_LIMIT * (fb.SCHEDULER_BASE + fb.SCHEDULER_CAP) / 2 >= 3 * 3600
+    assert logs.RETRY_LIMIT * (logs.SCHEDULER_BASE + logs.SCHEDULER_CAP) / 2 >= 3 * 3600
     # The whole bulk reply is read: a reply over the buffer would be retried however it was indexed.
     assert value(output, "Buffer_Size") == "False"
     assert dev_settings.logging.buffer_max_size == "1G"
@@ -77,7 +78,7 @@ def test_buffering_on_disk_and_retries_that_end_and_are_counted(conf, dev_settin
 @pytest.mark.parametrize(("size", "megabytes"), [("1G", 1024), ("512MB", 512), ("2 GB", 2048), ("1T", 1048576),
                                                  ("64mb", 64), ("2048K", 2)])
 def test_buffer_sizes_in_megabytes(size, megabytes):
-    assert fb.size_in_megabytes(size) == megabytes
+    assert fluent_bit.size_in_megabytes(size) == megabytes
 
 
 def test_output_writes_to_the_stacks_data_stream_as_the_writer(conf, dev_settings):
@@ -109,7 +110,7 @@ def test_every_parser_named_in_the_config_is_defined(conf, parsers):
     named = [value(s, "Parser") for s in of(conf, "INPUT")]
     named += [p for s in of(conf, "FILTER") for p in values(s, "Parser")]
     assert set(named) <= set(parsers)
-    assert value(parsers[fb.DOCKER_PARSER], "Time_Key") == "time"
+    assert value(parsers[fluent_bit.DOCKER_PARSER], "Time_Key") == "time"
 
 
 # --------------------------------------------------------------------------- the pipeline in Python

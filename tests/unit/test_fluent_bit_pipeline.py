@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from render import fluent_bit as fb
+from render import fluent_bit
 from tests.unit.fluent_bit_emulator import (
     DroppedError,
     docker_line,
@@ -56,8 +56,9 @@ def test_the_stack_filter_runs_first_and_matches_the_label_exactly(conf):
 
 
 def test_a_stack_name_with_a_dot_matches_only_itself():
-    assert fb.stack_regex("eu.prod") == r"^eu\.prod$"
-    assert re.search(fb.stack_regex("eu.prod"), "eu.prod") and not re.search(fb.stack_regex("eu.prod"), "euxprod")
+    assert fluent_bit.stack_regex("eu.prod") == r"^eu\.prod$"
+    pattern = fluent_bit.stack_regex("eu.prod")
+    assert re.search(pattern, "eu.prod") and not re.search(pattern, "euxprod")
 
 
 def test_platform_json_line_gives_the_searchable_fields(conf, parsers):
@@ -70,7 +71,7 @@ def test_platform_json_line_gives_the_searchable_fields(conf, parsers):
         "stream": "stdout", "container_name": "christmas-trading-1", "stack": "dev",
     }
     assert isinstance(record["latency_ms"], float)
-    assert set(fb.PLATFORM_FIELDS) <= set(record)
+    assert set(fluent_bit.PLATFORM_FIELDS) <= set(record)
 
 
 def test_integer_latency_stays_a_number(conf, parsers):
@@ -108,19 +109,19 @@ def test_a_line_carrying_its_own_timestamp_does_not_clash_with_elasticsearchs(co
 
 def test_a_value_with_a_newline_is_refused_by_the_renderer():
     with pytest.raises(ValueError, match="one line"):
-        fb.render_sections([fb.Section("INPUT", [("Path", "/a\n/b")])])
+        fluent_bit.render_sections([fluent_bit.Section("INPUT", [("Path", "/a\n/b")])])
 
 
 def test_the_writer_password_comes_from_the_included_secret_file(conf):
     # First line: the include, so the variable is set before any section is configured.
-    assert conf[0] == ("@INCLUDE", [("", fb.PASSWORD_INCLUDE)])
+    assert conf[0] == ("@INCLUDE", [("", fluent_bit.PASSWORD_INCLUDE)])
     # A password with `${...}`, `=` and quotes is set verbatim (@SET stores its value as is,
     # and a substituted value is not expanded again: src/flb_meta.c, src/flb_env.c).
     awkward = 'p@ss ${HOME} "q" = \\ {{x}}'
-    assert fb.render_password_include(awkward) == f"@SET ES_WRITER_PASSWORD={awkward}\n"
+    assert fluent_bit.render_password_include(awkward) == f"@SET ES_WRITER_PASSWORD={awkward}\n"
 
 
 @pytest.mark.parametrize("password", ["ends-with-space ", "two\nlines", "tab-at-end\t"])
 def test_a_password_fluent_bit_would_alter_is_refused(password):
     with pytest.raises(ValueError, match="one line without trailing whitespace"):
-        fb.render_password_include(password)
+        fluent_bit.render_password_include(password)

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
-from components.service import Healthcheck
+from components.service_args import Healthcheck
 from offline.mocks import ProgramRun, is_secret, unwrap
-from render import elasticsearch_exporter as ee
+from render import elasticsearch_exporter
 from render.prometheus import CONFIG_PATH
 
 GATEWAY = "172.30.0.1"  # what offline/mocks.py answers for the stack network's gateway
@@ -38,7 +38,7 @@ def test_node_exporter_sees_the_hosts_network_and_later_mounts(dev_run: ProgramR
 def test_prometheus_scrapes_node_exporter_at_that_gateway(dev_run: ProgramRun) -> None:
     uploads = {u["file"]: u["content"] for u in container(dev_run, "prometheus")["uploads"]}
     jobs = {j["job_name"]: j for j in yaml.safe_load(uploads[CONFIG_PATH])["scrape_configs"]}
-    assert jobs["node-exporter"]["static_configs"][0]["targets"] == [f"{GATEWAY}:9100"]
+    assert jobs["node_exporter"]["static_configs"][0]["targets"] == [f"{GATEWAY}:9100"]
 
 
 def test_cadvisor_can_read_oom_kills_and_exports_only_what_is_read(dev_run: ProgramRun) -> None:
@@ -58,14 +58,15 @@ def test_elasticsearch_exporter_reads_as_logs_reader_from_a_password_file(dev_ru
     assert not spec.get("envs")
     # The uploads are a secret Output; the value is the reader's password (a placeholder here), 0400 nobody's.
     assert is_secret(declared.inputs["uploads"])
-    assert spec["uploads"] == [{"file": ee.PASSWORD_FILE, "content": "REDACTED-generated-elasticReaderPassword",
+    assert spec["uploads"] == [{"file": elasticsearch_exporter.PASSWORD_FILE,
+                                "content": "REDACTED-generated-elasticReaderPassword",
                                 "permissions": "0400", "owner": "65534", "group": "65534"}]
     # The image's shell reads the file into the exporter's own environment, then becomes it.
     assert spec["entrypoints"][:2] == ["/bin/sh", "-c"]
-    assert f'ES_PASSWORD="$(cat {ee.PASSWORD_FILE})"' in spec["entrypoints"][2]
+    assert f'ES_PASSWORD="$(cat {elasticsearch_exporter.PASSWORD_FILE})"' in spec["entrypoints"][2]
     assert "exec /bin/elasticsearch_exporter" in spec["entrypoints"][2]
-    assert spec["command"] == ee.flags() and "--es.indices" in spec["command"]
-    assert spec["user"] == ee.UID
+    assert spec["command"] == elasticsearch_exporter.flags() and "--es.indices" in spec["command"]
+    assert spec["user"] == elasticsearch_exporter.UID
 
 
 def test_the_exporters_entrypoint_exports_the_files_password_exactly(tmp_path: Path) -> None:
@@ -76,11 +77,13 @@ def test_the_exporters_entrypoint_exports_the_files_password_exactly(tmp_path: P
     fake = tmp_path / "elasticsearch_exporter"
     fake.write_text('#!/bin/sh\nprintf "%s|%s|%s" "$ES_USERNAME" "$ES_PASSWORD" "$*"\n')
     fake.chmod(0o755)
-    argv = [a.replace(ee.PASSWORD_FILE, str(secret)).replace("/bin/elasticsearch_exporter", str(fake))
-            for a in ee.entrypoint()]
-    result = subprocess.run([*argv, *ee.flags()], capture_output=True, text=True, check=False, timeout=10)
+    argv = [a.replace(elasticsearch_exporter.PASSWORD_FILE, str(secret))
+            .replace("/bin/elasticsearch_exporter", str(fake))
+            for a in elasticsearch_exporter.entrypoint()]
+    result = subprocess.run([*argv, *elasticsearch_exporter.flags()], capture_output=True, text=True, check=False,
+                            timeout=10)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == f"logs_reader|{password}|{' '.join(ee.flags())}"
+    assert result.stdout == f"logs_reader|{password}|{' '.join(elasticsearch_exporter.flags())}"
     secret.unlink()
     assert subprocess.run([*argv], capture_output=True, text=True, check=False, timeout=10).returncode != 0
 

@@ -22,8 +22,7 @@ import pytest
 
 from render import backups as bk
 from render import elastic_setup as setup
-from render import elasticsearch as es
-from render import kibana as kb
+from render import elasticsearch, kibana
 from tests.shell import POSIX_SH, assert_script_passes
 
 # Quotes, a backslash, a dollar, a colon, a here-document end marker and template braces: passwords
@@ -139,8 +138,8 @@ def test_elastic_setup_sends_each_object_in_order_as_the_superuser(dev_settings,
     assert calls == [
         ("GET", "/_cluster/health"),
         ("POST", "/_security/user/kibana_system/_password"),
-        ("PUT", f"/_security/role/{es.WRITER_ROLE}"),
-        ("PUT", f"/_security/role/{es.READER_ROLE}"),
+        ("PUT", f"/_security/role/{elasticsearch.WRITER_ROLE}"),
+        ("PUT", f"/_security/role/{elasticsearch.READER_ROLE}"),
         ("PUT", "/_security/user/fluent_bit_writer"),
         ("PUT", "/_security/user/logs_reader"),
         ("PUT", "/_security/user/kibana_operator"),
@@ -157,9 +156,9 @@ def test_elastic_setup_sends_each_object_in_order_as_the_superuser(dev_settings,
     assert bodies["/_security/user/fluent_bit_writer"].json()["password"] == WRITER
     assert bodies["/_security/user/logs_reader"].json()["password"] == READER
     operator = bodies["/_security/user/kibana_operator"].json()
-    assert operator["password"] == OPERATOR and operator["roles"] == [es.OPERATOR_ROLE]
-    assert bodies["/_ilm/policy/logs-christmas"].json() == es.ilm_policy(dev_settings)
-    assert bodies["/_index_template/logs-christmas"].json() == es.index_template(dev_settings)
+    assert operator["password"] == OPERATOR and operator["roles"] == [elasticsearch.OPERATOR_ROLE]
+    assert bodies["/_ilm/policy/logs-christmas"].json() == elasticsearch.ilm_policy(dev_settings)
+    assert bodies["/_index_template/logs-christmas"].json() == elasticsearch.index_template(dev_settings)
     assert bodies["/_index_template/logs-christmas"].headers["Content-Type"] == "application/json"
     assert bodies[f"/_snapshot/{bk.ES_REPOSITORY}"].json() == bk.snapshot_repository(dev_settings)
     assert bodies[f"/_slm/policy/{bk.SLM_POLICY}"].json() == bk.slm_policy(dev_settings)
@@ -217,12 +216,12 @@ def test_kibana_setup_imports_the_saved_objects_with_overwrite(dev_settings, sta
     assert result.returncode == 0, result.stderr
     status, role, upload = stand_in.requests
     assert status.path == "/api/status"
-    assert (role.method, role.path) == ("PUT", f"/api/security/role/{es.OPERATOR_ROLE}")
-    assert role.headers["kbn-xsrf"] == "true" and role.json() == kb.operator_role()
+    assert (role.method, role.path) == ("PUT", f"/api/security/role/{elasticsearch.OPERATOR_ROLE}")
+    assert role.headers["kbn-xsrf"] == "true" and role.json() == kibana.operator_role()
     assert upload.method == "POST" and upload.path == "/api/saved_objects/_import?overwrite=true"
     assert upload.headers["kbn-xsrf"] == "true"
     assert 'filename="christmas-logs.ndjson"' in upload.body.decode()
-    assert kb.render_saved_objects_ndjson(dev_settings) in upload.body.decode()
+    assert kibana.render_saved_objects_ndjson(dev_settings) in upload.body.decode()
 
 
 def test_kibana_setup_fails_when_an_object_is_refused(dev_settings, stand_in, tmp_path):

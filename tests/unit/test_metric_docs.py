@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from mixin.dashboards import render_dashboards
-from render.prometheus import render_rule_files
+from mixin.rule_files import render_rule_files
 from tests.conftest import stack_settings
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "metrics.md").read_text()

@@ -19,12 +19,12 @@ import pytest
 from offline.mocks import ProgramRun, plain_strings, run_program, unwrap
 from render import backups as bk
 from render import elastic_setup as setup
-from render import elasticsearch as es
+from render import elasticsearch
 from render import elasticsearch_s3 as s3
 from settings.model import SettingsError, StackSettings, parse_settings
 from tests.conftest import stack_config
 from tests.shell import BASH, assert_script_passes
-from tests.unit.test_logging import container, env, inputs, uploads
+from tests.unit.components.program import container, env, inputs, uploads
 
 ACCESS = "AKIAABCDEFGHIJKLMNOP"
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
@@ -114,7 +114,7 @@ def test_elasticsearch_gets_its_keys_only_as_0400_files_for_its_user_and_the_scr
     files = {u["file"]: u for u in es_inputs["uploads"]}
     assert files[s3.ACCESS_KEY_FILE]["content"] == ACCESS and files[s3.SECRET_KEY_FILE]["content"] == SECRET
     for path in s3.SECRET_FILES:
-        assert (files[path]["permissions"], files[path]["owner"]) == ("0400", es.UID.split(":")[0])
+        assert (files[path]["permissions"], files[path]["owner"]) == ("0400", elasticsearch.UID.split(":")[0])
     script = files[s3.ENTRYPOINT_SCRIPT]
     assert script["content"] == s3.render_entrypoint_script() and not script.get("permissions")
     # Nowhere else: not in the environment, the command, the script, labels, nor any other resource's plain input.
@@ -131,7 +131,7 @@ def test_the_setup_job_registers_the_bucket_and_the_volume_stays(s3_run):
     assert f"the S3 bucket {BUCKET}" in script
     # Decided (docs/operations.md §6): the volume and path.repo stay, so snapshots taken before the switch
     # remain restorable, and turning S3 on never asks Pulumi to delete a protected volume.
-    assert env(s3_run, "elasticsearch")["path.repo"] == es.SNAPSHOT_DIR
+    assert env(s3_run, "elasticsearch")["path.repo"] == elasticsearch.SNAPSHOT_DIR
     assert container(s3_run, "elasticsearch-snapshots-init")
 
 
@@ -185,7 +185,7 @@ def test_on_a_swarm_the_keys_are_docker_secrets_mounted_for_elasticsearch():
     assert spec["args"] == s3.COMMAND and not spec.get("commands")
     mounted = {m["fileName"]: m for m in spec["secrets"]}
     for path in s3.SECRET_FILES:
-        assert (mounted[path]["fileMode"], mounted[path]["fileUid"]) == (0o400, es.UID.split(":")[0])
+        assert (mounted[path]["fileMode"], mounted[path]["fileUid"]) == (0o400, elasticsearch.UID.split(":")[0])
     secrets = {unwrap(r.inputs)["name"]: unwrap(r.inputs)["data"] for r in run.of_type("docker:index/secret:Secret")}
     values = {base64.b64decode(data).decode() for data in secrets.values()}
     assert {ACCESS, SECRET} <= values

@@ -1,30 +1,21 @@
-"""`make plan STACK=swarm`: every Swarm service, config and secret; files at their paths, no secret; promtool."""
+"""`make plan STACK=swarm`: every Swarm service, config and secret; files at their paths, no secret
+(promtool: tests/config/test_plan_checkers.py)."""
 
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from offline.mocks import PLACEHOLDERS
-from render.prometheus import render_rule_files
 from settings.catalog import SERVICES
-from tests.conftest import stack_settings
-
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def plan(tmp_path_factory) -> tuple[Path, str]:
-    out = tmp_path_factory.mktemp("swarm")
-    result = subprocess.run([sys.executable, "-m", "offline.plan", "swarm", "--out", str(out)],
-                            cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120, check=False)
-    assert result.returncode == 0, result.stderr
-    return out, result.stdout
+def plan(planned) -> tuple[Path, str]:
+    result: tuple[Path, str] = planned("swarm")
+    return result
 
 
 def test_the_plan_lists_every_service_config_secret_and_the_network(plan):
@@ -52,16 +43,3 @@ def test_configs_and_secrets_are_written_where_the_service_reads_them(plan):
     assert "api_url_file: /etc/alertmanager/secrets/slack-api-url" in (
         out / "alertmanager/etc/alertmanager/alertmanager.yml").read_text()
     assert (out / "grafana/run/secrets/grafana/admin-password").read_text().startswith("REDACTED-")
-
-
-def test_promtool_accepts_the_planned_swarm_prometheus_config(plan, tmp_path):
-    out, _ = plan
-    promtool = shutil.which("promtool")
-    assert promtool, "promtool is missing: run `make tools`"
-    # Rule files from where the plan wrote them (the image reads them from /etc/prometheus/rules).
-    text = (out / "prometheus/etc/prometheus/prometheus.yml").read_text()
-    config = tmp_path / "prometheus.yml"
-    config.write_text(text.replace("/etc/prometheus/rules", str(out / "prometheus/etc/prometheus/rules")))
-    result = subprocess.run([promtool, "check", "config", str(config)], capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert f"SUCCESS: {len(render_rule_files(stack_settings('swarm')))} rule files found" in result.stdout

@@ -8,21 +8,13 @@ import json
 import re
 from typing import Any
 
-import pytest
-
-from offline.mocks import DeclaredResource, ProgramRun, is_secret, plain_strings, run_program, unwrap
+from offline.mocks import DeclaredResource, ProgramRun, is_secret, plain_strings, unwrap
 from settings.catalog import SERVICES
 from tests.conftest import stack_config
 
 SERVICE = "docker:index/service:Service"
 LABEL = "com.christmas.monitoring.service"
 ONE_SHOT = {"elastic-setup", "kibana-setup", "elasticsearch-snapshots-init", "backups-volume-init"}
-
-
-@pytest.fixture(scope="module")
-def swarm_run() -> ProgramRun:
-    config, secret_keys = stack_config("swarm")
-    return run_program("swarm", config, secret_keys)
 
 
 def _service(resource: DeclaredResource) -> str:

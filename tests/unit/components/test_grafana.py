@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from mixin.dashboards.common import ALL_DASHBOARDS, FOLDERS
-from offline.mocks import PLACEHOLDERS, DeclaredResource, ProgramRun, is_secret, unwrap
+from offline.mocks import PLACEHOLDERS, DeclaredResource, ProgramRun, is_secret, run_program, unwrap
+from tests.conftest import stack_config
 
 PROVIDER_TYPE = "pulumi:providers:grafana"
 CONTAINER = "docker:index/container:Container"
@@ -121,11 +122,64 @@ def test_dashboards_live_in_the_managed_folders(run):
 
 
 
-def test_grafana_keeps_no_copy_of_the_alert_routing(run):
-    """One routing table, Alertmanager's: Grafana has no contact point, template or policy of its own
-    (there are no Grafana-managed rules to route), and so never holds the Slack webhook."""
-    kinds = {r.type for r in run.resources}
-    assert not {k for k in kinds if k.startswith("grafana:alerting/")}
+def _one(run: ProgramRun, kind: str) -> DeclaredResource:
+    (resource,) = run.of_type(f"grafana:alerting/{kind}")
+    return resource
+
+
+def test_grafanas_slack_contact_point_holds_the_webhook_only_as_a_secret(prod_run):
+    point = _one(prod_run, "contactPoint:ContactPoint")
+    assert unwrap(point.inputs)["name"] == "slack-notifications"
+    assert is_secret(point.inputs["slacks"]), "the webhook URL must stay a secret Output"
+    (slack,) = unwrap(point.inputs["slacks"])
+    assert (slack["url"], slack["recipient"]) == (PLACEHOLDERS["slackWebhookUrl"], "#alerts")
+
+
+def test_without_a_slack_webhook_grafana_mails_the_stacks_recipients():
+    config, secret_keys = stack_config("dev")
+    config.pop("slackWebhookUrl", None)
+    point = _one(run_program("dev", config, secret_keys - {"slackWebhookUrl"}), "contactPoint:ContactPoint")
+    assert unwrap(point.inputs)["name"] == "email-notifications"
+    assert unwrap(point.inputs)["emails"] == [{"addresses": ["dev-alerts@christmas.local"]}]
+
+
+def test_the_notification_policy_routes_to_the_contact_point_with_the_guides_grouping_and_timers(run):
+    policy = unwrap(_one(run, "notificationPolicy:NotificationPolicy").inputs)
+    point = _one(run, "contactPoint:ContactPoint")
+    assert policy["contactPoint"] == unwrap(point.inputs)["name"]
+    assert (policy["groupWait"], policy["groupInterval"], policy["repeatInterval"]) == ("30s", "5m", "4h")
+    assert policy["groupBies"][:2] == ["alertname", "job"] and "service" in policy["groupBies"]
+
+
+def test_two_log_alert_rules_count_the_guides_queries_per_service_in_elasticsearch(run):
+    group = _one(run, "ruleGroup:RuleGroup")
+    inputs = unwrap(group.inputs)
+    rules = {r["name"]: r for r in inputs["rules"]}
+    assert set(rules) == {"LogErrorSurge", "SlowRequestsLogged"}
+    (folder,) = [f for f in run.of_type("grafana:oss/folder:Folder") if unwrap(f.inputs)["uid"] == "platform"]
+    assert inputs["folderUid"] == "platform" and folder.urn in group.dependencies
+    queries = {}
+    for name, rule in rules.items():
+        stages = {d["refId"]: d for d in rule["datas"]}
+        assert rule["condition"] == "C" and set(stages) == {"A", "B", "C"}
+        query = json.loads(stages["A"]["model"])
+        assert stages["A"]["datasourceUid"] == "elasticsearch-logs"
+        assert stages["A"]["relativeTimeRange"] == {"from": 300, "to": 0}
+        # Counted per service, bucketed in time as Grafana's alerting requires (date_histogram last).
+        assert [a["type"] for a in query["bucketAggs"]] == ["terms", "date_histogram"]
+        assert query["bucketAggs"][0]["field"] == "service" and query["metrics"] == [{"id": "1", "type": "count"}]
+        assert json.loads(stages["B"]["model"])["type"] == "reduce"
+        threshold = json.loads(stages["C"]["model"])
+        assert threshold["type"] == "threshold" and threshold["expression"] == "B"
+        assert stages["B"]["datasourceUid"] == stages["C"]["datasourceUid"] == "__expr__"
+        assert rule["noDataState"] == "OK" and rule["labels"]["severity"] == "warning"
+        queries[name] = (query["query"], threshold["conditions"][0]["evaluator"])
+    assert queries == {"LogErrorSurge": ("level:ERROR OR level:FATAL", {"type": "gt", "params": [50]}),
+                       "SlowRequestsLogged": ("message:*latency* AND latency_ms:>500", {"type": "gt", "params": [20]})}
+
+
+def test_only_the_contact_point_holds_the_webhook(prod_run):
     webhook = PLACEHOLDERS["slackWebhookUrl"]
-    grafana_resources = [r for r in run.resources if r.type.startswith("grafana:")]
-    assert grafana_resources and all(webhook not in json.dumps(unwrap(r.inputs)) for r in grafana_resources)
+    holders = [r.name for r in prod_run.resources if r.type.startswith("grafana:")
+               and webhook in json.dumps(unwrap(r.inputs))]
+    assert holders == ["contact-point-slack"]

@@ -8,18 +8,23 @@ The Elasticsearch bodies are checked against the 8.x reference (cited in render/
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import time
+from pathlib import Path
 
 import pytest
 
 from components.service import TYPE_PREFIX
 from offline.mocks import ProgramRun
 from render import backups as bk
-from render import elasticsearch as es
+from render import elasticsearch
+from settings import log_pipeline as logs
 from settings.model import StackSettings
 from tests.conftest import stack_settings
 from tests.shell import POSIX_SH, assert_script_passes
-from tests.unit.test_logging import container, env, inputs, uploads
+from tests.unit.components.program import container, env, inputs, uploads
 
 # Elasticsearch's cron: seconds minutes hours day-of-month month day-of-week [year]; `?` in one day field.
 ES_CRON = re.compile(r"^\S+ \S+ \S+ \S+ \S+ \S+( \S+)?$")
@@ -43,7 +48,7 @@ def test_slm_policy_keeps_snapshots_as_long_as_the_logs(stack: str):
     assert policy["repository"] == bk.ES_REPOSITORY
     # Date math in angle brackets; snapshot names must be lowercase.
     assert re.fullmatch(r"<[a-z0-9-]+\{now/d\}>", policy["name"]), policy["name"]
-    assert policy["config"]["indices"] == [es.data_stream_name(s)]
+    assert policy["config"]["indices"] == [logs.data_stream_name(s)]
     assert policy["config"]["include_global_state"] is False
     retention = policy["retention"]
     assert retention["expire_after"] == f"{s.logging.retention_days}d"
@@ -54,17 +59,17 @@ def test_repository_is_a_file_system_repository_inside_path_repo(dev_settings):
     repository = bk.snapshot_repository(dev_settings)
     assert repository["type"] == "fs"
     assert isinstance(repository["settings"]["compress"], bool)
-    assert repository["settings"]["location"] == es.environment(dev_settings)["path.repo"]
+    assert repository["settings"]["location"] == elasticsearch.environment(dev_settings)["path.repo"]
 
 
 def test_elasticsearch_mounts_its_repository_volume_made_writable_before_it_starts(run):
     mounted = volumes(run, "elasticsearch")
-    snapshots_volume, read_only = mounted[es.SNAPSHOT_DIR]
+    snapshots_volume, read_only = mounted[elasticsearch.SNAPSHOT_DIR]
     assert snapshots_volume.endswith("-elasticsearch-snapshots") and not read_only
-    assert env(run, "elasticsearch")["path.repo"] == es.SNAPSHOT_DIR
+    assert env(run, "elasticsearch")["path.repo"] == elasticsearch.SNAPSHOT_DIR
     init = inputs(run, "elasticsearch-snapshots-init")
     # First mounted on the image's own data directory (owned 1000:0): the new volume takes its owner.
-    assert volumes(run, "elasticsearch-snapshots-init") == {es.DATA_DIR: (snapshots_volume, False)}
+    assert volumes(run, "elasticsearch-snapshots-init") == {elasticsearch.DATA_DIR: (snapshots_volume, False)}
     assert init["command"] == ["true"] and init["restart"] == "no" and not init.get("ports")
     assert container(run, "elasticsearch-snapshots-init").urn in container(run, "elasticsearch").dependencies
 
@@ -115,3 +120,37 @@ def test_backups_volume_is_first_mounted_on_prometheus_data_directory(run):
 @pytest.mark.parametrize("tool", POSIX_SH)
 def test_scheduler_script_is_valid_posix_sh(tmp_path, tool):
     assert_script_passes(tool, bk.render_backup_script(), tmp_path)
+
+
+def _aged(path: Path, days: float) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("old backup")
+    when = time.time() - days * 86400
+    os.utime(path, (when, when))
+
+
+def test_one_round_keeps_two_days_of_prometheus_archives_and_a_week_of_grafana_copies(tmp_path):
+    """The rendered script, one round (BACKUP_ONCE), with a stand-in for Prometheus' snapshot API."""
+    out, tsdb, bin_dir = tmp_path / "backups", tmp_path / "tsdb", tmp_path / "bin"
+    (tsdb / "snapshots/20261207T000000Z-0a1b").mkdir(parents=True)
+    (tsdb / "snapshots/20261207T000000Z-0a1b/chunk").write_text("chunk")
+    (tmp_path / "grafana.db").write_text("sqlite")
+    bin_dir.mkdir()
+    (bin_dir / "curl").write_text('#!/bin/sh\necho \'{"status":"success","data":{"name":"20261207T000000Z-0a1b"}}\'\n')
+    (bin_dir / "curl").chmod(0o755)
+    # find -mtime +N: whole days of age above N. Just inside and just past each limit.
+    ages = {"prometheus/p-2.5d.tar": 2.5, "prometheus/p-3.5d.tar": 3.5,
+            "grafana/g-7.5d.db": 7.5, "grafana/g-8.5d.db": 8.5}
+    for name, days in ages.items():
+        _aged(out / name, days)
+    script = tmp_path / "backup.sh"
+    script.write_text(bk.render_backup_script())
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "PROMETHEUS_CURLRC": "/dev/null", "TSDB_DIR": str(tsdb),
+           "GRAFANA_DB": str(tmp_path / "grafana.db"), "BACKUP_DIR": str(out), "BACKUP_ONCE": "1"}
+    result = subprocess.run(["sh", str(script)], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert (out / "last-success").is_file(), result.stderr
+    kept = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and p.parent != out)
+    [new_copy] = [k for k in kept if k.startswith("grafana/grafana-")]
+    assert kept == sorted(["prometheus/p-2.5d.tar", "prometheus/20261207T000000Z-0a1b.tar",
+                           "grafana/g-7.5d.db", new_copy])

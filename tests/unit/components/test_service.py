@@ -6,7 +6,8 @@ import pulumi
 import pytest
 
 from components.context import StackContext
-from components.service import Healthcheck, HostMount, Service, ServiceArgs, Upload, VolumeMount, secret_file
+from components.service import Service
+from components.service_args import Healthcheck, HostMount, ServiceArgs, Upload, VolumeMount, secret_file
 from offline.mocks import ProgramRun, is_secret, run_under_mocks, unwrap
 from settings.model import PublishedPort, ServiceSettings
 from tests.conftest import stack_settings

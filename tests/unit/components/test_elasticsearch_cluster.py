@@ -13,10 +13,8 @@ import yaml
 from offline.mocks import ProgramRun, is_secret, plain_strings, run_program, unwrap
 from render import backups as bk
 from render import elastic_setup as setup
-from render import elasticsearch as es
-from render import elasticsearch_cluster as esc
+from render import elasticsearch, elasticsearch_cluster, kibana
 from render import elasticsearch_s3 as s3
-from render import kibana as kb
 from settings.model import SettingsError, StackSettings, parse_settings
 from tests.policy.harness import analyze
 from tests.unit.test_snapshot_s3 import ACCESS, BUCKET, SECRET, config_with
@@ -83,7 +81,7 @@ def test_each_node_keeps_to_its_labelled_host_never_with_another_node_and_stops_
         assert svc["updateConfig"]["order"] == "stop-first" and svc["rollbackConfig"]["order"] == "stop-first"
         mounts = svc["taskSpec"]["containerSpec"]["mounts"]
         assert [(m["type"], m["source"], m["target"]) for m in mounts] == [
-            ("volume", f"christmas-monitoring-swarm-{node}-data", es.DATA_DIR)]
+            ("volume", f"christmas-monitoring-swarm-{node}-data", elasticsearch.DATA_DIR)]
         # Memory per node as the single node has it; reserved, so Swarm places it only where it fits.
         limits = svc["taskSpec"]["resources"]
         assert limits["limits"]["memoryBytes"] == limits["reservation"]["memoryBytes"] == 8192 * 1024 * 1024
@@ -100,7 +98,7 @@ def test_nodes_are_found_by_name_on_the_overlay_and_answer_the_shared_name(run):
 
 def test_each_node_reads_its_own_elasticsearch_yml_with_discovery_and_transport_tls(run):
     for node in NODES:
-        content, mount = mounted(run, node)[esc.CONFIG_PATH]
+        content, mount = mounted(run, node)[elasticsearch_cluster.CONFIG_PATH]
         node_yml = yaml.safe_load(content)
         assert node_yml["node.name"] == node and node_yml["network.publish_host"] == node
         assert node_yml["discovery.seed_hosts"] == NODES
@@ -111,7 +109,7 @@ def test_each_node_reads_its_own_elasticsearch_yml_with_discovery_and_transport_
         assert node_yml["xpack.security.transport.ssl.enabled"] is True
         assert node_yml["xpack.security.transport.ssl.verification_mode"] == "certificate"
         # Relative paths are read from the configuration directory, where the files are mounted.
-        for key, path in (("key", esc.NODE_KEY), ("certificate", esc.NODE_CERT)):
+        for key, path in (("key", elasticsearch_cluster.NODE_KEY), ("certificate", elasticsearch_cluster.NODE_CERT)):
             assert f"/usr/share/elasticsearch/config/{node_yml[f'xpack.security.transport.ssl.{key}']}" == path
         assert mount["fileUid"] == "1000" and mount["fileMode"] == 0o444
 
@@ -119,20 +117,21 @@ def test_each_node_reads_its_own_elasticsearch_yml_with_discovery_and_transport_
 def test_the_bootstrap_list_is_only_there_while_the_operator_asks_for_it():
     s = cluster_settings(bootstrap=False)
     for node in NODES:
-        assert "cluster.initial_master_nodes" not in esc.node_settings(s, node)
-        assert esc.node_settings(s, node)["discovery.seed_hosts"] == NODES
+        assert "cluster.initial_master_nodes" not in elasticsearch_cluster.node_settings(s, node)
+        assert elasticsearch_cluster.node_settings(s, node)["discovery.seed_hosts"] == NODES
 
 
 def test_the_key_is_a_0400_secret_of_uid_1000_and_the_certificates_are_from_one_ca(run):
     ca_pem = None
     for node in NODES:
         files = mounted(run, node)
-        key, key_mount = files[esc.NODE_KEY]
+        key, key_mount = files[elasticsearch_cluster.NODE_KEY]
         assert "PRIVATE KEY" in key and "REDACTED" in key
         assert (key_mount["fileMode"], key_mount["fileUid"], key_mount["fileGid"]) == (0o400, "1000", "0")
-        assert esc.NODE_KEY not in {c["fileName"] for c in services(run)[node]["taskSpec"]["containerSpec"]["configs"]}
-        ca_pem = ca_pem or files[esc.CA_CERT][0]
-        assert files[esc.CA_CERT][0] == ca_pem
+        configs = services(run)[node]["taskSpec"]["containerSpec"]["configs"]
+        assert elasticsearch_cluster.NODE_KEY not in {c["fileName"] for c in configs}
+        ca_pem = ca_pem or files[elasticsearch_cluster.CA_CERT][0]
+        assert files[elasticsearch_cluster.CA_CERT][0] == ca_pem
     certs = run.of_type("tls:index/locallySignedCert:LocallySignedCert")
     assert len(certs) == 3 and len(run.of_type("tls:index/selfSignedCert:SelfSignedCert")) == 1
     for cert in certs:
@@ -161,7 +160,7 @@ def test_a_published_cluster_is_refused_with_the_command_that_fixes_it():
 
 def test_index_template_and_existing_stream_get_one_replica():
     s = cluster_settings()
-    assert es.index_template(s)["template"]["settings"]["index.number_of_replicas"] == 1
+    assert elasticsearch.index_template(s)["template"]["settings"]["index.number_of_replicas"] == 1
     script = setup.render_elastic_setup_script(s)
     assert '{"index": {"number_of_replicas": 1}}' in script and "/logs-christmas-swarm/_settings" in script
 
@@ -191,13 +190,13 @@ def test_every_node_puts_the_s3_keys_in_its_keystore_and_reads_the_client_settin
         assert files[s3.ENTRYPOINT_SCRIPT][0] == s3.render_entrypoint_script()
         # The image's entrypoint (tini, docker-entrypoint.sh) stays and execs the script (args = CMD).
         assert services(run)[node]["taskSpec"]["containerSpec"]["args"] == ["/bin/bash", s3.ENTRYPOINT_SCRIPT]
-        node_yml = yaml.safe_load(files[esc.CONFIG_PATH][0])
+        node_yml = yaml.safe_load(files[elasticsearch_cluster.CONFIG_PATH][0])
         assert node_yml["s3.client.default.protocol"] == "https"
 
 
 def test_kibana_is_given_every_node_and_the_exporter_reads_all_nodes(run):
     s = cluster_settings()
-    kibana_yml = yaml.safe_load(kb.render_kibana_yml(s, "pw", "k" * 32))
+    kibana_yml = yaml.safe_load(kibana.render_kibana_yml(s, "pw", "k" * 32))
     assert kibana_yml["elasticsearch.hosts"] == [f"http://{n}:9200" for n in NODES]
     args = services(run)["elasticsearch-exporter"]["taskSpec"]["containerSpec"]["args"]
     assert "--es.all" in args and "--es.uri=http://elasticsearch:9200" in args

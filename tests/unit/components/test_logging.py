@@ -11,59 +11,14 @@ import pytest
 from components.context import StackContext
 from components.logging import Logging
 from offline.mocks import PLACEHOLDERS, DeclaredResource, ProgramRun, redact, run_under_mocks, unwrap
-from render import elasticsearch as es
-from render import fluent_bit as fb
-from render import kibana as kb
+from render import elasticsearch, fluent_bit, kibana
 from settings.model import SettingsError, parse_settings
 from tests.conftest import stack_config, stack_settings
+from tests.unit.components.program import container, env, inputs, secret_uploads, secret_value, stack_of, uploads
 
-SERVICE_LABEL = "com.christmas.monitoring.service"
 LOGGING_SERVICES = ("elasticsearch", "elastic-setup", "kibana", "kibana-setup", "fluent-bit")
 PASSWORD_KEYS = ("elasticPassword", "kibanaSystemPassword", "elasticWriterPassword", "elasticReaderPassword",
                  "kibanaEncryptionKey", "kibanaOperatorPassword")
-
-
-@pytest.fixture(params=["dev", "prod"])
-def run(request, dev_run, prod_run):
-    return dev_run if request.param == "dev" else prod_run
-
-
-def container(run: ProgramRun, service: str) -> DeclaredResource:
-    found = [c for c in run.containers()
-             if {"label": SERVICE_LABEL, "value": service} in unwrap(c.inputs.get("labels", []))]
-    assert len(found) == 1, f"{service}: {len(found)} containers"
-    return found[0]
-
-
-def inputs(run: ProgramRun, service: str) -> dict[str, Any]:
-    result: dict[str, Any] = unwrap(container(run, service).inputs)
-    return result
-
-
-def env(run: ProgramRun, service: str) -> dict[str, str]:
-    return dict(item.split("=", 1) for item in inputs(run, service).get("envs", []))
-
-
-def uploads(run: ProgramRun, service: str) -> dict[str, str]:
-    return {u["file"]: u["content"] for u in inputs(run, service).get("uploads", [])}
-
-
-def secret_uploads(run: ProgramRun, service: str) -> dict[str, dict[str, Any]]:
-    """The uploads that hold a secret (mode 0400), by path: content, permissions, owner, group."""
-    return {u["file"]: u for u in inputs(run, service).get("uploads", []) if u.get("permissions") == "0400"}
-
-
-def secret_value(run: ProgramRun, stack: str, key: str) -> str:
-    """The value the program got for a secret: the plan's placeholder, or the mock's generated one."""
-    config, _ = stack_config(stack)
-    if key in config:
-        return config[key]
-    [generated] = [v for v in run.generated_secret_values if v.endswith(f"-{key}")]
-    return generated
-
-
-def stack_of(run: ProgramRun) -> str:
-    return "prod" if any(r.protect for r in run.resources) else "dev"
 
 
 # --------------------------------------------------------------------------- containers
@@ -98,17 +53,17 @@ def test_elasticsearch_security_on_heap_from_settings_and_password_from_a_file(r
 def test_elasticsearch_healthcheck_reads_the_credentials_from_a_curl_config_file(run):
     stack = stack_of(run)
     test = inputs(run, "elasticsearch")["healthcheck"]["tests"]
-    assert test[:4] == ["CMD", "curl", "-K", es.HEALTHCHECK_CURLRC]
+    assert test[:4] == ["CMD", "curl", "-K", elasticsearch.HEALTHCHECK_CURLRC]
     assert "_cluster/health" in test[-1]
     assert secret_value(run, stack, "elasticPassword") not in json.dumps(test)
-    curlrc = secret_uploads(run, "elasticsearch")[es.HEALTHCHECK_CURLRC]["content"]
+    curlrc = secret_uploads(run, "elasticsearch")[elasticsearch.HEALTHCHECK_CURLRC]["content"]
     assert curlrc == f'user = "elastic:{secret_value(run, stack, "elasticPassword")}"\n'
 
 
 def test_data_volumes_of_elasticsearch_and_fluent_bit_are_protected_in_prod_only(run):
     stack = stack_of(run)
     volumes = {unwrap(v.inputs)["name"]: v for v in run.of_type("docker:index/volume:Volume")}
-    for service, path in (("elasticsearch", es.DATA_DIR), ("fluent-bit", "/fluent-bit/data")):
+    for service, path in (("elasticsearch", elasticsearch.DATA_DIR), ("fluent-bit", "/fluent-bit/data")):
         name = f"christmas-monitoring-{stack}-{service}-data"
         assert volumes[name].protect is (stack == "prod")
         mounts = inputs(run, service)["volumes"]
@@ -151,7 +106,7 @@ def test_kibana_uses_kibana_system_and_its_public_url(run):
     # No _FILE option in Kibana: kibana.yml itself holds the password and key, as a secret file.
     assert f"elasticsearch.password: {secret_value(run, stack, 'kibanaSystemPassword')}" in kibana_yml
     assert kibana_yml.count(secret_value(run, stack, "kibanaEncryptionKey")) == 3
-    assert secret_uploads(run, "kibana")[kb.CONFIG_PATH]["owner"] == "1000"
+    assert secret_uploads(run, "kibana")[kibana.CONFIG_PATH]["owner"] == "1000"
     box = container(run, "kibana")
     assert not inputs(run, "kibana").get("envs")
     assert secret_value(run, stack, "elasticPassword") not in json.dumps(unwrap(box.inputs))
@@ -183,10 +138,10 @@ def test_fluent_bit_reads_docker_logs_read_only_and_writes_with_the_writer_passw
     # The config files hold no password; the @INCLUDEd secret file sets it (root's, mode 0400).
     files = uploads(run, "fluent-bit")
     assert set(files) == {"/fluent-bit/etc/fluent-bit.conf", "/fluent-bit/etc/christmas-parsers.conf",
-                          fb.PASSWORD_INCLUDE}
+                          fluent_bit.PASSWORD_INCLUDE}
     password = secret_value(run, stack, "elasticWriterPassword")
-    assert set(secret_uploads(run, "fluent-bit")) == {fb.PASSWORD_INCLUDE}
-    assert files[fb.PASSWORD_INCLUDE] == f"@SET ES_WRITER_PASSWORD={password}\n"
+    assert set(secret_uploads(run, "fluent-bit")) == {fluent_bit.PASSWORD_INCLUDE}
+    assert files[fluent_bit.PASSWORD_INCLUDE] == f"@SET ES_WRITER_PASSWORD={password}\n"
     assert password not in files["/fluent-bit/etc/fluent-bit.conf"]
     assert f"Index                     logs-christmas-{stack}" in files["/fluent-bit/etc/fluent-bit.conf"]
     assert container(run, "elastic-setup").urn in _depends(run, container(run, "fluent-bit"))

@@ -1,0 +1,1 @@
+"""Serialisers shared by the renderers (render/) and the monitoring mixin (mixin/): neither imports the other."""

@@ -1,0 +1,111 @@
+"""The corpus grows by class: bad values generated from the declarations and the consumers' limits,
+so a new setting of a class gets its cases without anyone writing them (tests/unit/test_bad_inputs.py).
+
+Each generator walks every declared key of its class (settings/sections.py, services.py, secrets.py)
+and derives the values from the constants the checks use: the consumer's bounds and floors, the
+loopback spellings, the host trees a mount may not expose, the services on the host's network.
+"""
+
+from __future__ import annotations
+
+from typing import Any, get_type_hints
+
+from offline.placeholders import PLACEHOLDERS
+from settings import grammar as g
+from settings import places
+from settings.catalog import CONTAINER_PORTS, SERVICES
+from settings.declare import declarations
+from settings.sections import SECTIONS
+
+Case = tuple[str, Any, str]
+
+# Values just past each bounded grammar's limits (settings/grammar.py cites the consumer of each).
+BEYOND: dict[Any, tuple[Any, ...]] = {
+    g.prometheus_size: ("8192PB", "9" * 19 + "B", f"{(g.PROMETHEUS_SIZE_FLOOR >> 20) - 1}MB"),
+    g.prometheus_interval: ("999ms", "1ms"),
+    g.es_time: ("9" * 20 + "d", f"{g.ES_ROLLOVER_FLOOR_SECONDS // 60 - 1}m"),
+    g.es_size: ("8192pb", f"{(g.ES_SIZE_FLOOR >> 20) - 1}mb"),
+    g.fluent_bit_size: ("9223372036G", "9223372036854M", "9223372036854775K", "9999K"),
+    g.tcp_port: (0, 65536, -1),
+}
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "127.8.9.10", "[::1]", "0.0.0.0", "api.localhost")
+SECRET_URLS = ("slackWebhookUrl", "heartbeatUrl", "postgresExporterDsn")
+
+
+def _with_host(example: str, host: str) -> str:
+    """`example` (host, host:port or URL) with its host replaced by `host`."""
+    old = places.host_of(example)
+    return example.replace(old, host, 1)
+
+
+def _declared() -> list[tuple[str, Any, Any, Any]]:
+    """(full key, declaration, type, field default) of every object setting."""
+    found = []
+    for section, cls in SECTIONS.items():
+        hints = get_type_hints(cls)
+        for field, d in declarations(cls):
+            found.append((f"{section}.{d.key}", d, hints[field.name], field.default))
+    return found
+
+
+def numbers_beyond_the_consumer() -> list[Case]:
+    cases = []
+    for key, d, _, _ in _declared():
+        check = d.check
+        cases += [(key, value, key) for value in BEYOND.get(check, ())]
+    return cases
+
+
+def loopback_inside_a_container() -> list[Case]:
+    cases: list[Case] = []
+    for key, d, kind, _ in _declared():
+        if not d.read_by:
+            continue
+        for host in LOOPBACK_HOSTS:
+            value = _with_host(d.example, host)
+            # The S3 endpoint's grammar takes no brackets (Elasticsearch's endpoint setting is host[:port]).
+            if key.endswith("snapshotS3Endpoint") and host.startswith("["):
+                continue
+            cases.append((key, [value] if kind is not str else value, key))
+    for key in SECRET_URLS:
+        cases += [(key, _with_host(PLACEHOLDERS[key], host), key) for host in ("localhost", "127.0.0.1", "[::1]")]
+    return cases
+
+
+def host_trees_a_mount_may_not_expose() -> list[Case]:
+    trees = ("/etc", "/proc", "/sys", "/dev", "/boot", "/root", "/usr", "/run", "/var/run",
+             places.FLUENT_BIT_OWN_TREE)
+    return [("logging.dockerLogDir", f"{tree}/containers", "logging.dockerLogDir") for tree in trees]
+
+
+def ports_published_where_docker_ignores_or_exposes_them() -> list[Case]:
+    cases: list[Case] = [(f"publish.{s}.port", 9100, f"publish.{s}") for s in places.HOST_NETWORK_SERVICES]
+    for number, service in enumerate(CONTAINER_PORTS):
+        if service in places.HOST_NETWORK_SERVICES:
+            continue
+        cases += [(f"publish.{service}.port", port, f"publish.{service}.port") for port in (0, 65536)]
+        # prod has protectData: the services' plain-http ports stay on loopback (a free port each).
+        cases.append((f"publish.{service}", {"port": 20000 + number, "address": "0.0.0.0"},
+                      f"publish.{service}.address"))
+    return cases
+
+
+def thresholds_that_never_or_always_fire() -> list[Case]:
+    cases = []
+    for key, _, kind, _ in _declared():
+        if key.startswith("thresholds.") and key.endswith("Percent") and kind is float:
+            cases += [(key, value, key) for value in (0, 100, 100.000001, -0.5)]
+    return cases
+
+
+def floating_image_tags() -> list[Case]:
+    return [(f"images.{s}", f"example/{s}:latest", f"images.{s}") for s in SERVICES]
+
+
+GENERATORS = (numbers_beyond_the_consumer, loopback_inside_a_container, host_trees_a_mount_may_not_expose,
+              ports_published_where_docker_ignores_or_exposes_them, thresholds_that_never_or_always_fire,
+              floating_image_tags)
+
+
+def generated_cases() -> list[Case]:
+    return [case for generate in GENERATORS for case in generate()]

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STACK ?= dev
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 
-.PHONY: plan plans plan-cost test test-slow test-engine lint typecheck unit tools clean bench doctor test-alert mutation
+.PHONY: plan plans plan-cost test test-slow test-engine lint typecheck unit tools clean bench doctor test-alert mutation test-engine-swarm
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -87,3 +87,10 @@ test-engine: $(STAMP)
 	bash scripts/install-engine.sh
 	@start=$$(date +%s); CHRISTMAS_ENGINE_TESTS=1 $(BIN)/pytest -p no:cacheprovider -o timeout=1800 tests/engine; rc=$$?; \
 	  echo "test-engine: $$(( $$(date +%s) - start ))s"; exit $$rc
+
+# The Swarm proofs alone (also part of test-engine): a manager and two workers, private daemons.
+test-engine-swarm: $(STAMP)
+	bash scripts/install-engine.sh
+	bash scripts/install-tools.sh
+	@start=$$(date +%s); CHRISTMAS_ENGINE_TESTS=1 $(BIN)/pytest -p no:cacheprovider -o timeout=1800 -s \
+	  tests/engine/test_swarm.py tests/engine/test_swarm_updates.py; rc=$$?; echo "test-engine-swarm: $$(( $$(date +%s) - start ))s"; exit $$rc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import replace
 
 import pulumi
@@ -12,7 +13,7 @@ from components.auth import authenticated_healthcheck, password_upload, web_conf
 from components.context import StackContext
 from components.service import TYPE_PREFIX
 from components.service_args import Healthcheck, NetworkAttachment, Upload, VolumeMount, secret_file, secret_uploads
-from components.swarm_service import Workload, workload
+from components.swarm_service import ENCRYPTED_OVERLAY, Workload, workload
 from render import alertmanager as am
 from render.alertmanager_swarm import ENTRYPOINT_PATH, render_swarm_entrypoint
 from render.web_config import ALERTMANAGER_WEB_CONFIG
@@ -81,24 +82,46 @@ class Alerting(pulumi.ComponentResource):
         self.register_outputs({"alertmanager_url": self.alertmanager_url})
 
     def _swarm_peers(self, ctx: StackContext, uploads: list[Upload]) -> Workload:
-        """One Swarm service, one replica per node, gossiping over the stack's overlay network (a task has
-        no fixed address for the single-host gossip network): each peer finds the others through Swarm's
-        DNS name `tasks.<service>` (Alertmanager resolves a peer name to all its addresses and re-resolves
-        it: alertmanager v0.28.1 cluster/cluster.go resolvePeers) and advertises its own overlay address
-        (render/alertmanager_swarm.py)."""
+        """One Swarm service, one replica per node. The peers gossip on a network of their own (an
+        encrypted, internal overlay no other service joins: anyone who can reach port 9094 can inject
+        silences), each bound to its own address there (render/alertmanager_swarm.py), and find each
+        other through Swarm's DNS name `tasks.<alias on that network>` (Alertmanager resolves a peer name
+        to all its addresses, keeps a name that does not resolve yet, and re-resolves it every 15 s:
+        alertmanager v0.28.1 cluster/cluster.go resolvePeers, refresh). Their HTTP API stays on the
+        stack's overlay, where Prometheus and Grafana reach it."""
         s = ctx.settings
         volume = ctx.data_volume("alertmanager", parent=self)
-        peers_name = f"tasks.{s.name('alertmanager')}:{CLUSTER_PORT}"
+        self.gossip_network = self._swarm_gossip_network(ctx)
+        alias = f"{s.name('alertmanager')}-gossip"
         external_url = self._external_url(s.service("alertmanager").publish, "alertmanager", ctx)
+        entrypoint: pulumi.Output[str] = self.gossip_network.ipam_configs.apply(
+            lambda configs: render_swarm_entrypoint(_ipv4_subnet(configs), CLUSTER_PORT))
         return workload(s.target, "alertmanager", ctx.service_args(
             "alertmanager",
-            command=[*_server_flags(external_url),
-                     f"--cluster.listen-address=0.0.0.0:{CLUSTER_PORT}", f"--cluster.peer={peers_name}"],
+            command=[*_server_flags(external_url), f"--cluster.peer=tasks.{alias}:{CLUSTER_PORT}"],
             healthcheck=_healthcheck(ctx),
-            uploads=[*uploads, Upload(ENTRYPOINT_PATH, render_swarm_entrypoint(s.name("alertmanager"), CLUSTER_PORT))],
+            uploads=[*uploads, Upload(ENTRYPOINT_PATH, entrypoint)],
+            networks=[NetworkAttachment(self.gossip_network.id, aliases=(alias,))],
             volumes=[VolumeMount(volume.name, ctx.data_path("alertmanager"))],
             entrypoint=["/bin/sh", ENTRYPOINT_PATH],
         ), opts=pulumi.ResourceOptions(parent=self), replicas=s.alerting.alertmanager_peers)
+
+    def _swarm_gossip_network(self, ctx: StackContext) -> docker.Network:
+        """The peers' overlay: internal (no route out), not attachable (no `docker run` joins it),
+        encrypted (IPsec between nodes: docs/scale-out.md). Docker assigns its subnet."""
+        s = ctx.settings
+        return docker.Network(
+            "gossip-network",
+            name=gossip_network_name(s),
+            driver="overlay",
+            internal=True,
+            attachable=False,
+            options=dict(ENCRYPTED_OVERLAY),
+            labels=[docker.NetworkLabelArgs(label=STACK_LABEL, value=s.stack),
+                    docker.NetworkLabelArgs(label=PURPOSE_LABEL, value="alertmanager-gossip")],
+            # Docker adds its own vxlanid_list option: components/networks.py says why this is ignored.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["options"]),
+        )
 
     @staticmethod
     def _config_uploads(ctx: StackContext) -> list[Upload]:
@@ -153,6 +176,14 @@ class Alerting(pulumi.ComponentResource):
         if publish is not None:
             return ctx.settings.url_of("alertmanager") or ""
         return f"http://{host}:{ctx.port('alertmanager')}"
+
+
+def _ipv4_subnet(configs: Sequence[docker.outputs.NetworkIpamConfig] | None) -> str:
+    """The network's IPv4 subnet, as Docker assigned it (the provider reads IPAM.Config back)."""
+    subnets = [c.subnet for c in configs or [] if c.subnet and ":" not in c.subnet]
+    if not subnets:
+        raise ValueError("the gossip network has no IPv4 subnet (docker network inspect shows IPAM.Config)")
+    return subnets[0]
 
 
 def gossip_addresses(subnet: str, peers: int) -> list[str]:

@@ -28,12 +28,13 @@ class StackContext:
     # Every secret the stack uses, each a secret Output (set in config or generated in dev).
     secrets: Mapping[str, pulumi.Output[str]]
     # The stack's own network: its services talk to each other here, and nothing else joins it.
+    # Its name on one host, its ID on a Swarm (components/stack.py network_ref says why).
     network_name: pulumi.Input[str]
     # The host's address on the stack network (its bridge gateway): where containers reach a
     # service that runs in the host's network namespace (node-exporter).
     network_gateway: pulumi.Input[str] = "172.17.0.1"
     # The network the platform's services join to be scraped: Prometheus (and postgres-exporter,
-    # which must reach the database) are the stack's only members.
+    # which must reach the database) are the stack's only members. Name or ID as network_name.
     targets_network_name: pulumi.Input[str] = ""
     # bcrypt hashes already made in this run, by (service, user, secret key): the server's web
     # configuration and the edge ask for the same one (components/auth.py).
@@ -80,11 +81,12 @@ class StackContext:
         well-known port as `container_port`.
         """
         fields.setdefault("container_port", CONTAINER_PORTS.get(service))
+        # Another primary network than the stack's (the Engine API proxy's own).
+        fields.setdefault("network_name", self.network_name)
         return ServiceArgs(
             service=service,
             container_name=self.container_name(service),
             settings=settings or self.settings.service(service),
-            network_name=self.network_name,
             stack=self.settings.stack,
             project=self.settings.project,
             **fields,

@@ -28,7 +28,8 @@ from settings.names import ALERTMANAGER_USER, PROMETHEUS_USER
 
 
 class Grafana(pulumi.ComponentResource):
-    """The Grafana container, and an explicit provider bound to it for every Grafana resource."""
+    """The Grafana container, and an explicit provider bound to it for every Grafana resource
+    (`manage`, called once what serves the API URL is declared)."""
 
     service: Workload
     provider: grafana.Provider
@@ -36,8 +37,14 @@ class Grafana(pulumi.ComponentResource):
     def __init__(self, name: str, ctx: StackContext, depends_on: Sequence[pulumi.Resource] = (),
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{TYPE_PREFIX}:Grafana", name, None, opts)
-        s = ctx.settings
         self.service = self._container(ctx, depends_on)
+        self.url = ctx.settings.grafana.root_url
+
+    def manage(self, ctx: StackContext, served_by: Sequence[pulumi.Resource] = ()) -> None:
+        """The provider and every Grafana object; `served_by` is what serves `grafana.apiUrl` besides
+        Grafana itself (the edge, when the URL is its public one): the provider waits for it too, or the
+        first `pulumi up` races the edge's start."""
+        s = ctx.settings
         password = ctx.require_secret("grafanaAdminPassword")
         auth: pulumi.Output[str] = pulumi.Output.secret(password.apply(lambda p: f"{s.grafana.admin_user}:{p}"))
         # Explicit, never the ambient provider: Pulumi talks to this stack's Grafana only, and only
@@ -47,7 +54,7 @@ class Grafana(pulumi.ComponentResource):
             url=s.grafana_api_url,
             auth=auth,
             retries=5,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.service.container]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.service.container, *served_by]),
         )
         child = pulumi.ResourceOptions(parent=self, provider=self.provider)
         self.datasources = self._datasources(ctx, child)
@@ -65,7 +72,6 @@ class Grafana(pulumi.ComponentResource):
         # Alerts on the logs (which Prometheus cannot see), sent through Grafana's Slack contact point.
         self.alerting = GrafanaAlerting("grafana-alerting", ctx, self.provider, self.folders[log_alerts.FOLDER],
                                         self.datasources["elasticsearch"], opts=pulumi.ResourceOptions(parent=self))
-        self.url = s.grafana.root_url
         self.register_outputs({"grafana_url": self.url})
 
     def _container(self, ctx: StackContext, depends_on: Sequence[pulumi.Resource]) -> Workload:

@@ -8,17 +8,18 @@ import pulumi
 
 from components.auth import authenticated_healthcheck, password_upload, web_config_upload
 from components.context import StackContext
+from components.networks import network_ref, stack_network
 from components.service import TYPE_PREFIX
 from components.service_args import Healthcheck, HostMount, NetworkAttachment, Upload, VolumeMount, secret_uploads
 from components.swarm_service import Workload, workload
 from mixin.rule_files import render_rule_files
-from render import blackbox
+from render import blackbox, docker_api, node_exporter_swarm
 from render import postgres_exporter as pg
 from render import prometheus as prom
 from render.prometheus_swarm import render_swarm_prometheus_yml
 from render.web_config import PROMETHEUS_WEB_CONFIG
 from settings.catalog import SERVICE_LABEL, STACK_LABEL
-from settings.names import PROMETHEUS_USER
+from settings.names import PROMETHEUS_USER, discovery_network_name
 
 # cAdvisor metric kinds (container/factory.go): cpu, memory (working set, limit), network (in/out),
 # oom_event (container_oom_events_total). Spec series (start time, limits, last seen) are always on.
@@ -89,32 +90,46 @@ class Metrics(pulumi.ComponentResource):
             healthcheck=authenticated_healthcheck(ctx.port("prometheus"), ctx.health_path("prometheus"),
                                                   PROMETHEUS_USER, prom.PROMETHEUS_PASSWORD_FILE),
             uploads=uploads,
-            # The only service of the stack on the platform's network: it scrapes the platform there.
-            networks=[NetworkAttachment(ctx.targets_network_name)],
+            # The only service of the stack on the platform's network: it scrapes the platform there
+            # (on a Swarm it also reaches the Engine API proxy on the discovery network).
+            networks=[NetworkAttachment(ctx.targets_network_name),
+                      *([NetworkAttachment(network_ref(s, self.discovery_network))] if s.swarm else [])],
             volumes=[VolumeMount(volume.name, ctx.data_path("prometheus"))],
             depends_on=list(depends_on),
         ), opts=pulumi.ResourceOptions(parent=self))
 
     def _docker_api(self, ctx: StackContext) -> Workload:
-        """Swarm only: the Engine API, read-only and limited to what discovery reads, for Prometheus
-        (docker-socket-proxy v0.4.1: every API section is off unless enabled, POST is off)."""
-        sections = ("NODES", "SERVICES", "TASKS", "NETWORKS", "VERSION", "PING")
-        return workload(ctx.settings.target, "docker-api", ctx.service_args(
+        """Swarm only: the Engine API for Prometheus' discovery, on a network only Prometheus shares (an
+        internal, encrypted overlay, not attachable), allowing only the GETs discovery makes
+        (render/docker_api.py replaces docker-socket-proxy's wider sections)."""
+        s = ctx.settings
+        self.discovery_network = stack_network("discovery-network", s, discovery_network_name(s),
+                                               "discovery", pulumi.ResourceOptions(parent=self), internal=True)
+        return workload(s.target, "docker-api", ctx.service_args(
             "docker-api",
-            envs=[*(f"{section}=1" for section in sections), "EVENTS=0", "POST=0"],
+            network_name=network_ref(s, self.discovery_network),
+            command=list(docker_api.COMMAND),
+            uploads=[Upload(docker_api.CONFIG_PATH, docker_api.render_haproxy_cfg(ctx.port("docker-api")))],
             healthcheck=ctx.http_health("docker-api"),
-            host_mounts=[HostMount("/var/run/docker.sock", "/var/run/docker.sock",
+            host_mounts=[HostMount(docker_api.SOCKET, docker_api.SOCKET,
                                    why="the manager's Engine API, proxied read-only to Prometheus' discovery")],
         ), opts=pulumi.ResourceOptions(parent=self))
 
     def _swarm_node_exporter(self, ctx: StackContext) -> Workload:
         """One task per node on the host network, found by Prometheus at `<node address>:9100`
-        (render/prometheus_swarm.py). A Swarm service cannot join the host PID namespace: it reads
-        the host's own /proc and /sys through the read-only host mount instead (the same counters)."""
-        return workload(ctx.settings.target, "node-exporter", ctx.service_args(
+        (render/prometheus_swarm.py) and listening there only: the entrypoint binds the node's address in
+        `swarmNodeSubnet` (render/node_exporter_swarm.py), never every interface. A Swarm service cannot
+        join the host PID namespace: it reads the host's own /proc and /sys through the read-only host
+        mount instead (the same counters)."""
+        s = ctx.settings
+        port = ctx.port("node-exporter")
+        return workload(s.target, "node-exporter", ctx.service_args(
             "node-exporter",
+            entrypoint=["/bin/sh", node_exporter_swarm.ENTRYPOINT_PATH],
             command=_node_exporter_flags([f"--path.procfs={HOST_ROOT}/proc", f"--path.sysfs={HOST_ROOT}/sys"]),
-            healthcheck=ctx.http_health("node-exporter"),
+            uploads=[Upload(node_exporter_swarm.ENTRYPOINT_PATH,
+                            node_exporter_swarm.render_swarm_entrypoint(s.swarm_node_subnet, port))],
+            healthcheck=Healthcheck(test=["CMD", "/bin/sh", node_exporter_swarm.ENTRYPOINT_PATH, "--health"]),
             host_mounts=[_HOST_ROOT_MOUNT],
             network_mode="host",
             read_only_rootfs=True,

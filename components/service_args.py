@@ -90,6 +90,8 @@ class NetworkAttachment:
     name: pulumi.Input[str]
     # A fixed address, for a program that binds an IP rather than an interface (Alertmanager's gossip).
     ipv4_address: str | None = None
+    # Names the service answers on this network (Swarm only; `tasks.<alias>` lists its tasks there).
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import pulumi
 import pulumi_docker as docker
@@ -21,9 +22,9 @@ from components.edge import Edge
 from components.grafana import Grafana
 from components.logging import Logging
 from components.metrics import Metrics
+from components.networks import network_ref, stack_network
 from components.secrets import GeneratedSecrets
 from components.service import TYPE_PREFIX
-from settings.catalog import PURPOSE_LABEL, STACK_LABEL
 from settings.model import StackSecrets, StackSettings
 from settings.names import stack_network_name, targets_network_name
 
@@ -52,9 +53,9 @@ class MonitoringStack(pulumi.ComponentResource):
         self.network = stack_network("network", s, stack_network_name(s), "internal", child)
         self.targets_network = stack_network("targets-network", s, targets_network_name(s), "targets", child)
         self.secrets = GeneratedSecrets("secrets", s, args.secrets.values, opts=child)
-        ctx = StackContext(settings=s, secrets=self.secrets.all, network_name=self.network.name,
+        ctx = StackContext(settings=s, secrets=self.secrets.all, network_name=network_ref(s, self.network),
                            network_gateway=self.network.ipam_configs.apply(_gateway),
-                           targets_network_name=self.targets_network.name)
+                           targets_network_name=network_ref(s, self.targets_network))
         self.alerting = Alerting("alerting", ctx, opts=child)
         # Prometheus starts once Alertmanager is healthy, so no alert is sent into the void.
         self.metrics = Metrics("metrics", ctx, depends_on=[p.container for p in self.alerting.peers], opts=child)
@@ -64,6 +65,8 @@ class MonitoringStack(pulumi.ComponentResource):
         # The entry point starts once what it serves is healthy.
         self.edge = Edge("edge", ctx, depends_on=[self.grafana.service.container, self.logging.kibana.container],
                          opts=child)
+        # Pulumi reaches Grafana's API through the edge when grafana.apiUrl is the public URL.
+        self.grafana.manage(ctx, served_by=[self.edge.service.container] if edge_serves_grafana_api(s) else [])
         # Snapshots of Prometheus and copies of Grafana's database, from their volumes.
         self.backups = Backups("backups", ctx, depends_on=[self.metrics.prometheus.container,
                                                            self.grafana.service.container], opts=child)
@@ -77,16 +80,7 @@ class MonitoringStack(pulumi.ComponentResource):
         self.register_outputs({**self.urls})
 
 
-def stack_network(name: str, s: StackSettings, docker_name: str, purpose: str,
-                  opts: pulumi.ResourceOptions) -> docker.Network:
-    return docker.Network(
-        name,
-        name=docker_name,
-        # On a Swarm: overlays spanning the nodes, attachable so the platform's services (and a
-        # debugging `docker run`) can join them.
-        driver="overlay" if s.swarm else "bridge",
-        attachable=True if s.swarm else None,
-        labels=[docker.NetworkLabelArgs(label=STACK_LABEL, value=s.stack),
-                docker.NetworkLabelArgs(label=PURPOSE_LABEL, value=purpose)],
-        opts=opts,
-    )
+def edge_serves_grafana_api(s: StackSettings) -> bool:
+    """The API URL is the public one, which the edge serves (render/caddy.py: grafana.rootUrl's site)."""
+    api, public = urlsplit(s.grafana_api_url), urlsplit(s.grafana.root_url)
+    return (api.scheme, api.netloc) == (public.scheme, public.netloc)

@@ -4,9 +4,10 @@ With `target: swarm` (`docker:host` is a Swarm manager) every service of the sta
 service, hardened as the containers are: an image by exact tag, memory and CPU limits, a
 healthcheck Swarm acts on, every capability dropped, json-file logs with rotation, labels. What
 differs, and why:
-- configuration files are `docker.ServiceConfig`s named `<service>-<file>-<hash of the content>`, and
-  files holding a secret are `docker.Secret`s named `<service>-<file>-<random id>` (a RandomId drawn
-  again when the content changes: a hash of a password must not be public). A change makes a new
+- configuration files are `docker.ServiceConfig`s and files holding a secret `docker.Secret`s, both
+  named `<service>-<file>-<random id>` (a RandomId drawn again when the content changes; for a secret,
+  a hash of a password must not be public), and left in the Swarm when replaced (RETAIN_REPLACED_OBJECTS:
+  a rollback still finds them). A change makes a new
   object, so the service rolls to it (configs and secrets are immutable in Swarm). Each is mounted
   at the path the container's upload would have used, with its owner and mode (Docker honours an
   absolute target for both: moby v20.10.23 container/container.go getSecretTargetPath,
@@ -32,19 +33,20 @@ import pulumi_random as random
 from components.docker_args import label_map
 from components.service import TYPE_PREFIX, Service
 from components.service_args import LOG_OPTS, SECRET_FILE_MODE, ServiceArgs, Upload
+from components.swarm_placement import constraints, placement_of
 from settings.catalog import CATALOG, LABEL_PREFIX
 from settings.workload import Placement
 
-# Node labels the operator sets to place the stateful services (README, docs/scale-out.md).
-NODE_LABEL_PREFIX = "christmas-monitoring"
-
-
-def placement_of(service: str, replicas: int | None = None) -> Placement:
-    """The catalog row's placement (settings/catalog.py); `replicas` for a replicated service."""
-    base = CATALOG[service].placement if service in CATALOG else Placement()
-    if replicas is None:
-        return base
-    return Placement(**{**base.__dict__, "replicas": replicas})
+# Docker's overlay option for IPsec (ESP) between nodes (`docker network create --opt encrypted`):
+# every overlay of the stack carries credentials (basic auth, Elasticsearch passwords, the database DSN).
+ENCRYPTED_OVERLAY: dict[str, str] = {"encrypted": ""}
+# A replaced config or secret is left in the Swarm, not deleted: Pulumi deletes the old object as soon
+# as the service update is reported, and the provider reports it once the new tasks run
+# (terraform-provider-docker resource_docker_service_funcs.go resourceDockerServiceUpdateRefreshFunc:
+# "completed" when the up-to-date tasks run, before Swarm's monitor window ends), while a task that
+# fails inside that window makes Swarm roll back to the previous spec, which names the old object.
+# Operators prune them (docs/scale-out.md, "Rolling and rolling back").
+RETAIN_REPLACED_OBJECTS = True
 
 
 def _object_base(prefix: str, path: str) -> str:
@@ -53,10 +55,8 @@ def _object_base(prefix: str, path: str) -> str:
     return f"{prefix}-{posixpath.basename(path).replace('.', '-')}"[:64 - 13].rstrip("-")
 
 
-def content_name(prefix: str, path: str, content: str) -> str:
-    """`<prefix>-<file>-<12 hex of sha256>`: Swarm configs and secrets are immutable, so a new content
-    is a new object."""
-    return f"{_object_base(prefix, path)}-{hashlib.sha256(content.encode()).hexdigest()[:12]}"
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _b64(text: str) -> str:
@@ -89,7 +89,9 @@ class SwarmService(pulumi.ComponentResource):
                 parallelism=1, order=placement.update_order, monitor="30s"),
             # `pulumi up` waits until every task runs healthy (as `wait` does for a container).
             converge_config=None if args.one_shot else docker.ServiceConvergeConfigArgs(delay="7s", timeout="3m"),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=list(args.depends_on),
+                ignore_changes=_HOST_NETWORK_READ_BACK if args.network_mode == "host" else None),
         )
         # The resource dependents wait for: the same attribute name as Service's.
         self.container = self.service
@@ -98,10 +100,16 @@ class SwarmService(pulumi.ComponentResource):
 
     def _config(self, args: ServiceArgs, upload: Upload) -> docker.ServiceTaskSpecContainerSpecConfigArgs:
         content = pulumi.Output.from_input(upload.content)
-        name = content.apply(lambda text: content_name(args.container_name, upload.path, text))
+        resource_name = f"{args.service}-{posixpath.basename(upload.path)}"
+        # A new name whenever the content changes (configs are immutable): a random suffix kept while the
+        # content's SHA-256 stays the same, so a content that comes back later gets a name of its own and
+        # never meets the retained object of the same content (below).
+        suffix = random.RandomId(f"{resource_name}-version", byte_length=6,
+                                 keepers={"sha256": content.apply(_sha256)}, opts=pulumi.ResourceOptions(parent=self))
+        base = _object_base(args.container_name, upload.path)
         config = docker.ServiceConfig(
-            f"{args.service}-{posixpath.basename(upload.path)}", name=name, data=content.apply(_b64),
-            opts=pulumi.ResourceOptions(parent=self))
+            resource_name, name=suffix.hex.apply(lambda hex_: f"{base}-{hex_}"), data=content.apply(_b64),
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=RETAIN_REPLACED_OBJECTS))
         self.configs.append(config)
         uid, gid = _owner(args, upload)
         return docker.ServiceTaskSpecContainerSpecConfigArgs(
@@ -118,7 +126,7 @@ class SwarmService(pulumi.ComponentResource):
         base = _object_base(args.container_name, upload.path)
         name = pulumi.Output.unsecret(suffix.hex.apply(lambda hex_: f"{base}-{hex_}"))
         secret = docker.Secret(resource_name, name=name, data=content.apply(_b64),
-                               opts=pulumi.ResourceOptions(parent=self))
+                               opts=pulumi.ResourceOptions(parent=self, retain_on_delete=RETAIN_REPLACED_OBJECTS))
         self.secrets.append(secret)
         uid, gid = _owner(args, upload)
         return docker.ServiceTaskSpecContainerSpecSecretArgs(
@@ -154,18 +162,17 @@ class SwarmService(pulumi.ComponentResource):
             restart_policy=docker.ServiceTaskSpecRestartPolicyArgs(
                 condition="none" if args.one_shot else "any", delay="5s", window="60s"),
             placement=docker.ServiceTaskSpecPlacementArgs(
-                constraints=_constraints(placement) or None,
+                constraints=constraints(placement) or None,
                 max_replicas=placement.max_replicas_per_node or None),
             networks_advanceds=_networks(args, placement),
             log_driver=docker.ServiceTaskSpecLogDriverArgs(name="json-file", options=LOG_OPTS),
         )
 
 
-def _constraints(placement: Placement) -> list[str]:
-    found = ["node.role==manager"] if placement.manager_only else []
-    if placement.node_label:
-        found.append(f"node.labels.{NODE_LABEL_PREFIX}.{placement.node_label}==true")
-    return found + [f"node.labels.{NODE_LABEL_PREFIX}.{label}!=true" for label in placement.avoid_labels]
+# Docker stores `host` as the Swarm's own host network ID (seen on a real Swarm: tests/engine/test_swarm.py),
+# which the program cannot know (`GET /networks/host` answers the node's local one); the provider reads
+# the ID back into the ForceNew `networks_advanced.id`: ignored, so a second `pulumi up` replaces nothing.
+_HOST_NETWORK_READ_BACK = ["taskSpec.networksAdvanceds"]
 
 
 def _owner(args: ServiceArgs, upload: Upload) -> tuple[str, str]:
@@ -175,13 +182,15 @@ def _owner(args: ServiceArgs, upload: Upload) -> tuple[str, str]:
 
 
 def _networks(args: ServiceArgs, placement: Placement) -> list[docker.ServiceTaskSpecNetworksAdvancedArgs]:
-    """The stack network (aliased by the service's name) and the other networks it joins; `id` takes a
-    network's name or id (the provider deprecates `name`). Fixed addresses do not exist for tasks."""
+    """The stack network (aliased by the service's name) and the other networks it joins, each by the
+    Network resource's ID (components/stack.py network_ref: a name would replace every service at every
+    `pulumi up`). Fixed addresses do not exist for tasks."""
     if args.network_mode == "host":
         return [docker.ServiceTaskSpecNetworksAdvancedArgs(id="host")]
     aliases = [args.service, *placement.aliases]
     return [docker.ServiceTaskSpecNetworksAdvancedArgs(id=args.network_name, aliases=aliases),
-            *(docker.ServiceTaskSpecNetworksAdvancedArgs(id=n.name) for n in args.networks)]
+            *(docker.ServiceTaskSpecNetworksAdvancedArgs(id=n.name, aliases=list(n.aliases) or None)
+              for n in args.networks)]
 
 
 def _env_map(envs: pulumi.Input[Sequence[pulumi.Input[str]]] | None) -> pulumi.Output[dict[str, str]] | None:

@@ -122,6 +122,8 @@ class DeclaredResource:
     retain_on_delete: bool
     provider: str
     dependencies: list[str]
+    # Properties whose differences Pulumi ignores (the bridge drops them from the provider's diff).
+    ignore_changes: list[str]
     # As the engine would receive them: secrets still wrapped (see is_secret / unwrap / redact).
     inputs: dict[str, Any]
 
@@ -200,6 +202,7 @@ class _RecordingMonitor(pulumi.runtime.mocks.MockMonitor):
                 retain_on_delete=bool(request.retainOnDelete),
                 provider=request.provider,
                 dependencies=list(request.dependencies),
+                ignore_changes=list(request.ignoreChanges),
                 inputs=_ints(_properties(request.object)),
             ))
         return response

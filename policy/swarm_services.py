@@ -3,7 +3,8 @@
 A `docker.Service` carries its container in `taskSpec.containerSpec` and its limits in
 `taskSpec.resources.limits` (pulumi-docker 5.x); the rules are the container rules, read there.
 One-shot jobs (restart condition `none`) need no healthcheck. node-exporter alone may use the
-host network (its docs require it). No secret in a service's spec or labels (what `docker service
+host network (its docs require it), and only started by an entrypoint that binds the node's Swarm
+address (never every interface of the node). No secret in a service's spec or labels (what `docker service
 inspect` shows); a `docker.Secret`'s data must be a secret Output.
 """
 
@@ -34,6 +35,21 @@ def _sensitive_env_names(container: Mapping[str, Any]) -> list[str]:
     return [str(name) for name in dict(env) if is_sensitive(str(name))]
 
 
+def _listens_everywhere(container: Mapping[str, Any]) -> str | None:
+    """On the host network a service listens on the node's own interfaces: the image's entrypoint
+    (node-exporter's listens on :9100, every interface, public ones included) or an explicit
+    all-interfaces address is refused; an entrypoint that binds the node's Swarm address is required."""
+    args = [str(a) for a in container.get("args") or []]
+    wide = [a for a in args if a.startswith("--web.listen-address=") and a.split("=", 1)[1].rsplit(":", 1)[0]
+            in ("", "0.0.0.0", "[::]")]
+    if wide or not container.get("commands"):
+        return ("listens on every interface of every node (host network" +
+                (f", {wide[0]}" if wide else ", the image's own entrypoint") +
+                "): start it through an entrypoint that binds the node's address in swarmNodeSubnet "
+                "(render/node_exporter_swarm.py)")
+    return None
+
+
 def _problems(props: Mapping[str, Any], service: str | None) -> list[str]:
     task_raw: Any = props.get("taskSpec") or {}
     # A secret in the task spec (an environment, a command line) is shown by `docker service inspect`
@@ -61,6 +77,8 @@ def _problems(props: Mapping[str, Any], service: str | None) -> list[str]:
     networks = [n.get("id") or n.get("name") for n in task.get("networksAdvanceds") or []]
     if "host" in networks and service not in HOST_NETWORK_ALLOWED:
         found.append("uses the host network, which only node-exporter may do")
+    elif "host" in networks and (problem := _listens_everywhere(container)):
+        found.append(problem)
     return found
 
 

@@ -11,14 +11,16 @@
 # setup scripts run with curl against stand-ins, test certificates are made with openssl;
 # openssh-client: `ssh -G` reads back the destination doctor hands ssh; node-js-yaml: js-yaml 4.1.0, the YAML
 # parser Kibana reads kibana.yml with (tests/config/test_yaml_consumers.py), and node to run it; iproute2 and
-# util-linux (ip, unshare): pytest runs in a network namespace with only loopback (scripts/hermetic.sh).
+# util-linux (ip, unshare): pytest runs in a network namespace with only loopback (scripts/hermetic.sh);
+# haproxy: `haproxy -c` and a real run of the Swarm Engine API proxy's rendered configuration
+# (tests/config/test_docker_api_proxy.py).
 set -euo pipefail
 packages=(prometheus prometheus-alertmanager prometheus-node-exporter prometheus-postgres-exporter postgresql
           shellcheck caddy busybox prometheus-blackbox-exporter curl openssl openssh-client node-js-yaml
-          iproute2 util-linux)
+          iproute2 util-linux haproxy)
 binaries=(/usr/bin/promtool /usr/bin/amtool /usr/bin/prometheus-node-exporter /usr/bin/prometheus-postgres-exporter
           /usr/bin/shellcheck /usr/bin/caddy /bin/busybox /usr/bin/prometheus-blackbox-exporter /usr/bin/curl
-          /usr/bin/openssl /usr/bin/ssh /usr/bin/node /usr/bin/unshare /bin/ip)
+          /usr/bin/openssl /usr/bin/ssh /usr/bin/node /usr/bin/unshare /bin/ip /usr/sbin/haproxy)
 missing=0
 for bin in "${binaries[@]}"; do [[ -x "$bin" ]] || missing=1; done
 [[ -f /usr/share/nodejs/js-yaml/package.json ]] || missing=1

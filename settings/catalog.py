@@ -89,19 +89,21 @@ CATALOG: dict[str, ServiceSpec] = {
                               swarm_only=True, placement=Placement(manager_only=True)),
     # The workloads below have no settings of their own: each runs another row's image within the
     # setup jobs' limits. They mount other services' volumes by name, which exist on those services'
-    # nodes only (on Swarm: label Grafana's node `prometheus` too, for the backups' copy).
+    # nodes only (on Swarm the backups run only on a node labelled both `prometheus` and `grafana`:
+    # placed with Prometheus only, the Grafana copy could mount an empty volume on another node).
     # Kibana's saved objects (data view, saved searches), once Kibana is healthy.
     "kibana-setup": ServiceSpec("", None, 0, 0.0, user="65534:65534", one_shot=True,
                                 image_of="elastic-setup", limits_of="elastic-setup"),
     # Prometheus snapshot and Grafana copy each day (components/backups.py). nobody (Prometheus' user,
     # who owns its snapshots) in group root (Grafana's files are 472:0).
     "backups": ServiceSpec("", None, 0, 0.0, user="65534:0", data_path="/backups",
-                           placement=Placement(node_label="prometheus", update_order=STATEFUL),
+                           placement=Placement(node_label="prometheus", with_labels=("grafana",),
+                                               update_order=STATEFUL),
                            image_of="elastic-setup", limits_of="elastic-setup"),
     # Gives the backups' new volume its owner (nobody) before the scheduler mounts it: mounted once on
     # Prometheus' own data directory by Prometheus' image (components/backups.py, tests/engine).
     "backups-volume-init": ServiceSpec("", None, 0, 0.0, user="65534:65534", one_shot=True,
-                                       placement=Placement(node_label="prometheus"),
+                                       placement=Placement(node_label="prometheus", with_labels=("grafana",)),
                                        image_of="prometheus", limits_of="elastic-setup"),
     # Gives the snapshot repository's new volume its owner: mounted once on Elasticsearch's own data
     # directory (1000:0, group-writable) by Elasticsearch's image (components/backups.py).

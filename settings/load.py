@@ -122,6 +122,10 @@ def _swarm_checks(s: model.StackSettings, problems: Problems) -> None:
     if s.alerting.alertmanager_peers < 2 and not problems.about("alerting.alertmanagerPeers"):
         problems.add("alerting.alertmanagerPeers", "must be at least 2 with target swarm (one peer per node, so "
                      "alerts are still sent when a node is lost)", fix_command("alerting.alertmanagerPeers", "2"))
+    if not s.swarm_node_subnet and not problems.about("swarmNodeSubnet"):
+        problems.add("swarmNodeSubnet", "is required with target swarm (node-exporter runs on each node's host "
+                     "network and listens only on the node's address in this subnet, never on every interface)",
+                     "pulumi config set swarmNodeSubnet <subnet of the nodes' --advertise-addr, e.g. 10.20.0.0/24>")
     if s.edge.address != "0.0.0.0" and not problems.about("edge.address"):
         problems.add("edge.address", "must be 0.0.0.0 with target swarm (the routing mesh publishes the edge's "
                      "ports on every node)", fix_command("edge.address", "0.0.0.0"))
@@ -182,7 +186,8 @@ def parse_settings(project: str, stack: str, raw: Mapping[str, str],
         project=project, stack=stack, services=services,
         alerting=AlertingSettings(**{**alerting.__dict__, "slack_enabled": bool(raw.get("slackWebhookUrl"))}),
         protect_data=options.protect_data, generate_missing_secrets=options.generate_missing_secrets,
-        secrets_set=frozenset(k for k in SECRET_KEYS if raw.get(k)), target=options.target, **sections,
+        secrets_set=frozenset(k for k in SECRET_KEYS if raw.get(k)), target=options.target,
+        swarm_node_subnet=options.swarm_node_subnet, **sections,
     )
     _cross_checks(settings, problems)
     _edge_checks(settings, raw, problems)

@@ -24,8 +24,14 @@ def targets_network_name(settings: StackSettings) -> str:
 
 
 def gossip_network_name(settings: StackSettings) -> str:
-    """The Alertmanager peers' own network on one host (fixed addresses for gossip: components/alerting.py)."""
+    """The Alertmanager peers' own network: on one host fixed addresses for gossip, on a Swarm an encrypted
+    internal overlay (components/alerting.py)."""
     return f"{settings.project}-{settings.stack}-alertmanager-gossip"
+
+
+def discovery_network_name(settings: StackSettings) -> str:
+    """Swarm only: the network Prometheus shares with the Engine API proxy alone (components/metrics.py)."""
+    return f"{settings.project}-{settings.stack}-discovery"
 
 
 def alertmanager_host(index: int) -> str:

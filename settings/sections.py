@@ -44,6 +44,10 @@ class StackOptions:
     target: str = setting("target", "docker", example="swarm", check=g.one_of("docker", "swarm"),
                           doc="`docker`: one Docker host; `swarm`: `docker:host` is a Swarm manager "
                               "(docs/scale-out.md)")
+    swarm_node_subnet: str = setting("swarmNodeSubnet", "", example="10.20.0.0/24", check=g.optional(ge.ipv4_subnet),
+                                     doc="with target swarm: the private subnet of the nodes' Swarm addresses "
+                                         "(their `--advertise-addr`); node-exporter listens on each node's address "
+                                         "in it only, where Prometheus scrapes it")
 
 
 @dataclass(frozen=True)

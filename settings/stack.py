@@ -43,6 +43,8 @@ class StackSettings:
     target: str = "docker"
     # The series Prometheus is sized for (settings/sizing.py).
     sizing: SizingSettings = field(default_factory=SizingSettings)
+    # With target swarm: the subnet of the nodes' Swarm addresses (node-exporter listens there only).
+    swarm_node_subnet: str = ""
 
     @property
     def swarm(self) -> bool:

@@ -31,6 +31,8 @@ class Placement:
     replicas: int = 1
     # The service runs only on nodes labelled `christmas-monitoring.<node_label>=true`.
     node_label: str | None = None
+    # ...and also labelled for each of these (a task that mounts several services' volumes).
+    with_labels: tuple[str, ...] = ()
     manager_only: bool = False
     max_replicas_per_node: int = 0
     # stop-first where a task holds data (two tasks never open the same volume), start-first elsewhere.

@@ -130,6 +130,7 @@ def _containers(stack: Stack, scratch: Path, services_url: str) -> list[FakeCont
         FakeContainer(s.name("backups"), "backups", dev, volumes=volume("backups", bk.BACKUP_DIR, scratch / "backups")),
         FakeContainer(s.name("elasticsearch-snapshots-init"), "elasticsearch-snapshots-init", dev,
                       fixed_state="exited", health="none"),
+        FakeContainer(s.name("backups-volume-init"), "backups-volume-init", dev, fixed_state="exited", health="none"),
         FakeContainer(s.name("elastic-setup"), "elastic-setup", dev, fixed_state="exited", health="none"),
         FakeContainer(s.name("kibana-setup"), "kibana-setup", dev, fixed_state="exited", health="none"),
     ]

@@ -100,9 +100,10 @@ class SwarmStack:
             require_program(NODE_EXPORTER), f"--web.listen-address={address}", f"--web.telemetry-path={path}",
             "--collector.disable-defaults", "--collector.uname"])
 
-    def add_node(self, hostname: str, address: str, role: str = "worker", availability: str = "active") -> Node:
+    def add_node(self, hostname: str, address: str, role: str = "worker", availability: str = "active",
+                 reported_address: str | None = None) -> Node:
         node = Node(id=self.cluster.new_id("node"), hostname=hostname, address=address, role=role,
-                    availability=availability)
+                    availability=availability, reported_address=reported_address)
         with self.cluster.lock:
             self.cluster.nodes.append(node)
         if availability != "drain":
@@ -200,8 +201,9 @@ def _platform_labels(port: int, job: str | None = None, path: str | None = None)
 def build_cluster(stack: SwarmStack) -> dict[str, Service]:
     """3 active nodes and a drained one; the stack's services; labelled and unlabelled platform services."""
     p, name = stack.ports, stack.settings.name
-    nodes = [stack.add_node("node-1", "127.0.0.1", role="manager"), stack.add_node("node-2", "127.0.0.2"),
-             stack.add_node("node-3", "127.0.0.3")]
+    # The manager reports 0.0.0.0 as its address, as managers can (prometheus/prometheus#11060).
+    nodes = [stack.add_node("node-1", "127.0.0.1", role="manager", reported_address="0.0.0.0"),
+             stack.add_node("node-2", "127.0.0.2"), stack.add_node("node-3", "127.0.0.3")]
     stack.add_node("node-4", "127.0.0.4", availability="drain")
     host = stack.add_service(name("node-exporter"), "global")
     for node in nodes:  # on the host network: no overlay address, found through the nodes

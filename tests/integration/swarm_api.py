@@ -34,6 +34,9 @@ class Node:
     availability: str = "active"
     state: str = "ready"
     labels: dict[str, str] = field(default_factory=dict)
+    # What Status.Addr says when it is not the node's address: a manager can report 0.0.0.0
+    # (prometheus/prometheus#11060); its ManagerStatus.Addr still holds the address.
+    reported_address: str | None = None
 
 
 @dataclass
@@ -104,7 +107,7 @@ class Cluster:
             "Description": {"Hostname": n.hostname, "Platform": {"Architecture": "x86_64", "OS": "linux"},
                             "Resources": {"NanoCPUs": 2_000_000_000, "MemoryBytes": 8_589_934_592},
                             "Engine": {"EngineVersion": "27.3.1", "Plugins": []}},
-            "Status": {"State": n.state, "Addr": n.address},
+            "Status": {"State": n.state, "Addr": n.reported_address or n.address},
         }
         if n.role == "manager":
             body["ManagerStatus"] = {"Leader": True, "Reachability": "reachable", "Addr": f"{n.address}:2377"}

@@ -83,3 +83,12 @@ def test_only_node_exporter_may_use_the_host_network(swarm_run):
 def test_a_swarm_secret_with_plain_data_is_caught(swarm_run):
     secret = swarm_run.of_type("docker:index/secret:Secret")[0]
     only(analyze([variant(secret, data=unwrap(secret.inputs["data"]))]), secret.urn)
+
+
+def test_a_host_network_agent_listening_on_every_interface_is_caught(swarm_run):
+    s = service(swarm_run, "node-exporter")
+    # The image's own entrypoint: --web.listen-address=:9100 on every interface of every node.
+    message = only(analyze([broken(s, lambda t: t["containerSpec"].pop("commands"))]), s.urn)
+    assert "every interface" in message and "swarmNodeSubnet" in message
+    only(analyze([broken(s, lambda t: t["containerSpec"]["args"].append("--web.listen-address=0.0.0.0:9100"))]),
+         s.urn)

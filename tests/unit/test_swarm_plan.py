@@ -27,8 +27,9 @@ def test_the_plan_lists_every_service_config_secret_and_the_network(plan):
     # Every service of the catalog, the second setup job, the backups scheduler, the snapshot
     # repository's and the backups volume's first mounts (all run the images of others); configs:
     # prometheus.yml, its rule files, Alertmanager's entrypoint and every other file the containers
-    # get as uploads; every secret file a Swarm secret; the stack's two overlays.
-    assert count["docker:index/service:Service"] == len(SERVICES) + 4 and count["docker:index/network:Network"] == 2
+    # get as uploads; every secret file a Swarm secret; the stack's two overlays, Alertmanager's gossip one
+    # and the Engine API proxy's (Prometheus and the proxy only).
+    assert count["docker:index/service:Service"] == len(SERVICES) + 4 and count["docker:index/network:Network"] == 4
     assert count["docker:index/serviceConfig:ServiceConfig"] >= 13 and count["docker:index/secret:Secret"] >= 10
     assert "node.labels.christmas-monitoring.prometheus==true" in stdout and "global" in stdout
 

@@ -92,7 +92,8 @@ def test_nodes_are_found_by_name_on_the_overlay_and_answer_the_shared_name(run):
         svc = services(run)[node]
         assert svc["endpointSpec"] == {"mode": "dnsrr"}
         networks = svc["taskSpec"]["networksAdvanceds"]
-        assert networks == [{"id": "christmas-monitoring-swarm", "aliases": [node, "elasticsearch"]}]
+        # The stack network by its ID (the mocks give a Network resource the ID `<resource name>-id`).
+        assert networks == [{"id": "network-id", "aliases": [node, "elasticsearch"]}]
 
 
 def test_each_node_reads_its_own_elasticsearch_yml_with_discovery_and_transport_tls(run):

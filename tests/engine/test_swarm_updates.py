@@ -1,0 +1,136 @@
+"""Updates on the real Swarm: a failed update rolls back only to a config that still exists; the program's
+node-exporter on each node's host network listens on the node's Swarm address only."""
+
+from __future__ import annotations
+
+import time
+
+from render.node_exporter_swarm import ENTRYPOINT_PATH as NE_ENTRYPOINT
+from render.node_exporter_swarm import render_swarm_entrypoint as render_node_exporter
+from tests.engine.swarm import ALERTMANAGER_IMAGE, NODE_EXPORTER_IMAGE, Swarm, seconds_ns
+from tests.engine.swarm_fixtures import planned_service, swarm_cluster, swarm_plan  # noqa: F401 - fixtures
+
+GOOD_ENTRYPOINT = "#!/bin/sh\n: > /tmp/ready\nexec sleep 3600\n"
+# Healthy at first, then failing inside the monitor window: the provider has reported the update by then.
+BAD_ENTRYPOINT = "#!/bin/sh\n: > /tmp/ready\nsleep 8\necho 'a broken configuration' >&2\nexit 1\n"
+
+
+def _rolling_service(swarm: Swarm, name: str, config: tuple[str, str]) -> str:
+    """A service updated as the program's are (update_config: failure_action rollback, a monitor window,
+    stop-first), starting from one config."""
+    spec = {
+        "Name": name,
+        "TaskTemplate": {
+            "ContainerSpec": {
+                "Image": ALERTMANAGER_IMAGE, "Command": ["/bin/sh", "/run/entry.sh"],
+                "Configs": [{"File": {"Name": "/run/entry.sh", "UID": "0", "GID": "0", "Mode": 0o444},
+                             "ConfigID": config[0], "ConfigName": config[1]}],
+                "Healthcheck": {"Test": ["CMD-SHELL", "test -e /tmp/ready"], "Interval": seconds_ns("2s"),
+                                "Timeout": seconds_ns("2s"), "Retries": 2, "StartPeriod": seconds_ns("2s")},
+            },
+            "RestartPolicy": {"Condition": "any", "Delay": seconds_ns("1s")},
+        },
+        "Mode": {"Replicated": {"Replicas": 1}},
+        "UpdateConfig": {"Parallelism": 1, "FailureAction": "rollback", "Monitor": seconds_ns("15s"),
+                         "Order": "stop-first"},
+        "RollbackConfig": {"Parallelism": 1, "Monitor": seconds_ns("15s"), "Order": "stop-first"},
+    }
+    service_id = swarm.create_service(spec)
+    swarm.wait(f"{name} running", lambda: len(swarm.running(service_id)) == 1, timeout=120)
+    return service_id
+
+
+def _update_config(swarm: Swarm, service_id: str, config: tuple[str, str]) -> None:
+    """What the provider does when a config's name changes: the service spec names the new object."""
+    current = swarm.service(service_id)
+    spec = current["Spec"]
+    spec["TaskTemplate"]["ContainerSpec"]["Configs"][0].update(ConfigID=config[0], ConfigName=config[1])
+    spec["TaskTemplate"]["ForceUpdate"] = 0
+    swarm.manager.client.post(f"/services/{service_id}/update", spec, version=str(current["Version"]["Index"]))
+
+
+def test_a_failed_update_rolls_back_only_to_a_config_that_still_exists(swarm):
+    """Pulumi deleted the replaced config once the provider reported the update; Docker lets it (the
+    service's spec no longer names it) and the rollback inside the monitor window then cannot start a
+    task. With the replaced config retained (the program's RETAIN_REPLACED_OBJECTS) it rolls back."""
+    outcomes = {}
+    for case in ("deleted", "retained"):
+        good = (swarm.create_config(f"entry-good-{case}", GOOD_ENTRYPOINT), f"entry-good-{case}")
+        bad = (swarm.create_config(f"entry-bad-{case}", BAD_ENTRYPOINT), f"entry-bad-{case}")
+        service_id = _rolling_service(swarm, f"roll-{case}", good)
+        start = time.monotonic()
+        _update_config(swarm, service_id, bad)
+        # The provider reports the update once the new task runs; then Pulumi deleted the replaced config.
+        def on_new(service_id: str = service_id, new: str = bad[0]) -> bool:
+            return any(t["Spec"]["ContainerSpec"]["Configs"][0]["ConfigID"] == new for t in swarm.running(service_id))
+
+        swarm.wait(f"roll-{case} running the new config", on_new, timeout=60, every=0.5)
+        if case == "deleted":
+            swarm.manager.client.request("DELETE", f"/configs/{good[0]}")
+
+        def settled(service_id: str = service_id) -> bool:
+            state = (swarm.service(service_id).get("UpdateStatus") or {}).get("State")
+            return state in ("rollback_completed", "rollback_paused")
+
+        swarm.wait(f"roll-{case} rolled back or paused", settled, timeout=180)
+        status = swarm.service(service_id)["UpdateStatus"]
+        errors = {t["Status"].get("Err", "") for t in swarm.tasks(service_id)}
+        outcomes[case] = (status["State"], time.monotonic() - start, errors)
+        print(f"{case}: {status['State']} after {outcomes[case][1]:.1f}s; task errors {sorted(errors)}")
+    state, _, errors = outcomes["deleted"]
+    assert state == "rollback_paused"
+    assert any("config" in e and "not found" in e for e in errors), errors
+    state, _, _ = outcomes["retained"]
+    assert state == "rollback_completed"
+    service_id = next(s["ID"] for s in swarm.manager.client.get("/services") if s["Spec"]["Name"] == "roll-retained")
+    swarm.wait("the rolled-back task running", lambda: len(swarm.running(service_id)) == 1, timeout=60)
+    configs = swarm.service(service_id)["Spec"]["TaskTemplate"]["ContainerSpec"]["Configs"]
+    assert configs[0]["ConfigName"] == "entry-good-retained"
+
+
+def test_node_exporter_listens_on_each_nodes_swarm_address_only(swarm, plan):
+    """The program's node-exporter service (global, host network, its entrypoint, mounts, user and
+    healthcheck) with swarmNodeSubnet = the subnet the nodes joined on: on every node it answers at the
+    node's address and nowhere else, and Swarm reports it healthy through the entrypoint's --health."""
+    planned = planned_service(plan, "node-exporter")
+    container = planned["taskSpec"]["containerSpec"]
+    subnet = str(swarm.bridge.network)
+    config = (swarm.create_config("node-exporter-entrypoint", render_node_exporter(subnet, 9100)),
+              "node-exporter-entrypoint")
+    hc = container["healthcheck"]
+    spec = {
+        "Name": planned["name"],
+        "TaskTemplate": {
+            "ContainerSpec": {
+                "Image": NODE_EXPORTER_IMAGE, "Command": container["commands"], "Args": container["args"],
+                "User": container["user"], "ReadOnly": True,
+                # The plan's rslave: each daemon runs with / shared, as systemd hosts do (tests/engine/daemon.py).
+                "Mounts": [{"Type": "bind", "Source": m["source"], "Target": m["target"], "ReadOnly": True,
+                            "BindOptions": {"Propagation": m["bindOptions"]["propagation"]}}
+                           for m in container["mounts"]],
+                "Configs": [{"File": {"Name": NE_ENTRYPOINT, "UID": "0", "GID": "0", "Mode": 0o444},
+                             "ConfigID": config[0], "ConfigName": config[1]}],
+                "Healthcheck": {"Test": hc["tests"], "Interval": seconds_ns(hc["interval"]),
+                                "Timeout": seconds_ns(hc["timeout"]), "Retries": hc["retries"],
+                                "StartPeriod": seconds_ns(hc["startPeriod"])},
+            },
+            "Networks": [{"Target": "host"}],
+        },
+        "Mode": {"Global": {}},
+    }
+    assert planned["taskSpec"]["networksAdvanceds"] == [{"id": "host"}] and planned["mode"] == {"global": True}
+    start = time.monotonic()
+    service_id = swarm.create_service(spec)
+    try:
+        swarm.wait("node-exporter healthy on every node",
+                   lambda: len(swarm.running(service_id)) == len(swarm.nodes), timeout=180)
+    except AssertionError as failed:
+        raise AssertionError(f"{failed}\n{swarm.diagnose(service_id)}") from None
+    print(f"node-exporter healthy on {len(swarm.nodes)} nodes in {time.monotonic() - start:.1f}s")
+    for node in swarm.nodes:
+        listening = node.in_netns("ss", "-Hltn", "sport = :9100").stdout.split()
+        # ss -H: State Recv-Q Send-Q Local:Port Peer:Port; one socket, on the node's address.
+        assert [f for f in listening if f.endswith(":9100")] == [f"{node.address}:9100"], (node.name, listening)
+        scraped = node.in_netns("wget", "-qO-", f"http://{node.address}:9100/metrics").stdout
+        assert "node_exporter_build_info" in scraped
+        assert node.in_netns("wget", "-qO-", "http://127.0.0.1:9100/metrics", check=False).returncode != 0

@@ -53,12 +53,13 @@ typecheck: $(STAMP)
 	$(BIN)/mypy policy
 
 ## Everything: venv, Debian tools, ruff, mypy, and every test (unit, config, policy, integration).
-## pytest runs in a network namespace of its own (loopback only): no test reaches a resolver or another host.
+## pytest runs in a network namespace of its own (loopback only): no test reaches a resolver or another host;
+## the integration tests run beside the rest (scripts/pytest-two.sh), which halves the wall time on 2 cores.
 test: $(STAMP) tools
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/mypy policy
-	bash scripts/hermetic.sh $(BIN)/pytest
+	bash scripts/hermetic.sh bash scripts/pytest-two.sh $(BIN)/pytest
 
 ## The guide's unshortened timing on real Prometheus and Alertmanager (minutes of real time).
 test-slow: $(STAMP) tools

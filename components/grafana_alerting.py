@@ -16,7 +16,7 @@ from components.context import StackContext
 from components.service import TYPE_PREFIX
 from mixin import log_alerts
 from mixin.dashboards.common import ELASTICSEARCH_UID
-from mixin.guide import GUIDE_EMAIL_RECEIVER, GUIDE_ROUTE
+from mixin.guide import GUIDE_EMAIL_RECEIVER, GUIDE_ROUTE, GUIDE_SLACK_RECEIVER
 
 
 class GrafanaAlerting(pulumi.ComponentResource):
@@ -42,7 +42,7 @@ class GrafanaAlerting(pulumi.ComponentResource):
         webhook = ctx.secret("slackWebhookUrl")
         if webhook is not None:
             return grafana.alerting.ContactPoint(
-                "contact-point-slack", name=log_alerts.CONTACT_POINT,
+                "contact-point-slack", name=GUIDE_SLACK_RECEIVER,
                 slacks=[grafana.alerting.ContactPointSlackArgs(
                     url=pulumi.Output.secret(webhook), recipient=ctx.settings.alerting.slack_channel,
                     title="{{ len .Alerts.Firing }} firing: {{ .CommonLabels.alertname }}"

@@ -30,7 +30,6 @@ EXPRESSIONS = DataSourceRef(type_val="__expr__", uid=EXPRESSION_UID)
 WINDOW_SECONDS = 300
 GROUP = "logs"
 FOLDER = "platform"
-CONTACT_POINT = "slack-notifications"  # the guide's receiver name, for Grafana's alerts too
 # How many services a rule tells apart (terms aggregation size).
 SERVICES = 50
 

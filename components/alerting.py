@@ -14,6 +14,7 @@ from components.context import StackContext
 from components.service import TYPE_PREFIX
 from components.service_args import Healthcheck, NetworkAttachment, Upload, VolumeMount, secret_file, secret_uploads
 from components.swarm_service import ENCRYPTED_OVERLAY, Workload, workload
+from mixin.guide import GUIDE_ROUTE
 from render import alertmanager as am
 from render.alertmanager_swarm import ENTRYPOINT_PATH, render_swarm_entrypoint
 from render.web_config import ALERTMANAGER_WEB_CONFIG
@@ -133,7 +134,7 @@ class Alerting(pulumi.ComponentResource):
 
         # Rendered inside apply; the file holds the heartbeat URL, so it is a secret upload too.
         def render(values: list[str]) -> str:
-            return am.render_alertmanager_yml(s, values[0] or None, values[1] or None, values[2] or None)
+            return am.render_alertmanager_yml(GUIDE_ROUTE, s, values[0] or None, values[1] or None, values[2] or None)
 
         def files(values: list[str]) -> dict[str, str]:
             return am.secret_files(s, values[0] or None, values[1] or None)

@@ -14,10 +14,10 @@ alertmanager.yml is still uploaded as a secret file.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from formats.yamlout import dump_yaml
-from mixin.guide import GUIDE_ROUTE
 from settings.catalog import CATALOG
 from settings.model import StackSettings
 
@@ -113,10 +113,12 @@ def _inhibit_rules() -> list[dict[str, Any]]:
     ]
 
 
-def render_alertmanager_config(settings: StackSettings, slack_webhook_url: str | None,
+def render_alertmanager_config(route: Mapping[str, Any], settings: StackSettings, slack_webhook_url: str | None,
                                smtp_password: str | None, heartbeat_url: str | None = None,
                                secrets_dir: str = SECRETS_DIR) -> dict[str, Any]:
-    """The configuration; webhook and password only decide which receivers exist (they are
+    """The configuration, grouped and timed as `route` says (the guide's, mixin/guide.py GUIDE_ROUTE, which
+    the caller passes: the renderers and the rules do not import each other); webhook and password only
+    decide which receivers exist (they are
     files in `secrets_dir`, see `secret_files`); the heartbeat URL is written in (keep it secret).
 
     Without `heartbeat_url` the Watchdog goes to a null receiver.
@@ -136,7 +138,7 @@ def render_alertmanager_config(settings: StackSettings, slack_webhook_url: str |
         "route": {
             # The guide's route: its grouping and timers; its receiver where Slack is set (warnings go there).
             "receiver": warning,
-            **{key: GUIDE_ROUTE[key] for key in ("group_by", "group_wait", "group_interval", "repeat_interval")},
+            **{key: route[key] for key in ("group_by", "group_wait", "group_interval", "repeat_interval")},
             "routes": [
                 # The heartbeat wants a steady beat every minute.
                 {"receiver": HEARTBEAT, "matchers": ['alertname="Watchdog"'], "group_wait": "0s",
@@ -150,10 +152,10 @@ def render_alertmanager_config(settings: StackSettings, slack_webhook_url: str |
     }
 
 
-def render_alertmanager_yml(settings: StackSettings, slack_webhook_url: str | None,
+def render_alertmanager_yml(route: Mapping[str, Any], settings: StackSettings, slack_webhook_url: str | None,
                             smtp_password: str | None, heartbeat_url: str | None = None,
                             secrets_dir: str = SECRETS_DIR) -> str:
-    return dump_yaml(render_alertmanager_config(settings, slack_webhook_url, smtp_password, heartbeat_url,
+    return dump_yaml(render_alertmanager_config(route, settings, slack_webhook_url, smtp_password, heartbeat_url,
                                                 secrets_dir))
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from mixin.guide import GUIDE_ROUTE
 from render.alertmanager import render_alertmanager_yml
 from settings.model import StackSettings, parse_settings
 from tests.conftest import stack_config
@@ -35,7 +36,7 @@ def variant(stack: str, slack: bool = True, email: bool = True, **alerting: obje
     if not slack:
         config.pop("slackWebhookUrl", None)
     settings = parse_settings("christmas-monitoring", stack, config, frozenset(secret_keys))
-    text = render_alertmanager_yml(settings, config.get("slackWebhookUrl"), config.get("smtpPassword"))
+    text = render_alertmanager_yml(GUIDE_ROUTE, settings, config.get("slackWebhookUrl"), config.get("smtpPassword"))
     return settings, text
 
 
@@ -87,7 +88,7 @@ def test_each_severity_reaches_its_receivers(stack: str, slack: bool, email: boo
 def test_heartbeat_url_makes_the_watchdog_receiver_a_webhook(tmp_path: Path) -> None:
     settings, _ = variant("prod")
     config, _keys = stack_config("prod")
-    text = render_alertmanager_yml(settings, config["slackWebhookUrl"], config["smtpPassword"],
+    text = render_alertmanager_yml(GUIDE_ROUTE, settings, config["slackWebhookUrl"], config["smtpPassword"],
                                    "https://hc-ping.example.com/abc")
     path = write(tmp_path, text)
     assert amtool("check-config", path).returncode == 0

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from formats.yamlout import dump_yaml
+from mixin.guide import GUIDE_ROUTE
 from mixin.rule_files import render_rule_files
 from render import alertmanager as alertmanager_yml
 from render.blackbox import render_blackbox_yml
@@ -179,6 +180,7 @@ def start_stack(prometheus_flags: tuple[str, ...] = (), logs: str = "", healthy_
     for name, content in alertmanager_yml.secret_files(settings, webhook.url("/slack"), None).items():
         _write(am_secrets / name, content)
     rendered_am = alertmanager_yml.render_alertmanager_config(
+        GUIDE_ROUTE,
         settings, webhook.url("/slack"), None, webhook.url("/heartbeat"), str(am_secrets))
     stack = Stack(
         settings=settings, ports=ports, work=work,

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+from mixin.guide import GUIDE_ROUTE
 from mixin.rule_files import render_rule_files
 from render.alertmanager import render_alertmanager_config
 from render.prometheus import render_prometheus_config
@@ -72,7 +73,7 @@ def test_rules_differ_only_in_for_durations_and_group_intervals(ports):
 
 def test_alertmanager_config_differs_only_in_the_root_route_timers(ports):
     settings = it.integration_settings(ports)
-    rendered = render_alertmanager_config(settings, "http://127.0.0.1:1/slack", None)
+    rendered = render_alertmanager_config(GUIDE_ROUTE, settings, "http://127.0.0.1:1/slack", None)
     assert differences(rendered, it.shortened_alertmanager(rendered)) == [".route.group_interval", ".route.group_wait"]
 
 

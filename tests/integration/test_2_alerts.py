@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
+from mixin.guide import GUIDE_ROUTE
 from mixin.rule_files import render_rule_files
 from render.alertmanager import render_alertmanager_config
 from settings.stack_file import stack_file_config
@@ -67,7 +68,7 @@ def timings(stack: Stack, alertname: str, production: bool = False) -> tuple[flo
     """(scrape + evaluation interval, `for`, group_wait) in seconds, of the test copy or of the dev stack."""
     if production:
         rules = render_rule_files(stack.settings)
-        group_wait = render_alertmanager_config(stack.settings, "http://x", None)["route"]["group_wait"]
+        group_wait = render_alertmanager_config(GUIDE_ROUTE, stack.settings, "http://x", None)["route"]["group_wait"]
         raw, _ = stack_file_config(it.STACK)
         p = json.loads(raw["prometheus"])
         intervals = seconds(p["scrapeInterval"]) + seconds(p["evaluationInterval"])

@@ -72,7 +72,7 @@ def computed() -> tuple[set[str], set[str], set[str]]:
             found.add(f"scrape {job}: target")
     found |= {f"scrape {job}: metrics_path" for job, path in guide.GUIDE_METRICS_PATHS.items()
               if job in jobs and jobs[job].get("metrics_path", "/metrics") != path}
-    config = render_alertmanager_config(settings, "https://hooks.slack.com/services/x", "pw")
+    config = render_alertmanager_config(guide.GUIDE_ROUTE, settings, "https://hooks.slack.com/services/x", "pw")
     found |= {f"alertmanager global: {k}" for k, v in guide.GUIDE_ALERTMANAGER_GLOBAL.items()
               if config["global"].get(k) != v}
     found |= {f"route {k}" for k, v in guide.GUIDE_ROUTE.items() if config["route"].get(k) != v}

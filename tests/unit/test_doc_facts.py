@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mixin.alerts import alert_groups, alert_names
-from mixin.guide import GUIDE_TROUBLESHOOTING_COMMANDS
+from mixin.guide import GUIDE_ROUTE, GUIDE_TROUBLESHOOTING_COMMANDS
 from offline.mocks import ProgramRun, unwrap
 from render import fluent_bit
 from render.alertmanager import render_alertmanager_config
@@ -37,7 +37,7 @@ def test_readme_counts_the_alert_rules_and_their_files() -> None:
 
 
 def test_readme_states_the_routes_timers() -> None:
-    route = render_alertmanager_config(stack_settings("prod"), "https://hooks.slack.com/x", "pw")["route"]
+    route = render_alertmanager_config(GUIDE_ROUTE, stack_settings("prod"), "https://hooks.slack.com/x", "pw")["route"]
     expected = (f"group_wait {route['group_wait']}, group_interval {route['group_interval']}, "
                 f"repeat_interval {route['repeat_interval']}")
     assert expected in " ".join(DOCS["README.md"].split())

@@ -70,6 +70,8 @@ class Site:
     host: str
     upstream: str
     basic_auth: BasicAuth | None = None
+    # Paths the edge answers 403 itself, whoever asks (after basic auth): never proxied.
+    refused_paths: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,10 @@ def _site_block(site: Site, config: CaddyConfig) -> Block:
     if site.basic_auth is not None:
         encoded = base64.b64encode(site.basic_auth.bcrypt_hash.encode()).decode()
         block.append(nested(("basicauth",), (token(site.basic_auth.user), token(encoded))))
+    if site.refused_paths:
+        # Caddy runs `respond` before `reverse_proxy` (its directive order), so these never reach the upstream.
+        block.append(("@refused", "path", *(token(path) for path in site.refused_paths)))
+        block.append(("respond", "@refused", "403"))
     # The proxy adds the upstream's headers to ours: drop the upstream's copies of the same names
     # (Grafana sends X-Frame-Options: deny), so each header has exactly one value.
     block.append(nested(("reverse_proxy", token(site.upstream)),
@@ -194,32 +200,39 @@ def _render(block: Block, depth: int) -> list[str]:
     return lines
 
 
-def public_sites(s: StackSettings) -> list[tuple[str, str, str | None]]:
-    """(host, upstream, basic-auth user or None) for each service the stack's edge serves."""
-    sites: list[tuple[str, str, str | None]] = [
-        (edge_host(s.grafana.root_url), f"grafana:{CONTAINER_PORTS['grafana']}", None),
-        (edge_host(s.logging.kibana_public_base_url), f"kibana:{CONTAINER_PORTS['kibana']}", None),
+# Grafana's own metrics (no authentication in Grafana) are for Prometheus on the stack network, not the public.
+GRAFANA_REFUSED = ("/metrics", "/metrics/*")
+# Prometheus runs with --web.enable-admin-api (the backups' snapshots): its admin endpoints, delete_series
+# included, are for the stack network only, whoever holds Prometheus' password at the edge.
+PROMETHEUS_REFUSED = ("/api/v1/admin/*",)
+
+
+def public_sites(s: StackSettings) -> list[tuple[str, str, str | None, tuple[str, ...]]]:
+    """(host, upstream, basic-auth user or None, refused paths) for each service the stack's edge serves."""
+    sites: list[tuple[str, str, str | None, tuple[str, ...]]] = [
+        (edge_host(s.grafana.root_url), f"grafana:{CONTAINER_PORTS['grafana']}", None, GRAFANA_REFUSED),
+        (edge_host(s.logging.kibana_public_base_url), f"kibana:{CONTAINER_PORTS['kibana']}", None, ()),
     ]
     if s.edge.prometheus_url:
         sites.append((edge_host(s.edge.prometheus_url), f"prometheus:{CONTAINER_PORTS['prometheus']}",
-                      PROMETHEUS_USER))
+                      PROMETHEUS_USER, PROMETHEUS_REFUSED))
     if s.edge.alertmanager_url:
         sites.append((edge_host(s.edge.alertmanager_url), f"alertmanager:{CONTAINER_PORTS['alertmanager']}",
-                      ALERTMANAGER_USER))
+                      ALERTMANAGER_USER, ()))
     return sites
 
 
 def basic_auth_users(s: StackSettings) -> list[str]:
     """The users whose bcrypt hash the Caddyfile needs (the caller hashes their passwords)."""
-    return [user for _, _, user in public_sites(s) if user is not None]
+    return [user for _, _, user, _ in public_sites(s) if user is not None]
 
 
 def edge_config(s: StackSettings, hashes: Mapping[str, str]) -> CaddyConfig:
     """The stack's edge; `hashes`: user -> bcrypt hash for each of `basic_auth_users(s)`."""
     e = s.edge
     return CaddyConfig(
-        sites=[Site(host, upstream, BasicAuth(user, hashes[user]) if user else None)
-               for host, upstream, user in public_sites(s)],
+        sites=[Site(host, upstream, BasicAuth(user, hashes[user]) if user else None, refused)
+               for host, upstream, user, refused in public_sites(s)],
         tls=cast(TlsMode, e.tls),  # settings accept only acme | internal | files
         http_port=e.http_port, https_port=e.https_port, acme_email=e.acme_email, acme_ca=e.acme_ca)
 

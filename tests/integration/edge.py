@@ -141,11 +141,12 @@ class _HostConnection(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(raw, server_hostname=self.host)
 
 
-def https_get(edge: Edge, host: str, path: str, auth: Auth = None, cafile: Path | None = None) -> Answer:
+def https_get(edge: Edge, host: str, path: str, auth: Auth = None, cafile: Path | None = None,
+              method: str = "GET") -> Answer:
     context = ssl.create_default_context(cafile=str(cafile or edge.root_ca))
     connection = _HostConnection(host, edge.https_port, context)
     try:
-        connection.request("GET", path, headers=auth_headers(auth))
+        connection.request(method, path, headers=auth_headers(auth))
         response = connection.getresponse()
         return Answer(response.status, _headers(response.getheaders()), response.read())
     finally:

@@ -81,6 +81,33 @@ def test_no_or_wrong_credentials_get_401_at_the_edge(edge: Edge, service: str):
         assert answer.headers.get("www-authenticate", "").startswith("Basic")
 
 
+# The admin endpoints as a client could spell them: case, doubled or dot segments, an escaped letter.
+ADMIN_SPELLINGS = ("/api/v1/admin/tsdb/snapshot", "/API/v1/admin/tsdb/snapshot", "/api/v1/ADMIN/tsdb/snapshot",
+                   "//api/v1/admin/tsdb/snapshot", "/api/v1//admin/tsdb/snapshot", "/api/v1/./admin/tsdb/snapshot",
+                   "/api/v1/x/../admin/tsdb/snapshot", "/api/v1/%61dmin/tsdb/snapshot",
+                   "/api/v1/admin/tsdb/delete_series?match[]=up", "/api/v1/admin/tsdb/clean_tombstones")
+
+
+def test_prometheus_admin_api_is_refused_at_the_edge_even_with_prometheus_password(edge: Edge, stack: Stack):
+    """Prometheus runs with the admin API on (the backups' snapshots); delete_series must never be reachable
+    from outside the stack network, whoever holds the password the edge asks for."""
+    auth = credentials(stack, "prometheus")
+    assert https_get(edge, HOSTS["prometheus"], ADMIN_SPELLINGS[0], auth, method="POST").status == 403
+    for path in ADMIN_SPELLINGS:
+        for method in ("POST", "PUT", "GET"):
+            answer = https_get(edge, HOSTS["prometheus"], path, auth, method=method)
+            assert not 200 <= answer.status < 300, (method, path, answer)
+    # Without the password it is the login, as everywhere on that site.
+    assert https_get(edge, HOSTS["prometheus"], ADMIN_SPELLINGS[0], None, method="POST").status == 401
+
+
+def test_grafanas_own_metrics_are_not_public(edge: Edge):
+    for path in ("/metrics", "/METRICS", "/metrics/", "//metrics"):
+        answer = https_get(edge, HOSTS["grafana"], path)
+        assert answer.status == 403, (path, answer)
+    assert https_get(edge, HOSTS["grafana"], "/api/health").status == 200  # the rest is proxied
+
+
 def test_one_services_password_does_not_open_the_other(edge: Edge, stack: Stack):
     wrong = ("alertmanager", stack.credentials.prometheus)
     answer = https_get(edge, HOSTS["alertmanager"], PATHS["alertmanager"], wrong)

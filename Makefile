@@ -54,12 +54,14 @@ typecheck: $(STAMP)
 
 ## Everything: venv, Debian tools, ruff, mypy, and every test (unit, config, policy, integration).
 ## pytest runs in a network namespace of its own (loopback only): no test reaches a resolver or another host;
-## the integration tests run beside the rest (scripts/pytest-two.sh), which halves the wall time on 2 cores.
+## the integration tests and the bench's pipeline test run beside the rest (scripts/pytest-two.sh), which
+## halves the wall time on 2 cores.
+BESIDE := tests/integration tests/bench
 test: $(STAMP) tools
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/mypy policy
-	bash scripts/hermetic.sh bash scripts/pytest-two.sh $(BIN)/pytest
+	bash scripts/hermetic.sh bash scripts/pytest-two.sh $(BIN)/pytest "$(BESIDE)" "$(BESIDE:%=--ignore=%)"
 
 ## The guide's unshortened timing on real Prometheus and Alertmanager (minutes of real time).
 test-slow: $(STAMP) tools
@@ -83,10 +85,13 @@ clean:
 ## A real Docker engine under the tests (issue 21): Debian's docker.io and debootstrap, private dockerd
 ## daemons in their own network namespaces, test images built from Debian packages (cached by content
 ## hash under /var/cache/christmas-monitoring/engine), dev and prod deployed as the docker provider does.
-## Root only; separate from `make test`. Prints its time.
+## Root only; separate from `make test`. Prints its time. The Swarm tests (three daemons of their own) run
+## beside the single-engine tests: both mostly wait on containers.
+SWARM_TESTS := tests/engine/test_swarm.py tests/engine/test_swarm_updates.py
 test-engine: $(STAMP)
 	bash scripts/install-engine.sh
-	@start=$$(date +%s); CHRISTMAS_ENGINE_TESTS=1 $(BIN)/pytest -p no:cacheprovider -o timeout=1800 tests/engine; rc=$$?; \
+	@start=$$(date +%s); CHRISTMAS_ENGINE_TESTS=1 bash scripts/pytest-two.sh $(BIN)/pytest "$(SWARM_TESTS)" \
+	  "tests/engine $(SWARM_TESTS:%=--ignore=%)" -o timeout=1800; rc=$$?; \
 	  echo "test-engine: $$(( $$(date +%s) - start ))s"; exit $$rc
 
 # The Swarm proofs alone (also part of test-engine): a manager and two workers, private daemons.
@@ -94,4 +99,4 @@ test-engine-swarm: $(STAMP)
 	bash scripts/install-engine.sh
 	bash scripts/install-tools.sh
 	@start=$$(date +%s); CHRISTMAS_ENGINE_TESTS=1 $(BIN)/pytest -p no:cacheprovider -o timeout=1800 -s \
-	  tests/engine/test_swarm.py tests/engine/test_swarm_updates.py; rc=$$?; echo "test-engine-swarm: $$(( $$(date +%s) - start ))s"; exit $$rc
+	  $(SWARM_TESTS); rc=$$?; echo "test-engine-swarm: $$(( $$(date +%s) - start ))s"; exit $$rc

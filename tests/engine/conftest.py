@@ -12,9 +12,11 @@ from collections.abc import Iterator
 import pytest
 
 from tests.engine.daemon import Bridge, PrivateDaemon
+from tests.engine.deploy import Deployment, deploy, remove_stack
 from tests.engine.images import build_all
 
 TIMINGS: list[str] = []
+DEPLOY_BUDGET_S = 420  # one stack, cold: the slowest healthcheck (Elasticsearch's stand-in) within it
 
 
 @pytest.fixture(scope="session")
@@ -40,6 +42,23 @@ def images(engine: PrivateDaemon) -> dict[str, str]:
     mapping = build_all(engine, TIMINGS)
     TIMINGS.append(f"test images ready in {time.monotonic() - started:.0f}s")
     return mapping
+
+
+@pytest.fixture(scope="session")
+def stacks(engine: PrivateDaemon, images: dict[str, str]) -> Iterator[dict[str, Deployment]]:
+    """Dev and prod deployed side by side (test_2_deploy, test_2b_alerts; test_3 and later clean dev)."""
+    deployed: dict[str, Deployment] = {}
+    try:
+        for stack in ("dev", "prod"):
+            remove_stack(engine, stack)
+            deployed[stack] = deploy(stack, engine, images)
+            TIMINGS.append(f"{stack} deployed in {deployed[stack].seconds:.0f}s: " + ", ".join(
+                f"{o.name.removeprefix('christmas-monitoring-')} {o.seconds:.0f}s"
+                for o in sorted(deployed[stack].outcomes.values(), key=lambda o: -o.seconds)[:4]) + " (slowest)")
+        yield deployed
+    finally:
+        for stack in ("prod", "dev"):
+            remove_stack(engine, stack)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -15,27 +15,9 @@ from typing import Any
 import pytest
 
 from offline.mocks import unwrap
-from tests.engine.conftest import TIMINGS
+from tests.engine.conftest import DEPLOY_BUDGET_S
 from tests.engine.daemon import PrivateDaemon
-from tests.engine.deploy import Deployment, create_container, deploy, remove_stack
-
-DEPLOY_BUDGET_S = 420  # one stack, cold: the slowest healthcheck (Elasticsearch's stand-in) within it
-
-
-@pytest.fixture(scope="module")
-def stacks(engine: PrivateDaemon, images: dict[str, str]):
-    deployed: dict[str, Deployment] = {}
-    try:
-        for stack in ("dev", "prod"):
-            remove_stack(engine, stack)
-            deployed[stack] = deploy(stack, engine, images)
-            TIMINGS.append(f"{stack} deployed in {deployed[stack].seconds:.0f}s: " + ", ".join(
-                f"{o.name.removeprefix('christmas-monitoring-')} {o.seconds:.0f}s"
-                for o in sorted(deployed[stack].outcomes.values(), key=lambda o: -o.seconds)[:4]) + " (slowest)")
-        yield deployed
-    finally:
-        for stack in ("prod", "dev"):
-            remove_stack(engine, stack)
+from tests.engine.deploy import Deployment, create_container
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

@@ -33,9 +33,9 @@ def test_every_service_updates_one_task_at_a_time_and_rolls_back_a_task_that_fai
 
 
 def test_pulumi_waits_for_a_service_as_long_as_docker_may_take_to_call_it_unhealthy(swarm_run):
-    """The provider deletes a new service that has not converged before `converge_config.timeout`: a
-    Kibana still in its five-minute start period was removed by the first `pulumi up` (fixed: the wait
-    follows the healthcheck, as a container's `wait_timeout` does)."""
+    """The provider deletes a new service that has not converged before `converge_config.timeout`: with a
+    fixed 3m, a Kibana still in its five-minute start period would be removed by the first `pulumi up`
+    (fixed: the wait follows the healthcheck, as a container's `wait_timeout` does)."""
     for name, svc in services(swarm_run).items():
         if name in ONE_SHOT:  # a job that runs once never reaches a running state to wait for
             assert "convergeConfig" not in svc, name

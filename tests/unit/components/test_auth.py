@@ -48,7 +48,10 @@ def test_on_a_swarm_the_healthcheck_reads_the_servers_password_from_a_swarm_secr
     assert user == auth_user(server)
     mounted = {s["fileName"]: s for s in container["secrets"]}
     secret = mounted[password_file]
-    assert (secret["fileUid"], secret["fileGid"], secret["fileMode"]) == (NOBODY, NOBODY, 0o400)
+    # The server runs as nobody: its password and its web configuration are nobody's alone, read-only.
+    for path in (password_file, WEB_CONFIG[server]):
+        assert (mounted[path]["fileUid"], mounted[path]["fileGid"], mounted[path]["fileMode"]) == (
+            NOBODY, NOBODY, 0o400), path
     password = secret_value(swarm_run, "swarm", SERVERS[server])
     assert _swarm_file(swarm_run, secret["secretId"]) == (password, True)
     # The server checks that same password against the one user of its web configuration.

@@ -32,7 +32,7 @@ import pulumi_random as random
 
 from components.docker_args import label_map
 from components.service import TYPE_PREFIX, Service
-from components.service_args import LOG_OPTS, SECRET_FILE_MODE, ServiceArgs, Upload
+from components.service_args import LOG_OPTS, MIN_WAIT_SECONDS, SECRET_FILE_MODE, ServiceArgs, Upload
 from components.swarm_placement import constraints, placement_of
 from settings.catalog import CATALOG, LABEL_PREFIX
 from settings.workload import Placement
@@ -87,8 +87,13 @@ class SwarmService(pulumi.ComponentResource):
                 parallelism=1, order=placement.update_order, failure_action="rollback", monitor="30s", delay="10s"),
             rollback_config=docker.ServiceRollbackConfigArgs(
                 parallelism=1, order=placement.update_order, monitor="30s"),
-            # `pulumi up` waits until every task runs healthy (as `wait` does for a container).
-            converge_config=None if args.one_shot else docker.ServiceConvergeConfigArgs(delay="7s", timeout="3m"),
+            # `pulumi up` waits until every task runs healthy (as `wait` does for a container), and no
+            # shorter than Docker may take to call it unhealthy (components/service.py wait_timeout): the
+            # provider deletes a new service that has not converged in time (terraform-provider-docker
+            # resource_docker_service_funcs.go resourceDockerServiceCreate: "the service will be deleted in
+            # case it cannot be converged"), and Kibana's start period alone is five minutes.
+            converge_config=None if args.one_shot else docker.ServiceConvergeConfigArgs(
+                delay="7s", timeout=_duration(max(MIN_WAIT_SECONDS, args.healthcheck.seconds_until_unhealthy()))),
             opts=pulumi.ResourceOptions(
                 parent=self, depends_on=list(args.depends_on),
                 ignore_changes=_HOST_NETWORK_READ_BACK if args.network_mode == "host" else None),
@@ -173,6 +178,12 @@ class SwarmService(pulumi.ComponentResource):
 # which the program cannot know (`GET /networks/host` answers the node's local one); the provider reads
 # the ID back into the ForceNew `networks_advanced.id`: ignored, so a second `pulumi up` replaces nothing.
 _HOST_NETWORK_READ_BACK = ["taskSpec.networksAdvanceds"]
+
+
+def _duration(seconds: int) -> str:
+    """Whole minutes as minutes (`3m`, as every service declared before the wait followed its healthcheck:
+    no diff for those), anything else in seconds."""
+    return f"{seconds // 60}m" if seconds % 60 == 0 else f"{seconds}s"
 
 
 def _owner(args: ServiceArgs, upload: Upload) -> tuple[str, str]:

@@ -254,7 +254,10 @@ def neighbour_subnets(project: str, stack: str, project_dir: Path) -> dict[str, 
     for other, config in _same_daemon(stack, project_dir):
         swarm = config.get(f"{project}:target") == "swarm"
         alerting = config.get(f"{project}:alerting")
-        gossip = alerting.get("gossipSubnet") if isinstance(alerting, dict) and not swarm else None
+        peers = alerting.get("alertmanagerPeers", 1) if isinstance(alerting, dict) else 1
+        # The network exists with two or more peers on one Docker host only (components/alerting.py).
+        gossip = alerting.get("gossipSubnet") if isinstance(alerting, dict) and not swarm \
+            and isinstance(peers, int) and peers > 1 else None
         nodes = config.get(f"{project}:{NODES}") if swarm else None
         subnets = {key: str(value) for key, value in ((GOSSIP, gossip), (NODES, nodes)) if value}
         if subnets:

@@ -118,7 +118,9 @@ def _nodes(s: StackSettings, neighbours: Mapping[str, Mapping[str, str]], proble
 
 def check_subnets(s: StackSettings, neighbours: Mapping[str, Mapping[str, str]], problems: Problems) -> None:
     """Each chosen subnet where it is used: the gossip network on one Docker host, the nodes on a Swarm."""
-    if not s.swarm and s.alerting.gossip_subnet and not problems.about(GOSSIP):
+    # The gossip network exists with two or more peers on one Docker host only (components/alerting.py).
+    if not s.swarm and s.alerting.alertmanager_peers > 1 and s.alerting.gossip_subnet \
+            and not problems.about(GOSSIP, "alerting.alertmanagerPeers"):
         _gossip(s, neighbours, problems)
     if s.swarm and s.swarm_node_subnet and not problems.about(NODES, POOL):
         _nodes(s, neighbours, problems)

@@ -132,7 +132,8 @@ def test_private_gossip_subnets_outside_dockers_pools_are_accepted(subnet: str) 
 def _stack_files(tmp_path: Path, stacks: dict[str, tuple[str, str]]) -> None:
     """Pulumi.<stack>.yaml files: (docker:host, the lines of the project's settings)."""
     for stack, (host, settings) in stacks.items():
-        (tmp_path / f"Pulumi.{stack}.yaml").write_text(f"config:\n  docker:host: {host}\n{settings}")
+        line = f"  docker:host: {host}\n" if host else ""  # none: the local socket
+        (tmp_path / f"Pulumi.{stack}.yaml").write_text(f"config:\n{line}{settings}")
 
 
 _GOSSIP = "  christmas-monitoring:alerting:\n    alertmanagerPeers: 2\n    gossipSubnet: {}\n"
@@ -219,3 +220,14 @@ def test_fluent_bits_floor_counts_the_chunks_the_rendered_service_section_keeps_
     config, secret_keys = stack_config("prod")
     settings = parse_settings("christmas-monitoring", "prod", config, frozenset(secret_keys))
     assert re.search(rf"storage\.max_chunks_up\s+{FLUENT_BIT_CHUNKS_UP}\n", render_fluent_bit_conf(settings))
+
+
+def test_a_gossip_subnet_no_network_uses_is_neither_refused_nor_held_against_others(tmp_path: Path) -> None:
+    """With one peer there is no gossip network (components/alerting.py): nothing to collide."""
+    config, secret_keys = stack_config("prod")
+    config["alerting"] = json.dumps({**json.loads(config["alerting"]), "alertmanagerPeers": 1,
+                                     "gossipSubnet": "172.17.0.0/28"})
+    assert outcome("prod", config, secret_keys) == ""
+    _stack_files(tmp_path, {"prod": ("", _GOSSIP.format("172.16.94.0/28")),
+                            "dev": ("", _GOSSIP.format("172.16.94.0/28").replace("Peers: 2", "Peers: 1"))})
+    assert neighbour_subnets("christmas-monitoring", "prod", tmp_path) == {}

@@ -14,9 +14,9 @@ import pytest
 from offline.mocks import ProgramRun, run_program, unwrap
 from render.fluent_bit import render_fluent_bit_conf
 from settings import places
-from settings.load import neighbour_ports, neighbour_subnets
 from settings.memory_floors import FLUENT_BIT_CHUNKS_UP, MEMORY_FLOORS
 from settings.model import SettingsError, parse_settings
+from settings.neighbours import neighbour_ports, neighbour_subnets
 from settings.stack_file import stack_config as plan_config
 from tests.conftest import stack_config
 from tests.unit.fixes import apply_fix

@@ -21,9 +21,9 @@ from typing import Any
 from doctor.docker_api import Container, DockerClient
 from doctor.web import BasicAuth, get_json
 from render import elasticsearch
-from settings.load import stack_file
 from settings.model import PROJECT, StackSettings, parse_settings
 from settings.names import ALERTMANAGER_USER, PROMETHEUS_USER
+from settings.neighbours import stack_file
 from settings.stack_file import stack_config
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from render.elasticsearch import WRITER_USER
 from settings.catalog import CATALOG, SERVICE_LABEL, STACK_LABEL, scrape_of
 from settings.log_pipeline import RETRY_LIMIT, SCHEDULER_BASE, SCHEDULER_CAP, data_stream_name
+from settings.memory_floors import FLUENT_BIT_CHUNKS_UP
 from settings.model import CONTAINER_PORTS, StackSettings
 
 CONFIG_DIR = "/fluent-bit/etc"
@@ -123,7 +124,7 @@ def service_section(s: StackSettings) -> Section:
         ("storage.sync", "full"),
         ("storage.checksum", "On"),
         ("storage.backlog.mem_limit", "16M"),
-        ("storage.max_chunks_up", "64"),
+        ("storage.max_chunks_up", str(FLUENT_BIT_CHUNKS_UP)),  # memoryMb.fluent-bit's floor counts them
         ("storage.metrics", "On"),
     ])
 

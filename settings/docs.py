@@ -15,7 +15,7 @@ from typing import Any
 
 from settings.catalog import CATALOG, SERVICES
 from settings.declare import declarations
-from settings.load import stack_file
+from settings.neighbours import stack_file
 from settings.secrets import SECRETS
 from settings.sections import SECTIONS, StackOptions
 from settings.services import MAP_SETTINGS, PUBLISH, SERVICE_KEYS

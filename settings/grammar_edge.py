@@ -53,7 +53,19 @@ def ipv4_subnet(value: str) -> str | None:
     except ValueError:
         network = None
     if network is None or "/" not in value or network.num_addresses - 2 < 6:
-        return "must be an IPv4 subnet in CIDR form with room for 6 hosts, such as 172.30.94.0/28"
+        return "must be an IPv4 subnet in CIDR form with room for 6 hosts, such as 172.16.94.0/28"
+    return None
+
+
+def swarm_pool(value: str) -> str | None:
+    """A Swarm address pool (`docker swarm init --default-addr-pool`): an IPv4 CIDR holding at least one
+    /24, the size Swarm gives each overlay network by default (--default-addr-pool-mask-length 24)."""
+    try:
+        network = ipaddress.IPv4Network(value, strict=True)
+    except ValueError:
+        network = None
+    if network is None or "/" not in value or network.prefixlen > 24:
+        return "must be an IPv4 subnet in CIDR form of /24 or larger, such as 10.0.0.0/8"
     return None
 
 

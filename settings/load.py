@@ -7,24 +7,22 @@ and the stack files beside the program, and attaches the secrets as secret `Outp
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 
 from settings import grammar as g
 from settings import grammar_edge as ge
 from settings import stack as model
 from settings.declare import parse_section, read_object
 from settings.grammar import duration_seconds
-from settings.places import daemon_identity
+from settings.neighbours import neighbour_ports, neighbour_subnets, stack_file
 from settings.problems import Problems, fix_command
 from settings.rules import check_rules
 from settings.secrets import SECRET_KEYS, check_secrets
-from settings.sections import OPTION_KEYS, SECTIONS, AlertingSettings, EdgeSettings, StackOptions
+from settings.sections import OPTION_KEYS, SECTIONS, AlertingSettings, StackOptions
 from settings.services import (
     PublishedPort,
     ServiceSettings,
@@ -35,6 +33,7 @@ from settings.services import (
 )
 from settings.sizing_checks import sizing_checks
 from settings.snapshot_s3_rules import snapshot_s3_checks
+from settings.subnets import GOSSIP_EXAMPLE, check_subnets
 
 # The shortest rate() window of the rules (mixin/alerts.py, mixin/rules.py): rate() needs at least
 # two samples in it, and four keep it stable when one scrape fails.
@@ -112,7 +111,7 @@ def _edge_checks(s: model.StackSettings, raw: Mapping[str, str], problems: Probl
     if s.alerting.alertmanager_peers > 1 and not s.alerting.gossip_subnet and not s.swarm \
             and not problems.about("alerting.gossipSubnet", "alerting.alertmanagerPeers"):
         problems.add("alerting.gossipSubnet", "is required with 2 or more Alertmanager peers (their gossip network)",
-                     fix_command("alerting.gossipSubnet", "172.30.94.0/28"))
+                     fix_command("alerting.gossipSubnet", GOSSIP_EXAMPLE))
 
 
 def _swarm_checks(s: model.StackSettings, problems: Problems) -> None:
@@ -125,7 +124,7 @@ def _swarm_checks(s: model.StackSettings, problems: Problems) -> None:
     if not s.swarm_node_subnet and not problems.about("swarmNodeSubnet"):
         problems.add("swarmNodeSubnet", "is required with target swarm (node-exporter runs on each node's host "
                      "network and listens only on the node's address in this subnet, never on every interface)",
-                     "pulumi config set swarmNodeSubnet <subnet of the nodes' --advertise-addr, e.g. 10.20.0.0/24>")
+                     "pulumi config set swarmNodeSubnet <subnet of the nodes' --advertise-addr, e.g. 172.16.20.0/24>")
     if s.edge.address != "0.0.0.0" and not problems.about("edge.address"):
         problems.add("edge.address", "must be 0.0.0.0 with target swarm (the routing mesh publishes the edge's "
                      "ports on every node)", fix_command("edge.address", "0.0.0.0"))
@@ -161,12 +160,13 @@ def _elasticsearch_cluster_checks(s: model.StackSettings, problems: Problems) ->
 
 def parse_settings(project: str, stack: str, raw: Mapping[str, str],
                    secret_keys: frozenset[str] | None = None,
-                   neighbours: Mapping[str, Mapping[str, PublishedPort]] | None = None) -> model.StackSettings:
+                   neighbours: Mapping[str, Mapping[str, PublishedPort]] | None = None,
+                   neighbour_subnets: Mapping[str, Mapping[str, str]] | None = None) -> model.StackSettings:
     """Validate the raw stack configuration (keys without the project prefix).
 
     `secret_keys` are the keys Pulumi holds encrypted; when given, a secret setting stored in
     plain text is an error. `neighbours` are the ports published by the other stacks that share
-    this stack's Docker host.
+    this stack's Docker host, `neighbour_subnets` the subnets they chose (settings/subnets.py).
     """
     problems = Problems()
     for key in raw:
@@ -187,65 +187,19 @@ def parse_settings(project: str, stack: str, raw: Mapping[str, str],
         alerting=AlertingSettings(**{**alerting.__dict__, "slack_enabled": bool(raw.get("slackWebhookUrl"))}),
         protect_data=options.protect_data, generate_missing_secrets=options.generate_missing_secrets,
         secrets_set=frozenset(k for k in SECRET_KEYS if raw.get(k)), target=options.target,
-        swarm_node_subnet=options.swarm_node_subnet, **sections,
+        swarm_node_subnet=options.swarm_node_subnet, swarm_address_pool=options.swarm_address_pool, **sections,
     )
     _cross_checks(settings, problems)
     _edge_checks(settings, raw, problems)
     _edge_port_clashes(settings, neighbours or {}, problems)
     _swarm_checks(settings, problems)
+    check_subnets(settings, neighbour_subnets or {}, problems)
     snapshot_s3_checks(settings, raw, problems)
     _elasticsearch_cluster_checks(settings, problems)
     check_rules(settings, raw, problems)
     sizing_checks(settings, problems)
     problems.raise_if_any(stack)
     return settings
-
-
-# --------------------------------------------------------------------------- the running program
-
-
-def stack_file(project_dir: Path, stack: str) -> dict[str, Any]:
-    """The `config:` of Pulumi.<stack>.yaml (secure values stay as their ciphertext objects)."""
-    path = project_dir / f"Pulumi.{stack}.yaml"
-    if not path.exists():
-        return {}
-    return dict(_read_yaml(path.read_text()).get("config") or {})
-
-
-@functools.lru_cache(maxsize=16)
-def _read_yaml(text: str) -> dict[str, Any]:
-    # libyaml's loader where PyYAML has it; cached: every stack file is read for the port check.
-    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return dict(yaml.load(text, Loader=loader) or {})
-
-
-def neighbour_ports(project: str, stack: str, project_dir: Path) -> dict[str, dict[str, PublishedPort]]:
-    """Ports published by the project's other stacks on the same Docker host (`docker:host`)."""
-    host = daemon_identity(str(stack_file(project_dir, stack).get("docker:host", "")))
-    found: dict[str, dict[str, PublishedPort]] = {}
-    for path in sorted(project_dir.glob("Pulumi.*.yaml")):
-        other = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
-        config = stack_file(project_dir, other)
-        # The same daemon however its URL is written (settings/places.py daemon_identity).
-        if other == stack or daemon_identity(str(config.get("docker:host", ""))) != host:
-            continue
-        publish = config.get(f"{project}:publish") or {}
-        found[other] = {
-            service: PublishedPort(int(entry["port"]), str(entry.get("address", "127.0.0.1")))
-            for service, entry in publish.items()
-            if isinstance(entry, dict) and isinstance(entry.get("port"), int)
-        }
-        found[other].update(_edge_ports_of(config.get(f"{project}:edge") or {}))
-    return found
-
-
-def _edge_ports_of(edge: Any) -> dict[str, PublishedPort]:
-    """The two ports another stack's edge publishes (its `edge` section, or the defaults)."""
-    d = EdgeSettings()
-    edge = edge if isinstance(edge, dict) else {}
-    address = str(edge.get("address", d.address))
-    ports = {"edge.httpPort": edge.get("httpPort", d.http_port), "edge.httpsPort": edge.get("httpsPort", d.https_port)}
-    return {key: PublishedPort(port, address) for key, port in ports.items() if isinstance(port, int)}
 
 
 def _edge_port_clashes(s: model.StackSettings, neighbours: Mapping[str, Mapping[str, PublishedPort]],
@@ -265,6 +219,9 @@ def _edge_port_clashes(s: model.StackSettings, neighbours: Mapping[str, Mapping[
                              "on the same Docker host", fix_command(key, "<a free port>"))
 
 
+# --------------------------------------------------------------------------- the running program
+
+
 def load_settings(project_dir: Path | None = None) -> tuple[model.StackSettings, model.StackSecrets]:
     """Read and validate the stack configuration before any resource is declared."""
     project, stack = pulumi.get_project(), pulumi.get_stack()
@@ -280,7 +237,8 @@ def load_settings(project_dir: Path | None = None) -> tuple[model.StackSettings,
         if value is not None:
             raw[name] = str(value)
     secret_keys = frozenset(name for name in raw if pulumi.runtime.is_config_secret(prefix + name))
-    settings = parse_settings(project, stack, raw, secret_keys, neighbour_ports(project, stack, project_dir))
+    settings = parse_settings(project, stack, raw, secret_keys, neighbour_ports(project, stack, project_dir),
+                              neighbour_subnets(project, stack, project_dir))
     config = pulumi.Config()
     secrets = {key: config.require_secret(key) for key in sorted(settings.secrets_set)}
     return settings, model.StackSecrets(values=secrets)

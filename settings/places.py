@@ -101,23 +101,40 @@ def docker_log_dir(value: str) -> str | None:
 LONGEST_SWARM_SERVICE = "elasticsearch-snapshots-init"
 SWARM_NAME_LIMIT = 63
 
-# Where an empty `docker:host` (and Debian's /var/run -> /run symlink) lead: one local daemon.
-_LOCAL_SOCKETS = ("", "unix:///var/run/docker.sock", "unix:///run/docker.sock")
+# What a client dials as "this machine": `localhost` resolves to 127.0.0.1 and ::1 and Go's dialer tries
+# both; 0.0.0.0 and :: connect to a local listener. Another 127/8 address may be another daemon.
+_LOCAL_HOST_NAMES = ("localhost", "ip6-localhost", "ip6-loopback", "127.0.0.1", "::1", "0.0.0.0", "::")
+# Debian (and every systemd host) links /var/run to /run: one path, two spellings.
+_RUN_LINK = ("/var/run/", "/run/")
 
 
 def daemon_identity(url: str) -> str:
     """The Docker daemon `docker:host` reaches, independent of how the URL is written: the local socket
-    however spelled, an ssh:// host with any user and the default port 22, host names in any case."""
+    however spelled (empty, /var/run or /run, `unix:` with or without `//`, trailing slashes), an ssh://
+    host with any user and the default port 22, tcp:// with its default port (2375, 2376 with https),
+    host names in any case and without a final dot, and localhost, 127.0.0.1 and ::1 as the one
+    machine that runs `pulumi` for every stack of this directory.
+
+    This is the identity the URL can tell; the daemon's own ID (`docker info` .ID) is known only by
+    asking the daemon at deploy time, which neither the plan nor `doctor` does."""
     text = url.strip()
-    if text in _LOCAL_SOCKETS:
+    if not text:
         return "unix:/run/docker.sock"
     try:
         parts = urlsplit(text)
         port = parts.port
     except ValueError:
         return text
-    if parts.scheme == "ssh" and parts.hostname:
-        return f"ssh:{parts.hostname.lower()}:{port or 22}"
-    if parts.scheme in ("tcp", "http", "https") and parts.hostname:
-        return f"tcp:{parts.hostname.lower()}:{port or (2376 if parts.scheme == 'https' else 2375)}"
+    if parts.scheme == "unix":
+        path = "/" + "/".join(p for p in (parts.netloc + parts.path).split("/") if p)
+        if path.startswith(_RUN_LINK[0]):
+            path = _RUN_LINK[1] + path.removeprefix(_RUN_LINK[0])
+        return f"unix:{path}"
+    host = (parts.hostname or "").rstrip(".").lower()
+    if host in _LOCAL_HOST_NAMES or host.endswith(".localhost"):
+        host = "localhost"
+    if parts.scheme == "ssh" and host:
+        return f"ssh:{host}:{port or 22}"
+    if parts.scheme in ("tcp", "http", "https") and host:
+        return f"tcp:{host}:{port or (2376 if parts.scheme == 'https' else 2375)}"
     return text

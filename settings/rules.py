@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from settings import grammar as g
 from settings import snapshot_s3 as s3
 from settings.material import check_tls_material
+from settings.memory_floors import memory_floors
 from settings.places import HOST_NETWORK_SERVICES, LONGEST_SWARM_SERVICE, SWARM_NAME_LIMIT, is_loopback
 from settings.problems import Problems, fix_command
 
@@ -188,4 +189,5 @@ def check_rules(s: StackSettings, raw: Mapping[str, str], problems: Problems) ->
     _shard_limit(s, problems)
     _elastic_versions(s, problems)
     _swarm_names(s, problems)
+    memory_floors(s, problems)
     _fixes_in_context(s, problems)

@@ -44,10 +44,15 @@ class StackOptions:
     target: str = setting("target", "docker", example="swarm", check=g.one_of("docker", "swarm"),
                           doc="`docker`: one Docker host; `swarm`: `docker:host` is a Swarm manager "
                               "(docs/scale-out.md)")
-    swarm_node_subnet: str = setting("swarmNodeSubnet", "", example="10.20.0.0/24", check=g.optional(ge.ipv4_subnet),
+    swarm_node_subnet: str = setting("swarmNodeSubnet", "", example="172.16.20.0/24", check=g.optional(ge.ipv4_subnet),
                                      doc="with target swarm: the private subnet of the nodes' Swarm addresses "
                                          "(their `--advertise-addr`); node-exporter listens on each node's address "
                                          "in it only, where Prometheus scrapes it")
+    swarm_address_pool: str = setting("swarmAddressPool", "10.0.0.0/8", example="10.128.0.0/9",
+                                      check=ge.swarm_pool,
+                                      doc="with target swarm: the Swarm's address pool for overlay networks, as given "
+                                          "to `docker swarm init --default-addr-pool` (Swarm's default 10.0.0.0/8); "
+                                          "swarmNodeSubnet must lie outside it")
 
 
 @dataclass(frozen=True)
@@ -118,7 +123,7 @@ class AlertingSettings:
     smtp_require_tls: bool = setting("smtpRequireTls", True, example="true", doc="STARTTLS required")
     alertmanager_peers: int = setting("alertmanagerPeers", 1, example="2", check=g.between(1, 5),
                                       doc="Alertmanager peers (gossip cluster; Prometheus sends to all)")
-    gossip_subnet: str = setting("gossipSubnet", "", example="172.30.94.0/28", check=g.optional(ge.ipv4_subnet),
+    gossip_subnet: str = setting("gossipSubnet", "", example="172.16.94.0/28", check=g.optional(ge.ipv4_subnet),
                                  doc="with 2+ peers: the gossip network's subnet (unused elsewhere on the host); "
                                      "each peer gossips on its own address in it, reachable by the peers only")
     market_open_hour_utc: int = setting("marketOpenHourUtc", 0, example="13", check=g.between(0, 23),

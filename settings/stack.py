@@ -45,6 +45,8 @@ class StackSettings:
     sizing: SizingSettings = field(default_factory=SizingSettings)
     # With target swarm: the subnet of the nodes' Swarm addresses (node-exporter listens there only).
     swarm_node_subnet: str = ""
+    # With target swarm: the Swarm's pool for overlay networks (settings/subnets.py).
+    swarm_address_pool: str = "10.0.0.0/8"
 
     @property
     def swarm(self) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from settings.load import stack_file
+from settings.neighbours import stack_file
 from settings.secrets import GENERATABLE_SECRETS
 from settings.snapshot_s3 import ACCESS_KEY, SECRET_KEY
 from settings.stack import PROJECT

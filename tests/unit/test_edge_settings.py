@@ -9,8 +9,8 @@ import pytest
 from offline.mocks import PROJECT_DIR
 from render.caddy import is_site_host
 from settings import grammar_edge as ge
-from settings.load import neighbour_ports
 from settings.model import PROJECT, SettingsError, parse_settings
+from settings.neighbours import neighbour_ports
 from settings.services import PublishedPort
 from tests.conftest import stack_config
 

@@ -47,7 +47,7 @@ LIMITS = (
     Limit("thresholds.containerMemoryPercent", 0, 100, low_open=True, high_open=True, whole=False),
     Limit("thresholds.diskFillHours", 1, 168, whole=False),
     Limit("thresholds.tradingIdleMinutes", 1, 1440, whole=False),
-    Limit("alerting.alertmanagerPeers", 1, 5, needs=(("alerting.gossipSubnet", "172.30.94.0/28"),)),
+    Limit("alerting.alertmanagerPeers", 1, 5, needs=(("alerting.gossipSubnet", "172.16.94.0/28"),)),
     # Market hours: open before close, so each is tried against the widest other end.
     Limit("alerting.marketOpenHourUtc", 0, 23, needs=(("alerting.marketCloseHourUtc", 24),)),
     Limit("alerting.marketCloseHourUtc", 1, 24, needs=(("alerting.marketOpenHourUtc", 0),)),

@@ -65,10 +65,10 @@ def test_swarm_cannot_publish_on_loopback_only():
 
 def test_swarm_needs_the_nodes_subnet_for_node_exporter_and_it_must_be_a_subnet():
     config = _swarm()
-    assert _parse(config).swarm_node_subnet == "10.20.0.0/24"
+    assert _parse(config).swarm_node_subnet == "172.16.20.0/24"
     del config["swarmNodeSubnet"]
     with pytest.raises(SettingsError, match=r"(?s)swarmNodeSubnet: is required with target swarm .*fix: pulumi "
                                             r"config set swarmNodeSubnet"):
         _parse(config)
     with pytest.raises(SettingsError, match=r"swarmNodeSubnet: must be an IPv4 subnet"):
-        _parse(_swarm(swarmNodeSubnet="10.20.0.7"))
+        _parse(_swarm(swarmNodeSubnet="172.16.20.7"))

@@ -1,6 +1,7 @@
 """Rules across settings and across stacks: intervals against the rules' windows, retention against
 them, rollover against the shard limit, Kibana's version against Elasticsearch's, Swarm's name limit,
-and stacks found on the same daemon however its URL is written. Each fix is applied and accepted."""
+stacks found on the same daemon however its URL is written, the subnets a stack chooses, and the
+services' memory floors. Each fix is applied and accepted."""
 
 from __future__ import annotations
 
@@ -11,12 +12,15 @@ from pathlib import Path
 import pytest
 
 from offline.mocks import ProgramRun, run_program, unwrap
+from render.fluent_bit import render_fluent_bit_conf
 from settings import places
-from settings.load import neighbour_ports
+from settings.memory_floors import FLUENT_BIT_CHUNKS_UP, MEMORY_FLOORS
 from settings.model import SettingsError, parse_settings
+from settings.neighbours import neighbour_ports, neighbour_subnets
 from settings.stack_file import stack_config as plan_config
 from tests.conftest import stack_config
 from tests.unit.fixes import apply_fix
+from tests.unit.value_classes import SWARM_GENERATORS
 
 
 def outcome(stack: str, config: dict[str, str], secret_keys: set[str]) -> str:
@@ -94,3 +98,136 @@ def test_stacks_on_different_daemons_are_apart(tmp_path: Path) -> None:
     (tmp_path / "Pulumi.one.yaml").write_text("config:\n  docker:host: ssh://a.example.com\n")
     (tmp_path / "Pulumi.two.yaml").write_text("config:\n  docker:host: ssh://b.example.com\n")
     assert neighbour_ports("christmas-monitoring", "one", tmp_path) == {}
+
+
+# ----------------------------------------------------------------------------- subnets (settings/subnets.py)
+
+
+@pytest.mark.parametrize(("key", "value", "named"), [c for g in SWARM_GENERATORS for c in g()])
+def test_a_swarm_node_subnet_in_the_overlay_pool_or_public_is_refused(key: str, value: str, named: str) -> None:
+    config, secret_keys = stack_config("swarm")
+    config[key] = value
+    message = outcome("swarm", config, secret_keys)
+    problems = re.findall(r"^  - (\S+): ", message, flags=re.MULTILINE)
+    assert problems == [named], message
+    assert re.search(r"^      fix: pulumi config set (swarmNodeSubnet|swarmAddressPool) <", message, re.MULTILINE)
+
+
+def test_a_node_subnet_inside_swarms_default_pool_is_accepted_once_the_swarms_own_pool_is_declared() -> None:
+    config, secret_keys = stack_config("swarm")
+    config["swarmNodeSubnet"] = "10.20.0.0/24"
+    assert "swarmAddressPool" in outcome("swarm", config, secret_keys)
+    config["swarmAddressPool"] = "10.128.0.0/9"
+    assert outcome("swarm", config, secret_keys) == ""
+
+
+@pytest.mark.parametrize("subnet", ["172.16.255.240/28", "172.16.94.0/28", "10.0.0.0/28", "10.255.255.248/29"])
+def test_private_gossip_subnets_outside_dockers_pools_are_accepted(subnet: str) -> None:
+    """Just below 172.17.0.0/16, and Swarm's 10.0.0.0/8, which a single Docker host gives nobody."""
+    config, secret_keys = stack_config("prod")
+    config["alerting"] = json.dumps({**json.loads(config["alerting"]), "gossipSubnet": subnet})
+    assert outcome("prod", config, secret_keys) == ""
+
+
+def _stack_files(tmp_path: Path, stacks: dict[str, tuple[str, str]]) -> None:
+    """Pulumi.<stack>.yaml files: (docker:host, the lines of the project's settings)."""
+    for stack, (host, settings) in stacks.items():
+        line = f"  docker:host: {host}\n" if host else ""  # none: the local socket
+        (tmp_path / f"Pulumi.{stack}.yaml").write_text(f"config:\n{line}{settings}")
+
+
+_GOSSIP = "  christmas-monitoring:alerting:\n    alertmanagerPeers: 2\n    gossipSubnet: {}\n"
+
+
+@pytest.mark.parametrize(("host", "other"), [("unix:///var/run/docker.sock", "unix:///run/docker.sock/"),
+                                             ("tcp://localhost:2376", "tcp://127.0.0.1:2376")])
+def test_a_gossip_subnet_overlapping_another_stacks_on_the_same_daemon_is_refused(host: str, other: str,
+                                                                               tmp_path: Path) -> None:
+    _stack_files(tmp_path, {"prod": (host, _GOSSIP.format("172.16.94.0/28")),
+                            "staging": (other, _GOSSIP.format("172.16.94.8/29"))})
+    neighbours = neighbour_subnets("christmas-monitoring", "prod", tmp_path)
+    assert neighbours == {"staging": {"alerting.gossipSubnet": "172.16.94.8/29"}}
+    config, secret_keys = stack_config("prod")
+    message = outcome_with(config, secret_keys, neighbours)
+    assert re.findall(r"^  - (\S+): ", message, flags=re.MULTILINE) == ["alerting.gossipSubnet"], message
+    assert "stack 'staging'" in message
+    fix = str(re.findall(r"^      fix: (.*)$", message, flags=re.MULTILINE)[0])
+    _, applied = apply_fix(config, "prod", fix)
+    assert applied and outcome_with(config, secret_keys, neighbours) == "", fix
+
+
+def test_a_swarm_node_subnet_under_another_stacks_gossip_bridge_on_the_same_daemon_is_refused(tmp_path: Path) -> None:
+    manager = "ssh://deploy@swarm-manager-1.christmas.internal"
+    _stack_files(tmp_path, {"swarm": (manager, "  christmas-monitoring:target: swarm\n"),
+                            "lab": ("ssh://swarm-manager-1.christmas.internal:22", _GOSSIP.format("172.16.20.16/28"))})
+    neighbours = neighbour_subnets("christmas-monitoring", "swarm", tmp_path)
+    config, secret_keys = stack_config("swarm")
+    message = ""
+    try:
+        parse_settings("christmas-monitoring", "swarm", config, frozenset(secret_keys), neighbour_subnets=neighbours)
+    except SettingsError as error:
+        message = str(error)
+    assert re.findall(r"^  - (\S+): ", message, flags=re.MULTILINE) == ["swarmNodeSubnet"], message
+    assert "fix: pulumi config set --stack lab --path alerting.gossipSubnet <" in message
+
+
+def test_stacks_on_other_daemons_or_on_a_swarm_do_not_hold_each_others_gossip_subnets(tmp_path: Path) -> None:
+    _stack_files(tmp_path, {"prod": ("ssh://a.example.com", _GOSSIP.format("172.16.94.0/28")),
+                            "elsewhere": ("ssh://b.example.com", _GOSSIP.format("172.16.94.0/28")),
+                            "swarm": ("ssh://a.example.com", "  christmas-monitoring:target: swarm\n"
+                                      + _GOSSIP.format("172.16.94.0/28"))})
+    # The Swarm stack's peers gossip on its overlay: its gossipSubnet is never a network.
+    assert neighbour_subnets("christmas-monitoring", "prod", tmp_path) == {}
+
+
+def outcome_with(config: dict[str, str], secret_keys: set[str], neighbours: dict[str, dict[str, str]]) -> str:
+    try:
+        parse_settings("christmas-monitoring", "prod", config, frozenset(secret_keys), neighbour_subnets=neighbours)
+    except SettingsError as error:
+        return str(error)
+    return ""
+
+
+@pytest.mark.parametrize(("a", "b"), [("unix:///run/docker.sock/", "unix:///var/run/docker.sock"),
+                                      ("unix:/var/run/docker.sock", ""),
+                                      ("tcp://localhost:2376", "tcp://127.0.0.1:2376"),
+                                      ("tcp://[::1]:2376/", "tcp://localhost:2376"),
+                                      ("ssh://user@host.example.com", "ssh://host.example.com:22"),
+                                      ("ssh://HOST.example.com.", "ssh://host.example.com")])
+def test_one_daemon_written_two_ways_is_one_identity(a: str, b: str) -> None:
+    assert places.daemon_identity(a) == places.daemon_identity(b)
+
+
+@pytest.mark.parametrize(("a", "b"), [("tcp://127.0.0.1:2376", "tcp://127.0.0.2:2376"),
+                                      ("unix:///run/docker.sock", "unix:///run/user/1000/docker.sock"),
+                                      ("tcp://localhost:2375", "tcp://localhost:2376"),
+                                      ("ssh://host.example.com", "ssh://host.example.com:2222")])
+def test_two_daemons_keep_two_identities(a: str, b: str) -> None:
+    assert places.daemon_identity(a) != places.daemon_identity(b)
+
+
+# ----------------------------------------------------------------------------- memory floors
+
+
+@pytest.mark.parametrize("service", sorted(MEMORY_FLOORS))
+def test_a_memory_limit_at_its_floor_is_accepted_and_below_it_refused_with_the_floor(service: str) -> None:
+    floor = MEMORY_FLOORS[service][0]
+    fix = refused_then_fixed(f"memoryMb.{service}", f"below the {floor} MB", memoryMb={service: floor - 1})
+    assert fix.endswith(f" {floor}")
+
+
+def test_fluent_bits_floor_counts_the_chunks_the_rendered_service_section_keeps_up() -> None:
+    config, secret_keys = stack_config("prod")
+    settings = parse_settings("christmas-monitoring", "prod", config, frozenset(secret_keys))
+    assert re.search(rf"storage\.max_chunks_up\s+{FLUENT_BIT_CHUNKS_UP}\n", render_fluent_bit_conf(settings))
+
+
+def test_a_gossip_subnet_no_network_uses_is_neither_refused_nor_held_against_others(tmp_path: Path) -> None:
+    """With one peer there is no gossip network (components/alerting.py): nothing to collide."""
+    config, secret_keys = stack_config("prod")
+    config["alerting"] = json.dumps({**json.loads(config["alerting"]), "alertmanagerPeers": 1,
+                                     "gossipSubnet": "172.17.0.0/28"})
+    assert outcome("prod", config, secret_keys) == ""
+    _stack_files(tmp_path, {"prod": ("", _GOSSIP.format("172.16.94.0/28")),
+                            "dev": ("", _GOSSIP.format("172.16.94.0/28").replace("Peers: 2", "Peers: 1"))})
+    assert neighbour_subnets("christmas-monitoring", "prod", tmp_path) == {}

@@ -8,14 +8,17 @@ loopback spellings, the host trees a mount may not expose, the services on the h
 
 from __future__ import annotations
 
+import json
 from typing import Any, get_type_hints
 
 from offline.placeholders import PLACEHOLDERS
 from settings import grammar as g
-from settings import places
+from settings import places, subnets
 from settings.catalog import CONTAINER_PORTS, SERVICES
 from settings.declare import declarations
+from settings.memory_floors import MEMORY_FLOORS
 from settings.sections import SECTIONS
+from tests.conftest import stack_config
 
 Case = tuple[str, Any, str]
 
@@ -102,9 +105,52 @@ def floating_image_tags() -> list[Case]:
     return [(f"images.{s}", f"example/{s}:latest", f"images.{s}") for s in SERVICES]
 
 
+def _edges(net: subnets.Net, prefix: int) -> list[str]:
+    """The first and the last subnet of `prefix` bits inside `net`."""
+    inside = list(net.subnets(new_prefix=prefix)) if net.prefixlen <= prefix else [net]
+    return [str(inside[0]), str(inside[-1])]
+
+
+def _just_outside(net: subnets.Net, prefix: int) -> list[str]:
+    """The subnets of `prefix` bits just before and just after `net`."""
+    size = 2 ** (32 - prefix)
+    first, last = int(net.network_address), int(net.broadcast_address)
+    return [str(subnets.Net((n, prefix))) for n in (first - size, last + 1) if 0 <= n < 2**32]
+
+
+def subnets_docker_gives_away_or_others_own() -> list[Case]:
+    """The gossip network's subnet (prod: two peers on one Docker host) inside each of Docker's default
+    local pools at both ends, and just outside each private range (someone's public addresses)."""
+    key = subnets.GOSSIP
+    cases = [(key, value, key) for pool in subnets.DOCKER_LOCAL_POOLS for value in _edges(pool, 28)]
+    outside = {v for private in subnets.PRIVATE for v in _just_outside(private, 28)}
+    # 172.16.0.0/12 ends where Docker's 172.17-31 pools end: its next neighbour is public.
+    return cases + [(key, value, key) for value in sorted(outside)]
+
+
+def memory_below_the_process_floor() -> list[Case]:
+    """Each memory floor one MB short, and the grammar's least; Elasticsearch's limit one MB below twice the
+    corpus stack's heap, reported on the heap the limit must hold."""
+    cases = [(f"memoryMb.{service}", value, f"memoryMb.{service}")
+             for service, (floor, _) in MEMORY_FLOORS.items() for value in (floor - 1, 16)]
+    heap = json.loads(stack_config("prod")[0]["logging"])["elasticsearchHeapMb"]
+    return [*cases, ("memoryMb.elasticsearch", 2 * heap - 1, "logging.elasticsearchHeapMb")]
+
+
 GENERATORS = (numbers_beyond_the_consumer, loopback_inside_a_container, host_trees_a_mount_may_not_expose,
               ports_published_where_docker_ignores_or_exposes_them, thresholds_that_never_or_always_fire,
-              floating_image_tags)
+              floating_image_tags, subnets_docker_gives_away_or_others_own, memory_below_the_process_floor)
+
+
+def swarm_node_subnets_the_overlays_or_others_own() -> list[Case]:
+    """The nodes' subnet of a Swarm stack (the swarm stack file) inside Swarm's default overlay pool at both
+    ends, and just outside each private range. Run on the swarm stack (tests/unit/test_value_rules.py)."""
+    key, pool = subnets.NODES, subnets.Net(subnets.SWARM_DEFAULT_POOL)
+    outside = {v for private in subnets.PRIVATE for v in _just_outside(private, 24)}
+    return [(key, value, key) for value in (*_edges(pool, 24), *sorted(outside))]
+
+
+SWARM_GENERATORS = (swarm_node_subnets_the_overlays_or_others_own,)
 
 
 def generated_cases() -> list[Case]:

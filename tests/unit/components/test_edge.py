@@ -109,10 +109,10 @@ def test_only_prometheus_and_postgres_exporter_join_the_targets_network(run):
 
 def test_alertmanager_gossip_binds_each_peers_address_on_its_own_network(prod_run):
     [gossip] = [unwrap(n.inputs) for n in prod_run.of_type(NETWORK) if "gossip" in unwrap(n.inputs)["name"]]
-    assert gossip["internal"] is True and gossip["ipamConfigs"] == [{"subnet": "172.30.94.0/28"}]
+    assert gossip["internal"] is True and gossip["ipamConfigs"] == [{"subnet": "172.16.94.0/28"}]
     peers = [unwrap(container(prod_run, name).inputs) for name in ("alertmanager", "alertmanager-1")]
     addresses = [next(n["ipv4Address"] for n in p["networksAdvanced"] if n["name"] == gossip["name"]) for p in peers]
-    assert addresses == ["172.30.94.2", "172.30.94.3"]
+    assert addresses == ["172.16.94.2", "172.16.94.3"]
     for peer, own, other in ((peers[0], addresses[0], addresses[1]), (peers[1], addresses[1], addresses[0])):
         assert f"--cluster.listen-address={own}:9094" in peer["command"]
         assert f"--cluster.peer={other}:9094" in peer["command"]

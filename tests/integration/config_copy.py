@@ -69,7 +69,7 @@ def integration_raw(ports: Ports, production_timing: bool = False) -> tuple[dict
     alerting = {**json.loads(raw.get("alerting", "{}")), "alertmanagerPeers": PEERS,
                 "smtpSmarthost": f"{SMTP_HOST}:{ports.smtp}", "smtpRequireTls": False,
                 # Required with two peers; the test's peers gossip on loopback instead.
-                "gossipSubnet": "172.30.94.0/28"}
+                "gossipSubnet": "172.16.95.0/28"}
     database = {**json.loads(raw.get("database", "{}")), "port": ports.postgres}
     # At 1s intervals the dev stack's 5,000 series would need 13 GiB for its 7 days of retention
     # (settings/sizing_checks.py refuses its 2GB); the test's Prometheus never keeps a day.

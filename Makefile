@@ -54,9 +54,9 @@ typecheck: $(STAMP)
 
 ## Everything: venv, Debian tools, ruff, mypy, and every test (unit, config, policy, integration).
 ## pytest runs in a network namespace of its own (loopback only): no test reaches a resolver or another host;
-## the integration tests, the bench pipeline and the promtool unit tests run beside the rest (scripts/pytest-two.sh), which
+## the integration tests and the bench pipeline test run beside the rest (scripts/pytest-two.sh), which
 ## halves the wall time on 2 cores.
-BESIDE := tests/integration tests/bench tests/config/test_promtool.py
+BESIDE := tests/integration tests/bench
 test: $(STAMP) tools
 	$(BIN)/ruff check .
 	$(BIN)/mypy

@@ -3,7 +3,7 @@
 # on 2 cores: the first group's tests mostly wait (real processes' timers, containers' healthchecks) while
 # the second's run. Each keeps its own output (the first group's is printed after); both must pass.
 #   scripts/pytest-two.sh PYTEST "FIRST GROUP ARGS" "SECOND GROUP ARGS" [ARGS FOR BOTH...]
-# `make test`: the integration tests, the bench's pipeline test and the promtool unit tests beside the rest;
+# `make test`: the integration tests and the bench's pipeline test beside the rest;
 # `make test-engine`: the Swarm tests (their own three daemons) beside the single-engine tests.
 set -uo pipefail
 pytest=$1

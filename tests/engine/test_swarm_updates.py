@@ -4,6 +4,7 @@ node-exporter on each node's host network listens on the node's Swarm address on
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from render.node_exporter_swarm import ENTRYPOINT_PATH as NE_ENTRYPOINT
 from render.node_exporter_swarm import render_swarm_entrypoint as render_node_exporter
@@ -65,7 +66,8 @@ def _update_config(swarm: Swarm, service_id: str, config: tuple[str, str]) -> No
     swarm.manager.client.post(f"/services/{service_id}/update", spec, version=str(current["Version"]["Index"]))
 
 
-def _failed_update(swarm: Swarm, case: str, first: str, second: str) -> tuple[str, float, set[str]]:
+def _failed_update(swarm: Swarm, case: str, first: str, second: str,
+                   ) -> tuple[str, float, set[str], list[tuple[Any, ...]]]:
     """One service from a good config to a bad one on `first`; the label moves to `second` once the new task
     runs (after the good config is deleted, in case "deleted"). Its rollback state, seconds, task errors."""
     good = (swarm.create_config(f"entry-good-{case}", GOOD_ENTRYPOINT), f"entry-good-{case}")
@@ -83,8 +85,9 @@ def _failed_update(swarm: Swarm, case: str, first: str, second: str) -> tuple[st
     swarm.wait(f"roll-{case} running the new config", on_new, timeout=60, every=0.5)
     if case == "deleted":
         swarm.manager.client.request("DELETE", f"/configs/{good[0]}")
-    _place(swarm, first, None)
+    # The second node first: with no node labelled for a moment, a rollback task would wait unplaced.
     _place(swarm, second, case)
+    _place(swarm, first, None)
 
     def settled() -> bool:
         state = (swarm.service(service_id).get("UpdateStatus") or {}).get("State")
@@ -95,13 +98,11 @@ def _failed_update(swarm: Swarm, case: str, first: str, second: str) -> tuple[st
     tasks = swarm.tasks(service_id)
     errors = {t["Status"].get("Err", "") for t in tasks}
     print(f"{case}: {state} after {seconds:.1f}s; task errors {sorted(errors)}")
-    # A task the scheduler has not placed yet has no NodeID.
-    on_good = {t["NodeID"] for t in tasks if "NodeID" in t
-               and t["Spec"]["ContainerSpec"]["Configs"][0]["ConfigID"] == good[0]}
+    # What each task was: its node (a task the scheduler has not placed has none), config and state.
     listing = [({first: "first", second: "second"}.get(t.get("NodeID", ""), t.get("NodeID")),
                 t["Spec"]["ContainerSpec"]["Configs"][0]["ConfigName"], t["Status"]["State"]) for t in tasks]
-    assert on_good == {first, second}, f"the rollback ran on the node without a copy: {listing}"
-    return state, seconds, errors
+    print(f"{case}: tasks {listing}")
+    return state, seconds, errors, listing
 
 
 def test_a_failed_update_rolls_back_only_to_a_config_that_still_exists(swarm):
@@ -115,11 +116,15 @@ def test_a_failed_update_rolls_back_only_to_a_config_that_still_exists(swarm):
     (swarmkit's dispatcher releases a task's configs only on a later status report): a rollback placed
     there passed or failed by timing (CI saw it complete once)."""
     first, second = _node_id(swarm, 1), _node_id(swarm, 2)
-    state, _, errors = _failed_update(swarm, "deleted", first, second)
-    assert state == "rollback_paused"
-    assert any("config" in e and "not found" in e for e in errors), errors
-    state, _, _ = _failed_update(swarm, "retained", first, second)
-    assert state == "rollback_completed"
+    state, _, errors, listing = _failed_update(swarm, "deleted", first, second)
+    # Paused, and the old config runs nowhere: the rollback's task either failed on the second node
+    # (`config ... not found`) or was never started (CI once saw it still pending when the rollback paused).
+    assert state == "rollback_paused", listing
+    assert not [t for t in listing if t[1] == "entry-good-deleted" and t[2] == "running"], listing
+    assert any("config" in e and "not found" in e for e in errors) or any(
+        t[1] == "entry-good-deleted" and t[2] == "pending" for t in listing), (errors, listing)
+    state, _, _, listing = _failed_update(swarm, "retained", first, second)
+    assert state == "rollback_completed", listing
     service_id = next(s["ID"] for s in swarm.manager.client.get("/services") if s["Spec"]["Name"] == "roll-retained")
     swarm.wait("the rolled-back task running", lambda: len(swarm.running(service_id)) == 1, timeout=60)
     assert [t["NodeID"] for t in swarm.running(service_id)] == [second], "rolled back on the node without a copy"

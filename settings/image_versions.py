@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from settings.catalog import CATALOG
+from settings.catalog import CATALOG, SERVICES
 from settings.problems import Problems, fix_command
 
 Version = tuple[int, int, int]
@@ -98,6 +98,17 @@ IMAGE_VERSIONS: dict[str, Supported] = {
     "docker-api": Supported((0, 4, 1), None, "its haproxy.cfg is written for the HAProxy of 0.4.1 "
                             "(haproxy:3.2.4); older releases were not checked"),
 }
+
+
+def _check_rows() -> None:
+    """A catalog row with an image of its own and no row here stops the program (docs/extending.md)."""
+    missing = [service for service in SERVICES if service not in IMAGE_VERSIONS]
+    if missing:
+        raise ValueError(f"settings/image_versions.py: no releases declared for {', '.join(missing)}: add the oldest "
+                         "release that takes the flags and fields the program writes for it")
+
+
+_check_rows()
 
 
 def tag_version(image: str) -> tuple[Version, str] | None:

@@ -87,7 +87,8 @@ IMAGE_VERSIONS: dict[str, Supported] = {
     # Debian's blackbox_exporter 0.23 checks the rendered modules (tests/config/test_blackbox.py).
     "blackbox-exporter": Supported((0, 23, 0), None, "its module file is checked with blackbox_exporter 0.23 "
                                    "(tests/config/test_blackbox.py)"),
-    # The setup jobs' curl --fail-with-body: curl's manual, "Added in 7.76.0".
+    # The setup jobs' curl --fail-with-body: curl(1) (Debian's 7.88.1 manual), "--fail-with-body ... Added in
+    # 7.76.0"; their other options (-K, --data-binary, --max-time) are older.
     "elastic-setup": Supported((7, 76, 0), None, "the setup jobs run curl --fail-with-body, added in 7.76.0"),
     # Debian's caddy 2.6.2 validates and adapts the Caddyfile (tests/config/test_caddy*.py); Caddy 2's
     # Caddyfile (a v3 is not released).

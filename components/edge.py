@@ -57,7 +57,7 @@ class Edge(pulumi.ComponentResource):
             tmpfs={"/config": "rw,noexec,nosuid,size=16m"},
             ports=[PortMapping(port, port, e.address) for port in (e.http_port, e.https_port)],
             cap_add=["NET_BIND_SERVICE"],
-            healthcheck=edge_healthcheck(caddy.HEALTH_PORT),
+            healthcheck=edge_healthcheck(caddy.health_port(e.http_port, e.https_port)),
             depends_on=list(depends_on),
         ), opts=pulumi.ResourceOptions(parent=self))
         self.register_outputs({"container_name": self.service.container_name})

@@ -35,6 +35,15 @@ CONFIG_PATH = "/etc/caddy/Caddyfile"
 TLS_DIR = "/etc/caddy/tls"
 # The healthcheck's listener: plain HTTP on the container's loopback only, never published.
 HEALTH_PORT = 8081
+
+
+def health_port(http_port: int, https_port: int) -> int:
+    """HEALTH_PORT, or the next port when the edge's own ports take it: with `edge.httpPort` 8081 the
+    loopback health listener held 127.0.0.1:8081 and Caddy served HTTP nowhere else, so the published
+    port reached no listener and plain HTTP was never redirected (seen with Caddy 2.6.2: "server is
+    listening only on the HTTP port"); with `edge.httpsPort` 8081 `caddy adapt` put the TLS sites on :8081
+    and the health listener on 127.0.0.1:8081 (tests/config/test_caddy_readback.py)."""
+    return next(port for port in range(HEALTH_PORT, HEALTH_PORT + 3) if port not in (http_port, https_port))
 HEALTH_PATH = "/healthz"
 
 # HSTS for a year; the other headers keep browsers from sniffing types, framing the UIs from
@@ -234,7 +243,8 @@ def edge_config(s: StackSettings, hashes: Mapping[str, str]) -> CaddyConfig:
         sites=[Site(host, upstream, BasicAuth(user, hashes[user]) if user else None, refused)
                for host, upstream, user, refused in public_sites(s)],
         tls=cast(TlsMode, e.tls),  # settings accept only acme | internal | files
-        http_port=e.http_port, https_port=e.https_port, acme_email=e.acme_email, acme_ca=e.acme_ca)
+        http_port=e.http_port, https_port=e.https_port, acme_email=e.acme_email, acme_ca=e.acme_ca,
+        health_port=health_port(e.http_port, e.https_port))
 
 
 def render_caddyfile(config: CaddyConfig) -> str:

@@ -86,17 +86,6 @@ class Section:
         return [v for k, v in self.entries if k == key]
 
 
-def size_in_megabytes(size: str) -> int:
-    """A validated size setting (1G, 512MB, 2 GB) in whole MiB, the unit Fluent Bit reads without doubt."""
-    text = size.strip().upper().replace(" ", "").removesuffix("B")
-    units = {"K": 1 / 1024, "M": 1, "G": 1024, "T": 1024**2, "P": 1024**3, "E": 1024**4}
-    if text and text[-1] in units:
-        number, unit = text[:-1], units[text[-1]]
-    else:
-        number, unit = text, 1 / 1024**2
-    return max(1, int(float(number) * unit))
-
-
 def service_section(s: StackSettings) -> Section:
     return Section("SERVICE", [
         ("Flush", "5"),
@@ -224,7 +213,10 @@ def output_sections(s: StackSettings) -> list[Section]:
         ("Retry_Limit", str(RETRY_LIMIT)),
         # When the buffer of this output is full, the oldest chunks are dropped and counted in
         # fluentbit_output_dropped_records_total (src/flb_input_chunk.c): the alerts see it.
-        ("storage.total_limit_size", f"{size_in_megabytes(s.logging.buffer_max_size)}M"),
+        # Written as set: its grammar is flb_utils_size_to_bytes' own (settings/grammar_numbers.py), decimal
+        # units. Converted to MiB it was read larger (1G as 1024M, 1.024e9 bytes) or, rounded down, below the
+        # settings' floor (10000K as 9M; tests/config/test_fluent_bit_readback.py).
+        ("storage.total_limit_size", s.logging.buffer_max_size),
     ])]
 
 

@@ -18,6 +18,7 @@ from render import elasticsearch, elasticsearch_cluster
 from render.kibana_dashboard import dashboard_objects
 from settings import log_pipeline as logs
 from settings.catalog import CATALOG
+from settings.image_versions import shown, tag_version
 from settings.model import CONTAINER_PORTS, StackSettings
 
 CONFIG_PATH = "/usr/share/kibana/config/kibana.yml"
@@ -177,8 +178,12 @@ def saved_objects(s: StackSettings) -> list[dict[str, Any]]:
 
 
 def kibana_version(s: StackSettings) -> str:
-    """The deployed image's version (docker.elastic.co/kibana/kibana:8.18.2 -> 8.18.2)."""
-    return s.service("kibana").image.rpartition(":")[2]
+    """The deployed image's version (docker.elastic.co/kibana/kibana:8.18.2 -> 8.18.2; a digest beside the
+    tag was once taken for the version). settings/image_versions.py refuses an image without one."""
+    found = tag_version(s.service("kibana").image)
+    if found is None:
+        raise ValueError("images.kibana names no version")
+    return shown(found[0])
 
 
 def render_saved_objects_ndjson(s: StackSettings) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 from settings.catalog import CATALOG, SERVICES
 from settings.declare import declarations
+from settings.image_versions import IMAGE_VERSIONS, shown
 from settings.neighbours import stack_file
 from settings.secrets import SECRETS
 from settings.sections import SECTIONS, StackOptions
@@ -69,8 +70,9 @@ def _services_table() -> list[str]:
              *(f"- `{s.key}.<service>`: {s.doc} (e.g. `{s.example}`)" for s in MAP_SETTINGS),
              "- `publish.<service>` = `{port, address}`: published on the Docker host (IPv4 address, port "
              "1-65535, one port per service across the stacks sharing a Docker host); unset = stack network only",
-             "", "| service | image | port | memoryMb default (dev / prod) | cpus default (dev / prod) | "
-             "published dev / prod |", "|---|---|---|---|---|---|"]
+             "", "| service | image | releases `images.<service>` may name (settings/image_versions.py) | port | "
+             "memoryMb default (dev / prod) | cpus default (dev / prod) | published dev / prod |",
+             "|---|---|---|---|---|---|---|"]
     for name in SERVICES:
         spec = CATALOG[name]
 
@@ -78,9 +80,20 @@ def _services_table() -> list[str]:
             return " / ".join(str(per_stack[key][s].get(name, "=")) for s in STACKS)
         published = " / ".join(
             f"{p['address']}:{p['port']}" if (p := per_stack[PUBLISH][s].get(name)) else "-" for s in STACKS)
-        lines.append(f"| `{name}` | `{spec.image}` | {spec.port or '-'} | {spec.memory_mb} ({per('memoryMb')}) | "
+        lines.append(f"| `{name}` | `{spec.image}` | {_releases(name)} | {spec.port or '-'} | "
+                     f"{spec.memory_mb} ({per('memoryMb')}) | "
                      f"{spec.cpus:g} ({per('cpus')}) | {published} |")
     return [*lines, ""]
+
+
+def _releases(service: str) -> str:
+    row = IMAGE_VERSIONS[service]
+    text = f"{shown(row.floor)} to {row.major}.x" if row.major is not None else f"≥ {shown(row.floor)}"
+    if row.variant:
+        text += f", `{row.variant}` variant"
+    if row.same_version_as:
+        text += f", the version of `images.{row.same_version_as}`"
+    return text
 
 
 def _secrets_table() -> list[str]:

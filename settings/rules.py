@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from settings import grammar as g
 from settings import snapshot_s3 as s3
+from settings.image_versions import check_image_versions
 from settings.material import check_tls_material
 from settings.memory_floors import memory_floors
 from settings.places import HOST_NETWORK_SERVICES, LONGEST_SWARM_SERVICE, SWARM_NAME_LIMIT, is_loopback
@@ -139,22 +140,6 @@ def _shard_limit(s: StackSettings, problems: Problems) -> None:
                      "cluster.max_shards_per_node, 1000)", fix_command("logging.rolloverMaxAge", fix))
 
 
-_VERSION = re.compile(r"v?(\d+\.\d+\.\d+)")
-
-
-def _elastic_versions(s: StackSettings, problems: Problems) -> None:
-    """Kibana runs against an Elasticsearch of its own version only (it refuses to start otherwise)."""
-    es, kibana = s.services["elasticsearch"].image, s.services["kibana"].image
-    if "@" in es or "@" in kibana or problems.about("images.elasticsearch", "images.kibana"):
-        return
-    es_version, kibana_version = (_VERSION.match(i.rsplit(":", 1)[1]) for i in (es, kibana))
-    if es_version and kibana_version and es_version.group(1) != kibana_version.group(1):
-        repository = kibana.rsplit(":", 1)[0]
-        problems.add("images.kibana", f"({kibana_version.group(1)}) must be the version of images.elasticsearch "
-                     f"({es_version.group(1)}): Kibana refuses to run against another version",
-                     fix_command("images.kibana", f"{repository}:{es_version.group(1)}"))
-
-
 def _swarm_names(s: StackSettings, problems: Problems) -> None:
     """Swarm service names are DNS labels of at most 63 characters, built as <project>-<stack>-<service>."""
     if not s.swarm:
@@ -187,7 +172,7 @@ def check_rules(s: StackSettings, raw: Mapping[str, str], problems: Problems) ->
     _database_beside_a_dsn(raw, problems)
     _windows(s, problems)
     _shard_limit(s, problems)
-    _elastic_versions(s, problems)
+    check_image_versions({service: entry.image for service, entry in s.services.items()}, problems)
     _swarm_names(s, problems)
     memory_floors(s, problems)
     _fixes_in_context(s, problems)

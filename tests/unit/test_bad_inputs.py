@@ -154,7 +154,7 @@ CASES: list[Case] = [
     # (721 indices on one node), Kibana at another version than Elasticsearch.
     *_each("prometheus.retentionTime", "1h", "5h59m"),
     *_each("logging.rolloverMaxAge", "1h"),
-    *_each("images.kibana", "docker.elastic.co/kibana/kibana:8.17.0"),
+    *_each("images.kibana", "docker.elastic.co/kibana/kibana:8.18.1"),
     # Unknown keys: a typo never falls back to a default.
     *_each("prometheus.scrapeIntervall", "15s"),
     *_each("alerting.slackchannel", "#alerts"),

@@ -64,7 +64,7 @@ def test_a_rollover_that_breaks_the_shard_limit_gets_an_age_that_fits() -> None:
 
 def test_kibana_at_another_version_than_elasticsearch_is_refused() -> None:
     fix = refused_then_fixed("images.kibana", "must be the version of images.elasticsearch",
-                             images={"kibana": "docker.elastic.co/kibana/kibana:8.17.0"})
+                             images={"kibana": "docker.elastic.co/kibana/kibana:8.18.1"})
     assert fix.endswith("kibana:8.18.2")
 
 

@@ -13,8 +13,9 @@ from typing import Any, get_type_hints
 
 from offline.placeholders import PLACEHOLDERS
 from settings import grammar as g
+from settings import image_versions as iv
 from settings import places, subnets
-from settings.catalog import CONTAINER_PORTS, SERVICES
+from settings.catalog import CATALOG, CONTAINER_PORTS, SERVICES
 from settings.declare import declarations
 from settings.memory_floors import MEMORY_FLOORS
 from settings.sections import SECTIONS
@@ -105,6 +106,36 @@ def floating_image_tags() -> list[Case]:
     return [(f"images.{s}", f"example/{s}:latest", f"images.{s}") for s in SERVICES]
 
 
+def image_at(service: str, version: iv.Version) -> str:
+    """The pinned image of `service` with its tag moved to `version` (the same `v` prefix and variant)."""
+    pinned = CATALOG[service].image
+    repository, _, tag = pinned.rpartition(":")
+    found = iv.tag_version(pinned)
+    assert found is not None, pinned
+    return f"{repository}:{'v' if tag.startswith('v') else ''}{iv.shown(version)}{found[1]}"
+
+
+def just_below(version: iv.Version) -> iv.Version:
+    major, minor, patch = version
+    return (major, minor, patch - 1) if patch else (major, minor - 1, 0) if minor else (major - 1, 0, 0)
+
+
+def image_tags_outside_what_the_program_writes() -> list[Case]:
+    """Each image just below the oldest release that takes the flags and fields the program writes, one
+    major above the newest where there is one, as a digest without a tag, and without the variant its
+    healthcheck needs (settings/image_versions.py)."""
+    cases: list[Case] = []
+    for service, row in iv.IMAGE_VERSIONS.items():
+        key = f"images.{service}"
+        cases.append((key, image_at(service, just_below(row.floor)), key))
+        if row.major is not None:
+            cases.append((key, image_at(service, (row.major + 1, 0, 0)), key))
+        cases.append((key, f"{CATALOG[service].image.rpartition(':')[0]}@sha256:{'0' * 64}", key))
+        if row.variant:
+            cases.append((key, CATALOG[service].image.removesuffix(row.variant), key))
+    return cases
+
+
 def _edges(net: subnets.Net, prefix: int) -> list[str]:
     """The first and the last subnet of `prefix` bits inside `net`."""
     inside = list(net.subnets(new_prefix=prefix)) if net.prefixlen <= prefix else [net]
@@ -139,7 +170,8 @@ def memory_below_the_process_floor() -> list[Case]:
 
 GENERATORS = (numbers_beyond_the_consumer, loopback_inside_a_container, host_trees_a_mount_may_not_expose,
               ports_published_where_docker_ignores_or_exposes_them, thresholds_that_never_or_always_fire,
-              floating_image_tags, subnets_docker_gives_away_or_others_own, memory_below_the_process_floor)
+              floating_image_tags, subnets_docker_gives_away_or_others_own, memory_below_the_process_floor,
+              image_tags_outside_what_the_program_writes)
 
 
 def swarm_node_subnets_the_overlays_or_others_own() -> list[Case]:

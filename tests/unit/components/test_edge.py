@@ -138,3 +138,17 @@ def test_prometheus_sends_its_credentials_from_files(prod_run):
     jobs = {j["job_name"]: j for j in config["scrape_configs"]}
     assert unwrap(files[jobs["prometheus"]["basic_auth"]["password_file"]]) == P["prometheusPassword"]
     assert jobs["alertmanager"]["basic_auth"] == am["basic_auth"]
+
+
+def test_the_health_listener_moves_off_the_edges_own_http_port_and_the_healthcheck_follows() -> None:
+    """With edge.httpPort 8081 the loopback health listener held that port and Caddy served plain HTTP on
+    loopback only (tests/config/test_caddy_readback.py): the listener and the healthcheck take 8082."""
+    config, secret_keys = stack_config("prod")
+    config["edge"] = json.dumps({**json.loads(config.get("edge", "{}")), "httpPort": 8081})
+    run = ProgramRun()
+    run_program("prod", config, secret_keys, into=run)
+    edge = container(run, "edge")
+    caddyfile = unwrap(uploads(edge)[CADDYFILE])
+    assert "http://:8082 {" in caddyfile and "http://:8081" not in caddyfile
+    test = unwrap(edge.inputs)["healthcheck"]["tests"]
+    assert "http://127.0.0.1:8082/healthz" in test

@@ -54,6 +54,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--live-hours", type=int, default=7,
                         help="hours of data up to now for the rule evaluation cost (rules' longest range + 1h)")
     parser.add_argument("--evaluation-interval", default="", help="override the stack's rule evaluation interval")
+    parser.add_argument("--scrape-interval", default="",
+                        help="override the stack's scrape interval for the footprint and the sizing fit (tests)")
     parser.add_argument("--footprint-seconds", type=float, default=90,
                         help="seconds of ingestion (and again of rules) per footprint size; 0 = no footprint")
     parser.add_argument("--footprint-factors", default="1,3",
@@ -121,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     footprints = _timed(phases, "footprint_s", lambda: _footprints(args, size, revisions[-1]))
     disk = bytes_per_sample(args.work / "raw")
     sizing = fit(footprints, outcomes[-1].timings.get("query_peak_anon_mb", 0.0), disk[0],
-                 revisions[-1].scrape_interval) if len(footprints) >= 2 else None
+                 args.scrape_interval or revisions[-1].scrape_interval) if len(footprints) >= 2 else None
     total = time.monotonic() - began
     stamp = datetime.now(UTC)
     if sizing:
@@ -167,7 +169,8 @@ def _footprints(args: argparse.Namespace, size: Size, sources: Sources) -> list[
     for factor in (int(f) for f in args.footprint_factors.split(",")):
         print(f"  footprint at {factor}x the bench size (load average {os.getloadavg()[0]:.1f}) ...", flush=True)
         found.append(measure_footprint(f"{factor}x", scaled(size, factor), sources.rule_files,
-                                       args.work / f"footprint-{factor}x", sources.scrape_interval,
+                                       args.work / f"footprint-{factor}x",
+                                       args.scrape_interval or sources.scrape_interval,
                                        args.evaluation_interval or sources.evaluation_interval, args.cpus,
                                        args.footprint_seconds))
         print(f"    {found[-1]}", flush=True)

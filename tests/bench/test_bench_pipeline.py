@@ -30,8 +30,8 @@ def bench_run(tmp_path_factory):
             pytest.fail(f"{program} is not installed: run `make tools`", pytrace=False)
     work, results = tmp_path_factory.mktemp("work"), tmp_path_factory.mktemp("results")
     code = main([*TINY, "--days", "1", "--repeats", "1", "--baseline-rev", "", "--no-merge", "--evaluations", "3",
-                 "--evaluation-interval", "1s", "--live-hours", "1", "--footprint-seconds", "4", "--work", str(work),
-                 "--results", str(results)])
+                 "--evaluation-interval", "1s", "--scrape-interval", "1s", "--live-hours", "1",
+                 "--footprint-seconds", "4", "--work", str(work), "--results", str(results)])
     assert code == 0
     [report] = results.glob("*.json")
     return json.loads(report.read_text()), next(results.glob("*.md")).read_text(), work

@@ -7,7 +7,7 @@ DATA_SOURCE_NAME is unset, so the container's environment names files and holds 
 
 from __future__ import annotations
 
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from settings.catalog import CATALOG
 from settings.model import DatabaseSettings
@@ -19,6 +19,14 @@ PASS_FILE = f"{SECRETS_DIR}/password"
 CONNECTION_FILES = (URI_FILE, USER_FILE, PASS_FILE)
 # The container runs as nobody (components/metrics.py); the files are its own.
 UID = CATALOG["postgres-exporter"].user
+# Seconds lib/pq may take to reach the database (name lookup included), per connection. A scrape connects
+# twice (the exporter's own queries and its collectors), and must end inside Prometheus' 10 s scrape
+# timeout: an unreachable database is then pg_up 0 (PostgresDown) instead of a scrape that times out
+# (TargetDown on the exporter, which inhibits PostgresDown). Measured with Debian's exporter against a
+# resolver that never answers: no timeout 20.2 s a scrape, connect_timeout=5 10.2 s, connect_timeout=3
+# 6.2 s; on the engine every scrape ended in "context deadline exceeded". An operator's own
+# connect_timeout in the DSN is kept.
+CONNECT_TIMEOUT_S = 3
 
 
 def postgres_exporter_dsn(db: DatabaseSettings) -> str:
@@ -53,5 +61,8 @@ def dsn_parts(dsn: str) -> tuple[str, str, str]:
     if not hostinfo:
         raise ValueError("must name the database host")
     user, _, password = userinfo.partition(":") if at else ("", "", "")
-    uri = hostinfo + parts.path + (f"?{parts.query}" if parts.query else "")
+    query = parts.query
+    if "connect_timeout" not in parse_qs(query):
+        query = "&".join(q for q in (query, f"connect_timeout={CONNECT_TIMEOUT_S}") if q)
+    uri = hostinfo + parts.path + f"?{query}"
     return unquote(user), unquote(password), uri

@@ -9,7 +9,11 @@ writable by that user; only the ports the plan publishes are listening.
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
+import time
 from typing import Any
 
 import pytest
@@ -92,6 +96,47 @@ def test_only_the_published_ports_listen_on_the_host(stacks, engine):
     found = {line.split()[3] for line in listening.splitlines() if line.strip()}
     expected = _published(stacks["dev"], {}) | _published(stacks["prod"], {})
     assert found == expected
+
+
+# The platform's own services: scraped by the stack, not part of it (no API or trading engine here).
+PLATFORM_JOBS = frozenset({"api", "trading-engine"})
+TARGETS = """
+import base64, json, sys, urllib.request
+password = sys.stdin.read()
+request = urllib.request.Request(sys.argv[1], headers={
+    "Authorization": "Basic " + base64.b64encode(f"prometheus:{password}".encode()).decode()})
+print(urllib.request.urlopen(request, timeout=10).read().decode())
+"""
+
+
+def _targets(engine: PrivateDaemon, url: str, password: bytes) -> list[dict[str, Any]]:
+    """Prometheus' active targets, asked at its published port in the engine's namespace (the password on stdin)."""
+    done = subprocess.run(["nsenter", f"--net=/var/run/netns/{engine.netns}", sys.executable, "-c", TARGETS, url],
+                          input=password, capture_output=True, check=True)
+    found: list[dict[str, Any]] = json.loads(done.stdout)["data"]["activeTargets"]
+    return found
+
+
+def test_prometheus_scrapes_every_service_of_the_stack_up(stacks, engine):
+    """Prometheus (Debian's 2.42) reaches every service of the dev stack over the stack's networks and
+    Docker's DNS, with the credentials the program gave it; only the platform's targets are down."""
+    password = engine.docker("exec", "christmas-monitoring-dev-prometheus", "cat",
+                             "/etc/prometheus/secrets/prometheus-password").stdout
+    planned = unwrap(next(c for c in stacks["dev"].containers() if c.name == "prometheus-container").inputs)
+    [port] = [p for p in planned["ports"] if p["internal"] == 9090]
+    url = f"http://{port.get('ip', '127.0.0.1')}:{port['external']}/api/v1/targets?state=active"
+    deadline = time.monotonic() + 60
+    while True:
+        targets = _targets(engine, url, password)
+        health = {t["labels"]["job"]: t["health"] for t in targets}
+        down = {job: h for job, h in health.items() if h != "up" and job not in PLATFORM_JOBS}
+        if not down or time.monotonic() > deadline:
+            break
+        time.sleep(3)
+    errors = {t["labels"]["job"]: t["lastError"] for t in targets if t["health"] != "up"}
+    assert down == {}, errors
+    assert {job for job, h in health.items() if h != "up"} == PLATFORM_JOBS, errors
+    assert len(health) >= 11  # every scrape job of the dev stack's configuration
 
 
 def _replace(engine: PrivateDaemon, deployment: Deployment, resource_name: str) -> None:

@@ -60,7 +60,7 @@ def test_the_plan_redacts_by_structure(plan):
     assert urlsplit(slack.read_text()).scheme == "https"
     # The DSN placeholder, split as postgres-exporter reads it.
     assert (out / "postgres-exporter/run/secrets/postgres-exporter/uri").read_text() == (
-        "postgres:5432/christmas?sslmode=require")
+        "postgres:5432/christmas?sslmode=require&connect_timeout=3")
     # The configuration names the file, never the URL; the password files say what they stand for.
     assert "api_url_file: /etc/alertmanager/secrets/slack-api-url" in (
         out / "alertmanager/etc/alertmanager/alertmanager.yml").read_text()

@@ -41,3 +41,16 @@ def test_a_database_section_beside_a_dsn_is_one_problem_with_a_valid_fix() -> No
 def test_dev_without_a_dsn_reads_the_database_section() -> None:
     settings = parse("dev", drop=("postgresExporterDsn",), database={"sslmode": "verify-full"})
     assert settings.database.sslmode == "verify-full"
+
+
+def test_the_exporter_gives_up_on_an_unreachable_database_inside_the_scrape_timeout() -> None:
+    """lib/pq waits for an unreachable database as long as the dial takes (a name that does not resolve:
+    the resolver's timeouts): past Prometheus' 10 s scrape timeout the exporter's target goes down and
+    PostgresDown never fires. The engine showed it; the exporter's URI now carries connect_timeout."""
+    _, _, uri = dsn_parts("postgresql://exporter:pw@db:5432/christmas?sslmode=require")
+    assert uri == "db:5432/christmas?sslmode=require&connect_timeout=3"
+    _, _, bare = dsn_parts("postgresql://exporter:pw@db/christmas")
+    assert bare == "db/christmas?connect_timeout=3"
+    # An operator's own timeout is theirs.
+    _, _, own = dsn_parts("postgres://exporter:pw@10.0.0.5/christmas?sslmode=disable&connect_timeout=10")
+    assert own.endswith("?sslmode=disable&connect_timeout=10")

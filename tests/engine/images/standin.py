@@ -134,7 +134,9 @@ def env_files() -> None:
 def grafana(_: list[str]) -> None:
     env_files()
     write_probe(os.environ.get("GF_PATHS_DATA", "/var/lib/grafana"), "grafana.db")
-    Handler.routes = {"/api/health": (200, "application/json", '{"database":"ok","version":"stand-in"}\n')}
+    # Grafana serves its own metrics at /metrics without authentication (Prometheus scrapes it there).
+    Handler.routes = {"/api/health": (200, "application/json", '{"database":"ok","version":"stand-in"}\n'),
+                      "/metrics": (200, "text/plain", 'grafana_build_info{version="stand-in"} 1\n')}
     Handler.default = (200, "text/html", "grafana stand-in\n")
     serve(3000)
 

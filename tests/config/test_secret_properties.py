@@ -210,7 +210,7 @@ def check_delivery(values: dict[str, str], files: dict[str, Path], basic_auth: t
     assert text(f"alertmanager:{am.SECRETS_DIR}/{am.SLACK_API_URL_FILE}") == values["slackWebhookUrl"]
     assert text(f"alertmanager:{am.SECRETS_DIR}/{am.SMTP_PASSWORD_FILE}") == values["smtpPassword"]
     user, password, uri = (text(f"postgres-exporter:{p}") for p in (pg.USER_FILE, pg.PASS_FILE, pg.URI_FILE))
-    assert (user, uri) == ("exporter", "db:5432/christmas?sslmode=require")
+    assert (user, uri) == ("exporter", "db:5432/christmas?sslmode=require&connect_timeout=3")
     assert quote(password, safe="") in values["postgresExporterDsn"]
     # curl itself reads the setup job's config file and sends the superuser's credentials.
     url, seen = basic_auth

@@ -11,14 +11,15 @@ import pulumi_docker as docker
 
 from components.auth import authenticated_healthcheck, password_upload, web_config_upload
 from components.context import StackContext
+from components.networks import stack_network
 from components.service import TYPE_PREFIX
 from components.service_args import Healthcheck, NetworkAttachment, Upload, VolumeMount, secret_file, secret_uploads
-from components.swarm_service import ENCRYPTED_OVERLAY, Workload, workload
+from components.swarm_service import Workload, workload
 from mixin.guide import GUIDE_ROUTE
 from render import alertmanager as am
 from render.alertmanager_swarm import ENTRYPOINT_PATH, render_swarm_entrypoint
 from render.web_config import ALERTMANAGER_WEB_CONFIG
-from settings.catalog import CATALOG, PURPOSE_LABEL, STACK_LABEL
+from settings.catalog import CATALOG
 from settings.model import PublishedPort
 from settings.names import ALERTMANAGER_USER, alertmanager_hosts, gossip_network_name
 
@@ -92,7 +93,7 @@ class Alerting(pulumi.ComponentResource):
         stack's overlay, where Prometheus and Grafana reach it."""
         s = ctx.settings
         volume = ctx.data_volume("alertmanager", parent=self)
-        self.gossip_network = self._swarm_gossip_network(ctx)
+        self.gossip_network = self._gossip_network(ctx)
         alias = f"{s.name('alertmanager')}-gossip"
         external_url = self._external_url(s.service("alertmanager").publish, "alertmanager", ctx)
         entrypoint: pulumi.Output[str] = self.gossip_network.ipam_configs.apply(
@@ -106,23 +107,6 @@ class Alerting(pulumi.ComponentResource):
             volumes=[VolumeMount(volume.name, ctx.data_path("alertmanager"))],
             entrypoint=["/bin/sh", ENTRYPOINT_PATH],
         ), opts=pulumi.ResourceOptions(parent=self), replicas=s.alerting.alertmanager_peers)
-
-    def _swarm_gossip_network(self, ctx: StackContext) -> docker.Network:
-        """The peers' overlay: internal (no route out), not attachable (no `docker run` joins it),
-        encrypted (IPsec between nodes: docs/scale-out.md). Docker assigns its subnet."""
-        s = ctx.settings
-        return docker.Network(
-            "gossip-network",
-            name=gossip_network_name(s),
-            driver="overlay",
-            internal=True,
-            attachable=False,
-            options=dict(ENCRYPTED_OVERLAY),
-            labels=[docker.NetworkLabelArgs(label=STACK_LABEL, value=s.stack),
-                    docker.NetworkLabelArgs(label=PURPOSE_LABEL, value="alertmanager-gossip")],
-            # Docker adds its own vxlanid_list option: components/networks.py says why this is ignored.
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["options"]),
-        )
 
     @staticmethod
     def _config_uploads(ctx: StackContext) -> list[Upload]:
@@ -157,18 +141,13 @@ class Alerting(pulumi.ComponentResource):
                 *(f"--cluster.peer={other}:{CLUSTER_PORT}" for other in gossip if other != own)]
 
     def _gossip_network(self, ctx: StackContext) -> docker.Network:
-        """The peers' own network: internal (no route out), a fixed subnet so each peer has a known address."""
+        """The peers' own network: internal (no route out), not attachable on a Swarm (no `docker run` joins
+        it). On one host a fixed subnet gives each peer a known address; on a Swarm an encrypted overlay
+        (IPsec between nodes: docs/scale-out.md) whose subnet Docker assigns."""
         s = ctx.settings
-        return docker.Network(
-            "gossip-network",
-            name=gossip_network_name(s),
-            driver="bridge",
-            internal=True,
-            ipam_configs=[docker.NetworkIpamConfigArgs(subnet=s.alerting.gossip_subnet)],
-            labels=[docker.NetworkLabelArgs(label=STACK_LABEL, value=s.stack),
-                    docker.NetworkLabelArgs(label=PURPOSE_LABEL, value="alertmanager-gossip")],
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        return stack_network("gossip-network", s, gossip_network_name(s), "alertmanager-gossip",
+                             pulumi.ResourceOptions(parent=self), internal=True,
+                             subnet=s.alerting.gossip_subnet)
 
     @staticmethod
     def _external_url(publish: PublishedPort | None, host: str, ctx: StackContext) -> str:

@@ -21,7 +21,9 @@ def network_ref(s: StackSettings, network: docker.Network) -> pulumi.Output[str]
 
 
 def stack_network(name: str, s: StackSettings, docker_name: str, purpose: str,
-                  opts: pulumi.ResourceOptions, internal: bool | None = None) -> docker.Network:
+                  opts: pulumi.ResourceOptions, internal: bool | None = None,
+                  subnet: str | None = None) -> docker.Network:
+    """One of the stack's networks; `subnet` fixes a bridge's addresses (Docker assigns an overlay's)."""
     return docker.Network(
         name,
         name=docker_name,
@@ -31,6 +33,7 @@ def stack_network(name: str, s: StackSettings, docker_name: str, purpose: str,
         attachable=(purpose == "targets") if s.swarm else None,
         options=dict(ENCRYPTED_OVERLAY) if s.swarm else None,
         internal=internal,
+        ipam_configs=[docker.NetworkIpamConfigArgs(subnet=subnet)] if subnet and not s.swarm else None,
         labels=[docker.NetworkLabelArgs(label=STACK_LABEL, value=s.stack),
                 docker.NetworkLabelArgs(label=PURPOSE_LABEL, value=purpose)],
         # Docker adds its own option to an overlay (`com.docker.network.driver.overlay.vxlanid_list`,

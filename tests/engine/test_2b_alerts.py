@@ -25,6 +25,7 @@ import pytest
 
 from mixin.guide import GUIDE_PROMETHEUS_GLOBAL, GUIDE_ROUTE, guide_alert
 from offline.mocks import unwrap
+from settings.grammar_numbers import duration_seconds
 from tests.engine.conftest import TIMINGS
 from tests.engine.daemon import PrivateDaemon
 from tests.engine.deploy import Deployment, create_container
@@ -32,6 +33,14 @@ from tests.engine.deploy import Deployment, create_container
 SLACK_URL_FILE = "/etc/alertmanager/secrets/slack-api-url"
 STAND_INS = ("dev-api-standin", "dev-slack-standin", "dev-mail-standin", "dev-postgres-standin")
 PG_BIN = "/usr/lib/postgresql/15/bin"
+
+
+def _seconds(duration: str) -> int:
+    return int(duration_seconds(duration))
+
+
+SCRAPE_S = _seconds(GUIDE_PROMETHEUS_GLOBAL["scrape_interval"])
+EVALUATION_S = _seconds(GUIDE_PROMETHEUS_GLOBAL["evaluation_interval"])
 MAX_CONNECTIONS = 20
 # PostgreSQL as the platform's: the exporter's role and password (read from its deployed secret file, put
 # through stdin), the stack's database, TLS on; max_connections small so the threshold is a few connections.
@@ -114,10 +123,6 @@ asyncio.run(main())
 """
 
 
-def _seconds(duration: str) -> int:
-    return int(duration[:-1]) * {"s": 1, "m": 60}[duration[-1]]
-
-
 def _network(engine: PrivateDaemon, purpose: str) -> str:
     filters = json.dumps({"label": ["com.christmas.monitoring.stack=dev",
                                     f"com.christmas.monitoring.purpose={purpose}"]})
@@ -192,10 +197,8 @@ class Watched:
 
 def _watch(alert: str, stand_ins: tuple[str, ...], extra: int = 0) -> Watched:
     guide = guide_alert(alert)
-    interval = _seconds(GUIDE_PROMETHEUS_GLOBAL["scrape_interval"])
-    evaluation = _seconds(GUIDE_PROMETHEUS_GLOBAL["evaluation_interval"])
     floor = _seconds(guide.for_) + _seconds(GUIDE_ROUTE["group_wait"])
-    return Watched(alert, time.time(), floor + interval + evaluation + extra, floor, stand_ins)
+    return Watched(alert, time.time(), floor + SCRAPE_S + EVALUATION_S + extra, floor, stand_ins)
 
 
 def _arrivals(engine: PrivateDaemon, watched: list[Watched]) -> dict[tuple[str, str], float]:
@@ -221,9 +224,9 @@ def test_the_guides_alerts_reach_slack_and_email_within_the_guides_bound(stacks,
     _alertmanager_posting_to(engine, dev, "http://slack:8080/hook")
     _postgres(engine, image, targets_net)
     # PostgresDown (firing since the deploy: no database yet) inhibits the database alerts: let it resolve.
-    time.sleep(2 * _seconds(GUIDE_PROMETHEUS_GLOBAL["scrape_interval"]) + 5)
+    time.sleep(2 * SCRAPE_S + 5)
     errors = _watch("HighErrorRate", ("dev-slack-standin", "dev-mail-standin"),
-                    extra=_seconds(GUIDE_PROMETHEUS_GLOBAL["scrape_interval"]))
+                    extra=SCRAPE_S)
     _stand_in(engine, image, "dev-api-standin", "api", targets_net, API)
     # A warning: Slack only. 17 sessions of max_connections 20 on the stack's database: 85 % > the 80 % threshold.
     connections = _watch("LowDbConnections", ("dev-slack-standin",))

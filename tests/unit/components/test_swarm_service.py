@@ -10,6 +10,7 @@ from components.swarm_placement import constraints, placement_of
 from components.swarm_service import _object_base, _tmpfs_size
 from offline.mocks import unwrap
 from settings.catalog import LABEL_PREFIX
+from settings.grammar_numbers import duration_seconds
 from settings.workload import Placement
 from tests.conftest import stack_settings
 from tests.unit.components.program import services
@@ -18,8 +19,7 @@ ONE_SHOT = {"elastic-setup", "kibana-setup", "elasticsearch-snapshots-init", "ba
 
 
 def _seconds(duration: str) -> int:
-    units = {"s": 1, "m": 60, "h": 3600}
-    return int(duration[:-1]) * units[duration[-1]]
+    return int(duration_seconds(duration))
 
 
 def test_every_service_updates_one_task_at_a_time_and_rolls_back_a_task_that_fails_within_30s(swarm_run):

@@ -208,10 +208,11 @@ class PrivateDaemon:
             raise RuntimeError(f"docker {' '.join(args)}: {done.stderr.decode(errors='replace').strip()}")
         return done
 
-    def in_netns(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        """A host command in the daemon's network namespace (`ss -ltn`, `curl` to a published port)."""
+    def in_netns(self, *args: str, check: bool = True, input: str | None = None) -> subprocess.CompletedProcess[str]:
+        """A host command in the daemon's network namespace (`ss -ltn`, `curl` to a published port); `input`
+        goes to its stdin (a credential never on its command line)."""
         done = subprocess.run(["nsenter", f"--net=/var/run/netns/{self.netns}", *args],
-                              capture_output=True, text=True, check=False)
+                              capture_output=True, text=True, check=False, input=input)
         if check and done.returncode != 0:
             raise RuntimeError(f"{' '.join(args)} in {self.netns}: {done.stderr.strip()}")
         return done

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 import time
 from typing import Any
@@ -109,10 +108,9 @@ print(urllib.request.urlopen(request, timeout=10).read().decode())
 """
 
 
-def _targets(engine: PrivateDaemon, url: str, password: bytes) -> list[dict[str, Any]]:
+def _targets(engine: PrivateDaemon, url: str, password: str) -> list[dict[str, Any]]:
     """Prometheus' active targets, asked at its published port in the engine's namespace (the password on stdin)."""
-    done = subprocess.run(["nsenter", f"--net=/var/run/netns/{engine.netns}", sys.executable, "-c", TARGETS, url],
-                          input=password, capture_output=True, check=True)
+    done = engine.in_netns(sys.executable, "-c", TARGETS, url, input=password)
     found: list[dict[str, Any]] = json.loads(done.stdout)["data"]["activeTargets"]
     return found
 
@@ -121,7 +119,7 @@ def test_prometheus_scrapes_every_service_of_the_stack_up(stacks, engine):
     """Prometheus (Debian's 2.42) reaches every service of the dev stack over the stack's networks and
     Docker's DNS, with the credentials the program gave it; only the platform's targets are down."""
     password = engine.docker("exec", "christmas-monitoring-dev-prometheus", "cat",
-                             "/etc/prometheus/secrets/prometheus-password").stdout
+                             "/etc/prometheus/secrets/prometheus-password").stdout.decode()
     planned = unwrap(next(c for c in stacks["dev"].containers() if c.name == "prometheus-container").inputs)
     [port] = [p for p in planned["ports"] if p["internal"] == 9090]
     url = f"http://{port.get('ip', '127.0.0.1')}:{port['external']}/api/v1/targets?state=active"

@@ -180,10 +180,17 @@ def _postgres(engine: PrivateDaemon, image: str, targets_net: str) -> None:
 
 
 def _open_connections(engine: PrivateDaemon, database: str, count: int) -> None:
-    """`count` idle sessions on `database`, held open (the condition LowDbConnections watches)."""
+    """`count` idle sessions on `database`, held open (the condition LowDbConnections watches); returns once
+    PostgreSQL counts them all, so the measurement starts when the condition is true, not when psql starts."""
     hold = f'psql -h /tmp -U postgres -d {database} -qc "select pg_sleep(900)" >/dev/null 2>&1'
     engine.docker("exec", "-d", "dev-postgres-standin", "sh", "-c",
                   f"for i in $(seq {count}); do {hold} & done; wait")
+    query = f"select count(*) from pg_stat_activity where datname = '{database}' and pid <> pg_backend_pid()"
+    deadline = time.time() + 30
+    while int(engine.docker("exec", "dev-postgres-standin", "psql", "-h", "/tmp", "-U", "postgres", "-Atc",
+                            query).stdout or 0) < count:
+        assert time.time() < deadline, f"{count} sessions on {database} not open within 30s"
+        time.sleep(0.2)
 
 
 @dataclass(frozen=True)
@@ -229,8 +236,8 @@ def test_the_guides_alerts_reach_slack_and_email_within_the_guides_bound(stacks,
                     extra=SCRAPE_S)
     _stand_in(engine, image, "dev-api-standin", "api", targets_net, API)
     # A warning: Slack only. 17 sessions of max_connections 20 on the stack's database: 85 % > the 80 % threshold.
-    connections = _watch("LowDbConnections", ("dev-slack-standin",))
     _open_connections(engine, "christmas_db", 17)
+    connections = _watch("LowDbConnections", ("dev-slack-standin",))
     arrived = _arrivals(engine, [errors, connections])
     for w in (errors, connections):
         seconds = {name.split("-")[1]: arrived[(w.alert, name)] - w.started

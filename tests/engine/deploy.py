@@ -154,6 +154,28 @@ def create_container(daemon: PrivateDaemon, inputs: dict[str, Any]) -> Outcome:
     return outcome
 
 
+def destroy_container(daemon: PrivateDaemon, inputs: dict[str, Any]) -> float:
+    """resourceDockerContainerDelete (v4.0.0): `ContainerStop` with `destroy_grace_seconds` as its timeout
+    (0 when unset: SIGKILL right after the stop signal), `ContainerRemove` with Force and `remove_volumes`,
+    then `ContainerWait(not-running)`. Returns the seconds the stop took."""
+    name, started = inputs["name"], time.monotonic()
+    grace = int(inputs.get("destroyGraceSeconds") or 0)
+    if not inputs.get("attach"):
+        daemon.client.request("POST", f"/containers/{name}/stop", query={"t": str(grace)}, timeout=grace + 60,
+                              ok=(304,))
+    stopped = time.monotonic() - started
+    daemon.client.request("DELETE", f"/containers/{name}",
+                          query={"force": "1", "v": "1" if inputs.get("removeVolumes", True) else "0"})
+    return stopped
+
+
+def replace_container(daemon: PrivateDaemon, inputs: dict[str, Any]) -> Outcome:
+    """Pulumi's replacement of a container with a fixed name (delete before create): the provider's delete,
+    then its create from the same inputs."""
+    destroy_container(daemon, inputs)
+    return create_container(daemon, inputs)
+
+
 def _wait_healthy(daemon: PrivateDaemon, name: str, container: str, timeout: float, started: float) -> dict[str, Any]:
     """The provider's `wait`: ContainerInspect every second until healthy, or fail after `wait_timeout`."""
     while True:

@@ -13,6 +13,7 @@ import json
 import re
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ import pytest
 from offline.mocks import unwrap
 from tests.engine.conftest import DEPLOY_BUDGET_S
 from tests.engine.daemon import PrivateDaemon
-from tests.engine.deploy import Deployment, create_container
+from tests.engine.deploy import Deployment, replace_container
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -99,19 +100,26 @@ def test_only_the_published_ports_listen_on_the_host(stacks, engine):
 
 # The platform's own services: scraped by the stack, not part of it (no API or trading engine here).
 PLATFORM_JOBS = frozenset({"api", "trading-engine"})
-TARGETS = """
+# One HTTP request with basic auth in the engine's namespace: argv = url, user[, JSON body]; password on stdin.
+ASK = """
 import base64, json, sys, urllib.request
+url, user, body = sys.argv[1], sys.argv[2], (sys.argv[3].encode() if len(sys.argv) > 3 else None)
 password = sys.stdin.read()
-request = urllib.request.Request(sys.argv[1], headers={
-    "Authorization": "Basic " + base64.b64encode(f"prometheus:{password}".encode()).decode()})
+request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json",
+    "Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()})
 print(urllib.request.urlopen(request, timeout=10).read().decode())
 """
 
 
+def _ask(engine: PrivateDaemon, url: str, user: str, password: str, body: Any = None) -> Any:
+    """A service's API at its published port in the engine's namespace (the password on stdin, not in argv)."""
+    extra = [json.dumps(body)] if body is not None else []
+    return json.loads(engine.in_netns(sys.executable, "-c", ASK, url, user, *extra, input=password).stdout)
+
+
 def _targets(engine: PrivateDaemon, url: str, password: str) -> list[dict[str, Any]]:
-    """Prometheus' active targets, asked at its published port in the engine's namespace (the password on stdin)."""
-    done = engine.in_netns(sys.executable, "-c", TARGETS, url, input=password)
-    found: list[dict[str, Any]] = json.loads(done.stdout)["data"]["activeTargets"]
+    """Prometheus' active targets."""
+    found: list[dict[str, Any]] = _ask(engine, url, "prometheus", password)["data"]["activeTargets"]
     return found
 
 
@@ -137,13 +145,12 @@ def test_prometheus_scrapes_every_service_of_the_stack_up(stacks, engine):
     assert len(health) >= 11  # every scrape job of the dev stack's configuration
 
 
-def _replace(engine: PrivateDaemon, deployment: Deployment, resource_name: str) -> None:
-    """Pulumi's replacement of a container with a fixed name: delete, then create from its inputs."""
+def _replace(engine: PrivateDaemon, deployment: Deployment, resource_name: str) -> dict[str, Any]:
+    """Pulumi's replacement of a container with a fixed name, as the provider deletes and creates it."""
     [resource] = [c for c in deployment.containers() if c.name == resource_name]
-    inputs = unwrap(resource.inputs)
-    engine.client.request("DELETE", f"/containers/{inputs['name']}", query={"force": "1"})
-    outcome = create_container(engine, inputs)
-    assert outcome.error == ""
+    inputs: dict[str, Any] = unwrap(resource.inputs)
+    assert replace_container(engine, inputs).error == ""
+    return inputs
 
 
 def test_data_survives_replacing_prometheus_and_grafana(stacks, engine):
@@ -161,3 +168,47 @@ def test_data_survives_replacing_prometheus_and_grafana(stacks, engine):
     assert set(wal_before) <= set(engine.docker("exec", prometheus, "ls", "/prometheus/wal").stdout.split())
     starts = engine.docker("exec", grafana, "cat", "/var/lib/grafana/grafana.db").stdout.decode().splitlines()
     assert len(starts) == 2 and all(line.endswith("uid 472") for line in starts), starts
+
+
+def _silence(name: str) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    return {"matchers": [{"name": "alertname", "value": name, "isRegex": False, "isEqual": True}],
+            "startsAt": now.isoformat(), "endsAt": (now + timedelta(hours=2)).isoformat(),
+            "createdBy": "tests/engine", "comment": "made just before Alertmanager is replaced"}
+
+
+def test_a_silence_survives_replacing_alertmanager_as_the_provider_replaces_it(stacks, engine):
+    """An operator's silence made a moment before `pulumi up` replaces Alertmanager is still active after.
+    Alertmanager writes its silences to /alertmanager (a named volume) every 15 minutes and once more when it
+    is stopped by SIGTERM; the provider stops a container for `destroy_grace_seconds` before removing it
+    (the program: 30; unset, 0: SIGKILL right after the stop signal). Killed instead, the same silence is
+    gone: the graceful stop, not the volume alone, is what keeps it."""
+    inputs = unwrap(next(c for c in stacks["dev"].containers() if c.name == "alertmanager-container").inputs)
+    assert inputs["destroyGraceSeconds"] >= 10
+    name = inputs["name"]
+    password = engine.docker("exec", name, "cat", "/etc/alertmanager/secrets/alertmanager-password").stdout.decode()
+    [port] = [p for p in inputs["ports"] if p["internal"] == 9093]
+    url = f"http://{port['ip']}:{port['external']}/api/v2/silences"
+
+    def active() -> set[str]:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                return {s["id"] for s in _ask(engine, url, "alertmanager", password)
+                        if s["status"]["state"] == "active"}
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
+
+    kept = _ask(engine, url, "alertmanager", password, _silence("EngineProbeKept"))["silenceID"]
+    started = time.monotonic()
+    assert replace_container(engine, inputs).error == ""
+    print(f"Alertmanager replaced (stopped, removed, created, healthy) in {time.monotonic() - started:.1f}s")
+    assert kept in active()
+
+    lost = _ask(engine, url, "alertmanager", password, _silence("EngineProbeLost"))["silenceID"]
+    engine.docker("kill", name)
+    assert replace_container(engine, inputs).error == ""
+    after_kill = active()
+    assert kept in after_kill and lost not in after_kill, (kept, lost, after_kill)

@@ -28,7 +28,7 @@ from offline.mocks import unwrap
 from settings.grammar_numbers import duration_seconds
 from tests.engine.conftest import TIMINGS
 from tests.engine.daemon import PrivateDaemon
-from tests.engine.deploy import Deployment, create_container
+from tests.engine.deploy import Deployment, replace_container
 
 SLACK_URL_FILE = "/etc/alertmanager/secrets/slack-api-url"
 STAND_INS = ("dev-api-standin", "dev-slack-standin", "dev-mail-standin", "dev-postgres-standin")
@@ -162,8 +162,7 @@ def _alertmanager_posting_to(engine: PrivateDaemon, dev: Deployment, url: str) -
     [resource] = [c for c in dev.containers() if c.name == "alertmanager-container"]
     inputs = unwrap(resource.inputs)
     inputs["uploads"] = [{**u, "content": url} if u["file"] == SLACK_URL_FILE else u for u in inputs["uploads"]]
-    engine.client.request("DELETE", f"/containers/{inputs['name']}", query={"force": "1"})
-    assert create_container(engine, inputs).error == ""
+    assert replace_container(engine, inputs).error == ""
 
 
 def _postgres(engine: PrivateDaemon, image: str, targets_net: str) -> None:

@@ -1,9 +1,12 @@
 """A small Docker Engine API client: the endpoints `doctor` needs, over unix://, tcp:// or ssh://.
 
-Reference: Docker Engine API v1.43 (https://docs.docker.com/reference/api/engine/version/v1.43/):
+Reference: Docker Engine API v1.41 to v1.43 (https://docs.docker.com/reference/api/engine/version/v1.43/):
 GET /containers/json, GET /containers/{id}/json, GET /containers/{id}/logs,
 POST /containers/{id}/exec, POST /exec/{id}/start, GET /exec/{id}/json.
 ssh:// works as the docker CLI does it: `ssh <host> docker system dial-stdio` carries the HTTP.
+The API version is negotiated as the docker CLI does (`GET /_ping`, its `API-Version` header): the
+engine's own when older than v1.43 (Docker 20.10, Debian bookworm's docker.io, serves 1.41 and answers
+400 to a request for 1.43), refused below v1.41.
 """
 
 from __future__ import annotations
@@ -21,7 +24,22 @@ from typing import Any
 
 from settings.catalog import SERVICE_LABEL, STACK_LABEL
 
-API_VERSION = "v1.43"
+# The newest API doctor is written against, and the oldest it was run against (tests/engine: Docker 20.10).
+NEWEST_API = (1, 43)
+OLDEST_API = (1, 41)
+
+
+def negotiated_version(server: str | None) -> str:
+    """The API version to speak with an engine that announced `server` (the `API-Version` of `/_ping`)."""
+    try:
+        major, minor = (int(part) for part in (server or "").split("."))
+    except ValueError:
+        raise DockerError(f"the Docker Engine did not announce its API version (API-Version: {server!r}); "
+                          f"doctor needs Docker 20.10 or newer (API {OLDEST_API[0]}.{OLDEST_API[1]})") from None
+    if (major, minor) < OLDEST_API:
+        raise DockerError(f"the Docker Engine speaks API {major}.{minor}, older than doctor supports "
+                          f"({OLDEST_API[0]}.{OLDEST_API[1]}, Docker 20.10): upgrade Docker on that host")
+    return "v{}.{}".format(*min((major, minor), NEWEST_API))
 
 
 class DockerError(Exception):
@@ -106,6 +124,7 @@ class DockerClient:
         self.host = host
         self.timeout = timeout
         self._connection = self._connector(urllib.parse.urlparse(host), timeout)
+        self._version: str | None = None
 
     def _connector(self, parsed: urllib.parse.ParseResult,
                    timeout: float) -> Callable[[], http.client.HTTPConnection]:
@@ -119,18 +138,28 @@ class DockerClient:
             return lambda: _SocketConnection(ssh, timeout)
         raise DockerError(f"unsupported docker host {self.host!r} (unix://, tcp:// or ssh://)")
 
-    def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, bytes]:
+    def api_version(self) -> str:
+        """`v1.NN`, asked of the engine once (an unversioned `/_ping`, as the docker CLI negotiates)."""
+        if self._version is None:
+            self._version = negotiated_version(self._send("GET", "/_ping", None)[1].get("API-Version"))
+        return self._version
+
+    def _send(self, method: str, url: str, body: dict[str, Any] | None) -> tuple[int, http.client.HTTPMessage, bytes]:
         connection = self._connection()
         try:
             payload = None if body is None else json.dumps(body).encode()
             headers = {"Content-Type": "application/json"} if payload is not None else {}
-            connection.request(method, f"/{API_VERSION}{path}", body=payload, headers=headers)
+            connection.request(method, url, body=payload, headers=headers)
             response = connection.getresponse()
-            return response.status, response.read()
+            return response.status, response.headers, response.read()
         except OSError as error:
             raise DockerError(f"cannot reach the Docker Engine at {self.host}: {error}") from error
         finally:
             connection.close()
+
+    def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, bytes]:
+        status, _, data = self._send(method, f"/{self.api_version()}{path}", body)
+        return status, data
 
     def _json(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         status, data = self._request(method, path, body)

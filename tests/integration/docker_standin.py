@@ -85,7 +85,7 @@ def frame(stream: int, data: bytes) -> bytes:
 
 
 class DockerStandIn:
-    """Serves /v1.43/... on 127.0.0.1:<port>; `doctor` reaches it as docker host tcp://127.0.0.1:<port>."""
+    """Serves /_ping (API 1.43) and /v1.43/... on 127.0.0.1:<port>; `doctor` reaches it as docker host tcp://127.0.0.1:<port>."""
 
     def __init__(self, port: int, containers: list[FakeContainer]) -> None:
         self.containers = containers
@@ -128,6 +128,13 @@ class DockerStandIn:
             self.requests.append(f"{method} {url.path}")
         query = urllib.parse.parse_qs(url.query)
         path = re.sub(r"^/v[\d.]+", "", url.path)
+        if method == "GET" and url.path == "/_ping":  # the version handshake, unversioned
+            h.send_response(200)
+            h.send_header("API-Version", "1.43")
+            h.send_header("Content-Length", "2")
+            h.end_headers()
+            h.wfile.write(b"OK")
+            return None
         if method == "GET" and path == "/containers/json":
             wanted = json.loads(query.get("filters", ["{}"])[0]).get("label", [])
             found = [c.summary() for c in self.containers

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socketserver
 import stat
 import struct
@@ -16,7 +17,7 @@ from typing import ClassVar
 
 import pytest
 
-from doctor.docker_api import DockerClient, demultiplex
+from doctor.docker_api import DockerClient, DockerError, demultiplex
 
 CONTAINERS = [{"Id": "abc", "Names": ["/christmas-monitoring-dev-prometheus"], "State": "running",
                "Labels": {"com.christmas.monitoring.stack": "dev", "com.christmas.monitoring.service": "prometheus"}}]
@@ -24,9 +25,26 @@ CONTAINERS = [{"Id": "abc", "Names": ["/christmas-monitoring-dev-prometheus"], "
 
 class Handler(BaseHTTPRequestHandler):
     seen: ClassVar[list[str]] = []
+    # What the engine announces at /_ping (Docker 20.10: 1.41); None: no header.
+    announces: ClassVar[str | None] = "1.43"
 
     def do_GET(self) -> None:
         Handler.seen.append(self.path)
+        if self.path == "/_ping":
+            self.send_response(200)
+            if Handler.announces is not None:
+                self.send_header("API-Version", Handler.announces)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"OK")
+            return
+        asked = tuple(int(n) for n in self.path.split("/")[1][1:].split("."))
+        if asked > tuple(int(n) for n in (Handler.announces or "0.0").split(".")):
+            # As dockerd answers a version newer than its own.
+            self.send_response(400)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         body = json.dumps(CONTAINERS).encode()
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
@@ -46,6 +64,7 @@ def unix_engine(tmp_path):
     server = socketserver.ThreadingUnixStreamServer(path, Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     Handler.seen = []
+    Handler.announces = "1.43"
     yield path
     server.shutdown()
     server.server_close()
@@ -55,8 +74,31 @@ def test_unix_socket(unix_engine):
     found = DockerClient(f"unix://{unix_engine}").containers("dev")
     assert [(c.name, c.service, c.state) for c in found] == [("christmas-monitoring-dev-prometheus", "prometheus",
                                                                "running")]
-    assert Handler.seen[0].startswith("/v1.43/containers/json?all=1&filters=")
-    assert "com.christmas.monitoring.stack%3Ddev" in Handler.seen[0]
+    assert Handler.seen[0] == "/_ping"
+    assert Handler.seen[1].startswith("/v1.43/containers/json?all=1&filters=")
+    assert "com.christmas.monitoring.stack%3Ddev" in Handler.seen[1]
+
+
+@pytest.mark.parametrize(("announced", "spoken"), [("1.41", "/v1.41/"), ("1.42", "/v1.42/"), ("1.43", "/v1.43/"),
+                                                   ("1.47", "/v1.43/"), ("2.0", "/v1.43/")])
+def test_the_api_version_is_the_engines_up_to_the_newest_doctor_knows(unix_engine, announced, spoken):
+    """Docker 20.10 (Debian bookworm's docker.io) serves API 1.41 and answers 400 to /v1.43/: doctor speaks
+    the engine's version when it is older, its own when the engine's is newer, and asks once per client."""
+    Handler.announces = announced
+    client = DockerClient(f"unix://{unix_engine}")
+    assert [c.service for c in client.containers("dev")] == ["prometheus"]
+    client.containers("dev")
+    assert Handler.seen[0] == "/_ping" and Handler.seen.count("/_ping") == 1
+    assert all(path.startswith(spoken) for path in Handler.seen[1:]), Handler.seen
+
+
+@pytest.mark.parametrize(("announced", "message"), [
+    ("1.40", "speaks API 1.40, older than doctor supports (1.41, Docker 20.10): upgrade Docker"),
+    (None, "did not announce its API version"), ("one.two", "did not announce its API version")])
+def test_an_engine_older_than_docker_20_10_is_named(unix_engine, announced, message):
+    Handler.announces = announced
+    with pytest.raises(DockerError, match=re.escape(message)):
+        DockerClient(f"unix://{unix_engine}").containers("dev")
 
 
 def test_ssh_runs_docker_dial_stdio_on_the_host(unix_engine, tmp_path, monkeypatch):

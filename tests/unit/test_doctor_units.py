@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from doctor import checks_backups, checks_edge, checks_logs
-from doctor.docker_api import Container, ssh_destination
+from doctor.docker_api import Container, ExecResult, ssh_destination
 from doctor.report import Status
 from doctor.stack import DEFAULT_DOCKER_HOST, Endpoints, StackCredentials, Target, load_target
 from render import backups as bk
@@ -103,6 +103,89 @@ def test_certificate_expiry_is_read_from_a_real_handshake(tmp_path, dev_settings
     thread.join(5)
     assert result.status is status, result
     assert f"{days - 1} days left" in result.saw or f"{days} days left" in result.saw
+
+
+def _internal_ca_server(tmp_path: Path, name: str) -> tuple[int, str, threading.Thread]:
+    """A TLS server for `name` on 127.0.0.1 whose certificate a CA of its own signed (as Caddy's internal CA
+    signs dev's); returns its port, the CA root's PEM and the thread serving one handshake."""
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=tmp_path)
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "3650",
+            "-subj", "/CN=Caddy Local Authority", "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", f"/CN={name}")
+    (tmp_path / "ext").write_text(f"subjectAltName=DNS:{name}\n")
+    openssl("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", "leaf.pem", "-days", "7", "-extfile", "ext")  # 168 hours
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "leaf.pem", tmp_path / "leaf.key")
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve_one() -> None:
+        conn, _ = listener.accept()
+        try:
+            with context.wrap_socket(conn, server_side=True):
+                pass
+        except (ssl.SSLError, OSError):
+            pass
+        listener.close()
+
+    thread = threading.Thread(target=serve_one, daemon=True)
+    thread.start()
+    return listener.getsockname()[1], (tmp_path / "ca.pem").read_text(), thread
+
+
+class EdgeOnlyDocker:
+    """The Docker host as doctor sees it: one edge container, whose `cat` of the internal root answers `root`."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.ran: list[tuple[str, list[str]]] = []
+
+    def containers(self, stack):
+        return [Container("e1", f"christmas-monitoring-{stack}-edge", "edge", "running", {})]
+
+    def exec(self, container_id, argv):
+        self.ran.append((container_id, argv))
+        found = argv == ["cat", checks_edge.INTERNAL_ROOT] and bool(self.root)
+        return ExecResult(0 if found else 1, self.root or "cat: no such file", self.root)
+
+
+def test_dev_certificates_are_checked_against_the_edges_internal_ca_at_a_localhost_name(tmp_path, dev_settings):
+    """Dev's `edge.tls: internal`: doctor reads Caddy's root in the edge container and checks the handshake
+    against it, at https://grafana.localhost:<port> although the machine's resolver does not know
+    *.localhost (RFC 6761: loopback; glibc resolves only `localhost`)."""
+    assert dev_settings.edge.tls == "internal"
+    port, root, thread = _internal_ca_server(tmp_path, "grafana.localhost")
+    endpoints = Endpoints("http://x", "http://x", "http://x", None,
+                          entry_points=(f"https://grafana.localhost:{port}",))
+    docker = EdgeOnlyDocker(root)
+    target = Target(dev_settings, endpoints, docker=docker, credentials=StackCredentials("dev"))  # type: ignore[arg-type]
+    [result] = checks_edge.check_certificates(target)
+    thread.join(5)
+    assert result.status is Status.PASS, result
+    url = f"https://grafana.localhost:{port}"
+    assert result.saw.startswith(f"{url}: 16") and result.saw.endswith(" hours left (internal CA)"), result.saw
+    assert docker.ran == [("e1", ["cat", "/data/caddy/pki/authorities/local/root.crt"])]
+
+
+def test_an_unreadable_internal_root_is_named_with_its_fix(dev_settings):
+    endpoints = Endpoints("http://x", "http://x", "http://x", None, entry_points=("https://grafana.localhost:1",))
+    target = Target(dev_settings, endpoints, docker=EdgeOnlyDocker(""), credentials=StackCredentials("dev"))  # type: ignore[arg-type]
+    [result] = checks_edge.check_certificates(target)
+    assert result.status is Status.FAIL
+    assert result.saw.startswith(
+        "could not read the edge's internal CA root: cat /data/caddy/pki/authorities/local/root.crt")
+    assert result.fix == "is the edge container running?"
+
+
+@pytest.mark.parametrize(("host", "address"), [
+    ("localhost", "127.0.0.1"), ("grafana.localhost", "127.0.0.1"), ("a.b.localhost", "127.0.0.1"),
+    ("localhost.example.com", "localhost.example.com"), ("mylocalhost", "mylocalhost"),
+    ("grafana.example.com", "grafana.example.com")])
+def test_only_localhost_names_are_taken_as_loopback(host, address):
+    assert checks_edge.connect_address(host) == address
 
 
 def _slm_target(dev_settings: StackSettings, policy: dict[str, object]) -> Target:

@@ -14,7 +14,7 @@ import pulumi
 
 from components.context import StackContext
 from components.service_args import SECRET_FILE_MODE, Healthcheck, Upload
-from render.web_config import bcrypt_hash, render_web_config
+from render.web_config import bcrypt_hash, derive_password, render_web_config
 
 # Prometheus and Alertmanager run as `nobody` (USER nobody in both images' Dockerfiles at the
 # pinned tags): their credential files are theirs alone, read-only.
@@ -38,6 +38,22 @@ def password_hash(ctx: StackContext, service: str, user: str, secret_key: str) -
             lambda p: asyncio.to_thread(bcrypt_hash, p, context))
         ctx.password_hashes[key] = pulumi.Output.secret(hashed)
     return ctx.password_hashes[key]
+
+
+def derived_password(ctx: StackContext, secret_key: str, purpose: str) -> pulumi.Output[str]:
+    """A credential derived from a stack secret for one purpose (HMAC-SHA256, 64 hex characters): it
+    changes when the secret does, needs no setting of its own, and does not reveal the secret."""
+    derived: pulumi.Output[str] = ctx.require_secret(secret_key).apply(
+        lambda p: derive_password(p, f"{ctx.settings.project}/{purpose}"))
+    return pulumi.Output.secret(derived)
+
+
+def derived_password_hash(ctx: StackContext, secret_key: str, purpose: str, user: str) -> pulumi.Output[str]:
+    """The bcrypt hash of `derived_password` (salted per project, stack, purpose and user)."""
+    context = hash_context(ctx, purpose, user)
+    hashed: pulumi.Output[str] = derived_password(ctx, secret_key, purpose).apply(
+        lambda p: asyncio.to_thread(bcrypt_hash, p, context))
+    return pulumi.Output.secret(hashed)
 
 
 def web_config_upload(ctx: StackContext, service: str, user: str, secret_key: str, path: str) -> Upload:

@@ -1,4 +1,5 @@
-"""The edge: Caddy, the stack's one TLS entry point, in front of Grafana and Kibana.
+"""The edge: Caddy, the stack's one TLS entry point, in front of Grafana and Kibana, and Grafana's
+guarded way to Prometheus (render/caddy.py DatasourceGuard).
 
 It serves the public host names of `grafana.rootUrl` and `logging.kibanaPublicBaseUrl` (and of
 `edge.prometheusUrl` / `edge.alertmanagerUrl`, behind basic auth, when set), redirects HTTP to
@@ -18,13 +19,13 @@ from collections.abc import Sequence
 
 import pulumi
 
-from components.auth import password_hash
+from components.auth import derived_password_hash, password_hash
 from components.context import StackContext
 from components.service import TYPE_PREFIX
 from components.service_args import SECRET_FILE_MODE, Healthcheck, PortMapping, Upload, VolumeMount
 from components.swarm_service import Workload, workload
 from render import caddy
-from settings.names import ALERTMANAGER_USER, PROMETHEUS_USER
+from settings.names import ALERTMANAGER_USER, GRAFANA_GUARD_PURPOSE, GRAFANA_GUARD_USER, PROMETHEUS_USER
 
 
 def edge_healthcheck(port: int) -> Healthcheck:
@@ -66,15 +67,18 @@ class Edge(pulumi.ComponentResource):
     def _caddyfile(ctx: StackContext) -> Upload:
         s = ctx.settings
         users = caddy.basic_auth_users(s)
-        if not users:
-            return Upload(caddy.CONFIG_PATH, caddy.render_caddyfile(caddy.edge_config(s, {})))
         hashes = [password_hash(ctx, _PASSWORD_OF[u][0], u, _PASSWORD_OF[u][1]) for u in users]
+        guard = [derived_password_hash(ctx, "prometheusPassword", GRAFANA_GUARD_PURPOSE, GRAFANA_GUARD_USER),
+                 ctx.require_secret("prometheusPassword")]
 
         def render(values: list[str]) -> str:
-            return caddy.render_caddyfile(caddy.edge_config(s, dict(zip(users, values, strict=True))))
+            *site_hashes, guard_hash, prometheus_password = values
+            return caddy.render_caddyfile(caddy.edge_config(
+                s, dict(zip(users, site_hashes, strict=True)), caddy.GuardCredentials(guard_hash, prometheus_password)))
 
-        # The hashes allow offline guessing: the file is a secret once it holds one.
-        text: pulumi.Output[str] = pulumi.Output.all(*hashes).apply(render)
+        # The file holds Prometheus' password (the datasource guard sends it upstream) and bcrypt hashes
+        # (which allow offline guessing): a secret, root's alone.
+        text: pulumi.Output[str] = pulumi.Output.all(*hashes, *guard).apply(render)
         return Upload(caddy.CONFIG_PATH, text, secret=True, owner="0", mode=SECRET_FILE_MODE)
 
     @staticmethod

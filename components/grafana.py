@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import pulumi
 import pulumiverse_grafana as grafana
 
+from components.auth import derived_password
 from components.context import StackContext
 from components.grafana_alerting import GrafanaAlerting
 from components.service import TYPE_PREFIX
@@ -22,9 +23,9 @@ from components.swarm_service import Workload, workload
 from mixin import log_alerts
 from mixin.dashboards import render_dashboards
 from mixin.dashboards.common import ALERTMANAGER_UID, ELASTICSEARCH_UID, FOLDERS, PROMETHEUS_UID
-from render import elasticsearch
+from render import caddy, elasticsearch
 from render import grafana as gf
-from settings.names import ALERTMANAGER_USER, PROMETHEUS_USER
+from settings.names import ALERTMANAGER_USER, GRAFANA_GUARD_PURPOSE, GRAFANA_GUARD_USER
 
 
 class Grafana(pulumi.ComponentResource):
@@ -102,19 +103,26 @@ class Grafana(pulumi.ComponentResource):
 
     def _datasources(self, ctx: StackContext, child: pulumi.ResourceOptions) -> dict[str, grafana.oss.DataSource]:
         json_data = gf.datasource_json(ctx.settings)
-        def basic_auth_password(key: str) -> pulumi.Output[str]:
+        s = ctx.settings
+
+        def secure_password(password: pulumi.Output[str]) -> pulumi.Output[str]:
             """secureJsonData with the password, a secret as a whole."""
-            secure: pulumi.Output[str] = ctx.require_secret(key).apply(
-                lambda p: json.dumps({"basicAuthPassword": p}))
+            secure: pulumi.Output[str] = password.apply(lambda p: json.dumps({"basicAuthPassword": p}))
             return pulumi.Output.secret(secure)
+
+        def basic_auth_password(key: str) -> pulumi.Output[str]:
+            return secure_password(ctx.require_secret(key))
 
         return {
             # Prometheus and Alertmanager require basic auth (their web config): Grafana sends it.
+            # Through the edge's datasource guard, with a credential Prometheus itself does not accept: the
+            # admin API (on for the backups' snapshots) is refused there (render/caddy.py DatasourceGuard).
             "prometheus": grafana.oss.DataSource(
                 "datasource-prometheus", uid=PROMETHEUS_UID, name="Prometheus", type="prometheus",
-                url=f"http://prometheus:{ctx.port('prometheus')}", access_mode="proxy", is_default=True,
-                basic_auth_enabled=True, basic_auth_username=PROMETHEUS_USER,
-                secure_json_data_encoded=basic_auth_password("prometheusPassword"),
+                url=f"http://edge:{caddy.guard_port(s.edge.http_port, s.edge.https_port)}", access_mode="proxy",
+                is_default=True, basic_auth_enabled=True, basic_auth_username=GRAFANA_GUARD_USER,
+                secure_json_data_encoded=secure_password(
+                    derived_password(ctx, "prometheusPassword", GRAFANA_GUARD_PURPOSE)),
                 json_data_encoded=json.dumps(json_data["prometheus"], sort_keys=True), opts=child),
             "alertmanager": grafana.oss.DataSource(
                 "datasource-alertmanager", uid=ALERTMANAGER_UID, name="Alertmanager", type="alertmanager",

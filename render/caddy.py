@@ -25,7 +25,7 @@ from typing import Literal, NamedTuple, cast
 
 from settings.grammar_edge import dns_name, edge_host
 from settings.model import CONTAINER_PORTS, StackSettings
-from settings.names import ALERTMANAGER_USER, PROMETHEUS_USER
+from settings.names import ALERTMANAGER_USER, GRAFANA_GUARD_USER, PROMETHEUS_USER
 
 TlsMode = Literal["acme", "internal", "files"]
 TLS_MODES: tuple[str, ...] = ("acme", "internal", "files")
@@ -83,6 +83,32 @@ class Site:
     refused_paths: tuple[str, ...] = ()
 
 
+# Grafana's way to Prometheus (see DatasourceGuard); the next port when the edge's own ports take it.
+GUARD_PORT = 9091
+
+
+def guard_port(http_port: int, https_port: int) -> int:
+    return next(port for port in range(GUARD_PORT, GUARD_PORT + 3) if port not in (http_port, https_port))
+
+
+@dataclass(frozen=True)
+class DatasourceGuard:
+    """Grafana's datasource reaches Prometheus through the edge, never with Prometheus' own password.
+
+    Prometheus' web configuration has users, not permissions: whoever holds `prometheusPassword` can call
+    the admin API, which is on for the backups' snapshots (`delete_series`, `clean_tombstones`). Grafana
+    gets a credential of its own that only this listener accepts; the listener answers the admin paths
+    403 itself and adds Prometheus' credential to what it proxies. The listener is plain HTTP on the stack
+    network (the edge's container port, never published)."""
+
+    port: int
+    basic_auth: BasicAuth
+    upstream: str
+    # `Basic <base64 of prometheus:password>`: the edge's Caddyfile holds it, so the file is a secret.
+    upstream_authorization: str
+    refused_paths: tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class CaddyConfig:
     sites: Sequence[Site]
@@ -96,6 +122,7 @@ class CaddyConfig:
     health_port: int = HEALTH_PORT
     # Listen on this address only (the integration test: loopback); empty = every interface.
     bind: str = ""
+    guard: DatasourceGuard | None = None
 
 
 # A block is a list of lines; a line is tokens, or (tokens, nested block).
@@ -158,8 +185,7 @@ def _site_block(site: Site, config: CaddyConfig) -> Block:
     headers: Block = [(name, quoted(value)) for name, value in SECURITY_HEADERS]
     block: Block = [*_tls_line(config), (("header",), headers)]
     if site.basic_auth is not None:
-        encoded = base64.b64encode(site.basic_auth.bcrypt_hash.encode()).decode()
-        block.append(nested(("basicauth",), (token(site.basic_auth.user), token(encoded))))
+        block.append(_basic_auth(site.basic_auth))
     if site.refused_paths:
         # Caddy runs `respond` before `reverse_proxy` (its directive order), so these never reach the upstream.
         block.append(("@refused", "path", *(token(path) for path in site.refused_paths)))
@@ -173,6 +199,25 @@ def _site_block(site: Site, config: CaddyConfig) -> Block:
 
 def _site_address(site: Site, config: CaddyConfig) -> str:
     return site.host if config.https_port == 443 else f"{site.host}:{config.https_port}"
+
+
+def _basic_auth(auth: BasicAuth) -> Line:
+    encoded = base64.b64encode(auth.bcrypt_hash.encode()).decode()
+    return nested(("basicauth",), (token(auth.user), token(encoded)))
+
+
+def _guard_block(guard: DatasourceGuard) -> Block:
+    # basicauth, then respond, then reverse_proxy: Caddy's directive order, whatever the order written.
+    return [_basic_auth(guard.basic_auth),
+            ("@refused", "path", *(token(path) for path in guard.refused_paths)),
+            ("respond", "@refused", "403"),
+            nested(("reverse_proxy", token(guard.upstream)),
+                   ("header_up", "Authorization", quoted(guard.upstream_authorization)))]
+
+
+def basic_authorization(user: str, password: str) -> str:
+    """The Authorization header value the guard sends upstream."""
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
 def _health_block() -> Block:
@@ -190,6 +235,10 @@ def caddyfile_blocks(config: CaddyConfig) -> Block:
         if not is_site_host(site.host):
             raise ValueError(f"{site.host!r} is not a host name Caddy can serve")
         blocks.append(((token(_site_address(site, config)),), _site_block(site, config)))
+    if config.guard is not None:
+        if config.guard.port in (config.http_port, config.https_port, config.health_port):
+            raise ValueError(f"the datasource guard's port {config.guard.port} is taken by another listener")
+        blocks.append(((f"http://:{config.guard.port}",), _guard_block(config.guard)))
     blocks.append(((f"http://:{config.health_port}",), _health_block()))
     return blocks
 
@@ -236,15 +285,33 @@ def basic_auth_users(s: StackSettings) -> list[str]:
     return [user for _, _, user, _ in public_sites(s) if user is not None]
 
 
-def edge_config(s: StackSettings, hashes: Mapping[str, str]) -> CaddyConfig:
-    """The stack's edge; `hashes`: user -> bcrypt hash for each of `basic_auth_users(s)`."""
+class GuardCredentials(NamedTuple):
+    """What the datasource guard needs: the hash of Grafana's credential, and Prometheus' password."""
+
+    grafana_hash: str
+    prometheus_password: str
+
+
+def datasource_guard(s: StackSettings, credentials: GuardCredentials) -> DatasourceGuard:
+    e = s.edge
+    return DatasourceGuard(
+        port=guard_port(e.http_port, e.https_port),
+        basic_auth=BasicAuth(GRAFANA_GUARD_USER, credentials.grafana_hash),
+        upstream=f"prometheus:{CONTAINER_PORTS['prometheus']}",
+        upstream_authorization=basic_authorization(PROMETHEUS_USER, credentials.prometheus_password),
+        refused_paths=PROMETHEUS_REFUSED)
+
+
+def edge_config(s: StackSettings, hashes: Mapping[str, str], guard: GuardCredentials) -> CaddyConfig:
+    """The stack's edge; `hashes`: user -> bcrypt hash for each of `basic_auth_users(s)`; `guard`: the
+    datasource guard's credentials."""
     e = s.edge
     return CaddyConfig(
         sites=[Site(host, upstream, BasicAuth(user, hashes[user]) if user else None, refused)
                for host, upstream, user, refused in public_sites(s)],
         tls=cast(TlsMode, e.tls),  # settings accept only acme | internal | files
         http_port=e.http_port, https_port=e.https_port, acme_email=e.acme_email, acme_ca=e.acme_ca,
-        health_port=health_port(e.http_port, e.https_port))
+        health_port=health_port(e.http_port, e.https_port), guard=datasource_guard(s, guard))
 
 
 def render_caddyfile(config: CaddyConfig) -> str:

@@ -43,6 +43,11 @@ PROMETHEUS_WEB_CONFIG = "/etc/prometheus/web.yml"
 ALERTMANAGER_WEB_CONFIG = "/etc/alertmanager/web.yml"
 
 
+def derive_password(secret: str, purpose: str) -> str:
+    """HMAC-SHA256 of `purpose` keyed with `secret`, hex: one credential per purpose from one secret."""
+    return hmac.new(secret.encode(), f"derived-password/{purpose}".encode(), hashlib.sha256).hexdigest()
+
+
 def derived_salt(password: str, context: str, cost: int = BCRYPT_COST) -> bytes:
     """bcrypt's salt string `$2b$<cost>$<22 chars>` from HMAC-SHA256(password, context)."""
     digest = hmac.new(password.encode(), context.encode(), hashlib.sha256).digest()[:16]

@@ -58,3 +58,7 @@ def auth_user(service: str) -> str:
 
 PROMETHEUS_USER = auth_user("prometheus")
 ALERTMANAGER_USER = auth_user("alertmanager")
+# Grafana's user at the edge's datasource guard (render/caddy.py DatasourceGuard): not a Prometheus user.
+GRAFANA_GUARD_USER = "grafana"
+# What that credential is derived from `prometheusPassword` for (components/auth.py derived_password).
+GRAFANA_GUARD_PURPOSE = "grafana-datasource-guard"

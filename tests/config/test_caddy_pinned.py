@@ -4,6 +4,9 @@ survived tests/config/test_caddy.py, issue 26)."""
 
 from __future__ import annotations
 
+import base64
+import dataclasses
+import json
 from pathlib import Path
 
 import pytest
@@ -11,9 +14,12 @@ import pytest
 from render.caddy import (
     BasicAuth,
     CaddyConfig,
+    DatasourceGuard,
+    GuardCredentials,
     Site,
     basic_auth_users,
     edge_config,
+    guard_port,
     quoted,
     render_caddyfile,
     token,
@@ -30,7 +36,8 @@ def test_the_stacks_edge_serves_each_public_url_on_its_upstream_with_its_setting
                                             "acmeCa": "https://acme-staging-v02.api.letsencrypt.org/directory",
                                             "httpPort": 8080})
     settings = parse_settings(PROJECT, "prod", config, secret_keys)
-    edge = edge_config(settings, {"prometheus": "$2b$hash-p", "alertmanager": "$2b$hash-a"})
+    edge = edge_config(settings, {"prometheus": "$2b$hash-p", "alertmanager": "$2b$hash-a"},
+                       GuardCredentials("$2b$hash-g", "prometheus-pw"))
     assert [(site.host, site.upstream, site.basic_auth) for site in edge.sites] == [
         ("grafana.christmas-trading.com", "grafana:3000", None),
         ("kibana.christmas-trading.com", "kibana:5601", None),
@@ -41,6 +48,52 @@ def test_the_stacks_edge_serves_each_public_url_on_its_upstream_with_its_setting
     assert (edge.acme_email, edge.acme_ca) == ("ops@christmas-trading.com",
                                                "https://acme-staging-v02.api.letsencrypt.org/directory")
     assert basic_auth_users(settings) == ["prometheus", "alertmanager"]
+    # Grafana's way to Prometheus: its own user, Prometheus' credential added upstream, the admin API refused.
+    assert edge.guard == DatasourceGuard(
+        port=9091, basic_auth=BasicAuth("grafana", "$2b$hash-g"), upstream="prometheus:9090",
+        upstream_authorization="Basic cHJvbWV0aGV1czpwcm9tZXRoZXVzLXB3", refused_paths=("/api/v1/admin/*",))
+
+
+GUARD = DatasourceGuard(9091, BasicAuth("grafana", "$2b$12$abcdefghijklmnopqrstuv"), "prometheus:9090",
+                        "Basic cHJvbWV0aGV1czpzM2NyZXQ=", ("/api/v1/admin/*",))
+
+
+def test_the_datasource_guard_is_written_as_an_operator_reads_it() -> None:
+    text = render_caddyfile(CaddyConfig(sites=[], tls="internal", guard=GUARD))
+    hashed = base64.b64encode(b"$2b$12$abcdefghijklmnopqrstuv").decode()
+    assert ("http://:9091 {\n"
+            "\tbasicauth {\n"
+            f"\t\tgrafana {hashed}\n"
+            "\t}\n"
+            "\t@refused path /api/v1/admin/*\n"
+            "\trespond @refused 403\n"
+            "\treverse_proxy prometheus:9090 {\n"
+            '\t\theader_up Authorization "Basic cHJvbWV0aGV1czpzM2NyZXQ="\n'
+            "\t}\n"
+            "}\n") in text
+
+
+def test_the_guard_answers_the_admin_api_itself_and_sends_prometheus_credential(tmp_path: Path) -> None:
+    """As Caddy (Debian's 2.6) reads it: one server on :9091 whose routes authenticate, answer the admin
+    paths 403, and proxy the rest with the Authorization header replaced."""
+    adapted = adapt(CaddyConfig(sites=[], tls="internal", guard=GUARD), tmp_path)
+    [guard] = [s for s in adapted["apps"]["http"]["servers"].values() if s["listen"] == [":9091"]]
+    handlers = json.dumps(guard["routes"])
+    assert '"handler": "authentication"' in handlers and '"grafana"' in handlers
+    assert '"path": ["/api/v1/admin/*"]' in handlers and '"status_code": 403' in handlers
+    assert '"Authorization": ["Basic cHJvbWV0aGV1czpzM2NyZXQ="]' in handlers
+    assert '"dial": "prometheus:9090"' in handlers
+
+
+@pytest.mark.parametrize(("http_port", "https_port", "port"), [(80, 443, 9091), (9091, 443, 9092),
+                                                              (9091, 9092, 9093), (80, 9091, 9092)])
+def test_the_guard_moves_off_the_edges_own_ports(http_port: int, https_port: int, port: int) -> None:
+    assert guard_port(http_port, https_port) == port
+
+
+def test_a_guard_on_a_port_another_listener_has_is_refused() -> None:
+    with pytest.raises(ValueError, match="the datasource guard's port 8081 is taken by another listener"):
+        render_caddyfile(CaddyConfig(sites=[], tls="internal", guard=dataclasses.replace(GUARD, port=8081)))
 
 
 def test_the_health_listener_answers_200_on_its_path_only(tmp_path: Path) -> None:

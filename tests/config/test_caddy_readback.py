@@ -14,7 +14,7 @@ from typing import Any
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from render.caddy import basic_auth_users, edge_config, public_sites, render_caddyfile
+from render.caddy import GuardCredentials, basic_auth_users, edge_config, guard_port, public_sites, render_caddyfile
 from render.web_config import bcrypt_hash
 from settings.model import PROJECT, SettingsError, parse_settings
 from tests.config.test_caddy import adapt_file, https_server, routes_by_host
@@ -91,7 +91,8 @@ def test_edge_values_read_back_from_caddys_adapted_json(tmp_path: Path, hosts: l
         return
     event("accepted")
     path = tmp_path / "Caddyfile"
-    path.write_text(render_caddyfile(edge_config(s, {user: HASH for user in basic_auth_users(s)})))
+    path.write_text(render_caddyfile(edge_config(s, {user: HASH for user in basic_auth_users(s)},
+                                                     GuardCredentials(HASH, "prometheus-pw"))))
     adapted = adapt_file(path, tmp_path)
 
     expected = {host.lower(): upstream for host, upstream, _, _ in public_sites(s)}
@@ -103,9 +104,12 @@ def test_edge_values_read_back_from_caddys_adapted_json(tmp_path: Path, hosts: l
     http = adapted["apps"]["http"]
     assert http.get("http_port", 80) == http_port
     public, loopback = _listen_ports(adapted)
-    # Only the HTTPS port is served on every interface by the file itself (Caddy adds the HTTP redirect
-    # listener at run time); the health listener is on loopback, on neither public port.
-    assert public == {https_port} and len(loopback) == 1 and not loopback & {http_port, https_port}
+    # Only the HTTPS port and the datasource guard (a container port Docker never publishes) are served on
+    # every interface by the file itself (Caddy adds the HTTP redirect listener at run time); the health
+    # listener is on loopback, on neither public port.
+    guard = guard_port(http_port, https_port)
+    assert public == {https_port, guard} and guard not in (http_port, https_port)
+    assert len(loopback) == 1 and not loopback & {http_port, https_port, guard}
     [policy] = adapted["apps"]["tls"]["automation"]["policies"]
     if tls == "internal":
         assert sorted(policy["subjects"]) == sorted(expected)

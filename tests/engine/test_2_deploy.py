@@ -19,6 +19,9 @@ from typing import Any
 import pytest
 
 from offline.mocks import unwrap
+from render.web_config import derive_password
+from settings.model import PROJECT
+from settings.names import GRAFANA_GUARD_PURPOSE
 from tests.engine.conftest import DEPLOY_BUDGET_S
 from tests.engine.daemon import PrivateDaemon
 from tests.engine.deploy import Deployment, replace_container
@@ -212,3 +215,39 @@ def test_a_silence_survives_replacing_alertmanager_as_the_provider_replaces_it(s
     assert replace_container(engine, inputs).error == ""
     after_kill = active()
     assert kept in after_kill and lost not in after_kill, (kept, lost, after_kill)
+
+
+# From inside a container: (status of) one request with basic auth; argv = url, user, method; password on stdin.
+ASK_INSIDE = """
+import base64, sys, urllib.error, urllib.request
+url, user, method = sys.argv[1:4]
+token = base64.b64encode(f"{user}:{sys.stdin.read()}".encode()).decode()
+request = urllib.request.Request(url, method=method, headers={"Authorization": "Basic " + token})
+try:
+    print(urllib.request.urlopen(request, timeout=10).status)
+except urllib.error.HTTPError as error:
+    print(error.code)
+"""
+
+
+def test_from_grafanas_container_its_credential_queries_prometheus_and_cannot_delete_series(stacks, engine):
+    """Inside the dev stack's Grafana container, over Docker's DNS on the stack network: the credential the
+    program gives Grafana's Prometheus datasource (user `grafana` at the edge's guard) queries Prometheus
+    through the edge (Debian's Caddy 2.6 with the rendered Caddyfile); the admin API is refused there, and
+    Prometheus itself refuses that credential."""
+    prometheus_password = engine.docker("exec", "christmas-monitoring-dev-prometheus", "cat",
+                                        "/etc/prometheus/secrets/prometheus-password").stdout.decode()
+    grafana_password = derive_password(prometheus_password, f"{PROJECT}/{GRAFANA_GUARD_PURPOSE}")
+
+    def status(url: str, user: str, password: str, method: str = "GET") -> int:
+        done = engine.docker("exec", "-i", "christmas-monitoring-dev-grafana", "python3", "-c", ASK_INSIDE, url,
+                             user, method, input=password.encode())
+        return int(done.stdout)
+
+    delete = "/api/v1/admin/tsdb/delete_series?match[]=up"
+    assert status("http://edge:9091/api/v1/query?query=up", "grafana", grafana_password) == 200
+    assert status(f"http://edge:9091{delete}", "grafana", grafana_password, "POST") == 403
+    assert status(f"http://edge:9091{delete}", "grafana", grafana_password, "PUT") == 403
+    assert status("http://edge:9091/api/v1/query?query=up", "prometheus", prometheus_password) == 401
+    assert status(f"http://prometheus:9090{delete}", "grafana", grafana_password, "POST") == 401
+    assert status("http://prometheus:9090/api/v1/query?query=up", "grafana", grafana_password) == 401

@@ -5,8 +5,9 @@ What the test copy changes, and nothing else (test_1_edge.py proves it):
   optional), every public URL on `*.localhost` at the test's HTTPS port, edge ports free loopback
   ports, `tls: internal` (dev's own value);
 - the Caddy configuration: upstreams remapped to the loopback processes (Grafana, which cannot
-  run here, to a stand-in answering with the headers Grafana sets; Kibana to a closed port),
-  the health listener on a free port, `bind` loopback.
+  run here, to a stand-in answering with the headers Grafana sets; Kibana to a closed port;
+  the datasource guard's to the loopback Prometheus), the health listener and the guard on free
+  ports, `bind` loopback.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from render.caddy import CaddyConfig, edge_config, render_caddyfile
-from render.web_config import bcrypt_hash
+from render.caddy import CaddyConfig, GuardCredentials, edge_config, render_caddyfile
+from render.web_config import bcrypt_hash, derive_password
 from settings.model import CONTAINER_PORTS, PROJECT, StackSettings, parse_settings
-from settings.names import ALERTMANAGER_USER, PROMETHEUS_USER
+from settings.names import ALERTMANAGER_USER, GRAFANA_GUARD_PURPOSE, PROMETHEUS_USER
 from tests.integration.config_copy import on_loopback
 from tests.integration.processes import Auth, Process, Processes, auth_headers, free_ports, require_program
 from tests.integration.stack import Stack, integration_raw
@@ -94,19 +95,34 @@ def loopback_upstreams(stack: Stack, ui_port: int) -> dict[str, str]:
             f"kibana:{CONTAINER_PORTS['kibana']}": closed}
 
 
-def loopback_edge_config(rendered: CaddyConfig, upstreams: dict[str, str], health_port: int) -> CaddyConfig:
+def loopback_edge_config(rendered: CaddyConfig, upstreams: dict[str, str], health_port: int,
+                         guard_port: int) -> CaddyConfig:
     sites = [dataclasses.replace(site, upstream=upstreams[site.upstream]) for site in rendered.sites]
-    return dataclasses.replace(rendered, sites=sites, health_port=health_port, bind="127.0.0.1")
+    assert rendered.guard is not None
+    guard = dataclasses.replace(rendered.guard, upstream=upstreams[rendered.guard.upstream], port=guard_port)
+    return dataclasses.replace(rendered, sites=sites, health_port=health_port, bind="127.0.0.1", guard=guard)
+
+
+def guard_credentials(stack: Stack) -> GuardCredentials:
+    """The guard's as the program makes them: the hash of Grafana's derived password, Prometheus' password."""
+    return GuardCredentials(bcrypt_hash(grafana_guard_password(stack), "it/edge/grafana"),
+                            stack.credentials.prometheus)
+
+
+def grafana_guard_password(stack: Stack) -> str:
+    """What Grafana's datasource sends to the guard (components/grafana.py): derived from prometheusPassword."""
+    return derive_password(stack.credentials.prometheus, f"{PROJECT}/{GRAFANA_GUARD_PURPOSE}")
 
 
 def start_edge(stack: Stack, procs: Processes, work: Path) -> Edge:
     caddy = require_program(CADDY)
-    http_port, https_port, health_port, ui_port = free_ports(4)
+    http_port, https_port, health_port, ui_port, guard_port = free_ports(5)
     settings = edge_settings(stack, http_port, https_port)
     creds = stack.credentials
     hashes = {PROMETHEUS_USER: bcrypt_hash(creds.prometheus, "it/edge/prometheus"),
               ALERTMANAGER_USER: bcrypt_hash(creds.alertmanager, "it/edge/alertmanager")}
-    config = loopback_edge_config(edge_config(settings, hashes), loopback_upstreams(stack, ui_port), health_port)
+    config = loopback_edge_config(edge_config(settings, hashes, guard_credentials(stack)),
+                                  loopback_upstreams(stack, ui_port), health_port, guard_port)
     ui = UiStandIn(ui_port)
     work.mkdir(parents=True, exist_ok=True)
     caddyfile = work / "Caddyfile"

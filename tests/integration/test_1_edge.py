@@ -9,11 +9,13 @@ before test_2_alerts, which stops an Alertmanager peer.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import ssl
 import subprocess
 import time
 import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,20 +23,21 @@ import pytest
 
 from components.auth import authenticated_healthcheck
 from components.edge import edge_healthcheck
-from render.caddy import edge_config
+from render.caddy import GuardCredentials, edge_config
 from tests.expected import SECURITY_HEADERS
 from tests.integration.edge import (
     HOSTS,
     UPSTREAM_HEADERS,
     Edge,
     edge_settings,
+    grafana_guard_password,
     http_get_plain,
     https_get,
     loopback_edge_config,
     loopback_upstreams,
     start_edge,
 )
-from tests.integration.processes import Processes, http_get, require_program, wait_until
+from tests.integration.processes import Processes, auth_headers, http_get, require_program, wait_until
 from tests.integration.stack import BUILD_DIR, Stack
 
 pytestmark = pytest.mark.integration
@@ -180,15 +183,66 @@ def test_prometheus_delivers_alerts_to_alertmanager_through_its_credentials(stac
 
 
 def test_the_caddy_config_differs_only_in_upstreams_health_port_and_bind(edge: Edge, stack: Stack):
+    assert edge.config.guard is not None
     rendered = edge_config(edge_settings(stack, edge.http_port, edge.https_port),
                            {site.basic_auth.user: site.basic_auth.bcrypt_hash
-                            for site in edge.config.sites if site.basic_auth})
+                            for site in edge.config.sites if site.basic_auth},
+                           GuardCredentials(edge.config.guard.basic_auth.bcrypt_hash, stack.credentials.prometheus))
     ui_port = int(next(s.upstream for s in edge.config.sites if s.host == HOSTS["grafana"]).rpartition(":")[2])
-    copy = loopback_edge_config(rendered, loopback_upstreams(stack, ui_port), edge.config.health_port)
+    copy = loopback_edge_config(rendered, loopback_upstreams(stack, ui_port), edge.config.health_port,
+                                edge.config.guard.port)
     assert copy == edge.config
     assert [dataclasses.replace(s, upstream="") for s in copy.sites] == [
         dataclasses.replace(s, upstream="") for s in rendered.sites]
-    assert dataclasses.replace(copy, sites=rendered.sites, health_port=rendered.health_port, bind="") == rendered
+    assert rendered.guard is not None and copy.guard is not None
+    assert dataclasses.replace(copy.guard, upstream="", port=0) == dataclasses.replace(rendered.guard, upstream="",
+                                                                                       port=0)
+    assert dataclasses.replace(copy, sites=rendered.sites, health_port=rendered.health_port, bind="",
+                               guard=rendered.guard) == rendered
+
+
+# --------------------------------------------------------------------------- Grafana's datasource guard
+
+def plain_request(url: str, auth: tuple[str, str] | None, method: str = "GET") -> tuple[int, bytes]:
+    request = urllib.request.Request(url, method=method, headers=auth_headers(auth))
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status, answer.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def guard_get(edge: Edge, path: str, auth: tuple[str, str] | None, method: str = "GET") -> tuple[int, bytes]:
+    assert edge.config.guard is not None
+    return plain_request(f"http://127.0.0.1:{edge.config.guard.port}{path}", auth, method)
+
+
+def test_grafanas_credential_queries_prometheus_through_the_guard(edge: Edge, stack: Stack):
+    """What Grafana's datasource sends (user `grafana`, its password derived from prometheusPassword) reaches
+    the real Prometheus through the guard, which adds Prometheus' own credential."""
+    status, body = guard_get(edge, "/api/v1/query?query=up", ("grafana", grafana_guard_password(stack)))
+    assert status == 200 and json.loads(body)["data"]["result"], body[:300]
+
+
+def test_grafanas_credential_cannot_delete_series_or_snapshot(edge: Edge, stack: Stack):
+    """The admin API is on for the backups' snapshots; with Grafana's credential, neither through the guard
+    (ten spellings, three methods) nor at Prometheus itself (which does not know the user) is it reachable."""
+    grafana = ("grafana", grafana_guard_password(stack))
+    for path in ADMIN_SPELLINGS:
+        for method in ("POST", "PUT", "GET"):
+            status, body = guard_get(edge, path, grafana, method)
+            assert not 200 <= status < 300, (method, path, status, body[:200])
+    assert guard_get(edge, ADMIN_SPELLINGS[0], grafana, "POST")[0] == 403
+    prometheus = f"http://127.0.0.1:{stack.ports.prometheus}"
+    direct = plain_request(f"{prometheus}/api/v1/admin/tsdb/delete_series?match[]=up", grafana, "POST")
+    assert direct[0] == 401, direct
+    assert plain_request(f"{prometheus}/api/v1/query?query=up", grafana)[0] == 401
+
+
+def test_the_guard_wants_grafanas_credential_and_no_other(edge: Edge, stack: Stack):
+    for auth in (None, ("grafana", "not-the-password"), ("prometheus", stack.credentials.prometheus),
+                 ("grafana", stack.credentials.prometheus)):
+        assert guard_get(edge, "/api/v1/query?query=up", auth)[0] == 401, auth
 
 
 # --------------------------------------------------------------------------- the containers' healthchecks

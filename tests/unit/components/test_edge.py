@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 from typing import Any
 
 import bcrypt
@@ -121,12 +123,46 @@ def test_alertmanager_gossip_binds_each_peers_address_on_its_own_network(prod_ru
     assert members == {"alertmanager", "alertmanager-1"}
 
 
-def test_grafana_datasources_send_basic_auth_to_prometheus_and_alertmanager(prod_run):
-    for uid, user in (("prometheus", "prometheus"), ("alertmanager", "alertmanager")):
+# HMAC-SHA256("derived-password/christmas-monitoring/grafana-datasource-guard") keyed with the placeholder
+# prometheusPassword "REDACTED-prometheus-password": what Grafana sends to the edge's datasource guard.
+GRAFANA_GUARD_PASSWORD = "349ce0a8e092961f704da92217e33eee1c5fb325c32c4277c200a58144f57d21"
+
+
+def test_grafana_datasources_send_basic_auth_to_the_guard_and_alertmanager(prod_run):
+    """Grafana never holds Prometheus' password (whoever holds it can call the admin API): its Prometheus
+    datasource sends a credential of its own to the edge's guard; Alertmanager's gets Alertmanager's."""
+    for uid, user, password in (("prometheus", "grafana", GRAFANA_GUARD_PASSWORD),
+                                ("alertmanager", "alertmanager", P["alertmanagerPassword"])):
         ds = prod_run.named(f"datasource-{uid}")
         assert unwrap(ds.inputs)["basicAuthEnabled"] is True and unwrap(ds.inputs)["basicAuthUsername"] == user
         assert is_secret(ds.inputs["secureJsonDataEncoded"])
-        assert json.loads(unwrap(ds.inputs["secureJsonDataEncoded"])) == {"basicAuthPassword": P[f"{user}Password"]}
+        assert json.loads(unwrap(ds.inputs["secureJsonDataEncoded"])) == {"basicAuthPassword": password}
+    assert unwrap(prod_run.named("datasource-prometheus").inputs)["url"] == "http://edge:9091"
+    assert P["prometheusPassword"] not in plain_strings(prod_run.named("datasource-prometheus").inputs)
+    assert P["prometheusPassword"] not in unwrap(prod_run.named("datasource-prometheus").inputs)[
+        "secureJsonDataEncoded"]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_edges_caddyfile_guards_prometheus_for_grafana_and_is_a_secret(stack, dev_run, prod_run):
+    """The guard accepts Grafana's credential only (its bcrypt hash in the file), answers the admin API
+    403 and sends Prometheus' credential upstream: the file holds that credential, so it is root's 0400
+    secret upload in every stack, dev's included (where it held no hash before)."""
+    run = dev_run if stack == "dev" else prod_run
+    edge = container(run, "edge")
+    content = uploads(edge)["/etc/caddy/Caddyfile"]
+    assert is_secret(content) or is_secret(edge.inputs["uploads"])
+    [upload] = [unwrap(u) for u in unwrap(edge.inputs)["uploads"] if unwrap(u)["file"] == "/etc/caddy/Caddyfile"]
+    assert (upload["permissions"], upload["owner"]) == ("0400", "0")
+    text = unwrap(content)
+    guard = text[text.index("http://:9091 {"):]
+    guard = guard[:guard.index("\n}\n")]
+    [hashed] = re.findall(r"\n\t\tgrafana (\S+)\n", guard)
+    assert "\t@refused path /api/v1/admin/*\n\trespond @refused 403\n" in guard
+    assert "\treverse_proxy prometheus:9090 {\n\t\theader_up Authorization \"Basic " in guard
+    if stack == "prod":  # the placeholders' values (dev generates its passwords)
+        assert bcrypt.checkpw(GRAFANA_GUARD_PASSWORD.encode(), base64.b64decode(hashed))
+        assert 'header_up Authorization "Basic cHJvbWV0aGV1czpSRURBQ1RFRC1wcm9tZXRoZXVzLXBhc3N3b3Jk"' in guard
 
 
 def test_prometheus_sends_its_credentials_from_files(prod_run):

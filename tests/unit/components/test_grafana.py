@@ -97,7 +97,8 @@ def datasources(run: ProgramRun) -> dict[str, dict[str, Any]]:
 def test_datasources_have_stable_uids_and_point_at_the_stack_services(run):
     ds = {uid: unwrap(inputs) for uid, inputs in datasources(run).items()}
     assert set(ds) == {"prometheus", "alertmanager", "elasticsearch-logs"}
-    assert ds["prometheus"]["url"] == "http://prometheus:9090" and ds["prometheus"]["isDefault"] is True
+    # Prometheus through the edge's datasource guard (tests/unit/components/test_edge.py).
+    assert ds["prometheus"]["url"] == "http://edge:9091" and ds["prometheus"]["isDefault"] is True
     assert json.loads(ds["alertmanager"]["jsonDataEncoded"])["implementation"] == "prometheus"
     logs = ds["elasticsearch-logs"]
     assert logs["url"] == "http://elasticsearch:9200"

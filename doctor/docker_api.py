@@ -175,6 +175,12 @@ class DockerClient:
                           service=c.get("Labels", {}).get(SERVICE_LABEL, ""), state=c["State"],
                           labels=c.get("Labels", {})) for c in found]
 
+    def stacks(self) -> set[str]:
+        """Every stack of the project with a container (running or not) on this engine."""
+        filters = urllib.parse.quote(json.dumps({"label": [STACK_LABEL]}))
+        found = self._json("GET", f"/containers/json?all=1&filters={filters}")
+        return {c.get("Labels", {}).get(STACK_LABEL, "") for c in found} - {""}
+
     def inspect(self, container_id: str) -> dict[str, Any]:
         found: dict[str, Any] = self._json("GET", f"/containers/{container_id}/json")
         return found

@@ -14,6 +14,7 @@ from doctor import (
     checks_logging,
     checks_logs,
     checks_metrics,
+    checks_neighbours,
 )
 from doctor.report import Result, any_failed, failed, render
 from doctor.stack import Target, load_target
@@ -25,6 +26,7 @@ CHECKS: tuple[tuple[str, Check, str, str], ...] = (
     ("containers", checks_containers.check_containers, "operations.md", "2-is-every-service-up"),
     ("configuration", checks_containers.check_configuration, "operations.md", "3-container-logs"),
     ("disk", checks_containers.check_disk_free, "runbook.md", "diskspacelow"),
+    ("stacks on this Docker host", checks_neighbours.check_neighbours, "operations.md", "2-is-every-service-up"),
     ("logs", checks_logs.check_logs, "operations.md", "3-container-logs"),
     ("scrape targets", checks_metrics.check_targets, "runbook.md", "targetdown"),
     ("rules", checks_metrics.check_rules, "runbook.md", "prometheusruleevaluationfailures"),

@@ -56,7 +56,7 @@ def run_doctor(engine: PrivateDaemon, stack: str) -> list[dict[str, Any]]:
 REAL = {"containers running and healthy", "restart counts", "Prometheus configuration and rule files valid",
         "alertmanager configuration valid", "disk free on data volumes", "rule evaluation",
         "Prometheus configuration loaded", "Alertmanager cluster", "TLS certificate", "Prometheus backups",
-        "Grafana backups"}
+        "Grafana backups", "stacks on this Docker host"}
 # What is not part of the stack and not on this engine: the platform's api and trading-engine (so TargetDown),
 # its PostgreSQL (PostgresDown) and Slack (no internet: Alertmanager logs its failed notifications).
 OUTSIDE = {"scrape targets up", "alerts in Prometheus", "Alertmanager notifications", "errors in the logs (15 min)"}
@@ -84,6 +84,9 @@ def test_doctor_passes_what_real_programs_answer_and_names_an_injected_fault(sta
     assert {name: saw for name, saw in failing.items() if name in REAL and saw} == {}
     assert all(r["status"] == "PASS" for name in REAL for r in by_check[name])
     assert len(by_check["TLS certificate"]) == 2  # Grafana's and Kibana's public names
+    # prod runs beside it; both stack files name the local daemon, so `pulumi preview` compared them.
+    [neighbours] = by_check["stacks on this Docker host"]
+    assert neighbours["saw"] == f"unix://{engine.socket}: compared at preview: prod", neighbours
     [targets] = failing["scrape targets up"]
     assert targets.startswith("9 of 11 up; down: api api:8000 ") and "; trading-engine trading-engine:8001 " in targets
     [alerts] = failing["alerts in Prometheus"]

@@ -137,8 +137,10 @@ class DockerStandIn:
             return None
         if method == "GET" and path == "/containers/json":
             wanted = json.loads(query.get("filters", ["{}"])[0]).get("label", [])
+            # As Docker's label filter: `key=value`, or `key` alone (any value; every container has the stack's).
             found = [c.summary() for c in self.containers
-                     if all(f"{STACK_LABEL}={c.stack}" == w or f"{SERVICE_LABEL}={c.service}" == w for w in wanted)]
+                     if all(w in (STACK_LABEL, f"{STACK_LABEL}={c.stack}", f"{SERVICE_LABEL}={c.service}")
+                            for w in wanted)]
             return self._json(h, 200, found)
         match = re.fullmatch(r"/containers/([^/]+)/(json|exec|logs)", path)
         if match:

@@ -12,6 +12,7 @@ import stat
 import struct
 import sys
 import threading
+import urllib.parse
 from http.server import BaseHTTPRequestHandler
 from typing import ClassVar
 
@@ -134,3 +135,10 @@ def test_an_unknown_scheme_is_refused():
         DockerClient("npipe:////./pipe/docker_engine")
 
 
+
+
+def test_the_stacks_on_an_engine_are_asked_with_the_label_key_alone(unix_engine):
+    """Every container with the project's stack label, whatever its value (Docker's `label=<key>` filter)."""
+    assert DockerClient(f"unix://{unix_engine}").stacks() == {"dev"}
+    filters = json.loads(urllib.parse.unquote(Handler.seen[1].partition("filters=")[2]))
+    assert filters == {"label": ["com.christmas.monitoring.stack"]}

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from doctor import checks_backups, checks_edge, checks_logs
+from doctor import checks_backups, checks_edge, checks_logs, checks_neighbours
 from doctor.docker_api import Container, ExecResult, ssh_destination
 from doctor.report import Status
 from doctor.stack import DEFAULT_DOCKER_HOST, Endpoints, StackCredentials, Target, load_target
@@ -256,3 +256,37 @@ def test_the_log_check_reads_every_alertmanager_peer_and_skips_old_lines():
     assert result.status is Status.FAIL
     assert "alertmanager-3: 1 error lines" in result.saw
     assert "prometheus" not in result.saw and "node-exporter" not in result.saw
+
+
+class StacksDocker:
+    """A Docker host running containers of `stacks`."""
+
+    host = "unix:///var/run/docker.sock"
+
+    def __init__(self, *stacks: str) -> None:
+        self.running = set(stacks)
+
+    def stacks(self) -> set[str]:
+        return self.running
+
+
+@pytest.mark.parametrize(("running", "status", "saw"), [
+    (("dev",), Status.PASS, "unix:///var/run/docker.sock: only stack dev"),
+    # Pulumi.prod.yaml names no docker:host either: the same (local) daemon, compared by `pulumi preview`.
+    (("dev", "prod"), Status.PASS, "unix:///var/run/docker.sock: compared at preview: prod"),
+    # Pulumi.swarm.yaml names ssh://deploy@swarm-manager-1.christmas.internal: never compared with dev.
+    (("dev", "prod", "swarm"), Status.FAIL, "unix:///var/run/docker.sock: compared at preview: prod; "
+                                            "never compared (their docker:host names another daemon): swarm"),
+    (("dev", "staging"), Status.PASS, "unix:///var/run/docker.sock: no stack file here: staging"),
+])
+def test_stacks_sharing_the_docker_host_are_found_by_the_engine_not_by_the_url(dev_settings, running, status, saw):
+    """The plan compares stacks whose docker:host text names the same daemon; doctor asks the daemon which
+    stacks run there and fails on one the plan never compared, with the fix."""
+    endpoints = Endpoints("http://x", "http://x", "http://x", None)
+    target = Target(dev_settings, endpoints, docker=StacksDocker(*running),  # type: ignore[arg-type]
+                    credentials=StackCredentials("dev"))
+    [result] = checks_neighbours.check_neighbours(target)
+    assert (result.status, result.saw) == (status, saw)
+    if status is Status.FAIL:
+        assert result.fix.startswith("write the same docker:host in Pulumi.dev.yaml and in Pulumi.<stack>.yaml of "
+                                     "swarm (e.g. `pulumi config set docker:host <url> -s <stack>`)")

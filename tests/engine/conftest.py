@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.engine.daemon import Bridge, PrivateDaemon
-from tests.engine.deploy import Deployment, deploy, remove_stack
+from tests.engine.deploy import Deployment, deploy_side_by_side, remove_stack
 from tests.engine.images import build_all
 
 TIMINGS: list[str] = []
@@ -46,15 +46,18 @@ def images(engine: PrivateDaemon) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def stacks(engine: PrivateDaemon, images: dict[str, str]) -> Iterator[dict[str, Deployment]]:
-    """Dev and prod deployed side by side (test_2_deploy, test_2b_alerts; test_3 and later clean dev)."""
-    deployed: dict[str, Deployment] = {}
+    """Dev and prod deployed side by side, at the same time (test_2_deploy, test_2a_doctor, test_2b_alerts;
+    test_3 and later clean dev)."""
     try:
         for stack in ("dev", "prod"):
             remove_stack(engine, stack)
-            deployed[stack] = deploy(stack, engine, images)
-            TIMINGS.append(f"{stack} deployed in {deployed[stack].seconds:.0f}s: " + ", ".join(
+        started = time.monotonic()
+        deployed = deploy_side_by_side(("dev", "prod"), engine, images)
+        TIMINGS.append(f"dev and prod deployed at once in {time.monotonic() - started:.0f}s")
+        for stack, deployment in deployed.items():
+            TIMINGS.append(f"{stack} deployed in {deployment.seconds:.0f}s: " + ", ".join(
                 f"{o.name.removeprefix('christmas-monitoring-')} {o.seconds:.0f}s"
-                for o in sorted(deployed[stack].outcomes.values(), key=lambda o: -o.seconds)[:4]) + " (slowest)")
+                for o in sorted(deployment.outcomes.values(), key=lambda o: -o.seconds)[:4]) + " (slowest)")
         yield deployed
     finally:
         for stack in ("prod", "dev"):

@@ -75,10 +75,15 @@ def _tls_server(tmp_path: Path, days: int) -> tuple[int, str, threading.Thread]:
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
                     str(cert), "-days", str(days), "-subj", "/CN=localhost",
                     "-addext", "subjectAltName=DNS:localhost"], check=True, capture_output=True)
+    port, thread = _one_handshake(cert, key)
+    return port, str(cert), thread
+
+
+def _one_handshake(cert: Path, key: Path) -> tuple[int, threading.Thread]:
+    """A TLS listener on 127.0.0.1 presenting `cert` for one handshake; its port and serving thread."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     listener = socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
 
     def serve_one() -> None:
         conn, _ = listener.accept()
@@ -91,7 +96,7 @@ def _tls_server(tmp_path: Path, days: int) -> tuple[int, str, threading.Thread]:
 
     thread = threading.Thread(target=serve_one, daemon=True)
     thread.start()
-    return port, str(cert), thread
+    return listener.getsockname()[1], thread
 
 
 @pytest.mark.parametrize(("days", "status"), [(90, Status.PASS), (5, Status.FAIL)])
@@ -118,22 +123,8 @@ def _internal_ca_server(tmp_path: Path, name: str) -> tuple[int, str, threading.
     (tmp_path / "ext").write_text(f"subjectAltName=DNS:{name}\n")
     openssl("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
             "-out", "leaf.pem", "-days", "7", "-extfile", "ext")  # 168 hours
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(tmp_path / "leaf.pem", tmp_path / "leaf.key")
-    listener = socket.create_server(("127.0.0.1", 0))
-
-    def serve_one() -> None:
-        conn, _ = listener.accept()
-        try:
-            with context.wrap_socket(conn, server_side=True):
-                pass
-        except (ssl.SSLError, OSError):
-            pass
-        listener.close()
-
-    thread = threading.Thread(target=serve_one, daemon=True)
-    thread.start()
-    return listener.getsockname()[1], (tmp_path / "ca.pem").read_text(), thread
+    port, thread = _one_handshake(tmp_path / "leaf.pem", tmp_path / "leaf.key")
+    return port, (tmp_path / "ca.pem").read_text(), thread
 
 
 class EdgeOnlyDocker:

@@ -20,10 +20,9 @@ from render.caddy import (
     basic_auth_users,
     edge_config,
     guard_port,
-    quoted,
     render_caddyfile,
-    token,
 )
+from render.caddyfile import quoted, token
 from settings.model import PROJECT, parse_settings
 from tests.config.test_caddy import SITES, adapt
 from tests.unit.test_edge_settings import raw

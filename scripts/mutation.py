@@ -25,7 +25,9 @@ OUT = PROJECT / "build" / "mutation"
 # Everything a test may import or read, copied beside the mutants.
 COPIED = ("__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "Pulumi.swarm.yaml", "pyproject.toml",
           "README.md", "docs", "tests", "scripts", "Makefile", "requirements.txt", "requirements-dev.txt")
-PACKAGES = ("bench", "components", "doctor", "mixin", "offline", "policy", "render", "settings")
+# Every package of the program (a directory with __init__.py), found rather than listed: a package
+# added later and missing from the copy fails every mutant's collection (ModuleNotFoundError).
+PACKAGES = tuple(sorted(p.parent.name for p in PROJECT.glob("*/__init__.py") if p.parent.name not in COPIED))
 
 
 @dataclass(frozen=True)

@@ -148,7 +148,8 @@ def test_no_container_may_share_the_host_network_or_ipc(dev_run, service, key):
     only(analyze([variant(c, **{key: "host"})]), "no-privileged-no-host-namespace", c.urn)
 
 
-@pytest.mark.parametrize("listen", [None, "--web.listen-address=:9100", "--web.listen-address=0.0.0.0:9100"])
+@pytest.mark.parametrize("listen", [None, "--web.listen-address=:9100", "--web.listen-address=0.0.0.0:9100",
+                                    "--web.listen-address=[::]:9100", "--web.listen-address=:::9100"])
 def test_node_exporter_on_the_host_network_must_listen_on_one_address(dev_run, listen):
     c = container(dev_run, "node-exporter")
     command = [a for a in unwrap(c.inputs)["command"] if not a.startswith("--web.listen-address=")]
@@ -253,3 +254,26 @@ def test_file_references_and_harmless_names_are_not_secrets(dev_run):
     c = container(dev_run, "prometheus")
     envs = ["GF_SECURITY_ADMIN_PASSWORD__FILE=/run/secrets/admin", "TZ=UTC", "GOMAXPROCS=2"]
     assert analyze([variant(c, envs=envs)]) == []
+
+
+# Boundaries the mutation run (make mutation MODULES=policy) found unpinned.
+
+def test_an_unpinned_image_of_no_known_service_names_the_generic_key(dev_run):
+    # A RemoteImage not named `<service>-image`: the fix names the key's pattern, not a service.
+    remote = dev_run.named("prometheus-image")
+    stray = variant(remote, name="busybox:latest")
+    stray.name, stray.urn = "busybox", remote.urn.replace("prometheus-image", "busybox")
+    v = only(analyze([stray]), "images-pinned", stray.urn)
+    assert "image 'busybox:latest' uses the moving tag `latest`" in v.message
+    assert "`pulumi config set --path images.<service> <image>:<version>`" in v.message
+
+
+@pytest.mark.parametrize(("address", "caught"), [("localhost", False), ("127.0.0.2", False), ("::1", False),
+                                                 ("monitoring.example", True), ("192.168.1.10", True)])
+def test_a_port_on_a_name_is_on_loopback_only_for_localhost(dev_run, address, caught):
+    c = container(dev_run, "alertmanager")
+    ports = [{**p, "ip": address} for p in unwrap(c.inputs)["ports"]]
+    found = analyze([variant(c, ports=ports)])
+    assert [v.policy for v in found] == (["ports-on-loopback"] * len(ports) if caught else [])
+    if caught:
+        assert f"port 19093 on {address}" in found[0].message

@@ -277,3 +277,18 @@ def test_a_port_on_a_name_is_on_loopback_only_for_localhost(dev_run, address, ca
     assert [v.policy for v in found] == (["ports-on-loopback"] * len(ports) if caught else [])
     if caught:
         assert f"port 19093 on {address}" in found[0].message
+
+
+@pytest.mark.parametrize(("image", "reason"), [
+    ("prom/prometheus", "has no tag (Docker would pull `latest`)"),
+    ("localhost:5000/prom/prometheus", "has no tag (Docker would pull `latest`)"),
+    ("prom/prometheus:latest", "uses the moving tag `latest`"),
+    ("prom/prometheus:LATEST", "uses the moving tag `latest`"),
+    ("prom/prometheus:", "has an empty tag"),
+])
+def test_an_unpinned_image_is_refused_with_its_reason(dev_run, image, reason):
+    remote = dev_run.named("prometheus-image")
+    v = only(analyze([variant(remote, name=image)]), "images-pinned", remote.urn)
+    assert (f"docker RemoteImage prometheus-image: image '{image}' {reason}; pin an exact version "
+            f"(e.g. prom/prometheus:v3.5.0) in settings/catalog.py, or "
+            f"`pulumi config set --path images.prometheus <image>:<version>`.") in v.message

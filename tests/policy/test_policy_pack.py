@@ -292,3 +292,29 @@ def test_an_unpinned_image_is_refused_with_its_reason(dev_run, image, reason):
     assert (f"docker RemoteImage prometheus-image: image '{image}' {reason}; pin an exact version "
             f"(e.g. prom/prometheus:v3.5.0) in settings/catalog.py, or "
             f"`pulumi config set --path images.prometheus <image>:<version>`.") in v.message
+
+
+def test_a_container_running_an_unpinned_image_names_its_service_key(prod_run):
+    c = container(prod_run, "grafana")
+    v = only(analyze([variant(c, image="grafana/grafana")]), "images-pinned", c.urn)
+    assert "image 'grafana/grafana' has no tag (Docker would pull `latest`)" in v.message
+    assert "`pulumi config set --path images.grafana <image>:<version>`" in v.message
+
+
+def test_a_password_variable_is_named_without_its_value_even_when_the_value_holds_an_equals_sign(prod_run):
+    c = container(prod_run, "postgres-exporter")
+    v = only(analyze([variant(c, envs=["DATA_SOURCE_PASS=hunter2=x", "TZ=UTC"])]), "no-plaintext-secret-env", c.urn)
+    assert ("docker Container postgres-exporter-container (service postgres-exporter, stack prod) sets "
+            "DATA_SOURCE_PASS in its environment, which `docker inspect` shows (a secret Output only hides it "
+            "in the state): upload the value as a file, mode 0400, and point the consumer at it "
+            "(DATA_SOURCE_PASS_FILE, or its own file option).") in v.message
+    assert "hunter2" not in v.message
+
+
+def test_a_password_variable_does_not_hide_a_secret_on_the_command_line(prod_run):
+    # Both are reported: the env var by name, then the secret argument `docker inspect` also shows.
+    c = container(prod_run, "elasticsearch")
+    found = analyze([variant(c, envs=["ELASTIC_PASSWORD=hunter2"], command=["--password", secret("hunter2")])])
+    assert [v.policy for v in found] == ["no-plaintext-secret-env"] * 2
+    assert "sets ELASTIC_PASSWORD in its environment" in found[0].message
+    assert "passes a secret value in `command`" in found[1].message

@@ -13,7 +13,7 @@ from pulumi_policy import EnforcementLevel
 
 from offline.mocks import DeclaredResource, ProgramRun, unwrap
 from policy.pack import POLICIES
-from tests.policy.harness import Violation, analyze, variant
+from tests.policy.harness import Violation, analyze, remediations, variant
 
 CONTAINER = "docker:index/container:Container"
 VOLUME = "docker:index/volume:Volume"
@@ -318,3 +318,11 @@ def test_a_password_variable_does_not_hide_a_secret_on_the_command_line(prod_run
     assert [v.policy for v in found] == ["no-plaintext-secret-env"] * 2
     assert "sets ELASTIC_PASSWORD in its environment" in found[0].message
     assert "passes a secret value in `command`" in found[1].message
+
+
+
+def test_the_engine_s_remediate_call_changes_nothing_and_does_not_fail(prod_run):
+    # `pulumi preview/up --policy-pack` asks every analyzer to remediate each resource before analysing
+    # it; the pack remediates nothing, but the call decodes the properties (secrets kept) and must answer.
+    assert len(prod_run.resources) >= 20
+    assert remediations(prod_run.resources) == []

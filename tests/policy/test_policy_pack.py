@@ -276,7 +276,10 @@ def test_a_port_on_a_name_is_on_loopback_only_for_localhost(dev_run, address, ca
     found = analyze([variant(c, ports=ports)])
     assert [v.policy for v in found] == (["ports-on-loopback"] * len(ports) if caught else [])
     if caught:
-        assert f"port 19093 on {address}" in found[0].message
+        assert (f"docker Container alertmanager-container (service alertmanager, stack dev) publishes port 19093 "
+                f"on {address}: only the edge (Caddy, HTTPS) in prod may be reached from outside the host; serve "
+                f"it through the edge and `pulumi config set --path publish.alertmanager.address 127.0.0.1` (or "
+                f"remove the publish entry).") in found[0].message
 
 
 @pytest.mark.parametrize(("image", "reason"), [

@@ -329,3 +329,27 @@ def test_the_engine_s_remediate_call_changes_nothing_and_does_not_fail(prod_run)
     # it; the pack remediates nothing, but the call decodes the properties (secrets kept) and must answer.
     assert len(prod_run.resources) >= 20
     assert remediations(prod_run.resources) == []
+
+
+def test_a_port_without_address_after_a_loopback_one_is_refused_as_every_interface(dev_run):
+    c = container(dev_run, "alertmanager")
+    ports = [{"internal": 9094, "external": 19094, "ip": "127.0.0.1"}, {"internal": 9093}]
+    v = only(analyze([variant(c, ports=ports)]), "ports-on-loopback", c.urn)
+    assert "publishes port 9093 on 0.0.0.0: only the edge" in v.message
+
+
+def test_a_container_without_service_label_is_told_the_keys_pattern(dev_run):
+    c = container(dev_run, "grafana")
+    stray = variant(c, labels=None, memory=None, ports=[{"internal": 3000, "external": 3000, "ip": "0.0.0.0"}])
+    found = analyze([stray])
+    assert sorted(v.policy for v in found) == ["container-restart-healthcheck-memory", "ports-on-loopback"]
+    messages = "\n".join(v.message for v in found)
+    assert "`pulumi config set --path publish.<service>.address 127.0.0.1`" in messages
+    assert "set `pulumi config set --path memoryMb.<service> <MiB>`." in messages
+
+
+def test_a_container_without_restart_policy_is_told_docker_s_default_no(dev_run):
+    c = container(dev_run, "prometheus")
+    v = only(analyze([variant(c, restart=None)]), "container-restart-healthcheck-memory", c.urn)
+    assert ("docker Container prometheus-container (service prometheus, stack dev) has restart policy 'no': a "
+            "long-running service must restart") in v.message

@@ -353,3 +353,10 @@ def test_a_container_without_restart_policy_is_told_docker_s_default_no(dev_run)
     v = only(analyze([variant(c, restart=None)]), "container-restart-healthcheck-memory", c.urn)
     assert ("docker Container prometheus-container (service prometheus, stack dev) has restart policy 'no': a "
             "long-running service must restart") in v.message
+
+
+def test_restart_no_without_must_run_is_not_a_one_shot_job(dev_run):
+    # The provider's must_run defaults to true: such a container is a long-running service that never restarts.
+    c = container(dev_run, "prometheus")
+    v = only(analyze([variant(c, restart="no", mustRun=None)]), "container-restart-healthcheck-memory", c.urn)
+    assert "has restart policy 'no': a long-running service must restart" in v.message

@@ -360,3 +360,18 @@ def test_restart_no_without_must_run_is_not_a_one_shot_job(dev_run):
     c = container(dev_run, "prometheus")
     v = only(analyze([variant(c, restart="no", mustRun=None)]), "container-restart-healthcheck-memory", c.urn)
     assert "has restart policy 'no': a long-running service must restart" in v.message
+
+
+def test_an_image_with_no_name_is_refused_with_the_fix(dev_run):
+    remote = dev_run.named("prometheus-image")
+    v = only(analyze([variant(remote, name="")]), "images-pinned", remote.urn)
+    assert ("docker RemoteImage prometheus-image names no image: pin an exact version (e.g. prom/prometheus:v3.5.0) "
+            "in settings/catalog.py, or `pulumi config set --path images.prometheus <image>:<version>`.") in v.message
+
+
+@pytest.mark.parametrize(("memory", "caught"), [(1, False), (0, True), (-1, True)])
+def test_the_smallest_memory_limit_is_a_limit(prod_run, memory, caught):
+    # The policy asks for a limit; its size is the settings' job (memoryMb's range).
+    c = container(prod_run, "alertmanager")
+    found = analyze([variant(c, memory=memory)])
+    assert [v.policy for v in found] == (["container-restart-healthcheck-memory"] if caught else [])

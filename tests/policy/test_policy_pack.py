@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pulumi.runtime.rpc import UNKNOWN
 from pulumi_policy import EnforcementLevel
 
 from offline.mocks import DeclaredResource, ProgramRun, unwrap
@@ -375,3 +376,13 @@ def test_the_smallest_memory_limit_is_a_limit(prod_run, memory, caught):
     c = container(prod_run, "alertmanager")
     found = analyze([variant(c, memory=memory)])
     assert [v.policy for v in found] == (["container-restart-healthcheck-memory"] if caught else [])
+
+
+def test_a_value_unknown_during_preview_does_not_hide_a_secret_in_a_later_field(prod_run):
+    # `pulumi preview` sends not-yet-known values as the engine's unknown marker; that field is checked at
+    # `pulumi up`, the fields after it now. (A whole field unknown stops the rule during preview: the SDK's
+    # proxy raises on `field in props`, and the SDK reports that as advisory.)
+    c = container(prod_run, "elasticsearch")
+    labels = [*unwrap(c.inputs)["labels"], {"label": "token", "value": secret("hunter2")}]
+    v = only(analyze([variant(c, command=["--password", UNKNOWN], labels=labels)]), "no-plaintext-secret-env", c.urn)
+    assert "passes a secret value in `labels`" in v.message

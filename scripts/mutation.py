@@ -98,14 +98,16 @@ def mutmut(work: Path, *args: str, timeout: float) -> subprocess.CompletedProces
 
 
 def run_module(name: str, timeout: float, survivors_only: bool = False) -> dict[str, object]:
-    """All of a module's mutants; or (`survivors_only`) the last run's survivors again, with today's tests."""
+    """All of a module's mutants; or (`survivors_only`) the last run's survivors (and mutants no test called)
+    again, with today's tests."""
     module = MODULES[name]
     work = OUT / name
     if survivors_only:
         previous = json.loads((OUT / f"{name}.json").read_text())
         shutil.rmtree(work / "tests")
         shutil.copytree(PROJECT / "tests", work / "tests", ignore=shutil.ignore_patterns("__pycache__"))
-        selection = tuple(previous["survived"])
+        # "no tests" too: a test added since may now call the function.
+        selection = tuple(previous["survived"]) + tuple(previous.get("no_tests", ()))
         if not selection:
             return dict(previous)
     else:
@@ -143,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("modules", nargs="*", help=f"default: all ({', '.join(MODULES)})")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per module")
     parser.add_argument("--survivors", action="store_true",
-                        help="run only the last run's surviving mutants again, against the current tests")
+                        help="run the last run's surviving (and untested) mutants again, with the current tests")
     args = parser.parse_args(argv)
     unknown = [m for m in args.modules if m not in MODULES]
     if unknown:

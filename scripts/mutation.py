@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -36,6 +38,12 @@ class Module:
     tests: tuple[str, ...]
     # Only these functions' mutants (mutmut names, fnmatch globs); empty = every function in `mutate`.
     functions: tuple[str, ...] = ()
+    # What mutmut's fork server loads before forking each mutant: "collect" (the tests, once: fast) or
+    # "none" (each mutant collects them anew). "none" for modules whose checks are built at import
+    # time (a mutant of a factory such as grammar.between is only seen by a fresh import) and whose
+    # parametrized test ids hold "::" (a second collection in the warmed process fails to find them,
+    # pytest exit 4, which mutmut counts as a timeout, i.e. a kill, though no test ran).
+    warmup: str = "collect"
 
 
 MODULES: dict[str, Module] = {
@@ -47,7 +55,8 @@ MODULES: dict[str, Module] = {
                      ("tests/config/test_promtool.py", "tests/unit/test_runbook.py")),
     "grammar": Module(("settings/grammar.py", "settings/grammar_edge.py"),
                       ("tests/unit/test_bad_inputs.py", "tests/unit/test_setting_limits.py",
-                       "tests/config/test_grammar_consumers.py", "tests/unit/test_edge_settings.py")),
+                       "tests/config/test_grammar_consumers.py", "tests/unit/test_edge_settings.py"),
+                      warmup="none"),
     "validation": Module(("settings/load.py", "settings/declare.py", "settings/services.py", "settings/secrets.py"),
                          ("tests/unit/test_bad_inputs.py", "tests/unit/test_setting_limits.py",
                           "tests/unit/test_settings.py", "tests/unit/test_edge_settings.py")),
@@ -73,7 +82,7 @@ def setup_cfg(module: Module) -> str:
              "pytest_add_cli_args =", "    -p", "    no:cacheprovider", "    -q",
              # Pulumi's gRPC is not fork-safe: fork each mutant from a server that only collected the
              # tests (forking from the process whose tests ran the program hangs the child).
-             "process_isolation = forkserver", "forkserver_warmup = collect", ""]
+             "process_isolation = forkserver", f"forkserver_warmup = {module.warmup}", ""]
     return "\n".join(lines)
 
 
@@ -93,8 +102,18 @@ def prepare(name: str, module: Module) -> Path:
 
 
 def mutmut(work: Path, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """mutmut in `work`; past `timeout` its whole process group (fork server and workers) is stopped and
+    the run counts as exit code -9, its mutants not reached left "not checked"."""
     exe = Path(sys.executable).parent / "mutmut"
-    return subprocess.run([str(exe), *args], cwd=work, capture_output=True, text=True, timeout=timeout, check=False)
+    with subprocess.Popen([str(exe), *args], cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          start_new_session=True) as process:
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            out, err = process.communicate()
+            return subprocess.CompletedProcess(process.args, -9, out, err)
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
 
 
 def run_module(name: str, timeout: float, survivors_only: bool = False) -> dict[str, object]:
@@ -125,17 +144,24 @@ def run_module(name: str, timeout: float, survivors_only: bool = False) -> dict[
         key, sep, status = line.strip().rpartition(": ")
         if sep:
             statuses[key] = status
+    # mutmut reports exit code 255 (its test runner raised, e.g. pytest could not find a test id) as
+    # "timeout", which would count as a kill: read the exit codes and count those as errors instead.
+    for meta in (work / "mutants").rglob("*.meta"):
+        for key, code in json.loads(meta.read_text()).get("exit_code_by_key", {}).items():
+            if code == 255 and key in statuses:
+                statuses[key] = "error"
     counts: dict[str, int] = {}
     for status in statuses.values():
         counts[status] = counts.get(status, 0) + 1
-    # Kill rate over the mutants the tests ran: killed (or timed out) / (total - skipped, not checked).
-    tested = sum(n for s, n in counts.items() if s not in ("skipped", "not checked"))
+    # Kill rate over the mutants the tests ran: killed (or timed out) / (total - skipped, not checked, error).
+    tested = sum(n for s, n in counts.items() if s not in ("skipped", "not checked", "error"))
     killed = counts.get("killed", 0) + counts.get("timeout", 0)
     summary = {"module": name, "mutated": list(module.mutate), "tests": list(module.tests), "seconds": seconds,
                "exit_code": result.returncode, "counts": counts,
                "kill_rate": round(100 * killed / tested, 1) if tested else None,
                "survived": sorted(k for k, s in statuses.items() if s == "survived"),
-               "no_tests": sorted(k for k, s in statuses.items() if s == "no tests")}
+               "no_tests": sorted(k for k, s in statuses.items() if s == "no tests"),
+               "errors": sorted(k for k, s in statuses.items() if s == "error")}
     (OUT / f"{name}.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
 

@@ -354,3 +354,13 @@ def test_an_image_is_pinned_by_an_exact_tag_or_a_digest(image: str, accepted: bo
     expected = [] if accepted else [f"images.grafana: must be an image with an exact version tag such as "
                                     f"grafana/grafana:11.6.3 (or @sha256:<digest>), got '{image}'"]
     assert _problem_lines(config, secret_keys) == expected
+
+
+@pytest.mark.parametrize(("stack", "renamed"), [
+    ("_.-", "prod"),             # nothing of the name is left for an index: the suggestion falls back to prod
+    ("A" * 120, "a" * 100),      # an index name part holds at most 100 characters (es_name_part)
+    ("-Prod", "prod"),
+])
+def test_the_suggested_stack_rename_is_a_name_elasticsearch_takes(stack: str, renamed: str):
+    config, secret_keys = stack_config("prod")
+    assert _problems(stack, config, secret_keys) == [("(stack name)", f"pulumi stack rename {renamed}")]

@@ -317,6 +317,8 @@ MESSAGES: list[tuple[str, Any, str]] = [
      "grafana/grafana:11.6.3 (or @sha256:<digest>), got 'grafana/grafana:latest'"),
     ("logging.dockerLogDir", "/var/lib/../docker", "logging.dockerLogDir: must be an absolute path of letters, digits "
      "and . _ - (no .. or spaces), got '/var/lib/../docker'"),
+    ("logging.dockerLogDir", "/var/lib/./docker", "logging.dockerLogDir: must be an absolute path of letters, digits "
+     "and . _ - (no .. or spaces), got '/var/lib/./docker'"),
 ]
 
 
@@ -364,3 +366,14 @@ def test_an_image_is_pinned_by_an_exact_tag_or_a_digest(image: str, accepted: bo
 def test_the_suggested_stack_rename_is_a_name_elasticsearch_takes(stack: str, renamed: str):
     config, secret_keys = stack_config("prod")
     assert _problems(stack, config, secret_keys) == [("(stack name)", f"pulumi stack rename {renamed}")]
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("grafana.adminUser", "Admin"), ("alerting.smtpUsername", "Alerts.Bot@example.com"),
+    ("logging.dockerLogDir", "/srv/docker_data-1.d/containers"),
+    ("alerting.smtpSmarthost", "[fd00::5]:587"), ("edge.acmeEmail", "ops+acme@example.com"),
+])
+def test_a_value_each_grammar_allows_is_accepted(key: str, value: Any):
+    config, secret_keys = stack_config("prod")
+    _with(config, secret_keys, key, value)
+    assert _problem_lines(config, secret_keys) == []

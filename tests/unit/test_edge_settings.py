@@ -163,3 +163,19 @@ def test_another_acme_directory_is_an_https_url_caddy_reads_as_one_token(url, ac
     else:
         assert (f"  - edge.acmeCa: must be an https ACME directory URL such as "
                 f"https://acme-staging-v02.api.letsencrypt.org/directory, got '{url}'") in problems
+
+
+@pytest.mark.parametrize(("subnet", "accepted"), [
+    ("172.16.94.0/28", True), ("172.16.94.8/29", True),    # /29: 8 addresses, 6 hosts (gateway and 5 peers)
+    ("172.16.94.0/30", False),                            # 2 hosts
+    ("172.16.94.1/28", False),                            # host bits set: Docker refuses it as a subnet
+    ("172.16.94.0", False),                               # an address, not a subnet
+])
+def test_the_gossip_subnet_holds_the_gateway_and_five_peers(subnet, accepted):
+    config, secret_keys = raw(alerting={"gossipSubnet": subnet})
+    problems = _problems("prod", config, secret_keys)
+    if accepted:
+        assert problems == ""
+    else:
+        assert (f"  - alerting.gossipSubnet: must be an IPv4 subnet in CIDR form with room for 6 hosts, such as "
+                f"172.16.94.0/28, got '{subnet}'") in problems

@@ -319,6 +319,21 @@ MESSAGES: list[tuple[str, Any, str]] = [
      "and . _ - (no .. or spaces), got '/var/lib/../docker'"),
     ("logging.dockerLogDir", "/var/lib/./docker", "logging.dockerLogDir: must be an absolute path of letters, digits "
      "and . _ - (no .. or spaces), got '/var/lib/./docker'"),
+    ("alerting.runbookBaseUrl", "https://runbooks.example.com/a b", "alerting.runbookBaseUrl: must be an http or "
+     "https URL such as https://host.example.com/path (no spaces or control characters), got "
+     "'https://runbooks.example.com/a b'"),
+    ("alerting.runbookBaseUrl", "ftp://runbooks.example.com", "alerting.runbookBaseUrl: must be an http or https URL "
+     "such as https://host.example.com/path, got 'ftp://runbooks.example.com'"),
+    ("alerting.runbookBaseUrl", "https://runbooks.example.com/a\tb", "alerting.runbookBaseUrl: must not contain "
+     "control characters (newline, tab, ...), got 'https://runbooks.example.com/a\\tb'"),
+    ("logging.kibanaPublicBaseUrl", "https://kibana.example.com/x", "logging.kibanaPublicBaseUrl: must be an http or "
+     "https URL such as https://host.example.com (no path: Kibana's publicBaseUrl takes protocol, host and port "
+     "only), got 'https://kibana.example.com/x'"),
+    ("logging.kibanaPublicBaseUrl", "ftp://kibana.example.com", "logging.kibanaPublicBaseUrl: must be an http or "
+     "https URL such as https://host.example.com, got 'ftp://kibana.example.com'"),
+    # A secret: what is wrong, never the value.
+    ("heartbeatUrl", "http://hb.example.com/ping", "heartbeatUrl: must be an https URL such as "
+     "https://host.example.com/path"),
 ]
 
 

@@ -392,3 +392,21 @@ def test_a_value_each_grammar_allows_is_accepted(key: str, value: Any):
     config, secret_keys = stack_config("prod")
     _with(config, secret_keys, key, value)
     assert _problem_lines(config, secret_keys) == []
+
+
+@pytest.mark.parametrize(("url", "accepted"), [
+    ("https://runbooks.example.com/wiki", True),
+    ("https://[fd00::1]/runbooks", True),                # an IPv6 host, bracketed
+    ("https://[fd00::1]:8443/runbooks", True),           # ... with its port
+    ("http://10.0.0.5:8080/runbooks", True),
+    ("https://bot:hunter2@runbooks.example.com", False),  # credentials would land in every alert
+    ("https://runbooks.example.com:0/wiki", False),      # port 0
+    ("https://runbooks.example.com:/wiki", False),       # an empty port
+    ("https://-runbooks.example.com/wiki", False),       # not a host name
+])
+def test_a_runbook_url_is_an_http_url_with_a_host_and_no_credentials(url: str, accepted: bool):
+    config, secret_keys = stack_config("prod")
+    _with(config, secret_keys, "alerting.runbookBaseUrl", url)
+    expected = [] if accepted else [f"alerting.runbookBaseUrl: must be an http or https URL such as "
+                                    f"https://host.example.com/path, got '{url}'"]
+    assert _problem_lines(config, secret_keys) == expected

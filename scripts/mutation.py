@@ -142,8 +142,9 @@ def run_module(name: str, timeout: float, survivors_only: bool = False) -> dict[
     work = OUT / name
     if survivors_only:
         previous = json.loads((OUT / f"{name}.json").read_text())
-        shutil.rmtree(work / "tests")
-        shutil.copytree(PROJECT / "tests", work / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+        for tests_dir in (work / "tests", work / "mutants" / "tests"):  # mutmut runs the tests from the latter
+            shutil.rmtree(tests_dir)
+            shutil.copytree(PROJECT / "tests", tests_dir, ignore=shutil.ignore_patterns("__pycache__"))
         # "no tests" too: a test added since may now call the function.
         selection = tuple(previous["survived"]) + tuple(previous.get("no_tests", ()))
         if not selection:

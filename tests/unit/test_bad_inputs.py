@@ -410,3 +410,15 @@ def test_a_runbook_url_is_an_http_url_with_a_host_and_no_credentials(url: str, a
     expected = [] if accepted else [f"alerting.runbookBaseUrl: must be an http or https URL such as "
                                     f"https://host.example.com/path, got '{url}'"]
     assert _problem_lines(config, secret_keys) == expected
+
+
+@pytest.mark.parametrize("url", ["https://runbooks.example.com/wiki?", "https://runbooks.example.com/wiki?page=1",
+                                 "https://runbooks.example.com/wiki#", "https://runbooks.example.com/wiki#top"])
+def test_a_runbook_url_has_no_query_nor_fragment_even_empty(url: str):
+    # Each alert links to this URL plus `#<alert>` (mixin/alert_model.py runbook_url): a `?` or `#` of its own
+    # would break that anchor.
+    config, secret_keys = stack_config("prod")
+    _with(config, secret_keys, "alerting.runbookBaseUrl", url)
+    assert _problem_lines(config, secret_keys) == [
+        f"alerting.runbookBaseUrl: must be an http or https URL such as https://host.example.com/path "
+        f"(no ?query or #fragment), got '{url}'"]

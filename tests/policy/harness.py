@@ -82,6 +82,17 @@ def analyze(resources: Iterable[DeclaredResource], pack: Any = None) -> list[Vio
     return found
 
 
+def remediations(resources: Iterable[DeclaredResource]) -> list[Any]:
+    """What the pack's Remediate (asked per resource before Analyze) returns for these resources."""
+    pack = InProcess()
+    found: list[Any] = []
+    for r in resources:
+        request = proto.AnalyzeRequest(type=r.type, name=r.name, urn=r.urn, properties=_struct(r.inputs),
+                                       options=_options(r))
+        found += pack.servicer.Remediate(request, None).remediations  # type: ignore[no-untyped-call]
+    return found
+
+
 def variant(resource: DeclaredResource, **changes: Any) -> DeclaredResource:
     """A copy of a declared resource with some inputs changed (None removes one) or `protect` changed."""
     broken = copy.deepcopy(resource)

@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pulumi.runtime.rpc import UNKNOWN
 from pulumi_policy import EnforcementLevel
 
 from offline.mocks import DeclaredResource, ProgramRun, unwrap
 from policy.pack import POLICIES
-from tests.policy.harness import Violation, analyze, variant
+from tests.policy.harness import Violation, analyze, remediations, variant
 
 CONTAINER = "docker:index/container:Container"
 VOLUME = "docker:index/volume:Volume"
@@ -148,7 +149,8 @@ def test_no_container_may_share_the_host_network_or_ipc(dev_run, service, key):
     only(analyze([variant(c, **{key: "host"})]), "no-privileged-no-host-namespace", c.urn)
 
 
-@pytest.mark.parametrize("listen", [None, "--web.listen-address=:9100", "--web.listen-address=0.0.0.0:9100"])
+@pytest.mark.parametrize("listen", [None, "--web.listen-address=:9100", "--web.listen-address=0.0.0.0:9100",
+                                    "--web.listen-address=[::]:9100", "--web.listen-address=:::9100"])
 def test_node_exporter_on_the_host_network_must_listen_on_one_address(dev_run, listen):
     c = container(dev_run, "node-exporter")
     command = [a for a in unwrap(c.inputs)["command"] if not a.startswith("--web.listen-address=")]
@@ -253,3 +255,134 @@ def test_file_references_and_harmless_names_are_not_secrets(dev_run):
     c = container(dev_run, "prometheus")
     envs = ["GF_SECURITY_ADMIN_PASSWORD__FILE=/run/secrets/admin", "TZ=UTC", "GOMAXPROCS=2"]
     assert analyze([variant(c, envs=envs)]) == []
+
+
+# Boundaries the mutation run (make mutation MODULES=policy) found unpinned.
+
+def test_an_unpinned_image_of_no_known_service_names_the_generic_key(dev_run):
+    # A RemoteImage not named `<service>-image`: the fix names the key's pattern, not a service.
+    remote = dev_run.named("prometheus-image")
+    stray = variant(remote, name="busybox:latest")
+    stray.name, stray.urn = "busybox", remote.urn.replace("prometheus-image", "busybox")
+    v = only(analyze([stray]), "images-pinned", stray.urn)
+    assert "image 'busybox:latest' uses the moving tag `latest`" in v.message
+    assert "`pulumi config set --path images.<service> <image>:<version>`" in v.message
+
+
+@pytest.mark.parametrize(("address", "caught"), [("localhost", False), ("127.0.0.2", False), ("::1", False),
+                                                 ("monitoring.example", True), ("192.168.1.10", True)])
+def test_a_port_on_a_name_is_on_loopback_only_for_localhost(dev_run, address, caught):
+    c = container(dev_run, "alertmanager")
+    ports = [{**p, "ip": address} for p in unwrap(c.inputs)["ports"]]
+    found = analyze([variant(c, ports=ports)])
+    assert [v.policy for v in found] == (["ports-on-loopback"] * len(ports) if caught else [])
+    if caught:
+        assert (f"docker Container alertmanager-container (service alertmanager, stack dev) publishes port 19093 "
+                f"on {address}: only the edge (Caddy, HTTPS) in prod may be reached from outside the host; serve "
+                f"it through the edge and `pulumi config set --path publish.alertmanager.address 127.0.0.1` (or "
+                f"remove the publish entry).") in found[0].message
+
+
+@pytest.mark.parametrize(("image", "reason"), [
+    ("prom/prometheus", "has no tag (Docker would pull `latest`)"),
+    ("localhost:5000/prom/prometheus", "has no tag (Docker would pull `latest`)"),
+    ("prom/prometheus:latest", "uses the moving tag `latest`"),
+    ("prom/prometheus:LATEST", "uses the moving tag `latest`"),
+    ("prom/prometheus:", "has an empty tag"),
+])
+def test_an_unpinned_image_is_refused_with_its_reason(dev_run, image, reason):
+    remote = dev_run.named("prometheus-image")
+    v = only(analyze([variant(remote, name=image)]), "images-pinned", remote.urn)
+    assert (f"docker RemoteImage prometheus-image: image '{image}' {reason}; pin an exact version "
+            f"(e.g. prom/prometheus:v3.5.0) in settings/catalog.py, or "
+            f"`pulumi config set --path images.prometheus <image>:<version>`.") in v.message
+
+
+def test_a_container_running_an_unpinned_image_names_its_service_key(prod_run):
+    c = container(prod_run, "grafana")
+    v = only(analyze([variant(c, image="grafana/grafana")]), "images-pinned", c.urn)
+    assert "image 'grafana/grafana' has no tag (Docker would pull `latest`)" in v.message
+    assert "`pulumi config set --path images.grafana <image>:<version>`" in v.message
+
+
+def test_a_password_variable_is_named_without_its_value_even_when_the_value_holds_an_equals_sign(prod_run):
+    c = container(prod_run, "postgres-exporter")
+    v = only(analyze([variant(c, envs=["DATA_SOURCE_PASS=hunter2=x", "TZ=UTC"])]), "no-plaintext-secret-env", c.urn)
+    assert ("docker Container postgres-exporter-container (service postgres-exporter, stack prod) sets "
+            "DATA_SOURCE_PASS in its environment, which `docker inspect` shows (a secret Output only hides it "
+            "in the state): upload the value as a file, mode 0400, and point the consumer at it "
+            "(DATA_SOURCE_PASS_FILE, or its own file option).") in v.message
+    assert "hunter2" not in v.message
+
+
+def test_a_password_variable_does_not_hide_a_secret_on_the_command_line(prod_run):
+    # Both are reported: the env var by name, then the secret argument `docker inspect` also shows.
+    c = container(prod_run, "elasticsearch")
+    found = analyze([variant(c, envs=["ELASTIC_PASSWORD=hunter2"], command=["--password", secret("hunter2")])])
+    assert [v.policy for v in found] == ["no-plaintext-secret-env"] * 2
+    assert "sets ELASTIC_PASSWORD in its environment" in found[0].message
+    assert "passes a secret value in `command`" in found[1].message
+
+
+
+def test_the_engine_s_remediate_call_changes_nothing_and_does_not_fail(prod_run):
+    # `pulumi preview/up --policy-pack` asks every analyzer to remediate each resource before analysing
+    # it; the pack remediates nothing, but the call decodes the properties (secrets kept) and must answer.
+    assert len(prod_run.resources) >= 20
+    assert remediations(prod_run.resources) == []
+
+
+def test_a_port_without_address_after_a_loopback_one_is_refused_as_every_interface(dev_run):
+    c = container(dev_run, "alertmanager")
+    ports = [{"internal": 9094, "external": 19094, "ip": "127.0.0.1"}, {"internal": 9093}]
+    v = only(analyze([variant(c, ports=ports)]), "ports-on-loopback", c.urn)
+    assert "publishes port 9093 on 0.0.0.0: only the edge" in v.message
+
+
+def test_a_container_without_service_label_is_told_the_keys_pattern(dev_run):
+    c = container(dev_run, "grafana")
+    stray = variant(c, labels=None, memory=None, ports=[{"internal": 3000, "external": 3000, "ip": "0.0.0.0"}])
+    found = analyze([stray])
+    assert sorted(v.policy for v in found) == ["container-restart-healthcheck-memory", "ports-on-loopback"]
+    messages = "\n".join(v.message for v in found)
+    assert "`pulumi config set --path publish.<service>.address 127.0.0.1`" in messages
+    assert "set `pulumi config set --path memoryMb.<service> <MiB>`." in messages
+
+
+def test_a_container_without_restart_policy_is_told_docker_s_default_no(dev_run):
+    c = container(dev_run, "prometheus")
+    v = only(analyze([variant(c, restart=None)]), "container-restart-healthcheck-memory", c.urn)
+    assert ("docker Container prometheus-container (service prometheus, stack dev) has restart policy 'no': a "
+            "long-running service must restart") in v.message
+
+
+def test_restart_no_without_must_run_is_not_a_one_shot_job(dev_run):
+    # The provider's must_run defaults to true: such a container is a long-running service that never restarts.
+    c = container(dev_run, "prometheus")
+    v = only(analyze([variant(c, restart="no", mustRun=None)]), "container-restart-healthcheck-memory", c.urn)
+    assert "has restart policy 'no': a long-running service must restart" in v.message
+
+
+def test_an_image_with_no_name_is_refused_with_the_fix(dev_run):
+    remote = dev_run.named("prometheus-image")
+    v = only(analyze([variant(remote, name="")]), "images-pinned", remote.urn)
+    assert ("docker RemoteImage prometheus-image names no image: pin an exact version (e.g. prom/prometheus:v3.5.0) "
+            "in settings/catalog.py, or `pulumi config set --path images.prometheus <image>:<version>`.") in v.message
+
+
+@pytest.mark.parametrize(("memory", "caught"), [(1, False), (0, True), (-1, True)])
+def test_the_smallest_memory_limit_is_a_limit(prod_run, memory, caught):
+    # The policy asks for a limit; its size is the settings' job (memoryMb's range).
+    c = container(prod_run, "alertmanager")
+    found = analyze([variant(c, memory=memory)])
+    assert [v.policy for v in found] == (["container-restart-healthcheck-memory"] if caught else [])
+
+
+def test_a_value_unknown_during_preview_does_not_hide_a_secret_in_a_later_field(prod_run):
+    # `pulumi preview` sends not-yet-known values as the engine's unknown marker; that field is checked at
+    # `pulumi up`, the fields after it now. (A whole field unknown stops the rule during preview: the SDK's
+    # proxy raises on `field in props`, and the SDK reports that as advisory.)
+    c = container(prod_run, "elasticsearch")
+    labels = [*unwrap(c.inputs)["labels"], {"label": "token", "value": secret("hunter2")}]
+    v = only(analyze([variant(c, command=["--password", UNKNOWN], labels=labels)]), "no-plaintext-secret-env", c.urn)
+    assert "passes a secret value in `labels`" in v.message

@@ -274,3 +274,151 @@ def test_most_fixes_are_commands_that_run() -> None:
         [(_, fix)] = _problems("prod", config, secret_keys)
         runnable += "<" not in fix
     assert runnable >= 0.8 * len(CASES), (runnable, len(CASES))
+
+
+# What the operator reads for one bad value of each grammar: the whole problem line, as written here.
+MESSAGES: list[tuple[str, Any, str]] = [
+    ("alerting.slackChannel", "#Alerts", "alerting.slackChannel: must be a Slack channel such as #alerts (lower-case "
+     "letters, digits, - _ .; at most 80), got '#Alerts'"),
+    ("alerting.emailFrom", "ops",
+     "alerting.emailFrom: must be an e-mail address such as alerts@example.com, got 'ops'"),
+    ("alerting.smtpSmarthost", "smtp.example.com", "alerting.smtpSmarthost: must be host:port such as api:8000 "
+     "(port 1-65535), got 'smtp.example.com'"),
+    ("alerting.smtpUsername", "ops:team", "alerting.smtpUsername: must be a user name of letters, digits and . _ @ - "
+     "(no ':' or spaces; at most 64), got 'ops:team'"),
+    ("grafana.adminUser", "", "grafana.adminUser: must be a user name of letters, digits and . _ @ - (no ':' or "
+     "spaces; at most 64), got ''"),
+    ("alerting.alertmanagerPeers", 6, "alerting.alertmanagerPeers: must be between 1 and 5, got 6"),
+    ("alerting.gossipSubnet", "172.16.94.0/30", "alerting.gossipSubnet: must be an IPv4 subnet in CIDR form with room "
+     "for 6 hosts, such as 172.16.94.0/28, got '172.16.94.0/30'"),
+    ("alerting.marketOpenHourUtc", 24, "alerting.marketOpenHourUtc: must be between 0 and 23, got 24"),
+    ("thresholds.cpuPercent", 100, "thresholds.cpuPercent: must be more than 0 and less than 100, got 100"),
+    ("thresholds.apiP95LatencySeconds", 0,
+     "thresholds.apiP95LatencySeconds: must be more than 0 and at most 600, got 0"),
+    ("thresholds.apiP95LatencySeconds", 601,
+     "thresholds.apiP95LatencySeconds: must be more than 0 and at most 600, got 601"),
+    ("thresholds.diskFillHours", 0.5, "thresholds.diskFillHours: must be between 1 and 168, got 0.5"),
+    ("edge.tls", "none", "edge.tls: must be one of acme, internal, files, got 'none'"),
+    ("edge.acmeEmail", "ops", "edge.acmeEmail: must be an e-mail address such as alerts@example.com, got 'ops'"),
+    ("edge.acmeEmail", "ops%team@example.com", "edge.acmeEmail: must be an e-mail address without '%' (it becomes "
+     "the ACME account's mailto: URI), got 'ops%team@example.com'"),
+    ("edge.address", "0.0.0.0.0", "edge.address: must be an IPv4 address such as 127.0.0.1, got '0.0.0.0.0'"),
+    ("edge.httpPort", 0, "edge.httpPort: must be between 1 and 65535, got 0"),
+    ("edge.prometheusUrl", "https://prometheus.example.com/x", "edge.prometheusUrl: must be an https URL on a DNS "
+     "name, such as https://grafana.example.com (no path), got 'https://prometheus.example.com/x'"),
+    ("database.host", "db host", "database.host: must be a host name or IP address such as postgres or 10.0.0.5, "
+     "got 'db host'"),
+    ("database.name", "Trading", "database.name: must be a PostgreSQL name of lower-case letters, digits and _ "
+     "(at most 63), got 'Trading'"),
+    ("database.sslmode", "prefer", "database.sslmode: must be one of disable, require, verify-ca, verify-full, "
+     "got 'prefer'"),
+    ("target", "kubernetes", "target: must be one of docker, swarm, got 'kubernetes'"),
+    ("images.grafana", "grafana/grafana:latest", "images.grafana: must be an image with an exact version tag such as "
+     "grafana/grafana:11.6.3 (or @sha256:<digest>), got 'grafana/grafana:latest'"),
+    ("logging.dockerLogDir", "/var/lib/../docker", "logging.dockerLogDir: must be an absolute path of letters, digits "
+     "and . _ - (no .. or spaces), got '/var/lib/../docker'"),
+    ("logging.dockerLogDir", "/var/lib/./docker", "logging.dockerLogDir: must be an absolute path of letters, digits "
+     "and . _ - (no .. or spaces), got '/var/lib/./docker'"),
+    ("alerting.runbookBaseUrl", "https://runbooks.example.com/a b", "alerting.runbookBaseUrl: must be an http or "
+     "https URL such as https://host.example.com/path (no spaces or control characters), got "
+     "'https://runbooks.example.com/a b'"),
+    ("alerting.runbookBaseUrl", "ftp://runbooks.example.com", "alerting.runbookBaseUrl: must be an http or https URL "
+     "such as https://host.example.com/path, got 'ftp://runbooks.example.com'"),
+    ("alerting.runbookBaseUrl", "https://runbooks.example.com/a\tb", "alerting.runbookBaseUrl: must not contain "
+     "control characters (newline, tab, ...), got 'https://runbooks.example.com/a\\tb'"),
+    ("logging.kibanaPublicBaseUrl", "https://kibana.example.com/x", "logging.kibanaPublicBaseUrl: must be an http or "
+     "https URL such as https://host.example.com (no path: Kibana's publicBaseUrl takes protocol, host and port "
+     "only), got 'https://kibana.example.com/x'"),
+    ("logging.kibanaPublicBaseUrl", "ftp://kibana.example.com", "logging.kibanaPublicBaseUrl: must be an http or "
+     "https URL such as https://host.example.com, got 'ftp://kibana.example.com'"),
+    # A secret: what is wrong, never the value.
+    ("heartbeatUrl", "http://hb.example.com/ping", "heartbeatUrl: must be an https URL such as "
+     "https://host.example.com/path"),
+]
+
+
+def _problem_lines(config: dict[str, str], secret_keys: set[str]) -> list[str]:
+    try:
+        parse_settings("christmas-monitoring", "prod", config, frozenset(secret_keys))
+    except SettingsError as error:
+        return re.findall(r"^  - (.*)$", str(error), flags=re.MULTILINE)
+    return []
+
+
+@pytest.mark.parametrize(("key", "value", "line"), MESSAGES, ids=[f"{k}={v!r}" for k, v, _ in MESSAGES])
+def test_each_grammar_tells_the_operator_what_is_wrong_in_words(key: str, value: Any, line: str):
+    config, secret_keys = stack_config("prod")
+    _with(config, secret_keys, key, value)
+    assert _problem_lines(config, secret_keys) == [line]
+
+
+DIGEST = "sha256:" + "0123456789abcdef" * 4
+
+
+@pytest.mark.parametrize(("image", "accepted"), [
+    (f"grafana/grafana:11.6.3@{DIGEST}", True),                     # the digest pins, the tag names the release
+    ("localhost:5000/grafana/grafana:11.6.3", True),                 # a registry's port is not a tag
+    (f"localhost:5000/grafana/grafana:11.6.3@{DIGEST}", True),
+    (f"Grafana/grafana@{DIGEST}", False),                            # a name Docker refuses, digest or not
+    (f"localhost:5000/Grafana:11.6.3@{DIGEST}", False),
+    ("grafana/grafana@sha256:" + "0123456789ABCDEF" * 4, False),     # digests are lower-case hex
+    ("grafana/grafana@sha256:0123", False),
+    ("localhost:5000/grafana/grafana", False),                       # no tag: Docker would pull `latest`
+])
+def test_an_image_is_pinned_by_an_exact_tag_or_a_digest(image: str, accepted: bool):
+    config, secret_keys = stack_config("prod")
+    _with(config, secret_keys, "images.grafana", image)
+    expected = [] if accepted else [f"images.grafana: must be an image with an exact version tag such as "
+                                    f"grafana/grafana:11.6.3 (or @sha256:<digest>), got '{image}'"]
+    assert _problem_lines(config, secret_keys) == expected
+
+
+@pytest.mark.parametrize(("stack", "renamed"), [
+    ("_.-", "prod"),             # nothing of the name is left for an index: the suggestion falls back to prod
+    ("A" * 120, "a" * 100),      # an index name part holds at most 100 characters (es_name_part)
+    ("-Prod", "prod"),
+])
+def test_the_suggested_stack_rename_is_a_name_elasticsearch_takes(stack: str, renamed: str):
+    config, secret_keys = stack_config("prod")
+    assert _problems(stack, config, secret_keys) == [("(stack name)", f"pulumi stack rename {renamed}")]
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("grafana.adminUser", "Admin"), ("alerting.smtpUsername", "Alerts.Bot@example.com"),
+    ("logging.dockerLogDir", "/srv/docker_data-1.d/containers"),
+    ("alerting.smtpSmarthost", "[fd00::5]:587"), ("edge.acmeEmail", "ops+acme@example.com"),
+])
+def test_a_value_each_grammar_allows_is_accepted(key: str, value: Any):
+    config, secret_keys = stack_config("prod")
+    _with(config, secret_keys, key, value)
+    assert _problem_lines(config, secret_keys) == []
+
+
+@pytest.mark.parametrize(("url", "accepted"), [
+    ("https://runbooks.example.com/wiki", True),
+    ("https://[fd00::1]/runbooks", True),                # an IPv6 host, bracketed
+    ("https://[fd00::1]:8443/runbooks", True),           # ... with its port
+    ("http://10.0.0.5:8080/runbooks", True),
+    ("https://bot:hunter2@runbooks.example.com", False),  # credentials would land in every alert
+    ("https://runbooks.example.com:0/wiki", False),      # port 0
+    ("https://runbooks.example.com:/wiki", False),       # an empty port
+    ("https://-runbooks.example.com/wiki", False),       # not a host name
+])
+def test_a_runbook_url_is_an_http_url_with_a_host_and_no_credentials(url: str, accepted: bool):
+    config, secret_keys = stack_config("prod")
+    _with(config, secret_keys, "alerting.runbookBaseUrl", url)
+    expected = [] if accepted else [f"alerting.runbookBaseUrl: must be an http or https URL such as "
+                                    f"https://host.example.com/path, got '{url}'"]
+    assert _problem_lines(config, secret_keys) == expected
+
+
+@pytest.mark.parametrize("url", ["https://runbooks.example.com/wiki?", "https://runbooks.example.com/wiki?page=1",
+                                 "https://runbooks.example.com/wiki#", "https://runbooks.example.com/wiki#top"])
+def test_a_runbook_url_has_no_query_nor_fragment_even_empty(url: str):
+    # Each alert links to this URL plus `#<alert>` (mixin/alert_model.py runbook_url): a `?` or `#` of its own
+    # would break that anchor.
+    config, secret_keys = stack_config("prod")
+    _with(config, secret_keys, "alerting.runbookBaseUrl", url)
+    assert _problem_lines(config, secret_keys) == [
+        f"alerting.runbookBaseUrl: must be an http or https URL such as https://host.example.com/path "
+        f"(no ?query or #fragment), got '{url}'"]

@@ -120,3 +120,62 @@ def test_a_service_published_on_the_other_stacks_edge_port_names_that_edge():
 def test_an_edge_port_taken_by_a_published_service_is_refused():
     message = error("dev", edge={"httpPort": 13000})
     assert "edge.httpPort: 127.0.0.1:13000 is already published by publish.grafana" in message
+
+
+def _problems(stack: str, config: dict[str, str], secret_keys: frozenset[str]) -> str:
+    try:
+        parse_settings(PROJECT, stack, config, secret_keys)
+    except SettingsError as caught:
+        return str(caught)
+    return ""
+
+
+@pytest.mark.parametrize(("pool", "accepted"), [
+    ("10.0.0.0/8", True), ("192.168.0.0/16", True), ("10.20.30.0/24", True),  # at least one /24, Swarm's per network
+    ("10.20.30.0/25", False), ("10.20.30.128/25", False),                  # smaller than one /24
+    ("10.0.0.1/8", False),                                                   # host bits set: not a network
+    ("10.0.0.0", False), ("10.0.0.0/33", False), ("pool", False),
+])
+def test_the_swarm_address_pool_must_hold_a_24(pool, accepted):
+    config, secret_keys = stack_config("swarm")
+    problems = _problems("swarm", {**config, "swarmAddressPool": pool}, frozenset(secret_keys))
+    if accepted:
+        assert problems == ""
+    else:
+        assert (f"  - swarmAddressPool: must be an IPv4 subnet in CIDR form of /24 or larger, such as 10.0.0.0/8, "
+                f"got '{pool}'\n      fix: pulumi config set swarmAddressPool 10.128.0.0/9") in problems
+
+
+@pytest.mark.parametrize(("url", "accepted"), [
+    ("https://acme-staging-v02.api.letsencrypt.org/directory", True),
+    ("https://ca.internal.example:9000/acme/acme/directory", True),   # a private CA (step-ca) on its own port
+    ("", True),                                                        # empty: Caddy's own default
+    ("http://ca.internal.example/directory", False),                  # the account key would travel in clear
+    ("https://ca.internal.example/~acme/directory", False),           # `~` is a URL character, not a plain token
+    ("https://ca.internal.example/acme%20dir", False),
+    ("https://ca.internal.example/directory?x=1", False),
+])
+def test_another_acme_directory_is_an_https_url_caddy_reads_as_one_token(url, accepted):
+    config, secret_keys = raw(edge={"acmeCa": url})
+    problems = _problems("prod", config, secret_keys)
+    if accepted:
+        assert problems == ""
+    else:
+        assert (f"  - edge.acmeCa: must be an https ACME directory URL such as "
+                f"https://acme-staging-v02.api.letsencrypt.org/directory, got '{url}'") in problems
+
+
+@pytest.mark.parametrize(("subnet", "accepted"), [
+    ("172.16.94.0/28", True), ("172.16.94.8/29", True),    # /29: 8 addresses, 6 hosts (gateway and 5 peers)
+    ("172.16.94.0/30", False),                            # 2 hosts
+    ("172.16.94.1/28", False),                            # host bits set: Docker refuses it as a subnet
+    ("172.16.94.0", False),                               # an address, not a subnet
+])
+def test_the_gossip_subnet_holds_the_gateway_and_five_peers(subnet, accepted):
+    config, secret_keys = raw(alerting={"gossipSubnet": subnet})
+    problems = _problems("prod", config, secret_keys)
+    if accepted:
+        assert problems == ""
+    else:
+        assert (f"  - alerting.gossipSubnet: must be an IPv4 subnet in CIDR form with room for 6 hosts, such as "
+                f"172.16.94.0/28, got '{subnet}'") in problems

@@ -52,7 +52,8 @@ class Module:
 
 
 MODULES: dict[str, Module] = {
-    "caddy": Module(("render/caddy.py",), ("tests/config/test_caddy.py", "tests/config/test_caddy_pinned.py")),
+    "caddy": Module(("render/caddy.py", "render/caddyfile.py"),
+                    ("tests/config/test_caddy.py", "tests/config/test_caddy_pinned.py")),
     "web_config": Module(("render/web_config.py",), ("tests/config/test_web_config.py",)),
     "alertmanager": Module(("render/alertmanager.py",), ("tests/unit/test_alertmanager_render.py",
                                                          "tests/config/test_amtool.py")),

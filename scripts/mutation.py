@@ -137,6 +137,23 @@ def widen_import_time(work: Path, module: Module) -> None:
     stats_file.write_text(json.dumps(stats))
 
 
+def mutant_statuses(work: Path) -> dict[str, str]:
+    """Each mutant's status as mutmut reports it, but an exit code 255 as "error" (see below)."""
+    listing = mutmut(work, "results", "--all", "true", timeout=600).stdout
+    statuses: dict[str, str] = {}
+    for line in listing.splitlines():
+        key, sep, status = line.strip().rpartition(": ")
+        if sep:
+            statuses[key] = status
+    # mutmut reports exit code 255 (its test runner raised, e.g. pytest could not find a test id) as
+    # "timeout", which would count as a kill: read the exit codes and count those as errors instead.
+    for meta in (work / "mutants").rglob("*.meta"):
+        for key, code in json.loads(meta.read_text()).get("exit_code_by_key", {}).items():
+            if code == 255 and key in statuses:
+                statuses[key] = "error"
+    return statuses
+
+
 def run_module(name: str, timeout: float, survivors_only: bool = False) -> dict[str, object]:
     """All of a module's mutants; or (`survivors_only`) the last run's survivors (and mutants no test called)
     again, with today's tests."""
@@ -169,18 +186,7 @@ def run_module(name: str, timeout: float, survivors_only: bool = False) -> dict[
     if survivors_only:
         seconds += int(previous["seconds"])
     (OUT / f"{name}.log").write_text(result.stdout[-20000:] + result.stderr[-20000:])
-    listing = mutmut(work, "results", "--all", "true", timeout=600).stdout
-    statuses: dict[str, str] = {}
-    for line in listing.splitlines():
-        key, sep, status = line.strip().rpartition(": ")
-        if sep:
-            statuses[key] = status
-    # mutmut reports exit code 255 (its test runner raised, e.g. pytest could not find a test id) as
-    # "timeout", which would count as a kill: read the exit codes and count those as errors instead.
-    for meta in (work / "mutants").rglob("*.meta"):
-        for key, code in json.loads(meta.read_text()).get("exit_code_by_key", {}).items():
-            if code == 255 and key in statuses:
-                statuses[key] = "error"
+    statuses = mutant_statuses(work)
     counts: dict[str, int] = {}
     for status in statuses.values():
         counts[status] = counts.get(status, 0) + 1

@@ -59,18 +59,33 @@ def sensitive_env_problem(name: str, inspected_by: str) -> str:
             f"or its own file option)")
 
 
+def _known(props: Mapping[str, Any], field: str) -> bool:
+    """The field is set and known. During `pulumi preview` a value may still be unknown; the SDK's proxy raises
+    even on `field in props` (Mapping's `in` reads the value), which stopped this rule for the whole container
+    and the SDK reported only an advisory note: now that one field waits for `pulumi up`, the others are checked."""
+    try:
+        return field in props
+    except UnknownValueError:
+        return False
+
+
+def _sensitive_env_names(props: Mapping[str, Any]) -> list[str]:
+    try:
+        return [name for entry in (plain(props["envs"]) if _known(props, "envs") else [])
+                if is_sensitive(name := str(entry).split("=", 1)[0])]
+    except UnknownValueError:  # an entry not known during preview: checked at `pulumi up`
+        return []
+
+
 def check_env_secrets(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if args.resource_type != CONTAINER:
         return
     what = describe(args.resource_type, args.name, args.props)
-    named = False
-    for entry in plain(args.props["envs"]) if "envs" in args.props else []:
-        name = str(entry).split("=", 1)[0]
-        if is_sensitive(name):
-            named = True
-            report(f"{what} {sensitive_env_problem(name, 'docker inspect')}.", None)
+    named = _sensitive_env_names(args.props)
+    for name in named:
+        report(f"{what} {sensitive_env_problem(name, 'docker inspect')}.", None)
     for field in INSPECTED:
-        if field not in args.props or (field == "envs" and named):
+        if not _known(args.props, field) or (field == "envs" and named):
             continue
         try:
             secret = holds_secret(args.props[field])

@@ -380,9 +380,21 @@ def test_the_smallest_memory_limit_is_a_limit(prod_run, memory, caught):
 
 def test_a_value_unknown_during_preview_does_not_hide_a_secret_in_a_later_field(prod_run):
     # `pulumi preview` sends not-yet-known values as the engine's unknown marker; that field is checked at
-    # `pulumi up`, the fields after it now. (A whole field unknown stops the rule during preview: the SDK's
-    # proxy raises on `field in props`, and the SDK reports that as advisory.)
+    # `pulumi up`, the fields after it now.
     c = container(prod_run, "elasticsearch")
     labels = [*unwrap(c.inputs)["labels"], {"label": "token", "value": secret("hunter2")}]
     v = only(analyze([variant(c, command=["--password", UNKNOWN], labels=labels)]), "no-plaintext-secret-env", c.urn)
     assert "passes a secret value in `labels`" in v.message
+
+
+@pytest.mark.parametrize("field", ["command", "envs", "entrypoint"])
+def test_a_whole_field_unknown_during_preview_does_not_stop_the_rule_for_the_others(prod_run, field):
+    """A whole property unknown at preview (the SDK's proxy raised on `field in props`, and the SDK turned
+    that into an advisory "can't run policy ... during preview") waits for `pulumi up`; a secret in the
+    labels is still refused at preview, with the rule's message."""
+    c = container(prod_run, "elasticsearch")
+    labels = [*unwrap(c.inputs)["labels"], {"label": "token", "value": secret("hunter2")}]
+    found = analyze([variant(c, labels=labels, **{field: UNKNOWN})])
+    v = only(found, "no-plaintext-secret-env", c.urn)
+    assert "passes a secret value in `labels`" in v.message
+    assert "hunter2" not in v.message

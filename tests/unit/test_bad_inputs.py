@@ -345,6 +345,13 @@ def _problem_lines(config: dict[str, str], secret_keys: set[str]) -> list[str]:
     return []
 
 
+def _prod_with(key: str, value: Any) -> list[str]:
+    """The problem lines of the prod stack with `value` set at `key`."""
+    config, secret_keys = stack_config("prod")
+    _with(config, secret_keys, key, value)
+    return _problem_lines(config, secret_keys)
+
+
 @pytest.mark.parametrize(("key", "value", "line"), MESSAGES, ids=[f"{k}={v!r}" for k, v, _ in MESSAGES])
 def test_each_grammar_tells_the_operator_what_is_wrong_in_words(key: str, value: Any, line: str):
     config, secret_keys = stack_config("prod")
@@ -366,11 +373,9 @@ DIGEST = "sha256:" + "0123456789abcdef" * 4
     ("localhost:5000/grafana/grafana", False),                       # no tag: Docker would pull `latest`
 ])
 def test_an_image_is_pinned_by_an_exact_tag_or_a_digest(image: str, accepted: bool):
-    config, secret_keys = stack_config("prod")
-    _with(config, secret_keys, "images.grafana", image)
     expected = [] if accepted else [f"images.grafana: must be an image with an exact version tag such as "
                                     f"grafana/grafana:11.6.3 (or @sha256:<digest>), got '{image}'"]
-    assert _problem_lines(config, secret_keys) == expected
+    assert _prod_with("images.grafana", image) == expected
 
 
 @pytest.mark.parametrize(("stack", "renamed"), [
@@ -389,9 +394,7 @@ def test_the_suggested_stack_rename_is_a_name_elasticsearch_takes(stack: str, re
     ("alerting.smtpSmarthost", "[fd00::5]:587"), ("edge.acmeEmail", "ops+acme@example.com"),
 ])
 def test_a_value_each_grammar_allows_is_accepted(key: str, value: Any):
-    config, secret_keys = stack_config("prod")
-    _with(config, secret_keys, key, value)
-    assert _problem_lines(config, secret_keys) == []
+    assert _prod_with(key, value) == []
 
 
 @pytest.mark.parametrize(("url", "accepted"), [
@@ -405,11 +408,9 @@ def test_a_value_each_grammar_allows_is_accepted(key: str, value: Any):
     ("https://-runbooks.example.com/wiki", False),       # not a host name
 ])
 def test_a_runbook_url_is_an_http_url_with_a_host_and_no_credentials(url: str, accepted: bool):
-    config, secret_keys = stack_config("prod")
-    _with(config, secret_keys, "alerting.runbookBaseUrl", url)
     expected = [] if accepted else [f"alerting.runbookBaseUrl: must be an http or https URL such as "
                                     f"https://host.example.com/path, got '{url}'"]
-    assert _problem_lines(config, secret_keys) == expected
+    assert _prod_with("alerting.runbookBaseUrl", url) == expected
 
 
 @pytest.mark.parametrize("url", ["https://runbooks.example.com/wiki?", "https://runbooks.example.com/wiki?page=1",

@@ -130,6 +130,16 @@ def _problems(stack: str, config: dict[str, str], secret_keys: frozenset[str]) -
     return ""
 
 
+def _accepted_or_refused(stack: str, config: dict[str, str], secret_keys: frozenset[str], accepted: bool,
+                         refusal: str) -> None:
+    """No problem when `accepted`; else the refusal is among the problems, as the operator reads it."""
+    problems = _problems(stack, config, secret_keys)
+    if accepted:
+        assert problems == ""
+    else:
+        assert refusal in problems
+
+
 @pytest.mark.parametrize(("pool", "accepted"), [
     ("10.0.0.0/8", True), ("192.168.0.0/16", True), ("10.20.30.0/24", True),  # at least one /24, Swarm's per network
     ("10.20.30.0/25", False), ("10.20.30.128/25", False),                  # smaller than one /24
@@ -138,12 +148,9 @@ def _problems(stack: str, config: dict[str, str], secret_keys: frozenset[str]) -
 ])
 def test_the_swarm_address_pool_must_hold_a_24(pool, accepted):
     config, secret_keys = stack_config("swarm")
-    problems = _problems("swarm", {**config, "swarmAddressPool": pool}, frozenset(secret_keys))
-    if accepted:
-        assert problems == ""
-    else:
-        assert (f"  - swarmAddressPool: must be an IPv4 subnet in CIDR form of /24 or larger, such as 10.0.0.0/8, "
-                f"got '{pool}'\n      fix: pulumi config set swarmAddressPool 10.128.0.0/9") in problems
+    _accepted_or_refused("swarm", {**config, "swarmAddressPool": pool}, frozenset(secret_keys), accepted,
+                         f"  - swarmAddressPool: must be an IPv4 subnet in CIDR form of /24 or larger, such as "
+                         f"10.0.0.0/8, got '{pool}'\n      fix: pulumi config set swarmAddressPool 10.128.0.0/9")
 
 
 @pytest.mark.parametrize(("url", "accepted"), [
@@ -157,12 +164,9 @@ def test_the_swarm_address_pool_must_hold_a_24(pool, accepted):
 ])
 def test_another_acme_directory_is_an_https_url_caddy_reads_as_one_token(url, accepted):
     config, secret_keys = raw(edge={"acmeCa": url})
-    problems = _problems("prod", config, secret_keys)
-    if accepted:
-        assert problems == ""
-    else:
-        assert (f"  - edge.acmeCa: must be an https ACME directory URL such as "
-                f"https://acme-staging-v02.api.letsencrypt.org/directory, got '{url}'") in problems
+    _accepted_or_refused("prod", config, secret_keys, accepted,
+                         f"  - edge.acmeCa: must be an https ACME directory URL such as "
+                         f"https://acme-staging-v02.api.letsencrypt.org/directory, got '{url}'")
 
 
 @pytest.mark.parametrize(("subnet", "accepted"), [
@@ -173,9 +177,6 @@ def test_another_acme_directory_is_an_https_url_caddy_reads_as_one_token(url, ac
 ])
 def test_the_gossip_subnet_holds_the_gateway_and_five_peers(subnet, accepted):
     config, secret_keys = raw(alerting={"gossipSubnet": subnet})
-    problems = _problems("prod", config, secret_keys)
-    if accepted:
-        assert problems == ""
-    else:
-        assert (f"  - alerting.gossipSubnet: must be an IPv4 subnet in CIDR form with room for 6 hosts, such as "
-                f"172.16.94.0/28, got '{subnet}'") in problems
+    _accepted_or_refused("prod", config, secret_keys, accepted,
+                         f"  - alerting.gossipSubnet: must be an IPv4 subnet in CIDR form with room for 6 hosts, "
+                         f"such as 172.16.94.0/28, got '{subnet}'")

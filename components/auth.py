@@ -31,13 +31,15 @@ def password_hash(ctx: StackContext, service: str, user: str, secret_key: str) -
     """The user's bcrypt hash, made once per run (the salt is derived, so a second would be equal)."""
     key = (service, user, secret_key)
     if key not in ctx.password_hashes:
-        context = hash_context(ctx, service, user)
-        # bcrypt (~50 ms a hash) runs in a worker thread: it releases the GIL, so Prometheus' and
-        # Alertmanager's hashes are computed at once instead of one after the other.
-        hashed: pulumi.Output[str] = ctx.require_secret(secret_key).apply(
-            lambda p: asyncio.to_thread(bcrypt_hash, p, context))
-        ctx.password_hashes[key] = pulumi.Output.secret(hashed)
+        ctx.password_hashes[key] = _hashed(ctx.require_secret(secret_key), hash_context(ctx, service, user))
     return ctx.password_hashes[key]
+
+
+def _hashed(password: pulumi.Output[str], context: str) -> pulumi.Output[str]:
+    # bcrypt (~50 ms a hash) runs in a worker thread: it releases the GIL, so Prometheus' and
+    # Alertmanager's hashes are computed at once instead of one after the other.
+    hashed: pulumi.Output[str] = password.apply(lambda p: asyncio.to_thread(bcrypt_hash, p, context))
+    return pulumi.Output.secret(hashed)
 
 
 def derived_password(ctx: StackContext, secret_key: str, purpose: str) -> pulumi.Output[str]:
@@ -50,10 +52,7 @@ def derived_password(ctx: StackContext, secret_key: str, purpose: str) -> pulumi
 
 def derived_password_hash(ctx: StackContext, secret_key: str, purpose: str, user: str) -> pulumi.Output[str]:
     """The bcrypt hash of `derived_password` (salted per project, stack, purpose and user)."""
-    context = hash_context(ctx, purpose, user)
-    hashed: pulumi.Output[str] = derived_password(ctx, secret_key, purpose).apply(
-        lambda p: asyncio.to_thread(bcrypt_hash, p, context))
-    return pulumi.Output.secret(hashed)
+    return _hashed(derived_password(ctx, secret_key, purpose), hash_context(ctx, purpose, user))
 
 
 def web_config_upload(ctx: StackContext, service: str, user: str, secret_key: str, path: str) -> Upload:

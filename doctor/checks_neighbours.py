@@ -10,20 +10,18 @@ from __future__ import annotations
 
 from doctor.report import Result, verdict
 from doctor.stack import PROJECT_DIR, Target
-from settings.neighbours import stack_file
-from settings.places import daemon_identity
+from settings.neighbours import same_daemon_stacks
 
 CHECK = "stacks on this Docker host"
 
 
 def check_neighbours(t: Target) -> list[Result]:
     stack = t.settings.stack
-    here = daemon_identity(str(stack_file(PROJECT_DIR, stack).get("docker:host", "")))
     others = sorted(t.docker.stacks() - {stack})
+    same = same_daemon_stacks(stack, PROJECT_DIR)
+    compared = [o for o in others if o in same]
     unknown = [o for o in others if not (PROJECT_DIR / f"Pulumi.{o}.yaml").exists()]
-    apart = [o for o in others if o not in unknown
-             and daemon_identity(str(stack_file(PROJECT_DIR, o).get("docker:host", ""))) != here]
-    compared = [o for o in others if o not in unknown and o not in apart]
+    apart = [o for o in others if o not in same and o not in unknown]
     parts = [f"compared at preview: {', '.join(compared)}" if compared else "",
              f"never compared (their docker:host names another daemon): {', '.join(apart)}" if apart else "",
              f"no stack file here: {', '.join(unknown)}" if unknown else ""]

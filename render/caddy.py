@@ -44,7 +44,12 @@ def health_port(http_port: int, https_port: int) -> int:
     port reached no listener and plain HTTP was never redirected (seen with Caddy 2.6.2: "server is
     listening only on the HTTP port"); with `edge.httpsPort` 8081 `caddy adapt` put the TLS sites on :8081
     and the health listener on 127.0.0.1:8081 (tests/config/test_caddy_readback.py)."""
-    return next(port for port in range(HEALTH_PORT, HEALTH_PORT + 3) if port not in (http_port, https_port))
+    return _first_free(HEALTH_PORT, (http_port, https_port))
+
+
+def _first_free(port: int, taken: tuple[int, int]) -> int:
+    """`port`, or the next one the edge's own two ports leave free (three candidates hold one)."""
+    return next(p for p in range(port, port + 3) if p not in taken)
 HEALTH_PATH = "/healthz"
 
 # HSTS for a year; the other headers keep browsers from sniffing types, framing the UIs from
@@ -84,7 +89,7 @@ GUARD_PORT = 9091
 
 
 def guard_port(http_port: int, https_port: int) -> int:
-    return next(port for port in range(GUARD_PORT, GUARD_PORT + 3) if port not in (http_port, https_port))
+    return _first_free(GUARD_PORT, (http_port, https_port))
 
 
 @dataclass(frozen=True)

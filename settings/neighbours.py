@@ -46,6 +46,12 @@ def _same_daemon(stack: str, project_dir: Path) -> Iterator[tuple[str, dict[str,
             yield other, config
 
 
+def same_daemon_stacks(stack: str, project_dir: Path) -> set[str]:
+    """The project's other stacks `pulumi preview` compares with this one (their `docker:host` names the
+    same daemon as written)."""
+    return {other for other, _ in _same_daemon(stack, project_dir)}
+
+
 def neighbour_ports(project: str, stack: str, project_dir: Path) -> dict[str, dict[str, PublishedPort]]:
     """Ports published by the project's other stacks on the same Docker host (`docker:host`)."""
     found: dict[str, dict[str, PublishedPort]] = {}

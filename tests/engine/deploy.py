@@ -154,19 +154,17 @@ def create_container(daemon: PrivateDaemon, inputs: dict[str, Any]) -> Outcome:
     return outcome
 
 
-def destroy_container(daemon: PrivateDaemon, inputs: dict[str, Any]) -> float:
+def destroy_container(daemon: PrivateDaemon, inputs: dict[str, Any]) -> None:
     """resourceDockerContainerDelete (v4.0.0): `ContainerStop` with `destroy_grace_seconds` as its timeout
-    (0 when unset: SIGKILL right after the stop signal), `ContainerRemove` with Force and `remove_volumes`,
-    then `ContainerWait(not-running)`. Returns the seconds the stop took."""
-    name, started = inputs["name"], time.monotonic()
+    (0 when unset: SIGKILL right after the stop signal), then `ContainerRemove` with Force and
+    `remove_volumes` (a forced removal returns once the container is gone)."""
+    name = inputs["name"]
     grace = int(inputs.get("destroyGraceSeconds") or 0)
     if not inputs.get("attach"):
         daemon.client.request("POST", f"/containers/{name}/stop", query={"t": str(grace)}, timeout=grace + 60,
                               ok=(304,))
-    stopped = time.monotonic() - started
     daemon.client.request("DELETE", f"/containers/{name}",
                           query={"force": "1", "v": "1" if inputs.get("removeVolumes", True) else "0"})
-    return stopped
 
 
 def replace_container(daemon: PrivateDaemon, inputs: dict[str, Any]) -> Outcome:
@@ -288,26 +286,17 @@ def deploy_side_by_side(stacks: tuple[str, ...], daemon: PrivateDaemon, images: 
     for stack in stacks:
         started = time.monotonic()
         runs[stack] = (declare(stack, daemon, images), time.monotonic() - started)
-    deployed: dict[str, Deployment] = {}
-    failures: list[BaseException] = []
 
-    def create(stack: str) -> None:
+    def create(stack: str) -> Deployment:
         started = time.monotonic()
-        try:
-            run, declared = runs[stack]
-            outcomes = apply(daemon, run)
-            deployed[stack] = Deployment(stack, run, outcomes, declared + time.monotonic() - started)
-        except BaseException as error:  # re-raised in the caller's thread
-            failures.append(error)
+        run, declared = runs[stack]
+        outcomes = apply(daemon, run)
+        return Deployment(stack, run, outcomes, declared + time.monotonic() - started)
 
-    threads = [threading.Thread(target=create, args=(stack,), name=f"deploy-{stack}") for stack in stacks]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if failures:
-        raise failures[0]
-    return {stack: deployed[stack] for stack in stacks}
+    with ThreadPoolExecutor(max_workers=len(stacks), thread_name_prefix="deploy") as pool:
+        created = {stack: pool.submit(create, stack) for stack in stacks}
+        # result() re-raises a stack's failure here.
+        return {stack: future.result() for stack, future in created.items()}
 
 
 def deploy(stack: str, daemon: PrivateDaemon, images: dict[str, str],
